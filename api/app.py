@@ -1,0 +1,124 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from api import credentials, keys
+from api.auth import Authenticator
+from api.cache import ResolveCache
+from api.db import Database
+from api.errors import install_error_handlers
+from api.middleware import BodyLimitMiddleware
+from api.migrate import head_revision
+from api.routes import health
+from api.routes import keys as key_routes
+from api.routes import prompts as prompt_routes
+from api.settings import Settings, get_settings
+from prompts.policy import ProtectedLabels
+
+log = logging.getLogger("promptlane")
+
+
+def _version() -> str:
+    try:
+        return version("promptlane")
+    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "0.0.0"
+
+
+async def check_schema(db: Database, expected: str | None) -> None:
+    """Refuse to start on a database that is not migrated to the code's revision."""
+    async with db.reader() as session:
+        try:
+            result = await session.execute(sa.text("SELECT version_num FROM alembic_version"))
+            current = result.scalar_one_or_none()
+        except sa.exc.DBAPIError:
+            current = None
+    if current != expected:
+        raise RuntimeError(schema_mismatch(current, expected))
+
+
+def schema_mismatch(current: str | None, expected: str | None) -> str:
+    """Describe a schema revision mismatch and what to run."""
+    return (
+        f"the database schema is at {current or 'base (empty)'} but promptlane needs "
+        f"{expected}: run `promptlane db upgrade`"
+    )
+
+
+async def bootstrap_admin_key(db: Database, settings: Settings) -> None:
+    """Create the first admin key on a server with no keys, and tell the operator once."""
+    given = (
+        settings.bootstrap_admin_key.get_secret_value() if settings.bootstrap_admin_key else None
+    )
+    if given is not None and not keys.is_well_formed(given):
+        raise ValueError(
+            "PROMPTLANE_BOOTSTRAP_ADMIN_KEY must look like pl_ followed by 20+ "
+            "letters, digits, '-' or '_'"
+        )
+    async with db.transaction() as session:
+        created = await keys.bootstrap_admin(session, key=given)
+    if created is None or given is not None:
+        return
+    credentials.save(settings.credentials_file, settings.public_url, created.key)
+    print(
+        "\npromptlane: created the first admin API key. It is shown only this once:\n\n"
+        f"    {created.key}\n\n"
+        f"It is saved for the local CLI in {settings.credentials_file} (mode 0600).\n",
+        file=sys.stdout,
+        flush=True,
+    )
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """Build the promptlane API; `database` lets tests share one connection."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        db = database or Database.from_url(
+            settings.database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            pool_size=settings.db_pool_size,
+        )
+        app.state.db = db
+        app.state.auth = Authenticator(db, ttl=settings.auth_cache_ttl)
+        try:
+            await check_schema(db, app.state.schema_head)
+            await bootstrap_admin_key(db, settings)
+            yield
+        finally:
+            if database is None:
+                await db.dispose()
+
+    app = FastAPI(
+        title="promptlane",
+        version=_version(),
+        summary="Versioned prompts and LLM configs, evaluation gates, and tracing.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.schema_head = head_revision()
+    app.state.resolve_cache = ResolveCache(
+        ttl=settings.resolve_cache_ttl, maxsize=settings.resolve_cache_size
+    )
+    app.state.cache_control = (
+        f"private, max-age={settings.resolve_max_age}"
+        if settings.resolve_max_age
+        else "private, no-cache"
+    )
+    app.state.label_policy = ProtectedLabels(frozenset(settings.protected_labels))
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(key_routes.router)
+    app.include_router(prompt_routes.router)
+    return app

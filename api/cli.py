@@ -1,0 +1,33 @@
+"""The `promptlane` command: one Typer root, one sub-app per concern."""
+
+from __future__ import annotations
+
+import typer
+
+from api.commands import db, keys, prompts
+from api.commands.serve import serve
+
+app = typer.Typer(
+    name="promptlane",
+    help="promptlane: versioned prompts and LLM configs, evaluation gates, tracing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("serve")(serve)
+app.add_typer(db.app, name="db")
+app.add_typer(keys.app, name="keys")
+app.add_typer(prompts.app, name="prompts")
+
+
+@app.command("version")
+def show_version() -> None:
+    """Print promptlane's version."""
+    from importlib.metadata import version
+
+    typer.echo(version("promptlane"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,198 @@
+"""HTTP client for the promptlane API (importable without the server's dependencies)."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+class PromptlaneError(Exception):
+    """Root of the client's errors."""
+
+
+class APIError(PromptlaneError):
+    """The server answered with an error (its RFC 9457 problem document is kept)."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        self.status = status
+        self.problem = problem
+        self.title = str(problem.get("title") or f"HTTP {status}")
+        self.detail = str(problem.get("detail") or "")
+        self.errors: list[dict[str, Any]] = list(problem.get("errors") or [])
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        """Return the error as one line: status, title and detail."""
+        text = f"{self.status} {self.title}"
+        if self.detail:
+            text += f": {self.detail}"
+        extra = [e for e in self.errors if e.get("detail") and str(e["detail"]) not in self.detail]
+        if extra and len(extra) <= 5:
+            text += (
+                " ("
+                + "; ".join(
+                    f"{e.get('pointer') or e.get('parameter') or ''} {e['detail']}".strip()
+                    for e in extra
+                )
+                + ")"
+            )
+        return text
+
+
+class ConnectionFailedError(PromptlaneError):
+    """The server could not be reached."""
+
+
+def prompt_path(name: str) -> str:
+    """Return the URL path of a prompt (its '/' separators kept)."""
+    return "/v1/prompts/" + quote(name, safe="/")
+
+
+class Client:
+    """Synchronous client of the promptlane REST API."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        api_key: str | None = None,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"User-Agent": "promptlane-client"}
+        if api_key:
+            headers["Authorization"] = f"Bearer {api_key}"
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.url, headers=headers, timeout=timeout, transport=transport
+        )
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send a request; raise APIError on 4xx/5xx and ConnectionFailedError if unreachable."""
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ConnectionFailedError(
+                f"cannot reach promptlane at {self.url}: {exc or type(exc).__name__}"
+            ) from None
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"title": response.reason_phrase, "detail": response.text[:200]}
+            raise APIError(response.status_code, problem if isinstance(problem, dict) else {})
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.request(method, path, **kwargs).json()
+
+    # --- prompts ---------------------------------------------------------------------------
+
+    def list_prompts(self, **params: Any) -> dict[str, Any]:
+        """List prompts (q, tag, label, limit, offset)."""
+        clean = {k: v for k, v in params.items() if v is not None}
+        result: dict[str, Any] = self._json("GET", "/v1/prompts", params=clean)
+        return result
+
+    def publish_version(self, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Publish a version; return it and whether it was created (False: identical exists)."""
+        response = self.request("POST", prompt_path(name) + "/versions", json=body)
+        return response.json(), response.status_code == 201
+
+    def list_versions(self, name: str, *, limit: int = 50, offset: int = 0) -> dict[str, Any]:
+        """List a prompt's versions, newest first."""
+        params = {"limit": limit, "offset": offset}
+        result: dict[str, Any] = self._json("GET", prompt_path(name) + "/versions", params=params)
+        return result
+
+    def resolve_prompt(
+        self, name: str, *, label: str | None = None, version: int | None = None
+    ) -> dict[str, Any]:
+        """Return the version a label (default production) or number selects."""
+        params: dict[str, Any] = {}
+        if label is not None:
+            params["label"] = label
+        if version is not None:
+            params["version"] = version
+        result: dict[str, Any] = self._json("GET", prompt_path(name), params=params)
+        return result
+
+    def render_prompt(
+        self,
+        name: str,
+        variables: dict[str, Any],
+        *,
+        label: str | None = None,
+        version: int | None = None,
+    ) -> dict[str, Any]:
+        """Render a version server-side into messages and config."""
+        body: dict[str, Any] = {"variables": variables}
+        if label is not None:
+            body["label"] = label
+        if version is not None:
+            body["version"] = version
+        result: dict[str, Any] = self._json("POST", prompt_path(name) + "/render", json=body)
+        return result
+
+    def diff_versions(self, name: str, from_version: int, to_version: int) -> dict[str, Any]:
+        """Compare two versions."""
+        params = {"from": from_version, "to": to_version}
+        result: dict[str, Any] = self._json("GET", prompt_path(name) + "/diff", params=params)
+        return result
+
+    def move_label(self, name: str, label: str, version: int, reason: str = "") -> dict[str, Any]:
+        """Point a label at a version; return the audit event."""
+        body = {"version": version, "reason": reason}
+        path = f"{prompt_path(name)}/labels/{quote(label, safe='')}"
+        result: dict[str, Any] = self._json("PUT", path, json=body)
+        return result
+
+    def list_labels(self, name: str) -> list[dict[str, Any]]:
+        """List a prompt's labels."""
+        result: list[dict[str, Any]] = self._json("GET", prompt_path(name) + "/labels")
+        return result
+
+    def label_history(
+        self, name: str, label: str, *, limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        """Return a label's audit trail, newest first."""
+        path = f"{prompt_path(name)}/labels/{quote(label, safe='')}/history"
+        result: dict[str, Any] = self._json("GET", path, params={"limit": limit, "offset": offset})
+        return result
+
+    # --- keys ------------------------------------------------------------------------------
+
+    def create_key(self, name: str, role: str) -> dict[str, Any]:
+        """Create an API key (admin); the response holds the key, shown once."""
+        result: dict[str, Any] = self._json("POST", "/v1/keys", json={"name": name, "role": role})
+        return result
+
+    def list_keys(self) -> list[dict[str, Any]]:
+        """List API keys (admin)."""
+        result: list[dict[str, Any]] = self._json("GET", "/v1/keys")
+        return result
+
+    def revoke_key(self, key_id: int) -> dict[str, Any]:
+        """Revoke an API key (admin)."""
+        result: dict[str, Any] = self._json("POST", f"/v1/keys/{key_id}/revoke")
+        return result

@@ -1,0 +1,207 @@
+"""Prompt registry routes. Names may contain '/', so suffix routes are declared first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from api.auth import Reader, Writer
+from api.cache import ResolveCache, etag_matches
+from api.db import Database
+from api.deps import AppSettings, ReadSession, WriteSession
+from api.errors import InvalidRequestError
+from prompts import service
+from prompts.policy import ProtectedLabels
+from prompts.schemas import (
+    LabelEventRead,
+    LabelMove,
+    LabelRead,
+    Page,
+    PromptCreate,
+    PromptRead,
+    PromptUpdate,
+    PromptVersionRead,
+    RenderedPromptRead,
+    RenderRequest,
+    VersionCreate,
+    VersionDiffRead,
+)
+
+router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
+
+Name = Annotated[str, Path(description="Prompt name; '/' separates folders", max_length=200)]
+Label = Annotated[str, Path(description="Label name, e.g. production", max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
+Offset = Annotated[int, Query(ge=0, description="Items to skip")]
+
+
+@router.post("", status_code=201)
+async def create_prompt(data: PromptCreate, session: WriteSession, actor: Writer) -> PromptRead:
+    """Create an empty prompt with a description and tags."""
+    return await service.create_prompt(session, data=data)
+
+
+@router.get("")
+async def list_prompts(
+    session: ReadSession,
+    actor: Reader,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in name or description")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    label: Annotated[
+        str | None, Query(max_length=64, description="Only prompts with this label")
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[PromptRead]:
+    """List prompts by name, filtered by text, tag and label."""
+    return await service.list_prompts(
+        session, query=q, tag=tag, label=label, limit=limit, offset=offset
+    )
+
+
+@router.post(
+    "/{name:path}/versions",
+    status_code=201,
+    responses={200: {"description": "Identical content exists; that version is returned"}},
+)
+async def publish_version(
+    name: Name,
+    data: VersionCreate,
+    response: Response,
+    session: WriteSession,
+    actor: Writer,
+    settings: AppSettings,
+) -> PromptVersionRead:
+    """Publish a new immutable version (created on first publish); identical content is 200."""
+    limits = service.PromptLimits(max_template_chars=settings.max_template_chars)
+    version, created = await service.publish_version(
+        session, name=name, data=data, author=actor.name, limits=limits
+    )
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/v1/prompts/{name}/versions/{version.version}"
+    return version
+
+
+@router.get("/{name:path}/versions")
+async def list_versions(
+    name: Name, session: ReadSession, actor: Reader, limit: Limit = 50, offset: Offset = 0
+) -> Page[PromptVersionRead]:
+    """List a prompt's versions, newest first."""
+    return await service.list_versions(session, name=name, limit=limit, offset=offset)
+
+
+@router.get("/{name:path}/versions/{version:int}")
+async def get_version(
+    name: Name, version: int, session: ReadSession, actor: Reader
+) -> PromptVersionRead:
+    """Return one version."""
+    return await service.resolve_prompt(session, name=name, version=version)
+
+
+@router.post("/{name:path}/render")
+async def render_prompt(
+    name: Name, data: RenderRequest, session: ReadSession, actor: Reader
+) -> RenderedPromptRead:
+    """Render a version (by label, default production, or number) into ready-to-send messages."""
+    return await service.render_version(session, name=name, request=data)
+
+
+@router.get("/{name:path}/diff")
+async def diff_versions(
+    name: Name,
+    session: ReadSession,
+    actor: Reader,
+    from_: Annotated[int, Query(alias="from", ge=1)],
+    to: Annotated[int, Query(ge=1)],
+) -> VersionDiffRead:
+    """Compare two versions: template as a unified diff, config field by field."""
+    return await service.diff_versions(session, name=name, from_version=from_, to_version=to)
+
+
+@router.get("/{name:path}/labels")
+async def list_labels(name: Name, session: ReadSession, actor: Reader) -> list[LabelRead]:
+    """List a prompt's labels and the versions they point at."""
+    return await service.list_labels(session, name=name)
+
+
+@router.get("/{name:path}/labels/{label}/history")
+async def label_history(
+    name: Name,
+    label: Label,
+    session: ReadSession,
+    actor: Reader,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[LabelEventRead]:
+    """Return a label's audit trail, newest first."""
+    return await service.label_history(session, name=name, label=label, limit=limit, offset=offset)
+
+
+@router.get("/{name:path}/labels/{label}")
+async def get_label(name: Name, label: Label, session: ReadSession, actor: Reader) -> LabelRead:
+    """Return where one label points."""
+    return await service.get_label(session, name=name, label=label)
+
+
+@router.put("/{name:path}/labels/{label}")
+async def move_label(
+    name: Name,
+    label: Label,
+    data: LabelMove,
+    request: Request,
+    session: WriteSession,
+    actor: Writer,
+) -> LabelEventRead:
+    """Point a label at a version (a rollback is a move back); the move is audited."""
+    policy: ProtectedLabels = request.app.state.label_policy
+    return await service.move_label(
+        session, name=name, label=label, move=data, actor=actor, policy=policy
+    )
+
+
+@router.patch("/{name:path}")
+async def update_prompt(
+    name: Name, data: PromptUpdate, session: WriteSession, actor: Writer
+) -> PromptRead:
+    """Change a prompt's description or tags."""
+    return await service.update_prompt(session, name=name, data=data)
+
+
+@router.get(
+    "/{name:path}",
+    response_model=PromptVersionRead,
+    responses={304: {"description": "The If-None-Match ETag still matches"}},
+)
+async def resolve_prompt(
+    request: Request,
+    name: Name,
+    actor: Reader,
+    label: Annotated[str | None, Query(max_length=64, description="Default: production")] = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Any:
+    """Resolve the active version (label, default production, or number); ETag and 304 aware."""
+    if label is not None and version is not None:
+        raise InvalidRequestError("give 'label' or 'version', not both")
+    state = request.app.state
+    cache: ResolveCache = state.resolve_cache
+    key = (
+        (name, None, version)
+        if version is not None
+        else (name, label or service.DEFAULT_LABEL, None)
+    )
+    entry = cache.get(key)
+    if entry is None:
+        generation = cache.generation
+        db: Database = state.db
+        async with db.reader() as session:
+            found = await service.resolve_prompt(session, name=name, label=label, version=version)
+        entry = cache.put(key, found.model_dump_json().encode(), generation=generation)
+    headers = {"ETag": entry.etag, "Cache-Control": state.cache_control}
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and etag_matches(if_none_match, entry.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(entry.body, media_type="application/json", headers=headers)

@@ -1,0 +1,66 @@
+"""Settings read from the environment (`PROMPTLANE_*`); the only place that reads it."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_credentials_file() -> Path:
+    """Return where the CLI keeps API keys: $XDG_CONFIG_HOME/promptlane/credentials.json."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "promptlane" / "credentials.json"
+
+
+class Settings(BaseSettings):
+    """Server settings; every field can be set as `PROMPTLANE_<FIELD>`."""
+
+    model_config = SettingsConfigDict(env_prefix="PROMPTLANE_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./promptlane.db",
+        description="SQLAlchemy URL: sqlite:///path (default) or postgresql://user@host/db",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = "info"
+    migrate_on_start: bool = True
+
+    bootstrap_admin_key: SecretStr | None = None
+    credentials_file: Path = Field(default_factory=default_credentials_file)
+
+    protected_labels: list[str] = Field(default_factory=lambda: ["production"])
+
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_template_chars: int = Field(default=100_000, ge=1)
+    max_page_size: int = Field(default=200, ge=1)
+
+    resolve_cache_ttl: float = Field(
+        default=5.0, ge=0, description="Seconds a cached resolve stays valid (other replicas)"
+    )
+    resolve_cache_size: int = Field(default=10_000, ge=0)
+    resolve_max_age: int = Field(
+        default=0, ge=0, description="Cache-Control max-age of resolve responses"
+    )
+    auth_cache_ttl: float = Field(default=30.0, ge=0)
+
+    sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
+    db_pool_size: int = Field(default=10, ge=1)
+
+    @property
+    def public_url(self) -> str:
+        """Return the URL a local client uses to reach this server."""
+        wildcard = self.host in ("0.0.0.0", "::", "")  # noqa: S104 (a comparison, not a bind)
+        host = "127.0.0.1" if wildcard else self.host
+        return f"http://{host}:{self.port}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return settings from the environment (cached for the process)."""
+    return Settings()

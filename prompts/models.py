@@ -1,0 +1,127 @@
+"""Tables of the prompt domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from prompts.base import JSONType, UTCDateTime, utc_now
+
+
+class Prompt(SQLModel, table=True):
+    """A named prompt; its content lives in immutable versions."""
+
+    __tablename__ = "prompts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
+    description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+
+
+class PromptTag(SQLModel, table=True):
+    """A tag on a prompt (a table, so tag filters are portable and indexed)."""
+
+    __tablename__ = "prompt_tags"
+
+    prompt_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("prompts.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    tag: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True, index=True))
+
+
+class PromptVersion(SQLModel, table=True):
+    """One immutable version of a prompt's content and LLM config."""
+
+    __tablename__ = "prompt_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("prompt_id", "version"),
+        sa.Index("ix_prompt_versions_prompt_id_content_hash", "prompt_id", "content_hash"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("prompts.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    template: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    messages: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=sa.Column(JSONType, nullable=True)
+    )
+    template_format: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    variables: list[str] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    variables_schema: dict[str, Any] | None = Field(
+        default=None, sa_column=sa.Column(JSONType, nullable=True)
+    )
+    config: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    message: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    author: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
+    content_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+
+
+class Label(SQLModel, table=True):
+    """A movable pointer from (prompt, label name) to one version."""
+
+    __tablename__ = "labels"
+    __table_args__ = (sa.UniqueConstraint("prompt_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("prompts.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    name: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    version_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("prompt_versions.id", ondelete="RESTRICT"), nullable=False
+        )
+    )
+    updated_by: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
+    updated_at: datetime = Field(
+        default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+
+
+class LabelEvent(SQLModel, table=True):
+    """The audit trail: one row per label move, never updated."""
+
+    __tablename__ = "label_events"
+    __table_args__ = (sa.Index("ix_label_events_prompt_id_label_id", "prompt_id", "label", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    prompt_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("prompts.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    label: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    from_version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
+    to_version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    actor: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    reason: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    is_forced: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )

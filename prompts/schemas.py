@@ -1,0 +1,340 @@
+"""Request and response models of the prompt domain (never tables)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any, Final, Generic, Literal, TypeVar
+
+from jsonschema import Draft202012Validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+NAME_MAX: Final = 200
+_SEGMENT = r"[a-z0-9][a-z0-9._-]*"
+NAME_RE: Final = re.compile(rf"^{_SEGMENT}(/{_SEGMENT})*$")
+LABEL_RE: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+# Path segments that routes put after a prompt name; a name may not contain them, so
+# `/v1/prompts/{name}/versions` can never be mistaken for a prompt called `.../versions`.
+RESERVED_SEGMENTS: Final = frozenset({"versions", "labels", "render", "diff"})
+LATEST: Final = "latest"
+TAG_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+
+T = TypeVar("T")
+
+
+def name_problem(name: str) -> str | None:
+    """Say what is wrong with a prompt name, or None if it is valid."""
+    if len(name) > NAME_MAX:
+        return f"prompt name longer than {NAME_MAX} characters"
+    if not NAME_RE.match(name):
+        return (
+            f"invalid prompt name {name!r}: lowercase letters, digits, '.', '_' and '-', "
+            "with '/' between folder segments"
+        )
+    reserved = RESERVED_SEGMENTS.intersection(name.split("/"))
+    if reserved:
+        return f"invalid prompt name {name!r}: {sorted(reserved)[0]!r} is a reserved segment"
+    return None
+
+
+def label_problem(label: str) -> str | None:
+    """Say what is wrong with a label name, or None if it is valid."""
+    if not LABEL_RE.match(label):
+        return f"invalid label {label!r}: up to 64 lowercase letters, digits, '.', '_' or '-'"
+    return None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_json_schema(schema: dict[str, Any], where: str) -> dict[str, Any]:
+    errors = list(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema))
+    if errors:
+        raise ValueError(f"{where} is not a valid JSON Schema: {errors[0].message}")
+    return schema
+
+
+class ChatMessage(_Strict):
+    """A chat message template."""
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str
+    name: str | None = Field(default=None, max_length=64)
+
+
+_CONFIG_FIELDS: Final = frozenset(
+    {
+        "model",
+        "temperature",
+        "max_tokens",
+        "top_p",
+        "stop",
+        "seed",
+        "response_format",
+        "tools",
+        "tool_choice",
+        "extra",
+        "messages",
+        "stream",
+    }
+)
+
+
+class LLMConfig(_Strict):
+    """The model settings a version is meant to run with (litellm names)."""
+
+    model: str | None = Field(default=None, min_length=1, max_length=200)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    stop: list[str] | None = Field(default=None, max_length=16)
+    seed: int | None = None
+    response_format: dict[str, Any] | None = None
+    tools: list[dict[str, Any]] | None = Field(default=None, max_length=128)
+    tool_choice: str | dict[str, Any] | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("stop", mode="before")
+    @classmethod
+    def _stop_as_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("response_format")
+    @classmethod
+    def _check_response_format(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        kind = value.get("type")
+        if kind not in ("text", "json_object", "json_schema"):
+            raise ValueError("type must be one of 'text', 'json_object', 'json_schema'")
+        if kind == "json_schema":
+            spec = value.get("json_schema")
+            if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+                raise ValueError("json_schema needs an object with a 'name'")
+            if not isinstance(spec.get("schema"), dict):
+                raise ValueError("json_schema needs a 'schema' object")
+            _check_json_schema(spec["schema"], "json_schema.schema")
+        return value
+
+    @field_validator("tools")
+    @classmethod
+    def _check_tools(cls, value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        for i, tool in enumerate(value or []):
+            fn = tool.get("function")
+            if tool.get("type") != "function" or not isinstance(fn, dict):
+                raise ValueError(f"tools[{i}] must be {{'type': 'function', 'function': {{...}}}}")
+            if not isinstance(fn.get("name"), str) or not fn["name"]:
+                raise ValueError(f"tools[{i}].function needs a 'name'")
+            if "parameters" in fn:
+                _check_json_schema(fn["parameters"], f"tools[{i}].function.parameters")
+        return value
+
+    @field_validator("extra")
+    @classmethod
+    def _check_extra(cls, value: dict[str, Any]) -> dict[str, Any]:
+        clash = _CONFIG_FIELDS.intersection(value)
+        if clash:
+            raise ValueError(f"extra may not set {sorted(clash)}: use the top-level field")
+        return value
+
+    def as_params(self) -> dict[str, Any]:
+        """Return the config as a compact dict (unset fields dropped)."""
+        out = self.model_dump(exclude_none=True)
+        if not out.get("extra"):
+            out.pop("extra", None)
+        return out
+
+
+class PromptCreate(_Strict):
+    """Create a prompt without content (optional: publishing creates it too)."""
+
+    name: str = Field(max_length=NAME_MAX)
+    description: str = Field(default="", max_length=10_000)
+    tags: list[str] = Field(default_factory=list, max_length=32)
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        problem = name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _check_tags(cls, value: list[str]) -> list[str]:
+        return _valid_tags(value)
+
+
+class PromptUpdate(_Strict):
+    """Change a prompt's description or tags."""
+
+    description: str | None = Field(default=None, max_length=10_000)
+    tags: list[str] | None = Field(default=None, max_length=32)
+
+    @field_validator("tags")
+    @classmethod
+    def _check_tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _valid_tags(value)
+
+
+def _valid_tags(tags: list[str]) -> list[str]:
+    for tag in tags:
+        if not TAG_RE.match(tag):
+            raise ValueError(f"invalid tag {tag!r}")
+    return sorted(set(tags))
+
+
+class VersionCreate(_Strict):
+    """The content of a new version; `kind` defaults from whether messages are given."""
+
+    kind: Literal["text", "chat"] | None = None
+    template: str | None = None
+    messages: list[ChatMessage] | None = Field(default=None, min_length=1, max_length=256)
+    template_format: Literal["mustache", "jinja2"] = "mustache"
+    variables_schema: dict[str, Any] | None = None
+    config: LLMConfig = Field(default_factory=LLMConfig)
+    message: str = Field(default="", max_length=2_000)
+    description: str | None = Field(default=None, max_length=10_000)
+    tags: list[str] | None = Field(default=None, max_length=32)
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> VersionCreate:
+        if self.kind is None:
+            self.kind = "chat" if self.messages is not None else "text"
+        if self.kind == "text" and (self.template is None or self.messages is not None):
+            raise ValueError("a text version needs 'template' and no 'messages'")
+        if self.kind == "chat" and (self.messages is None or self.template is not None):
+            raise ValueError("a chat version needs 'messages' and no 'template'")
+        return self
+
+    @field_validator("variables_schema")
+    @classmethod
+    def _check_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else _check_json_schema(value, "variables_schema")
+
+    @field_validator("tags")
+    @classmethod
+    def _check_tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _valid_tags(value)
+
+
+class LabelMove(_Strict):
+    """Point a label at a version."""
+
+    version: int = Field(ge=1)
+    reason: str = Field(default="", max_length=2_000)
+
+
+class RenderRequest(_Strict):
+    """Which version to render (a label or a number) and with what variables."""
+
+    label: str | None = None
+    version: int | None = Field(default=None, ge=1)
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> RenderRequest:
+        if self.label is not None and self.version is not None:
+            raise ValueError("give 'label' or 'version', not both")
+        return self
+
+
+# --- responses -----------------------------------------------------------------------------
+
+
+class PromptRead(BaseModel):
+    """A prompt with its labels and latest version number."""
+
+    name: str
+    description: str
+    tags: list[str]
+    labels: dict[str, int]
+    latest_version: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PromptVersionRead(BaseModel):
+    """One version as applications and tools see it."""
+
+    name: str
+    version: int
+    kind: Literal["text", "chat"]
+    template: str | None
+    messages: list[dict[str, Any]] | None
+    template_format: str
+    variables: list[str]
+    variables_schema: dict[str, Any] | None
+    config: dict[str, Any]
+    labels: list[str]
+    message: str
+    author: str
+    content_hash: str
+    created_at: datetime
+
+
+class RenderedPromptRead(BaseModel):
+    """A rendered version: messages ready to send, and the config to send them with."""
+
+    name: str
+    version: int
+    content_hash: str
+    kind: Literal["text", "chat"]
+    text: str | None
+    messages: list[dict[str, str]]
+    config: dict[str, Any]
+
+
+class LabelRead(BaseModel):
+    """Where a label points."""
+
+    name: str
+    version: int
+    updated_by: str
+    updated_at: datetime
+
+
+class LabelEventRead(BaseModel):
+    """One entry of a label's audit trail."""
+
+    id: int
+    label: str
+    from_version: int | None
+    to_version: int
+    actor: str
+    reason: str
+    is_forced: bool
+    evidence: list[dict[str, Any]]
+    created_at: datetime
+
+
+class FieldChange(BaseModel):
+    """A field that differs between two versions."""
+
+    path: str
+    change: Literal["added", "removed", "changed"]
+    before: Any = None
+    after: Any = None
+
+
+class VersionDiffRead(BaseModel):
+    """The difference between two versions of one prompt."""
+
+    name: str
+    from_version: int
+    to_version: int
+    template_diff: str
+    changes: list[FieldChange]
+    variables_added: list[str]
+    variables_removed: list[str]
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,463 @@
+"""Business rules of the prompt registry: publish, resolve, render, label moves, diffs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prompts import diff as diffs
+from prompts.base import utc_now
+from prompts.errors import (
+    FieldProblem,
+    InvalidPromptError,
+    LabelMoveDeniedError,
+    LabelNotFoundError,
+    PromptExistsError,
+    PromptNotFoundError,
+    VersionNotFoundError,
+)
+from prompts.hashing import content_hash, version_content
+from prompts.models import Label, LabelEvent, Prompt, PromptVersion
+from prompts.policy import Actor, LabelPolicy, MoveRequest
+from prompts.render import PromptContent, content_variables, messages_from_dicts, render_prompt
+from prompts.repository import PromptRepository
+from prompts.schemas import (
+    LATEST,
+    LabelEventRead,
+    LabelMove,
+    LabelRead,
+    Page,
+    PromptCreate,
+    PromptRead,
+    PromptUpdate,
+    PromptVersionRead,
+    RenderedPromptRead,
+    RenderRequest,
+    VersionCreate,
+    VersionDiffRead,
+    label_problem,
+    name_problem,
+)
+
+DEFAULT_LABEL: Final = "production"
+_CHANGED_KEY: Final = "promptlane.prompts_changed"
+
+
+@dataclass(frozen=True)
+class PromptLimits:
+    """Size limits on stored content."""
+
+    max_template_chars: int = 100_000
+
+
+def changed_prompts(session: AsyncSession) -> set[str]:
+    """Return the names of prompts this session changed (for cache invalidation on commit)."""
+    return cast(set[str], session.info.get(_CHANGED_KEY, set()))
+
+
+def _mark_changed(session: AsyncSession, name: str) -> None:
+    session.info.setdefault(_CHANGED_KEY, set()).add(name)
+
+
+def content_of(version: PromptVersion) -> PromptContent:
+    """Return the renderable content of a stored version."""
+    return PromptContent(
+        kind=cast(Literal["text", "chat"], version.kind),
+        template_format=cast(Literal["mustache", "jinja2"], version.template_format),
+        template=version.template,
+        messages=messages_from_dicts(version.messages),
+        variables_schema=version.variables_schema,
+    )
+
+
+def _version_read(name: str, version: PromptVersion, labels: list[str]) -> PromptVersionRead:
+    return PromptVersionRead(
+        name=name,
+        version=version.version,
+        kind=cast(Literal["text", "chat"], version.kind),
+        template=version.template,
+        messages=version.messages,
+        template_format=version.template_format,
+        variables=version.variables,
+        variables_schema=version.variables_schema,
+        config=version.config,
+        labels=labels,
+        message=version.message,
+        author=version.author,
+        content_hash=version.content_hash,
+        created_at=version.created_at,
+    )
+
+
+def _event_read(event: LabelEvent) -> LabelEventRead:
+    assert event.id is not None
+    return LabelEventRead(
+        id=event.id,
+        label=event.label,
+        from_version=event.from_version,
+        to_version=event.to_version,
+        actor=event.actor,
+        reason=event.reason,
+        is_forced=event.is_forced,
+        evidence=event.evidence,
+        created_at=event.created_at,
+    )
+
+
+async def _prompt(repo: PromptRepository, name: str, *, for_update: bool = False) -> Prompt:
+    prompt = await repo.get(name, for_update=for_update)
+    if prompt is None:
+        raise PromptNotFoundError(f"no prompt named {name!r}")
+    return prompt
+
+
+async def _prompt_reads(repo: PromptRepository, prompts: list[Prompt]) -> list[PromptRead]:
+    ids = [p.id for p in prompts if p.id is not None]
+    tags, labels, latest = (
+        await repo.tags(ids),
+        await repo.labels(ids),
+        await repo.latest_numbers(ids),
+    )
+    return [
+        PromptRead(
+            name=p.name,
+            description=p.description,
+            tags=tags[p.id],
+            labels=labels[p.id],
+            latest_version=latest.get(p.id),
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+        )
+        for p in prompts
+        if p.id is not None
+    ]
+
+
+async def create_prompt(session: AsyncSession, *, data: PromptCreate) -> PromptRead:
+    """Create an empty prompt; refuse if the name is taken."""
+    repo = PromptRepository(session)
+    now = utc_now()
+    values = {"description": data.description, "created_at": now, "updated_at": now}
+    if not await repo.insert_if_absent(data.name, values):
+        raise PromptExistsError(f"a prompt named {data.name!r} already exists")
+    prompt = await _prompt(repo, data.name)
+    assert prompt.id is not None
+    await repo.set_tags(prompt.id, data.tags)
+    await session.flush()
+    _mark_changed(session, data.name)
+    return (await _prompt_reads(repo, [prompt]))[0]
+
+
+async def update_prompt(session: AsyncSession, *, name: str, data: PromptUpdate) -> PromptRead:
+    """Change a prompt's description and/or tags."""
+    repo = PromptRepository(session)
+    prompt = await _prompt(repo, name, for_update=True)
+    assert prompt.id is not None
+    if data.description is not None:
+        prompt.description = data.description
+    if data.tags is not None:
+        await repo.set_tags(prompt.id, data.tags)
+    prompt.updated_at = utc_now()
+    await session.flush()
+    _mark_changed(session, name)
+    return (await _prompt_reads(repo, [prompt]))[0]
+
+
+async def get_prompt(session: AsyncSession, *, name: str) -> PromptRead:
+    """Return one prompt with its labels."""
+    repo = PromptRepository(session)
+    return (await _prompt_reads(repo, [await _prompt(repo, name)]))[0]
+
+
+async def list_prompts(
+    session: AsyncSession,
+    *,
+    query: str | None = None,
+    tag: str | None = None,
+    label: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[PromptRead]:
+    """Return one page of prompts, by name, filtered by text, tag and label."""
+    repo = PromptRepository(session)
+    prompts, total = await repo.search(
+        query=query, tag=tag, label=label, limit=limit, offset=offset
+    )
+    return Page(items=await _prompt_reads(repo, prompts), total=total, limit=limit, offset=offset)
+
+
+def _check_content(data: VersionCreate, limits: PromptLimits) -> PromptContent:
+    content = PromptContent(
+        kind=data.kind or "text",
+        template_format=data.template_format,
+        template=data.template,
+        messages=messages_from_dicts(
+            [m.model_dump(exclude_none=True) for m in data.messages or []]
+        ),
+        variables_schema=data.variables_schema,
+    )
+    too_long = [
+        FieldProblem(
+            f"#/messages/{i}/content" if content.kind == "chat" else "#/template",
+            f"longer than {limits.max_template_chars} characters",
+        )
+        for i, text in enumerate(content.templates())
+        if len(text) > limits.max_template_chars
+    ]
+    if too_long:
+        raise InvalidPromptError("template too long", errors=too_long)
+    return content
+
+
+async def publish_version(
+    session: AsyncSession,
+    *,
+    name: str,
+    data: VersionCreate,
+    author: str,
+    limits: PromptLimits = PromptLimits(),
+) -> tuple[PromptVersionRead, bool]:
+    """Store a new immutable version; return it and True, or the identical one and False."""
+    problem = name_problem(name)
+    if problem:
+        raise InvalidPromptError(problem)
+    content = _check_content(data, limits)
+    variables = content_variables(content)
+    stored = version_content(
+        kind=content.kind,
+        template=content.template,
+        messages=[m.as_dict() for m in content.messages] if content.kind == "chat" else None,
+        template_format=content.template_format,
+        variables_schema=dict(content.variables_schema) if content.variables_schema else None,
+        config=data.config.as_params(),
+    )
+    digest = content_hash(stored)
+
+    repo = PromptRepository(session)
+    now = utc_now()
+    await repo.insert_if_absent(
+        name, {"description": data.description or "", "created_at": now, "updated_at": now}
+    )
+    # The row lock serialises concurrent publishes to one prompt on PostgreSQL; SQLite write
+    # transactions are serialised by BEGIN IMMEDIATE (api.db).
+    prompt = await _prompt(repo, name, for_update=True)
+    assert prompt.id is not None
+    await _apply_metadata(repo, prompt, data)
+    _mark_changed(session, name)
+
+    existing = await repo.version_by_hash(prompt.id, digest)
+    if existing is not None:
+        await session.flush()
+        assert existing.id is not None
+        labels = (await repo.labels_by_version([existing.id]))[existing.id]
+        return _version_read(name, existing, labels), False
+
+    version = PromptVersion(
+        prompt_id=prompt.id,
+        version=await repo.max_version(prompt.id) + 1,
+        variables=variables,
+        message=data.message,
+        author=author,
+        content_hash=digest,
+        created_at=now,
+        **stored,
+    )
+    session.add(version)
+    prompt.updated_at = now
+    await session.flush()
+    return _version_read(name, version, []), True
+
+
+async def _apply_metadata(repo: PromptRepository, prompt: Prompt, data: VersionCreate) -> None:
+    assert prompt.id is not None
+    if data.description is not None and data.description != prompt.description:
+        prompt.description = data.description
+    if data.tags is not None:
+        await repo.set_tags(prompt.id, data.tags)
+
+
+async def list_versions(
+    session: AsyncSession, *, name: str, limit: int = 50, offset: int = 0
+) -> Page[PromptVersionRead]:
+    """Return one page of a prompt's versions, newest first."""
+    repo = PromptRepository(session)
+    prompt = await _prompt(repo, name)
+    assert prompt.id is not None
+    versions, total = await repo.versions(prompt.id, limit=limit, offset=offset)
+    labels = await repo.labels_by_version([v.id for v in versions if v.id is not None])
+    items = [_version_read(name, v, labels[v.id]) for v in versions if v.id is not None]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+async def _select_version(
+    repo: PromptRepository, prompt: Prompt, *, label: str | None, version: int | None
+) -> PromptVersion:
+    assert prompt.id is not None
+    if version is not None:
+        found = await repo.version(prompt.id, version)
+        if found is None:
+            raise VersionNotFoundError(f"prompt {prompt.name!r} has no version {version}")
+        return found
+    label = label or DEFAULT_LABEL
+    if label == LATEST:
+        latest = await repo.latest_version(prompt.id)
+        if latest is None:
+            raise VersionNotFoundError(f"prompt {prompt.name!r} has no versions yet")
+        return latest
+    row = await repo.label(prompt.id, label)
+    if row is None:
+        raise LabelNotFoundError(f"prompt {prompt.name!r} has no version labelled {label!r}")
+    return await repo.version_by_id(row.version_id)
+
+
+async def resolve_prompt(
+    session: AsyncSession, *, name: str, label: str | None = None, version: int | None = None
+) -> PromptVersionRead:
+    """Return the version a label (default `production`) or number selects, with its labels."""
+    repo = PromptRepository(session)
+    prompt = await _prompt(repo, name)
+    found = await _select_version(repo, prompt, label=label, version=version)
+    assert found.id is not None
+    return _version_read(name, found, (await repo.labels_by_version([found.id]))[found.id])
+
+
+async def render_version(
+    session: AsyncSession, *, name: str, request: RenderRequest
+) -> RenderedPromptRead:
+    """Render the selected version with the request's variables."""
+    repo = PromptRepository(session)
+    prompt = await _prompt(repo, name)
+    found = await _select_version(repo, prompt, label=request.label, version=request.version)
+    rendered = render_prompt(content_of(found), request.variables)
+    return RenderedPromptRead(
+        name=name,
+        version=found.version,
+        content_hash=found.content_hash,
+        kind=cast(Literal["text", "chat"], found.kind),
+        text=rendered.text,
+        messages=rendered.messages,
+        config=found.config,
+    )
+
+
+async def diff_versions(
+    session: AsyncSession, *, name: str, from_version: int, to_version: int
+) -> VersionDiffRead:
+    """Compare two versions of a prompt."""
+    repo = PromptRepository(session)
+    prompt = await _prompt(repo, name)
+    a = await _select_version(repo, prompt, label=None, version=from_version)
+    b = await _select_version(repo, prompt, label=None, version=to_version)
+    return VersionDiffRead(
+        name=name,
+        from_version=a.version,
+        to_version=b.version,
+        template_diff=diffs.template_diff(a, b),
+        changes=diffs.version_changes(a, b),
+        variables_added=[v for v in b.variables if v not in a.variables],
+        variables_removed=[v for v in a.variables if v not in b.variables],
+    )
+
+
+async def list_labels(session: AsyncSession, *, name: str) -> list[LabelRead]:
+    """Return where each of the prompt's labels points."""
+    repo = PromptRepository(session)
+    prompt = await _prompt(repo, name)
+    assert prompt.id is not None
+    return [
+        LabelRead(
+            name=label.name,
+            version=number,
+            updated_by=label.updated_by,
+            updated_at=label.updated_at,
+        )
+        for label, number in await repo.label_rows(prompt.id)
+    ]
+
+
+async def get_label(session: AsyncSession, *, name: str, label: str) -> LabelRead:
+    """Return where one label points."""
+    for found in await list_labels(session, name=name):
+        if found.name == label:
+            return found
+    raise LabelNotFoundError(f"prompt {name!r} has no label {label!r}")
+
+
+def _check_label(label: str) -> None:
+    problem = label_problem(label)
+    if problem:
+        raise InvalidPromptError(problem)
+    if label == LATEST:
+        raise InvalidPromptError("'latest' always means the highest version and cannot be moved")
+
+
+async def move_label(
+    session: AsyncSession,
+    *,
+    name: str,
+    label: str,
+    move: LabelMove,
+    actor: Actor,
+    policy: LabelPolicy,
+) -> LabelEventRead:
+    """Point `label` at a version if the policy allows it, and record the move."""
+    _check_label(label)
+    repo = PromptRepository(session)
+    prompt = await _prompt(repo, name, for_update=True)
+    assert prompt.id is not None
+    target = await _select_version(repo, prompt, label=None, version=move.version)
+    row = await repo.label(prompt.id, label)
+    current = await repo.version_by_id(row.version_id) if row else None
+    if row is not None and current is not None and current.id == target.id:
+        events, _ = await repo.history(prompt.id, label, limit=1, offset=0)
+        return _event_read(events[0])
+
+    request = MoveRequest(
+        prompt=prompt, label=label, target=target, current=current, actor=actor, reason=move.reason
+    )
+    decision = await policy.check(session, request)
+    if not decision.allowed:
+        raise LabelMoveDeniedError(decision.reason or f"moving {label!r} is not allowed")
+
+    now = utc_now()
+    assert target.id is not None
+    if row is None:
+        session.add(
+            Label(
+                prompt_id=prompt.id,
+                name=label,
+                version_id=target.id,
+                updated_by=actor.name,
+                updated_at=now,
+            )
+        )
+    else:
+        row.version_id, row.updated_by, row.updated_at = target.id, actor.name, now
+    event = LabelEvent(
+        prompt_id=prompt.id,
+        label=label,
+        from_version=current.version if current else None,
+        to_version=target.version,
+        actor=actor.name,
+        reason=move.reason,
+        is_forced=decision.forced,
+        evidence=list(decision.evidence),
+        created_at=now,
+    )
+    session.add(event)
+    await session.flush()
+    _mark_changed(session, name)
+    return _event_read(event)
+
+
+async def label_history(
+    session: AsyncSession, *, name: str, label: str, limit: int = 50, offset: int = 0
+) -> Page[LabelEventRead]:
+    """Return a label's audit trail, newest first."""
+    repo = PromptRepository(session)
+    prompt = await _prompt(repo, name)
+    assert prompt.id is not None
+    events, total = await repo.history(prompt.id, label, limit=limit, offset=offset)
+    return Page(items=[_event_read(e) for e in events], total=total, limit=limit, offset=offset)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pytest
+
+from api.cache import ResolveCache, etag_matches, make_etag
+
+
+def test_put_get_and_invalidate() -> None:
+    cache = ResolveCache(ttl=60, maxsize=10)
+    entry = cache.put("k", b"body", generation=cache.generation)
+    assert cache.get("k") == entry
+    assert entry.etag == make_etag(b"body")
+    cache.invalidate()
+    assert cache.get("k") is None
+
+
+def test_fill_started_before_a_write_is_discarded() -> None:
+    cache = ResolveCache(ttl=60, maxsize=10)
+    started = cache.generation
+    cache.invalidate()  # a write committed while the read was in flight
+    entry = cache.put("k", b"old", generation=started)
+    assert entry.body == b"old"  # still served to that one request
+    assert cache.get("k") is None  # but never cached
+
+
+def test_expiry_and_size_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr("api.cache.time.monotonic", lambda: now[0])
+    cache = ResolveCache(ttl=5, maxsize=2)
+    for key in ("a", "b", "c"):
+        cache.put(key, key.encode(), generation=0)
+    assert cache.get("a") is None
+    assert cache.get("c") is not None
+    now[0] += 6
+    assert cache.get("c") is None
+
+
+@pytest.mark.parametrize(
+    ("header", "match"),
+    [('"abc"', True), ('W/"abc"', True), ('"x", "abc"', True), ("*", True), ('"abcd"', False)],
+)
+def test_etag_matching(header: str, match: bool) -> None:
+    assert etag_matches(header, '"abc"') is match

@@ -1,0 +1,150 @@
+"""Every endpoint, every role: who gets 2xx, who gets 401 or 403."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from prompts.policy import Role
+from tests.conftest import auth
+from tests.factories import chat_body
+
+SEED = "matrix/prompt"
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to call one endpoint validly; `tag` makes names unique per role."""
+
+    needs: Role | None
+    build: Callable[[str], tuple[str, dict[str, Any]]]
+
+
+def _body(json: Any = None, params: Any = None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if json is not None:
+        out["json"] = json
+    if params is not None:
+        out["params"] = params
+    return out
+
+
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/healthz"): Case(None, lambda t: ("/healthz", {})),
+    ("GET", "/readyz"): Case(None, lambda t: ("/readyz", {})),
+    ("POST", "/v1/prompts"): Case(
+        Role.WRITER, lambda t: ("/v1/prompts", _body({"name": f"new/{t}"}))
+    ),
+    ("GET", "/v1/prompts"): Case(Role.READER, lambda t: ("/v1/prompts", {})),
+    ("POST", "/v1/prompts/{name}/versions"): Case(
+        Role.WRITER, lambda t: (f"/v1/prompts/pub/{t}/versions", _body(chat_body()))
+    ),
+    ("GET", "/v1/prompts/{name}/versions"): Case(
+        Role.READER, lambda t: (f"/v1/prompts/{SEED}/versions", {})
+    ),
+    ("GET", "/v1/prompts/{name}/versions/{version}"): Case(
+        Role.READER, lambda t: (f"/v1/prompts/{SEED}/versions/1", {})
+    ),
+    ("POST", "/v1/prompts/{name}/render"): Case(
+        Role.READER,
+        lambda t: (
+            f"/v1/prompts/{SEED}/render",
+            _body({"version": 1, "variables": {"company": "c", "ticket": "t"}}),
+        ),
+    ),
+    ("GET", "/v1/prompts/{name}/diff"): Case(
+        Role.READER, lambda t: (f"/v1/prompts/{SEED}/diff", _body(params={"from": 1, "to": 2}))
+    ),
+    ("GET", "/v1/prompts/{name}/labels"): Case(
+        Role.READER, lambda t: (f"/v1/prompts/{SEED}/labels", {})
+    ),
+    ("GET", "/v1/prompts/{name}/labels/{label}"): Case(
+        Role.READER, lambda t: (f"/v1/prompts/{SEED}/labels/staging", {})
+    ),
+    ("GET", "/v1/prompts/{name}/labels/{label}/history"): Case(
+        Role.READER, lambda t: (f"/v1/prompts/{SEED}/labels/staging/history", {})
+    ),
+    ("PUT", "/v1/prompts/{name}/labels/{label}"): Case(
+        Role.WRITER, lambda t: (f"/v1/prompts/{SEED}/labels/{t}", _body({"version": 2}))
+    ),
+    ("PATCH", "/v1/prompts/{name}"): Case(
+        Role.WRITER, lambda t: (f"/v1/prompts/{SEED}", _body({"description": t}))
+    ),
+    ("GET", "/v1/prompts/{name}"): Case(
+        Role.READER, lambda t: (f"/v1/prompts/{SEED}", _body(params={"label": "staging"}))
+    ),
+    ("POST", "/v1/keys"): Case(
+        Role.ADMIN, lambda t: ("/v1/keys", _body({"name": f"key-{t}", "role": "reader"}))
+    ),
+    ("GET", "/v1/keys"): Case(Role.ADMIN, lambda t: ("/v1/keys", {})),
+    ("POST", "/v1/keys/{key_id}/revoke"): Case(
+        Role.ADMIN, lambda t: ("/v1/keys/{victim}/revoke", {})
+    ),
+}
+
+ROLES: list[Role | None] = [None, Role.READER, Role.WRITER, Role.ADMIN]
+
+
+def test_matrix_covers_every_route(app: Any) -> None:
+    routes = {
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert routes == set(MATRIX), "add new endpoints to the role matrix"
+
+
+async def _seed(client: httpx.AsyncClient) -> int:
+    await client.post(f"/v1/prompts/{SEED}/versions", json=chat_body())
+    await client.post(f"/v1/prompts/{SEED}/versions", json=chat_body(config={"model": "m/2"}))
+    await client.put(f"/v1/prompts/{SEED}/labels/staging", json={"version": 1})
+    victim = await client.post("/v1/keys", json={"name": "victim", "role": "reader"})
+    return int(victim.json()["id"])
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX), ids=lambda e: f"{e[0]} {e[1]}")
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
+async def test_role_matrix(
+    client: httpx.AsyncClient, endpoint: tuple[str, str], role: Role | None
+) -> None:
+    victim = await _seed(client)
+    case = MATRIX[endpoint]
+    tag = role.value if role else "anon"
+    path, kwargs = case.build(tag)
+    path = path.replace("{victim}", str(victim))
+    headers = auth(role) if role else {"Authorization": ""}
+    response = await client.request(endpoint[0], path, headers=headers, **kwargs)
+    if case.needs is None:
+        assert 200 <= response.status_code < 300, response.text
+    elif role is None:
+        assert response.status_code == 401, response.text
+        assert response.headers["www-authenticate"] == "Bearer"
+    elif not role.allows(case.needs):
+        assert response.status_code == 403, response.text
+    else:
+        assert 200 <= response.status_code < 300, response.text
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["", "Bearer", "Basic dXNlcjpwYXNz", "Bearer pl_short", "Bearer pl_" + "z" * 40],
+)
+async def test_bad_credentials_are_401(client: httpx.AsyncClient, header: str) -> None:
+    response = await client.get("/v1/prompts", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [(Role.READER, 403), (Role.WRITER, 403), (Role.ADMIN, 200)]
+)
+async def test_protected_label_matrix(client: httpx.AsyncClient, role: Role, status: int) -> None:
+    await _seed(client)
+    response = await client.put(
+        f"/v1/prompts/{SEED}/labels/production", json={"version": 1}, headers=auth(role)
+    )
+    assert response.status_code == status

@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from prompts.errors import (
+    InvalidTemplateError,
+    InvalidVariablesError,
+    MissingVariablesError,
+    RenderError,
+)
+from prompts.render import (
+    Message,
+    PromptContent,
+    content_variables,
+    render_prompt,
+    render_template,
+    template_variables,
+)
+
+
+def chat(*messages: tuple[str, str], fmt: str = "mustache", **kw: Any) -> PromptContent:
+    return PromptContent(
+        kind="chat",
+        template_format=fmt,  # type: ignore[arg-type]
+        messages=tuple(Message(role, content) for role, content in messages),
+        **kw,
+    )
+
+
+class TestMustache:
+    def test_does_not_html_escape(self) -> None:
+        out = render_template("Q: {{q}}", "mustache", {"q": "<b>&'\"</b>"})
+        assert out == "Q: <b>&'\"</b>"
+
+    def test_missing_variable_is_an_error_listing_all_missing(self) -> None:
+        content = chat(("system", "{{a}} {{b}}"), ("user", "{{c}}"))
+        with pytest.raises(MissingVariablesError) as err:
+            render_prompt(content, {"b": 1})
+        assert err.value.missing == ("a", "c")
+        assert [p.pointer for p in err.value.errors] == ["#/variables/a", "#/variables/c"]
+
+    def test_variables_in_first_use_order_top_level_only(self) -> None:
+        template = "{{b}} {{#items}}{{name}} {{/items}}{{^empty}}none{{/empty}} {{a.x}} {{b}}"
+        assert template_variables(template, "mustache") == ["b", "items", "empty", "a"]
+
+    def test_sections_lists_and_nested_names(self) -> None:
+        template = "{{#docs}}- {{title}}: {{.}}\n{{/docs}}{{user.name}}"
+        out = render_template(
+            template, "mustache", {"docs": [{"title": "t"}], "user": {"name": "n"}}
+        )
+        assert out.startswith("- t: ")
+        assert out.endswith("n")
+
+    def test_json_style_values(self) -> None:
+        out = render_template(
+            "{{n}} {{t}} {{f}} {{none}} {{obj}} {{arr}}",
+            "mustache",
+            {"n": 1.5, "t": True, "f": False, "none": None, "obj": {"k": "é"}, "arr": [1]},
+        )
+        assert out == '1.5 true false  {"k": "é"} [1]'
+
+    def test_variable_values_are_not_templates(self) -> None:
+        out = render_template("{{a}}", "mustache", {"a": "{{b}}", "b": "secret"})
+        assert out == "{{b}}"
+
+    @pytest.mark.parametrize(
+        "template",
+        [
+            "{{> /etc/passwd}}",  # partials would read files
+            "{{x.__class__}}",  # attribute walking into Python internals
+            "{{_private}}",
+            "{{#a}}unclosed",
+            "{{/a}}",
+        ],
+    )
+    def test_injection_and_syntax_refused(self, template: str) -> None:
+        with pytest.raises(InvalidTemplateError):
+            template_variables(template, "mustache")
+
+    def test_missing_name_inside_section_is_a_render_error(self) -> None:
+        with pytest.raises(RenderError):
+            render_template("{{#xs}}{{y}}{{/xs}}", "mustache", {"xs": [{}]})
+
+
+class TestJinja2:
+    def test_renders_with_logic_and_no_escaping(self) -> None:
+        template = "{% for d in docs %}{{ loop.index }}. {{ d | upper }}\n{% endfor %}<{{ q }}>"
+        out = render_template(template, "jinja2", {"docs": ["a", "b"], "q": "&"})
+        assert out == "1. A\n2. B\n<&>"
+
+    def test_variables_exclude_locally_set_names(self) -> None:
+        template = "{% set x = 1 %}{{ x }}{{ y }}{% for i in items %}{{ i }}{% endfor %}"
+        assert template_variables(template, "jinja2") == ["items", "y"]
+
+    @pytest.mark.parametrize(
+        "template",
+        [
+            "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+            "{{ x['__class__'] }}",
+            "{% import 'os' as os %}",
+            "{% include '/etc/passwd' %}",
+            "{% extends 'base' %}",
+            "{% for %}",
+        ],
+    )
+    def test_injection_and_syntax_refused_at_publish(self, template: str) -> None:
+        with pytest.raises(InvalidTemplateError):
+            template_variables(template, "jinja2")
+
+    @pytest.mark.parametrize(
+        "template",
+        [
+            "{{ x|attr('__class__') }}",  # passes the static check; the sandbox stops it
+            "{{ 'a' * 10000000 }}",
+            "{{ 2 ** 100000 }}",
+            "{{ x.y.z }}",
+        ],
+    )
+    def test_sandbox_refuses_at_render(self, template: str) -> None:
+        with pytest.raises(RenderError):
+            render_template(template, "jinja2", {"x": "s"})
+
+
+class TestContent:
+    def test_text_prompt_renders_as_one_user_message(self) -> None:
+        content = PromptContent(kind="text", template="Hi {{name}}")
+        rendered = render_prompt(content, {"name": "Ada", "unused": 1})
+        assert rendered.text == "Hi Ada"
+        assert rendered.messages == [{"role": "user", "content": "Hi Ada"}]
+
+    def test_chat_keeps_roles_and_names(self) -> None:
+        content = PromptContent(
+            kind="chat",
+            messages=(Message("system", "S {{a}}"), Message("user", "U", name="bob")),
+        )
+        assert render_prompt(content, {"a": 1}).messages == [
+            {"role": "system", "content": "S 1"},
+            {"role": "user", "content": "U", "name": "bob"},
+        ]
+
+    def test_variables_union_over_messages(self) -> None:
+        assert content_variables(chat(("system", "{{a}}{{b}}"), ("user", "{{b}}{{c}}"))) == [
+            "a",
+            "b",
+            "c",
+        ]
+
+    def test_json_schema_checked_at_render(self) -> None:
+        schema = {
+            "type": "object",
+            "properties": {"n": {"type": "integer", "minimum": 1}},
+            "required": ["n"],
+        }
+        content = chat(("user", "{{n}}"), variables_schema=schema)
+        assert render_prompt(content, {"n": 2}).messages[0]["content"] == "2"
+        with pytest.raises(InvalidVariablesError) as err:
+            render_prompt(content, {"n": "two"})
+        assert err.value.errors[0].pointer == "#/variables/n"
+
+    def test_same_output_for_same_input(self) -> None:
+        content = chat(("user", "{{ a }}"), fmt="jinja2")
+        assert render_prompt(content, {"a": "x"}) == render_prompt(content, {"a": "x"})
