@@ -16,6 +16,7 @@ from api.auth import Authenticator
 from api.cache import ResolveCache
 from api.db import Database
 from api.errors import install_error_handlers
+from api.fastpath import ResolveFastPath
 from api.middleware import BodyLimitMiddleware
 from api.migrate import head_revision
 from api.routes import health
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.label_policy = ProtectedLabels(frozenset(settings.protected_labels))
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ResolveFastPath, state=app.state)
     app.include_router(health.router)
     app.include_router(key_routes.router)
     app.include_router(prompt_routes.router)

@@ -50,6 +50,16 @@ class Authenticator:
         self._cache[digest] = (actor, time.monotonic() + self._ttl)
         return actor
 
+    def cached(self, authorization: str | None) -> Actor | None:
+        """Return the actor for a header verified recently in this process, without I/O."""
+        if not authorization or authorization[:7].lower() != "bearer ":
+            return None
+        digest = hash_key(authorization[7:].strip())
+        hit = self._cache.get(digest)
+        if hit is None or hit[1] <= time.monotonic():
+            return None
+        return hit[0]
+
     def forget_all(self) -> None:
         """Drop every cached verification (after a revocation)."""
         self._cache.clear()

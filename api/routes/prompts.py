@@ -193,13 +193,14 @@ async def resolve_prompt(
         if version is not None
         else (name, label or service.DEFAULT_LABEL, None)
     )
-    entry = cache.get(key)
-    if entry is None:
-        generation = cache.generation
-        db: Database = state.db
+    db: Database = state.db
+
+    async def load() -> bytes:
         async with db.reader() as session:
             found = await service.resolve_prompt(session, name=name, label=label, version=version)
-        entry = cache.put(key, found.model_dump_json().encode(), generation=generation)
+        return found.model_dump_json().encode()
+
+    entry = await cache.get_or_fill(key, load)
     headers = {"ETag": entry.etag, "Cache-Control": state.cache_control}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and etag_matches(if_none_match, entry.etag):
