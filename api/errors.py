@@ -27,6 +27,21 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from evals.errors import (
+    DatasetNotFoundError,
+    EvalsError,
+    GateFailedError,
+    InvalidDatasetError,
+    InvalidPolicyError,
+    InvalidSuiteError,
+    ModelCallError,
+    ModelTimeoutError,
+    PolicyNotFoundError,
+    RunNotFoundError,
+    RunStateError,
+    ScorerError,
+    SuiteNotFoundError,
+)
 from prompts.errors import (
     FieldProblem,
     InvalidPromptError,
@@ -114,9 +129,21 @@ STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
     ApiKeyNotFoundError: 404,
     ApiKeyExistsError: 409,
     LastAdminKeyError: 409,
+    DatasetNotFoundError: 404,
+    SuiteNotFoundError: 404,
+    RunNotFoundError: 404,
+    PolicyNotFoundError: 404,
+    InvalidDatasetError: 422,
+    InvalidSuiteError: 422,
+    InvalidPolicyError: 422,
+    RunStateError: 409,
+    ModelCallError: 502,
+    ModelTimeoutError: 504,
+    ScorerError: 422,
+    GateFailedError: 409,
 }
 
-DOMAIN_ERROR_ROOTS: Final[tuple[type[Exception], ...]] = (PromptsError, ApiError)
+DOMAIN_ERROR_ROOTS: Final[tuple[type[Exception], ...]] = (PromptsError, EvalsError, ApiError)
 
 
 def status_for(error: type[Exception]) -> int | None:
@@ -141,8 +168,9 @@ def problem_response(
     type_: str = "about:blank",
     errors: Iterable[Mapping[str, Any]] = (),
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
-    """Render an RFC 9457 problem document."""
+    """Render an RFC 9457 problem document (`extensions` are extra top-level members)."""
     body: dict[str, Any] = {
         "type": type_,
         "title": title or HTTPStatus(status).phrase,
@@ -153,6 +181,7 @@ def problem_response(
     listed = list(errors)
     if listed:
         body["errors"] = listed
+    body.update(extensions or {})
     return Response(
         json.dumps(body, ensure_ascii=False, default=str).encode(),
         status_code=status,
@@ -174,6 +203,7 @@ def _domain_error(request: Request, exc: Exception) -> Response:
         type_=problem_type(type(exc)),
         errors=[{"pointer": p.pointer, "detail": p.detail} for p in problems],
         headers=headers,
+        extensions=getattr(exc, "extensions", None),
     )
 
 

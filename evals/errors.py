@@ -1,0 +1,110 @@
+"""Errors raised by the evaluation domain.
+
+EvalsError
+├── DatasetNotFoundError
+├── SuiteNotFoundError
+├── RunNotFoundError
+├── PolicyNotFoundError
+├── InvalidDatasetError       (bad rows, with their line numbers; nothing is stored)
+├── InvalidSuiteError         (a field of the suite spec, with its path)
+├── InvalidPolicyError
+├── RunStateError             (cancel a finished run, resume a cancelled one, ...)
+├── ModelCallError            (a model call failed after the retry policy gave up)
+│   └── ModelTimeoutError
+├── ScorerError               (a scorer could not score an item)
+└── GateFailedError           (a protected label move the promotion policy refuses)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from prompts.errors import FieldProblem
+
+
+class EvalsError(Exception):
+    """Root of the evaluation domain's errors."""
+
+    title = "Evaluation error"
+
+    def __init__(self, detail: str, *, errors: Sequence[FieldProblem] = ()) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = tuple(errors)
+
+
+class DatasetNotFoundError(EvalsError):
+    """No dataset (or dataset version) has this name or number."""
+
+    title = "Dataset not found"
+
+
+class SuiteNotFoundError(EvalsError):
+    """No suite (or suite version) has this name or number."""
+
+    title = "Suite not found"
+
+
+class RunNotFoundError(EvalsError):
+    """No run has this id."""
+
+    title = "Run not found"
+
+
+class PolicyNotFoundError(EvalsError):
+    """No promotion policy exists for this label and scope."""
+
+    title = "Promotion policy not found"
+
+
+class InvalidDatasetError(EvalsError):
+    """Dataset rows failed validation; `errors` point at them."""
+
+    title = "Invalid dataset"
+
+
+class InvalidSuiteError(EvalsError):
+    """The suite specification failed validation; `errors` point at the fields."""
+
+    title = "Invalid suite"
+
+
+class InvalidPolicyError(EvalsError):
+    """The promotion policy failed validation."""
+
+    title = "Invalid promotion policy"
+
+
+class RunStateError(EvalsError):
+    """The run is not in a state that allows this."""
+
+    title = "Run state conflict"
+
+
+class ModelCallError(EvalsError):
+    """A model call failed and the retry policy gave up."""
+
+    title = "Model call failed"
+
+
+class ModelTimeoutError(ModelCallError):
+    """A model call did not answer within its timeout."""
+
+    title = "Model call timed out"
+
+
+class ScorerError(EvalsError):
+    """A scorer could not score an item."""
+
+    title = "Scorer failed"
+
+
+class GateFailedError(EvalsError):
+    """The promotion policy refuses the move; `report` says which conditions failed."""
+
+    title = "Promotion gate not passed"
+
+    def __init__(self, detail: str, *, report: Mapping[str, Any]) -> None:
+        super().__init__(detail)
+        self.extensions = {"gate": dict(report)}

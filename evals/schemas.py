@@ -1,0 +1,336 @@
+"""Request/response models of the evaluation domain, and the suite specification."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from prompts.schemas import LABEL_RE, NAME_RE
+
+METRIC_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+# Metrics every run records per item, besides the scorers' own.
+BUILTIN_METRICS: Final = frozenset({"latency_ms", "cost_usd", "input_tokens", "output_tokens"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_name(value: str, what: str) -> str:
+    if not NAME_RE.match(value) or len(value) > 200:
+        raise ValueError(
+            f"invalid {what} name {value!r}: lowercase letters, digits, '.', '_' and '-', "
+            "with '/' between folder segments"
+        )
+    return value
+
+
+# --- datasets -----------------------------------------------------------------------------
+
+
+class DatasetItemIn(_Strict):
+    """One dataset item as uploaded."""
+
+    input: dict[str, Any] = Field(default_factory=dict, description="Template variables")
+    expected: Any = None
+    contexts: list[str] = Field(default_factory=list, max_length=256)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class DatasetVersionCreate(_Strict):
+    """A new dataset version: its items and a commit message."""
+
+    items: list[DatasetItemIn] = Field(min_length=1)
+    description: str | None = Field(default=None, max_length=2_000)
+    message: str = Field(default="", max_length=2_000)
+
+
+class DatasetItemRead(BaseModel):
+    """One stored item."""
+
+    position: int
+    input: dict[str, Any]
+    expected: Any
+    contexts: list[str]
+    metadata: dict[str, Any]
+
+
+class DatasetVersionRead(BaseModel):
+    """A dataset version's metadata (items are fetched separately or embedded)."""
+
+    name: str
+    version: int
+    item_count: int
+    content_hash: str
+    message: str
+    author: str
+    created_at: datetime
+    items: list[DatasetItemRead] | None = None
+
+
+class DatasetRead(BaseModel):
+    """A dataset with its newest version number."""
+
+    name: str
+    description: str
+    latest_version: int | None
+    created_at: datetime
+
+
+# --- suites -------------------------------------------------------------------------------
+
+
+class Aggregate(StrEnum):
+    """How a gate condition folds per-item values into one number."""
+
+    MEAN = "mean"
+    MIN = "min"
+    MAX = "max"
+    P50 = "p50"
+    P95 = "p95"
+    SUM = "sum"
+    PASS_RATE = "pass_rate"
+    ERROR_RATE = "error_rate"
+
+
+Op = Literal[">=", ">", "<=", "<", "==", "!="]
+
+
+class ScorerSpec(_Strict):
+    """A scorer in a suite: its metric name, its type and the type's parameters."""
+
+    name: str = Field(default="", description="Metric name; defaults to the type")
+    type: str = Field(min_length=1, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _default_name(self) -> ScorerSpec:
+        if not self.name:
+            self.name = self.type
+        if not METRIC_RE.match(self.name):
+            raise ValueError(
+                f"invalid metric name {self.name!r}: lowercase letters, digits and '_'"
+            )
+        return self
+
+
+class GateCondition(_Strict):
+    """One gate condition: aggregate(metric) op value."""
+
+    metric: str = Field(min_length=1, max_length=64)
+    aggregate: Aggregate = Aggregate.MEAN
+    op: Op = ">="
+    value: float
+
+
+class BaselineRule(_Strict):
+    """Must not regress against the version the label holds now by more than `max_regression`."""
+
+    metric: str = Field(min_length=1, max_length=64)
+    max_regression: float = Field(default=0.0, ge=0)
+    higher_is_better: bool = True
+    confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    resamples: int = Field(default=2_000, ge=100, le=100_000)
+
+
+class DatasetRef(_Strict):
+    """A dataset by name, pinned to a version or following the latest."""
+
+    name: str
+    version: int | None = Field(default=None, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _check_name(value, "dataset")
+
+
+class SuiteSpec(_Strict):
+    """A suite as written in YAML ("suites as code") and stored by content hash."""
+
+    name: str
+    description: str = Field(default="", max_length=2_000)
+    dataset: DatasetRef
+    scorers: list[ScorerSpec] = Field(min_length=1, max_length=64)
+    gates: list[GateCondition] = Field(default_factory=list, max_length=64)
+    baseline: BaselineRule | None = None
+    repeats: int = Field(default=1, ge=1, le=100)
+    concurrency: int = Field(default=8, ge=1, le=256)
+    timeout_seconds: float = Field(default=60.0, gt=0, le=3_600)
+    cache: bool = Field(default=False, description="Reuse cached model responses")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _check_name(value, "suite")
+
+    @field_validator("dataset", mode="before")
+    @classmethod
+    def _dataset_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            name, _, version = value.partition("@")
+            return {"name": name, "version": int(version) if version.isdigit() else None}
+        return value
+
+    @model_validator(mode="after")
+    def _metrics_exist(self) -> SuiteSpec:
+        names = [scorer.name for scorer in self.scorers]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"scorer names must be unique; repeated: {', '.join(duplicates)}")
+        known = set(names) | BUILTIN_METRICS | {"*"}
+        for i, gate in enumerate(self.gates):
+            if gate.metric not in known:
+                raise ValueError(
+                    f"gates[{i}].metric {gate.metric!r} is not a scorer of this suite "
+                    f"(known: {', '.join(sorted(known))})"
+                )
+        if self.baseline and self.baseline.metric not in known - {"*"}:
+            raise ValueError(f"baseline.metric {self.baseline.metric!r} is not a scorer")
+        return self
+
+
+class SuiteVersionRead(BaseModel):
+    """A stored suite version."""
+
+    name: str
+    version: int
+    content_hash: str
+    spec: SuiteSpec
+    author: str
+    created_at: datetime
+
+
+class SuiteRead(BaseModel):
+    """A suite with its newest version."""
+
+    name: str
+    description: str
+    latest_version: int
+    created_at: datetime
+
+
+# --- runs ---------------------------------------------------------------------------------
+
+
+class RunStatus(StrEnum):
+    """Lifecycle of a run."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"  # the run itself broke (not the gate): see `error`
+    CANCELLED = "cancelled"
+
+
+class Verdict(StrEnum):
+    """The gate's overall answer."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    INCONCLUSIVE = "inconclusive"
+
+
+class RunCreate(_Strict):
+    """Start a run: a suite (name, optionally a version) on a prompt version or label."""
+
+    suite: str
+    suite_version: int | None = Field(default=None, ge=1)
+    prompt: str
+    version: int | None = Field(default=None, ge=1)
+    label: str | None = None
+    baseline_label: str | None = Field(
+        default=None, description="Label whose version is the baseline; default: `label`"
+    )
+
+    @model_validator(mode="after")
+    def _one_target(self) -> RunCreate:
+        if (self.version is None) == (self.label is None):
+            raise ValueError("give exactly one of 'version' or 'label'")
+        for value in (self.label, self.baseline_label):
+            if value is not None and not LABEL_RE.match(value):
+                raise ValueError(f"invalid label {value!r}")
+        return self
+
+
+class RunRead(BaseModel):
+    """A run: what ran, how far it got, its summary, verdict and manifest."""
+
+    id: int
+    suite: str
+    suite_version: int
+    prompt: str
+    version: int
+    content_hash: str
+    label: str | None
+    baseline_version: int | None
+    dataset: str
+    dataset_version: int
+    status: RunStatus
+    verdict: Verdict | None
+    total: int
+    completed: int
+    errors: int
+    summary: dict[str, Any]
+    gate: dict[str, Any]
+    manifest: dict[str, Any]
+    manifest_hash: str
+    error: str | None
+    created_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class RunItemRead(BaseModel):
+    """One item result."""
+
+    variant: str
+    position: int
+    repeat: int
+    status: str
+    input: dict[str, Any] | None = None
+    expected: Any = None
+    output: str | None
+    error: str | None
+    latency_ms: float | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cost_usd: float | None
+    is_cached: bool
+    scores: dict[str, Any]
+
+
+# --- promotion policies -------------------------------------------------------------------
+
+
+class PolicyUpdate(_Strict):
+    """What a label demands before a version may take it."""
+
+    required_suites: list[str] = Field(default_factory=list, max_length=32)
+    max_age_seconds: int | None = Field(default=None, ge=60)
+    force_role: Literal["admin", "writer"] = "admin"
+    prompt: str | None = Field(default=None, description="Scope to one prompt; default: all")
+
+    @field_validator("required_suites")
+    @classmethod
+    def _suites(cls, value: list[str]) -> list[str]:
+        for name in value:
+            _check_name(name, "suite")
+        return value
+
+
+class PolicyRead(BaseModel):
+    """A stored promotion policy."""
+
+    label: str
+    prompt: str | None
+    required_suites: list[str]
+    max_age_seconds: int | None
+    force_role: str
+    updated_by: str
+    updated_at: datetime
