@@ -19,6 +19,7 @@ from api.errors import install_error_handlers
 from api.fastpath import ResolveFastPath
 from api.middleware import BodyLimitMiddleware
 from api.migrate import head_revision
+from api.routes import datasets as dataset_routes
 from api.routes import health
 from api.routes import keys as key_routes
 from api.routes import prompts as prompt_routes
@@ -123,4 +124,5 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(health.router)
     app.include_router(key_routes.router)
     app.include_router(prompt_routes.router)
+    app.include_router(dataset_routes.router)
     return app

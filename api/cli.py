@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import db, keys, prompts
+from api.commands import datasets, db, keys, prompts
 from api.commands.serve import serve
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app.command("serve")(serve)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(prompts.app, name="prompts")
+app.add_typer(datasets.app, name="datasets")
 
 
 @app.command("version")

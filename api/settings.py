@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=10_000, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
 
+    run_executor: Literal["inprocess", "none"] = Field(
+        default="inprocess", description="Where eval runs execute ('none': another process does)"
+    )
+    run_lease_seconds: float = Field(
+        default=20.0, gt=0, description="A run whose worker is silent this long is resumed"
+    )
+    run_recover_every: float = Field(default=5.0, gt=0)
+    run_events_interval: float = Field(default=0.5, gt=0, description="SSE poll interval")
+    model_timeout: float = Field(default=60.0, gt=0, description="Per model call, in seconds")
+    model_attempts: int = Field(default=4, ge=1, le=10, description="Tries per model call")
+
     @property
     def public_url(self) -> str:
         """Return the URL a local client uses to reach this server."""

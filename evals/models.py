@@ -119,16 +119,16 @@ class Run(SQLModel, table=True):
     summary: dict[str, Any] = Field(
         default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
     )
-    gate: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(JSONType, nullable=False))
+    gate: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
+    )
     manifest: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
     manifest_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     is_cancel_requested: bool = Field(
         default=False, sa_column=sa.Column(sa.Boolean, nullable=False)
     )
-    lease_owner: str | None = Field(
-        default=None, sa_column=sa.Column(sa.String(64), nullable=True)
-    )
+    lease_owner: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
     lease_expires_at: datetime | None = Field(
         default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
     )
@@ -157,12 +157,8 @@ class RunItem(SQLModel, table=True):
     output: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     latency_ms: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
-    input_tokens: int | None = Field(
-        default=None, sa_column=sa.Column(sa.Integer, nullable=True)
-    )
-    output_tokens: int | None = Field(
-        default=None, sa_column=sa.Column(sa.Integer, nullable=True)
-    )
+    input_tokens: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
+    output_tokens: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
     cost_usd: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
     is_cached: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
     scores: dict[str, Any] = Field(

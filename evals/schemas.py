@@ -9,7 +9,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from prompts.schemas import LABEL_RE, NAME_RE
+from prompts.schemas import LABEL_RE, name_problem
 
 METRIC_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 # Metrics every run records per item, besides the scorers' own.
@@ -21,24 +21,52 @@ class _Strict(BaseModel):
 
 
 def _check_name(value: str, what: str) -> str:
-    if not NAME_RE.match(value) or len(value) > 200:
-        raise ValueError(
-            f"invalid {what} name {value!r}: lowercase letters, digits, '.', '_' and '-', "
-            "with '/' between folder segments"
-        )
+    problem = name_problem(value)
+    if problem:
+        raise ValueError(problem.replace("prompt name", f"{what} name"))
     return value
 
 
 # --- datasets -----------------------------------------------------------------------------
 
 
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Return where the first string or key holding a NUL character is, or None."""
+    if isinstance(value, str):
+        return (path or "/") if "\x00" in value else None
+    children: Any = ()
+    if isinstance(value, dict):
+        children = value.items()
+    elif isinstance(value, list):
+        children = enumerate(value)
+    for key, child in children:
+        here = f"{path}/{key}"
+        found = here if "\x00" in str(key) else _nul_path(child, here)
+        if found is not None:
+            return found
+    return None
+
+
 class DatasetItemIn(_Strict):
     """One dataset item as uploaded."""
 
     input: dict[str, Any] = Field(default_factory=dict, description="Template variables")
-    expected: Any = None
-    contexts: list[str] = Field(default_factory=list, max_length=256)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    expected: Any = Field(default=None, description="Reference output for the scorers")
+    contexts: list[str] = Field(
+        default_factory=list, max_length=256, description="Retrieved passages (RAG)"
+    )
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Free-form; `id` keys the item in diffs"
+    )
+
+    @model_validator(mode="after")
+    def _no_nul(self) -> DatasetItemIn:
+        # PostgreSQL can store NUL in neither TEXT nor JSONB; refuse it on every database.
+        fields = {"input": self.input, "expected": self.expected, "contexts": self.contexts}
+        where = _nul_path({**fields, "metadata": self.metadata})
+        if where is not None:
+            raise ValueError(f"{where[1:]} contains a NUL character (\\u0000)")
+        return self
 
 
 class DatasetVersionCreate(_Strict):
@@ -47,6 +75,13 @@ class DatasetVersionCreate(_Strict):
     items: list[DatasetItemIn] = Field(min_length=1)
     description: str | None = Field(default=None, max_length=2_000)
     message: str = Field(default="", max_length=2_000)
+
+    @field_validator("description", "message")
+    @classmethod
+    def _no_nul(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("contains a NUL character (\\u0000)")
+        return value
 
 
 class DatasetItemRead(BaseModel):
@@ -79,6 +114,38 @@ class DatasetRead(BaseModel):
     description: str
     latest_version: int | None
     created_at: datetime
+
+
+class DatasetItemChange(BaseModel):
+    """An item present in both versions whose content differs."""
+
+    key: str | int = Field(description="metadata.id, or the position")
+    fields: list[str] = Field(description="Which of input, expected, contexts, metadata differ")
+    before: DatasetItemRead
+    after: DatasetItemRead
+
+
+class DatasetDiffCounts(BaseModel):
+    """How many items were added, removed, changed and left alone."""
+
+    added: int
+    removed: int
+    changed: int
+    unchanged: int
+
+
+class DatasetDiffRead(BaseModel):
+    """The difference between two versions of one dataset (item lists capped at `limit`)."""
+
+    name: str
+    from_version: int
+    to_version: int
+    matched_by: Literal["metadata.id", "position"]
+    counts: DatasetDiffCounts
+    added: list[DatasetItemRead]
+    removed: list[DatasetItemRead]
+    changed: list[DatasetItemChange]
+    limit: int
 
 
 # --- suites -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from tests.conftest import auth
 from tests.factories import chat_body
 
 SEED = "matrix/prompt"
+DATASET = "matrix/dataset"
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,22 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/prompts/{name}"): Case(
         Role.READER, lambda t: (f"/v1/prompts/{SEED}", _body(params={"label": "staging"}))
     ),
+    ("POST", "/v1/datasets/{name}/versions"): Case(
+        Role.WRITER,
+        lambda t: (f"/v1/datasets/pub/{t}/versions", _body([{"input": {"q": t}}])),
+    ),
+    ("GET", "/v1/datasets"): Case(Role.READER, lambda t: ("/v1/datasets", {})),
+    ("GET", "/v1/datasets/{name}/versions"): Case(
+        Role.READER, lambda t: (f"/v1/datasets/{DATASET}/versions", {})
+    ),
+    ("GET", "/v1/datasets/{name}/versions/{version}"): Case(
+        Role.READER, lambda t: (f"/v1/datasets/{DATASET}/versions/1", {})
+    ),
+    ("GET", "/v1/datasets/{name}/diff"): Case(
+        Role.READER,
+        lambda t: (f"/v1/datasets/{DATASET}/diff", _body(params={"from": 1, "to": 2})),
+    ),
+    ("GET", "/v1/datasets/{name}"): Case(Role.READER, lambda t: (f"/v1/datasets/{DATASET}", {})),
     ("POST", "/v1/keys"): Case(
         Role.ADMIN, lambda t: ("/v1/keys", _body({"name": f"key-{t}", "role": "reader"}))
     ),
@@ -102,6 +119,8 @@ async def _seed(client: httpx.AsyncClient) -> int:
     await client.post(f"/v1/prompts/{SEED}/versions", json=chat_body())
     await client.post(f"/v1/prompts/{SEED}/versions", json=chat_body(config={"model": "m/2"}))
     await client.put(f"/v1/prompts/{SEED}/labels/staging", json={"version": 1})
+    for q in ("one", "two"):
+        await client.post(f"/v1/datasets/{DATASET}/versions", json=[{"input": {"q": q}}])
     victim = await client.post("/v1/keys", json={"name": "victim", "role": "reader"})
     return int(victim.json()["id"])
 

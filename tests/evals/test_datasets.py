@@ -1,0 +1,385 @@
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evals import datasets
+from evals.dataset_files import DatasetLimits
+from evals.errors import DatasetNotFoundError, InvalidDatasetError
+from evals.models import DatasetItem, DatasetVersion
+from evals.schemas import DatasetVersionCreate
+
+
+def rows(n: int = 3, **extra: Any) -> list[dict[str, Any]]:
+    return [{"input": {"q": f"question {i}"}, "expected": f"answer {i}", **extra} for i in range(n)]
+
+
+def version(items: list[dict[str, Any]], **fields: Any) -> DatasetVersionCreate:
+    return DatasetVersionCreate.model_validate({"items": items, **fields})
+
+
+def invalid(data: bytes | str, fmt: datasets.Format, **kw: Any) -> InvalidDatasetError:
+    with pytest.raises(InvalidDatasetError) as caught:
+        datasets.parse_items(data, fmt=fmt, **kw)
+    return caught.value
+
+
+def pointers(error: InvalidDatasetError) -> list[str]:
+    return [p.pointer for p in error.errors]
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+def test_json_list_and_items_object() -> None:
+    items = rows(2, contexts=["ctx"], metadata={"id": "a"})
+    as_list = datasets.parse_items(json.dumps(items), fmt="json")
+    as_object = datasets.parse_items(json.dumps({"items": items}).encode(), fmt="json")
+    assert as_list == as_object
+    assert as_list[0].input == {"q": "question 0"}
+    assert as_list[1].contexts == ["ctx"]
+    assert as_list[1].metadata == {"id": "a"}
+
+
+def test_json_reports_every_bad_item_with_pointers() -> None:
+    data = [{"input": {"a": 1}}, {"input": 3}, 5, {"bad": 1, "contexts": "x"}]
+    error = invalid(json.dumps({"items": data}), "json")
+    assert error.detail == "3 bad items at indexes 1, 2, 3; nothing was stored"
+    assert pointers(error) == [
+        "#/items/1/input",
+        "#/items/2",
+        "#/items/3/contexts",
+        "#/items/3/bad",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[1, ", "not valid JSON at line 1"),
+        ('{"rows": []}', "expected a JSON list of items"),
+        ("[]", "no items"),
+        ('[{"expected": NaN}]', "NaN is not valid JSON"),
+        ('[{"expected": 1e400}]', "1e400 is out of the range of a float"),
+        ("[" * 100_000 + "]" * 100_000, "not valid JSON"),
+    ],
+)
+def test_json_documents_that_are_not_datasets(text: str, message: str) -> None:
+    assert message in invalid(text, "json").detail
+
+
+def test_jsonl_skips_blank_lines_and_names_every_bad_line() -> None:
+    lines = [
+        json.dumps({"input": {"a": 1}}),
+        "",
+        json.dumps({"input": [1]}),
+        "not json",
+        "   ",
+        '{"expected": NaN}',
+        json.dumps({"input": {"b": 2}, "expected": {"x": [1, 2]}}),
+        json.dumps(["a list"]),
+    ]
+    error = invalid("\r\n".join(lines), "jsonl")
+    assert error.detail == "4 bad rows on lines 3, 4, 6, 8; nothing was stored"
+    assert pointers(error) == ["line 3", "line 4", "line 6", "line 8"]
+    assert error.errors[0].detail == "input: Input should be a valid dictionary"
+    assert "column 1" in error.errors[1].detail
+    good = datasets.parse_items("\n".join([lines[0], "", lines[6], ""]), fmt="jsonl")
+    assert [i.input for i in good] == [{"a": 1}, {"b": 2}]
+    assert good[1].expected == {"x": [1, 2]}
+
+
+def test_jsonl_keeps_unicode_line_separators_inside_strings() -> None:
+    text = json.dumps({"input": {"q": "a\u2028b\u0085c"}}, ensure_ascii=False)
+    assert datasets.parse_items(text, fmt="jsonl")[0].input["q"] == "a\u2028b\u0085c"
+
+
+def test_csv_columns() -> None:
+    text = (
+        "question,input.ctx,expected,contexts,metadata.id,metadata.tags\n"
+        'q1,c1,"{""label"": 1}","[""p1"", ""p2""]",7,"[""a""]"\n'
+        "\n"
+        "q2,,plain text,,x-2,\n"
+        '"multi\nline",c3,42,[],,\n'
+    )
+    items = datasets.parse_items(text.encode("utf-8-sig"), fmt="csv")
+    assert [i.model_dump() for i in items] == [
+        {
+            "input": {"question": "q1", "ctx": "c1"},
+            "expected": {"label": 1},
+            "contexts": ["p1", "p2"],
+            "metadata": {"id": 7, "tags": ["a"]},
+        },
+        {
+            "input": {"question": "q2", "ctx": ""},
+            "expected": "plain text",
+            "contexts": [],
+            "metadata": {"id": "x-2"},
+        },
+        {
+            "input": {"question": "multi\nline", "ctx": "c3"},
+            "expected": 42,
+            "contexts": [],
+            "metadata": {},
+        },
+    ]
+
+
+def test_csv_names_every_bad_row_by_its_first_line() -> None:
+    text = (
+        'q,contexts\nok,\nbad,not a list\n"spans\ntwo lines",[1]\ntoo,many,cells\nfine,[]\nshort\n'
+    )
+    error = invalid(text, "csv")
+    assert error.detail == "4 bad rows on lines 3, 4, 6, 8; nothing was stored"
+    assert error.errors[0].detail == "contexts: Input should be a valid list"
+    assert error.errors[1].detail == "contexts/0: Input should be a valid string"
+    assert "3 cell(s), but the header has 2 column(s)" in error.errors[2].detail
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("q,q", "column 'q' appears twice"),
+        ("q,input.q", "column 'input.q' appears twice"),
+        ("input,expected", "column 'input' is ambiguous"),
+        ("metadata", "column 'metadata' is ambiguous"),
+        ("q,,expected", "a column has no name"),
+        ("input.,x", "needs a name after the dot"),
+    ],
+)
+def test_csv_bad_headers(header: str, message: str) -> None:
+    error = invalid(f"{header}\n1,2,3\n", "csv")
+    assert message in error.detail
+    assert pointers(error)[0] == "line 1"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("", "no header row"),
+        ("q\n\n\n", "no items"),
+        ('q\n"unclosed\n', "bad CSV on line 2"),
+        (b"q\nok\n\xff\n", "line 3 is not valid UTF-8"),
+        (b"\xef\xbb\xbfq\nok\n\xff\n", "line 3 is not valid UTF-8"),
+        ("q\nok\n" + "x" * 131_073 + "\n", "bad CSV on line 3: field larger than field limit"),
+    ],
+)
+def test_csv_structural_errors(data: bytes | str, message: str) -> None:
+    assert message in invalid(data, "csv").detail
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_nul_characters_are_refused_everywhere(fmt: datasets.Format) -> None:
+    item = {"input": {"q": "a\u0000b"}}
+    text = json.dumps([item]) if fmt == "json" else json.dumps(item)
+    error = invalid(text, fmt)
+    assert "input/q contains a NUL character" in error.errors[0].detail
+
+
+def test_limits() -> None:
+    limits = DatasetLimits(max_items=2, max_bytes=200, max_problems=3)
+    three = "\n".join(json.dumps(r) for r in rows(3))
+    too_many = invalid(three, "jsonl", limits=limits)
+    assert too_many.detail == "more than 2 items"
+    assert pointers(too_many) == ["line 3"]
+    assert "more than 2 items" in invalid(json.dumps(rows(3)), "json", limits=limits).detail
+    assert "more than 2 items" in invalid("q\n1\n2\n3\n", "csv", limits=limits).detail
+    assert "larger than 200 bytes" in invalid("x" * 201, "csv", limits=limits).detail
+    many_bad = invalid("1\n2\n3\n4\n5\n", "jsonl", limits=DatasetLimits(max_problems=3))
+    assert many_bad.detail.startswith("5 bad rows on lines 1, 2, 3, 4, 5;")
+    assert len(many_bad.errors) == 3
+
+
+def test_long_line_lists_are_shortened_in_the_detail() -> None:
+    error = invalid("\n".join(["1"] * 25), "jsonl")
+    assert error.detail == (
+        "25 bad rows on lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, "
+        "19, 20 and 5 more; nothing was stored"
+    )
+    assert len(error.errors) == 25
+
+
+def test_parse_version_takes_message_from_the_json_object_or_the_argument() -> None:
+    body = json.dumps({"items": rows(1), "message": "from body", "description": "d"})
+    parsed = datasets.parse_version(body, fmt="json", message="from query")
+    assert (parsed.message, parsed.description) == ("from body", "d")
+    listed = datasets.parse_version(json.dumps(rows(1)), fmt="json", message="from query")
+    assert listed.message == "from query"
+    with pytest.raises(InvalidDatasetError) as caught:
+        datasets.parse_version(json.dumps({"items": rows(1), "extra": 1}), fmt="json")
+    assert pointers(caught.value) == ["#/extra"]
+
+
+# --- service -------------------------------------------------------------------------------
+
+
+async def count(session: AsyncSession, model: type[Any]) -> int:
+    return int((await session.execute(sa.select(sa.func.count()).select_from(model))).scalar_one())
+
+
+async def test_publish_versions_and_dedupes_by_content(session: AsyncSession) -> None:
+    first, created = await datasets.publish_dataset_version(
+        session, name="support/tickets", data=version(rows(3), message="one"), author="ann"
+    )
+    assert created
+    assert (first.version, first.item_count, first.author) == (1, 3, "ann")
+    assert len(first.content_hash) == 64
+    again, created = await datasets.publish_dataset_version(
+        session, name="support/tickets", data=version(rows(3), message="other"), author="bob"
+    )
+    assert not created
+    assert (again.version, again.message, again.author) == (1, "one", "ann")
+    second, created = await datasets.publish_dataset_version(
+        session, name="support/tickets", data=version(rows(4)), author="ann"
+    )
+    assert created
+    assert second.version == 2
+    assert await count(session, DatasetVersion) == 2
+    assert await count(session, DatasetItem) == 7
+
+
+async def test_defaults_do_not_change_the_hash(session: AsyncSession) -> None:
+    explicit = [{"input": {"q": "x"}, "expected": None, "contexts": [], "metadata": {}}]
+    a, _ = await datasets.publish_dataset_version(
+        session, name="d", data=version([{"input": {"q": "x"}}]), author="t"
+    )
+    b, created = await datasets.publish_dataset_version(
+        session, name="d", data=version(explicit), author="t"
+    )
+    assert not created
+    assert a.content_hash == b.content_hash
+
+
+async def test_read_back_items_latest_and_pages(session: AsyncSession) -> None:
+    items = rows(5, contexts=["c"], metadata={"k": 1})
+    await datasets.publish_dataset_version(
+        session, name="d/x", data=version(items, description="about"), author="t"
+    )
+    await datasets.publish_dataset_version(session, name="d/x", data=version(rows(2)), author="t")
+    latest = await datasets.get_dataset_version(session, name="d/x")
+    assert (latest.version, latest.items) == (2, None)
+    full = await datasets.get_dataset_version(session, name="d/x", version=1, with_items=True)
+    assert full.items is not None
+    assert [i.model_dump(exclude={"position"}) for i in full.items] == items
+    assert [i.position for i in full.items] == [0, 1, 2, 3, 4]
+    page = await datasets.get_dataset_version(
+        session, name="d/x", version=1, with_items=True, item_limit=2, item_offset=3
+    )
+    assert [i.position for i in page.items or []] == [3, 4]
+    versions = await datasets.list_dataset_versions(session, name="d/x")
+    assert [v.version for v in versions.items] == [2, 1]
+    raw = await datasets.dataset_items(session, dataset_version_id=await _version_id(session, 1))
+    assert [i.position for i in raw] == [0, 1, 2, 3, 4]
+    listed = await datasets.list_datasets(session, query="abou")
+    assert [(d.name, d.description, d.latest_version) for d in listed.items] == [
+        ("d/x", "about", 2)
+    ]
+
+
+async def _version_id(session: AsyncSession, number: int) -> int:
+    stmt = sa.select(DatasetVersion.id).where(DatasetVersion.version == number)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def test_list_datasets_pages_by_name(session: AsyncSession) -> None:
+    for name in ("b", "a", "c/d"):
+        await datasets.publish_dataset_version(
+            session, name=name, data=version(rows(1)), author="t"
+        )
+    page = await datasets.list_datasets(session, limit=2, offset=1)
+    assert page.total == 3
+    assert [d.name for d in page.items] == ["b", "c/d"]
+
+
+@pytest.mark.parametrize("name", ["Bad Name", "a//b", "x/versions", "team/diff", "a" * 201])
+async def test_bad_names_are_refused(session: AsyncSession, name: str) -> None:
+    with pytest.raises(InvalidDatasetError, match="dataset name"):
+        await datasets.publish_dataset_version(
+            session, name=name, data=version(rows(1)), author="t"
+        )
+
+
+async def test_missing_datasets_and_versions(session: AsyncSession) -> None:
+    with pytest.raises(DatasetNotFoundError, match="no dataset named 'nope'"):
+        await datasets.get_dataset_version(session, name="nope")
+    await datasets.publish_dataset_version(session, name="d", data=version(rows(1)), author="t")
+    with pytest.raises(DatasetNotFoundError, match="no version 9"):
+        await datasets.get_dataset_version(session, name="d", version=9)
+    with pytest.raises(DatasetNotFoundError):
+        await datasets.diff_dataset_versions(session, name="d", from_version=1, to_version=2)
+
+
+async def test_publish_limit_applies_to_validated_bodies(session: AsyncSession) -> None:
+    with pytest.raises(InvalidDatasetError, match="more than 2 items"):
+        await datasets.publish_dataset_version(
+            session, name="d", data=version(rows(3)), author="t", limits=DatasetLimits(max_items=2)
+        )
+
+
+async def test_publish_file_stores_nothing_when_a_row_is_bad(session: AsyncSession) -> None:
+    text = json.dumps({"input": {"a": 1}}) + "\n" + json.dumps({"input": 1})
+    with pytest.raises(InvalidDatasetError, match="line 2"):
+        await datasets.publish_dataset_file(session, name="d", data=text, fmt="jsonl", author="t")
+    assert await count(session, DatasetVersion) == 0
+    stored, created = await datasets.publish_dataset_file(
+        session, name="d", data="q,expected\nhi,there\n", fmt="csv", author="t", message="m"
+    )
+    assert created
+    assert (stored.item_count, stored.message) == (1, "m")
+
+
+# --- diff ----------------------------------------------------------------------------------
+
+
+async def publish(session: AsyncSession, items: list[dict[str, Any]]) -> int:
+    stored, _ = await datasets.publish_dataset_version(
+        session, name="diffs", data=version(items), author="t"
+    )
+    return stored.version
+
+
+async def test_diff_by_position(session: AsyncSession) -> None:
+    a = await publish(session, rows(3))
+    changed = rows(2)
+    changed[1]["expected"] = "new answer"
+    changed[0]["contexts"] = ["c"]
+    b = await publish(session, changed)
+    diff = await datasets.diff_dataset_versions(session, name="diffs", from_version=a, to_version=b)
+    assert diff.matched_by == "position"
+    assert diff.counts.model_dump() == {"added": 0, "removed": 1, "changed": 2, "unchanged": 0}
+    assert [(c.key, c.fields) for c in diff.changed] == [(0, ["contexts"]), (1, ["expected"])]
+    assert diff.changed[1].before.expected == "answer 1"
+    assert diff.changed[1].after.expected == "new answer"
+    assert [i.position for i in diff.removed] == [2]
+    back = await datasets.diff_dataset_versions(session, name="diffs", from_version=b, to_version=a)
+    assert [i.position for i in back.added] == [2]
+
+
+async def test_diff_by_metadata_id_ignores_moves(session: AsyncSession) -> None:
+    items = [{"input": {"q": q}, "metadata": {"id": q}} for q in ("a", "b", "c")]
+    a = await publish(session, items)
+    moved = [items[2], items[0], {"input": {"q": "B!"}, "metadata": {"id": "b"}}]
+    moved.append({"input": {"q": "d"}, "metadata": {"id": 4}})
+    b = await publish(session, moved)
+    diff = await datasets.diff_dataset_versions(
+        session, name="diffs", from_version=a, to_version=b, limit=1
+    )
+    assert diff.matched_by == "metadata.id"
+    assert diff.counts.model_dump() == {"added": 1, "removed": 0, "changed": 1, "unchanged": 2}
+    assert [(c.key, c.fields) for c in diff.changed] == [("b", ["input"])]
+    assert diff.added[0].metadata == {"id": 4}
+    assert diff.limit == 1
+
+
+async def test_diff_falls_back_to_position_when_ids_repeat(session: AsyncSession) -> None:
+    a = await publish(session, [{"input": {"q": q}, "metadata": {"id": 1}} for q in "ab"])
+    b = await publish(session, [{"input": {"q": q}, "metadata": {"id": 1}} for q in "ac"])
+    diff = await datasets.diff_dataset_versions(session, name="diffs", from_version=a, to_version=b)
+    assert diff.matched_by == "position"
+    assert diff.counts.changed == 1
+    same = await datasets.diff_dataset_versions(session, name="diffs", from_version=a, to_version=a)
+    assert same.counts.model_dump() == {"added": 0, "removed": 0, "changed": 0, "unchanged": 2}

@@ -1,0 +1,122 @@
+"""Gate conditions, aggregates and the noise-aware baseline comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from evals.gates import ItemResult, aggregate, check_condition, compare_baseline, verdict
+from evals.schemas import Aggregate, BaselineRule, GateCondition, SuiteSpec, Verdict
+
+
+def results(values: list[float | None], *, repeats: int = 1) -> list[ItemResult]:
+    """One result per value (None = errored item), `repeats` copies per position."""
+    out = []
+    for position, value in enumerate(values):
+        for repeat in range(repeats):
+            metrics: dict[str, Any] = {}
+            if value is not None:
+                metrics["m"] = {"value": value, "passed": value >= 0.5}
+            out.append(ItemResult(position, repeat, value is None, metrics))
+    return out
+
+
+def spec(**overrides: Any) -> SuiteSpec:
+    raw: dict[str, Any] = {
+        "name": "s",
+        "dataset": "d",
+        "scorers": [{"name": "m", "type": "exact_match"}],
+        "gates": [{"metric": "m", "aggregate": "mean", "op": ">=", "value": 0.5}],
+    }
+    raw.update(overrides)
+    return SuiteSpec.model_validate(raw)
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [
+        (Aggregate.MEAN, 0.5),
+        (Aggregate.MIN, 0.0),
+        (Aggregate.MAX, 1.0),
+        (Aggregate.SUM, 1.5),
+        (Aggregate.P50, 0.5),
+        (Aggregate.PASS_RATE, 0.5),  # 2 of 4 items passed; the errored one counts as not passed
+        (Aggregate.ERROR_RATE, 0.25),
+    ],
+)
+def test_aggregates(how: Aggregate, expected: float) -> None:
+    assert aggregate(results([0.0, 1.0, 0.5, None]), "m", how) == pytest.approx(expected)
+
+
+def test_p95_and_item_error_rate() -> None:
+    values = [float(i) for i in range(100)]
+    assert aggregate(results(values), "m", Aggregate.P95) == pytest.approx(94.05)
+    assert aggregate(results([1.0, None]), "*", Aggregate.ERROR_RATE) == 0.5
+
+
+def test_condition_without_values_fails_with_a_reason() -> None:
+    report = check_condition(results([None, None]), GateCondition(metric="m", value=0.1))
+    assert report["passed"] is False
+    assert "no values" in report["detail"]
+
+
+@pytest.mark.parametrize(("op", "holds"), [(">=", True), (">", False), ("<=", True), ("<", False), ("==", True), ("!=", False)])
+def test_operators(op: str, holds: bool) -> None:
+    condition = GateCondition.model_validate({"metric": "m", "op": op, "value": 0.5})
+    assert check_condition(results([0.5]), condition)["passed"] is holds
+
+
+def test_verdict_passes_and_fails_on_conditions() -> None:
+    assert verdict(spec(), results([1.0, 1.0]), None)[0] is Verdict.PASSED
+    outcome, report = verdict(spec(), results([0.0, 0.2]), None)
+    assert outcome is Verdict.FAILED
+    assert report["conditions"][0]["value"] == pytest.approx(0.1)
+
+
+RULE = BaselineRule(metric="m", max_regression=0.05)
+
+
+def test_clear_regression_fails() -> None:
+    report = compare_baseline(results([0.0] * 30), results([1.0] * 30), RULE)
+    assert report["outcome"] == "failed"
+    assert report["difference"] == pytest.approx(-1.0)
+
+
+def test_no_regression_passes() -> None:
+    report = compare_baseline(results([1.0] * 30), results([1.0] * 30), RULE)
+    assert report["outcome"] == "passed"
+    assert report["interval"] == [pytest.approx(0.0), pytest.approx(0.0)]
+
+
+def test_noise_is_inconclusive() -> None:
+    # Candidate and baseline disagree on a few items in both directions: the mean difference
+    # is small and its interval straddles the allowed regression.
+    candidate = [1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0]
+    baseline = [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    report = compare_baseline(results(candidate), results(baseline), RULE)
+    assert report["outcome"] == "inconclusive"
+    assert "more repeats" in report["detail"]
+    low, high = report["interval"]
+    assert low < -RULE.max_regression < high
+
+
+def test_baseline_is_deterministic_and_lower_is_better_flips_the_sign() -> None:
+    a, b = results([0.2, 0.4, 0.3]), results([0.3, 0.5, 0.4])
+    assert compare_baseline(a, b, RULE) == compare_baseline(a, b, RULE)
+    lower = BaselineRule(metric="m", max_regression=0.05, higher_is_better=False)
+    assert compare_baseline(a, b, lower)["outcome"] == "passed"
+
+
+def test_inconclusive_baseline_makes_a_passing_run_inconclusive() -> None:
+    candidate = [1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0]
+    baseline = [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    suite = spec(baseline={"metric": "m", "max_regression": 0.05})
+    outcome, report = verdict(suite, results(candidate), results(baseline))
+    assert outcome is Verdict.INCONCLUSIVE
+    assert report["baseline"]["outcome"] == "inconclusive"
+
+
+def test_errored_candidate_items_count_as_regressions() -> None:
+    report = compare_baseline(results([None] * 20), results([1.0] * 20), RULE)
+    assert report["outcome"] == "failed"
