@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import sys
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
@@ -22,8 +25,15 @@ from api.migrate import head_revision
 from api.routes import datasets as dataset_routes
 from api.routes import health
 from api.routes import keys as key_routes
+from api.routes import policies as policy_routes
 from api.routes import prompts as prompt_routes
+from api.routes import runs as run_routes
+from api.routes import suites as suite_routes
 from api.settings import Settings, get_settings
+from evals.executor import InProcessExecutor
+from evals.llm import ModelClient, RetryPolicy
+from evals.policy import GatePolicy
+from evals.runner import Runner
 from prompts.policy import ProtectedLabels
 
 log = logging.getLogger("promptlane")
@@ -80,6 +90,16 @@ async def bootstrap_admin_key(db: Database, settings: Settings) -> None:
     )
 
 
+def make_executor(db: Database, settings: Settings) -> InProcessExecutor:
+    """Build the in-process run executor (model calls through litellm, imported lazily)."""
+    model = ModelClient(
+        retry=RetryPolicy(attempts=settings.model_attempts), timeout=settings.model_timeout
+    )
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    runner = Runner(db.writer, model=model, owner=owner, lease_seconds=settings.run_lease_seconds)
+    return InProcessExecutor(runner, recover_every=settings.run_recover_every)
+
+
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     """Build the promptlane API; `database` lets tests share one connection."""
     settings = settings or get_settings()
@@ -93,11 +113,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         )
         app.state.db = db
         app.state.auth = Authenticator(db, ttl=settings.auth_cache_ttl)
+        app.state.executor = None
         try:
             await check_schema(db, app.state.schema_head)
             await bootstrap_admin_key(db, settings)
+            if settings.run_executor == "inprocess":
+                app.state.executor = make_executor(db, settings)
+                await app.state.executor.start()
             yield
         finally:
+            if app.state.executor is not None:
+                await app.state.executor.stop()
             if database is None:
                 await db.dispose()
 
@@ -117,12 +143,15 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         if settings.resolve_max_age
         else "private, no-cache"
     )
-    app.state.label_policy = ProtectedLabels(frozenset(settings.protected_labels))
+    app.state.label_policy = GatePolicy(ProtectedLabels(frozenset(settings.protected_labels)))
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(ResolveFastPath, state=app.state)
     app.include_router(health.router)
     app.include_router(key_routes.router)
+    app.include_router(policy_routes.router)  # before prompts: its /check route is more specific
     app.include_router(prompt_routes.router)
     app.include_router(dataset_routes.router)
+    app.include_router(suite_routes.router)
+    app.include_router(run_routes.router)
     return app

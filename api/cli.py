@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import datasets, db, keys, prompts
+from api.commands import datasets, db, evals, keys, policies, prompts, suites
+from api.commands.demo import demo
 from api.commands.serve import serve
 
 app = typer.Typer(
@@ -20,6 +21,10 @@ app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(datasets.app, name="datasets")
+app.add_typer(suites.app, name="suites")
+app.add_typer(evals.app, name="eval")
+app.add_typer(policies.app, name="policies")
+app.command("demo")(demo)
 
 
 @app.command("version")

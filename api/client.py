@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -160,9 +162,11 @@ class Client:
         result: dict[str, Any] = self._json("GET", prompt_path(name) + "/diff", params=params)
         return result
 
-    def move_label(self, name: str, label: str, version: int, reason: str = "") -> dict[str, Any]:
-        """Point a label at a version; return the audit event."""
-        body = {"version": version, "reason": reason}
+    def move_label(
+        self, name: str, label: str, version: int, reason: str = "", *, force: bool = False
+    ) -> dict[str, Any]:
+        """Point a label at a version; return the audit event (`force` overrides a gate)."""
+        body = {"version": version, "reason": reason, "force": force}
         path = f"{prompt_path(name)}/labels/{quote(label, safe='')}"
         result: dict[str, Any] = self._json("PUT", path, json=body)
         return result
@@ -180,6 +184,104 @@ class Client:
         result: dict[str, Any] = self._json("GET", path, params={"limit": limit, "offset": offset})
         return result
 
+    def check_promotion(self, name: str, label: str, version: int) -> dict[str, Any]:
+        """Dry-run moving a label to a version: the gate report."""
+        path = f"{prompt_path(name)}/labels/{quote(label, safe='')}/check"
+        result: dict[str, Any] = self._json("GET", path, params={"version": version})
+        return result
+
+    # --- suites, runs, policies ------------------------------------------------------------
+
+    def push_suite(self, text: str) -> tuple[dict[str, Any], bool]:
+        """Store a suite from its YAML (or JSON) text; return it and whether it is new."""
+        response = self.request(
+            "POST",
+            "/v1/suites",
+            content=text.encode(),
+            headers={"Content-Type": "application/yaml"},
+        )
+        return response.json(), response.status_code == 201
+
+    def list_suites(self, **params: Any) -> dict[str, Any]:
+        """List suites (q, limit, offset)."""
+        clean = {k: v for k, v in params.items() if v is not None}
+        result: dict[str, Any] = self._json("GET", "/v1/suites", params=clean)
+        return result
+
+    def get_suite(self, name: str, version: int | None = None) -> dict[str, Any]:
+        """Return a suite's newest version, or the given one."""
+        path = f"/v1/suites/{quote(name, safe='/')}"
+        if version is not None:
+            path += f"/versions/{version}"
+        result: dict[str, Any] = self._json("GET", path)
+        return result
+
+    def start_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Queue a run: {suite, prompt, version | label}."""
+        result: dict[str, Any] = self._json("POST", "/v1/runs", json=body)
+        return result
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        """Return a run with its progress, summary, verdict and manifest."""
+        result: dict[str, Any] = self._json("GET", f"/v1/runs/{run_id}")
+        return result
+
+    def list_runs(self, **params: Any) -> dict[str, Any]:
+        """List runs (prompt, suite, status, limit, offset)."""
+        clean = {k: v for k, v in params.items() if v is not None}
+        result: dict[str, Any] = self._json("GET", "/v1/runs", params=clean)
+        return result
+
+    def run_items(self, run_id: int, **params: Any) -> dict[str, Any]:
+        """Return a page of a run's item results (failed, variant, limit, offset)."""
+        result: dict[str, Any] = self._json("GET", f"/v1/runs/{run_id}/items", params=params)
+        return result
+
+    def cancel_run(self, run_id: int) -> dict[str, Any]:
+        """Ask a run to stop."""
+        result: dict[str, Any] = self._json("POST", f"/v1/runs/{run_id}/cancel")
+        return result
+
+    def resume_run(self, run_id: int) -> dict[str, Any]:
+        """Resume a run whose worker went away."""
+        result: dict[str, Any] = self._json("POST", f"/v1/runs/{run_id}/resume")
+        return result
+
+    def compare_runs(self, a: int, b: int) -> dict[str, Any]:
+        """Compare two runs (b minus a)."""
+        result: dict[str, Any] = self._json("GET", "/v1/runs/compare", params={"a": a, "b": b})
+        return result
+
+    def run_events(self, run_id: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield (event, data) server-sent progress events until the run finishes."""
+        path = f"/v1/runs/{run_id}/events"
+        with self._http.stream("GET", path, timeout=None) as response:
+            if response.status_code >= 400:
+                response.read()
+                self.request("GET", f"/v1/runs/{run_id}")  # raises the problem as APIError
+            event = ""
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    event = line[len("event: ") :]
+                elif line.startswith("data: "):
+                    yield event, json.loads(line[len("data: ") :])
+
+    def put_policy(self, label: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Set a label's promotion policy (admin)."""
+        path = f"/v1/policies/{quote(label, safe='')}"
+        result: dict[str, Any] = self._json("PUT", path, json=body)
+        return result
+
+    def list_policies(self) -> list[dict[str, Any]]:
+        """List promotion policies."""
+        result: list[dict[str, Any]] = self._json("GET", "/v1/policies")
+        return result
+
+    def delete_policy(self, label: str, prompt: str | None = None) -> None:
+        """Remove a label's promotion policy (admin)."""
+        params = {"prompt": prompt} if prompt else {}
+        self.request("DELETE", f"/v1/policies/{quote(label, safe='')}", params=params)
+
     # --- keys ------------------------------------------------------------------------------
 
     def create_key(self, name: str, role: str) -> dict[str, Any]:
@@ -195,4 +297,80 @@ class Client:
     def revoke_key(self, key_id: int) -> dict[str, Any]:
         """Revoke an API key (admin)."""
         result: dict[str, Any] = self._json("POST", f"/v1/keys/{key_id}/revoke")
+        return result
+
+    # --- datasets --------------------------------------------------------------------------
+
+    @staticmethod
+    def _dataset_path(name: str) -> str:
+        return "/v1/datasets/" + quote(name, safe="/")
+
+    def push_dataset(
+        self,
+        name: str,
+        content: bytes,
+        *,
+        fmt: str,
+        message: str = "",
+        description: str | None = None,
+    ) -> tuple[dict[str, Any], bool]:
+        """Upload a JSON, JSONL or CSV document as a version; return it and whether it is new."""
+        media = {"json": "application/json", "jsonl": "application/x-ndjson", "csv": "text/csv"}
+        params = {"message": message, "description": description}
+        response = self.request(
+            "POST",
+            self._dataset_path(name) + "/versions",
+            content=content,
+            headers={"Content-Type": media[fmt]},
+            params={k: v for k, v in params.items() if v is not None},
+            timeout=max(self._http.timeout.read or 0.0, 120.0),
+        )
+        return response.json(), response.status_code == 201
+
+    def publish_dataset(self, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Publish `{items, message, description}` as a version; return it and whether it is new."""
+        response = self.request("POST", self._dataset_path(name) + "/versions", json=body)
+        return response.json(), response.status_code == 201
+
+    def list_datasets(self, **params: Any) -> dict[str, Any]:
+        """List datasets (q, limit, offset)."""
+        clean = {k: v for k, v in params.items() if v is not None}
+        result: dict[str, Any] = self._json("GET", "/v1/datasets", params=clean)
+        return result
+
+    def list_dataset_versions(
+        self, name: str, *, limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        """List a dataset's versions, newest first."""
+        path = self._dataset_path(name) + "/versions"
+        result: dict[str, Any] = self._json("GET", path, params={"limit": limit, "offset": offset})
+        return result
+
+    def get_dataset(
+        self,
+        name: str,
+        version: int | None = None,
+        *,
+        items: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """Return a dataset version (default: the latest), with its items if asked."""
+        path = self._dataset_path(name)
+        if version is not None:
+            path += f"/versions/{version}"
+        params: dict[str, Any] = {"items": items, "offset": offset}
+        if limit is not None:
+            params["limit"] = limit
+        result: dict[str, Any] = self._json("GET", path, params=params)
+        return result
+
+    def diff_datasets(
+        self, name: str, from_version: int, to_version: int, *, limit: int = 100
+    ) -> dict[str, Any]:
+        """Compare two versions of a dataset: items added, removed and changed."""
+        params = {"from": from_version, "to": to_version, "limit": limit}
+        result: dict[str, Any] = self._json(
+            "GET", self._dataset_path(name) + "/diff", params=params
+        )
         return result

@@ -225,6 +225,9 @@ class LabelMove(_Strict):
 
     version: int = Field(ge=1)
     reason: str = Field(default="", max_length=2_000)
+    force: bool = Field(
+        default=False, description="Override a failed promotion gate (needs a reason)"
+    )
 
 
 class RenderRequest(_Strict):

@@ -312,6 +312,25 @@ async def _select_version(
     return await repo.version_by_id(row.version_id)
 
 
+async def find_version(
+    session: AsyncSession, *, name: str, label: str | None = None, version: int | None = None
+) -> tuple[Prompt, PromptVersion]:
+    """Return a prompt and the version a label (default `production`) or number selects."""
+    repo = PromptRepository(session)
+    prompt = await _prompt(repo, name)
+    return prompt, await _select_version(repo, prompt, label=label, version=version)
+
+
+async def labelled_version(
+    session: AsyncSession, *, prompt: Prompt, label: str
+) -> PromptVersion | None:
+    """Return the version `label` points at now, or None when the label is not set."""
+    repo = PromptRepository(session)
+    assert prompt.id is not None
+    row = await repo.label(prompt.id, label)
+    return await repo.version_by_id(row.version_id) if row else None
+
+
 async def resolve_prompt(
     session: AsyncSession, *, name: str, label: str | None = None, version: int | None = None
 ) -> PromptVersionRead:
@@ -415,7 +434,13 @@ async def move_label(
         return _event_read(events[0])
 
     request = MoveRequest(
-        prompt=prompt, label=label, target=target, current=current, actor=actor, reason=move.reason
+        prompt=prompt,
+        label=label,
+        target=target,
+        current=current,
+        actor=actor,
+        reason=move.reason,
+        force=move.force,
     )
     decision = await policy.check(session, request)
     if not decision.allowed:

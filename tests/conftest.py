@@ -130,6 +130,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "database_url": database_url,
         "bootstrap_admin_key": ADMIN_KEY,
         "credentials_file": tmp_path / "credentials.json",
+        # In-process tests share one connection; runs are executed explicitly by the tests.
+        "run_executor": "none",
     }
     values.update(overrides)
     return Settings.model_validate(values)

@@ -279,18 +279,54 @@ def move_label(
     reason: Annotated[
         str, typer.Option("--reason", "-m", help="Why (kept in the audit trail).")
     ] = "",
+    force: Annotated[
+        bool, typer.Option("--force", help="Override a failed promotion gate (needs --reason).")
+    ] = False,
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Point a label at a version (a rollback is a move back to an earlier one)."""
     with make_client(url, api_key) as client:
-        event = client.move_label(name, label, version, reason)
+        event = client.move_label(name, label, version, reason, force=force)
     if as_json:
         print_json(event)
         return
     before = f"v{event['from_version']}" if event["from_version"] else "unset"
     console.print(f"{name}: {label} {before} → v{event['to_version']}", markup=False)
+
+
+@app.command("can-promote")
+@handle_errors
+def can_promote(
+    name: Name,
+    label: Annotated[str, typer.Argument(help="Label, e.g. production.")],
+    version: Annotated[int, typer.Argument(help="Candidate version.", min=1)],
+    url: UrlOption = URL,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Dry-run a label move: which required suites passed on this version (exit 1 if refused)."""
+    with make_client(url, api_key) as client:
+        report = client.check_promotion(name, label, version)
+    if as_json:
+        print_json(report)
+    else:
+        table = Table("suite", "run", "verdict", "result", "detail")
+        for s in report["suites"]:
+            table.add_row(
+                s["suite"],
+                str(s["run_id"] or "-"),
+                s.get("verdict") or "-",
+                "pass" if s["passed"] else "FAIL",
+                s.get("detail", ""),
+            )
+        if report["suites"]:
+            console.print(table)
+        verdict = "[green]allowed[/]" if report["allowed"] else "[red]refused[/]"
+        console.print(f"{name} v{version} → {label}: {verdict} ({report['detail']})")
+    if not report["allowed"]:
+        raise typer.Exit(1)
 
 
 @app.command("history")

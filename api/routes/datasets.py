@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from api.auth import Reader, Writer
 from api.deps import ReadSession, WriteSession
+from api.openapi import inline_defs
 from evals import datasets as service
 from evals.schemas import (
     DatasetDiffRead,
@@ -37,25 +38,7 @@ MEDIA_TYPES: Final[dict[str, service.Format]] = {
 }
 
 
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """Return a JSON schema with its `$defs` inlined (they are not OpenAPI components)."""
-    defs = schema.pop("$defs", {})
-
-    def walk(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return walk(defs[ref.removeprefix("#/$defs/")])
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
-
-    inlined: dict[str, Any] = walk(schema)
-    return inlined
-
-
-_ITEM = _inline(DatasetItemIn.model_json_schema())
+_ITEM = inline_defs(DatasetItemIn.model_json_schema())
 _ROWS = {"type": "string", "description": "One item per row; `?message=` sets the message"}
 _BODY = {
     "requestBody": {
@@ -64,7 +47,7 @@ _BODY = {
             "application/json": {
                 "schema": {
                     "oneOf": [
-                        _inline(DatasetVersionCreate.model_json_schema()),
+                        inline_defs(DatasetVersionCreate.model_json_schema()),
                         {"type": "array", "items": _ITEM, "minItems": 1},
                     ]
                 }

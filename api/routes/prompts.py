@@ -13,7 +13,7 @@ from api.db import Database
 from api.deps import AppSettings, ReadSession, WriteSession
 from api.errors import InvalidRequestError
 from prompts import service
-from prompts.policy import ProtectedLabels
+from prompts.policy import LabelPolicy
 from prompts.schemas import (
     LabelEventRead,
     LabelMove,
@@ -157,7 +157,7 @@ async def move_label(
     actor: Writer,
 ) -> LabelEventRead:
     """Point a label at a version (a rollback is a move back); the move is audited."""
-    policy: ProtectedLabels = request.app.state.label_policy
+    policy: LabelPolicy = request.app.state.label_policy
     return await service.move_label(
         session, name=name, label=label, move=data, actor=actor, policy=policy
     )

@@ -14,6 +14,7 @@ from tests.conftest import auth
 from tests.factories import chat_body
 
 SEED = "matrix/prompt"
+SUITE = "matrix/suite"
 DATASET = "matrix/dataset"
 
 
@@ -94,6 +95,45 @@ MATRIX: dict[tuple[str, str], Case] = {
         lambda t: (f"/v1/datasets/{DATASET}/diff", _body(params={"from": 1, "to": 2})),
     ),
     ("GET", "/v1/datasets/{name}"): Case(Role.READER, lambda t: (f"/v1/datasets/{DATASET}", {})),
+    ("POST", "/v1/suites"): Case(
+        Role.WRITER, lambda t: ("/v1/suites", _body(suite_json(f"suite-{t}")))
+    ),
+    ("GET", "/v1/suites"): Case(Role.READER, lambda t: ("/v1/suites", {})),
+    ("GET", "/v1/suites/{name}"): Case(Role.READER, lambda t: (f"/v1/suites/{SUITE}", {})),
+    ("GET", "/v1/suites/{name}/versions"): Case(
+        Role.READER, lambda t: (f"/v1/suites/{SUITE}/versions", {})
+    ),
+    ("GET", "/v1/suites/{name}/versions/{version}"): Case(
+        Role.READER, lambda t: (f"/v1/suites/{SUITE}/versions/1", {})
+    ),
+    ("POST", "/v1/runs"): Case(
+        Role.WRITER,
+        lambda t: ("/v1/runs", _body({"suite": SUITE, "prompt": SEED, "version": 1})),
+    ),
+    ("GET", "/v1/runs"): Case(Role.READER, lambda t: ("/v1/runs", {})),
+    ("GET", "/v1/runs/{run_id}"): Case(Role.READER, lambda t: ("/v1/runs/{run}", {})),
+    ("GET", "/v1/runs/{run_id}/items"): Case(Role.READER, lambda t: ("/v1/runs/{run}/items", {})),
+    ("GET", "/v1/runs/{run_id}/events"): Case(
+        Role.READER, lambda t: ("/v1/runs/{cancelled}/events", {})
+    ),
+    ("POST", "/v1/runs/{run_id}/cancel"): Case(
+        Role.WRITER, lambda t: ("/v1/runs/{run}/cancel", {})
+    ),
+    ("POST", "/v1/runs/{run_id}/resume"): Case(
+        Role.WRITER, lambda t: ("/v1/runs/{run}/resume", {})
+    ),
+    ("GET", "/v1/runs/compare"): Case(
+        Role.READER, lambda t: ("/v1/runs/compare", _body(params={"a": "{run}", "b": "{run}"}))
+    ),
+    ("PUT", "/v1/policies/{label}"): Case(
+        Role.ADMIN, lambda t: (f"/v1/policies/{t}", _body({"required_suites": [SUITE]}))
+    ),
+    ("GET", "/v1/policies"): Case(Role.READER, lambda t: ("/v1/policies", {})),
+    ("DELETE", "/v1/policies/{label}"): Case(Role.ADMIN, lambda t: ("/v1/policies/gone", {})),
+    ("GET", "/v1/prompts/{name}/labels/{label}/check"): Case(
+        Role.READER,
+        lambda t: (f"/v1/prompts/{SEED}/labels/production/check", _body(params={"version": 1})),
+    ),
     ("POST", "/v1/keys"): Case(
         Role.ADMIN, lambda t: ("/v1/keys", _body({"name": f"key-{t}", "role": "reader"}))
     ),
@@ -115,14 +155,25 @@ def test_matrix_covers_every_route(app: Any) -> None:
     assert routes == set(MATRIX), "add new endpoints to the role matrix"
 
 
-async def _seed(client: httpx.AsyncClient) -> int:
+def suite_json(name: str) -> dict[str, Any]:
+    return {"name": name, "dataset": DATASET, "scorers": [{"type": "exact_match"}]}
+
+
+async def _seed(client: httpx.AsyncClient) -> dict[str, int]:
     await client.post(f"/v1/prompts/{SEED}/versions", json=chat_body())
     await client.post(f"/v1/prompts/{SEED}/versions", json=chat_body(config={"model": "m/2"}))
     await client.put(f"/v1/prompts/{SEED}/labels/staging", json={"version": 1})
     for q in ("one", "two"):
         await client.post(f"/v1/datasets/{DATASET}/versions", json=[{"input": {"q": q}}])
     victim = await client.post("/v1/keys", json={"name": "victim", "role": "reader"})
-    return int(victim.json()["id"])
+    await client.post("/v1/suites", json=suite_json(SUITE))
+    await client.put("/v1/policies/gone", json={"required_suites": []})
+    ids = {"victim": int(victim.json()["id"])}
+    for key in ("run", "cancelled"):
+        run = await client.post("/v1/runs", json={"suite": SUITE, "prompt": SEED, "version": 1})
+        ids[key] = int(run.json()["id"])
+    await client.post(f"/v1/runs/{ids['cancelled']}/cancel")
+    return ids
 
 
 @pytest.mark.parametrize("endpoint", sorted(MATRIX), ids=lambda e: f"{e[0]} {e[1]}")
@@ -130,11 +181,14 @@ async def _seed(client: httpx.AsyncClient) -> int:
 async def test_role_matrix(
     client: httpx.AsyncClient, endpoint: tuple[str, str], role: Role | None
 ) -> None:
-    victim = await _seed(client)
+    ids = await _seed(client)
     case = MATRIX[endpoint]
     tag = role.value if role else "anon"
     path, kwargs = case.build(tag)
-    path = path.replace("{victim}", str(victim))
+    for key, value in ids.items():
+        path = path.replace(f"{{{key}}}", str(value))
+    if "params" in kwargs:
+        kwargs["params"] = {k: ids.get(str(v).strip("{}"), v) for k, v in kwargs["params"].items()}
     headers = auth(role) if role else {"Authorization": ""}
     response = await client.request(endpoint[0], path, headers=headers, **kwargs)
     if case.needs is None:

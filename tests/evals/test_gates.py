@@ -61,7 +61,10 @@ def test_condition_without_values_fails_with_a_reason() -> None:
     assert "no values" in report["detail"]
 
 
-@pytest.mark.parametrize(("op", "holds"), [(">=", True), (">", False), ("<=", True), ("<", False), ("==", True), ("!=", False)])
+@pytest.mark.parametrize(
+    ("op", "holds"),
+    [(">=", True), (">", False), ("<=", True), ("<", False), ("==", True), ("!=", False)],
+)
 def test_operators(op: str, holds: bool) -> None:
     condition = GateCondition.model_validate({"metric": "m", "op": op, "value": 0.5})
     assert check_condition(results([0.5]), condition)["passed"] is holds

@@ -1,0 +1,360 @@
+"""The model-call layer: every model call goes through litellm with one retry policy.
+
+`ModelClient.complete` maps a prompt version's config to `litellm.acompletion`, retries
+429s, 5xx, timeouts and connection errors with full-jitter exponential backoff (honouring
+`Retry-After`), and returns a `Completion` with text, tokens, cost and latency. litellm's
+own retries and the openai SDK's are switched off (`max_retries=0`, `num_retries=0`) so the
+attempt count here is the number of HTTP requests a provider sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import email.utils
+import functools
+import json
+import os
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from evals.errors import ModelCallError, ModelTimeoutError
+from prompts.hashing import sha256_hex
+
+Sleep = Callable[[float], Awaitable[None]]
+
+# Parameters litellm owns for this client: set here, never taken from a config's `extra`.
+_OWNED: Final = frozenset(
+    {"model", "messages", "metadata", "timeout", "max_retries", "num_retries"}
+)
+# Parameters that do not change what a model answers: left out of the cache key.
+_UNKEYED: Final = frozenset(
+    {
+        "timeout",
+        "request_timeout",
+        "api_key",
+        "max_retries",
+        "num_retries",
+        "metadata",
+        "headers",
+        "extra_headers",
+        "stream",
+        "stream_options",
+    }
+)
+# Bump to orphan every cached response (when what a cached Completion means changes).
+_CACHE_KEY_VERSION: Final = 1
+_REASON_MAX: Final = 300
+
+
+def offline_env_defaults() -> None:
+    """Default the environment so model and scorer libraries stay off the network."""
+    # litellm fetches its price map from GitHub at import unless told to use its bundled copy.
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@functools.cache
+def ensure_litellm() -> Any:
+    """Import litellm (lazily: it takes seconds), quiet it, register the offline models."""
+    offline_env_defaults()
+    import litellm
+
+    from evals import offline
+
+    litellm.telemetry = False
+    litellm.suppress_debug_info = True
+    offline.register(litellm)
+    return litellm
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently a model call is retried (the only retry loop)."""
+
+    attempts: int = 4
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    jitter: bool = True
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        if self.base_delay < 0 or self.max_delay < 0:
+            raise ValueError("delays must not be negative")
+
+    def delay(self, attempt: int, *, retry_after: float | None = None) -> float:
+        """Return the pause after failed attempt `attempt` (1-based), full jitter."""
+        if retry_after is not None:
+            return min(self.max_delay, max(0.0, retry_after))
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        # Jitter spreads retries of concurrent calls; it needs no cryptographic randomness.
+        return random.uniform(0.0, ceiling) if self.jitter else ceiling  # noqa: S311
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A model's answer with what it cost: tokens, USD, latency, attempts."""
+
+    text: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None
+    latency_ms: float
+    finish_reason: str | None
+    is_cached: bool = False
+    attempts: int = 1
+    raw: dict[str, Any] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the completion as a JSON-ready dict (for the response cache)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Completion:
+        """Rebuild a completion from `to_json` output (unknown keys are ignored)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def cache_key(model: str, messages: Sequence[dict[str, Any]], params: dict[str, Any]) -> str:
+    """Return the response-cache key of a call: a hash of model, messages and parameters."""
+    extra = params.get("extra") or {}
+    flat = {**{k: v for k, v in params.items() if k != "extra"}, **extra}
+    kept = {k: v for k, v in flat.items() if k not in _UNKEYED}
+    return sha256_hex(
+        {"v": _CACHE_KEY_VERSION, "model": model, "messages": list(messages), "params": kept}
+    )
+
+
+def call_kwargs(
+    config: dict[str, Any],
+    *,
+    messages: list[dict[str, Any]],
+    metadata: dict[str, Any] | None,
+    timeout: float,
+) -> dict[str, Any]:
+    """Return the `litellm.acompletion` keyword arguments for a config and messages."""
+    params = {k: v for k, v in config.items() if k not in _OWNED and k != "extra"}
+    extra = {k: v for k, v in (config.get("extra") or {}).items() if k not in _OWNED}
+    kwargs = {**params, **extra}
+    kwargs.update(
+        model=config["model"],
+        messages=messages,
+        timeout=timeout,
+        # Ours is the only retry loop: litellm's num_retries=N alone makes 2N+1 requests.
+        max_retries=0,
+        num_retries=0,
+    )
+    if metadata is not None:
+        kwargs["metadata"] = metadata
+    if kwargs.get("tools"):
+        # litellm imports its MCP gateway (the optional `mcp` package) for any call with
+        # tools, and fails without it; LLMConfig only admits plain function tools.
+        kwargs["_skip_mcp_handler"] = True
+    return kwargs
+
+
+@dataclass(frozen=True)
+class _Failure:
+    kind: str
+    retryable: bool
+    is_timeout: bool = False
+    retry_after: float | None = None
+
+
+def _status(exc: BaseException) -> int | None:
+    status = getattr(exc, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _classify(exc: BaseException) -> _Failure:
+    """Say what kind of failure `exc` is and whether the retry policy may try again."""
+    import openai
+
+    status = _status(exc)
+    if isinstance(exc, TimeoutError | openai.APITimeoutError) or status == 408:
+        return _Failure("timeout", retryable=True, is_timeout=True)
+    if status == 429:
+        return _Failure("rate limited (429)", retryable=True, retry_after=_retry_after(exc))
+    if status is not None and status >= 500:
+        name = type(exc).__name__
+        return _Failure(f"{name} ({status})", retryable=True, retry_after=_retry_after(exc))
+    if isinstance(exc, openai.APIConnectionError):
+        return _Failure("connection error", retryable=True)
+    name = type(exc).__name__
+    return _Failure(f"{name} ({status})" if status else name, retryable=False)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """Read `Retry-After` (seconds or an HTTP date) or `retry-after-ms` off the error."""
+    for headers in (
+        getattr(exc, "litellm_response_headers", None),
+        getattr(getattr(exc, "response", None), "headers", None),
+        getattr(exc, "headers", None),
+    ):
+        if not headers:
+            continue
+        value = headers.get("retry-after-ms")
+        if value is not None:
+            return _seconds(value, scale=0.001)
+        value = headers.get("retry-after")
+        if value is not None:
+            return _seconds(value)
+    return None
+
+
+def _seconds(value: Any, *, scale: float = 1.0) -> float | None:
+    try:
+        return max(0.0, float(value) * scale)
+    except (TypeError, ValueError):
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(str(value))
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def _reason(model: str, failure: _Failure, attempts: int, exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    detail = lines[0] if lines else type(exc).__name__
+    tries = f"{attempts} attempt" + ("" if attempts == 1 else "s")
+    text = f"{model}: {failure.kind} after {tries}: {detail}"
+    return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 1] + "…"
+
+
+def _cost(litellm: Any, response: Any) -> float | None:
+    # litellm already ran completion_cost while building the response; pricing it twice
+    # would cost ~15% of an offline call.
+    cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
+    if cost is None:
+        try:
+            cost = litellm.completion_cost(completion_response=response)
+        except Exception:  # litellm raises for models it has no price for
+            return None
+    return float(cost) if cost is not None else None
+
+
+def _to_completion(
+    litellm: Any, response: Any, *, model: str, latency_ms: float, attempts: int
+) -> Completion:
+    choice = response.choices[0] if response.choices else None
+    message = getattr(choice, "message", None)
+    text = getattr(message, "content", None)
+    tool_calls = getattr(message, "tool_calls", None)
+    raw: dict[str, Any] = {"id": getattr(response, "id", None), "model": response.model}
+    if tool_calls:
+        raw["tool_calls"] = [call.model_dump() for call in tool_calls]
+        # A tool call is the answer when there is no text: scorers see it as JSON.
+        text = text or json.dumps(raw["tool_calls"], sort_keys=True)
+    usage = getattr(response, "usage", None)
+    return Completion(
+        text=text or "",
+        model=model,
+        input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cost_usd=_cost(litellm, response),
+        latency_ms=latency_ms,
+        finish_reason=getattr(choice, "finish_reason", None),
+        attempts=attempts,
+        raw=raw,
+    )
+
+
+class ModelClient:
+    """Calls models through litellm with one retry policy and a per-attempt timeout."""
+
+    def __init__(
+        self,
+        *,
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: float = 60.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.retry = retry
+        self.timeout = timeout
+        self._sleep = sleep
+
+    async def complete(
+        self,
+        *,
+        messages: list[dict[str, Any]],
+        config: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        # A per-call override of the client's timeout, enforced inside with asyncio.timeout.
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> Completion:
+        """Call the config's model on `messages`; raise ModelCallError when retries run out."""
+        model = _model_of(config)
+        limit = self.timeout if timeout is None else timeout
+        kwargs = call_kwargs(config, messages=messages, metadata=metadata, timeout=limit)
+        litellm = ensure_litellm()
+        response, attempts, latency_ms = await self._call(litellm, kwargs, model, limit)
+        return _to_completion(
+            litellm, response, model=model, latency_ms=latency_ms, attempts=attempts
+        )
+
+    async def stream(
+        self,
+        *,
+        messages: list[dict[str, Any]],
+        config: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> AsyncIterator[str]:
+        """Yield the answer's text as it arrives; only opening the stream is retried."""
+        model = _model_of(config)
+        limit = self.timeout if timeout is None else timeout
+        kwargs = call_kwargs(config, messages=messages, metadata=metadata, timeout=limit)
+        kwargs["stream"] = True
+        stream, _, _ = await self._call(ensure_litellm(), kwargs, model, limit)
+        chunks = aiter(stream)
+        while True:
+            try:
+                async with asyncio.timeout(limit):
+                    chunk = await anext(chunks)
+            except StopAsyncIteration:
+                return
+            except Exception as exc:
+                raise _error(model, _classify(exc), 1, exc) from exc
+            delta = chunk.choices[0].delta.content if chunk.choices else None
+            if delta:
+                yield delta
+
+    async def _call(
+        self, litellm: Any, kwargs: dict[str, Any], model: str, limit: float
+    ) -> tuple[Any, int, float]:
+        """Run the retry loop; return the response, the attempts made and the latency (ms)."""
+        attempt = 1
+        while True:
+            started = time.monotonic()
+            try:
+                # litellm's timeout covers the HTTP request; this one covers everything else.
+                async with asyncio.timeout(limit):
+                    response = await litellm.acompletion(**kwargs)
+            except Exception as exc:
+                failure = _classify(exc)
+                if not failure.retryable or attempt >= self.retry.attempts:
+                    raise _error(model, failure, attempt, exc) from exc
+                await self._sleep(self.retry.delay(attempt, retry_after=failure.retry_after))
+                attempt += 1
+                continue
+            return response, attempt, (time.monotonic() - started) * 1000.0
+
+
+def _model_of(config: dict[str, Any]) -> str:
+    model = config.get("model")
+    if not isinstance(model, str) or not model:
+        raise ModelCallError("the prompt version's config has no model")
+    return model
+
+
+def _error(model: str, failure: _Failure, attempts: int, exc: BaseException) -> ModelCallError:
+    reason = _reason(model, failure, attempts, exc)
+    return ModelTimeoutError(reason) if failure.is_timeout else ModelCallError(reason)

@@ -1,0 +1,118 @@
+"""What model-backed scorers need from the runner: a model client, resolved judge prompts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, cast
+
+from prompts.render import PromptContent, messages_from_dicts
+
+
+class JudgeCompletion(Protocol):
+    """The parts of a model answer a judge reads."""
+
+    @property
+    def text(self) -> str:
+        """Return the answer's text."""
+        ...
+
+    @property
+    def cost_usd(self) -> float | None:
+        """Return what the call cost, when known."""
+        ...
+
+    @property
+    def model(self) -> str:
+        """Return the model that answered."""
+        ...
+
+
+class JudgeModel(Protocol):
+    """A model client (evals.llm.ModelClient in production, a fake in tests)."""
+
+    async def complete(
+        self,
+        *,
+        messages: list[dict[str, Any]],
+        config: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the client enforces it per call
+    ) -> JudgeCompletion:
+        """Call the config's model on `messages`."""
+        ...
+
+
+class StoredVersion(Protocol):
+    """The columns of a stored prompt version a judge needs (prompts.models.PromptVersion)."""
+
+    version: int
+    kind: str
+    template: str | None
+    messages: list[dict[str, Any]] | None
+    template_format: str
+    variables_schema: dict[str, Any] | None
+    config: dict[str, Any]
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class JudgePrompt:
+    """A judge's rubric: one managed prompt version, resolved before the run starts."""
+
+    name: str
+    version: int
+    content_hash: str
+    kind: Literal["text", "chat"]
+    template: str | None = None
+    messages: tuple[Mapping[str, Any], ...] = ()
+    template_format: Literal["mustache", "jinja2"] = "mustache"
+    variables_schema: Mapping[str, Any] | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_version(cls, name: str, version: StoredVersion) -> JudgePrompt:
+        """Build a judge prompt from a stored prompt version."""
+        return cls(
+            name=name,
+            version=version.version,
+            content_hash=version.content_hash,
+            kind=cast(Literal["text", "chat"], version.kind),
+            template=version.template,
+            messages=tuple(version.messages or ()),
+            template_format=cast(Literal["mustache", "jinja2"], version.template_format),
+            variables_schema=version.variables_schema,
+            config=dict(version.config),
+        )
+
+    def content(self) -> PromptContent:
+        """Return the renderable content, for the one renderer in prompts.render."""
+        return PromptContent(
+            kind=self.kind,
+            template_format=self.template_format,
+            template=self.template,
+            messages=messages_from_dicts(self.messages),
+            variables_schema=self.variables_schema,
+        )
+
+
+@dataclass(frozen=True)
+class RagasSettings:
+    """Defaults for the ragas scorers' OpenAI-compatible endpoint (scorer params override)."""
+
+    model: str | None = None
+    api_base: str | None = None
+    api_key_env: str | None = None
+    embedding_model: str | None = None
+
+
+@dataclass(frozen=True)
+class ScorerContext:
+    """What non-deterministic scorers need; deterministic ones need nothing from it."""
+
+    model: JudgeModel | None = None
+    # Keyed by the reference string as written in the suite ("judges/helpfulness@production").
+    judges: Mapping[str, JudgePrompt] = field(default_factory=dict)
+    # Model for judges whose prompt config names none and whose params give no override.
+    judge_model: str | None = None
+    ragas: RagasSettings = field(default_factory=RagasSettings)

@@ -1,0 +1,246 @@
+"""RAG scorers through ragas: faithfulness, response relevancy, context precision and recall.
+
+ragas (0.4, `ragas.metrics.collections`) is imported lazily, in a worker thread, the first time
+one of these scorers scores: the import takes seconds and most suites never need it. Its LLM and
+embeddings talk to an OpenAI-compatible endpoint (`api_base`) through one `AsyncOpenAI` client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Final
+
+from pydantic import Field
+
+from evals.errors import ScorerError
+from evals.scorers.base import (
+    GRADED_THRESHOLD,
+    BaseScorer,
+    ContextParamError,
+    Score,
+    ScorerParams,
+    as_text,
+    clip,
+)
+from evals.scorers.context import ScorerContext
+
+# Local OpenAI-compatible servers ignore the key, but the openai client refuses to start without.
+OFFLINE_API_KEY: Final = "sk-offline"
+DEFAULT_EMBEDDING_MODEL: Final = "text-embedding-3-small"
+_ENV_NAME: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
+
+
+class RagParams(ScorerParams):
+    """The OpenAI-compatible endpoint ragas calls (each falls back to the run's settings)."""
+
+    model: str | None = Field(default=None, min_length=1, description="Model name at api_base")
+    api_base: str | None = Field(default=None, min_length=1)
+    api_key_env: str | None = Field(default=None, pattern=_ENV_NAME)
+    timeout: float = Field(default=60.0, gt=0, le=3_600)
+
+
+class ResponseRelevancyParams(RagParams):
+    """Response relevancy also embeds text, and asks for `strictness` questions."""
+
+    embedding_model: str | None = Field(default=None, min_length=1)
+    strictness: int = Field(default=3, ge=1, le=10)
+
+
+@dataclass(frozen=True)
+class _Ragas:
+    """The ragas and openai names these scorers use, imported once."""
+
+    llm_factory: Any
+    embeddings: Any
+    metrics: Any
+    client: Any
+
+
+def _offline_env_defaults() -> None:
+    # ragas phones home unless told not to, HF hub lookups would hit the network, and litellm
+    # (which ragas imports) fetches its price map from GitHub unless told to use its own copy.
+    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@functools.cache
+def load_ragas() -> _Ragas:
+    """Import ragas and the openai client (slow: seconds), once per process."""
+    _offline_env_defaults()
+    from openai import AsyncOpenAI
+    from ragas.embeddings.openai_provider import OpenAIEmbeddings
+    from ragas.llms import llm_factory
+    from ragas.metrics import collections
+
+    return _Ragas(llm_factory, OpenAIEmbeddings, collections, AsyncOpenAI)
+
+
+def _api_key(env: str | None) -> str:
+    if env is None:
+        return OFFLINE_API_KEY
+    key = os.environ.get(env)
+    if not key:
+        raise ScorerError(f"environment variable {env} (params.api_key_env) is not set")
+    return key
+
+
+def user_input(input: Mapping[str, Any]) -> str:
+    """Return the item's input as the question ragas expects."""
+    for key in ("question", "query"):
+        value = input.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return json.dumps(dict(input), ensure_ascii=False, sort_keys=True)
+
+
+class RagScorer(BaseScorer[RagParams]):
+    """A ragas metric from `ragas.metrics.collections`, scored one item at a time."""
+
+    metric_class: ClassVar[str]
+    arguments: ClassVar[tuple[str, ...]]
+    default_threshold = GRADED_THRESHOLD
+
+    def __init__(self, name: str, params: RagParams) -> None:
+        """Keep the params; the metric is built on first use."""
+        super().__init__(name, params)
+        self._metric: Any = None
+        self._lock = asyncio.Lock()
+
+    def _llm_and_client(self, ragas: _Ragas) -> tuple[Any, Any]:
+        p = self.params
+        # ragas calls bypass evals.llm's retry loop, so the openai client's own (2 retries on
+        # 429/5xx/connection errors, with backoff) is what absorbs transient failures here.
+        client = ragas.client(
+            base_url=p.api_base,
+            api_key=_api_key(p.api_key_env),
+            timeout=p.timeout,
+            max_retries=2,
+        )
+        return ragas.llm_factory(p.model, client=client), client
+
+    def _build(self, ragas: _Ragas) -> Any:
+        llm, _client = self._llm_and_client(ragas)
+        return getattr(ragas.metrics, self.metric_class)(llm=llm)
+
+    async def _get_metric(self) -> Any:
+        async with self._lock:
+            if self._metric is None:
+                ragas = await asyncio.to_thread(load_ragas)
+                self._metric = self._build(ragas)
+        return self._metric
+
+    def _kwargs(
+        self, output: str, expected: Any, input: Mapping[str, Any], contexts: Sequence[str]
+    ) -> dict[str, Any]:
+        if "retrieved_contexts" in self.arguments and not contexts:
+            raise ScorerError(f"{self.kind} needs the item's contexts, and this item has none")
+        if "reference" in self.arguments and expected is None:
+            raise ScorerError(f"{self.kind} needs the item's expected answer as the reference")
+        available = {
+            "user_input": user_input(input),
+            "response": output,
+            "retrieved_contexts": list(contexts),
+            "reference": None if expected is None else as_text(expected),
+        }
+        return {name: available[name] for name in self.arguments}
+
+    async def score(
+        self,
+        *,
+        output: str,
+        expected: Any,
+        input: Mapping[str, Any],
+        contexts: Sequence[str],
+        metadata: Mapping[str, Any],
+    ) -> Score:
+        """Score one item with the ragas metric."""
+        kwargs = self._kwargs(output, expected, input, contexts)
+        metric = await self._get_metric()
+        try:
+            result = await metric.ascore(**kwargs)
+        except Exception as exc:  # ragas, instructor and openai raise many unrelated types
+            raise ScorerError(f"{self.kind}: {type(exc).__name__}: {clip(str(exc), 300)}") from exc
+        value = float(result.value)
+        if math.isnan(value):
+            raise ScorerError(f"{self.kind}: ragas produced no score (the model found no claims)")
+        reason = getattr(result, "reason", None)
+        return Score(min(1.0, max(0.0, value)), reason if isinstance(reason, str) else None)
+
+
+class Faithfulness(RagScorer):
+    """Share of the response's claims that the retrieved contexts support."""
+
+    kind = "faithfulness"
+    description = "ragas: share of the output's claims supported by the contexts"
+    params_model = RagParams
+    metric_class = "Faithfulness"
+    arguments = ("user_input", "response", "retrieved_contexts")
+
+
+class ResponseRelevancy(RagScorer):
+    """How well the response answers the question (questions regenerated from it, embedded)."""
+
+    kind = "response_relevancy"
+    description = "ragas: how directly the output answers the input question (LLM+embeddings)"
+    params_model = ResponseRelevancyParams
+    metric_class = "AnswerRelevancy"
+    arguments = ("user_input", "response")
+
+    def _build(self, ragas: _Ragas) -> Any:
+        assert isinstance(self.params, ResponseRelevancyParams)
+        llm, client = self._llm_and_client(ragas)
+        model = self.params.embedding_model or DEFAULT_EMBEDDING_MODEL
+        embeddings = ragas.embeddings(client=client, model=model)
+        return ragas.metrics.AnswerRelevancy(
+            llm=llm, embeddings=embeddings, strictness=self.params.strictness
+        )
+
+
+class ContextPrecision(RagScorer):
+    """Whether the contexts useful for the reference answer are ranked first."""
+
+    kind = "context_precision"
+    description = "ragas: useful contexts ranked first (needs expected as the reference)"
+    params_model = RagParams
+    metric_class = "ContextPrecision"
+    arguments = ("user_input", "reference", "retrieved_contexts")
+
+
+class ContextRecall(RagScorer):
+    """Share of the reference answer's claims the contexts support."""
+
+    kind = "context_recall"
+    description = "ragas: share of the reference's claims found in the contexts"
+    params_model = RagParams
+    metric_class = "ContextRecall"
+    arguments = ("user_input", "retrieved_contexts", "reference")
+
+
+RAG: Final[tuple[type[RagScorer], ...]] = (
+    Faithfulness,
+    ResponseRelevancy,
+    ContextPrecision,
+    ContextRecall,
+)
+
+
+def build_rag(cls: type[RagScorer], name: str, params: RagParams, ctx: ScorerContext) -> RagScorer:
+    """Fill unset endpoint params from the run's ragas settings, then build the scorer."""
+    defaults = ctx.ragas
+    update: dict[str, Any] = {
+        "model": params.model or defaults.model,
+        "api_base": params.api_base or defaults.api_base,
+        "api_key_env": params.api_key_env or defaults.api_key_env,
+    }
+    if isinstance(params, ResponseRelevancyParams):
+        update["embedding_model"] = params.embedding_model or defaults.embedding_model
+    if not update["model"]:
+        raise ContextParamError("model", f"{cls.kind} needs params.model (the model at api_base)")
+    return cls(name, params.model_copy(update=update))

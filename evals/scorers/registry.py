@@ -1,0 +1,134 @@
+"""Scorer types by name: validate a suite's scorer specs, and build scorers for a run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from evals.errors import InvalidSuiteError
+from evals.schemas import ScorerSpec
+from evals.scorers import judge, rag
+from evals.scorers.base import BaseScorer, ContextParamError, Scorer, ScorerParams
+from evals.scorers.context import (
+    JudgeModel,
+    JudgePrompt,
+    RagasSettings,
+    ScorerContext,
+)
+from evals.scorers.deterministic import DETERMINISTIC
+from evals.scorers.safety import SAFETY
+from prompts.errors import FieldProblem
+
+__all__ = [
+    "SCORER_TYPES",
+    "JudgeModel",
+    "JudgePrompt",
+    "RagasSettings",
+    "ScorerContext",
+    "build_scorers",
+    "judge_refs",
+    "validate_scorer_specs",
+]
+
+Builder = Callable[[str, Any, ScorerContext], Scorer]
+
+
+@dataclass(frozen=True)
+class ScorerType:
+    """A scorer type: what it does, its parameter model, how to build it."""
+
+    description: str
+    params: type[ScorerParams]
+    build: Builder
+
+
+def _plain(cls: type[BaseScorer[Any]]) -> ScorerType:
+    return ScorerType(cls.description, cls.params_model, lambda name, p, _ctx: cls(name, p))
+
+
+def _ragas(cls: type[rag.RagScorer]) -> ScorerType:
+    return ScorerType(
+        cls.description, cls.params_model, lambda name, p, ctx: rag.build_rag(cls, name, p, ctx)
+    )
+
+
+_TYPES: Final[dict[str, ScorerType]] = {
+    **{cls.kind: _plain(cls) for cls in (*DETERMINISTIC, *SAFETY)},
+    "toxicity": ScorerType(
+        "judge-rated toxicity, 1.0 = not toxic (built-in rubric unless `prompt` is given)",
+        judge.JudgeParams,
+        judge.build_toxicity,
+    ),
+    "llm_judge": ScorerType(
+        "rubric score from a judge prompt version (`prompt`), normalised from `scale` to [0, 1]",
+        judge.LlmJudgeParams,
+        judge.build_llm_judge,
+    ),
+    **{cls.kind: _ragas(cls) for cls in rag.RAG},
+}
+# For the CLI: every scorer type with a one-line description.
+SCORER_TYPES: Final[Mapping[str, str]] = {kind: t.description for kind, t in _TYPES.items()}
+_JUDGED: Final = frozenset({"llm_judge", "toxicity"})
+
+
+def _pointer(index: int, loc: Sequence[str | int]) -> str:
+    return "/".join([f"#/scorers/{index}/params", *(str(part) for part in loc)])
+
+
+def _params(index: int, spec: ScorerSpec) -> tuple[ScorerType, ScorerParams]:
+    kind = _TYPES.get(spec.type)
+    if kind is None:
+        known = ", ".join(sorted(_TYPES))
+        problem = FieldProblem(
+            f"#/scorers/{index}/type", f"unknown scorer type {spec.type!r} (known: {known})"
+        )
+        raise InvalidSuiteError(f"{problem.pointer}: {problem.detail}", errors=[problem])
+    try:
+        return kind, kind.params.model_validate(spec.params)
+    except ValidationError as exc:
+        problems = [
+            FieldProblem(_pointer(index, e["loc"]), e["msg"].removeprefix("Value error, "))
+            for e in exc.errors()
+        ]
+        first = problems[0]
+        raise InvalidSuiteError(f"{first.pointer}: {first.detail}", errors=problems) from None
+
+
+def validate_scorer_specs(specs: Sequence[ScorerSpec]) -> None:
+    """Check every scorer's type and parameters; raise InvalidSuiteError pointing at fields."""
+    problems: list[FieldProblem] = []
+    for index, spec in enumerate(specs):
+        try:
+            _params(index, spec)
+        except InvalidSuiteError as exc:
+            problems.extend(exc.errors)
+    if problems:
+        first = problems[0]
+        raise InvalidSuiteError(f"{first.pointer}: {first.detail}", errors=problems)
+
+
+def judge_refs(specs: Sequence[ScorerSpec]) -> set[str]:
+    """Return the judge prompt references the scorers name, for the runner to resolve."""
+    return {
+        spec.params["prompt"]
+        for spec in specs
+        if spec.type in _JUDGED and isinstance(spec.params.get("prompt"), str)
+    }
+
+
+def build_scorers(specs: Sequence[ScorerSpec], ctx: ScorerContext) -> list[Scorer]:
+    """Validate the specs and build their scorers with what the run provides."""
+    validate_scorer_specs(specs)
+    scorers: list[Scorer] = []
+    for index, spec in enumerate(specs):
+        kind, params = _params(index, spec)
+        try:
+            scorers.append(kind.build(spec.name, params, ctx))
+        except ContextParamError as exc:
+            where = f"#/scorers/{index}" + ("" if exc.field is None else f"/params/{exc.field}")
+            problem = FieldProblem(where, exc.detail)
+            raise InvalidSuiteError(f"{where}: {exc.detail}", errors=[problem]) from None
+    return scorers

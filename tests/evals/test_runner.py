@@ -1,0 +1,269 @@
+"""The runner on a real database: verdicts, faults, exactly-once resume, cancel, cache."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from api.db import Database
+from evals import runs
+from evals.datasets import publish_dataset_version
+from evals.errors import RunStateError
+from evals.llm import ModelClient, RetryPolicy
+from evals.models import Run, RunItem
+from evals.runner import Runner
+from evals.schemas import DatasetVersionCreate, RunCreate
+from evals.suites import parse_suite, publish_suite
+from prompts import service as prompts
+from prompts.policy import Actor, Role
+from prompts.schemas import LabelMove
+from tests.conftest import DatabaseFactory
+from tests.factories import chat_version
+
+ADMIN = Actor(id="key:admin", name="admin", role=Role.ADMIN)
+CATEGORIES = ["billing", "technical", "account"]
+
+
+def suite_yaml(**extra: str) -> str:
+    lines = [
+        "name: triage",
+        "dataset: tickets",
+        "scorers:",
+        "  - {name: correct, type: exact_match}",
+        "gates:",
+        '  - {metric: correct, aggregate: mean, op: ">=", value: 0.9}',
+        "concurrency: 4",
+    ]
+    lines += [f"{key}: {value}" for key, value in extra.items()]
+    return "\n".join(lines) + "\n"
+
+
+def model_version(model: str = "offline/scripted", **extra: Any) -> Any:
+    config = {"model": model, "temperature": 0, "extra": extra}
+    if "seed" in extra:
+        config["seed"] = extra.pop("seed")
+    return chat_version(config=config)
+
+
+@pytest.fixture
+async def database(databases: DatabaseFactory) -> AsyncIterator[Database]:
+    """A fresh migrated database of its own (the runner commits as it goes)."""
+    db = Database.from_url(databases.create())
+    yield db
+    await db.dispose()
+
+
+class CrashingRunner(Runner):
+    """Dies like a killed process: cancelled mid-run, it never hands its lease back."""
+
+    async def release(self, run_id: int) -> None:
+        return None
+
+
+def make_runner(db: Database, *, cls: type[Runner] = Runner, **options: Any) -> Runner:
+    model = ModelClient(retry=RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002))
+    return cls(db.writer, model=model, owner=options.pop("owner", "test"), **options)
+
+
+async def seed(db: Database, *, items: int = 12, suite: str | None = None, **version: Any) -> None:
+    rows = [
+        {
+            "input": {"company": "Acme", "ticket": f"ticket {i}"},
+            "expected": CATEGORIES[i % 3],
+            "metadata": {"answer": CATEGORIES[i % 3]},
+        }
+        for i in range(items)
+    ]
+    async with db.transaction() as session:
+        await publish_dataset_version(
+            session,
+            name="tickets",
+            data=DatasetVersionCreate.model_validate({"items": rows}),
+            author="tests",
+        )
+        await publish_suite(session, spec=parse_suite(suite or suite_yaml()), author="tests")
+        await prompts.publish_version(
+            session, name="triage", data=model_version(**version), author="tests"
+        )
+
+
+async def start(db: Database, **fields: Any) -> int:
+    body = {"suite": "triage", "prompt": "triage", "version": 1, **fields}
+    async with db.transaction() as session:
+        run = await runs.start_run(session, data=RunCreate.model_validate(body), actor="tests")
+    return run.id
+
+
+async def read(db: Database, run_id: int) -> tuple[Run, list[RunItem]]:
+    async with db.reader() as session:
+        run = await session.get(Run, run_id)
+        assert run is not None
+        items = list(await session.scalars(select(RunItem).where(RunItem.run_id == run_id)))
+    return run, items
+
+
+async def completed_at_least(db: Database, run_id: int, count: int) -> None:
+    """Poll the database (the runner's progress lives there) until `count` items are in."""
+    while (await read(db, run_id))[0].completed < count:  # noqa: ASYNC110
+        await asyncio.sleep(0.02)
+
+
+async def test_passing_run_records_summary_verdict_and_manifest(database: Database) -> None:
+    await seed(database)
+    run_id = await start(database)
+    await make_runner(database).execute(run_id)
+    run, items = await read(database, run_id)
+    assert (run.status, run.verdict, run.completed, run.errors) == ("completed", "passed", 12, 0)
+    assert len(items) == 12
+    assert all(item.scores["correct"]["value"] == 1.0 for item in items)
+    assert run.summary["metrics"]["correct"]["mean"] == 1.0
+    assert run.summary["cost_usd"] > 0
+    assert run.summary["input_tokens"] > 0
+    assert run.gate["conditions"][0]["passed"] is True
+    manifest = run.manifest
+    assert set(manifest) >= {"prompt", "dataset", "suite", "scorers", "judges"}
+    assert len(manifest["prompt"]["content_hash"]) == 64
+    assert run.lease_owner is None
+    assert run.finished_at is not None
+
+
+async def test_failing_run_fails_its_gate(database: Database) -> None:
+    await seed(database, model="offline/echo")
+    run_id = await start(database)
+    await make_runner(database).execute(run_id)
+    run, _ = await read(database, run_id)
+    assert (run.status, run.verdict) == ("completed", "failed")
+    assert run.gate["conditions"][0]["value"] == 0.0
+
+
+async def test_injected_faults_end_scored_or_recorded_with_a_reason(database: Database) -> None:
+    await seed(database, items=100, fail_rate=0.2, fail_with="server_error", seed=7)
+    run_id = await start(database)
+    await make_runner(database).execute(run_id)
+    run, items = await read(database, run_id)
+    assert run.status == "completed"
+    assert len(items) == 100
+    errored = [item for item in items if item.status == "error"]
+    assert run.errors == len(errored)
+    assert 0 < len(errored) < 100
+    assert all(item.error for item in errored)
+    assert all("correct" in item.scores for item in items if item.status == "ok")
+    assert run.verdict == "failed"  # fewer than 90% correct once errors count
+
+
+async def test_resume_after_a_crash_finishes_every_item_exactly_once(database: Database) -> None:
+    await seed(database, items=40, latency_ms=20)
+    run_id = await start(database)
+    crashed = make_runner(
+        database, cls=CrashingRunner, owner="crashed", lease_seconds=0.3, flush_interval=0.05
+    )
+    task = asyncio.create_task(crashed.execute(run_id))
+    await completed_at_least(database, run_id, 8)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    before, kept = await read(database, run_id)
+    assert before.status == "running"
+    assert 0 < len(kept) < 40
+    survivor = make_runner(database, owner="survivor")
+    assert await survivor.claim(run_id) is False  # the crashed worker's lease is still live
+    await asyncio.sleep(0.35)
+    assert run_id in await survivor.claimable()
+    await survivor.execute(run_id)
+    run, items = await read(database, run_id)
+    assert run.status == "completed"
+    assert run.completed == 40
+    keys = [(i.variant, i.position, i.repeat) for i in items]
+    assert len(keys) == len(set(keys)) == 40
+    assert {i.id for i in kept} <= {i.id for i in items}  # earlier results were kept as is
+
+
+async def test_cancel_stops_a_running_run(database: Database) -> None:
+    await seed(database, items=200, latency_ms=20)
+    run_id = await start(database)
+    runner = make_runner(database, flush_interval=0.05)
+    task = asyncio.create_task(runner.execute(run_id))
+    await completed_at_least(database, run_id, 4)
+    async with database.transaction() as session:
+        await runs.request_cancel(session, run_id=run_id)
+    await asyncio.wait_for(task, timeout=10)
+    run, items = await read(database, run_id)
+    assert run.status == "cancelled"
+    assert len(items) < 200
+    async with database.transaction() as session:
+        with pytest.raises(RunStateError):
+            await runs.request_cancel(session, run_id=run_id)
+
+
+async def test_cached_rerun_makes_no_model_calls(database: Database) -> None:
+    await seed(database, suite=suite_yaml(cache="true"))
+    first = await start(database)
+    await make_runner(database).execute(first)
+    second = await start(database)
+    await make_runner(database).execute(second)
+    run, items = await read(database, second)
+    assert run.verdict == "passed"
+    assert all(item.is_cached for item in items)
+    assert run.summary["cached"] == 12
+
+
+async def test_baseline_comparison_uses_the_labelled_version(database: Database) -> None:
+    suite = suite_yaml(repeats="2") + "baseline: {metric: correct, max_regression: 0.0}\n"
+    await seed(database, suite=suite)
+    async with database.transaction() as session:
+        await prompts.publish_version(
+            session, name="triage", data=model_version("offline/echo"), author="tests"
+        )
+        await prompts.move_label(
+            session,
+            name="triage",
+            label="production",
+            move=LabelMove(version=1),
+            actor=ADMIN,
+            policy=_allow_all(),
+        )
+    run_id = await start(database, version=2)
+    await make_runner(database).execute(run_id)
+    run, items = await read(database, run_id)
+    assert run.total == 12 * 2 * 2
+    assert {i.variant for i in items} == {"candidate", "baseline"}
+    assert run.manifest["baseline"]["version"] == 1
+    assert run.gate["baseline"]["outcome"] == "failed"
+    assert run.verdict == "failed"
+
+
+def _allow_all() -> Any:
+    from prompts.policy import PolicyDecision
+
+    class Allow:
+        async def check(self, session: Any, request: Any) -> PolicyDecision:
+            return PolicyDecision(allowed=True)
+
+    return Allow()
+
+
+async def test_resume_refuses_finished_runs(database: Database) -> None:
+    await seed(database, items=3)
+    run_id = await start(database)
+    await make_runner(database).execute(run_id)
+    async with database.transaction() as session:
+        with pytest.raises(RunStateError):
+            await runs.request_resume(session, run_id=run_id)
+
+
+async def test_a_broken_run_is_marked_failed_with_its_reason(database: Database) -> None:
+    await seed(database, items=3)
+    run_id = await start(database)
+    async with database.transaction() as session:
+        await session.execute(sa.update(Run).where(Run.id == run_id).values(manifest={}))
+        await session.execute(
+            sa.text("UPDATE suite_versions SET spec = :spec"), {"spec": '{"name": "x"}'}
+        )
+    await make_runner(database).execute(run_id)
+    run, _ = await read(database, run_id)
+    assert run.status == "failed"
+    assert run.error
