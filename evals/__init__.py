@@ -1,4 +1,4 @@
-"""Evaluation domain: datasets, suites, scorers, runs and promotion gates.
+"""Evaluation domain: datasets, suites, scorers, the runner, gates and promotion policies.
 
-Empty until the evaluation work lands; the prompt registry's label policy is its plug-in point.
+Entry points: `suites.publish_suite`, `runs.start_run`, `runner.Runner`, `policy.GatePolicy`.
 """

@@ -51,8 +51,10 @@ def aggregate(results: Sequence[ItemResult], metric: str, how: Aggregate) -> flo
         failed = sum(1 for r in results if r.is_error or "error" in r.metrics.get(metric, {}))
         return failed / len(results) if metric != "*" else _item_error_rate(results)
     if how is Aggregate.PASS_RATE:
-        passed = sum(1 for r in results if r.metrics.get(metric, {}).get("passed") is True)
-        return passed / len(results)
+        judged = [r.metrics.get(metric, {}).get("passed") for r in results]
+        if all(flag is None for flag in judged):
+            return None  # a raw measurement (latency, tokens) has no notion of passing
+        return sum(1 for flag in judged if flag is True) / len(results)
     values = [
         float(r.metrics[metric]["value"])
         for r in results

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -21,13 +21,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from evals import gates
-from evals.errors import EvalsError, ModelCallError, ScorerError
-from evals.llm import Completion, ModelClient, cache_key
+from evals.errors import EvalsError, ModelCallError
+from evals.llm import Completion, ModelClient, cache_key, ensure_litellm
 from evals.models import DatasetItem, Run, RunItem, SuiteVersion
 from evals.response_cache import ResponseCache
-from evals.runs import BASELINE, CANDIDATE, parse_prompt_ref
-from evals.schemas import BUILTIN_METRICS, RunStatus, SuiteSpec
+from evals.results import BASELINE, CANDIDATE, run_verdict, score_item
+from evals.runs import parse_prompt_ref
+from evals.schemas import RunStatus, SuiteSpec
 from evals.scorers.base import Scorer
 from evals.scorers.context import JudgePrompt, ScorerContext
 from evals.scorers.registry import build_scorers
@@ -81,14 +81,12 @@ class Runner:
         model: ModelClient,
         owner: str,
         lease_seconds: float = 20.0,
-        batch_size: int = 500,
         flush_interval: float = 0.25,
     ) -> None:
         self.sessions = sessions
         self.model = model
         self.owner = owner
         self.lease = timedelta(seconds=lease_seconds)
-        self.batch_size = batch_size
         self.flush_interval = flush_interval
         self.cache = ResponseCache(sessions)
         self._renewed: dict[int, float] = {}
@@ -149,6 +147,9 @@ class Runner:
         """Run every pending item of a run we can claim, then record its verdict."""
         if not await self.claim(run_id):
             return
+        # litellm takes seconds to import: do it off the event loop, so a server's first run
+        # does not stall every request it is serving.
+        await asyncio.to_thread(ensure_litellm)
         try:
             plan = await self._plan(run_id)
             if plan.spec.cache:
@@ -290,7 +291,7 @@ class Runner:
             "input_tokens": completion.input_tokens,
             "output_tokens": completion.output_tokens,
         }
-        scores = await _score(plan.scorers, completion, item, stats)
+        scores = await score_item(plan.scorers, completion, item, stats)
         return {
             **row,
             **stats,
@@ -310,24 +311,23 @@ class Runner:
         fresh, batch.fresh = batch.fresh, {}
         table = metadata.tables["run_items"]
         async with self.sessions() as session:
-            inserted = 0
-            errors = 0
-            for start in range(0, len(rows), self.batch_size):
-                stmt = (
-                    upsert_insert(session, table)
-                    .values(rows[start : start + self.batch_size])
-                    .on_conflict_do_nothing(
-                        index_elements=["run_id", "variant", "position", "repeat"]
-                    )
-                    .returning(table.c.status)
+            if rows:
+                # executemany: the statement compiles once, however many rows the batch has.
+                stmt = upsert_insert(session, table).on_conflict_do_nothing(
+                    index_elements=["run_id", "variant", "position", "repeat"]
                 )
-                statuses = list((await session.execute(stmt)).scalars())
-                inserted += len(statuses)
-                errors += statuses.count("error")
+                await session.execute(stmt, rows)
+            counts = (
+                await session.execute(
+                    sa.select(
+                        sa.func.count(),
+                        sa.func.count().filter(table.c.status != "ok"),
+                    ).where(table.c.run_id == run_id)
+                )
+            ).one()
             run = await session.get(Run, run_id, with_for_update=True)
             assert run is not None
-            run.completed += inserted
-            run.errors += errors
+            run.completed, run.errors = int(counts[0]), int(counts[1])
             run.lease_expires_at = utc_now() + self.lease
             cancel = run.is_cancel_requested
             await session.commit()
@@ -344,7 +344,9 @@ class Runner:
                 run.status = RunStatus.CANCELLED.value
             else:
                 rows = list(await session.scalars(select(RunItem).where(RunItem.run_id == run.id)))
-                summary, verdict, report = _verdict(plan, rows)
+                summary, verdict, report = run_verdict(
+                    plan.spec, rows, has_baseline=BASELINE in plan.targets
+                )
                 run.summary, run.gate, run.verdict = summary, report, verdict
                 run.status = RunStatus.COMPLETED.value
             run.finished_at, run.lease_owner, run.lease_expires_at = now, None, None
@@ -362,72 +364,6 @@ class Runner:
 
 def _item_payload(item: DatasetItem) -> dict[str, Any]:
     return {"input": item.input, "expected": item.expected, "metadata": item.item_metadata}
-
-
-async def _score(
-    scorers: Sequence[Scorer], completion: Completion, item: DatasetItem, stats: dict[str, Any]
-) -> dict[str, Any]:
-    metadata = {**item.item_metadata, "promptlane": {**stats, "model": completion.model}}
-    out: dict[str, Any] = {}
-    for scorer in scorers:
-        try:
-            score = await scorer.score(
-                output=completion.text,
-                expected=item.expected,
-                input=item.input,
-                contexts=item.contexts,
-                metadata=metadata,
-            )
-        except ScorerError as exc:
-            out[scorer.name] = {"error": exc.detail}
-            continue
-        passed = score.passed
-        if passed is None:
-            passed = score.value >= scorer.pass_threshold
-        out[scorer.name] = {
-            "value": score.value,
-            "reason": score.reason,
-            "unit": score.unit,
-            "passed": passed,
-        }
-    return out
-
-
-def _results(
-    rows: Sequence[RunItem], variant: str, scorer_names: Sequence[str]
-) -> list[gates.ItemResult]:
-    results = []
-    for row in rows:
-        if row.variant != variant:
-            continue
-        metrics: dict[str, dict[str, Any]] = dict(row.scores)
-        if row.status != "ok":
-            # An item that produced no answer scores the worst on every scorer: a model that
-            # fails 20% of calls must not pass a quality gate on the other 80%.
-            metrics = {name: {"value": 0.0, "passed": False} for name in scorer_names}
-        for name in BUILTIN_METRICS:
-            value = getattr(row, name)
-            if value is not None:
-                metrics[name] = {"value": value}
-        results.append(gates.ItemResult(row.position, row.repeat, row.status != "ok", metrics))
-    return results
-
-
-def _verdict(plan: Plan, rows: Sequence[RunItem]) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    names = [s.name for s in plan.spec.scorers]
-    candidate = _results(rows, CANDIDATE, names)
-    baseline = _results(rows, BASELINE, names) if BASELINE in plan.targets else None
-    metrics = [s.name for s in plan.spec.scorers] + sorted(BUILTIN_METRICS)
-    summary = gates.summarize(candidate, metrics)
-    own = [r for r in rows if r.variant == CANDIDATE]
-    summary["cost_usd"] = sum(r.cost_usd or 0.0 for r in own)
-    summary["input_tokens"] = sum(r.input_tokens or 0 for r in own)
-    summary["output_tokens"] = sum(r.output_tokens or 0 for r in own)
-    summary["cached"] = sum(1 for r in own if r.is_cached)
-    if baseline is not None:
-        summary["baseline"] = gates.summarize(baseline, metrics)
-    verdict, report = gates.verdict(plan.spec, candidate, baseline)
-    return summary, verdict.value, report
 
 
 async def _suite_spec(session: AsyncSession, run: Run) -> dict[str, Any]:

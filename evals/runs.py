@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from evals.errors import DatasetNotFoundError, RunNotFoundError, RunStateError
 from evals.models import Dataset, DatasetVersion, Run, RunItem, Suite, SuiteVersion
+from evals.results import CANDIDATE
 from evals.schemas import RunCreate, RunItemRead, RunRead, RunStatus, SuiteSpec, Verdict
 from evals.scorers.registry import judge_refs
 from evals.suites import get_suite_version
@@ -21,7 +22,6 @@ from prompts.models import Prompt, PromptVersion
 from prompts.schemas import Page
 
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
-CANDIDATE, BASELINE = "candidate", "baseline"
 
 
 async def _dataset_version(session: AsyncSession, spec: SuiteSpec) -> DatasetVersion:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from prompts.schemas import LABEL_RE, name_problem
 
@@ -216,6 +217,13 @@ class DatasetRef(_Strict):
         return _check_name(value, "dataset")
 
 
+def _field_error(pointer: str, detail: str) -> PydanticCustomError:
+    """Return a cross-field error that carries the pointer of the field it is about."""
+    # A model validator's errors are located at the model itself ("#/"); the pointer in the
+    # context lets evals.suites.validate_suite point at the offending field instead.
+    return PydanticCustomError("suite_field", "{detail}", {"pointer": pointer, "detail": detail})
+
+
 class SuiteSpec(_Strict):
     """A suite as written in YAML ("suites as code") and stored by content hash."""
 
@@ -239,25 +247,31 @@ class SuiteSpec(_Strict):
     @classmethod
     def _dataset_shorthand(cls, value: Any) -> Any:
         if isinstance(value, str):
-            name, _, version = value.partition("@")
-            return {"name": name, "version": int(version) if version.isdigit() else None}
+            # `name@x` must fail on `x`, not quietly follow the latest version.
+            name, at, version = value.partition("@")
+            return {"name": name, "version": version if at else None}
         return value
 
     @model_validator(mode="after")
     def _metrics_exist(self) -> SuiteSpec:
         names = [scorer.name for scorer in self.scorers]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"scorer names must be unique; repeated: {', '.join(duplicates)}")
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise _field_error(
+                    f"#/scorers/{i}/name", f"scorer names must be unique; repeated: {name}"
+                )
         known = set(names) | BUILTIN_METRICS | {"*"}
         for i, gate in enumerate(self.gates):
             if gate.metric not in known:
-                raise ValueError(
-                    f"gates[{i}].metric {gate.metric!r} is not a scorer of this suite "
-                    f"(known: {', '.join(sorted(known))})"
+                raise _field_error(
+                    f"#/gates/{i}/metric",
+                    f"{gate.metric!r} is not a scorer of this suite "
+                    f"(known: {', '.join(sorted(known))})",
                 )
         if self.baseline and self.baseline.metric not in known - {"*"}:
-            raise ValueError(f"baseline.metric {self.baseline.metric!r} is not a scorer")
+            raise _field_error(
+                "#/baseline/metric", f"{self.baseline.metric!r} is not a scorer of this suite"
+            )
         return self
 
 

@@ -20,10 +20,29 @@ from prompts.hashing import sha256_hex
 from prompts.schemas import Page
 
 MAX_SUITE_BYTES = 256_000
+# YAML aliases share nodes, so a few hundred bytes can expand to billions of values that
+# validation (a json_schema check) and hashing would walk; a real suite has hundreds.
+MAX_SUITE_VALUES = 10_000
 
 
 def _pointer(loc: tuple[int | str, ...]) -> str:
     return "#/" + "/".join(str(part) for part in loc)
+
+
+def _expands_beyond(value: Any, limit: int) -> bool:
+    """Return whether `value` holds more than `limit` values once aliases are expanded."""
+    stack, seen = [value], 0
+    while stack:
+        seen += 1
+        if seen > limit:
+            return True
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def parse_suite(text: str | bytes) -> SuiteSpec:
@@ -44,11 +63,19 @@ def parse_suite(text: str | bytes) -> SuiteSpec:
 
 def validate_suite(raw: dict[str, Any]) -> SuiteSpec:
     """Validate a suite's JSON form, including every scorer's parameters."""
+    if _expands_beyond(raw, MAX_SUITE_VALUES):
+        raise InvalidSuiteError(
+            f"the suite holds more than {MAX_SUITE_VALUES} values (YAML aliases expanded)"
+        )
     try:
         spec = SuiteSpec.model_validate(raw)
     except ValidationError as exc:
         problems = [
-            FieldProblem(pointer=_pointer(tuple(e["loc"])), detail=e["msg"]) for e in exc.errors()
+            FieldProblem(
+                pointer=(e.get("ctx") or {}).get("pointer") or _pointer(tuple(e["loc"])),
+                detail=e["msg"].removeprefix("Value error, "),
+            )
+            for e in exc.errors()
         ]
         first = problems[0]
         raise InvalidSuiteError(f"{first.pointer}: {first.detail}", errors=problems) from None
