@@ -255,16 +255,24 @@ class Client:
     def run_events(self, run_id: int) -> Iterator[tuple[str, dict[str, Any]]]:
         """Yield (event, data) server-sent progress events until the run finishes."""
         path = f"/v1/runs/{run_id}/events"
-        with self._http.stream("GET", path, timeout=None) as response:
-            if response.status_code >= 400:
-                response.read()
-                self.request("GET", f"/v1/runs/{run_id}")  # raises the problem as APIError
-            event = ""
-            for line in response.iter_lines():
-                if line.startswith("event: "):
-                    event = line[len("event: ") :]
-                elif line.startswith("data: "):
-                    yield event, json.loads(line[len("data: ") :])
+        try:
+            with self._http.stream("GET", path, timeout=None) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    self.request("GET", f"/v1/runs/{run_id}")  # raises the problem as APIError
+                event = ""
+                for line in response.iter_lines():
+                    if line.startswith("event: "):
+                        event = line[len("event: ") :]
+                    elif line.startswith("data: "):
+                        yield event, json.loads(line[len("data: ") :])
+        except httpx.TransportError as exc:
+            # The server went away mid-stream: a connection error (CLI exit 2), not a crash
+            # that CI would read as a failed gate (exit 1).
+            raise ConnectionFailedError(
+                f"lost promptlane at {self.url} while following run {run_id}: "
+                f"{exc or type(exc).__name__}"
+            ) from None
 
     def put_policy(self, label: str, body: dict[str, Any]) -> dict[str, Any]:
         """Set a label's promotion policy (admin)."""

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from evals.errors import DatasetNotFoundError, RunNotFoundError, RunStateError
-from evals.models import Dataset, DatasetVersion, Run, RunItem, Suite, SuiteVersion
+from evals.models import Dataset, DatasetItem, DatasetVersion, Run, RunItem, Suite, SuiteVersion
 from evals.results import CANDIDATE
 from evals.schemas import RunCreate, RunItemRead, RunRead, RunStatus, SuiteSpec, Verdict
 from evals.scorers.registry import judge_refs
@@ -221,8 +221,10 @@ async def list_runs(
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
 
 
-def _item_read(row: RunItem) -> RunItemRead:
+def _item_read(row: RunItem, item: DatasetItem | None = None) -> RunItemRead:
     return RunItemRead(
+        input=item.input if item else None,
+        expected=item.expected if item else None,
         variant=row.variant,
         position=row.position,
         repeat=row.repeat,
@@ -248,7 +250,7 @@ async def run_items(
     offset: int = 0,
 ) -> Page[RunItemRead]:
     """Return one page of a run's item results; `failed` keeps errors and failed scores."""
-    await _run(session, run_id)
+    run = await _run(session, run_id)
     rows = list(
         await session.scalars(
             select(RunItem)
@@ -259,7 +261,17 @@ async def run_items(
     if failed:
         rows = [row for row in rows if is_failed(row)]
     page = rows[offset : offset + limit]
-    return Page(items=[_item_read(r) for r in page], total=len(rows), limit=limit, offset=offset)
+    dataset = {
+        item.position: item
+        for item in await session.scalars(
+            select(DatasetItem).where(
+                DatasetItem.dataset_version_id == run.dataset_version_id,
+                col(DatasetItem.position).in_({r.position for r in page}),
+            )
+        )
+    }
+    items = [_item_read(r, dataset.get(r.position)) for r in page]
+    return Page(items=items, total=len(rows), limit=limit, offset=offset)
 
 
 def is_failed(row: RunItem) -> bool:

@@ -18,6 +18,7 @@ from api.commands._common import (
     JsonOption,
     UrlOption,
     console,
+    err_console,
     fail,
     handle_errors,
     make_client,
@@ -60,7 +61,7 @@ def parse_target(ref: str) -> dict[str, Any]:
     return {"prompt": name, "label": label or "production"}
 
 
-def _suite_name(client: Client, suite: str) -> str:
+def _suite_name(client: Client, suite: str, *, as_json: bool = False) -> str:
     """Return the suite's name, pushing it first when `suite` is a YAML file."""
     path = Path(suite)
     if path.suffix in (".yaml", ".yml", ".json") or path.is_file():
@@ -70,7 +71,9 @@ def _suite_name(client: Client, suite: str) -> str:
             fail(f"cannot read suite file {suite}: {exc.strerror}", code=EXIT_ERROR)
         stored, created = client.push_suite(text)
         state = "stored as" if created else "unchanged,"
-        console.print(f"suite {stored['name']}: {state} version {stored['version']}")
+        # With --json, stdout carries the run's JSON only (CI pipes it to jq).
+        out = err_console if as_json else console
+        out.print(f"suite {stored['name']}: {state} version {stored['version']}")
         return str(stored["name"])
     return suite
 
@@ -179,7 +182,7 @@ def run_suite(
     """Run a suite on a prompt version, show progress, then the summary and verdict."""
     body = parse_target(prompt)
     with make_client(url, api_key) as client:
-        body["suite"] = _suite_name(client, suite)
+        body["suite"] = _suite_name(client, suite, as_json=as_json)
         if baseline_label:
             body["baseline_label"] = baseline_label
         run = client.start_run(body)

@@ -32,14 +32,16 @@ def _gate_cases(suite: ET.Element, run: dict[str, Any]) -> int:
     return failures
 
 
-def _item_cases(suite: ET.Element, run: dict[str, Any], items: Sequence[dict[str, Any]]) -> int:
-    failures = 0
+def _item_cases(
+    suite: ET.Element, run: dict[str, Any], items: Sequence[dict[str, Any]]
+) -> tuple[int, int]:
+    failures = errors = 0
     classname = f"promptlane.items.{run['suite']}"
     for item in items:
         name = f"item {item['position']} repeat {item['repeat']}"
         case = _case(suite, classname, name, (item.get("latency_ms") or 0) / 1000)
         if item["error"]:
-            failures += 1
+            errors += 1
             ET.SubElement(case, "error", message=item["error"])
             continue
         bad = {k: v for k, v in item["scores"].items() if v.get("passed") is False or "error" in v}
@@ -47,7 +49,7 @@ def _item_cases(suite: ET.Element, run: dict[str, Any], items: Sequence[dict[str
             failures += 1
             message = ", ".join(f"{k}={v.get('value', v.get('error'))}" for k, v in bad.items())
             ET.SubElement(case, "failure", message=message).text = item.get("output") or ""
-    return failures
+    return failures, errors
 
 
 def write(path: Path, run: dict[str, Any], items: Sequence[dict[str, Any]]) -> None:
@@ -56,8 +58,12 @@ def write(path: Path, run: dict[str, Any], items: Sequence[dict[str, Any]]) -> N
     suite = ET.SubElement(
         root, "testsuite", name=f"{run['suite']} on {run['prompt']} v{run['version']}"
     )
-    failures = _gate_cases(suite, run) + _item_cases(suite, run, items)
+    gate_failures = _gate_cases(suite, run)
+    item_failures, errors = _item_cases(suite, run, items)
     suite.set("tests", str(len(suite)))
-    suite.set("failures", str(failures))
+    # JUnit counts <failure> (an assertion: a gate or a score) apart from <error> (the case
+    # could not run: the model call or the render failed).
+    suite.set("failures", str(gate_failures + item_failures))
+    suite.set("errors", str(errors))
     ET.SubElement(suite, "system-out").text = f"run {run['id']}: verdict {run.get('verdict')}"
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
