@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 import evals.models  # noqa: F401  (registers the evaluation tables on the shared metadata)
 import prompts.models  # noqa: F401  (registers the prompt tables on the shared metadata)
+import tracing.models  # noqa: F401  (registers the tracing tables on the shared metadata)
 from prompts.base import UTCDateTime, metadata, utc_now
 
 __all__ = ["ApiKey", "metadata"]

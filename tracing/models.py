@@ -1,0 +1,65 @@
+"""Tables of the tracing domain: generations (LLM calls seen by promptlane)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from tracing.base import JSONType, UTCDateTime, utc_now
+
+
+def _nullable(type_: Any) -> Any:
+    return Field(default=None, sa_column=sa.Column(type_, nullable=True))
+
+
+class Generation(SQLModel, table=True):
+    """One LLM call: made by an eval run, by the gateway, or ingested over OTLP."""
+
+    __tablename__ = "generations"
+    __table_args__ = (
+        sa.UniqueConstraint("trace_id", "span_id"),
+        sa.Index("ix_generations_prompt_name_started_at", "prompt_name", "started_at"),
+        sa.Index("ix_generations_started_at", "started_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    trace_id: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    span_id: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    parent_span_id: str | None = _nullable(sa.String(16))
+    source: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))  # run|gateway|ingest
+    service_name: str | None = _nullable(sa.String(200))
+    operation: str | None = _nullable(sa.String(64))
+    provider: str | None = _nullable(sa.String(64))
+    request_model: str | None = _nullable(sa.String(200))
+    response_model: str | None = _nullable(sa.String(200))
+    prompt_name: str | None = _nullable(sa.String(200))
+    prompt_version: int | None = _nullable(sa.Integer)
+    prompt_label: str | None = _nullable(sa.String(64))
+    content_hash: str | None = _nullable(sa.String(64))
+    run_id: int | None = _nullable(sa.Integer)
+    started_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    duration_ms: float | None = _nullable(sa.Float)
+    input_tokens: int | None = _nullable(sa.Integer)
+    output_tokens: int | None = _nullable(sa.Integer)
+    cost_usd: float | None = _nullable(sa.Float)
+    is_error: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
+    error_type: str | None = _nullable(sa.String(200))
+    finish_reasons: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    input_chars: int | None = _nullable(sa.Integer)
+    scores: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    safety_flags: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
