@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -19,22 +20,26 @@ from api.auth import Authenticator
 from api.cache import ResolveCache
 from api.db import Database
 from api.errors import install_error_handlers
-from api.fastpath import ResolveFastPath
 from api.middleware import BodyLimitMiddleware
 from api.migrate import head_revision
+from api.routes import analytics as analytics_routes
 from api.routes import datasets as dataset_routes
 from api.routes import health
 from api.routes import keys as key_routes
+from api.routes import metrics as metric_routes
 from api.routes import policies as policy_routes
 from api.routes import prompts as prompt_routes
 from api.routes import runs as run_routes
 from api.routes import suites as suite_routes
 from api.settings import Settings, get_settings
+from api.telemetry import add_fast_path, configure_tracing
 from evals.executor import InProcessExecutor
 from evals.llm import ModelClient, RetryPolicy
 from evals.policy import GatePolicy
 from evals.runner import Runner
 from prompts.policy import ProtectedLabels
+from tracing.setup import TracingHandle
+from tracing.telemetry import Telemetry
 
 log = logging.getLogger("promptlane")
 
@@ -90,19 +95,35 @@ async def bootstrap_admin_key(db: Database, settings: Settings) -> None:
     )
 
 
-def make_executor(db: Database, settings: Settings) -> InProcessExecutor:
+def make_executor(
+    db: Database, settings: Settings, telemetry: Telemetry | None = None
+) -> InProcessExecutor:
     """Build the in-process run executor (model calls through litellm, imported lazily)."""
     model = ModelClient(
-        retry=RetryPolicy(attempts=settings.model_attempts), timeout=settings.model_timeout
+        retry=RetryPolicy(attempts=settings.model_attempts),
+        timeout=settings.model_timeout,
+        telemetry=telemetry,
     )
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    runner = Runner(db.writer, model=model, owner=owner, lease_seconds=settings.run_lease_seconds)
+    runner = Runner(
+        db.writer,
+        model=model,
+        owner=owner,
+        lease_seconds=settings.run_lease_seconds,
+        telemetry=telemetry,
+    )
     return InProcessExecutor(runner, recover_every=settings.run_recover_every)
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
-    """Build the promptlane API; `database` lets tests share one connection."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    tracing: TracingHandle | None = None,
+) -> FastAPI:
+    """Build the promptlane API; `database` and `tracing` let tests pass their own."""
     settings = settings or get_settings()
+    tracing = tracing or configure_tracing(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -118,7 +139,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             await check_schema(db, app.state.schema_head)
             await bootstrap_admin_key(db, settings)
             if settings.run_executor == "inprocess":
-                app.state.executor = make_executor(db, settings)
+                app.state.executor = make_executor(db, settings, tracing.telemetry)
                 await app.state.executor.start()
             yield
         finally:
@@ -126,6 +147,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 await app.state.executor.stop()
             if database is None:
                 await db.dispose()
+            # Flushing exports over the network: keep it off the event loop.
+            await asyncio.to_thread(tracing.shutdown)
 
     app = FastAPI(
         title="promptlane",
@@ -134,6 +157,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.telemetry = tracing.telemetry
+    app.state.metrics = tracing.metrics
     app.state.schema_head = head_revision()
     app.state.resolve_cache = ResolveCache(
         ttl=settings.resolve_cache_ttl, maxsize=settings.resolve_cache_size
@@ -146,12 +171,14 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.label_policy = GatePolicy(ProtectedLabels(frozenset(settings.protected_labels)))
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(ResolveFastPath, state=app.state)
+    add_fast_path(app, tracing)
     app.include_router(health.router)
+    app.include_router(metric_routes.router)
     app.include_router(key_routes.router)
     app.include_router(policy_routes.router)  # before prompts: its /check route is more specific
     app.include_router(prompt_routes.router)
     app.include_router(dataset_routes.router)
     app.include_router(suite_routes.router)
     app.include_router(run_routes.router)
+    app.include_router(analytics_routes.router)
     return app

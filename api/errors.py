@@ -54,6 +54,7 @@ from prompts.errors import (
     RenderError,
     VersionNotFoundError,
 )
+from tracing.errors import InvalidTimeRangeError, ScanLimitExceededError, TracingError
 
 log = logging.getLogger("promptlane.api")
 
@@ -141,9 +142,16 @@ STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
     ModelTimeoutError: 504,
     ScorerError: 422,
     GateFailedError: 409,
+    InvalidTimeRangeError: 422,
+    ScanLimitExceededError: 422,
 }
 
-DOMAIN_ERROR_ROOTS: Final[tuple[type[Exception], ...]] = (PromptsError, EvalsError, ApiError)
+DOMAIN_ERROR_ROOTS: Final[tuple[type[Exception], ...]] = (
+    PromptsError,
+    EvalsError,
+    TracingError,
+    ApiError,
+)
 
 
 def status_for(error: type[Exception]) -> int | None:

@@ -45,6 +45,8 @@ class ResolveFastPath:
         self.state = state  # the app's state: the authenticator appears when lifespan starts
         self.cache: ResolveCache = state.resolve_cache
         self.cache_control = str(state.cache_control).encode()
+        # Prompt fetch hits: a plain dict increment, labelled only when Prometheus scrapes.
+        self.hits: dict[tuple[str, str | None, int | None], int] = state.metrics.fetches.hits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -73,6 +75,7 @@ class ResolveFastPath:
         actor = auth.cached(authorization)
         if actor is None or not actor.role.allows(Role.READER):
             return False
+        self.hits[key] = self.hits.get(key, 0) + 1
         headers = [(b"etag", entry.etag.encode()), (b"cache-control", self.cache_control)]
         if if_none_match and etag_matches(if_none_match, entry.etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})

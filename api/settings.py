@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,10 +17,17 @@ def default_credentials_file() -> Path:
     return Path(base) / "promptlane" / "credentials.json"
 
 
+def _env(name: str, otel: str) -> AliasChoices:
+    """Read a setting from PROMPTLANE_<name>, else from the standard OTel variable."""
+    return AliasChoices(f"PROMPTLANE_{name}", otel)
+
+
 class Settings(BaseSettings):
     """Server settings; every field can be set as `PROMPTLANE_<FIELD>`."""
 
-    model_config = SettingsConfigDict(env_prefix="PROMPTLANE_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="PROMPTLANE_", extra="ignore", validate_by_name=True, validate_by_alias=True
+    )
 
     database_url: str = Field(
         default="sqlite:///./promptlane.db",
@@ -62,6 +69,63 @@ class Settings(BaseSettings):
     run_events_interval: float = Field(default=0.5, gt=0, description="SSE poll interval")
     model_timeout: float = Field(default=60.0, gt=0, description="Per model call, in seconds")
     model_attempts: int = Field(default=4, ge=1, le=10, description="Tries per model call")
+
+    # Tracing: each PROMPTLANE_TRACING_* setting falls back to its standard OTEL_* variable.
+    tracing_exporter: str | None = Field(
+        default=None,
+        validation_alias=_env("TRACING_EXPORTER", "OTEL_TRACES_EXPORTER"),
+        description="otlp, console or none (default: otlp when an OTLP endpoint is set)",
+    )
+    tracing_endpoint: str | None = Field(
+        default=None,
+        validation_alias=_env("TRACING_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+        description="OTLP/HTTP traces URL, used as is",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=_env("OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
+        description="OTLP/HTTP base URL; traces go to <base>/v1/traces",
+    )
+    tracing_headers: str | None = Field(
+        default=None,
+        validation_alias=_env("TRACING_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"),
+        description="Exporter headers as k=v,k2=v2 (URL-encoded values)",
+    )
+    otlp_headers: str | None = Field(
+        default=None, validation_alias=_env("OTLP_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS")
+    )
+    service_name: str = Field(
+        default="promptlane", validation_alias=_env("SERVICE_NAME", "OTEL_SERVICE_NAME")
+    )
+    tracing_sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        validation_alias=_env("TRACING_SAMPLE_RATIO", "OTEL_TRACES_SAMPLER_ARG"),
+        description="Share of new traces kept (parent-based ratio sampler)",
+    )
+    tracing_max_queue_size: int = Field(
+        default=8192,
+        ge=1,
+        validation_alias=_env("TRACING_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_QUEUE_SIZE"),
+        description="Spans waiting for export; past it spans are dropped and counted",
+    )
+    tracing_max_export_batch_size: int = Field(
+        default=512,
+        ge=1,
+        validation_alias=_env("TRACING_MAX_EXPORT_BATCH_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE"),
+    )
+    tracing_record_content: bool = Field(
+        default=False,
+        validation_alias=_env(
+            "TRACING_RECORD_CONTENT", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
+        ),
+        description="Record prompt and answer text on model-call spans (personal data!)",
+    )
+    metrics_public: bool = Field(
+        default=True, description="Serve GET /metrics without an API key (Prometheus' norm)"
+    )
+    metrics_max_label_values: int = Field(default=1000, ge=1)
 
     @property
     def public_url(self) -> str:

@@ -23,6 +23,8 @@ from typing import Any, Final
 
 from evals.errors import ModelCallError, ModelTimeoutError
 from prompts.hashing import sha256_hex
+from tracing.genai import chat_call
+from tracing.telemetry import PromptRef, Telemetry
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -276,10 +278,12 @@ class ModelClient:
         retry: RetryPolicy = RetryPolicy(),
         timeout: float = 60.0,
         sleep: Sleep = asyncio.sleep,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.retry = retry
         self.timeout = timeout
         self._sleep = sleep
+        self.telemetry = telemetry or Telemetry.disabled()
 
     async def complete(
         self,
@@ -289,16 +293,34 @@ class ModelClient:
         metadata: dict[str, Any] | None = None,
         # A per-call override of the client's timeout, enforced inside with asyncio.timeout.
         timeout: float | None = None,  # noqa: ASYNC109
+        prompt: PromptRef | None = None,
     ) -> Completion:
-        """Call the config's model on `messages`; raise ModelCallError when retries run out."""
+        """Call the config's model on `messages`; raise ModelCallError when retries run out.
+
+        The call is one `chat {model}` span (retries included), attributed to `prompt`.
+        """
         model = _model_of(config)
         limit = self.timeout if timeout is None else timeout
         kwargs = call_kwargs(config, messages=messages, metadata=metadata, timeout=limit)
         litellm = ensure_litellm()
-        response, attempts, latency_ms = await self._call(litellm, kwargs, model, limit)
-        return _to_completion(
-            litellm, response, model=model, latency_ms=latency_ms, attempts=attempts
-        )
+        with chat_call(
+            self.telemetry,
+            provider=_provider(model),
+            model=model,
+            config=config,
+            messages=messages,
+            prompt=prompt,
+        ) as call:
+            try:
+                response, attempts, latency_ms = await self._call(litellm, kwargs, model, limit)
+            except ModelCallError as exc:
+                call.fail(_error_type(exc), exc.detail)
+                raise
+            completion = _to_completion(
+                litellm, response, model=model, latency_ms=latency_ms, attempts=attempts
+            )
+            call.finish(completion)
+        return completion
 
     async def stream(
         self,
@@ -353,6 +375,23 @@ def _model_of(config: dict[str, Any]) -> str:
     if not isinstance(model, str) or not model:
         raise ModelCallError("the prompt version's config has no model")
     return model
+
+
+@functools.lru_cache(maxsize=256)
+def _provider(model: str) -> str:
+    """Return the provider litellm routes `model` to (the `gen_ai.provider.name`)."""
+    try:
+        return str(ensure_litellm().get_llm_provider(model)[1])
+    except Exception:  # litellm raises for model strings it cannot route
+        return model.partition("/")[0] if "/" in model else "unknown"
+
+
+def _error_type(exc: ModelCallError) -> str:
+    """Return a low-cardinality `error.type`: the provider error's class, or "timeout"."""
+    if isinstance(exc, ModelTimeoutError):
+        return "timeout"
+    cause = exc.__cause__
+    return type(cause).__name__ if cause is not None else type(exc).__name__
 
 
 def _error(model: str, failure: _Failure, attempts: int, exc: BaseException) -> ModelCallError:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from evals import observe
 from evals.errors import EvalsError, ModelCallError
 from evals.llm import Completion, ModelClient, cache_key, ensure_litellm
 from evals.models import DatasetItem, Run, RunItem, SuiteVersion
@@ -37,6 +38,7 @@ from prompts.errors import PromptsError
 from prompts.models import Prompt, PromptVersion
 from prompts.render import PromptContent, render_prompt
 from prompts.service import content_of
+from tracing.telemetry import PromptRef, Telemetry, mark_error
 
 log = logging.getLogger("promptlane.runner")
 
@@ -50,6 +52,12 @@ class Target:
     name: str
     version: PromptVersion
     content: PromptContent
+    label: str | None = None
+
+    def ref(self, run_id: int) -> PromptRef:
+        """Return the prompt version as spans and metrics name it."""
+        v = self.version
+        return PromptRef(self.name, v.version, self.label, v.content_hash, run_id)
 
 
 @dataclass
@@ -82,8 +90,10 @@ class Runner:
         owner: str,
         lease_seconds: float = 20.0,
         flush_interval: float = 0.25,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.sessions = sessions
+        self.telemetry = telemetry or Telemetry.disabled()
         self.model = model
         self.owner = owner
         self.lease = timedelta(seconds=lease_seconds)
@@ -150,26 +160,29 @@ class Runner:
         # litellm takes seconds to import: do it off the event loop, so a server's first run
         # does not stall every request it is serving.
         await asyncio.to_thread(ensure_litellm)
-        try:
-            plan = await self._plan(run_id)
-            if plan.spec.cache:
-                plan.cached = await self.cache.get_many([self._key(plan, *p) for p in plan.pending])
-            cancelled = await self._work(plan)
-            await self._finish(plan, cancelled=cancelled)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(self.release(run_id))
-            raise
-        except Exception as exc:
-            log.exception("run %s failed", run_id)
-            await self._fail(run_id, exc)
+        with observe.run_span(self.telemetry, run_id) as span:
+            try:
+                plan = await self._plan(run_id)
+                if plan.spec.cache:
+                    keys = [self._key(plan, *p) for p in plan.pending]
+                    plan.cached = await self.cache.get_many(keys)
+                cancelled = await self._work(plan)
+                await self._finish(plan, cancelled=cancelled)
+            except asyncio.CancelledError:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self.release(run_id))
+                raise
+            except Exception as exc:
+                log.exception("run %s failed", run_id)
+                mark_error(span, type(exc).__name__, str(exc)[:300])
+                await self._fail(run_id, exc)
 
     async def _plan(self, run_id: int) -> Plan:
         async with self.sessions() as session:
             run = await session.get(Run, run_id)
             assert run is not None
             spec = SuiteSpec.model_validate(await _suite_spec(session, run))
-            targets = {CANDIDATE: await _target(session, run.prompt_version_id)}
+            targets = {CANDIDATE: await _target(session, run.prompt_version_id, run.label)}
             if run.baseline_version_id is not None:
                 targets[BASELINE] = await _target(session, run.baseline_version_id)
             items = list(
@@ -248,6 +261,19 @@ class Runner:
     async def _process(
         self, plan: Plan, variant: str, index: int, repeat: int
     ) -> tuple[dict[str, Any], tuple[str, str, Completion] | None]:
+        target, position = plan.targets[variant], plan.items[index].position
+        ref = target.ref(plan.run_id)
+        with observe.item_span(
+            self.telemetry, ref, variant=variant, position=position, repeat=repeat
+        ) as span:
+            row, fresh = await self._attempt(plan, variant, index, repeat, ref)
+            model = str(target.version.config.get("model"))
+            observe.finish_item(self.telemetry, span, row, ref, model=model, scorers=plan.scorers)
+        return row, fresh
+
+    async def _attempt(
+        self, plan: Plan, variant: str, index: int, repeat: int, ref: PromptRef
+    ) -> tuple[dict[str, Any], tuple[str, str, Completion] | None]:
         item, target = plan.items[index], plan.targets[variant]
         row: dict[str, Any] = {
             "run_id": plan.run_id,
@@ -280,6 +306,7 @@ class Runner:
                     config=target.version.config,
                     metadata={"promptlane_item": _item_payload(item)},
                     timeout=plan.spec.timeout_seconds,
+                    prompt=ref,
                 )
             except ModelCallError as exc:
                 return {**row, "error": exc.detail}, None
@@ -372,12 +399,12 @@ async def _suite_spec(session: AsyncSession, run: Run) -> dict[str, Any]:
     return row.spec
 
 
-async def _target(session: AsyncSession, version_id: int) -> Target:
+async def _target(session: AsyncSession, version_id: int, label: str | None = None) -> Target:
     version = await session.get(PromptVersion, version_id)
     assert version is not None
     prompt = await session.get(Prompt, version.prompt_id)
     assert prompt is not None
-    return Target(prompt.name, version, content_of(version))
+    return Target(prompt.name, version, content_of(version), label)
 
 
 async def _judge_prompts(

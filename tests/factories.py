@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from prompts.schemas import VersionCreate
+from tracing.base import utc_now
+from tracing.models import Generation
 
 
 def text_version(**overrides: Any) -> VersionCreate:
@@ -35,3 +39,25 @@ def chat_version(**overrides: Any) -> VersionCreate:
 def chat_body(**overrides: Any) -> dict[str, Any]:
     """Return a chat version as a JSON request body."""
     return chat_version(**overrides).model_dump(mode="json", exclude_none=True)
+
+
+def generation(*, ago: timedelta = timedelta(hours=1), **overrides: Any) -> Generation:
+    """Return an unsaved generation that started `ago` before now (or at `started_at`)."""
+    started_at: datetime = overrides.pop("started_at", None) or utc_now() - ago
+    values: dict[str, Any] = {
+        "trace_id": uuid.uuid4().hex,
+        "span_id": uuid.uuid4().hex[:16],
+        "source": "run",
+        "provider": "openai",
+        "request_model": "openai/gpt-4o-mini",
+        "prompt_name": "support/triage",
+        "prompt_version": 1,
+        "started_at": started_at,
+        "duration_ms": 100.0,
+        "input_tokens": 10,
+        "output_tokens": 5,
+        "cost_usd": 0.001,
+        "input_chars": 40,
+    }
+    values.update(overrides)
+    return Generation(**values)

@@ -1,4 +1,4 @@
-"""Tracing domain: OpenTelemetry setup, GenAI conventions, cost, OTLP ingest and analytics.
+"""Tracing domain: OpenTelemetry setup, GenAI conventions, metrics, OTLP ingest and analytics.
 
-Empty until the tracing work lands.
+Entry points: `setup.configure` (providers, exporters, metrics), `telemetry.Telemetry`.
 """

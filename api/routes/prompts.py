@@ -28,6 +28,9 @@ from prompts.schemas import (
     VersionCreate,
     VersionDiffRead,
 )
+from tracing import semconv
+from tracing.metrics import Metrics
+from tracing.telemetry import Telemetry
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
 
@@ -104,10 +107,17 @@ async def get_version(
 
 @router.post("/{name:path}/render")
 async def render_prompt(
-    name: Name, data: RenderRequest, session: ReadSession, actor: Reader
+    name: Name, data: RenderRequest, request: Request, session: ReadSession, actor: Reader
 ) -> RenderedPromptRead:
     """Render a version (by label, default production, or number) into ready-to-send messages."""
-    return await service.render_version(session, name=name, request=data)
+    telemetry: Telemetry = request.app.state.telemetry
+    with telemetry.span(semconv.SPAN_PROMPT_RENDER, {semconv.PROMPT_NAME: name}) as span:
+        rendered = await service.render_version(session, name=name, request=data)
+        span.set_attribute(semconv.PROMPT_VERSION, rendered.version)
+        span.set_attribute(semconv.PROMPT_CONTENT_HASH, rendered.content_hash)
+        if data.label:
+            span.set_attribute(semconv.PROMPT_LABEL, data.label)
+    return rendered
 
 
 @router.get("/{name:path}/diff")
@@ -194,13 +204,27 @@ async def resolve_prompt(
         else (name, label or service.DEFAULT_LABEL, None)
     )
     db: Database = state.db
+    telemetry: Telemetry = state.telemetry
+    loaded = False
 
     async def load() -> bytes:
-        async with db.reader() as session:
-            found = await service.resolve_prompt(session, name=name, label=label, version=version)
+        nonlocal loaded
+        with telemetry.span(semconv.SPAN_PROMPT_RESOLVE, {semconv.PROMPT_NAME: name}) as span:
+            async with db.reader() as session:
+                found = await service.resolve_prompt(
+                    session, name=name, label=label, version=version
+                )
+            span.set_attribute(semconv.PROMPT_VERSION, found.version)
+            if key[1] is not None:
+                span.set_attribute(semconv.PROMPT_LABEL, key[1])
+            span.set_attribute(semconv.PROMPT_CONTENT_HASH, found.content_hash)
+        loaded = True
         return found.model_dump_json().encode()
 
     entry = await cache.get_or_fill(key, load)
+    metrics: Metrics = state.metrics
+    counts = metrics.fetches.misses if loaded else metrics.fetches.hits
+    counts[key] = counts.get(key, 0) + 1
     headers = {"ETag": entry.etag, "Cache-Control": state.cache_control}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and etag_matches(if_none_match, entry.etag):

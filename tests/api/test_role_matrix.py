@@ -38,6 +38,7 @@ def _body(json: Any = None, params: Any = None) -> dict[str, Any]:
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(None, lambda t: ("/healthz", {})),
     ("GET", "/readyz"): Case(None, lambda t: ("/readyz", {})),
+    ("GET", "/metrics"): Case(None, lambda t: ("/metrics", {})),  # PROMPTLANE_METRICS_PUBLIC
     ("POST", "/v1/prompts"): Case(
         Role.WRITER, lambda t: ("/v1/prompts", _body({"name": f"new/{t}"}))
     ),
@@ -140,6 +141,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/keys"): Case(Role.ADMIN, lambda t: ("/v1/keys", {})),
     ("POST", "/v1/keys/{key_id}/revoke"): Case(
         Role.ADMIN, lambda t: ("/v1/keys/{victim}/revoke", {})
+    ),
+    ("GET", "/v1/analytics/usage"): Case(Role.READER, lambda t: ("/v1/analytics/usage", {})),
+    ("GET", "/v1/analytics/drift"): Case(
+        Role.READER,
+        lambda t: ("/v1/analytics/drift", _body(params={"prompt": SEED, "version": 1})),
     ),
 }
 

@@ -1,0 +1,93 @@
+"""What instrumented code is handed: a tracer, the metrics, and whether content is recorded.
+
+Domain code takes a `Telemetry` argument (default: `Telemetry.disabled()`, a no-op tracer and
+metrics nobody scrapes) instead of reaching for OpenTelemetry's global providers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.util.types import AttributeValue
+
+from tracing import semconv
+from tracing.metrics import Metrics
+
+
+@dataclass(frozen=True, slots=True)
+class PromptRef:
+    """The prompt version a model call or eval item belongs to."""
+
+    name: str
+    version: int
+    label: str | None = None
+    content_hash: str | None = None
+    run_id: int | None = None
+
+    def attributes(self) -> dict[str, AttributeValue]:
+        """Return the `promptlane.*` span attributes of this prompt version."""
+        out: dict[str, AttributeValue] = {
+            semconv.PROMPT_NAME: self.name,
+            semconv.PROMPT_VERSION: self.version,
+        }
+        if self.label:
+            out[semconv.PROMPT_LABEL] = self.label
+        if self.content_hash:
+            out[semconv.PROMPT_CONTENT_HASH] = self.content_hash
+        if self.run_id is not None:
+            out[semconv.RUN_ID] = self.run_id
+        return out
+
+
+class Telemetry:
+    """A tracer and metrics for domain code; `record_content` gates message content."""
+
+    def __init__(
+        self,
+        *,
+        tracer: Tracer | None = None,
+        metrics: Metrics | None = None,
+        record_content: bool = False,
+    ) -> None:
+        self.tracer: Tracer = tracer or trace.NoOpTracer()
+        self.metrics = metrics or Metrics()
+        self.record_content = record_content
+
+    @classmethod
+    def disabled(cls) -> Telemetry:
+        """Return telemetry that records no spans and whose metrics nobody reads."""
+        return cls()
+
+    @contextmanager
+    def span(
+        self,
+        name: str,
+        attributes: dict[str, AttributeValue] | None = None,
+        *,
+        kind: SpanKind = SpanKind.INTERNAL,
+    ) -> Iterator[Span]:
+        """Open a span as the current one; an escaping exception marks it as an error."""
+        with self.tracer.start_as_current_span(
+            name,
+            kind=kind,
+            attributes=attributes,
+            record_exception=True,
+            set_status_on_exception=True,
+        ) as span:
+            yield span
+
+
+def mark_error(span: Span, error_type: str, description: str) -> None:
+    """Mark a span failed with a low-cardinality `error.type` and a description."""
+    span.set_attribute(semconv.ERROR_TYPE, error_type)
+    span.set_status(Status(StatusCode.ERROR, description))
+
+
+def trace_id_of(span: Span) -> str | None:
+    """Return the span's trace id as 32 hex digits, or None for a no-op span."""
+    context = span.get_span_context()
+    return format(context.trace_id, "032x") if context.is_valid else None
