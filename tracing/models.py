@@ -51,6 +51,11 @@ class Generation(SQLModel, table=True):
         default_factory=list, sa_column=sa.Column(JSONType, nullable=False)
     )
     input_chars: int | None = _nullable(sa.Integer)
+    # Message content, stored only when the caller recorded it (privacy default: absent).
+    input_messages: list[dict[str, Any]] | None = _nullable(JSONType)
+    output_text: str | None = _nullable(sa.Text)
+    # Online evaluation: None (not sampled), "pending", "scored", "skipped" or "failed".
+    online_eval: str | None = _nullable(sa.String(16))
     scores: dict[str, Any] = Field(
         default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
     )
