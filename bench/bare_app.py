@@ -1,7 +1,8 @@
 """Bare FastAPI baseline: one GET route that returns fixed bytes, served like promptlane.
 
 Run by bench/resolve.py as `python bench/bare_app.py --port N`, with BENCH_BODY_FILE (the bytes
-to return) and BENCH_PATH (the route) in the environment.
+to return) and BENCH_PATH (the route) in the environment. It also sinks OTLP/HTTP spans on
+`POST /v1/traces`, so a promptlane with tracing on can export somewhere local.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ def create_app() -> FastAPI:
     async def return_body() -> Response:
         """Return the fixed body."""
         return Response(content=body, media_type="application/json")
+
+    @app.post("/v1/traces")
+    async def sink_traces() -> Response:
+        """Accept and discard OTLP/HTTP spans (the traced promptlane exports here)."""
+        return Response(content=b"", media_type="application/x-protobuf")
 
     return app
 

@@ -2,8 +2,10 @@
 
 Starts `promptlane serve` and bench/bare_app.py on 127.0.0.1 (same uvicorn arguments, one
 worker each), seeds one prompt, then drives both with wrk in interleaved rounds and prints the
-median throughput and latency of each target and the resolve/bare ratios. Timings never make
-it fail; a server that does not start, a wrong response or a missing wrk does.
+median throughput and latency of each target and the resolve/bare ratios. A second promptlane
+with tracing on (OTLP/HTTP export to the bare app's sink) gives the traced/untraced ratio.
+Timings never make it fail; a server that does not start, a wrong response or a missing wrk
+does.
 
     .venv/bin/python bench/resolve.py [--duration 8] [--connections 32] [--rounds 3] [--json]
 """
@@ -41,6 +43,7 @@ PROMPTLANE: Final = Path(sys.executable).parent / "promptlane"
 PROMPT: Final = "bench/support-triage"
 RESOLVE_PATH: Final = f"/v1/prompts/{PROMPT}"
 TARGET_RATIO: Final = 0.70
+TRACED_TARGET_RATIO: Final = 0.90
 WRK_THREADS: Final = 1
 STARTUP_TIMEOUT: Final = 60.0
 VERSION: Final[dict[str, Any]] = {
@@ -174,11 +177,11 @@ def wait_ready(server: Server, probe: str) -> None:
     )
 
 
-def promptlane_env(tmp: Path, admin_key: str) -> dict[str, str]:
-    """Return the environment for `promptlane serve`: the caller's, minus its PROMPTLANE_*."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTLANE_")}
+def promptlane_env(tmp: Path, admin_key: str, name: str = "bench") -> dict[str, str]:
+    """Return the environment for `promptlane serve`: the caller's minus PROMPTLANE_*/OTEL_*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMPTLANE_", "OTEL_"))}
     env.update(
-        PROMPTLANE_DATABASE_URL=f"sqlite:///{tmp / 'bench.db'}",
+        PROMPTLANE_DATABASE_URL=f"sqlite:///{tmp / f'{name}.db'}",
         PROMPTLANE_BOOTSTRAP_ADMIN_KEY=admin_key,
         PROMPTLANE_CREDENTIALS_FILE=str(tmp / "credentials.json"),
         PROMPTLANE_LOG_LEVEL="warning",
@@ -299,6 +302,9 @@ def summarize(
     for row in rows.values():
         row["ratio"] = row["requests_per_sec"] / bare
         row["meets_target"] = row["ratio"] >= TARGET_RATIO
+    traced = rows["resolve_traced"]
+    traced["ratio_untraced"] = traced["requests_per_sec"] / rows["resolve"]["requests_per_sec"]
+    traced["meets_traced_target"] = traced["ratio_untraced"] >= TRACED_TARGET_RATIO
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
@@ -313,6 +319,7 @@ def summarize(
             "body_bytes": size,
         },
         "target_ratio": TARGET_RATIO,
+        "traced_target_ratio": TRACED_TARGET_RATIO,
         "targets": rows,
     }
 
@@ -324,17 +331,20 @@ def print_table(results: dict[str, Any]) -> None:
         f"\nresolve vs bare FastAPI: {params['rounds']} interleaved rounds of wrk {params['wrk']}"
         f" (medians), {params['body_bytes']}-byte body, {results['machine']['cpus']} CPUs"
     )
-    print(f"{'target':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8}")
+    print(f"{'target':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8}")
     for name, row in results["targets"].items():
         verdict = "" if name == "bare" else ("  meets" if row["meets_target"] else "  below")
         if verdict:
             verdict += f" {TARGET_RATIO:.2f}"
         print(
-            f"{row['label']:<28} {row['requests_per_sec']:>9.0f} {row['p50_ms']:>8.2f}"
+            f"{row['label']:<34} {row['requests_per_sec']:>9.0f} {row['p50_ms']:>8.2f}"
             f" {row['p99_ms']:>8.2f} {row['ratio']:>8.2f}{verdict}"
         )
         if row["socket_errors"]:
             print(f"  ({row['socket_errors']} socket errors reported by wrk)")
+    traced = results["targets"]["resolve_traced"]
+    verdict = "meets" if traced["meets_traced_target"] else "below"
+    print(f"tracing on / off: {traced['ratio_untraced']:.2f} ({verdict} {TRACED_TARGET_RATIO:.2f})")
 
 
 def log(message: str) -> None:
@@ -353,8 +363,10 @@ def servers_stopped_on_exit() -> Iterator[list[Server]]:
             server.stop()
 
 
-def targets_for(promptlane: Server, bare: Server, key: str, etag: str) -> list[Target]:
-    """Return the three targets; every request carries the same Authorization header."""
+def targets_for(
+    promptlane: Server, traced: Server, bare: Server, key: str, etag: str
+) -> list[Target]:
+    """Return the four targets; every request carries the same Authorization header."""
     auth = f"Authorization: Bearer {key}"
     return [
         Target("bare", "bare FastAPI (200)", bare.url + RESOLVE_PATH, (auth,), 200),
@@ -366,16 +378,29 @@ def targets_for(promptlane: Server, bare: Server, key: str, etag: str) -> list[T
             (auth, f"If-None-Match: {etag}"),
             304,
         ),
+        Target(
+            "resolve_traced",
+            "promptlane resolve, traced (200)",
+            traced.url + RESOLVE_PATH,
+            (auth,),
+            200,
+        ),
     ]
 
 
-def start_promptlane(tmp: Path, key: str) -> Server:
-    """Start `promptlane serve` on a fresh SQLite database in `tmp`."""
+def start_promptlane(tmp: Path, key: str, *, traces_to: str | None = None) -> Server:
+    """Start `promptlane serve` on a fresh SQLite database in `tmp`.
+
+    With `traces_to` (an OTLP/HTTP traces URL), tracing is on and exports there.
+    """
     port = free_port()
     command = [str(PROMPTLANE), "serve", "--host", HOST, "--port", str(port)]
-    log("starting promptlane serve")
-    env = promptlane_env(tmp, key)
-    return start_server("promptlane", command, env, port, "/readyz", tmp / "promptlane.log")
+    name = "promptlane-traced" if traces_to else "promptlane"
+    log(f"starting {name}")
+    env = promptlane_env(tmp, key, name)
+    if traces_to:
+        env.update(PROMPTLANE_TRACING_EXPORTER="otlp", PROMPTLANE_TRACING_ENDPOINT=traces_to)
+    return start_server(name, command, env, port, "/readyz", tmp / f"{name}.log")
 
 
 def start_bare(tmp: Path, body: bytes) -> Server:
@@ -399,9 +424,11 @@ def run(args: argparse.Namespace, wrk: str) -> dict[str, Any]:
         started.append(promptlane := start_promptlane(tmp, key))
         body, etag = seed(promptlane.url, key)
         started.append(bare := start_bare(tmp, body))
-        targets = targets_for(promptlane, bare, key, etag)
+        started.append(traced := start_promptlane(tmp, key, traces_to=bare.url + "/v1/traces"))
+        traced_body, _ = seed(traced.url, key)  # its own timestamps: compare with its own body
+        targets = targets_for(promptlane, traced, bare, key, etag)
         for target in targets:
-            check_target(target, body)
+            check_target(target, traced_body if target.name == "resolve_traced" else body)
         runs = measure(wrk, targets, args)
     return summarize(targets, runs, args, len(body))
 
@@ -418,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log("wrk is not installed: run `apt-get install -y wrk` (as root) and try again")
         return 2
     signal.signal(signal.SIGTERM, _terminate)
-    per_run = args.duration * args.rounds * 3 + args.warmup * 3
+    per_run = (args.duration * args.rounds + args.warmup) * 4
     log(f"about {per_run} s of load, plus server start-up")
     try:
         results = run(args, wrk)
