@@ -54,6 +54,8 @@ typecheck: install
 # bench: benchmarks (not tests); each prints ratios against a baseline from the same run.
 bench: install
 	$(BIN)/python bench/resolve.py
+	$(BIN)/python bench/client_cache.py
+	$(BIN)/python bench/ingest.py
 
 # db-upgrade: migrate the configured database (PROMPTLANE_DATABASE_URL) to head.
 db-upgrade: install

@@ -23,18 +23,22 @@ from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware
 from api.migrate import head_revision
 from api.routes import analytics as analytics_routes
+from api.routes import dashboard as dashboard_routes
 from api.routes import datasets as dataset_routes
 from api.routes import health
 from api.routes import keys as key_routes
 from api.routes import metrics as metric_routes
+from api.routes import online_evaluations as online_routes
 from api.routes import policies as policy_routes
 from api.routes import prompts as prompt_routes
 from api.routes import runs as run_routes
 from api.routes import suites as suite_routes
+from api.routes import traces as trace_routes
 from api.settings import Settings, get_settings
 from api.telemetry import add_fast_path, configure_tracing
 from evals.executor import InProcessExecutor
 from evals.llm import ModelClient, RetryPolicy
+from evals.online import OnlineEvaluator
 from evals.policy import GatePolicy
 from evals.runner import Runner
 from prompts.policy import ProtectedLabels
@@ -115,6 +119,27 @@ def make_executor(
     return InProcessExecutor(runner, recover_every=settings.run_recover_every)
 
 
+def make_online_evaluator(
+    db: Database, settings: Settings, telemetry: Telemetry | None = None
+) -> OnlineEvaluator:
+    """Build the online evaluator (judge calls through litellm with the app's retry policy)."""
+    model = ModelClient(
+        retry=RetryPolicy(attempts=settings.model_attempts),
+        timeout=settings.model_timeout,
+        telemetry=telemetry,
+    )
+    return OnlineEvaluator(
+        db.writer,
+        reader=db.reader,
+        model=model,
+        telemetry=telemetry,
+        queue_size=settings.online_eval_queue_size,
+        concurrency=settings.online_eval_concurrency,
+        config_ttl=settings.online_eval_config_ttl,
+        judge_model=settings.online_eval_judge_model,
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -135,14 +160,20 @@ def create_app(
         app.state.db = db
         app.state.auth = Authenticator(db, ttl=settings.auth_cache_ttl)
         app.state.executor = None
+        app.state.online_evaluator = None
         try:
             await check_schema(db, app.state.schema_head)
             await bootstrap_admin_key(db, settings)
             if settings.run_executor == "inprocess":
                 app.state.executor = make_executor(db, settings, tracing.telemetry)
                 await app.state.executor.start()
+            if settings.online_eval_enabled:
+                app.state.online_evaluator = make_online_evaluator(db, settings, tracing.telemetry)
+                await app.state.online_evaluator.start()
             yield
         finally:
+            if app.state.online_evaluator is not None:
+                await app.state.online_evaluator.stop()
             if app.state.executor is not None:
                 await app.state.executor.stop()
             if database is None:
@@ -181,4 +212,7 @@ def create_app(
     app.include_router(suite_routes.router)
     app.include_router(run_routes.router)
     app.include_router(analytics_routes.router)
+    app.include_router(trace_routes.router)
+    app.include_router(online_routes.router)
+    app.include_router(dashboard_routes.router)
     return app

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import datasets, db, evals, keys, policies, prompts, suites
+from api.commands import datasets, db, evals, keys, online, policies, prompts, suites
 from api.commands.demo import demo
 from api.commands.serve import serve
+from api.commands.stats import stats
 
 app = typer.Typer(
     name="promptlane",
@@ -24,7 +25,9 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(suites.app, name="suites")
 app.add_typer(evals.app, name="eval")
 app.add_typer(policies.app, name="policies")
+app.add_typer(online.app, name="online")
 app.command("demo")(demo)
+app.command("stats")(stats)
 
 
 @app.command("version")

@@ -1,58 +1,56 @@
-"""HTTP client for the promptlane API (importable without the server's dependencies)."""
+"""HTTP client for the promptlane API (importable without the server's dependencies).
+
+Applications call `Client.get_prompt` / `AsyncClient.get_prompt` on every request: cached,
+stale-while-revalidate, with fallbacks and snapshots (see api/sdk/cache.py).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-DEFAULT_URL = "http://127.0.0.1:8000"
+from api.sdk.aio import AsyncClient
+from api.sdk.cache import DEFAULT_CACHE_TTL, PromptCache
+from api.sdk.errors import (
+    APIError,
+    ConnectionFailedError,
+    PromptlaneError,
+    PromptUnavailableError,
+    SnapshotError,
+)
+from api.sdk.http import (
+    DEFAULT_URL,
+    check_response,
+    connection_failed,
+    default_headers,
+    prompt_path,
+)
+from api.sdk.prompt import FallbackSource, Prompt
+from api.sdk.snapshot import read_snapshot
+from prompts.errors import MissingVariablesError, RenderError
+from prompts.render import Rendered
 
-
-class PromptlaneError(Exception):
-    """Root of the client's errors."""
-
-
-class APIError(PromptlaneError):
-    """The server answered with an error (its RFC 9457 problem document is kept)."""
-
-    def __init__(self, status: int, problem: dict[str, Any]) -> None:
-        self.status = status
-        self.problem = problem
-        self.title = str(problem.get("title") or f"HTTP {status}")
-        self.detail = str(problem.get("detail") or "")
-        self.errors: list[dict[str, Any]] = list(problem.get("errors") or [])
-        super().__init__(self.one_line())
-
-    def one_line(self) -> str:
-        """Return the error as one line: status, title and detail."""
-        text = f"{self.status} {self.title}"
-        if self.detail:
-            text += f": {self.detail}"
-        extra = [e for e in self.errors if e.get("detail") and str(e["detail"]) not in self.detail]
-        if extra and len(extra) <= 5:
-            text += (
-                " ("
-                + "; ".join(
-                    f"{e.get('pointer') or e.get('parameter') or ''} {e['detail']}".strip()
-                    for e in extra
-                )
-                + ")"
-            )
-        return text
-
-
-class ConnectionFailedError(PromptlaneError):
-    """The server could not be reached."""
-
-
-def prompt_path(name: str) -> str:
-    """Return the URL path of a prompt (its '/' separators kept)."""
-    return "/v1/prompts/" + quote(name, safe="/")
+__all__ = [
+    "DEFAULT_URL",
+    "APIError",
+    "AsyncClient",
+    "Client",
+    "ConnectionFailedError",
+    "MissingVariablesError",
+    "Prompt",
+    "PromptUnavailableError",
+    "PromptlaneError",
+    "RenderError",
+    "Rendered",
+    "SnapshotError",
+    "prompt_path",
+]
 
 
 class Client:
@@ -65,14 +63,19 @@ class Client:
         *,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        cache_ttl: float = DEFAULT_CACHE_TTL,
+        snapshot: str | Path | None = None,
     ) -> None:
-        headers = {"User-Agent": "promptlane-client"}
-        if api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
         self.url = url.rstrip("/")
         self._http = httpx.Client(
-            base_url=self.url, headers=headers, timeout=timeout, transport=transport
+            base_url=self.url,
+            headers=default_headers(api_key),
+            timeout=timeout,
+            transport=transport,
         )
+        self._prompts = PromptCache(self.request, ttl=cache_ttl)
+        if snapshot is not None:
+            self._prompts.store.seed(read_snapshot(snapshot))
 
     def __enter__(self) -> Client:
         return self
@@ -86,7 +89,8 @@ class Client:
         self.close()
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pool (background refreshes stop)."""
+        self._prompts.close()
         self._http.close()
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -94,16 +98,27 @@ class Client:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
-            raise ConnectionFailedError(
-                f"cannot reach promptlane at {self.url}: {exc or type(exc).__name__}"
-            ) from None
-        if response.status_code >= 400:
-            try:
-                problem = response.json()
-            except ValueError:
-                problem = {"title": response.reason_phrase, "detail": response.text[:200]}
-            raise APIError(response.status_code, problem if isinstance(problem, dict) else {})
-        return response
+            raise connection_failed(self.url, exc) from None
+        return check_response(response)
+
+    def get_prompt(
+        self,
+        name: str,
+        *,
+        label: str | None = None,
+        version: int | None = None,
+        fallback: FallbackSource | None = None,
+        cache_ttl: float | None = None,
+    ) -> Prompt:
+        """Return a prompt by label (default production) or version, from the cache if it can.
+
+        Fresh entries return at once; stale ones too, while one background thread revalidates
+        them. Only a cold miss waits for the server; if that fails, `fallback` (a Prompt, text
+        template, messages or version body) is used, else PromptUnavailableError (or APIError
+        for a 4xx such as an unknown prompt) is raised. `cache_ttl` (seconds) applies to the
+        entry this call loads; the client's default is 60.
+        """
+        return self._prompts.get(name, label, version, fallback=fallback, cache_ttl=cache_ttl)
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return self.request(method, path, **kwargs).json()

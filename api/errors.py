@@ -32,10 +32,12 @@ from evals.errors import (
     EvalsError,
     GateFailedError,
     InvalidDatasetError,
+    InvalidOnlineEvaluationError,
     InvalidPolicyError,
     InvalidSuiteError,
     ModelCallError,
     ModelTimeoutError,
+    OnlineEvaluationNotFoundError,
     PolicyNotFoundError,
     RunNotFoundError,
     RunStateError,
@@ -54,7 +56,14 @@ from prompts.errors import (
     RenderError,
     VersionNotFoundError,
 )
-from tracing.errors import InvalidTimeRangeError, ScanLimitExceededError, TracingError
+from tracing.errors import (
+    DecompressedTooLargeError,
+    InvalidPayloadError,
+    InvalidTimeRangeError,
+    ScanLimitExceededError,
+    TracingError,
+    UnsupportedMediaTypeError,
+)
 
 log = logging.getLogger("promptlane.api")
 
@@ -134,9 +143,11 @@ STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
     SuiteNotFoundError: 404,
     RunNotFoundError: 404,
     PolicyNotFoundError: 404,
+    OnlineEvaluationNotFoundError: 404,
     InvalidDatasetError: 422,
     InvalidSuiteError: 422,
     InvalidPolicyError: 422,
+    InvalidOnlineEvaluationError: 422,
     RunStateError: 409,
     ModelCallError: 502,
     ModelTimeoutError: 504,
@@ -144,6 +155,9 @@ STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
     GateFailedError: 409,
     InvalidTimeRangeError: 422,
     ScanLimitExceededError: 422,
+    InvalidPayloadError: 400,
+    DecompressedTooLargeError: 413,
+    UnsupportedMediaTypeError: 415,
 }
 
 DOMAIN_ERROR_ROOTS: Final[tuple[type[Exception], ...]] = (

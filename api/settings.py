@@ -70,6 +70,20 @@ class Settings(BaseSettings):
     model_timeout: float = Field(default=60.0, gt=0, description="Per model call, in seconds")
     model_attempts: int = Field(default=4, ge=1, le=10, description="Tries per model call")
 
+    online_eval_enabled: bool = Field(
+        default=True, description="Score sampled production generations in the background"
+    )
+    online_eval_queue_size: int = Field(
+        default=1000, ge=1, description="Generations waiting to be scored; past it they're skipped"
+    )
+    online_eval_concurrency: int = Field(default=4, ge=1, le=256, description="Scoring workers")
+    online_eval_config_ttl: float = Field(
+        default=5.0, ge=0, description="Seconds the online evaluation configs stay cached"
+    )
+    online_eval_judge_model: str | None = Field(
+        default=None, description="Judge model when a judge scorer's prompt and params name none"
+    )
+
     # Tracing: each PROMPTLANE_TRACING_* setting falls back to its standard OTEL_* variable.
     tracing_exporter: str | None = Field(
         default=None,

@@ -14,8 +14,9 @@ from api.fastpath import ResolveFastPath
 from api.settings import Settings
 from tracing.setup import ExporterName, TracingHandle, configure
 
-# Probes and scrapes are not traced: they would drown the traces people look at.
-UNTRACED: Final = r"/(healthz|readyz|metrics)(\?|$)"
+# Probes and scrapes are not traced: they would drown the traces people look at. Nor is
+# trace ingest: a promptlane exporting its own spans to itself would feed on them forever.
+UNTRACED: Final = r"/(healthz|readyz|metrics|v1/traces)(\?|$)"
 _EXPORTERS: Final[dict[str, ExporterName]] = {
     "otlp": "otlp",
     "otlp_proto_http": "otlp",

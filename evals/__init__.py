@@ -1,4 +1,5 @@
-"""Evaluation domain: datasets, suites, scorers, the runner, gates and promotion policies.
+"""Evaluation domain: datasets, suites, scorers, runner, gates, promotion policies, online evals.
 
-Entry points: `suites.publish_suite`, `runs.start_run`, `runner.Runner`, `policy.GatePolicy`.
+Entry points: `suites.publish_suite`, `runs.start_run`, `runner.Runner`, `policy.GatePolicy`,
+`online.OnlineEvaluator`.
 """

@@ -5,9 +5,11 @@ EvalsError
 ├── SuiteNotFoundError
 ├── RunNotFoundError
 ├── PolicyNotFoundError
+├── OnlineEvaluationNotFoundError
 ├── InvalidDatasetError       (bad rows, with their line numbers; nothing is stored)
 ├── InvalidSuiteError         (a field of the suite spec, with its path)
 ├── InvalidPolicyError
+├── InvalidOnlineEvaluationError (a scorer or judge of an online evaluation, with its path)
 ├── RunStateError             (cancel a finished run, resume a cancelled one, ...)
 ├── ModelCallError            (a model call failed after the retry policy gave up)
 │   └── ModelTimeoutError
@@ -58,6 +60,12 @@ class PolicyNotFoundError(EvalsError):
     title = "Promotion policy not found"
 
 
+class OnlineEvaluationNotFoundError(EvalsError):
+    """No online evaluation has this id."""
+
+    title = "Online evaluation not found"
+
+
 class InvalidDatasetError(EvalsError):
     """Dataset rows failed validation; `errors` point at them."""
 
@@ -76,6 +84,12 @@ class InvalidPolicyError(EvalsError):
     title = "Invalid promotion policy"
 
 
+class InvalidOnlineEvaluationError(EvalsError):
+    """The online evaluation failed validation; `errors` point at the fields."""
+
+    title = "Invalid online evaluation"
+
+
 class RunStateError(EvalsError):
     """The run is not in a state that allows this."""
 
@@ -86,6 +100,9 @@ class ModelCallError(EvalsError):
     """A model call failed and the retry policy gave up."""
 
     title = "Model call failed"
+    # The `chat` span that recorded the failed call, set by the client that made it.
+    trace_id: str | None = None
+    span_id: str | None = None
 
 
 class ModelTimeoutError(ModelCallError):

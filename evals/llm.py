@@ -23,8 +23,9 @@ from typing import Any, Final
 
 from evals.errors import ModelCallError, ModelTimeoutError
 from prompts.hashing import sha256_hex
+from tracing import pricing
 from tracing.genai import chat_call
-from tracing.telemetry import PromptRef, Telemetry
+from tracing.telemetry import PromptRef, Telemetry, span_ids
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -54,8 +55,7 @@ _REASON_MAX: Final = 300
 
 def offline_env_defaults() -> None:
     """Default the environment so model and scorer libraries stay off the network."""
-    # litellm fetches its price map from GitHub at import unless told to use its bundled copy.
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    pricing.offline_env_defaults()  # litellm's price map: its bundled copy, not GitHub's
     os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -64,12 +64,10 @@ def offline_env_defaults() -> None:
 def ensure_litellm() -> Any:
     """Import litellm (lazily: it takes seconds), quiet it, register the offline models."""
     offline_env_defaults()
-    import litellm
+    litellm = pricing.load_litellm()
 
     from evals import offline
 
-    litellm.telemetry = False
-    litellm.suppress_debug_info = True
     offline.register(litellm)
     return litellm
 
@@ -112,6 +110,9 @@ class Completion:
     is_cached: bool = False
     attempts: int = 1
     raw: dict[str, Any] | None = None
+    # The `chat` span that recorded the call (random ids when tracing is off); not cached.
+    trace_id: str | None = None
+    span_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Return the completion as a JSON-ready dict (for the response cache)."""
@@ -244,7 +245,13 @@ def _cost(litellm: Any, response: Any) -> float | None:
 
 
 def _to_completion(
-    litellm: Any, response: Any, *, model: str, latency_ms: float, attempts: int
+    litellm: Any,
+    response: Any,
+    *,
+    model: str,
+    latency_ms: float,
+    attempts: int,
+    ids: tuple[str, str] | None = None,
 ) -> Completion:
     choice = response.choices[0] if response.choices else None
     message = getattr(choice, "message", None)
@@ -266,6 +273,8 @@ def _to_completion(
         finish_reason=getattr(choice, "finish_reason", None),
         attempts=attempts,
         raw=raw,
+        trace_id=ids[0] if ids else None,
+        span_id=ids[1] if ids else None,
     )
 
 
@@ -305,19 +314,21 @@ class ModelClient:
         litellm = ensure_litellm()
         with chat_call(
             self.telemetry,
-            provider=_provider(model),
+            provider=provider_of(model),
             model=model,
             config=config,
             messages=messages,
             prompt=prompt,
         ) as call:
+            ids = span_ids(call.span)
             try:
                 response, attempts, latency_ms = await self._call(litellm, kwargs, model, limit)
             except ModelCallError as exc:
-                call.fail(_error_type(exc), exc.detail)
+                exc.trace_id, exc.span_id = ids
+                call.fail(error_type(exc), exc.detail)
                 raise
             completion = _to_completion(
-                litellm, response, model=model, latency_ms=latency_ms, attempts=attempts
+                litellm, response, model=model, latency_ms=latency_ms, attempts=attempts, ids=ids
             )
             call.finish(completion)
         return completion
@@ -349,6 +360,25 @@ class ModelClient:
             if delta:
                 yield delta
 
+    async def open_stream(
+        self,
+        *,
+        messages: list[dict[str, Any]],
+        config: dict[str, Any],
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> tuple[Any, int]:
+        """Open a streaming call (retried until it opens); return litellm's chunks and attempts.
+
+        Usage is always asked for (the last chunk carries it); the caller reads the chunks,
+        maps a failure with `call_error` and records the call.
+        """
+        model = _model_of(config)
+        limit = self.timeout if timeout is None else timeout
+        kwargs = call_kwargs(config, messages=messages, metadata=None, timeout=limit)
+        kwargs.update(stream=True, stream_options={"include_usage": True})
+        stream, attempts, _ = await self._call(ensure_litellm(), kwargs, model, limit)
+        return stream, attempts
+
     async def _call(
         self, litellm: Any, kwargs: dict[str, Any], model: str, limit: float
     ) -> tuple[Any, int, float]:
@@ -378,7 +408,7 @@ def _model_of(config: dict[str, Any]) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _provider(model: str) -> str:
+def provider_of(model: str) -> str:
     """Return the provider litellm routes `model` to (the `gen_ai.provider.name`)."""
     try:
         return str(ensure_litellm().get_llm_provider(model)[1])
@@ -386,7 +416,7 @@ def _provider(model: str) -> str:
         return model.partition("/")[0] if "/" in model else "unknown"
 
 
-def _error_type(exc: ModelCallError) -> str:
+def error_type(exc: ModelCallError) -> str:
     """Return a low-cardinality `error.type`: the provider error's class, or "timeout"."""
     if isinstance(exc, ModelTimeoutError):
         return "timeout"
@@ -397,3 +427,8 @@ def _error_type(exc: ModelCallError) -> str:
 def _error(model: str, failure: _Failure, attempts: int, exc: BaseException) -> ModelCallError:
     reason = _reason(model, failure, attempts, exc)
     return ModelTimeoutError(reason) if failure.is_timeout else ModelCallError(reason)
+
+
+def call_error(model: str, exc: BaseException) -> ModelCallError:
+    """Return the ModelCallError for a failure while reading an opened stream (not retried)."""
+    return _error(model, _classify(exc), 1, exc)

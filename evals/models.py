@@ -1,4 +1,4 @@
-"""Tables of the evaluation domain: datasets, suites, runs and their results, policies."""
+"""Tables of the evaluation domain: datasets, suites, runs, policies, online evaluations."""
 
 from __future__ import annotations
 
@@ -197,3 +197,30 @@ class LlmCacheEntry(SQLModel, table=True):
     model: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     response: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
     created_at: datetime = _created()
+
+
+class OnlineEvaluation(SQLModel, table=True):
+    """Which production generations of a prompt (and label) are scored, and by what."""
+
+    __tablename__ = "online_evaluations"
+    __table_args__ = (
+        sa.UniqueConstraint("prompt_id", "label"),
+        sa.CheckConstraint("sample_rate >= 0 AND sample_rate <= 1", name="sample_rate"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # No index of its own: the unique constraint's index leads with it.
+    prompt_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("prompts.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    # '*' for any label, otherwise one label's name (a string, so NULLs never dodge the
+    # unique constraint on either database).
+    label: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    sample_rate: float = Field(sa_column=sa.Column(sa.Float, nullable=False))
+    scorers: list[dict[str, Any]] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    is_enabled: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False))
+    updated_by: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
+    created_at: datetime = _created()
+    updated_at: datetime = _created()

@@ -48,14 +48,16 @@ def finish_item(
     *,
     model: str,
     scorers: Sequence[Scorer],
-) -> None:
-    """Close out an item: its trace id on the row, its outcome and scores on the span."""
+) -> list[str]:
+    """Close out an item: its trace id on the row, outcome and scores on the span; flags out."""
     row["trace_id"] = trace_id_of(span)
     span.set_attribute(semconv.CACHED, bool(row["is_cached"]))
     if row["status"] != "ok":
         span.set_status(StatusCode.ERROR, str(row["error"]))
     scores = row["scores"]
-    record_scores(telemetry, span, prompt=prompt, model=model, scorers=scorers, scores=scores)
+    return record_scores(
+        telemetry, span, prompt=prompt, model=model, scorers=scorers, scores=scores
+    )
 
 
 def record_scores(
@@ -66,8 +68,8 @@ def record_scores(
     model: str,
     scorers: Sequence[Scorer],
     scores: Mapping[str, Mapping[str, Any]],
-) -> None:
-    """Put each score on the item span (attribute and event) and in the metrics."""
+) -> list[str]:
+    """Put each score on the item span and in the metrics; return the safety flags raised."""
     metrics = telemetry.metrics
     labels = metrics.prompt_labels(model, prompt.name, prompt.version, prompt.label)
     flags: list[str] = []
@@ -93,3 +95,4 @@ def record_scores(
             metrics.record_flag(labels, scorer.kind)
     if flags:
         span.set_attribute(semconv.SAFETY_FLAGS, flags)
+    return flags

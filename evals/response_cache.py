@@ -74,7 +74,10 @@ class ResponseCache:
 
 
 def _storable(completion: Completion) -> dict[str, Any] | None:
-    payload = dataclasses.replace(completion, is_cached=False).to_json()
+    # The span ids name the call that filled the cache; a cache hit is no call of its own.
+    payload = dataclasses.replace(
+        completion, is_cached=False, trace_id=None, span_id=None
+    ).to_json()
     # PostgreSQL's JSONB cannot hold NUL; such an answer is simply not cached.
     if "\\u0000" in json.dumps(payload):
         return None

@@ -15,68 +15,55 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from evals import observe
+from evals import generations, observe
 from evals.errors import EvalsError, ModelCallError
+from evals.generations import Call, ItemKey
 from evals.llm import Completion, ModelClient, cache_key, ensure_litellm
-from evals.models import DatasetItem, Run, RunItem, SuiteVersion
+from evals.models import DatasetItem, Run, RunItem
+from evals.plan import Plan, Target, load_plan
 from evals.response_cache import ResponseCache
-from evals.results import BASELINE, CANDIDATE, run_verdict, score_item
-from evals.runs import parse_prompt_ref
-from evals.schemas import RunStatus, SuiteSpec
-from evals.scorers.base import Scorer
-from evals.scorers.context import JudgePrompt, ScorerContext
-from evals.scorers.registry import build_scorers
-from prompts import service as prompts
+from evals.results import BASELINE, run_verdict, score_item
+from evals.schemas import RunStatus
 from prompts.base import metadata, upsert_insert, utc_now
 from prompts.errors import PromptsError
-from prompts.models import Prompt, PromptVersion
-from prompts.render import PromptContent, render_prompt
-from prompts.service import content_of
+from prompts.render import render_prompt
 from tracing.telemetry import PromptRef, Telemetry, mark_error
 
 log = logging.getLogger("promptlane.runner")
 
 SessionFactory = Callable[[], AsyncSession]
-
-
-@dataclass(frozen=True)
-class Target:
-    """A prompt version as the runner calls it."""
-
-    name: str
-    version: PromptVersion
-    content: PromptContent
-    label: str | None = None
-
-    def ref(self, run_id: int) -> PromptRef:
-        """Return the prompt version as spans and metrics name it."""
-        v = self.version
-        return PromptRef(self.name, v.version, self.label, v.content_hash, run_id)
+_ITEM_KEY: Final = ("variant", "position", "repeat")
 
 
 @dataclass
-class Plan:
-    """Everything a run needs, loaded once when it starts."""
+class _Outcome:
+    """One processed item: its row, its answer to cache, and its generation (a fresh call)."""
 
-    run_id: int
-    spec: SuiteSpec
-    targets: dict[str, Target]
-    items: list[DatasetItem]
-    scorers: list[Scorer]
-    pending: list[tuple[str, int, int]]
-    cached: dict[str, Completion] = field(default_factory=dict)
+    row: dict[str, Any]
+    fresh: tuple[str, str, Completion] | None = None
+    generation: dict[str, Any] | None = None
 
 
 @dataclass
 class _Batch:
     rows: list[dict[str, Any]] = field(default_factory=list)
     fresh: dict[str, tuple[str, Completion]] = field(default_factory=dict)
+    generations: dict[ItemKey, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, outcome: _Outcome) -> None:
+        row = outcome.row
+        self.rows.append(row)
+        if outcome.fresh is not None:
+            key, model, completion = outcome.fresh
+            self.fresh[key] = (model, completion)
+        if outcome.generation is not None:
+            self.generations[(row["variant"], row["position"], row["repeat"])] = outcome.generation
 
 
 class Runner:
@@ -179,38 +166,7 @@ class Runner:
 
     async def _plan(self, run_id: int) -> Plan:
         async with self.sessions() as session:
-            run = await session.get(Run, run_id)
-            assert run is not None
-            spec = SuiteSpec.model_validate(await _suite_spec(session, run))
-            targets = {CANDIDATE: await _target(session, run.prompt_version_id, run.label)}
-            if run.baseline_version_id is not None:
-                targets[BASELINE] = await _target(session, run.baseline_version_id)
-            items = list(
-                await session.scalars(
-                    select(DatasetItem)
-                    .where(DatasetItem.dataset_version_id == run.dataset_version_id)
-                    .order_by(col(DatasetItem.position))
-                )
-            )
-            done = set(
-                (
-                    await session.execute(
-                        select(RunItem.variant, RunItem.position, RunItem.repeat).where(
-                            RunItem.run_id == run_id
-                        )
-                    )
-                ).tuples()
-            )
-            judges = await _judge_prompts(session, run.manifest.get("judges", {}))
-        scorers = build_scorers(spec.scorers, ScorerContext(model=self.model, judges=judges))
-        pending = [
-            (variant, index, repeat)
-            for variant in targets
-            for index in range(len(items))
-            for repeat in range(spec.repeats)
-            if (variant, items[index].position, repeat) not in done
-        ]
-        return Plan(run_id, spec, targets, items, scorers, pending)
+            return await load_plan(session, run_id=run_id, model=self.model)
 
     def _key(self, plan: Plan, variant: str, index: int, repeat: int) -> str:
         target = plan.targets[variant]
@@ -235,10 +191,7 @@ class Runner:
         async def worker() -> None:
             while not queue.empty():
                 variant, index, repeat = queue.get_nowait()
-                row, fresh = await self._process(plan, variant, index, repeat)
-                batch.rows.append(row)
-                if fresh is not None:
-                    batch.fresh[fresh[0]] = (fresh[1], fresh[2])
+                batch.add(await self._process(plan, variant, index, repeat))
 
         workers = [
             asyncio.create_task(worker())
@@ -258,60 +211,46 @@ class Runner:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
-    async def _process(
-        self, plan: Plan, variant: str, index: int, repeat: int
-    ) -> tuple[dict[str, Any], tuple[str, str, Completion] | None]:
+    async def _process(self, plan: Plan, variant: str, index: int, repeat: int) -> _Outcome:
         target, position = plan.targets[variant], plan.items[index].position
         ref = target.ref(plan.run_id)
         with observe.item_span(
             self.telemetry, ref, variant=variant, position=position, repeat=repeat
         ) as span:
-            row, fresh = await self._attempt(plan, variant, index, repeat, ref)
-            model = str(target.version.config.get("model"))
-            observe.finish_item(self.telemetry, span, row, ref, model=model, scorers=plan.scorers)
-        return row, fresh
+            outcome = await self._attempt(plan, variant, index, repeat, ref)
+            row = outcome.row
+            flags = observe.finish_item(
+                self.telemetry, span, row, ref, model=target.model, scorers=plan.scorers
+            )
+            generation = outcome.generation
+            if generation is not None:
+                generation["scores"] = generations.score_values(row["scores"])
+                generation["safety_flags"] = flags
+                parent = span.get_span_context()
+                if parent.is_valid:  # the item span is the chat span's parent
+                    generation["parent_span_id"] = format(parent.span_id, "016x")
+        return outcome
 
     async def _attempt(
         self, plan: Plan, variant: str, index: int, repeat: int, ref: PromptRef
-    ) -> tuple[dict[str, Any], tuple[str, str, Completion] | None]:
+    ) -> _Outcome:
         item, target = plan.items[index], plan.targets[variant]
-        row: dict[str, Any] = {
-            "run_id": plan.run_id,
-            "variant": variant,
-            "position": item.position,
-            "repeat": repeat,
-            "status": "error",
-            "output": None,
-            "error": None,
-            "latency_ms": None,
-            "cost_usd": None,
-            "input_tokens": None,
-            "output_tokens": None,
-            "scores": {},
-            "is_cached": False,
-            "trace_id": None,
-            "created_at": utc_now(),
-        }
+        row = _item_row(plan.run_id, variant, item.position, repeat)
         try:
             messages = render_prompt(target.content, item.input).messages
         except PromptsError as exc:
-            return {**row, "error": f"render: {exc.detail}"}, None
+            return _Outcome({**row, "error": f"render: {exc.detail}"})
         key = self._key(plan, variant, index, repeat) if plan.spec.cache else None
         completion = plan.cached.get(key) if key else None
-        fresh = None
+        outcome = _Outcome(row)
         if completion is None:
-            try:
-                completion = await self.model.complete(
-                    messages=messages,
-                    config=target.version.config,
-                    metadata={"promptlane_item": _item_payload(item)},
-                    timeout=plan.spec.timeout_seconds,
-                    prompt=ref,
-                )
-            except ModelCallError as exc:
-                return {**row, "error": exc.detail}, None
+            answer, outcome.generation = await self._call(plan, item, target, messages, ref, row)
+            if isinstance(answer, ModelCallError):
+                outcome.row = {**row, "error": answer.detail}
+                return outcome
+            completion = answer
             if key:
-                fresh = (key, str(target.version.config.get("model")), completion)
+                outcome.fresh = (key, target.model, completion)
         stats = {
             "latency_ms": completion.latency_ms,
             "cost_usd": completion.cost_usd,
@@ -319,14 +258,47 @@ class Runner:
             "output_tokens": completion.output_tokens,
         }
         scores = await score_item(plan.scorers, completion, item, stats)
-        return {
+        outcome.row = {
             **row,
             **stats,
             "status": "ok",
             "output": completion.text,
             "is_cached": completion.is_cached,
             "scores": scores,
-        }, fresh
+        }
+        return outcome
+
+    async def _call(
+        self,
+        plan: Plan,
+        item: DatasetItem,
+        target: Target,
+        messages: list[dict[str, Any]],
+        ref: PromptRef,
+        row: dict[str, Any],
+    ) -> tuple[Completion | ModelCallError, dict[str, Any]]:
+        """Call the model (retries inside); return its answer or error, and the generation."""
+        call = Call(ref, target.model, messages, utc_now())
+        clock = time.monotonic()
+        answer: Completion | ModelCallError
+        try:
+            answer = await self.model.complete(
+                messages=messages,
+                config=target.version.config,
+                metadata={"promptlane_item": _item_payload(item)},
+                timeout=plan.spec.timeout_seconds,
+                prompt=ref,
+            )
+        except ModelCallError as exc:
+            answer = exc
+        generation = generations.call_row(
+            call,
+            (row["variant"], row["position"], row["repeat"]),
+            answer,
+            duration_ms=(time.monotonic() - clock) * 1000.0,
+            record_content=self.telemetry.record_content,
+        )
+        return answer, generation
 
     async def _flush(self, run_id: int, batch: _Batch, *, force: bool = False) -> bool:
         """Write buffered results and renew the lease; return whether cancel was requested."""
@@ -336,14 +308,11 @@ class Runner:
         self._renewed[run_id] = time.monotonic()
         rows, batch.rows = batch.rows, []
         fresh, batch.fresh = batch.fresh, {}
+        gens, batch.generations = batch.generations, {}
         table = metadata.tables["run_items"]
         async with self.sessions() as session:
             if rows:
-                # executemany: the statement compiles once, however many rows the batch has.
-                stmt = upsert_insert(session, table).on_conflict_do_nothing(
-                    index_elements=["run_id", "variant", "position", "repeat"]
-                )
-                await session.execute(stmt, rows)
+                await _write(session, rows, gens)
             counts = (
                 await session.execute(
                     sa.select(
@@ -389,31 +358,45 @@ class Runner:
                 await session.commit()
 
 
+async def _write(
+    session: AsyncSession, rows: list[dict[str, Any]], gens: dict[ItemKey, dict[str, Any]]
+) -> None:
+    """Insert item rows, and the generations of the rows this insert actually added."""
+    table = metadata.tables["run_items"]
+    stmt = upsert_insert(session, table).on_conflict_do_nothing(
+        index_elements=["run_id", *_ITEM_KEY]
+    )
+    if not gens:
+        # executemany: the statement compiles once, however many rows the batch has.
+        await session.execute(stmt, rows)
+        return
+    # RETURNING names the rows inserted: an item that is already recorded (a resumed run, or
+    # a lease that expired under a live worker) must not get a second generation.
+    inserted = await session.execute(stmt.returning(*(table.c[c] for c in _ITEM_KEY)), rows)
+    added = [gens[key] for key in map(tuple, inserted.tuples()) if key in gens]
+    await generations.insert_generations(session, added)
+
+
+def _item_row(run_id: int, variant: str, position: int, repeat: int) -> dict[str, Any]:
+    """Return an item's run_items row before it has an answer (an error until it has)."""
+    return {
+        "run_id": run_id,
+        "variant": variant,
+        "position": position,
+        "repeat": repeat,
+        "status": "error",
+        "output": None,
+        "error": None,
+        "latency_ms": None,
+        "cost_usd": None,
+        "input_tokens": None,
+        "output_tokens": None,
+        "scores": {},
+        "is_cached": False,
+        "trace_id": None,
+        "created_at": utc_now(),
+    }
+
+
 def _item_payload(item: DatasetItem) -> dict[str, Any]:
     return {"input": item.input, "expected": item.expected, "metadata": item.item_metadata}
-
-
-async def _suite_spec(session: AsyncSession, run: Run) -> dict[str, Any]:
-    row = await session.get(SuiteVersion, run.suite_version_id)
-    assert row is not None
-    return row.spec
-
-
-async def _target(session: AsyncSession, version_id: int, label: str | None = None) -> Target:
-    version = await session.get(PromptVersion, version_id)
-    assert version is not None
-    prompt = await session.get(Prompt, version.prompt_id)
-    assert prompt is not None
-    return Target(prompt.name, version, content_of(version), label)
-
-
-async def _judge_prompts(
-    session: AsyncSession, pinned: dict[str, dict[str, Any]]
-) -> dict[str, JudgePrompt]:
-    """Load the exact judge versions the run's manifest pinned when it was created."""
-    judges: dict[str, JudgePrompt] = {}
-    for ref, entry in pinned.items():
-        name, _, _ = parse_prompt_ref(ref)
-        _, version = await prompts.find_version(session, name=name, version=entry["version"])
-        judges[ref] = JudgePrompt.from_version(name, version)
-    return judges

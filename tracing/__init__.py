@@ -1,4 +1,5 @@
 """Tracing domain: OpenTelemetry setup, GenAI conventions, metrics, OTLP ingest and analytics.
 
-Entry points: `setup.configure` (providers, exporters, metrics), `telemetry.Telemetry`.
+Entry points: `setup.configure` (providers, exporters, metrics), `telemetry.Telemetry`,
+`ingest.decode_batch` / `ingest.store_batch` (OTLP/HTTP trace ingest).
 """

@@ -2,7 +2,10 @@
 
 TracingError
 ├── InvalidTimeRangeError     (start after end, or a window over the limit)
-└── ScanLimitExceededError    (more generations in range than one query may scan)
+├── ScanLimitExceededError    (more generations in range than one query may scan)
+├── InvalidPayloadError       (an OTLP request that cannot be decoded: protobuf, JSON, gzip, ids)
+├── DecompressedTooLargeError (an OTLP request that decompresses past the size limit)
+└── UnsupportedMediaTypeError (a Content-Type or Content-Encoding the OTLP receiver does not take)
 """
 
 from __future__ import annotations
@@ -28,3 +31,21 @@ class ScanLimitExceededError(TracingError):
     """More generations match than one analytics query scans; narrow the range or filter."""
 
     title = "Too many generations"
+
+
+class InvalidPayloadError(TracingError):
+    """An OTLP export request could not be decoded; nothing of it was stored."""
+
+    title = "Invalid OTLP payload"
+
+
+class DecompressedTooLargeError(TracingError):
+    """An OTLP export request decompresses to more than the server accepts."""
+
+    title = "Payload too large"
+
+
+class UnsupportedMediaTypeError(TracingError):
+    """The request's Content-Type or Content-Encoding is not one OTLP/HTTP defines."""
+
+    title = "Unsupported media type"

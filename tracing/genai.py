@@ -147,3 +147,32 @@ def chat_call(
         set_status_on_exception=False,
     ) as span:
         yield ChatCall(telemetry, span, model, prompt)
+
+
+def start_chat_call(
+    telemetry: Telemetry,
+    *,
+    provider: str,
+    model: str,
+    config: Mapping[str, Any],
+    messages: Sequence[Mapping[str, Any]],
+    prompt: PromptRef | None = None,
+) -> ChatCall:
+    """Start a `chat {model}` span that is not made current; the caller ends `call.span`.
+
+    For a call that outlives the scope that opened it (a stream forwarded chunk by chunk):
+    a current span would be detached in another context than the one it was attached in.
+    """
+    attributes = request_attributes(provider=provider, model=model, config=config)
+    if prompt is not None:
+        attributes.update(prompt.attributes())
+    if telemetry.record_content:
+        attributes[semconv.GEN_AI_INPUT_MESSAGES] = _input_messages(messages)
+    span = telemetry.tracer.start_span(
+        semconv.chat_span_name(model),
+        kind=SpanKind.CLIENT,
+        attributes=attributes,
+        record_exception=False,
+        set_status_on_exception=False,
+    )
+    return ChatCall(telemetry, span, model, prompt)

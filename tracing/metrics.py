@@ -8,7 +8,9 @@ label reports "other", so a scrape stays small whatever the data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter as CounterOf
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -25,6 +27,7 @@ TOKEN_BUCKETS: Final = tuple(float(4**i) for i in range(14))
 DURATION_BUCKETS: Final = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24,
                            20.48, 40.96, 81.92)  # fmt: skip
 SCORE_BUCKETS: Final = tuple(i / 10 for i in range(11))
+INGEST_KINDS: Final = ("genai", "duplicate", "other")
 
 _PROMPT_LABELS: Final = ("prompt", "version", "label")
 _MODEL: Final = "gen_ai_request_model"
@@ -85,6 +88,18 @@ class FetchCounts(Collector):
         yield family
 
 
+@dataclass
+class Calls:
+    """Model calls that share their labels, gathered to be recorded at once."""
+
+    durations_s: list[float] = field(default_factory=list)
+    input_tokens: list[float] = field(default_factory=list)
+    output_tokens: list[float] = field(default_factory=list)
+    cost_usd: float = 0.0
+    scores: dict[str, list[float]] = field(default_factory=dict)  # [0, 1] scores only
+    flags: CounterOf[str] = field(default_factory=CounterOf)
+
+
 class Metrics:
     """The service's instruments, and the Prometheus text of their current values."""
 
@@ -131,6 +146,19 @@ class Metrics:
             "Spans dropped because the export queue was full.",
             registry=reg,
         )
+        self.online_eval_skipped = Counter(
+            "promptlane_online_eval_skipped",
+            "Sampled generations left unscored because the online evaluation queue was full.",
+            registry=reg,
+        )
+        self.ingested_spans = Counter(
+            "promptlane_ingested_spans",
+            "Spans received over OTLP, by kind: genai (stored), duplicate (already stored), other.",
+            ["kind"],
+            registry=reg,
+        )
+        for kind in INGEST_KINDS:
+            self.ingested_spans.labels(kind)  # every series exists from the start, at 0
         self.fetches = FetchCounts(self.bound)
         reg.register(self.fetches)
 
@@ -145,16 +173,20 @@ class Metrics:
         self,
         labels: tuple[str, str, str, str],
         *,
-        duration_s: float,
+        duration_s: float | None,
         input_tokens: int | None,
         output_tokens: int | None,
         cost_usd: float | None,
         error_type: str | None,
+        operation: str | None = None,
     ) -> None:
-        """Record one model call: duration, tokens by type, and cost."""
+        """Record one model call: duration (if known), tokens by type, and cost."""
         model, *prompt = labels
-        op = semconv.OPERATION_CHAT
-        self.operation_duration.labels(op, model, error_type or "", *prompt).observe(duration_s)
+        b = self.bound  # operation and error type may come from ingested spans: bounded too
+        op = b("gen_ai_operation_name", operation) if operation else semconv.OPERATION_CHAT
+        if duration_s is not None:
+            error = b("error_type", error_type) if error_type else ""
+            self.operation_duration.labels(op, model, error, *prompt).observe(duration_s)
         if input_tokens is not None:
             self.token_usage.labels(semconv.TOKEN_INPUT, op, model, *prompt).observe(input_tokens)
         if output_tokens is not None:
@@ -171,6 +203,45 @@ class Metrics:
         """Count one safety flag raised on an output."""
         model, *prompt = labels
         self.safety_flags.labels(self.bound("flag", flag), model, *prompt).inc()
+
+    def record_calls(
+        self,
+        labels: tuple[str, str, str, str],
+        calls: Calls,
+        *,
+        operation: str | None,
+        error_type: str | None,
+    ) -> None:
+        """Record model calls that share their labels, looking each series up once (ingest)."""
+        model, *prompt = labels
+        b = self.bound
+        op = b("gen_ai_operation_name", operation) if operation else semconv.OPERATION_CHAT
+        error = b("error_type", error_type) if error_type else ""
+        tokens, scores = self.token_usage, self.scores
+        histograms: list[tuple[Histogram, tuple[str, ...], Sequence[float]]] = [
+            (self.operation_duration, (op, model, error, *prompt), calls.durations_s),
+            (tokens, (semconv.TOKEN_INPUT, op, model, *prompt), calls.input_tokens),
+            (tokens, (semconv.TOKEN_OUTPUT, op, model, *prompt), calls.output_tokens),
+        ]
+        histograms.extend(
+            (scores, (b("metric", metric), model, *prompt), values)
+            for metric, values in calls.scores.items()
+        )
+        for histogram, label_values, values in histograms:
+            if values:
+                child = histogram.labels(*label_values)
+                for value in values:
+                    child.observe(value)
+        if calls.cost_usd:
+            self.cost.labels(model, *prompt).inc(calls.cost_usd)
+        for flag, count in calls.flags.items():
+            self.safety_flags.labels(b("flag", flag), model, *prompt).inc(count)
+
+    def record_ingest(self, *, genai: int, duplicate: int, other: int) -> None:
+        """Count the spans of one OTLP export request by kind."""
+        for kind, count in zip(INGEST_KINDS, (genai, duplicate, other), strict=True):
+            if count:
+                self.ingested_spans.labels(kind).inc(count)
 
     def exposition(self) -> bytes:
         """Return every instrument in the Prometheus text format."""

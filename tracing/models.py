@@ -23,6 +23,13 @@ class Generation(SQLModel, table=True):
         sa.UniqueConstraint("trace_id", "span_id"),
         sa.Index("ix_generations_prompt_name_started_at", "prompt_name", "started_at"),
         sa.Index("ix_generations_started_at", "started_at"),
+        # Partial: only the few rows waiting for online evaluation (crash recovery reads it).
+        sa.Index(
+            "ix_generations_online_eval_pending",
+            "id",
+            postgresql_where=sa.text("online_eval = 'pending'"),
+            sqlite_where=sa.text("online_eval = 'pending'"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -55,18 +55,23 @@ SAFETY_FLAGS: Final = "promptlane.safety.flags"
 SCORER_NAME: Final = "promptlane.scorer.name"
 SCORER_KIND: Final = "promptlane.scorer.kind"
 SCORE_EVENT: Final = "promptlane.score"
-_SCORE_PREFIX: Final = "promptlane.score."
+# Keys an application (or promptlane) puts in a generation's attributes for online evaluation.
+EXPECTED: Final = "promptlane.expected"
+ONLINE_EVAL_REASON: Final = "promptlane.online_eval.reason"
+GENERATION_ID: Final = "promptlane.generation.id"
+SCORE_PREFIX: Final = "promptlane.score."  # + <metric>
 
 # --- span names ---------------------------------------------------------------------------
 SPAN_RUN: Final = "eval run"
 SPAN_ITEM: Final = "eval item"
 SPAN_PROMPT_RESOLVE: Final = "prompt resolve"
 SPAN_PROMPT_RENDER: Final = "prompt render"
+SPAN_ONLINE_EVAL: Final = "online eval"
 
 
 def score_attribute(metric: str) -> str:
     """Return the attribute a metric's score is recorded under: `promptlane.score.<metric>`."""
-    return _SCORE_PREFIX + metric
+    return SCORE_PREFIX + metric
 
 
 def chat_span_name(model: str) -> str:

@@ -96,7 +96,9 @@ def configure(
     metrics = Metrics(max_label_values=max_label_values)
     span_exporter = _exporter(exporter, endpoint, headers or {})
     if span_exporter is None:
-        return TracingHandle(Telemetry(metrics=metrics), metrics, None, None)
+        # No spans, but eval runs still store generations: content follows the setting there.
+        telemetry = Telemetry(metrics=metrics, record_content=record_content)
+        return TracingHandle(telemetry, metrics, None, None)
     processor = CountingBatchSpanProcessor(
         span_exporter,
         max_queue_size=max_queue_size,

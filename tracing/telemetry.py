@@ -11,11 +11,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from opentelemetry import trace
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
 
 from tracing import semconv
 from tracing.metrics import Metrics
+
+_ids = RandomIdGenerator()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,3 +94,20 @@ def trace_id_of(span: Span) -> str | None:
     """Return the span's trace id as 32 hex digits, or None for a no-op span."""
     context = span.get_span_context()
     return format(context.trace_id, "032x") if context.is_valid else None
+
+
+def new_span_ids() -> tuple[str, str]:
+    """Return fresh random, valid (trace id, span id) in hex, drawn as the SDK draws them."""
+    return format(_ids.generate_trace_id(), "032x"), format(_ids.generate_span_id(), "016x")
+
+
+def span_ids(span: Span) -> tuple[str, str]:
+    """Return the span's (trace id, span id) in hex; fresh random ids for a no-op span.
+
+    A generation is identified by these ids even when tracing is off (128 + 64 random bits
+    do not collide with a real span's in practice).
+    """
+    context = span.get_span_context()
+    if context.is_valid:
+        return format(context.trace_id, "032x"), format(context.span_id, "016x")
+    return new_span_ids()

@@ -120,6 +120,8 @@ def demo(url: UrlOption = URL, api_key: ApiKeyOption = None) -> None:
         "\nWhere to look:\n"
         f"  promptlane prompts history {PROMPT} production   # the audit trail, with evidence\n"
         f"  promptlane eval show {run['id']} --failed             # the passing run\n"
+        f"  promptlane stats {PROMPT}   # calls, tokens, cost, latency, scores per version\n"
+        "      (offline models bill fictional prices: 1e-7 USD per input token, 2e-7 per output)\n"
         f"  promptlane prompts can-promote {PROMPT} production {bad['version']}\n"
         f"  curl -H 'Authorization: Bearer <key>' {url}/v1/prompts/{PROMPT}"
     )

@@ -1,4 +1,4 @@
-"""`promptlane prompts`: list, show, push, diff, render, label, history."""
+"""`promptlane prompts`: list, show, push, diff, render, label, history, snapshot."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from api.commands._common import (
     print_json,
 )
 from api.commands.prompt_files import PromptFileError, load_prompt_files
+from api.sdk.snapshot import build_snapshot
 
 app = typer.Typer(help="Versioned prompts: push, inspect, render and label.", no_args_is_help=True)
 
@@ -356,3 +357,19 @@ def label_history(
             e["reason"],
         )
     console.print(table)
+
+
+@app.command("snapshot")
+@handle_errors
+def snapshot_prompts(
+    label: Annotated[
+        list[str] | None,
+        typer.Option("--label", "-l", help="Only this label (repeatable; default: every label)."),
+    ] = None,
+    url: UrlOption = URL,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Print every prompt's labelled versions as JSON, for `Client(snapshot=...)` to boot from."""
+    with make_client(url, api_key) as client:
+        snapshot = build_snapshot(client, labels=label or ())
+    print_json(snapshot)

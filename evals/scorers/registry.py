@@ -29,7 +29,10 @@ __all__ = [
     "RagasSettings",
     "ScorerContext",
     "build_scorers",
+    "is_judged",
     "judge_refs",
+    "needs_expected",
+    "needs_output",
     "validate_scorer_specs",
 ]
 
@@ -72,6 +75,19 @@ _TYPES: Final[dict[str, ScorerType]] = {
 # For the CLI: every scorer type with a one-line description.
 SCORER_TYPES: Final[Mapping[str, str]] = {kind: t.description for kind, t in _TYPES.items()}
 _JUDGED: Final = frozenset({"llm_judge", "toxicity"})
+# Types that always compare with `expected`, and those that fall back to it when the
+# parameter naming what to look for is absent.
+_EXPECTED_ALWAYS: Final = frozenset(
+    {"exact_match", "similarity", "numeric", "context_precision", "context_recall"}
+)
+_EXPECTED_UNLESS: Final[Mapping[str, tuple[str, ...]]] = {
+    "contains": ("value", "values"),
+    "contains_all": ("value", "values"),
+    "not_contains": ("value", "values"),
+    "regex": ("pattern",),
+}
+# Types that read only the call's stats (metadata), never the output text.
+_OUTPUT_FREE: Final = frozenset({"latency", "cost"})
 
 
 def _pointer(index: int, loc: Sequence[str | int]) -> str:
@@ -117,6 +133,24 @@ def judge_refs(specs: Sequence[ScorerSpec]) -> set[str]:
         for spec in specs
         if spec.type in _JUDGED and isinstance(spec.params.get("prompt"), str)
     }
+
+
+def needs_expected(spec: ScorerSpec) -> bool:
+    """Return whether a scorer reads the item's `expected` value (it fails without one)."""
+    if spec.type in _EXPECTED_ALWAYS:
+        return True
+    own = _EXPECTED_UNLESS.get(spec.type)
+    return own is not None and all(spec.params.get(key) is None for key in own)
+
+
+def needs_output(spec: ScorerSpec) -> bool:
+    """Return whether a scorer reads the output text (latency and cost bounds do not)."""
+    return spec.type not in _OUTPUT_FREE
+
+
+def is_judged(spec: ScorerSpec) -> bool:
+    """Return whether a scorer asks a judge model (so its first call imports litellm)."""
+    return spec.type in _JUDGED
 
 
 def build_scorers(specs: Sequence[ScorerSpec], ctx: ScorerContext) -> list[Scorer]:

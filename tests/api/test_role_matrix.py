@@ -39,6 +39,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(None, lambda t: ("/healthz", {})),
     ("GET", "/readyz"): Case(None, lambda t: ("/readyz", {})),
     ("GET", "/metrics"): Case(None, lambda t: ("/metrics", {})),  # PROMPTLANE_METRICS_PUBLIC
+    ("GET", "/dashboard"): Case(None, lambda t: ("/dashboard", {})),  # the data needs a key
+    ("GET", "/dashboard/assets/{name}"): Case(None, lambda t: ("/dashboard/assets/app.js", {})),
     ("POST", "/v1/prompts"): Case(
         Role.WRITER, lambda t: ("/v1/prompts", _body({"name": f"new/{t}"}))
     ),
@@ -143,6 +145,23 @@ MATRIX: dict[tuple[str, str], Case] = {
         Role.ADMIN, lambda t: ("/v1/keys/{victim}/revoke", {})
     ),
     ("GET", "/v1/analytics/usage"): Case(Role.READER, lambda t: ("/v1/analytics/usage", {})),
+    ("POST", "/v1/traces"): Case(  # an empty OTLP/JSON export
+        Role.WRITER, lambda t: ("/v1/traces", _body({"resourceSpans": []}))
+    ),
+    ("GET", "/v1/online-evaluations"): Case(Role.READER, lambda t: ("/v1/online-evaluations", {})),
+    ("PUT", "/v1/online-evaluations"): Case(
+        Role.WRITER, lambda t: ("/v1/online-evaluations", _body(online_json(t)))
+    ),
+    ("DELETE", "/v1/online-evaluations/{evaluation_id}"): Case(
+        Role.WRITER, lambda t: ("/v1/online-evaluations/{online}", {})
+    ),
+    ("POST", "/v1/chat/completions"): Case(  # a reader key, as applications hold
+        Role.READER,
+        lambda t: (
+            "/v1/chat/completions",
+            _body({"model": "offline/echo", "messages": [{"role": "user", "content": t}]}),
+        ),
+    ),
     ("GET", "/v1/analytics/drift"): Case(
         Role.READER,
         lambda t: ("/v1/analytics/drift", _body(params={"prompt": SEED, "version": 1})),
@@ -161,6 +180,10 @@ def test_matrix_covers_every_route(app: Any) -> None:
     assert routes == set(MATRIX), "add new endpoints to the role matrix"
 
 
+def online_json(label: str | None) -> dict[str, Any]:
+    return {"prompt": SEED, "label": label, "sample_rate": 1.0, "scorers": [{"type": "pii"}]}
+
+
 def suite_json(name: str) -> dict[str, Any]:
     return {"name": name, "dataset": DATASET, "scorers": [{"type": "exact_match"}]}
 
@@ -174,7 +197,8 @@ async def _seed(client: httpx.AsyncClient) -> dict[str, int]:
     victim = await client.post("/v1/keys", json={"name": "victim", "role": "reader"})
     await client.post("/v1/suites", json=suite_json(SUITE))
     await client.put("/v1/policies/gone", json={"required_suites": []})
-    ids = {"victim": int(victim.json()["id"])}
+    online = await client.put("/v1/online-evaluations", json=online_json(None))
+    ids = {"victim": int(victim.json()["id"]), "online": int(online.json()["id"])}
     for key in ("run", "cancelled"):
         run = await client.post("/v1/runs", json={"suite": SUITE, "prompt": SEED, "version": 1})
         ids[key] = int(run.json()["id"])

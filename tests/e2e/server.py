@@ -23,8 +23,12 @@ def free_port() -> int:
 
 
 def server_env(**settings: str) -> dict[str, str]:
-    """Return the environment without the developer's PROMPTLANE_* settings, plus `settings`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTLANE_")}
+    """Return the environment without the developer's settings, plus `settings`.
+
+    PROMPTLANE_* and OTEL_* variables are dropped: an OTEL_EXPORTER_OTLP_ENDPOINT in the shell
+    would make test servers export their spans somewhere.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PROMPTLANE_", "OTEL_"))}
     env.update({f"PROMPTLANE_{k.upper()}": v for k, v in settings.items()})
     return env
 

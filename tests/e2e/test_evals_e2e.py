@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
 import evals.models  # noqa: F401  (registers the runs and run_items tables)
+import tracing.models  # noqa: F401  (registers the generations table)
 from api.db import sync_url
 from prompts.base import metadata
 from tests.conftest import ADMIN_KEY, DatabaseFactory
@@ -72,6 +73,24 @@ def read_run(url: str, run_id: int) -> DbRun:
     items = {(r.variant, r.position, r.repeat): (r.id, r.created_at) for r in rows}
     assert len(items) == len(rows)
     return DbRun(run.status, run.completed, run.total, items)
+
+
+def generation_keys(url: str, run_id: int) -> list[Key]:
+    """Return the (variant, position, repeat) of each generation the run stored."""
+    table = metadata.tables["generations"]
+    engine = sa.create_engine(sync_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(table.c.attributes).where(table.c.run_id == run_id)
+            ).scalars()
+            attributes = list(rows)
+    finally:
+        engine.dispose()
+    return [
+        (a["promptlane.run.variant"], a["promptlane.item.position"], a["promptlane.item.repeat"])
+        for a in attributes
+    ]
 
 
 def start(tmp: Path, url: str, *, lease: str, recover_every: str) -> Server:
@@ -169,6 +188,9 @@ def assert_recorded_exactly_once(server: Server, url: str, run_id: int, before: 
     assert (after.status, after.completed) == ("completed", ITEMS)
     # Items written before the crash are the same rows, untouched by the resumed worker.
     assert {k: after.items[k] for k in before.items} == before.items
+    # Each item's model call is one generation: none lost with the crash, none written twice.
+    generations = generation_keys(url, run_id)
+    assert sorted(generations) == sorted(keys)
 
 
 def test_kill_9_mid_run_then_restart_recovers_exactly_once(

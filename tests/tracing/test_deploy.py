@@ -39,6 +39,7 @@ def series() -> dict[str, set[str]]:
     metrics.record_flag(labels, "pii")
     metrics.fetches.hits[("support/triage", "production", None)] = 1
     metrics.dropped_spans.inc()
+    metrics.online_eval_skipped.inc()
     out: dict[str, set[str]] = {}
     for family in text_string_to_metric_families(metrics.exposition().decode()):
         for sample in family.samples:
