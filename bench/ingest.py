@@ -177,7 +177,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         db = Database.from_url(url)
         metrics = Metrics()
         sample = make_request(args.batch, 0)
-        log("warming up (imports litellm and its price map)")
+        log("warming up (loads litellm's bundled price map)")
         await ingest_requests(db, metrics, [sample])
         rounds = []
         for round_ in range(args.rounds):
