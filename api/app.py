@@ -20,11 +20,13 @@ from api.auth import Authenticator
 from api.cache import ResolveCache
 from api.db import Database
 from api.errors import install_error_handlers
+from api.gateway import Gateway
 from api.middleware import BodyLimitMiddleware
 from api.migrate import head_revision
 from api.routes import analytics as analytics_routes
 from api.routes import dashboard as dashboard_routes
 from api.routes import datasets as dataset_routes
+from api.routes import gateway as gateway_routes
 from api.routes import health
 from api.routes import keys as key_routes
 from api.routes import metrics as metric_routes
@@ -140,6 +142,23 @@ def make_online_evaluator(
     )
 
 
+def make_gateway(app: FastAPI, db: Database, settings: Settings) -> Gateway:
+    """Build the OpenAI-compatible gateway (its own retry count: callers' SDKs retry too)."""
+    telemetry: Telemetry = app.state.telemetry
+    model = ModelClient(
+        retry=RetryPolicy(attempts=settings.gateway_attempts),
+        timeout=settings.model_timeout,
+        telemetry=telemetry,
+    )
+    return Gateway(
+        db=db,
+        cache=app.state.resolve_cache,
+        model=model,
+        telemetry=telemetry,
+        evaluator=lambda: app.state.online_evaluator,
+    )
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -161,6 +180,7 @@ def create_app(
         app.state.auth = Authenticator(db, ttl=settings.auth_cache_ttl)
         app.state.executor = None
         app.state.online_evaluator = None
+        app.state.gateway = make_gateway(app, db, settings)
         try:
             await check_schema(db, app.state.schema_head)
             await bootstrap_admin_key(db, settings)
@@ -172,6 +192,7 @@ def create_app(
                 await app.state.online_evaluator.start()
             yield
         finally:
+            await app.state.gateway.stop()  # write the generations still queued
             if app.state.online_evaluator is not None:
                 await app.state.online_evaluator.stop()
             if app.state.executor is not None:
@@ -215,4 +236,5 @@ def create_app(
     app.include_router(trace_routes.router)
     app.include_router(online_routes.router)
     app.include_router(dashboard_routes.router)
+    app.include_router(gateway_routes.router)
     return app

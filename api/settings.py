@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     run_events_interval: float = Field(default=0.5, gt=0, description="SSE poll interval")
     model_timeout: float = Field(default=60.0, gt=0, description="Per model call, in seconds")
     model_attempts: int = Field(default=4, ge=1, le=10, description="Tries per model call")
+    gateway_attempts: int = Field(
+        default=1, ge=1, le=10, description="Tries per gateway call (the caller's SDK retries too)"
+    )
 
     online_eval_enabled: bool = Field(
         default=True, description="Score sampled production generations in the background"

@@ -11,6 +11,7 @@ EvalsError
 ├── InvalidPolicyError
 ├── InvalidOnlineEvaluationError (a scorer or judge of an online evaluation, with its path)
 ├── RunStateError             (cancel a finished run, resume a cancelled one, ...)
+├── InvalidGatewayRequestError (a chat completion request the gateway cannot serve)
 ├── ModelCallError            (a model call failed after the retry policy gave up)
 │   └── ModelTimeoutError
 ├── ScorerError               (a scorer could not score an item)
@@ -94,6 +95,16 @@ class RunStateError(EvalsError):
     """The run is not in a state that allows this."""
 
     title = "Run state conflict"
+
+
+class InvalidGatewayRequestError(EvalsError):
+    """A chat completion request the gateway cannot serve (bad model reference, no messages)."""
+
+    title = "Invalid chat completion request"
+
+    def __init__(self, detail: str, *, param: str | None = None) -> None:
+        super().__init__(detail)
+        self.param = param
 
 
 class ModelCallError(EvalsError):

@@ -1,0 +1,99 @@
+"""Gateway generations written in the background, in batches (group commit).
+
+A gateway response never waits for its generation's INSERT: `add` queues the row and wakes
+one writer task, which inserts everything queued so far in one transaction and hands the
+stored rows to `on_stored` (online evaluation). While a batch commits, new rows gather for
+the next one, so under load many calls share one commit. A failed batch is retried; `stop`
+(the app's shutdown) writes whatever is still queued, so an answered call is not lost when
+the server stops cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evals.gateway import record_generations
+from tracing.models import Generation
+
+log = logging.getLogger("promptlane.gateway")
+
+Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+OnStored = Callable[[list[Generation]], Awaitable[None]]
+
+MAX_BATCH: Final = 500
+# Past this many rows waiting (the database is down), the oldest are dropped and logged.
+MAX_PENDING: Final = 50_000
+RETRY_DELAYS: Final = (0.1, 0.5, 2.0)
+
+
+class GenerationWriter:
+    """Queues generation rows and inserts them in batches from one background task."""
+
+    def __init__(self, transaction: Transaction, *, on_stored: OnStored | None = None) -> None:
+        """Open write transactions with `transaction`; `on_stored` gets each stored batch."""
+        self._transaction = transaction
+        self._on_stored = on_stored
+        self._rows: list[dict[str, Any]] = []
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self.dropped = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Queue a row; the writer task inserts it soon (never blocks, never raises)."""
+        if len(self._rows) >= MAX_PENDING:
+            self._rows.pop(0)
+            self.dropped += 1
+            log.error("gateway generations pile up (database down?): dropped one")
+        self._rows.append(row)
+        self._idle.clear()
+        self._wake.set()
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def join(self) -> None:
+        """Wait until every row queued so far has been written (or given up on)."""
+        await self._idle.wait()
+
+    async def stop(self) -> None:
+        """Write what is queued, then stop the writer task."""
+        await self.join()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._rows:
+                batch, self._rows = self._rows[:MAX_BATCH], self._rows[MAX_BATCH:]
+                await self._write(batch)
+            if not self._rows:
+                self._idle.set()
+
+    async def _write(self, batch: list[dict[str, Any]]) -> None:
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                async with self._transaction() as session:
+                    stored = await record_generations(session, batch)
+                break
+            except Exception:
+                if delay is None:
+                    log.exception("could not store %d gateway generation(s)", len(batch))
+                    return
+                log.warning("storing gateway generations failed; retrying", exc_info=True)
+                await asyncio.sleep(delay)
+        if self._on_stored is not None and stored:
+            try:
+                await self._on_stored(stored)
+            except Exception:
+                log.exception("online evaluation could not take gateway generations")

@@ -1,0 +1,489 @@
+"""POST /v1/chat/completions: OpenAI shapes, config merges, errors, generations, streaming."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+from sqlmodel import select
+
+from api import keys
+from api.app import create_app
+from api.db import Database
+from api.gateway import Gateway
+from evals.errors import InvalidGatewayRequestError
+from evals.gateway import merge_config
+from evals.gateway_schemas import ChatCompletionRequest, PromptReference, parse_model
+from evals.llm import ModelClient
+from prompts.policy import Role
+from tests.conftest import KEYS, auth, make_settings
+from tests.evals.fake_openai import FakeOpenAI, Step
+from tests.factories import chat_body
+from tests.tracing.conftest import Traced
+from tracing import semconv
+from tracing.models import Generation
+
+PROMPT = "support/triage"
+ECHO = {"model": "offline/echo", "temperature": 0.1, "max_tokens": 64}
+VARIABLES = {"company": "Acme", "ticket": "my card was charged twice"}
+URL = "/v1/chat/completions"
+
+
+@pytest.fixture
+def traced() -> Iterator[Traced]:
+    t = Traced()
+    yield t
+    t.handle.shutdown()
+
+
+@pytest.fixture
+async def app(database_url: str, tmp_path: Path, db: Database, traced: Traced) -> Any:
+    # One scoring worker: the test app's sessions share one database connection.
+    settings = make_settings(database_url, tmp_path, online_eval_concurrency=1)
+    application = create_app(settings, database=db, tracing=traced.handle)
+    async with application.router.lifespan_context(application):
+        async with db.transaction() as s:
+            data = keys.ApiKeyCreate(name="test-reader", role=Role.READER)
+            await keys.create_key(s, data=data, created_by="tests", key=KEYS[Role.READER])
+        yield application
+
+
+@pytest.fixture
+async def seeded(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    first = await client.post(f"/v1/prompts/{PROMPT}/versions", json=chat_body(config=ECHO))
+    assert first.status_code == 201, first.text
+    second = chat_body(config={**ECHO, "temperature": 0.7, "extra": {"output_tokens": 9}})
+    assert (await client.post(f"/v1/prompts/{PROMPT}/versions", json=second)).status_code == 201
+    for label, version in (("production", 1), ("staging", 2)):
+        moved = await client.put(f"/v1/prompts/{PROMPT}/labels/{label}", json={"version": version})
+        assert moved.status_code == 200, moved.text
+    return client
+
+
+def request(model: str = f"promptlane/{PROMPT}", **fields: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": model, "promptlane": {"variables": VARIABLES}}
+    body.update(fields)
+    return body
+
+
+async def generations(app: FastAPI, db: Database) -> list[Generation]:
+    await gateway_of(app).join()  # rows are written in the background
+    async with db.reader() as session:
+        rows = await session.scalars(
+            select(Generation).where(Generation.source == "gateway").order_by(sa.text("id"))
+        )
+        return list(rows)
+
+
+def gateway_of(app: FastAPI) -> Gateway:
+    gateway: Gateway = app.state.gateway
+    return gateway
+
+
+# --- the model reference and the config merge (no HTTP) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("gpt-4o-mini", None),
+        ("openai/gpt-4o-mini", None),
+        ("promptlane/a/b", PromptReference("a/b")),
+        ("promptlane/a/b@staging", PromptReference("a/b", label="staging")),
+        ("promptlane/a/b:12", PromptReference("a/b", version=12)),
+    ],
+)
+def test_model_references_parse(model: str, expected: PromptReference | None) -> None:
+    assert parse_model(model) == expected
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["promptlane/", "promptlane/Bad Name", "promptlane/a:0", "promptlane/a:x", "promptlane/a@"],
+)
+def test_bad_model_references_are_refused(model: str) -> None:
+    with pytest.raises(InvalidGatewayRequestError) as caught:
+        parse_model(model)
+    assert caught.value.param == "model"
+
+
+def test_the_request_wins_over_the_version_config() -> None:
+    base = {"model": "m", "temperature": 0.7, "max_tokens": 5, "extra": {"presence_penalty": 1}}
+    merged = merge_config(base, {"temperature": 0.0, "presence_penalty": 0.5, "user": "u"})
+    assert merged == {
+        "model": "m",
+        "temperature": 0.0,
+        "max_tokens": 5,
+        "extra": {"presence_penalty": 0.5, "user": "u"},
+    }
+
+
+# --- non-streamed calls ---------------------------------------------------------------------
+
+
+async def test_a_prompt_reference_answers_in_openai_shape(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database, traced: Traced
+) -> None:
+    response = await seeded.post(URL, json=request(), headers=auth(Role.READER))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["object"] == "chat.completion"
+    assert body["id"]
+    choice = body["choices"][0]
+    assert choice["message"] == {"role": "assistant", "content": VARIABLES["ticket"]}
+    assert choice["finish_reason"] == "stop"
+    usage = body["usage"]
+    assert usage["total_tokens"] == usage["prompt_tokens"] + usage["completion_tokens"] > 0
+    [row] = await generations(app, db)
+    assert (row.prompt_name, row.prompt_version, row.prompt_label) == (PROMPT, 1, "production")
+    assert row.request_model == "offline/echo"
+    assert row.output_tokens == usage["completion_tokens"]
+    assert row.cost_usd is not None
+    assert row.cost_usd > 0
+    assert row.is_error is False
+    assert row.input_messages is None  # record_content is off
+    assert row.output_text is None
+    [span] = [s for s in traced.spans() if s.name == "chat offline/echo"]  # type: ignore[attr-defined]
+    assert (span.context.trace_id, span.context.span_id) == (  # type: ignore[attr-defined]
+        int(row.trace_id, 16),
+        int(row.span_id, 16),
+    )
+    assert span.attributes[semconv.PROMPT_NAME] == PROMPT  # type: ignore[attr-defined]
+
+
+async def test_version_and_label_references_select_their_version(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database
+) -> None:
+    for model in (f"promptlane/{PROMPT}:2", f"promptlane/{PROMPT}@staging"):
+        response = await seeded.post(URL, json=request(model))
+        assert response.status_code == 200, response.text
+        await gateway_of(app).join()
+    rows = await generations(app, db)
+    assert [(r.prompt_version, r.prompt_label) for r in rows] == [(2, None), (2, "staging")]
+    assert [r.output_tokens for r in rows] == [9, 9]  # version 2's config.extra
+
+
+async def test_request_messages_follow_the_rendered_ones_and_overrides_win(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database, traced: Traced
+) -> None:
+    extra = [{"role": "assistant", "content": "noted"}, {"role": "user", "content": "any news"}]
+    body = request(messages=extra, temperature=1.5, max_tokens=7, api_base="http://evil")
+    response = await seeded.post(URL, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "any news"
+    [span] = [s for s in traced.spans() if s.name == "chat offline/echo"]  # type: ignore[attr-defined]
+    attributes = span.attributes  # type: ignore[attr-defined]
+    assert attributes[semconv.GEN_AI_REQUEST_TEMPERATURE] == 1.5
+    assert attributes[semconv.GEN_AI_REQUEST_MAX_TOKENS] == 7
+    [row] = await generations(app, db)
+    assert row.input_chars == sum(
+        len(t) for t in ("You triage tickets for Acme.", VARIABLES["ticket"], "noted", "any news")
+    )
+
+
+async def test_top_level_variables_are_accepted(seeded: httpx.AsyncClient) -> None:
+    body = {"model": f"promptlane/{PROMPT}", "variables": VARIABLES}
+    response = await seeded.post(URL, json=body)
+    assert response.status_code == 200, response.text
+
+
+async def test_a_plain_model_is_proxied(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database
+) -> None:
+    body = {"model": "offline/echo", "messages": [{"role": "user", "content": "hi there"}]}
+    response = await seeded.post(URL, json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "hi there"
+    [row] = await generations(app, db)
+    assert (row.prompt_name, row.request_model) == (None, "offline/echo")
+
+
+async def test_content_is_stored_and_scored_online_when_recording_is_on(
+    database_url: str, tmp_path: Path, db: Database
+) -> None:
+    traced = Traced(record_content=True)
+    settings = make_settings(database_url, tmp_path, online_eval_concurrency=1)
+    application = create_app(settings, database=db, tracing=traced.handle)
+    spec = {"prompt": PROMPT, "label": None, "sample_rate": 1.0, "scorers": [{"type": "pii"}]}
+    try:
+        async with application.router.lifespan_context(application):
+            transport = httpx.ASGITransport(app=application)
+            async with httpx.AsyncClient(
+                transport=transport, base_url="http://t", headers=auth(Role.ADMIN)
+            ) as client:
+                published = await client.post(
+                    f"/v1/prompts/{PROMPT}/versions", json=chat_body(config=ECHO)
+                )
+                assert published.status_code == 201
+                online = await client.put("/v1/online-evaluations", json=spec)
+                assert online.status_code in (200, 201), online.text
+                response = await client.post(URL, json=request(f"promptlane/{PROMPT}:1"))
+                assert response.status_code == 200, response.text
+                await gateway_of(application).join()
+                await application.state.online_evaluator.join()
+    finally:
+        traced.handle.shutdown()
+    [row] = await generations(application, db)
+    assert row.online_eval == "scored"
+    assert row.output_text == VARIABLES["ticket"]
+    assert row.input_messages == [
+        {"role": "system", "content": "You triage tickets for Acme."},
+        {"role": "user", "content": VARIABLES["ticket"]},
+    ]
+
+
+# --- errors: OpenAI's shape and status codes, nothing stored -----------------------------------
+
+
+def assert_openai_error(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["message"]
+    return dict(error)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [f"promptlane/{PROMPT}@nowhere", f"promptlane/{PROMPT}:99", "promptlane/no/such-prompt"],
+)
+async def test_unknown_prompts_versions_and_labels_are_404(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database, model: str
+) -> None:
+    error = assert_openai_error(await seeded.post(URL, json=request(model)), 404)
+    assert error["code"] == "model_not_found"
+    assert await generations(app, db) == []
+
+
+async def test_missing_variables_are_400_and_named(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database
+) -> None:
+    body = {"model": f"promptlane/{PROMPT}", "promptlane": {"variables": {"company": "Acme"}}}
+    error = assert_openai_error(await seeded.post(URL, json=body), 400)
+    assert "ticket" in error["message"]
+    assert error["param"] == "promptlane.variables"
+    assert await generations(app, db) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"messages": []}, "model"),
+        ({"model": "offline/echo", "messages": "hi"}, "messages"),
+        ({"model": "offline/echo", "messages": []}, "messages"),
+        ({"model": "offline/echo", "messages": [{"role": "robot", "content": "x"}]}, None),
+        ({"model": "offline/echo", "messages": [{"role": "user", "content": "x"}], "n": 2}, "n"),
+        ({"model": "promptlane/Not Valid"}, "model"),
+        ({"model": f"promptlane/{PROMPT}", "promptlane": {"vars": {}}}, None),
+    ],
+)
+async def test_bad_bodies_are_400(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database, body: dict[str, Any], param: str | None
+) -> None:
+    error = assert_openai_error(await seeded.post(URL, json=body), 400)
+    assert error["type"] == "invalid_request_error"
+    if param is not None:
+        assert error["param"] == param
+    assert await generations(app, db) == []
+
+
+async def test_a_body_that_is_not_json_is_400(seeded: httpx.AsyncClient) -> None:
+    response = await seeded.post(
+        URL, content=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert_openai_error(response, 400)
+
+
+@pytest.mark.parametrize("header", ["", "Bearer pl_" + "z" * 40, "Basic dXNlcjpwYXNz"])
+async def test_bad_keys_are_401(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database, header: str
+) -> None:
+    response = await seeded.post(URL, json=request(), headers={"Authorization": header})
+    error = assert_openai_error(response, 401)
+    assert error["type"] == "authentication_error"
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert await generations(app, db) == []
+
+
+async def test_other_routes_keep_problem_json(seeded: httpx.AsyncClient) -> None:
+    response = await seeded.get("/v1/prompts/no/such-prompt")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("fail_with", "status"), [("rate_limit", 429), ("server_error", 502), ("timeout", 504)]
+)
+async def test_provider_failures_map_to_openai_statuses(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database, fail_with: str, status: int
+) -> None:
+    config = {**ECHO, "extra": {"fail_rate": 1.0, "fail_with": fail_with}}
+    await seeded.post("/v1/prompts/failing/versions", json=chat_body(config=config))
+    assert_openai_error(await seeded.post(URL, json=request("promptlane/failing:1")), status)
+    [row] = await generations(app, db)
+    assert row.is_error is True
+    assert row.error_type
+    assert row.prompt_name == "failing"
+
+
+# --- streaming --------------------------------------------------------------------------------
+
+
+def events(response: httpx.Response) -> list[str]:
+    assert response.headers["content-type"].startswith("text/event-stream")
+    lines = [line for line in response.text.split("\n\n") if line]
+    assert all(line.startswith("data: ") for line in lines)
+    return [line.removeprefix("data: ") for line in lines]
+
+
+async def test_a_stream_forwards_chunks_in_order_then_done(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database
+) -> None:
+    response = await seeded.post(URL, json=request(stream=True))
+    assert response.status_code == 200, response.text
+    data = events(response)
+    assert data[-1] == "[DONE]"
+    chunks = [json.loads(d) for d in data[:-1]]
+    assert all(c["object"] == "chat.completion.chunk" for c in chunks)
+    assert all("usage" not in c for c in chunks)
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
+    assert text == VARIABLES["ticket"]
+    assert len(chunks) > 2  # word by word, not one buffered answer
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    [row] = await generations(app, db)
+    assert row.prompt_label == "production"
+    assert row.is_error is False
+    assert row.output_tokens
+    assert row.cost_usd
+
+
+async def test_a_stream_ends_with_usage_when_asked(seeded: httpx.AsyncClient) -> None:
+    body = request(stream=True, stream_options={"include_usage": True})
+    data = events(await seeded.post(URL, json=body))
+    last = json.loads(data[-2])
+    assert last["choices"] == []
+    assert last["usage"]["completion_tokens"] > 0
+    assert data[-1] == "[DONE]"
+
+
+async def test_a_stream_that_cannot_open_is_an_http_error(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database
+) -> None:
+    config = {**ECHO, "extra": {"fail_rate": 1.0, "fail_with": "rate_limit"}}
+    await seeded.post("/v1/prompts/failing/versions", json=chat_body(config=config))
+    response = await seeded.post(URL, json=request("promptlane/failing:1", stream=True))
+    assert_openai_error(response, 429)
+    [row] = await generations(app, db)
+    assert row.is_error is True
+
+
+# --- a real HTTP provider behind the gateway ----------------------------------------------------
+
+
+@pytest.fixture
+def provider() -> Iterator[FakeOpenAI]:
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def remote(
+    seeded: httpx.AsyncClient, provider: FakeOpenAI
+) -> AsyncIterator[httpx.AsyncClient]:
+    extra = {"api_base": provider.base_url, "api_key": "sk-test-not-a-real-key"}
+    config = {"model": "openai/gpt-4o-mini", "temperature": 0.2, "extra": extra}
+    published = await seeded.post("/v1/prompts/remote/versions", json=chat_body(config=config))
+    assert published.status_code == 201, published.text
+    return seeded
+
+
+async def test_an_openai_compatible_provider_gets_the_merged_call(
+    remote: httpx.AsyncClient, provider: FakeOpenAI, app: FastAPI, db: Database
+) -> None:
+    provider.script(Step.ok("refund issued", prompt_tokens=11, completion_tokens=2))
+    response = await remote.post(URL, json=request("promptlane/remote:1", temperature=0.9))
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "refund issued"
+    sent = provider.requests[-1].body
+    assert sent["temperature"] == 0.9
+    assert sent["messages"][0] == {"role": "system", "content": "You triage tickets for Acme."}
+    assert "api_base" not in sent
+    [row] = await generations(app, db)
+    assert (row.input_tokens, row.output_tokens) == (11, 2)
+
+
+async def test_an_openai_compatible_provider_streams_through(
+    remote: httpx.AsyncClient, provider: FakeOpenAI, app: FastAPI, db: Database
+) -> None:
+    provider.script(Step.ok("one two three", prompt_tokens=5, completion_tokens=3))
+    body = request("promptlane/remote:1", stream=True, stream_options={"include_usage": True})
+    data = events(await remote.post(URL, json=body))
+    chunks = [json.loads(d) for d in data[:-1]]
+    text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
+    assert text == "one two three"
+    assert chunks[-1]["usage"]["total_tokens"] == 8
+    [row] = await generations(app, db)
+    assert (row.input_tokens, row.output_tokens) == (5, 3)
+
+
+async def test_a_provider_429_is_a_429(
+    remote: httpx.AsyncClient, provider: FakeOpenAI, db: Database
+) -> None:
+    provider.script(Step.error(429, retry_after=0))
+    error = assert_openai_error(await remote.post(URL, json=request("promptlane/remote:1")), 429)
+    assert error["type"] == "rate_limit_error"
+    assert len(provider.requests) == 1  # the gateway does not retry: the caller's SDK does
+
+
+class Chunk:
+    """A provider chunk as litellm yields it (only what the gateway reads)."""
+
+    def __init__(self, text: str) -> None:
+        self.data = {
+            "id": "chatcmpl-x",
+            "object": "chat.completion.chunk",
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"content": text}}],
+        }
+
+    def model_dump(self, *, exclude_none: bool) -> dict[str, Any]:
+        return self.data
+
+
+class PulledModel(ModelClient):
+    """A model client whose stream counts how many chunks were pulled from it."""
+
+    pulled = 0
+
+    async def open_stream(self, **kwargs: Any) -> tuple[Any, int]:
+        async def chunks() -> AsyncIterator[Chunk]:
+            for word in ("one", " two", " three"):
+                self.pulled += 1
+                yield Chunk(word)
+
+        return chunks(), 1
+
+
+async def test_chunks_are_forwarded_as_they_arrive(seeded: httpx.AsyncClient, app: FastAPI) -> None:
+    gateway = gateway_of(app)
+    model = PulledModel(telemetry=gateway.telemetry)
+    gateway.model = model
+    body = ChatCompletionRequest.model_validate(request(stream=True))
+    response = await gateway.chat(body)
+    assert isinstance(response, StreamingResponse)
+    events = aiter(response.body_iterator)
+    first = await anext(events)
+    assert b'"one"' in bytes(first)  # type: ignore[arg-type]
+    assert model.pulled == 1  # nothing read ahead: the first chunk left before the second came
+    rest = [bytes(e) async for e in events]  # type: ignore[arg-type]
+    assert model.pulled == 3
+    assert rest[-1] == b"data: [DONE]\n\n"

@@ -1,0 +1,157 @@
+"""Gateway generations written in the background: batched, retried, flushed on stop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from api.db import Database
+from evals import gateway_writer
+from evals.errors import ModelCallError
+from evals.gateway import PreparedCall, generation_row
+from evals.gateway_writer import GenerationWriter
+from evals.llm import Completion
+from prompts.base import utc_now
+from tracing.models import Generation
+from tracing.telemetry import PromptRef, new_span_ids
+
+
+def row(**overrides: Any) -> dict[str, Any]:
+    call = PreparedCall(
+        model="offline/echo",
+        messages=[{"role": "user", "content": "hello"}],
+        config={"model": "offline/echo"},
+        prompt=PromptRef("gw/writer", 3, "production", "abc"),
+        started_at=utc_now(),
+    )
+    trace_id, span_id = new_span_ids()
+    answer = Completion(
+        text="hello",
+        model="offline/echo",
+        input_tokens=2,
+        output_tokens=1,
+        cost_usd=0.5,
+        latency_ms=1.0,
+        finish_reason="stop",
+        trace_id=trace_id,
+        span_id=span_id,
+    )
+    out = generation_row(call, answer, duration_ms=1.5, record_content=False)
+    out.update(overrides)
+    return out
+
+
+async def stored(db: Database) -> list[Generation]:
+    async with db.reader() as session:
+        return list(await session.scalars(select(Generation).order_by(col(Generation.id))))
+
+
+class Transactions:
+    """Counts the transactions the writer opens; fails the first `failures` of them."""
+
+    def __init__(self, db: Database, *, failures: int = 0) -> None:
+        self.db = db
+        self.opened = 0
+        self.failures = failures
+
+    def __call__(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._open()
+
+    @asynccontextmanager
+    async def _open(self) -> AsyncIterator[AsyncSession]:
+        self.opened += 1
+        if self.opened <= self.failures:
+            raise OSError("database unavailable")
+        async with self.db.transaction() as session:
+            yield session
+
+
+async def test_rows_queued_together_share_one_transaction(db: Database) -> None:
+    handed: list[list[Generation]] = []
+
+    async def on_stored(generations: list[Generation]) -> None:
+        handed.append(generations)
+
+    transactions = Transactions(db)
+    writer = GenerationWriter(transactions, on_stored=on_stored)
+    for _ in range(5):
+        writer.add(row())
+    await writer.join()
+    rows = await stored(db)
+    assert len(rows) == 5
+    assert transactions.opened == 1
+    assert [len(batch) for batch in handed] == [5]
+    assert all(g.id is not None and g.source == "gateway" for g in handed[0])
+    assert rows[0].prompt_name == "gw/writer"
+    assert rows[0].cost_usd == 0.5
+    await writer.stop()
+
+
+async def test_a_failed_batch_is_retried(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gateway_writer, "RETRY_DELAYS", (0.0, 0.0, 0.0))
+    transactions = Transactions(db, failures=2)
+    writer = GenerationWriter(transactions)
+    writer.add(row())
+    await writer.join()
+    assert len(await stored(db)) == 1
+    assert transactions.opened == 3
+    await writer.stop()
+
+
+async def test_a_batch_that_keeps_failing_is_given_up(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gateway_writer, "RETRY_DELAYS", (0.0,))
+    writer = GenerationWriter(Transactions(db, failures=2))
+    lost, kept = row(), row()
+    writer.add(lost)
+    await writer.join()
+    assert await stored(db) == []
+    writer.add(kept)  # the writer still works after giving up on a batch
+    await writer.join()
+    assert [g.span_id for g in await stored(db)] == [kept["span_id"]]
+    await writer.stop()
+
+
+async def test_stop_writes_what_is_queued(db: Database) -> None:
+    writer = GenerationWriter(db.transaction)
+    writer.add(row())
+    writer.add(row(is_error=True, error_type="RateLimitError"))
+    await writer.stop()
+    rows = await stored(db)
+    assert [r.is_error for r in rows] == [False, True]
+
+
+async def test_a_duplicate_span_is_stored_once(db: Database) -> None:
+    writer = GenerationWriter(db.transaction)
+    first = row()
+    writer.add(first)
+    writer.add(dict(first))
+    await writer.stop()
+    assert len(await stored(db)) == 1
+
+
+def test_a_failed_call_has_an_error_row_without_usage() -> None:
+    call = PreparedCall("offline/echo", [], {"model": "offline/echo"}, None, utc_now())
+    failed = generation_row(call, ModelCallError("boom"), duration_ms=2.0, record_content=True)
+    assert failed["is_error"] is True
+    assert failed["error_type"] == "ModelCallError"
+    assert failed["input_tokens"] is None
+    assert failed["prompt_name"] is None
+    assert len(failed["trace_id"]) == 32
+
+
+async def test_a_full_queue_drops_the_oldest(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gateway_writer, "MAX_PENDING", 2)
+    writer = GenerationWriter(db.transaction)
+    rows = [row() for _ in range(3)]
+    for r in rows:
+        writer.add(r)  # no await in between: the writer task has not run yet
+    assert writer.dropped == 1
+    await writer.stop()
+    assert [g.span_id for g in await stored(db)] == [r["span_id"] for r in rows[1:]]
