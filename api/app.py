@@ -149,6 +149,7 @@ def make_gateway(app: FastAPI, db: Database, settings: Settings) -> Gateway:
         retry=RetryPolicy(attempts=settings.gateway_attempts),
         timeout=settings.model_timeout,
         telemetry=telemetry,
+        direct_http=True,  # litellm's per-call CPU exceeds the gateway's latency budget
     )
     return Gateway(
         db=db,
@@ -224,6 +225,8 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     add_fast_path(app, tracing)
+    # The hottest route goes first: routing tries each router in turn (~0.13 ms when last).
+    app.include_router(gateway_routes.router)
     app.include_router(health.router)
     app.include_router(metric_routes.router)
     app.include_router(key_routes.router)
@@ -236,5 +239,4 @@ def create_app(
     app.include_router(trace_routes.router)
     app.include_router(online_routes.router)
     app.include_router(dashboard_routes.router)
-    app.include_router(gateway_routes.router)
     return app

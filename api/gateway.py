@@ -140,5 +140,6 @@ class Gateway:
         await self.writer.join()
 
     async def stop(self) -> None:
-        """Write the queued generations and stop the writer (the app's shutdown)."""
+        """Write the queued generations, stop the writer, close the model client's pool."""
         await self.writer.stop()
+        await self.model.aclose()

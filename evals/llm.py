@@ -4,14 +4,14 @@
 429s, 5xx, timeouts and connection errors with full-jitter exponential backoff (honouring
 `Retry-After`), and returns a `Completion` with text, tokens, cost and latency. litellm's
 own retries and the openai SDK's are switched off (`max_retries=0`, `num_retries=0`) so the
-attempt count here is the number of HTTP requests a provider sees.
+attempt count here is the number of HTTP requests a provider sees. A client built with
+`direct_http` sends plain calls to an OpenAI-compatible `api_base` itself (evals/openai_http.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import email.utils
 import functools
 import json
 import os
@@ -19,15 +19,23 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from evals.errors import ModelCallError, ModelTimeoutError
+from evals import openai_http
+from evals.call_failures import call_error as call_error
+from evals.call_failures import classify, failure_error
+from evals.call_failures import error_type as error_type
+from evals.errors import ModelCallError
 from prompts.hashing import sha256_hex
 from tracing import pricing
 from tracing.genai import chat_call
 from tracing.telemetry import PromptRef, Telemetry, span_ids
 
+if TYPE_CHECKING:
+    import aiohttp
+
 Sleep = Callable[[float], Awaitable[None]]
+Send = Callable[[], Awaitable[Any]]
 
 # Parameters litellm owns for this client: set here, never taken from a config's `extra`.
 _OWNED: Final = frozenset(
@@ -50,7 +58,6 @@ _UNKEYED: Final = frozenset(
 )
 # Bump to orphan every cached response (when what a cached Completion means changes).
 _CACHE_KEY_VERSION: Final = 1
-_REASON_MAX: Final = 300
 
 
 def offline_env_defaults() -> None:
@@ -163,80 +170,12 @@ def call_kwargs(
     return kwargs
 
 
-@dataclass(frozen=True)
-class _Failure:
-    kind: str
-    retryable: bool
-    is_timeout: bool = False
-    retry_after: float | None = None
-
-
-def _status(exc: BaseException) -> int | None:
-    status = getattr(exc, "status_code", None)
-    return status if isinstance(status, int) else None
-
-
-def _classify(exc: BaseException) -> _Failure:
-    """Say what kind of failure `exc` is and whether the retry policy may try again."""
-    import openai
-
-    status = _status(exc)
-    if isinstance(exc, TimeoutError | openai.APITimeoutError) or status == 408:
-        return _Failure("timeout", retryable=True, is_timeout=True)
-    if status == 429:
-        return _Failure("rate limited (429)", retryable=True, retry_after=_retry_after(exc))
-    if status is not None and status >= 500:
-        name = type(exc).__name__
-        return _Failure(f"{name} ({status})", retryable=True, retry_after=_retry_after(exc))
-    if isinstance(exc, openai.APIConnectionError):
-        return _Failure("connection error", retryable=True)
-    name = type(exc).__name__
-    return _Failure(f"{name} ({status})" if status else name, retryable=False)
-
-
-def _retry_after(exc: BaseException) -> float | None:
-    """Read `Retry-After` (seconds or an HTTP date) or `retry-after-ms` off the error."""
-    for headers in (
-        getattr(exc, "litellm_response_headers", None),
-        getattr(getattr(exc, "response", None), "headers", None),
-        getattr(exc, "headers", None),
-    ):
-        if not headers:
-            continue
-        value = headers.get("retry-after-ms")
-        if value is not None:
-            return _seconds(value, scale=0.001)
-        value = headers.get("retry-after")
-        if value is not None:
-            return _seconds(value)
-    return None
-
-
-def _seconds(value: Any, *, scale: float = 1.0) -> float | None:
-    try:
-        return max(0.0, float(value) * scale)
-    except (TypeError, ValueError):
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(str(value))
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _reason(model: str, failure: _Failure, attempts: int, exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    detail = lines[0] if lines else type(exc).__name__
-    tries = f"{attempts} attempt" + ("" if attempts == 1 else "s")
-    text = f"{model}: {failure.kind} after {tries}: {detail}"
-    return text if len(text) <= _REASON_MAX else text[: _REASON_MAX - 1] + "…"
-
-
 def _cost(litellm: Any, response: Any) -> float | None:
-    # litellm already ran completion_cost while building the response; pricing it twice
-    # would cost ~15% of an offline call.
-    cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
-    if cost is None:
+    # litellm already ran completion_cost while building the response (None: no price);
+    # pricing it twice would cost ~15% of an offline call.
+    hidden = getattr(response, "_hidden_params", None) or {}
+    cost = hidden.get("response_cost")
+    if cost is None and "response_cost" not in hidden:
         try:
             cost = litellm.completion_cost(completion_response=response)
         except Exception:  # litellm raises for models it has no price for
@@ -278,8 +217,30 @@ def _to_completion(
     )
 
 
+def _direct_completion(
+    body: Any, *, model: str, latency_ms: float, attempts: int, ids: tuple[str, str]
+) -> Completion:
+    fields = openai_http.answer_fields(body)
+    cost = openai_http.cost(
+        model, fields["input_tokens"], fields["output_tokens"], loader=ensure_litellm
+    )
+    return Completion(
+        model=model,
+        cost_usd=cost,
+        latency_ms=latency_ms,
+        attempts=attempts,
+        trace_id=ids[0],
+        span_id=ids[1],
+        **fields,
+    )
+
+
 class ModelClient:
-    """Calls models through litellm with one retry policy and a per-attempt timeout."""
+    """Calls models through litellm with one retry policy and a per-attempt timeout.
+
+    With `direct_http`, plain non-streamed calls to an OpenAI-compatible `api_base` skip
+    litellm (evals/openai_http.py) on one pooled HTTP session, closed by `aclose`.
+    """
 
     def __init__(
         self,
@@ -288,11 +249,29 @@ class ModelClient:
         timeout: float = 60.0,
         sleep: Sleep = asyncio.sleep,
         telemetry: Telemetry | None = None,
+        direct_http: bool = False,
     ) -> None:
         self.retry = retry
         self.timeout = timeout
         self._sleep = sleep
         self.telemetry = telemetry or Telemetry.disabled()
+        self.direct_http = direct_http
+        self._http: aiohttp.ClientSession | None = None
+
+    async def aclose(self) -> None:
+        """Close the pooled HTTP session of the direct path (if one was opened)."""
+        http, self._http = self._http, None
+        if http is not None:
+            await http.close()
+
+    def _sender(self, litellm: Any, kwargs: dict[str, Any], limit: float) -> tuple[Send, bool]:
+        """Return how to make one attempt, and whether it is the direct HTTP path."""
+        request = openai_http.direct_request(kwargs) if self.direct_http else None
+        if request is None:
+            return functools.partial(litellm.acompletion, **kwargs), False
+        if self._http is None or self._http.closed:
+            self._http = openai_http.open_session()
+        return functools.partial(openai_http.send, self._http, request, timeout=limit), True
 
     async def complete(
         self,
@@ -312,6 +291,7 @@ class ModelClient:
         limit = self.timeout if timeout is None else timeout
         kwargs = call_kwargs(config, messages=messages, metadata=metadata, timeout=limit)
         litellm = ensure_litellm()
+        send, direct = self._sender(litellm, kwargs, limit)
         with chat_call(
             self.telemetry,
             provider=provider_of(model),
@@ -322,13 +302,14 @@ class ModelClient:
         ) as call:
             ids = span_ids(call.span)
             try:
-                response, attempts, latency_ms = await self._call(litellm, kwargs, model, limit)
+                response, attempts, latency_ms = await self._call(send, model, limit)
             except ModelCallError as exc:
                 exc.trace_id, exc.span_id = ids
                 call.fail(error_type(exc), exc.detail)
                 raise
-            completion = _to_completion(
-                litellm, response, model=model, latency_ms=latency_ms, attempts=attempts, ids=ids
+            build = _direct_completion if direct else functools.partial(_to_completion, litellm)
+            completion = build(
+                response, model=model, latency_ms=latency_ms, attempts=attempts, ids=ids
             )
             call.finish(completion)
         return completion
@@ -346,7 +327,8 @@ class ModelClient:
         limit = self.timeout if timeout is None else timeout
         kwargs = call_kwargs(config, messages=messages, metadata=metadata, timeout=limit)
         kwargs["stream"] = True
-        stream, _, _ = await self._call(ensure_litellm(), kwargs, model, limit)
+        send = functools.partial(ensure_litellm().acompletion, **kwargs)
+        stream, _, _ = await self._call(send, model, limit)
         chunks = aiter(stream)
         while True:
             try:
@@ -355,7 +337,7 @@ class ModelClient:
             except StopAsyncIteration:
                 return
             except Exception as exc:
-                raise _error(model, _classify(exc), 1, exc) from exc
+                raise failure_error(model, classify(exc), 1, exc) from exc
             delta = chunk.choices[0].delta.content if chunk.choices else None
             if delta:
                 yield delta
@@ -376,12 +358,11 @@ class ModelClient:
         limit = self.timeout if timeout is None else timeout
         kwargs = call_kwargs(config, messages=messages, metadata=None, timeout=limit)
         kwargs.update(stream=True, stream_options={"include_usage": True})
-        stream, attempts, _ = await self._call(ensure_litellm(), kwargs, model, limit)
+        send = functools.partial(ensure_litellm().acompletion, **kwargs)
+        stream, attempts, _ = await self._call(send, model, limit)
         return stream, attempts
 
-    async def _call(
-        self, litellm: Any, kwargs: dict[str, Any], model: str, limit: float
-    ) -> tuple[Any, int, float]:
+    async def _call(self, send: Send, model: str, limit: float) -> tuple[Any, int, float]:
         """Run the retry loop; return the response, the attempts made and the latency (ms)."""
         attempt = 1
         while True:
@@ -389,11 +370,11 @@ class ModelClient:
             try:
                 # litellm's timeout covers the HTTP request; this one covers everything else.
                 async with asyncio.timeout(limit):
-                    response = await litellm.acompletion(**kwargs)
+                    response = await send()
             except Exception as exc:
-                failure = _classify(exc)
+                failure = classify(exc)
                 if not failure.retryable or attempt >= self.retry.attempts:
-                    raise _error(model, failure, attempt, exc) from exc
+                    raise failure_error(model, failure, attempt, exc) from exc
                 await self._sleep(self.retry.delay(attempt, retry_after=failure.retry_after))
                 attempt += 1
                 continue
@@ -414,21 +395,3 @@ def provider_of(model: str) -> str:
         return str(ensure_litellm().get_llm_provider(model)[1])
     except Exception:  # litellm raises for model strings it cannot route
         return model.partition("/")[0] if "/" in model else "unknown"
-
-
-def error_type(exc: ModelCallError) -> str:
-    """Return a low-cardinality `error.type`: the provider error's class, or "timeout"."""
-    if isinstance(exc, ModelTimeoutError):
-        return "timeout"
-    cause = exc.__cause__
-    return type(cause).__name__ if cause is not None else type(exc).__name__
-
-
-def _error(model: str, failure: _Failure, attempts: int, exc: BaseException) -> ModelCallError:
-    reason = _reason(model, failure, attempts, exc)
-    return ModelTimeoutError(reason) if failure.is_timeout else ModelCallError(reason)
-
-
-def call_error(model: str, exc: BaseException) -> ModelCallError:
-    """Return the ModelCallError for a failure while reading an opened stream (not retried)."""
-    return _error(model, _classify(exc), 1, exc)

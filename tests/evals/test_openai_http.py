@@ -1,0 +1,222 @@
+"""The direct OpenAI-compatible path: same answers, retries and errors as through litellm."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from evals.errors import ModelCallError, ModelTimeoutError
+from evals.gateway import provider_status
+from evals.llm import ModelClient, RetryPolicy, call_kwargs, error_type
+from evals.openai_http import direct_request
+from tests.evals.fake_openai import FakeOpenAI, Step
+
+MESSAGES = [
+    {"role": "system", "content": "You triage tickets."},
+    {"role": "user", "content": "my card was charged twice"},
+]
+
+
+class Sleeps:
+    """A `sleep` that records the backoff delays and returns at once."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def openai_config(
+    server: FakeOpenAI, model: str = "openai/gpt-4o-mini", **fields: Any
+) -> dict[str, Any]:
+    extra = {"api_base": server.base_url, "api_key": "sk-test-not-a-real-key"}
+    return {"model": model, "temperature": 0.0, "extra": extra, **fields}
+
+
+@pytest.fixture
+async def direct() -> AsyncIterator[ModelClient]:
+    retry = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.5)
+    model = ModelClient(retry=retry, sleep=Sleeps(), direct_http=True)
+    yield model
+    await model.aclose()
+
+
+def through_litellm() -> ModelClient:
+    return ModelClient(retry=RetryPolicy(attempts=3, base_delay=0.001), sleep=Sleeps())
+
+
+def kwargs_of(config: dict[str, Any], **options: Any) -> dict[str, Any]:
+    return {**call_kwargs(config, messages=MESSAGES, metadata=None, timeout=5.0), **options}
+
+
+# --- which calls take the direct path ---------------------------------------------------------
+
+
+def test_a_plain_call_becomes_the_body_litellm_would_send() -> None:
+    config = {
+        "model": "openai/my-model",
+        "temperature": 0.3,
+        "top_p": None,
+        "extra": {"api_base": "http://provider/v1/", "api_key": "sk-k", "seed": 7},
+    }
+    request = direct_request(kwargs_of(config, metadata={"item": 1}))
+    assert request is not None
+    assert request.url == "http://provider/v1/chat/completions"
+    assert request.headers["Authorization"] == "Bearer sk-k"
+    body = json.loads(request.content)
+    assert body == {"model": "my-model", "messages": MESSAGES, "temperature": 0.3, "seed": 7}
+
+
+@pytest.mark.parametrize(
+    ("config", "options"),
+    [
+        ({"model": "anthropic/claude", "extra": {"api_base": "http://p", "api_key": "k"}}, {}),
+        ({"model": "gpt-4o-mini", "extra": {"api_base": "http://p", "api_key": "k"}}, {}),
+        ({"model": "openai/m", "extra": {"api_key": "k"}}, {}),
+        ({"model": "openai/m", "extra": {"api_base": "http://p"}}, {}),
+        (
+            {"model": "openai/m", "extra": {"api_base": "http://p", "api_key": "k"}},
+            {"stream": True},
+        ),
+        (
+            {"model": "openai/m", "extra": {"api_base": "http://p", "api_key": "k", "headers": {}}},
+            {},
+        ),
+        (
+            {"model": "openai/m", "extra": {"api_base": "http://p", "api_key": "k"}},
+            {"input_cost_per_token": 1.0},
+        ),
+    ],
+)
+def test_anything_but_a_plain_openai_compatible_call_stays_with_litellm(
+    config: dict[str, Any], options: dict[str, Any]
+) -> None:
+    assert direct_request(kwargs_of(config, **options)) is None
+
+
+# --- the same results as through litellm ------------------------------------------------------
+
+
+async def test_an_answer_matches_litellms(fake_openai: FakeOpenAI, direct: ModelClient) -> None:
+    fake_openai.script(
+        Step.ok("billing", prompt_tokens=1000, completion_tokens=10),
+        Step.ok("billing", prompt_tokens=1000, completion_tokens=10),
+    )
+    config = openai_config(fake_openai, max_tokens=64)
+    mine = await direct.complete(messages=MESSAGES, config=config)
+    theirs = await through_litellm().complete(messages=MESSAGES, config=config)
+    fields = ("text", "model", "input_tokens", "output_tokens", "finish_reason", "attempts")
+    assert [getattr(mine, f) for f in fields] == [getattr(theirs, f) for f in fields]
+    assert mine.cost_usd is not None
+    assert mine.cost_usd == pytest.approx(theirs.cost_usd)
+    assert mine.trace_id
+    assert mine.span_id
+    sent, expected = (request.body for request in fake_openai.requests)
+    assert sent == expected
+    assert fake_openai.requests[0].headers["authorization"] == "Bearer sk-test-not-a-real-key"
+
+
+async def test_a_tool_call_matches_litellms(fake_openai: FakeOpenAI, direct: ModelClient) -> None:
+    fake_openai.script(
+        Step.tool_call("route", {"queue": "b"}), Step.tool_call("route", {"queue": "b"})
+    )
+    tools = [{"type": "function", "function": {"name": "route", "parameters": {"type": "object"}}}]
+    config = openai_config(fake_openai, tools=tools, tool_choice="auto")
+    mine = await direct.complete(messages=MESSAGES, config=config)
+    theirs = await through_litellm().complete(messages=MESSAGES, config=config)
+    assert (mine.text, mine.finish_reason) == (theirs.text, "tool_calls")
+    assert mine.raw is not None
+    assert theirs.raw is not None
+    assert mine.raw["tool_calls"] == theirs.raw["tool_calls"]
+    assert "_skip_mcp_handler" not in fake_openai.requests[0].body
+
+
+async def test_a_model_without_a_price_has_no_cost(
+    fake_openai: FakeOpenAI, direct: ModelClient
+) -> None:
+    config = openai_config(fake_openai, model="openai/promptlane-unpriced-model")
+    completion = await direct.complete(messages=MESSAGES, config=config)
+    assert (completion.text, completion.cost_usd) == ("my card was charged twice", None)
+    assert fake_openai.requests[0].body["model"] == "promptlane-unpriced-model"
+
+
+# --- retries and errors -----------------------------------------------------------------------
+
+
+async def test_rate_limits_are_retried_after_retry_after(fake_openai: FakeOpenAI) -> None:
+    fake_openai.script(Step.error(429, retry_after=0.2), Step.ok("ok"))
+    sleeps = Sleeps()
+    model = ModelClient(retry=RetryPolicy(attempts=3), sleep=sleeps, direct_http=True)
+    try:
+        completion = await model.complete(messages=MESSAGES, config=openai_config(fake_openai))
+    finally:
+        await model.aclose()
+    assert (completion.text, completion.attempts) == ("ok", 2)
+    assert sleeps.delays == [0.2]
+    assert len(fake_openai.requests) == 2
+
+
+@pytest.mark.parametrize(
+    ("steps", "status", "kind"),
+    [
+        ((Step.error(429), Step.error(429), Step.error(429)), 429, "RateLimitError"),
+        ((Step.error(500), Step.error(503), Step.error(500)), 500, "InternalServerError"),
+        ((Step.error(400),), 400, "BadRequestError"),
+        ((Step.error(401),), 401, "AuthenticationError"),
+    ],
+)
+async def test_failures_keep_the_providers_status(
+    fake_openai: FakeOpenAI, direct: ModelClient, steps: tuple[Step, ...], status: int, kind: str
+) -> None:
+    fake_openai.script(*steps)
+    with pytest.raises(ModelCallError) as caught:
+        await direct.complete(messages=MESSAGES, config=openai_config(fake_openai))
+    assert type(caught.value) is ModelCallError
+    assert provider_status(caught.value) == status
+    assert error_type(caught.value) == kind
+    assert f"({status}) after {len(steps)} attempt" in caught.value.detail
+    assert caught.value.trace_id
+    assert len(fake_openai.requests) == len(steps)
+
+
+async def test_a_hanging_server_times_out(fake_openai: FakeOpenAI, direct: ModelClient) -> None:
+    fake_openai.script(Step.hang(30), Step.hang(30), Step.hang(30))
+    with pytest.raises(ModelTimeoutError, match="timeout after 3 attempts") as caught:
+        await direct.complete(messages=MESSAGES, config=openai_config(fake_openai), timeout=0.3)
+    assert provider_status(caught.value) is None
+    assert error_type(caught.value) == "timeout"
+
+
+async def test_connection_errors_are_retried(direct: ModelClient) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    extra = {"api_base": f"http://127.0.0.1:{port}/v1", "api_key": "sk-x"}
+    config = {"model": "openai/gpt-4o-mini", "extra": extra}
+    with pytest.raises(ModelCallError, match="connection error after 3 attempts") as caught:
+        await direct.complete(messages=MESSAGES, config=config)
+    assert error_type(caught.value) == "APIConnectionError"
+
+
+# --- what stays with litellm ------------------------------------------------------------------
+
+
+async def test_streams_still_go_through_litellm(
+    fake_openai: FakeOpenAI, direct: ModelClient
+) -> None:
+    fake_openai.script(Step.ok("your refund is on its way"))
+    stream = direct.stream(messages=MESSAGES, config=openai_config(fake_openai))
+    assert "".join([piece async for piece in stream]) == "your refund is on its way"
+    assert fake_openai.requests[0].body["stream"] is True
+
+
+async def test_the_pool_reopens_after_aclose(fake_openai: FakeOpenAI, direct: ModelClient) -> None:
+    first = await direct.complete(messages=MESSAGES, config=openai_config(fake_openai))
+    await direct.aclose()
+    second = await direct.complete(messages=MESSAGES, config=openai_config(fake_openai))
+    assert first.text == second.text == "my card was charged twice"
