@@ -157,6 +157,7 @@ def make_gateway(app: FastAPI, db: Database, settings: Settings) -> Gateway:
         model=model,
         telemetry=telemetry,
         evaluator=lambda: app.state.online_evaluator,
+        flush_interval=settings.gateway_flush_interval,
     )
 
 

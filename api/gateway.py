@@ -21,14 +21,14 @@ from evals import gateway
 from evals.errors import ModelCallError
 from evals.gateway_schemas import ChatCompletionRequest, PromptReference, parse_model
 from evals.gateway_stream import ChatStream, open_chat_stream
-from evals.gateway_writer import GenerationWriter
+from evals.gateway_writer import FLUSH_INTERVAL, GenerationWriter
 from evals.llm import Completion, ModelClient
 from evals.online import OnlineEvaluator
 from prompts import service
 from prompts.schemas import PromptVersionRead
 from tracing import semconv
 from tracing.models import Generation
-from tracing.telemetry import Telemetry
+from tracing.telemetry import Telemetry, current_ids
 
 _MAX_PARSED: Final = 1024
 _STREAM_HEADERS: Final = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -45,13 +45,16 @@ class Gateway:
         model: ModelClient,
         telemetry: Telemetry,
         evaluator: Callable[[], OnlineEvaluator | None] = lambda: None,
+        flush_interval: float = FLUSH_INTERVAL,
     ) -> None:
         self.db = db
         self.cache = cache
         self.model = model
         self.telemetry = telemetry
         self._evaluator = evaluator
-        self.writer = GenerationWriter(db.transaction, on_stored=self._submit)
+        self.writer = GenerationWriter(
+            db.transaction, on_stored=self._submit, flush_interval=flush_interval
+        )
         # Cache entries are serialized bytes; parse each distinct body once (keyed by ETag).
         self._parsed: dict[str, PromptVersionRead] = {}
 
@@ -62,7 +65,7 @@ class Gateway:
         label = None
         if ref is not None:
             label = ref.label or (service.DEFAULT_LABEL if ref.version is None else None)
-        call = gateway.prepare_call(request, version=version, label=label)
+        call = gateway.prepare_call(request, version=version, label=label, parent=current_ids())
         await gateway.ensure_ready()
         started = time.monotonic()
         try:

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     gateway_attempts: int = Field(
         default=1, ge=1, le=10, description="Tries per gateway call (the caller's SDK retries too)"
     )
+    gateway_flush_interval: float = Field(
+        default=0.2,
+        ge=0,
+        le=60,
+        description="Seconds gateway generations gather before they are written in one INSERT",
+    )
 
     online_eval_enabled: bool = Field(
         default=True, description="Score sampled production generations in the background"

@@ -10,7 +10,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.metrics import NoOpMeterProvider
 from starlette.types import ASGIApp
 
-from api.fastpath import ResolveFastPath
+from api.fastpath import GatewayFastPath, ResolveFastPath
 from api.settings import Settings
 from tracing.setup import ExporterName, TracingHandle, configure
 
@@ -73,13 +73,15 @@ def configure_tracing(settings: Settings) -> TracingHandle:
 
 
 def add_fast_path(app: FastAPI, handle: TracingHandle) -> None:
-    """Install the resolve fast path, with HTTP server spans for everything behind it.
+    """Install the resolve and gateway fast paths, with HTTP server spans for what is behind.
 
-    The OTel middleware wraps the whole Starlette stack, so the fast path is put outside it:
-    a cached resolve (~30 µs) would otherwise pay for a server span on every hit.
+    The OTel middleware wraps the whole Starlette stack, so the fast paths are put outside
+    it: a cached resolve (~30 µs) would otherwise pay for a server span on every hit, and a
+    gateway call has its own `chat` span (api/fastpath.py).
     """
     if handle.tracer_provider is None:
         app.add_middleware(ResolveFastPath, state=app.state)
+        app.add_middleware(GatewayFastPath, state=app.state)
         return
     FastAPIInstrumentor.instrument_app(
         app,
@@ -91,6 +93,6 @@ def add_fast_path(app: FastAPI, handle: TracingHandle) -> None:
     instrumented = app.build_middleware_stack
 
     def build_middleware_stack() -> ASGIApp:
-        return ResolveFastPath(instrumented(), state=app.state)
+        return GatewayFastPath(ResolveFastPath(instrumented(), state=app.state), state=app.state)
 
     app.build_middleware_stack = build_middleware_stack  # type: ignore[method-assign]

@@ -107,4 +107,6 @@ def failure_error(
 
 def call_error(model: str, exc: BaseException) -> ModelCallError:
     """Return the ModelCallError for a failure while reading an opened stream (not retried)."""
-    return failure_error(model, classify(exc), 1, exc)
+    error = failure_error(model, classify(exc), 1, exc)
+    error.__cause__ = exc  # `error_type` names the provider's error, as for a failed call
+    return error

@@ -44,6 +44,7 @@ class PreparedCall:
     config: dict[str, Any]
     prompt: PromptRef | None
     started_at: datetime
+    parent: tuple[str, str] | None = None  # (trace id, span id) current when the call began
 
 
 _litellm_ready = False
@@ -96,6 +97,7 @@ def prepare_call(
     *,
     version: PromptVersionRead | None,
     label: str | None = None,
+    parent: tuple[str, str] | None = None,
 ) -> PreparedCall:
     """Render the version (if any), append the request's messages, merge the config."""
     _check_messages(request.messages)
@@ -104,7 +106,8 @@ def prepare_call(
         if not request.messages:
             raise InvalidGatewayRequestError("messages must not be empty", param="messages")
         config = merge_config({"model": request.model}, request.overrides())
-        return PreparedCall(request.model, list(request.messages), config, None, started_at)
+        messages = list(request.messages)
+        return PreparedCall(request.model, messages, config, None, started_at, parent)
     rendered = render_prompt(_content(version), request.prompt_variables())
     config = merge_config(version.config, request.overrides())
     model = config.get("model")
@@ -115,7 +118,7 @@ def prepare_call(
         )
     prompt = PromptRef(version.name, version.version, label, version.content_hash)
     messages = [*rendered.messages, *request.messages]
-    return PreparedCall(model, messages, config, prompt, started_at)
+    return PreparedCall(model, messages, config, prompt, started_at, parent)
 
 
 async def complete_chat(
@@ -172,14 +175,17 @@ def generation_row(
     """Return the generation row of a gateway call that answered or failed."""
     p = call.prompt
     trace_id, span_id = outcome.trace_id, outcome.span_id
-    if trace_id is None or span_id is None:  # the call failed before its span opened
+    parent = call.parent
+    if trace_id is None or span_id is None or (parent is not None and parent[1] == span_id):
+        # The call failed before its span opened, or the span was its parent's (no tracer).
         trace_id, span_id = new_span_ids()
     failure = outcome if isinstance(outcome, ModelCallError) else None
     answer = outcome if isinstance(outcome, Completion) else None
     return {
         "trace_id": trace_id,
         "span_id": span_id,
-        "parent_span_id": None,
+        # The chat span's parent: the HTTP span, or a caller's (its traceparent) on the fast path.
+        "parent_span_id": parent[1] if parent and parent[0] == trace_id else None,
         "source": SOURCE,
         "service_name": None,
         "operation": semconv.OPERATION_CHAT,

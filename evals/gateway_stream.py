@@ -1,4 +1,4 @@
-"""Streamed gateway calls: litellm's chunks forwarded as OpenAI SSE events as they arrive.
+"""Streamed gateway calls: the provider's chunks forwarded as OpenAI SSE events as they arrive.
 
 The stream is opened (and retried) before the response starts, so a provider that refuses
 the call still yields a proper HTTP error. Once chunks flow, a failure becomes an OpenAI
@@ -16,6 +16,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from evals import openai_http
 from evals.errors import ModelCallError
 from evals.gateway import PreparedCall
 from evals.llm import Completion, ModelClient, call_error, ensure_litellm, error_type, provider_of
@@ -31,15 +32,13 @@ def sse(payload: Mapping[str, Any]) -> bytes:
 
 
 def _cost(model: str, usage: Mapping[str, Any]) -> float | None:
-    try:
-        prompt, completion = ensure_litellm().cost_per_token(
-            model=model,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-        )
-    except Exception:  # litellm raises for models it has no price for
-        return None
-    return float(prompt + completion)
+    """Price the call from litellm's price map (looked up once per model, not per call)."""
+    return openai_http.cost(
+        model,
+        int(usage.get("prompt_tokens") or 0),
+        int(usage.get("completion_tokens") or 0),
+        loader=ensure_litellm,
+    )
 
 
 def _is_usage_only(data: Mapping[str, Any]) -> bool:
@@ -70,6 +69,7 @@ class ChatStream:
 
     async def events(self, *, include_usage: bool) -> AsyncGenerator[bytes]:
         """Yield the call's SSE events, then `[DONE]` (or an error event); end the span."""
+        ended = False  # the provider's stream ended (the client may still go away later)
         try:
             while True:
                 try:
@@ -85,19 +85,23 @@ class ChatStream:
                 elif "usage" in data and _is_usage_only(data):
                     data["choices"] = []
                 yield sse(data)
+            ended = True
         except Exception as exc:
             error = call_error(self.call.model, exc)
             self._fail(error)
             yield sse({"error": {"message": error.detail, "type": "server_error"}})
             return
         finally:
-            if self.outcome is None:  # the client went away mid-stream
+            if not ended and self.outcome is None:  # the client went away mid-stream
                 self._fail(ModelCallError(f"{self.call.model}: the client closed the stream"))
         self._finish()
         yield DONE
 
     def _take(self, chunk: Any) -> dict[str, Any]:
-        data: dict[str, Any] = chunk.model_dump(exclude_none=True)
+        # The provider's own JSON on the direct path (forwarded as sent), else litellm's chunk.
+        data: dict[str, Any] = (
+            chunk if isinstance(chunk, dict) else chunk.model_dump(exclude_none=True)
+        )
         self.ids.setdefault("id", data.get("id"))
         self.ids.setdefault("model", data.get("model"))
         for choice in data.get("choices") or []:

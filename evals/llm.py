@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from evals import openai_http
 from evals.call_failures import call_error as call_error
@@ -30,9 +30,6 @@ from prompts.hashing import sha256_hex
 from tracing import pricing
 from tracing.genai import chat_call
 from tracing.telemetry import PromptRef, Telemetry, span_ids
-
-if TYPE_CHECKING:
-    import aiohttp
 
 Sleep = Callable[[float], Awaitable[None]]
 Send = Callable[[], Awaitable[Any]]
@@ -256,7 +253,7 @@ class ModelClient:
         self._sleep = sleep
         self.telemetry = telemetry or Telemetry.disabled()
         self.direct_http = direct_http
-        self._http: aiohttp.ClientSession | None = None
+        self._http: openai_http.HttpPool | None = None
 
     async def aclose(self) -> None:
         """Close the pooled HTTP session of the direct path (if one was opened)."""
@@ -269,9 +266,13 @@ class ModelClient:
         request = openai_http.direct_request(kwargs) if self.direct_http else None
         if request is None:
             return functools.partial(litellm.acompletion, **kwargs), False
+        return functools.partial(openai_http.send, self._pool(), request, timeout=limit), True
+
+    def _pool(self) -> openai_http.HttpPool:
+        """Return the direct path's pooled HTTP session, opening it on first use."""
         if self._http is None or self._http.closed:
-            self._http = openai_http.open_session()
-        return functools.partial(openai_http.send, self._http, request, timeout=limit), True
+            self._http = openai_http.HttpPool()
+        return self._http
 
     async def complete(
         self,
@@ -349,16 +350,21 @@ class ModelClient:
         config: dict[str, Any],
         timeout: float | None = None,  # noqa: ASYNC109
     ) -> tuple[Any, int]:
-        """Open a streaming call (retried until it opens); return litellm's chunks and attempts.
+        """Open a streaming call (retried until it opens); return its chunks and the attempts.
 
-        Usage is always asked for (the last chunk carries it); the caller reads the chunks,
-        maps a failure with `call_error` and records the call.
+        Usage is always asked for (the last chunk carries it); the caller reads the chunks
+        (litellm's objects, or the provider's JSON on the direct path), maps a failure with
+        `call_error` and records the call.
         """
         model = _model_of(config)
         limit = self.timeout if timeout is None else timeout
         kwargs = call_kwargs(config, messages=messages, metadata=None, timeout=limit)
         kwargs.update(stream=True, stream_options={"include_usage": True})
-        send = functools.partial(ensure_litellm().acompletion, **kwargs)
+        request = openai_http.direct_request(kwargs) if self.direct_http else None
+        if request is None:
+            send: Send = functools.partial(ensure_litellm().acompletion, **kwargs)
+        else:  # chunks are the provider's JSON (dicts), not litellm's objects
+            send = functools.partial(openai_http.open_stream, self._pool(), request, timeout=limit)
         stream, attempts, _ = await self._call(send, model, limit)
         return stream, attempts
 

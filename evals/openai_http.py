@@ -5,26 +5,27 @@ calculation, logging payloads) where the HTTP request itself takes ~2 ms, which 
 the gateway's whole latency budget (bench/gateway.py). For a non-streamed `openai/<name>` call
 with an `api_base` and only standard chat parameters, litellm forwards the body unchanged, so
 `direct_request` builds that body here and `send` posts it on one pooled aiohttp session
-(aiohttp's client costs ~0.25 ms of CPU a request, httpx's ~1.2 ms). Failures are raised as
-the openai SDK's errors (the ones litellm's subclass), so the retry policy and the status kept
-on ModelCallError (`evals/gateway.py` `provider_status`) stay the same. Any other call
-(streams, other providers, unknown parameters) returns None and goes through litellm.
+(aiohttp's client costs ~0.25 ms of CPU a request, httpx's ~1.2 ms); `open_stream` does the
+same for a streamed call and yields the provider's chunks, parsed from its server-sent events,
+as they arrive. Failures are raised as the openai SDK's errors (the ones litellm's subclass),
+so the retry policy and the status kept on ModelCallError (`evals/gateway.py`
+`provider_status`) stay the same. Any other call (other providers, unknown parameters)
+returns None and goes through litellm.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+import urllib.parse
+import urllib.request
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import httpx
 
 from tracing import pricing
-
-if TYPE_CHECKING:
-    import aiohttp
 
 _PREFIX: Final = "openai/"
 # Set by evals/llm.py `call_kwargs` for litellm; never part of the request body.
@@ -52,8 +53,11 @@ _PASSTHROUGH: Final = frozenset(
         "logit_bias",
         "logprobs",
         "top_logprobs",
+        "stream",
+        "stream_options",
     }
 )
+_MAX_URLS: Final = 1024  # proxy decisions remembered (one per api_base in practice)
 _ERRORS: Final[Mapping[int, str]] = {
     400: "BadRequestError",
     401: "AuthenticationError",
@@ -95,24 +99,59 @@ def direct_request(kwargs: Mapping[str, Any]) -> DirectRequest | None:
     )
 
 
-def open_session() -> aiohttp.ClientSession:
-    """Open the pooled HTTP session of the direct path (inside the loop that will use it)."""
-    import aiohttp
+class HttpPool:
+    """The direct path's pooled aiohttp session and the proxies it honours.
 
-    # Like the openai SDK's httpx client, honour HTTP(S)_PROXY and NO_PROXY.
-    return aiohttp.ClientSession(trust_env=True)
+    Like the openai SDK's httpx client, HTTP(S)_PROXY and NO_PROXY are read once, when the
+    pool opens, and decided once per URL: aiohttp's own `trust_env` would re-read the
+    environment (and ~/.netrc) in a worker thread on every request.
+    """
+
+    def __init__(self) -> None:
+        """Open the session (inside the event loop that will use it)."""
+        import aiohttp
+
+        self.session = aiohttp.ClientSession(trust_env=False)
+        self.proxies = urllib.request.getproxies_environment()
+        self._proxy_of: dict[str, str | None] = {}
+
+    @property
+    def closed(self) -> bool:
+        """Whether the session was closed."""
+        return bool(self.session.closed)
+
+    async def close(self) -> None:
+        """Close the session and its connections."""
+        await self.session.close()
+
+    def proxy_for(self, url: str) -> str | None:
+        """Return the proxy URL for `url` (None: connect directly), as urllib decides it."""
+        try:
+            return self._proxy_of[url]
+        except KeyError:
+            pass
+        parts = urllib.parse.urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+        # proxy_bypass_environment is urllib's NO_PROXY check (not in typeshed's stubs).
+        request_module: Any = urllib.request
+        bypass = not self.proxies or request_module.proxy_bypass_environment(host, self.proxies)
+        proxy = None if bypass else self.proxies.get(parts.scheme) or self.proxies.get("all")
+        if len(self._proxy_of) < _MAX_URLS:
+            self._proxy_of[url] = proxy
+        return proxy
 
 
-async def send(session: aiohttp.ClientSession, request: DirectRequest, *, timeout: float) -> Any:  # noqa: ASYNC109
+async def send(pool: HttpPool, request: DirectRequest, *, timeout: float) -> Any:  # noqa: ASYNC109
     """Post `request`; return the provider's JSON answer or raise the openai SDK's error."""
     import aiohttp
     import openai
 
     try:
-        async with session.post(
+        async with pool.session.post(
             request.url,
             data=request.content,
             headers=request.headers,
+            proxy=pool.proxy_for(request.url),
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as response:
             content = await response.read()
@@ -129,6 +168,68 @@ async def send(session: aiohttp.ClientSession, request: DirectRequest, *, timeou
         )
         raise status_error(answer)
     return json.loads(content)
+
+
+async def open_stream(
+    pool: HttpPool,
+    request: DirectRequest,
+    *,
+    timeout: float,  # noqa: ASYNC109
+) -> AsyncIterator[dict[str, Any]]:
+    """Post a streamed `request`; once the provider answers 200, return its chunks.
+
+    `timeout` bounds connecting and each read (a stream may run longer than it in all). A
+    refusal (4xx/5xx) is raised here, as the openai SDK's error, so it can be retried.
+    """
+    import aiohttp
+    import openai
+
+    try:
+        response = await pool.session.post(
+            request.url,
+            data=request.content,
+            headers=request.headers,
+            proxy=pool.proxy_for(request.url),
+            timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
+        )
+    except TimeoutError as exc:
+        raise openai.APITimeoutError(request=httpx.Request("POST", request.url)) from exc
+    except aiohttp.ClientError as exc:
+        raise openai.APIConnectionError(request=httpx.Request("POST", request.url)) from exc
+    if response.status >= 400:
+        async with response:
+            content = await response.read()
+        answer = httpx.Response(
+            response.status,
+            headers=list(response.headers.items()),
+            content=content,
+            request=httpx.Request("POST", request.url),
+        )
+        raise status_error(answer)
+    return _chunks(response, request.url)
+
+
+async def _chunks(response: Any, url: str) -> AsyncIterator[dict[str, Any]]:
+    """Yield the JSON of each `data:` event until `[DONE]`; release the connection after."""
+    import openai
+
+    try:
+        async for line in response.content:
+            if not line.startswith(b"data:"):
+                continue  # blank separators, comments, `event:` and `id:` fields
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                return
+            chunk = json.loads(data)
+            if isinstance(chunk, dict) and "error" in chunk:  # a failure mid-stream
+                error = chunk["error"]
+                message = error.get("message") if isinstance(error, dict) else error
+                raise openai.APIError(
+                    f"stream error: {message}", httpx.Request("POST", url), body=chunk
+                )
+            yield chunk
+    finally:
+        response.release()
 
 
 def status_error(response: httpx.Response) -> Exception:

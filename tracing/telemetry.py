@@ -57,6 +57,7 @@ class Telemetry:
         record_content: bool = False,
     ) -> None:
         self.tracer: Tracer = tracer or trace.NoOpTracer()
+        self.tracing = tracer is not None  # spans are recorded (and exported)
         self.metrics = metrics or Metrics()
         self.record_content = record_content
 
@@ -88,6 +89,14 @@ def mark_error(span: Span, error_type: str, description: str) -> None:
     """Mark a span failed with a low-cardinality `error.type` and a description."""
     span.set_attribute(semconv.ERROR_TYPE, error_type)
     span.set_status(Status(StatusCode.ERROR, description))
+
+
+def current_ids() -> tuple[str, str] | None:
+    """Return the current span's (trace id, span id) in hex: the parent of a span started now."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
 
 
 def trace_id_of(span: Span) -> str | None:

@@ -1,107 +1,24 @@
 """The OpenAI-compatible gateway route; its errors use OpenAI's shape, not problem JSON.
 
-Errors are converted by the route class (an app-wide handler would change every route), so
-the official `openai` SDK raises its usual exceptions: 400 BadRequestError, 401
-AuthenticationError, 403 PermissionDeniedError, 404 NotFoundError, 429 RateLimitError,
-502/504 APIStatusError (InternalServerError).
+Errors are converted by the route class (an app-wide handler would change every route), with
+api/openai_errors.py. Requests whose key was verified recently are answered before routing by
+the gateway fast path (api/fastpath.py); this route serves the rest (first use of a key, a
+body that does not validate) and is the one in the OpenAPI document.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Callable, Coroutine
-from typing import Any, Final
+from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import Reader
-from api.errors import DOMAIN_ERROR_ROOTS, status_for
 from api.gateway import Gateway
-from evals.errors import InvalidGatewayRequestError, ModelCallError, ModelTimeoutError
-from evals.gateway import provider_status
+from api.openai_errors import error_response
 from evals.gateway_schemas import ChatCompletionRequest
-from prompts.errors import RenderError
-
-log = logging.getLogger("promptlane.gateway")
-
-_TYPES: Final = {
-    400: "invalid_request_error",
-    401: "authentication_error",
-    403: "permission_error",
-    404: "invalid_request_error",
-    413: "invalid_request_error",
-    429: "rate_limit_error",
-}
-_CODES: Final = {401: "invalid_api_key", 404: "model_not_found", 429: "rate_limit_exceeded"}
-
-
-def openai_error(
-    status: int, message: str, *, param: str | None = None, code: str | None = None
-) -> Response:
-    """Render `{"error": {message, type, param, code}}` with `status`."""
-    body = {
-        "error": {
-            "message": message,
-            "type": _TYPES.get(
-                status, "server_error" if status >= 500 else "invalid_request_error"
-            ),
-            "param": param,
-            "code": code or _CODES.get(status),
-        }
-    }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return Response(
-        json.dumps(body, ensure_ascii=False).encode(),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
-    )
-
-
-def _model_call_status(exc: ModelCallError) -> int:
-    if isinstance(exc, ModelTimeoutError):
-        return 504
-    status = provider_status(exc)
-    if status == 429:
-        return 429
-    if status in (400, 404, 413, 422):
-        return 400  # the provider refused the request itself (bad parameter, unknown model)
-    return 502
-
-
-def _validation(exc: RequestValidationError) -> Response:
-    first = exc.errors()[0] if exc.errors() else {}
-    loc = [str(part) for part in first.get("loc", ()) if part != "body"]
-    param = ".".join(loc) or None
-    message = str(first.get("msg", "invalid request body"))
-    return openai_error(400, f"{param}: {message}" if param else message, param=param)
-
-
-def error_response(exc: Exception) -> Response:
-    """Return the OpenAI-shaped error response for an exception raised by the route."""
-    if isinstance(exc, RequestValidationError):
-        return _validation(exc)
-    if isinstance(exc, ModelCallError):
-        status = _model_call_status(exc)
-        return openai_error(status, exc.detail, code="timeout" if status == 504 else None)
-    if isinstance(exc, DOMAIN_ERROR_ROOTS):
-        status = status_for(type(exc)) or 500
-        if status == 422:
-            status = 400
-        param = exc.param if isinstance(exc, InvalidGatewayRequestError) else None
-        code = None
-        if isinstance(exc, RenderError):
-            param, code = "promptlane.variables", "invalid_variables"
-        return openai_error(status, str(getattr(exc, "detail", exc)), param=param, code=code)
-    if isinstance(exc, StarletteHTTPException):
-        return openai_error(exc.status_code, str(exc.detail))
-    log.exception("unhandled error in the gateway", exc_info=exc)
-    return openai_error(500, "internal error; see the server log")
 
 
 class OpenAIErrorRoute(APIRoute):

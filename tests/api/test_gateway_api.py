@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
+from opentelemetry.trace import StatusCode
 from sqlmodel import select
 
 from api import keys
@@ -156,6 +158,20 @@ async def test_a_prompt_reference_answers_in_openai_shape(
         int(row.span_id, 16),
     )
     assert span.attributes[semconv.PROMPT_NAME] == PROMPT  # type: ignore[attr-defined]
+
+
+async def test_a_callers_traceparent_parents_the_chat_span(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database, traced: Traced
+) -> None:
+    trace_id, parent_id = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+    headers = {"traceparent": f"00-{trace_id}-{parent_id}-01"}
+    response = await seeded.post(URL, json=request(), headers=headers)  # a verified key
+    assert response.status_code == 200, response.text
+    [span] = [s for s in traced.spans() if s.name == "chat offline/echo"]  # type: ignore[attr-defined]
+    assert span.context.trace_id == int(trace_id, 16)  # type: ignore[attr-defined]
+    assert span.parent.span_id == int(parent_id, 16)  # type: ignore[attr-defined]
+    [row] = await generations(app, db)
+    assert (row.trace_id, row.parent_span_id) == (trace_id, parent_id)
 
 
 async def test_version_and_label_references_select_their_version(
@@ -345,7 +361,7 @@ def events(response: httpx.Response) -> list[str]:
 
 
 async def test_a_stream_forwards_chunks_in_order_then_done(
-    seeded: httpx.AsyncClient, app: FastAPI, db: Database
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database, traced: Traced
 ) -> None:
     response = await seeded.post(URL, json=request(stream=True))
     assert response.status_code == 200, response.text
@@ -363,6 +379,12 @@ async def test_a_stream_forwards_chunks_in_order_then_done(
     assert row.is_error is False
     assert row.output_tokens
     assert row.cost_usd
+    [span] = [s for s in traced.spans() if s.name == "chat offline/echo"]  # type: ignore[attr-defined]
+    assert span.status.status_code != StatusCode.ERROR  # type: ignore[attr-defined]
+    assert semconv.ERROR_TYPE not in span.attributes  # type: ignore[attr-defined]
+    scraped = (await seeded.get("/metrics")).text
+    assert re.search(r'error_type="[^"]', scraped) is None  # a success, not also a failure
+    assert "gen_ai_client_operation_duration_seconds_count{" in scraped
 
 
 async def test_a_stream_ends_with_usage_when_asked(seeded: httpx.AsyncClient) -> None:
@@ -433,6 +455,29 @@ async def test_an_openai_compatible_provider_streams_through(
     assert chunks[-1]["usage"]["total_tokens"] == 8
     [row] = await generations(app, db)
     assert (row.input_tokens, row.output_tokens) == (5, 3)
+
+
+async def test_a_provider_failing_mid_stream_ends_it_with_an_error_event(
+    remote: httpx.AsyncClient, provider: FakeOpenAI, app: FastAPI, db: Database
+) -> None:
+    provider.script(Step.broken_stream("partial answer"))
+    data = events(await remote.post(URL, json=request("promptlane/remote:1", stream=True)))
+    assert data[-1] != "[DONE]"
+    assert json.loads(data[0])["choices"][0]["delta"]["content"] == "partial"
+    assert "overloaded" in json.loads(data[-1])["error"]["message"]
+    [row] = await generations(app, db)
+    assert row.is_error is True
+    assert row.error_type == "APIError"
+
+
+async def test_a_refused_stream_is_an_http_error(
+    remote: httpx.AsyncClient, provider: FakeOpenAI, app: FastAPI, db: Database
+) -> None:
+    provider.script(Step.error(429, retry_after=0))
+    body = request("promptlane/remote:1", stream=True)
+    assert_openai_error(await remote.post(URL, json=body), 429)
+    [row] = await generations(app, db)
+    assert (row.is_error, row.error_type) == (True, "RateLimitError")
 
 
 async def test_a_provider_429_is_a_429(

@@ -1,6 +1,7 @@
 """promptlane's own spans, exported over OTLP/HTTP by the OpenTelemetry SDK, arrive in another
-real promptlane process: the demo's model calls become that server's generations, with the
-same trace and span ids as the exporting server's own records."""
+real promptlane process: the demo's model calls and the gateway's calls become that server's
+generations, with the same trace and span ids as the exporting server's own records (a gateway
+caller's `traceparent` included)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
@@ -24,6 +26,30 @@ from tracing.models import Generation
 pytestmark = pytest.mark.e2e
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 MODELS = {1: "offline/echo", 2: "offline/scripted"}
+GATEWAY_PROMPT = "e2e/gateway-export"
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+GATEWAY_CALLS = 2
+
+
+def _call_the_gateway(source: Server) -> None:
+    """Publish a prompt on the source and call it through the gateway, in a caller's trace."""
+    version = {
+        "messages": [{"role": "user", "content": "{{ticket}}"}],
+        "config": {"model": "offline/echo"},
+    }
+    with httpx.Client(base_url=source.url, headers=AUTH, timeout=30) as http:
+        assert http.post(f"/v1/prompts/{GATEWAY_PROMPT}/versions", json=version).status_code == 201
+    sdk = openai.OpenAI(
+        base_url=source.url + "/v1",
+        api_key=ADMIN_KEY,
+        default_headers={"traceparent": f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"},
+    )
+    for ticket in ("refund please", "the app crashes")[:GATEWAY_CALLS]:
+        sdk.chat.completions.create(
+            model=f"promptlane/{GATEWAY_PROMPT}:1",
+            messages=[],
+            extra_body={"promptlane": {"variables": {"ticket": ticket}}},
+        )
 
 
 def _start(tmp: Path, database_url: str, **settings: str) -> Server:
@@ -37,14 +63,16 @@ def _start(tmp: Path, database_url: str, **settings: str) -> Server:
     )
 
 
-def _span_ids(database_url: str, source: str) -> set[tuple[str, str, str | None]]:
+def _span_ids(
+    database_url: str, source: str, prompt: str = PROMPT
+) -> set[tuple[str, str, str | None]]:
     engine = sa.create_engine(sync_url(database_url), poolclass=NullPool)
     table = Generation.__table__
     try:
         with engine.connect() as conn:
             rows = conn.execute(
                 sa.select(table.c.trace_id, table.c.span_id, table.c.parent_span_id).where(
-                    table.c.prompt_name == PROMPT, table.c.source == source
+                    table.c.prompt_name == prompt, table.c.source == source
                 )
             ).all()
     finally:
@@ -78,6 +106,7 @@ def exported(
                 check=False,
             )
             assert demo.returncode == 0, demo.stdout + demo.stderr
+            _call_the_gateway(source)
         finally:
             # SIGTERM: the server shuts down gracefully, flushing its queued spans (uvicorn
             # then re-raises the signal, so the exit status is -15 either way).
@@ -129,6 +158,16 @@ def test_run_item_and_http_spans_are_counted_not_stored(exported: dict[str, Any]
         for sample in family.samples
         if sample.name == "promptlane_ingested_spans_total"
     }
-    assert counts["genai"] == 2 * len(TICKETS)
+    assert counts["genai"] == 2 * len(TICKETS) + GATEWAY_CALLS
     assert counts["other"] >= 2 * len(TICKETS) + 2  # an item span per call, a run span per run
     assert counts["duplicate"] == 0
+
+
+def test_gateway_calls_arrive_in_their_callers_trace(exported: dict[str, Any]) -> None:
+    called = _span_ids(exported["source_db"], "gateway", GATEWAY_PROMPT)
+    arrived = _span_ids(exported["collector_db"], "ingest", GATEWAY_PROMPT)
+    assert len(called) == GATEWAY_CALLS
+    assert arrived == called
+    assert {trace_id for trace_id, _, _ in arrived} == {CALLER_TRACE}
+    # The caller's span (fast path) or the HTTP server span under it (first use of a key).
+    assert all(parent is not None for _, _, parent in arrived)

@@ -5,6 +5,7 @@ Behind the gateway: the offline provider, and a local OpenAI-compatible HTTP ser
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -190,9 +191,16 @@ def test_langchain_chat_openai_through_the_gateway(server: Server, reader_key: s
 def test_calls_show_up_in_usage_and_metrics(sdk: openai.OpenAI, server: Server) -> None:
     sdk.chat.completions.create(model="promptlane/e2e/gw", messages=[], extra_body=EXTRA)
     with httpx.Client(base_url=server.url, headers=AUTH) as http:
-        usage = http.get("/v1/analytics/usage", params={"source": "gateway", "prompt": "e2e/gw"})
+        # Generations are written in the background (PROMPTLANE_GATEWAY_FLUSH_INTERVAL).
+        deadline = time.monotonic() + 30
+        while True:
+            params = {"source": "gateway", "prompt": "e2e/gw"}
+            usage = http.get("/v1/analytics/usage", params=params)
+            assert usage.status_code == 200, usage.text
+            if usage.json()["rows"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         metrics = http.get("/metrics")
-    assert usage.status_code == 200, usage.text
     [row] = usage.json()["rows"]
     assert row["prompt"] == "e2e/gw"
     assert row["calls"] >= 1

@@ -38,6 +38,7 @@ class Step:
     prompt_tokens: int = 7
     completion_tokens: int = 3
     tool_calls: tuple[dict[str, Any], ...] = ()
+    break_stream: bool = False  # a stream sends its first chunk, then an error event
 
     @classmethod
     def ok(cls, text: str, *, prompt_tokens: int = 7, completion_tokens: int = 3) -> Step:
@@ -59,6 +60,11 @@ class Step:
         """Answer with an OpenAI-style error body (and `Retry-After` when given)."""
         headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
         return cls(status=status, headers=headers)
+
+    @classmethod
+    def broken_stream(cls, text: str) -> Step:
+        """Stream the first word of `text`, then an error event (no `[DONE]`)."""
+        return cls(text=text, break_stream=True)
 
     @classmethod
     def hang(cls, seconds: float) -> Step:
@@ -201,6 +207,10 @@ def _send_stream(
     for i, piece in enumerate(pieces):
         delta = {"role": "assistant", "content": piece} if i == 0 else {"content": piece}
         _send_event(handler, _chunk(body, delta, None))
+        if step.break_stream:
+            _send_event(handler, {"error": {"message": "overloaded", "type": "server_error"}})
+            handler.wfile.flush()
+            return
     final = _chunk(body, {}, "stop")
     if (body.get("stream_options") or {}).get("include_usage"):
         final["usage"] = _usage(step)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -155,3 +156,57 @@ async def test_a_full_queue_drops_the_oldest(db: Database, monkeypatch: pytest.M
     assert writer.dropped == 1
     await writer.stop()
     assert [g.span_id for g in await stored(db)] == [r["span_id"] for r in rows[1:]]
+
+
+class Handed:
+    """Collects the stored batches the writer hands on (the test never reads the database
+    while the writer may write: the test database is one connection)."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[Generation]] = []
+
+    async def __call__(self, generations: list[Generation]) -> None:
+        self.batches.append(generations)
+
+    async def rows(self, count: int) -> int:
+        for _ in range(1000):
+            if sum(map(len, self.batches)) >= count:
+                return sum(map(len, self.batches))
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{count} rows were never written")
+
+
+async def test_rows_of_one_interval_share_one_insert(db: Database) -> None:
+    transactions, handed = Transactions(db), Handed()
+    writer = GenerationWriter(transactions, on_stored=handed, flush_interval=0.3)
+    writer.add(row())
+    await asyncio.sleep(0.05)  # the writer waits for the interval to end
+    assert transactions.opened == 0
+    writer.add(row())
+    assert await handed.rows(2) == 2  # no join: the interval ended by itself
+    assert transactions.opened == 1
+    await writer.stop()
+
+
+async def test_join_writes_without_waiting_for_the_interval(db: Database) -> None:
+    writer = GenerationWriter(db.transaction, flush_interval=60)
+    writer.add(row())
+    await asyncio.wait_for(writer.join(), timeout=30)
+    assert len(await stored(db)) == 1
+    await writer.stop()
+
+
+async def test_a_full_batch_is_written_without_waiting(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gateway_writer, "MAX_BATCH", 2)
+    transactions, handed = Transactions(db), Handed()
+    writer = GenerationWriter(transactions, on_stored=handed, flush_interval=60)
+    for _ in range(5):
+        writer.add(row())
+    assert await handed.rows(4) == 4  # two full batches; the fifth row waits for the interval
+    await asyncio.sleep(0.05)
+    assert [len(batch) for batch in handed.batches] == [2, 2]
+    await writer.stop()
+    assert [len(batch) for batch in handed.batches] == [2, 2, 1]
+    assert len(await stored(db)) == 5

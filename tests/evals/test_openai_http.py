@@ -7,6 +7,7 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
+import openai
 import pytest
 
 from evals.errors import ModelCallError, ModelTimeoutError
@@ -80,10 +81,6 @@ def test_a_plain_call_becomes_the_body_litellm_would_send() -> None:
         ({"model": "openai/m", "extra": {"api_key": "k"}}, {}),
         ({"model": "openai/m", "extra": {"api_base": "http://p"}}, {}),
         (
-            {"model": "openai/m", "extra": {"api_base": "http://p", "api_key": "k"}},
-            {"stream": True},
-        ),
-        (
             {"model": "openai/m", "extra": {"api_base": "http://p", "api_key": "k", "headers": {}}},
             {},
         ),
@@ -145,6 +142,56 @@ async def test_a_model_without_a_price_has_no_cost(
     assert fake_openai.requests[0].body["model"] == "promptlane-unpriced-model"
 
 
+async def collect(chunks: Any) -> list[Any]:
+    return [chunk async for chunk in chunks]
+
+
+async def test_a_stream_matches_litellms(fake_openai: FakeOpenAI, direct: ModelClient) -> None:
+    fake_openai.script(Step.ok("your refund is on its way"), Step.ok("your refund is on its way"))
+    config = openai_config(fake_openai, max_tokens=64)
+    mine, attempts = await direct.open_stream(messages=MESSAGES, config=config)
+    theirs, _ = await through_litellm().open_stream(messages=MESSAGES, config=config)
+    mine, theirs = await collect(mine), await collect(theirs)
+    assert all(isinstance(chunk, dict) for chunk in mine)  # the provider's JSON, as sent
+    theirs = [chunk.model_dump(exclude_none=True) for chunk in theirs]
+
+    def text(chunks: list[dict[str, Any]]) -> str:
+        deltas = [c["delta"].get("content") or "" for x in chunks for c in x.get("choices", [])]
+        return "".join(deltas)
+
+    def last(chunks: list[dict[str, Any]], key: str) -> Any:
+        return [x[key] for x in chunks if x.get(key)][-1]
+
+    assert text(mine) == text(theirs) == "your refund is on its way"
+    assert last(mine, "usage")["completion_tokens"] == last(theirs, "usage")["completion_tokens"]
+    sent, expected = (request.body for request in fake_openai.requests)
+    assert sent == expected
+    assert sent["stream_options"] == {"include_usage": True}
+    assert attempts == 1
+
+
+async def test_a_refused_stream_is_retried_and_keeps_the_status(
+    fake_openai: FakeOpenAI, direct: ModelClient
+) -> None:
+    fake_openai.script(Step.error(503), Step.error(429, retry_after=0), Step.error(429))
+    with pytest.raises(ModelCallError) as caught:
+        await direct.open_stream(messages=MESSAGES, config=openai_config(fake_openai))
+    assert provider_status(caught.value) == 429
+    assert error_type(caught.value) == "RateLimitError"
+    assert len(fake_openai.requests) == 3
+
+
+async def test_an_error_event_mid_stream_is_raised(
+    fake_openai: FakeOpenAI, direct: ModelClient
+) -> None:
+    fake_openai.script(Step.broken_stream("first words"))
+    chunks, _ = await direct.open_stream(messages=MESSAGES, config=openai_config(fake_openai))
+    first = await anext(chunks)
+    assert first["choices"][0]["delta"]["content"] == "first"
+    with pytest.raises(openai.APIError, match="overloaded"):
+        await anext(chunks)
+
+
 # --- retries and errors -----------------------------------------------------------------------
 
 
@@ -201,6 +248,39 @@ async def test_connection_errors_are_retried(direct: ModelClient) -> None:
     with pytest.raises(ModelCallError, match="connection error after 3 attempts") as caught:
         await direct.complete(messages=MESSAGES, config=config)
     assert error_type(caught.value) == "APIConnectionError"
+
+
+def use_proxy(monkeypatch: pytest.MonkeyPatch, proxy: str | None, no_proxy: str = "") -> None:
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    if proxy is not None:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+    if no_proxy:
+        monkeypatch.setenv("NO_PROXY", no_proxy)
+
+
+async def test_http_proxy_from_the_environment_is_used(
+    fake_openai: FakeOpenAI, direct: ModelClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_proxy(monkeypatch, fake_openai.base_url.removesuffix("/v1"))  # the fake acts as proxy
+    extra = {"api_base": "http://provider.invalid/v1", "api_key": "sk-x"}
+    config = {"model": "openai/gpt-4o-mini", "extra": extra}
+    answer = await direct.complete(messages=MESSAGES, config=config)
+    assert answer.text == "my card was charged twice"
+    assert fake_openai.requests[0].path == "http://provider.invalid/v1/chat/completions"
+
+
+async def test_no_proxy_hosts_are_reached_directly(
+    fake_openai: FakeOpenAI, direct: ModelClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as sock:  # a proxy nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    use_proxy(monkeypatch, f"http://127.0.0.1:{port}", no_proxy="localhost,127.0.0.1")
+    answer = await direct.complete(messages=MESSAGES, config=openai_config(fake_openai))
+    assert answer.text == "my card was charged twice"
+    assert fake_openai.requests[0].path == "/v1/chat/completions"
 
 
 # --- what stays with litellm ------------------------------------------------------------------
