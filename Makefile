@@ -56,6 +56,8 @@ bench: install
 	$(BIN)/python bench/resolve.py
 	$(BIN)/python bench/client_cache.py
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/gateway.py
+	$(BIN)/python bench/runner.py
 
 # db-upgrade: migrate the configured database (PROMPTLANE_DATABASE_URL) to head.
 db-upgrade: install

@@ -8,7 +8,8 @@ gateway, and reports per-request latency percentiles, the p50 added by the gatew
 gateway/direct ratio. Timings never make it fail; a server that does not start or a wrong
 answer does.
 
-    .venv/bin/python bench/gateway.py [--requests 400] [--concurrency 8] [--rounds 3] [--json]
+    .venv/bin/python bench/gateway.py [--requests 400] [--concurrency 1 8] [--rounds 3]
+        [--stream] [--json]
 """
 
 from __future__ import annotations
@@ -24,14 +25,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from resolve import (
     BENCH_DIR,
     HOST,
@@ -67,15 +68,34 @@ COMPLETION: Final = {
 }
 
 
+def stream_events() -> list[bytes]:
+    """Return the fixed completion as SSE events: a chunk per word, usage, then [DONE]."""
+    words = ANSWER.split(" ")
+    base = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "model": "bench-model"}
+    events = []
+    for i, word in enumerate(words):
+        delta = {"content": word if i == 0 else f" {word}"}
+        finish = "stop" if i == len(words) - 1 else None
+        events.append({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
+    events.append({**base, "choices": [], "usage": COMPLETION["usage"]})
+    return [b"data: " + json.dumps(e).encode() + b"\n\n" for e in events] + [b"data: [DONE]\n\n"]
+
+
 def provider_app() -> FastAPI:
-    """Build the provider: POST /v1/chat/completions answers a fixed completion."""
+    """Build the provider: POST /v1/chat/completions answers a fixed completion (or stream)."""
     app = FastAPI()
     body = json.dumps(COMPLETION).encode()
+    events = stream_events()
+
+    async def stream() -> AsyncIterator[bytes]:
+        for event in events:
+            yield event
 
     @app.post("/v1/chat/completions")
     async def complete(request: Request) -> Response:
         """Read the request (as a provider would) and answer the fixed completion."""
-        await request.body()
+        if json.loads(await request.body()).get("stream"):
+            return StreamingResponse(stream(), media_type="text/event-stream")
         return Response(content=body, media_type="application/json")
 
     @app.get("/v1/models")
@@ -144,14 +164,30 @@ def seed(url: str, key: str, provider: Server) -> str:
         return str(expect(created, 201, "create reader key").json()["key"])
 
 
-class Target:
-    """One way of asking the same question: a URL, a body, headers."""
+def cpu_seconds(pids: Sequence[int]) -> float | None:
+    """Return the CPU time (user + system) the processes used so far; None off Linux."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
-    def __init__(self, name: str, url: str, body: dict[str, Any], key: str) -> None:
+
+class Target:
+    """One way of asking the same question: a URL, a body, headers, the servers it uses."""
+
+    def __init__(
+        self, name: str, url: str, body: dict[str, Any], key: str, servers: Sequence[Server]
+    ) -> None:
         self.name = name
         self.url = url
         self.content = json.dumps(body).encode()
         self.headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        self.pids = [server.process.pid for server in servers]
+        self.cpu_seconds: float | None = 0.0  # the servers' CPU during the measured rounds
 
     async def call(self, client: httpx.AsyncClient) -> float:
         """Send one request; return its latency in ms (raise BenchError on a wrong answer)."""
@@ -160,9 +196,20 @@ class Target:
         elapsed = (time.perf_counter() - started) * 1000.0
         if response.status_code != 200:
             raise BenchError(f"{self.name}: HTTP {response.status_code}: {response.text[:300]}")
-        if response.json()["choices"][0]["message"]["content"] != ANSWER:
+        if answer_of(response) != ANSWER:
             raise BenchError(f"{self.name}: unexpected answer {response.text[:300]}")
         return elapsed
+
+
+def answer_of(response: httpx.Response) -> str:
+    """Return the answer's text from a completion or from a stream's chunks."""
+    if not response.headers["content-type"].startswith("text/event-stream"):
+        return str(response.json()["choices"][0]["message"]["content"])
+    lines = response.text.split("\n\n")
+    if lines[-2:] != ["data: [DONE]", ""]:
+        raise BenchError(f"a stream did not end with [DONE]: {response.text[-300:]}")
+    chunks = [json.loads(line.removeprefix("data: ")) for line in lines[:-2]]
+    return "".join(c["delta"].get("content") or "" for x in chunks for c in x["choices"])
 
 
 async def load(target: Target, *, requests: int, concurrency: int) -> list[float]:
@@ -196,22 +243,29 @@ def figures(latencies: Sequence[float]) -> dict[str, float]:
     }
 
 
-async def measure(targets: list[Target], args: argparse.Namespace) -> dict[str, list[float]]:
+async def measure(
+    targets: list[Target], args: argparse.Namespace, concurrency: int
+) -> dict[str, list[float]]:
     """Warm up, then load every target once per round, alternating the order."""
     for target in targets:
-        await load(target, requests=max(50, args.concurrency * 5), concurrency=args.concurrency)
+        await load(target, requests=max(50, concurrency * 5), concurrency=concurrency)
+        target.cpu_seconds = 0.0
     out: dict[str, list[float]] = {t.name: [] for t in targets}
     for round_ in range(args.rounds):
         order = targets if round_ % 2 == 0 else list(reversed(targets))
         for target in order:
-            log(f"round {round_ + 1}/{args.rounds}: {target.name}")
-            out[target.name] += await load(
-                target, requests=args.requests, concurrency=args.concurrency
-            )
+            log(f"concurrency {concurrency}, round {round_ + 1}/{args.rounds}: {target.name}")
+            before = cpu_seconds(target.pids)
+            out[target.name] += await load(target, requests=args.requests, concurrency=concurrency)
+            after = cpu_seconds(target.pids)
+            if before is None or after is None or target.cpu_seconds is None:
+                target.cpu_seconds = None
+            else:
+                target.cpu_seconds += after - before
     return out
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def run(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Start the provider and promptlane, benchmark both paths, stop them again."""
     admin = "pl_" + secrets.token_urlsafe(24)
     with (
@@ -224,22 +278,39 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         reader = seed(promptlane.url, admin, provider)
         direct_body = {"model": "bench-model", "messages": RENDERED, "temperature": 0.2}
         gateway_body = {"model": f"promptlane/{PROMPT}", "promptlane": {"variables": VARIABLES}}
+        if args.stream:
+            for body in (direct_body, gateway_body):
+                body.update(stream=True, stream_options={"include_usage": True})
+        chat = "/v1/chat/completions"
         targets = [
-            Target("direct", provider.url + "/v1/chat/completions", direct_body, "sk-bench"),
-            Target("gateway", promptlane.url + "/v1/chat/completions", gateway_body, reader),
+            Target("direct", provider.url + chat, direct_body, "sk-bench", [provider]),
+            Target("gateway", promptlane.url + chat, gateway_body, reader, [promptlane, provider]),
         ]
-        latencies = asyncio.run(measure(targets, args))
-    return summarize(latencies, args)
+        results = []
+        for concurrency in args.concurrency:
+            latencies = asyncio.run(measure(targets, args, concurrency))
+            results.append(summarize(latencies, targets, args, concurrency))
+    return results
 
 
-def summarize(latencies: dict[str, list[float]], args: argparse.Namespace) -> dict[str, Any]:
+def summarize(
+    latencies: dict[str, list[float]],
+    targets: Sequence[Target],
+    args: argparse.Namespace,
+    concurrency: int,
+) -> dict[str, Any]:
     """Return the figures: both paths, the added p50 and the ratio, with the run's context."""
     direct, gateway = figures(latencies["direct"]), figures(latencies["gateway"])
+    for target, out in zip(targets, (direct, gateway), strict=True):
+        cpu = target.cpu_seconds
+        count = len(latencies[target.name])
+        out["server_cpu_ms_per_request"] = None if cpu is None else round(cpu / count * 1000, 3)
     added = round(gateway["p50_ms"] - direct["p50_ms"], 3)
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
-        "concurrency": args.concurrency,
+        "concurrency": concurrency,
+        "stream": args.stream,
         "requests_per_target": args.requests * args.rounds,
         "direct": direct,
         "gateway": gateway,
@@ -253,12 +324,19 @@ def summarize(latencies: dict[str, list[float]], args: argparse.Namespace) -> di
 
 def print_table(results: dict[str, Any]) -> None:
     """Print the figures for people."""
-    print(f"concurrency {results['concurrency']}, {results['requests_per_target']} requests each")
-    print(f"{'':10} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'mean ms':>9}")
+    kind = "streamed" if results["stream"] else "non-streamed"
+    print(
+        f"concurrency {results['concurrency']}, {results['requests_per_target']} {kind} "
+        "requests each"
+    )
+    print(f"{'':10} {'p50 ms':>9} {'p90 ms':>9} {'p99 ms':>9} {'mean ms':>9} {'cpu ms':>9}")
     for name in ("direct", "gateway"):
         f = results[name]
         cells = " ".join(f"{f[k]:9.3f}" for k in ("p50_ms", "p90_ms", "p99_ms", "mean_ms"))
-        print(f"{name:10} {cells}")
+        cpu = f["server_cpu_ms_per_request"]
+        print(f"{name:10} {cells} {'?' if cpu is None else f'{cpu:9.3f}'}")
+    print("(cpu ms: server CPU per request, the provider's included; gateway minus direct is")
+    print(" what promptlane spends on a call)")
     verdict = "meets" if results["meets_target"] else "misses"
     print(
         f"added p50 {results['added_p50_ms']:.3f} ms (target <= {TARGET_ADDED_P50_MS} ms: "
@@ -270,8 +348,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse the command line."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--requests", type=positive(100_000), default=400, help="per round")
-    parser.add_argument("--concurrency", type=positive(256), default=8)
+    parser.add_argument(
+        "--concurrency",
+        type=positive(256),
+        nargs="+",
+        default=[1, 8],
+        help="one run per value (default: 1 8)",
+    )
     parser.add_argument("--rounds", type=positive(20), default=3)
+    parser.add_argument("--stream", action="store_true", help="streamed calls (SSE)")
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
     parser.add_argument("--serve-provider", type=int, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -295,7 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     else:
-        print_table(results)
+        for result in results:
+            print_table(result)
     return 0
 
 
