@@ -178,7 +178,7 @@ class Handed:
 
 async def test_rows_of_one_interval_share_one_insert(db: Database) -> None:
     transactions, handed = Transactions(db), Handed()
-    writer = GenerationWriter(transactions, on_stored=handed, flush_interval=0.3)
+    writer = GenerationWriter(transactions, on_stored=handed, flush_interval=1.0)
     writer.add(row())
     await asyncio.sleep(0.05)  # the writer waits for the interval to end
     assert transactions.opened == 0
