@@ -158,9 +158,7 @@ class GatewayFastPath:
 
     async def _answer(self, request: ChatCompletionRequest, carrier: dict[str, str]) -> Response:
         gateway: Gateway = self.state.gateway
-        token = None
-        if carrier and gateway.telemetry.tracing:  # with tracing off, like the route: no parent
-            token = otel_context.attach(propagate.extract(carrier))
+        token = otel_context.attach(propagate.extract(carrier)) if carrier else None
         try:
             return await gateway.chat(request)
         except Exception as exc:

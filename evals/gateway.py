@@ -176,8 +176,7 @@ def generation_row(
     p = call.prompt
     trace_id, span_id = outcome.trace_id, outcome.span_id
     parent = call.parent
-    if trace_id is None or span_id is None or (parent is not None and parent[1] == span_id):
-        # The call failed before its span opened, or the span was its parent's (no tracer).
+    if trace_id is None or span_id is None:  # the call failed before its span opened
         trace_id, span_id = new_span_ids()
     failure = outcome if isinstance(outcome, ModelCallError) else None
     answer = outcome if isinstance(outcome, Completion) else None

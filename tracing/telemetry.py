@@ -57,7 +57,6 @@ class Telemetry:
         record_content: bool = False,
     ) -> None:
         self.tracer: Tracer = tracer or trace.NoOpTracer()
-        self.tracing = tracer is not None  # spans are recorded (and exported)
         self.metrics = metrics or Metrics()
         self.record_content = record_content
 
@@ -114,9 +113,11 @@ def span_ids(span: Span) -> tuple[str, str]:
     """Return the span's (trace id, span id) in hex; fresh random ids for a no-op span.
 
     A generation is identified by these ids even when tracing is off (128 + 64 random bits
-    do not collide with a real span's in practice).
+    do not collide with a real span's in practice). With tracing off, the no-op tracer hands
+    back the current *remote* span (a caller's traceparent) as the new span: those ids are the
+    caller's, shared by all its calls, so they get fresh ones too.
     """
     context = span.get_span_context()
-    if context.is_valid:
+    if context.is_valid and not context.is_remote:
         return format(context.trace_id, "032x"), format(context.span_id, "016x")
     return new_span_ids()

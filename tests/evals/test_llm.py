@@ -19,28 +19,7 @@ from evals.llm import (
     ensure_litellm,
 )
 from tests.evals.fake_openai import FakeOpenAI, Step, fake_embedding
-
-MESSAGES = [
-    {"role": "system", "content": "You triage tickets."},
-    {"role": "user", "content": "my card was charged twice"},
-]
-
-
-class Sleeps:
-    """A `sleep` that records the backoff delays and returns at once."""
-
-    def __init__(self) -> None:
-        self.delays: list[float] = []
-
-    async def __call__(self, seconds: float) -> None:
-        self.delays.append(seconds)
-
-
-def openai_config(
-    server: FakeOpenAI, model: str = "openai/gpt-4o-mini", **fields: Any
-) -> dict[str, Any]:
-    extra = {"api_base": server.base_url, "api_key": "sk-test-not-a-real-key"}
-    return {"model": model, "temperature": 0.0, "extra": extra, **fields}
+from tests.evals.model_helpers import MESSAGES, Sleeps, openai_config
 
 
 def client(attempts: int = 4, **options: Any) -> ModelClient:
