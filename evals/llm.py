@@ -17,6 +17,7 @@ import json
 import os
 import random
 import time
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -53,6 +54,10 @@ _UNKEYED: Final = frozenset(
         "stream_options",
     }
 )
+# litellm's `acompletion` builds the provider's coroutine on an executor thread; a call cancelled
+# while that thread runs (a crashed or cancelled run, a client gone) drops it unawaited, and
+# Python then warns. Nothing leaks but the warning, which would read like a bug of ours.
+CANCELLED_CALL_WARNING: Final = r"coroutine '.*\.acompletion' was never awaited"
 # Bump to orphan every cached response (when what a cached Completion means changes).
 _CACHE_KEY_VERSION: Final = 1
 
@@ -73,6 +78,7 @@ def ensure_litellm() -> Any:
     from evals import offline
 
     offline.register(litellm)
+    warnings.filterwarnings("ignore", message=CANCELLED_CALL_WARNING, category=RuntimeWarning)
     return litellm
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import re
+import threading
 import time
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +15,13 @@ import pytest
 
 from evals import offline
 from evals.errors import ModelCallError, ModelTimeoutError
-from evals.llm import Completion, ModelClient, RetryPolicy, ensure_litellm
+from evals.llm import (
+    CANCELLED_CALL_WARNING,
+    Completion,
+    ModelClient,
+    RetryPolicy,
+    ensure_litellm,
+)
 
 FAST = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002)
 
@@ -214,3 +225,39 @@ def test_sync_completion_works_too() -> None:
     )
     assert response.choices[0].message.content == "sync"
     assert response.usage.completion_tokens == 2
+
+
+async def test_a_call_cancelled_inside_litellm_warns_only_what_the_filter_matches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # litellm builds the provider's coroutine on an executor thread; cancel the call while
+    # that thread runs, so the coroutine is dropped unawaited (what a crashed run does).
+    litellm = ensure_litellm()
+    handler = next(e["custom_handler"] for e in litellm.custom_provider_map)
+    building, release = threading.Event(), threading.Event()
+    build = handler.acompletion
+
+    def gated(*args: Any, **kwargs: Any) -> Any:
+        building.set()
+        release.wait(10)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(handler, "acompletion", gated)
+    task = asyncio.create_task(
+        ModelClient(retry=FAST).complete(messages=user("hello"), config={"model": "offline/echo"})
+    )
+    assert await asyncio.to_thread(building.wait, 10)
+    task.cancel()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        release.set()
+        await asyncio.gather(task, return_exceptions=True)
+        for _ in range(500):  # until the thread has handed back the coroutine and it is freed
+            gc.collect()
+            if caught:
+                break
+            await asyncio.sleep(0.01)
+    assert task.cancelled()
+    messages = [str(w.message) for w in caught]
+    assert messages
+    assert all(re.search(CANCELLED_CALL_WARNING, m) for m in messages), messages
