@@ -19,8 +19,6 @@ from __future__ import annotations
 from typing import Final
 
 from fastapi.responses import Response
-from opentelemetry import context as otel_context
-from opentelemetry import propagate
 from pydantic import ValidationError
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -158,11 +156,7 @@ class GatewayFastPath:
 
     async def _answer(self, request: ChatCompletionRequest, carrier: dict[str, str]) -> Response:
         gateway: Gateway = self.state.gateway
-        token = otel_context.attach(propagate.extract(carrier)) if carrier else None
         try:
-            return await gateway.chat(request)
+            return await gateway.chat(request, carrier)
         except Exception as exc:
             return error_response(exc)
-        finally:
-            if token is not None:
-                otel_context.detach(token)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Final
 
 from fastapi.responses import Response, StreamingResponse
@@ -28,7 +28,7 @@ from prompts import service
 from prompts.schemas import PromptVersionRead
 from tracing import semconv
 from tracing.models import Generation
-from tracing.telemetry import Telemetry, current_ids
+from tracing.telemetry import Telemetry, caller_context, current_ids
 
 _MAX_PARSED: Final = 1024
 _STREAM_HEADERS: Final = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -58,8 +58,20 @@ class Gateway:
         # Cache entries are serialized bytes; parse each distinct body once (keyed by ETag).
         self._parsed: dict[str, PromptVersionRead] = {}
 
-    async def chat(self, request: ChatCompletionRequest) -> Response:
-        """Answer a chat completion request (streamed or not) and record the call."""
+    async def chat(
+        self, request: ChatCompletionRequest, trace_headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """Answer a chat completion request (streamed or not) and record the call.
+
+        A caller's `traceparent` (in `trace_headers`) makes the call part of the caller's
+        trace, whether or not this server exports spans.
+        """
+        if not trace_headers:
+            return await self._chat(request)
+        with caller_context(trace_headers):
+            return await self._chat(request)
+
+    async def _chat(self, request: ChatCompletionRequest) -> Response:
         ref = parse_model(request.model)
         version = await self.resolve(ref) if ref is not None else None
         label = None

@@ -178,6 +178,8 @@ def generation_row(
     parent = call.parent
     if trace_id is None or span_id is None:  # the call failed before its span opened
         trace_id, span_id = new_span_ids()
+        if parent:  # still a call in its caller's trace
+            trace_id = parent[0]
     failure = outcome if isinstance(outcome, ModelCallError) else None
     answer = outcome if isinstance(outcome, Completion) else None
     return {

@@ -6,11 +6,12 @@ metrics nobody scrapes) instead of reaching for OpenTelemetry's global providers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from opentelemetry import trace
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.util.types import AttributeValue
@@ -110,14 +111,34 @@ def new_span_ids() -> tuple[str, str]:
 
 
 def span_ids(span: Span) -> tuple[str, str]:
-    """Return the span's (trace id, span id) in hex; fresh random ids for a no-op span.
+    """Return the span's (trace id, span id) in hex; made-up ids for a no-op span.
 
     A generation is identified by these ids even when tracing is off (128 + 64 random bits
     do not collide with a real span's in practice). With tracing off, the no-op tracer hands
-    back the current *remote* span (a caller's traceparent) as the new span: those ids are the
-    caller's, shared by all its calls, so they get fresh ones too.
+    back the current *remote* span (a caller's traceparent) as the new span: the call keeps
+    the caller's trace id, as a child would, and gets a fresh span id of its own.
     """
     context = span.get_span_context()
-    if context.is_valid and not context.is_remote:
-        return format(context.trace_id, "032x"), format(context.span_id, "016x")
-    return new_span_ids()
+    if not context.is_valid:
+        return new_span_ids()
+    trace_id = format(context.trace_id, "032x")
+    if context.is_remote:
+        return trace_id, format(_ids.generate_span_id(), "016x")
+    return trace_id, format(context.span_id, "016x")
+
+
+@contextmanager
+def caller_context(headers: Mapping[str, str]) -> Iterator[None]:
+    """Make a caller's trace context (its `traceparent`) current, unless a span already is.
+
+    Under the HTTP server span of instrumented routes the caller is that span's parent
+    already; elsewhere (fast paths, tracing off) this is what links a call to its caller.
+    """
+    if trace.get_current_span().get_span_context().is_valid:
+        yield
+        return
+    token = otel_context.attach(propagate.extract(headers))
+    try:
+        yield
+    finally:
+        otel_context.detach(token)

@@ -60,4 +60,4 @@ async def create_chat_completion(
 ) -> Response:
     """Call a prompt by reference (`promptlane/<name>@<label>`) or a plain model, OpenAI-style."""
     gateway: Gateway = request.app.state.gateway
-    return await gateway.chat(data)
+    return await gateway.chat(data, request.headers)

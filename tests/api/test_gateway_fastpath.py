@@ -22,6 +22,8 @@ from tracing.models import Generation
 PROMPT = "support/fast"
 URL = "/v1/chat/completions"
 CONFIG = {"model": "offline/echo", "temperature": 0.1}
+CALLER_TRACE, CALLER_SPAN = "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"
+TRACEPARENT = f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"
 BODY = {"model": f"promptlane/{PROMPT}:1", "variables": {"company": "Acme", "ticket": "hello"}}
 
 
@@ -109,21 +111,51 @@ async def test_a_verified_key_is_answered_without_the_route(
     await gateway.join()
 
 
-async def test_calls_in_one_callers_span_are_each_a_generation_with_tracing_off(
+async def stored(app: FastAPI, db: Database) -> list[Generation]:
+    gateway: Gateway = app.state.gateway
+    await gateway.join()
+    async with db.reader() as session:
+        return list(await session.scalars(select(Generation).order_by(Generation.id)))
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_calls_in_one_callers_span_join_its_trace_with_tracing_off(
+    fast: tuple[GatewayFastPath, Downstream], app: FastAPI, db: Database, stream: bool
+) -> None:
+    path, _ = fast
+    body = json.dumps({**BODY, "stream": stream}).encode()
+    for _ in range(2):
+        status, _ = await post(path, body, sized(body, json_headers(traceparent=TRACEPARENT)))
+        assert status == 200
+    rows = await stored(app, db)
+    assert len(rows) == 2
+    assert {(row.trace_id, row.parent_span_id) for row in rows} == {(CALLER_TRACE, CALLER_SPAN)}
+    assert len({row.span_id for row in rows} | {CALLER_SPAN}) == 3  # each call is a span of its own
+
+
+async def test_the_route_joins_a_callers_trace_with_tracing_off(
+    fast: tuple[GatewayFastPath, Downstream], app: FastAPI, db: Database
+) -> None:
+    body = json.dumps(BODY).encode()
+    # No Content-Length: the fast path leaves the request to the route.
+    status, answer = await post(app, body, json_headers(traceparent=TRACEPARENT))
+    assert status == 200, answer
+    [row] = await stored(app, db)
+    assert (row.trace_id, row.parent_span_id) == (CALLER_TRACE, CALLER_SPAN)
+    assert row.span_id != CALLER_SPAN
+
+
+async def test_without_a_caller_every_call_is_a_trace_of_its_own(
     fast: tuple[GatewayFastPath, Downstream], app: FastAPI, db: Database
 ) -> None:
     path, _ = fast
     body = json.dumps(BODY).encode()
-    caller = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
     for _ in range(2):
-        status, _ = await post(path, body, sized(body, json_headers(**caller)))
+        status, _ = await post(path, body, sized(body, json_headers()))
         assert status == 200
-    gateway: Gateway = app.state.gateway
-    await gateway.join()
-    async with db.reader() as session:
-        rows = list(await session.scalars(select(Generation)))
-    assert len(rows) == 2
-    assert len({(row.trace_id, row.span_id) for row in rows}) == 2
+    rows = await stored(app, db)
+    assert len({row.trace_id for row in rows}) == 2
+    assert [row.parent_span_id for row in rows] == [None, None]
 
 
 async def test_errors_keep_openais_shape(fast: tuple[GatewayFastPath, Downstream]) -> None:

@@ -145,6 +145,15 @@ def test_a_failed_call_has_an_error_row_without_usage() -> None:
     assert failed["input_tokens"] is None
     assert failed["prompt_name"] is None
     assert len(failed["trace_id"]) == 32
+    assert failed["parent_span_id"] is None
+
+
+def test_a_call_that_failed_before_its_span_stays_in_its_callers_trace() -> None:
+    caller = new_span_ids()
+    call = PreparedCall("offline/echo", [], {"model": "offline/echo"}, None, utc_now(), caller)
+    failed = generation_row(call, ModelCallError("boom"), duration_ms=2.0, record_content=False)
+    assert (failed["trace_id"], failed["parent_span_id"]) == caller
+    assert failed["span_id"] != caller[1]
 
 
 async def test_a_full_queue_drops_the_oldest(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
