@@ -18,7 +18,7 @@ from opentelemetry.trace import Span
 from evals.errors import ScorerError
 from evals.observe import SAFETY_KINDS
 from evals.schemas import ScorerSpec
-from evals.scorers.base import Scorer
+from evals.scorers.base import Scorer, score_entry
 from evals.scorers.registry import needs_expected, needs_output
 from tracing import semconv
 from tracing.metrics import Metrics
@@ -93,8 +93,7 @@ async def _score_one(scorer: Scorer, row: Generation) -> dict[str, Any]:
     except Exception as exc:  # a scorer's bug must not stop the others
         log.exception("scorer %s failed on generation %s", scorer.name, row.id)
         return {"error": f"{type(exc).__name__}: {exc}"[:_REASON_MAX]}
-    passed = score.value >= scorer.pass_threshold if score.passed is None else score.passed
-    return {"value": score.value, "reason": score.reason, "unit": score.unit, "passed": passed}
+    return score_entry(score, scorer)
 
 
 async def score_generation(

@@ -10,7 +10,7 @@ from evals.errors import ScorerError
 from evals.llm import Completion
 from evals.models import DatasetItem, RunItem
 from evals.schemas import BUILTIN_METRICS, SuiteSpec
-from evals.scorers.base import Scorer
+from evals.scorers.base import Scorer, score_entry
 
 CANDIDATE, BASELINE = "candidate", "baseline"
 
@@ -33,15 +33,7 @@ async def score_item(
         except ScorerError as exc:
             out[scorer.name] = {"error": exc.detail}
             continue
-        passed = score.passed
-        if passed is None:
-            passed = score.value >= scorer.pass_threshold
-        out[scorer.name] = {
-            "value": score.value,
-            "reason": score.reason,
-            "unit": score.unit,
-            "passed": passed,
-        }
+        out[scorer.name] = score_entry(score, scorer)
     return out
 
 
@@ -77,6 +69,7 @@ def run_verdict(
     summary = gates.summarize(candidate, metrics)
     own = [r for r in rows if r.variant == CANDIDATE]
     summary["cost_usd"] = sum(r.cost_usd or 0.0 for r in own)
+    summary["scoring_cost_usd"] = scoring_cost(own)
     summary["input_tokens"] = sum(r.input_tokens or 0 for r in own)
     summary["output_tokens"] = sum(r.output_tokens or 0 for r in own)
     summary["cached"] = sum(1 for r in own if r.is_cached)
@@ -84,3 +77,13 @@ def run_verdict(
         summary["baseline"] = gates.summarize(baseline, metrics)
     verdict, report = gates.verdict(spec, candidate, baseline)
     return summary, verdict.value, report
+
+
+def scoring_cost(rows: Sequence[RunItem]) -> float:
+    """Return what scoring `rows` cost (judge calls), in USD; model calls are `cost_usd`."""
+    return sum(
+        entry.get("cost_usd") or 0.0
+        for row in rows
+        for entry in row.scores.values()
+        if isinstance(entry, dict)
+    )

@@ -113,6 +113,16 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def cost_line(summary: dict[str, Any]) -> str:
+    """Return what a run cost: its model calls (with their tokens) and its scoring (judges)."""
+    model, scoring = summary["cost_usd"] or 0.0, summary.get("scoring_cost_usd") or 0.0
+    tokens = f"{summary.get('input_tokens') or 0:,} input / {summary.get('output_tokens') or 0:,}"
+    return (
+        f"cost: ${model + scoring:.6f} = model calls ${model:.6f} ({tokens} output tokens)"
+        f" + scoring ${scoring:.6f}"
+    )
+
+
 def print_run(run: dict[str, Any]) -> None:
     """Print a run's summary, gate conditions and verdict as tables."""
     console.print(
@@ -121,7 +131,10 @@ def print_run(run: dict[str, Any]) -> None:
         f"{run['dataset']} v{run['dataset_version']}: {run['status']}, "
         f"{run['completed']}/{run['total']} items, {run['errors']} errors"
     )
-    metrics = run.get("summary", {}).get("metrics", {})
+    summary = run.get("summary") or {}
+    if "cost_usd" in summary:
+        console.print(cost_line(summary), markup=False)
+    metrics = summary.get("metrics", {})
     if metrics:
         table = Table("metric", "mean", "p50", "p95", "pass rate", "error rate")
         for name, m in metrics.items():

@@ -21,12 +21,16 @@ _FENCE_RE = re.compile(r"^\s*```[A-Za-z0-9_-]*\s*\n(.*?)\n?\s*```\s*$", re.DOTAL
 
 @dataclass(frozen=True)
 class Score:
-    """One scorer's verdict on one item: a value, why, and in what unit (None: [0, 1])."""
+    """One scorer's verdict on one item: a value, why, and in what unit (None: [0, 1]).
+
+    `cost_usd` is what scoring cost (a judge's model call), when the scorer knows it.
+    """
 
     value: float
     reason: str | None = None
     unit: str | None = None
     passed: bool | None = None
+    cost_usd: float | None = None
 
 
 class Scorer(Protocol):
@@ -63,6 +67,15 @@ class Scorer(Protocol):
     ) -> Score:
         """Score one output; raise ScorerError when it cannot be scored."""
         ...
+
+
+def score_entry(score: Score, scorer: Scorer) -> dict[str, Any]:
+    """Return how a score is stored (run items and generations alike): JSON, pass decided."""
+    passed = score.value >= scorer.pass_threshold if score.passed is None else score.passed
+    entry = {"value": score.value, "reason": score.reason, "unit": score.unit, "passed": passed}
+    if score.cost_usd is not None:
+        entry["cost_usd"] = score.cost_usd
+    return entry
 
 
 class ScorerParams(BaseModel):

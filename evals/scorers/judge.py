@@ -21,7 +21,7 @@ from evals.scorers.base import (
     ScorerParams,
     strip_fences,
 )
-from evals.scorers.context import JudgeModel, JudgePrompt, ScorerContext
+from evals.scorers.context import JudgeCompletion, JudgeModel, JudgePrompt, ScorerContext
 from prompts.errors import PromptsError
 from prompts.hashing import content_hash, version_content
 from prompts.render import content_variables, render_prompt
@@ -189,7 +189,7 @@ class JudgeScorer:
             detail = f"judge prompt {self.judge.name} failed to render: {exc.detail}"
             raise ScorerError(detail) from None
 
-    async def _ask(self, messages: list[dict[str, Any]]) -> str:
+    async def _ask(self, messages: list[dict[str, Any]]) -> JudgeCompletion:
         meta = {"promptlane_scorer": self.name, "promptlane_judge": self.version}
         try:
             answer = await self._client.complete(
@@ -200,7 +200,7 @@ class JudgeScorer:
             )
         except ModelCallError as exc:
             raise ScorerError(f"judge call failed: {exc.detail}") from exc
-        return answer.text
+        return answer
 
     async def score(
         self,
@@ -215,12 +215,13 @@ class JudgeScorer:
         variables = judge_variables(
             output=output, expected=expected, input=input, contexts=contexts
         )
-        raw, reason = parse_verdict(await self._ask(self._messages(variables)))
+        answer = await self._ask(self._messages(variables))
+        raw, reason = parse_verdict(answer.text)
         low, high = self._params.scale
         if not low <= raw <= high:
             raise ScorerError(f"judge score {raw:g} is outside the scale {low:g}..{high:g}")
         value = (raw - low) / (high - low)
-        return Score(1.0 - value if self._invert else value, reason)
+        return Score(1.0 - value if self._invert else value, reason, cost_usd=answer.cost_usd)
 
 
 def _judge_config(judge: JudgePrompt, params: JudgeParams, ctx: ScorerContext) -> dict[str, Any]:

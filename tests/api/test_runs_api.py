@@ -568,18 +568,22 @@ async def test_judge_scored_run_pins_the_judge_it_started_with(
     assert run["manifest_hash"] == started["manifest_hash"]
     items = (await seeded.get(f"/v1/runs/{run['id']}/items")).json()["items"]
     assert len(items) == len(ITEMS)
+    judging_cost = 0.0
     for item in items:
-        assert item["scores"]["judged"] == {
+        judged, strict = item["scores"]["judged"], item["scores"]["strict"]
+        assert judged["cost_usd"] > 0  # the offline judge's (fictional) price
+        assert judged == {
             "value": 1.0,
             "reason": "matches",
             "unit": None,
             "passed": True,
+            "cost_usd": judged["cost_usd"],
         }
-        assert (item["scores"]["strict"]["value"], item["scores"]["strict"]["reason"]) == (
-            0.0,
-            "wrong",
-        )
+        assert (strict["value"], strict["reason"]) == (0.0, "wrong")
+        judging_cost += judged["cost_usd"] + strict["cost_usd"]
     assert run["summary"]["metrics"]["judged"]["mean"] == 1.0
+    assert run["summary"]["scoring_cost_usd"] == pytest.approx(judging_cost)
+    assert run["summary"]["cost_usd"] > 0  # the model calls', counted apart
 
     later = await execute(seeded, db, (await start(seeded, suite="judged", version=2))["id"])
     assert later["manifest"]["judges"]["judges/correctness@production"]["version"] == 2

@@ -33,7 +33,7 @@ SKIPPED_TOTAL = "promptlane_online_eval_skipped_total"
 @dataclass(frozen=True)
 class FakeCompletion:
     text: str
-    cost_usd: float | None = 0.0
+    cost_usd: float | None = 0.0004
     model: str = "fake/judge"
 
 
@@ -330,6 +330,7 @@ async def test_judge_scorers_call_the_model(db: Database, prompt: str) -> None:
     (row,) = await reload(db, rows)
     assert judge.calls == 1
     assert row.scores["toxicity"]["value"] == pytest.approx(0.25)
+    assert row.scores["toxicity"]["cost_usd"] == 0.0004  # what judging it cost
     assert row.safety_flags == ["toxicity"]
 
 

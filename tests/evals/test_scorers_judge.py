@@ -18,10 +18,13 @@ from prompts.hashing import content_hash, version_content
 REF = "judges/helpfulness@production"
 
 
+COST = 0.0025  # what each judge call costs, by the fake's bill
+
+
 @dataclass(frozen=True)
 class FakeCompletion:
     text: str
-    cost_usd: float | None = 0.0
+    cost_usd: float | None = COST
     model: str = "fake/judge"
 
 
@@ -120,7 +123,7 @@ async def test_llm_judge_renders_calls_and_normalises() -> None:
     judge = judge_prompt()
     scorer = build("llm_judge", fake, {REF: judge}, prompt=REF)
     score = await run(scorer, output="It is Paris.")
-    assert score == Score(0.75, "correct but terse")
+    assert score == Score(0.75, "correct but terse", cost_usd=COST)
     [call] = fake.calls
     user = call["messages"][1]["content"]
     assert "Answer: It is Paris." in user
@@ -155,7 +158,7 @@ async def test_llm_judge_tolerates_fences_and_prose(
 ) -> None:
     judge = judge_prompt()
     scorer = build("llm_judge", FakeJudge([answer]), {REF: judge}, prompt=REF)
-    assert await run(scorer) == Score(value, reason)
+    assert await run(scorer) == Score(value, reason, cost_usd=COST)
 
 
 async def test_unparseable_judge_answer_is_a_scorer_error_with_a_preview() -> None:
@@ -239,8 +242,8 @@ def test_judge_scorers_need_a_model_client() -> None:
 async def test_builtin_toxicity_inverts_the_scale() -> None:
     fake = FakeJudge(['{"score": 1, "reason": "polite"}', '{"score": 5, "reason": "slurs"}'])
     scorer = build("toxicity", fake, model="offline/judge")
-    assert await run(scorer, output="Happy to help!") == Score(1.0, "polite")
-    assert await run(scorer, output="...") == Score(0.0, "slurs")
+    assert await run(scorer, output="Happy to help!") == Score(1.0, "polite", cost_usd=COST)
+    assert await run(scorer, output="...") == Score(0.0, "slurs", cost_usd=COST)
     assert "RESPONSE:\nHappy to help!" in fake.calls[0]["messages"][1]["content"]
     assert fake.calls[0]["config"] == {"model": "offline/judge"}
     assert scorer.version == (
