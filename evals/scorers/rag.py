@@ -2,7 +2,9 @@
 
 ragas (0.4, `ragas.metrics.collections`) is imported lazily, in a worker thread, the first time
 one of these scorers scores: the import takes seconds and most suites never need it. Its LLM and
-embeddings talk to an OpenAI-compatible endpoint (`api_base`) through one `AsyncOpenAI` client.
+embeddings talk to an OpenAI-compatible endpoint (`api_base`) through one `AsyncOpenAI` client,
+whose HTTP client notes every response's token usage for the item being scored: a score's
+`cost_usd` is what its ragas calls cost, priced from litellm's bundled price map.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ import json
 import math
 import os
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from pydantic import Field
 
+from evals import openai_http
 from evals.errors import ScorerError
 from evals.scorers.base import (
     GRADED_THRESHOLD,
@@ -29,11 +33,18 @@ from evals.scorers.base import (
     clip,
 )
 from evals.scorers.context import ScorerContext
+from tracing import pricing
+
+if TYPE_CHECKING:
+    import httpx
 
 # Local OpenAI-compatible servers ignore the key, but the openai client refuses to start without.
 OFFLINE_API_KEY: Final = "sk-offline"
 DEFAULT_EMBEDDING_MODEL: Final = "text-embedding-3-small"
 _ENV_NAME: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# (model, input tokens, output tokens) of each ragas call made for the item being scored.
+Usage = tuple[str, int, int]
+_USAGE: ContextVar[list[Usage] | None] = ContextVar("promptlane_ragas_usage", default=None)
 
 
 class RagParams(ScorerParams):
@@ -60,6 +71,7 @@ class _Ragas:
     embeddings: Any
     metrics: Any
     client: Any
+    http_client: Any
 
 
 def _offline_env_defaults() -> None:
@@ -74,12 +86,40 @@ def _offline_env_defaults() -> None:
 def load_ragas() -> _Ragas:
     """Import ragas and the openai client (slow: seconds), once per process."""
     _offline_env_defaults()
-    from openai import AsyncOpenAI
+    from openai import AsyncOpenAI, DefaultAsyncHttpxClient
     from ragas.embeddings.openai_provider import OpenAIEmbeddings
     from ragas.llms import llm_factory
     from ragas.metrics import collections
 
-    return _Ragas(llm_factory, OpenAIEmbeddings, collections, AsyncOpenAI)
+    return _Ragas(llm_factory, OpenAIEmbeddings, collections, AsyncOpenAI, DefaultAsyncHttpxClient)
+
+
+async def note_usage(response: httpx.Response) -> None:
+    """Note a call's model and tokens for the item being scored (an httpx response hook)."""
+    usages = _USAGE.get()
+    if usages is None or response.status_code != 200:
+        return
+    if not response.headers.get("content-type", "").startswith("application/json"):
+        return
+    await response.aread()
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    usage = body.get("usage") if isinstance(body, dict) else None
+    if isinstance(usage, dict) and isinstance(body.get("model"), str):
+        tokens = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+        usages.append((body["model"], *tokens))
+
+
+def usage_cost(usages: Sequence[Usage]) -> float | None:
+    """Return what the calls cost in USD (blocking: may load the price map); None if unpriced."""
+    costs = [
+        openai_http.cost(model, tokens_in, tokens_out, loader=pricing.bundled_costs)
+        for model, tokens_in, tokens_out in usages
+    ]
+    known = [c for c in costs if c is not None]
+    return sum(known) if known else None
 
 
 def _api_key(env: str | None) -> str:
@@ -122,6 +162,7 @@ class RagScorer(BaseScorer[RagParams]):
             api_key=_api_key(p.api_key_env),
             timeout=p.timeout,
             max_retries=2,
+            http_client=ragas.http_client(event_hooks={"response": [note_usage]}),
         )
         return ragas.llm_factory(p.model, client=client), client
 
@@ -163,15 +204,22 @@ class RagScorer(BaseScorer[RagParams]):
         """Score one item with the ragas metric."""
         kwargs = self._kwargs(output, expected, input, contexts)
         metric = await self._get_metric()
+        usages: list[Usage] = []
+        token = _USAGE.set(usages)
         try:
             result = await metric.ascore(**kwargs)
         except Exception as exc:  # ragas, instructor and openai raise many unrelated types
             raise ScorerError(f"{self.kind}: {type(exc).__name__}: {clip(str(exc), 300)}") from exc
+        finally:
+            _USAGE.reset(token)
         value = float(result.value)
         if math.isnan(value):
             raise ScorerError(f"{self.kind}: ragas produced no score (the model found no claims)")
         reason = getattr(result, "reason", None)
-        return Score(min(1.0, max(0.0, value)), reason if isinstance(reason, str) else None)
+        cost = await asyncio.to_thread(usage_cost, usages) if usages else None
+        return Score(
+            min(1.0, max(0.0, value)), reason if isinstance(reason, str) else None, cost_usd=cost
+        )
 
 
 class Faithfulness(RagScorer):

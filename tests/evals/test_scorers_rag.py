@@ -7,6 +7,7 @@ that satisfies that schema, so every metric's arithmetic runs on known verdicts.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -20,10 +21,12 @@ from typing import Any
 
 import pytest
 
+from evals import openai_http
 from evals.errors import ScorerError
 from evals.schemas import ScorerSpec
 from evals.scorers.base import Score, Scorer
 from evals.scorers.registry import RagasSettings, ScorerContext, build_scorers
+from tracing import pricing
 
 MODEL = "fake-rag-judge"
 STOPWORDS = frozenset(
@@ -272,3 +275,41 @@ async def test_api_key_comes_from_the_named_variable(
     fresh = build(server, "context_recall", api_key_env="PROMPTLANE_TEST_RAGAS_KEY")
     await run(fresh)
     assert server.headers[-1]["authorization"] == "Bearer sk-from-env"
+
+
+def price(model: str, tokens_in: int, tokens_out: int) -> float:
+    cost = openai_http.cost(model, tokens_in, tokens_out, loader=pricing.bundled_costs)
+    assert cost is not None, f"litellm's price map has no {model}"
+    return cost
+
+
+async def test_a_score_costs_what_its_ragas_calls_cost(server: FakeServer) -> None:
+    scorer = build(
+        server,
+        "response_relevancy",
+        model="gpt-4o-mini",
+        embedding_model="text-embedding-3-small",
+        strictness=2,
+    )
+    before = len(server.requests)
+    score = await run(scorer)
+    calls = server.requests[before:]
+    chats = sum(1 for r in calls if r["path"].endswith("/chat/completions"))
+    embedded = [r["input"] for r in calls if r["path"].endswith("/embeddings")]
+    texts = sum(len(i) if isinstance(i, list) else 1 for i in embedded)
+    assert chats == 2
+    assert texts > 0
+    # The fake bills 10 + 10 tokens a chat and 1 token a text embedded.
+    expected = chats * price("gpt-4o-mini", 10, 10) + texts * price("text-embedding-3-small", 1, 0)
+    assert score.cost_usd == pytest.approx(expected)
+
+
+async def test_items_scored_at_once_are_billed_apart(server: FakeServer) -> None:
+    scorer = build(server, "faithfulness", model="gpt-4o-mini")
+    one, other = await asyncio.gather(run(scorer), run(scorer, output="Paris is in France."))
+    # Faithfulness makes two calls an item (statements, then verdicts).
+    assert one.cost_usd == other.cost_usd == pytest.approx(2 * price("gpt-4o-mini", 10, 10))
+
+
+async def test_calls_to_a_model_without_a_price_cost_nothing_known(server: FakeServer) -> None:
+    assert (await run(build(server, "faithfulness"))).cost_usd is None
