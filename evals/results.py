@@ -80,7 +80,7 @@ def run_verdict(
 
 
 def scoring_cost(rows: Sequence[RunItem]) -> float:
-    """Return what scoring `rows` cost (judge calls), in USD; model calls are `cost_usd`."""
+    """Return what scoring `rows` cost in USD (judge and ragas calls; not the model calls)."""
     return sum(
         entry.get("cost_usd") or 0.0
         for row in rows

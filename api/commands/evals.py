@@ -114,7 +114,7 @@ def _fmt(value: Any) -> str:
 
 
 def cost_line(summary: dict[str, Any]) -> str:
-    """Return what a run cost: its model calls (with their tokens) and its scoring (judges)."""
+    """Return what a run cost: its model calls (and their tokens) and its scoring."""
     model, scoring = summary["cost_usd"] or 0.0, summary.get("scoring_cost_usd") or 0.0
     tokens = f"{summary.get('input_tokens') or 0:,} input / {summary.get('output_tokens') or 0:,}"
     return (

@@ -23,7 +23,7 @@ _FENCE_RE = re.compile(r"^\s*```[A-Za-z0-9_-]*\s*\n(.*?)\n?\s*```\s*$", re.DOTAL
 class Score:
     """One scorer's verdict on one item: a value, why, and in what unit (None: [0, 1]).
 
-    `cost_usd` is what scoring cost (a judge's model call), when the scorer knows it.
+    `cost_usd` is what scoring cost (a judge's or a ragas metric's model calls), when known.
     """
 
     value: float
