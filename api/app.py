@@ -27,6 +27,7 @@ from api.routes import analytics as analytics_routes
 from api.routes import dashboard as dashboard_routes
 from api.routes import datasets as dataset_routes
 from api.routes import gateway as gateway_routes
+from api.routes import generations as generation_routes
 from api.routes import health
 from api.routes import keys as key_routes
 from api.routes import metrics as metric_routes
@@ -237,6 +238,7 @@ def create_app(
     app.include_router(suite_routes.router)
     app.include_router(run_routes.router)
     app.include_router(analytics_routes.router)
+    app.include_router(generation_routes.router)
     app.include_router(trace_routes.router)
     app.include_router(online_routes.router)
     app.include_router(dashboard_routes.router)

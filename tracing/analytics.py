@@ -20,7 +20,16 @@ from sqlmodel import col
 from tracing.base import utc_now
 from tracing.errors import InvalidTimeRangeError, ScanLimitExceededError
 from tracing.models import Generation
-from tracing.schemas import Bucket, Dimension, ScoreSummary, Source, UsageRead, UsageRow
+from tracing.schemas import (
+    Bucket,
+    Dimension,
+    GenerationPage,
+    GenerationRead,
+    ScoreSummary,
+    Source,
+    UsageRead,
+    UsageRow,
+)
 
 DEFAULT_WINDOW: Final = timedelta(days=7)
 MAX_WINDOW: Final = timedelta(days=90)
@@ -236,3 +245,36 @@ async def usage(
         scanned=len(rows),
         rows=[groups[key].to_row(key) for key in sorted(groups, key=_sort_key)],
     )
+
+
+async def list_generations(
+    session: AsyncSession,
+    *,
+    filters: UsageFilter = UsageFilter(),
+    trace_id: str | None = None,
+    errors: bool | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> GenerationPage:
+    """List generations, newest first: those of one trace, or those in [start, end).
+
+    A trace is looked up whatever its age; otherwise the time range is bounded as for usage.
+    """
+    clauses = filters.clauses()
+    if trace_id is not None:
+        clauses.append(col(Generation.trace_id) == trace_id.lower())
+    if trace_id is None or start is not None or end is not None:
+        begin, stop = time_range(start, end, now=now)
+        clauses += [col(Generation.started_at) >= begin, col(Generation.started_at) < stop]
+    if errors is not None:
+        clauses.append(col(Generation.is_error) == errors)
+    total = await session.scalar(sa.select(sa.func.count()).select_from(Generation).where(*clauses))
+    order = (col(Generation.started_at).desc(), col(Generation.id).desc())
+    rows = await session.scalars(
+        sa.select(Generation).where(*clauses).order_by(*order).limit(limit).offset(offset)
+    )
+    items = [GenerationRead.model_validate(row) for row in rows]
+    return GenerationPage(items=items, total=total or 0, limit=limit, offset=offset)

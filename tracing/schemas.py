@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -83,3 +83,50 @@ class DriftRead(BaseModel):
     min_samples: int
     flagged: bool = Field(description="True if any signal's PSI is over the threshold")
     signals: list[DriftSignal]
+
+
+class GenerationRead(BaseModel):
+    """One recorded LLM call: its trace ids, prompt linkage, usage, outcome and scores.
+
+    `input_messages` and `output_text` are present only when content was recorded.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    trace_id: str
+    span_id: str
+    parent_span_id: str | None
+    source: str
+    service_name: str | None
+    operation: str | None
+    provider: str | None
+    request_model: str | None
+    response_model: str | None
+    prompt: str | None = Field(validation_alias="prompt_name")
+    version: int | None = Field(validation_alias="prompt_version")
+    label: str | None = Field(validation_alias="prompt_label")
+    content_hash: str | None
+    run_id: int | None
+    started_at: datetime
+    duration_ms: float | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cost_usd: float | None
+    is_error: bool
+    error_type: str | None
+    finish_reasons: list[str]
+    input_messages: list[dict[str, Any]] | None
+    output_text: str | None
+    online_eval: str | None
+    scores: dict[str, Any]
+    safety_flags: list[str]
+
+
+class GenerationPage(BaseModel):
+    """One page of generations, newest first."""
+
+    items: list[GenerationRead]
+    total: int
+    limit: int
+    offset: int

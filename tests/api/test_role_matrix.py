@@ -145,6 +145,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         Role.ADMIN, lambda t: ("/v1/keys/{victim}/revoke", {})
     ),
     ("GET", "/v1/analytics/usage"): Case(Role.READER, lambda t: ("/v1/analytics/usage", {})),
+    ("GET", "/v1/generations"): Case(Role.WRITER, lambda t: ("/v1/generations", {})),
     ("POST", "/v1/traces"): Case(  # an empty OTLP/JSON export
         Role.WRITER, lambda t: ("/v1/traces", _body({"resourceSpans": []}))
     ),

@@ -212,3 +212,30 @@ def test_calls_show_up_in_usage_and_metrics(sdk: openai.OpenAI, server: Server) 
         if line.startswith("gen_ai_client_operation_duration") and "e2e/gw" in line
     ]
     assert duration
+
+
+def test_a_call_joins_its_callers_trace_and_is_listed_by_it(
+    server: Server, reader_key: str
+) -> None:
+    # The server exports no spans (the default); the caller's traceparent still links the call.
+    caller_trace, caller_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    headers = {"traceparent": f"00-{caller_trace}-{caller_span}-01"}
+    with openai.OpenAI(
+        base_url=f"{server.url}/v1", api_key=reader_key, max_retries=0, default_headers=headers
+    ) as client:
+        for _ in range(2):
+            client.chat.completions.create(model="promptlane/e2e/gw", messages=[], extra_body=EXTRA)
+    with httpx.Client(base_url=server.url, headers=AUTH) as http:
+        deadline = time.monotonic() + 30
+        while True:  # written in the background
+            listed = http.get("/v1/generations", params={"trace_id": caller_trace})
+            assert listed.status_code == 200, listed.text
+            if listed.json()["total"] == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    calls = listed.json()["items"]
+    assert len(calls) == 2
+    assert {(c["trace_id"], c["parent_span_id"], c["prompt"]) for c in calls} == {
+        (caller_trace, caller_span, "e2e/gw")
+    }
+    assert len({c["span_id"] for c in calls}) == 2
