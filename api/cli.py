@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.commands import datasets, db, evals, keys, online, policies, prompts, suites
+from api.commands.calls import calls
 from api.commands.demo import demo
 from api.commands.serve import serve
 from api.commands.stats import stats
@@ -28,6 +29,7 @@ app.add_typer(policies.app, name="policies")
 app.add_typer(online.app, name="online")
 app.command("demo")(demo)
 app.command("stats")(stats)
+app.command("calls")(calls)
 
 
 @app.command("version")

@@ -11,16 +11,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.db import sync_url
+from tests.cli.generations import store
 from tests.conftest import ADMIN_KEY
 from tests.e2e.server import Server, free_port
 from tests.factories import generation
-from tracing.models import Generation
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
@@ -38,17 +35,6 @@ def one_line_error(result: Any, code: int) -> str:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: "), lines
     return str(lines[0])
-
-
-def store(server: Server, rows: list[Generation]) -> None:
-    """Insert generations straight into the server's database."""
-    engine = sa.create_engine(sync_url(server.env["PROMPTLANE_DATABASE_URL"]), poolclass=NullPool)
-    table = sa.inspect(Generation).local_table
-    try:
-        with engine.begin() as conn:
-            conn.execute(sa.insert(table), [g.model_dump(exclude={"id"}) for g in rows])
-    finally:
-        engine.dispose()
 
 
 def lines_with(text: str, *needles: str) -> list[str]:

@@ -52,6 +52,7 @@ def test_readme_tour(databases: DatabaseFactory, tmp_path: Path) -> None:
     assert "config.temperature" in out
     assert "production v2 → v1" in out
     assert "demo/support-triage in the last 7 days: 16 calls" in out  # promptlane stats
+    assert "5 of 16 calls, newest first" in out  # promptlane calls
     assert 'promptlane_cost_usd_total{gen_ai_request_model="offline/' in out  # /metrics
     assert out.count("pl_") >= 1  # the new reader key was printed once
     assert '"object": "chat.completion"' in out  # the gateway answered in OpenAI's shape
