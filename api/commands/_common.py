@@ -13,7 +13,8 @@ import typer
 from rich.console import Console
 
 from api import credentials
-from api.client import DEFAULT_URL, APIError, Client, PromptlaneError
+from api.client import DEFAULT_URL as DEFAULT_URL
+from api.client import APIError, Client, PromptlaneError
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.commands._common import (
+    DEFAULT_URL,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -21,7 +22,7 @@ from api.commands._common import (
 )
 from api.commands.stats import MAX_DAYS, NONE
 
-URL = "http://127.0.0.1:8000"
+URL = DEFAULT_URL
 MAX_LIMIT: Final = 200
 HEADERS: Final = (
     "started (UTC)",

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from api.commands._common import (
+    DEFAULT_URL,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -28,7 +29,7 @@ app = typer.Typer(
 Name = Annotated[str, typer.Argument(help="Dataset name, e.g. support/tickets.")]
 Format = Literal["json", "jsonl", "csv"]
 FORMATS: Final[tuple[Format, ...]] = ("json", "jsonl", "csv")
-URL = "http://127.0.0.1:8000"
+URL = DEFAULT_URL
 EXTENSIONS: Final[dict[str, Format]] = {
     ".json": "json",
     ".jsonl": "jsonl",

@@ -7,13 +7,20 @@ from typing import Any, Final
 import typer
 
 from api.client import APIError, Client
-from api.commands._common import ApiKeyOption, UrlOption, console, handle_errors, make_client
+from api.commands._common import (
+    DEFAULT_URL,
+    ApiKeyOption,
+    UrlOption,
+    console,
+    handle_errors,
+    make_client,
+)
 from api.commands.evals import _follow, print_run
 
 PROMPT: Final = "demo/support-triage"
 DATASET: Final = "demo/support-tickets"
 SUITE: Final = "demo/triage-quality"
-URL = "http://127.0.0.1:8000"
+URL = DEFAULT_URL
 
 TICKETS: Final = [
     ("I was charged twice for my subscription this month.", "billing"),

@@ -14,6 +14,7 @@ from rich.table import Table
 from api.client import APIError, Client, PromptlaneError
 from api.commands import junit
 from api.commands._common import (
+    DEFAULT_URL,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -29,7 +30,7 @@ app = typer.Typer(
     help="Evaluation runs: run a suite on a prompt version (exit 0 passed, 1 failed, 2 error).",
     no_args_is_help=True,
 )
-URL = "http://127.0.0.1:8000"
+URL = DEFAULT_URL
 EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from api.commands._common import (
+    DEFAULT_URL,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -23,7 +24,7 @@ app = typer.Typer(
     help="Online evaluation: sampling rate and scorers per prompt (and label).",
     no_args_is_help=True,
 )
-URL = "http://127.0.0.1:8000"
+URL = DEFAULT_URL
 PATH = "/v1/online-evaluations"
 
 

@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from api.commands._common import (
+    DEFAULT_URL,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -18,7 +19,7 @@ from api.commands._common import (
 )
 
 app = typer.Typer(help="Promotion policies: required suites per label.", no_args_is_help=True)
-URL = "http://127.0.0.1:8000"
+URL = DEFAULT_URL
 
 
 @app.command("set")

@@ -12,6 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from api.commands._common import (
+    DEFAULT_URL,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -30,7 +31,7 @@ app = typer.Typer(help="Versioned prompts: push, inspect, render and label.", no
 Name = Annotated[str, typer.Argument(help="Prompt name, e.g. support/triage.")]
 LabelOpt = Annotated[str | None, typer.Option("--label", "-l", help="Label (default: production).")]
 VersionOpt = Annotated[int | None, typer.Option("--version", "-v", help="Version number.", min=1)]
-URL = "http://127.0.0.1:8000"
+URL = DEFAULT_URL
 
 
 def _selector(label: str | None, version: int | None) -> None:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from api.client import Client
 from api.commands._common import (
+    DEFAULT_URL,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -22,7 +23,7 @@ from api.commands._common import (
     print_json,
 )
 
-URL = "http://127.0.0.1:8000"
+URL = DEFAULT_URL
 BUCKETS: Final = ("hour", "day")
 # The analytics API reads at most 90 days; 89 leaves room for clock skew with the server.
 MAX_DAYS: Final = 89

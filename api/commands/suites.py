@@ -10,6 +10,7 @@ import yaml
 from rich.table import Table
 
 from api.commands._common import (
+    DEFAULT_URL,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -23,7 +24,7 @@ from api.commands._common import (
 app = typer.Typer(
     help="Evaluation suites as code: push YAML files, inspect them.", no_args_is_help=True
 )
-URL = "http://127.0.0.1:8000"
+URL = DEFAULT_URL
 
 
 @app.command("push")
