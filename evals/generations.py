@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals.errors import ModelCallError
 from evals.llm import Completion, error_type, provider_of
-from prompts.base import upsert_insert, utc_now
+from evals.scorers.context import JudgeCall
+from prompts.base import metadata, upsert_insert, utc_now
 from tracing import semconv
 from tracing.models import Generation
 from tracing.telemetry import PromptRef, new_span_ids
@@ -28,6 +29,7 @@ TABLE: Final = cast(sa.Table, sa.inspect(Generation).local_table)
 
 # An item is named by (variant, position, repeat), the run_items key within a run.
 ItemKey = tuple[str, int, int]
+ITEM_KEY: Final = ("variant", "position", "repeat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,29 @@ def call_row(
     return row
 
 
+def judge_rows(
+    calls: Sequence[JudgeCall], key: ItemKey, *, run_id: int, record_content: bool = False
+) -> list[dict[str, Any]]:
+    """Return the generation rows of the judge calls made while scoring one item.
+
+    Each is a call of the judge's prompt version (so analytics report judges per version),
+    in the run, with the scorer's name; what the judge model answered is its output.
+    """
+    rows = []
+    for judged in calls:
+        if not isinstance(judged.answer, Completion | ModelCallError):
+            continue  # a stand-in model client (tests) gives no call to record
+        j = judged.judge
+        ref = PromptRef(j.name, j.version, None, j.content_hash, run_id)
+        call = Call(ref, judged.model, judged.messages, judged.started_at)
+        row = call_row(
+            call, key, judged.answer, duration_ms=judged.duration_ms, record_content=record_content
+        )
+        row["attributes"][semconv.SCORER_NAME] = judged.scorer
+        rows.append(row)
+    return rows
+
+
 def _answer(call: Call, completion: Completion, *, record_content: bool) -> dict[str, Any]:
     raw = completion.raw or {}
     return {
@@ -125,3 +150,22 @@ async def insert_generations(session: AsyncSession, rows: Sequence[dict[str, Any
         index_elements=["trace_id", "span_id"]
     )
     await session.execute(stmt, list(rows))
+
+
+async def insert_items(
+    session: AsyncSession, rows: list[dict[str, Any]], gens: dict[ItemKey, list[dict[str, Any]]]
+) -> None:
+    """Insert run_items rows, and the generations of the rows this insert actually added."""
+    table = metadata.tables["run_items"]
+    stmt = upsert_insert(session, table).on_conflict_do_nothing(
+        index_elements=["run_id", *ITEM_KEY]
+    )
+    if not gens:
+        # executemany: the statement compiles once, however many rows the batch has.
+        await session.execute(stmt, rows)
+        return
+    # RETURNING names the rows inserted: an item that is already recorded (a resumed run, or
+    # a lease that expired under a live worker) must not get a second generation.
+    inserted = await session.execute(stmt.returning(*(table.c[c] for c in ITEM_KEY)), rows)
+    added = [made for key in map(tuple, inserted.tuples()) for made in gens.get(key, ())]
+    await insert_generations(session, added)

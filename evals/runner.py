@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +30,8 @@ from evals.plan import Plan, Target, load_plan
 from evals.response_cache import ResponseCache
 from evals.results import BASELINE, run_verdict, score_item
 from evals.schemas import RunStatus
-from prompts.base import metadata, upsert_insert, utc_now
+from evals.scorers.context import JUDGE_CALLS, JudgeCall
+from prompts.base import metadata, utc_now
 from prompts.errors import PromptsError
 from prompts.render import render_prompt
 from tracing.telemetry import PromptRef, Telemetry, mark_error
@@ -38,23 +39,24 @@ from tracing.telemetry import PromptRef, Telemetry, mark_error
 log = logging.getLogger("promptlane.runner")
 
 SessionFactory = Callable[[], AsyncSession]
-_ITEM_KEY: Final = ("variant", "position", "repeat")
 
 
 @dataclass
 class _Outcome:
-    """One processed item: its row, its answer to cache, and its generation (a fresh call)."""
+    """One processed item: its row, answer to cache, generations (its call, its judges')."""
 
     row: dict[str, Any]
     fresh: tuple[str, str, Completion] | None = None
     generation: dict[str, Any] | None = None
+    judged: list[JudgeCall] = field(default_factory=list)
+    judge_generations: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
 class _Batch:
     rows: list[dict[str, Any]] = field(default_factory=list)
     fresh: dict[str, tuple[str, Completion]] = field(default_factory=dict)
-    generations: dict[ItemKey, dict[str, Any]] = field(default_factory=dict)
+    generations: dict[ItemKey, list[dict[str, Any]]] = field(default_factory=dict)
 
     def add(self, outcome: _Outcome) -> None:
         row = outcome.row
@@ -62,8 +64,10 @@ class _Batch:
         if outcome.fresh is not None:
             key, model, completion = outcome.fresh
             self.fresh[key] = (model, completion)
-        if outcome.generation is not None:
-            self.generations[(row["variant"], row["position"], row["repeat"])] = outcome.generation
+        made = [outcome.generation] if outcome.generation is not None else []
+        made += outcome.judge_generations
+        if made:
+            self.generations[(row["variant"], row["position"], row["repeat"])] = made
 
 
 class Runner:
@@ -226,9 +230,17 @@ class Runner:
             if generation is not None:
                 generation["scores"] = generations.score_values(row["scores"])
                 generation["safety_flags"] = flags
-                parent = span.get_span_context()
-                if parent.is_valid:  # the item span is the chat span's parent
-                    generation["parent_span_id"] = format(parent.span_id, "016x")
+            outcome.judge_generations = generations.judge_rows(
+                outcome.judged,
+                (variant, position, repeat),
+                run_id=plan.run_id,
+                record_content=self.telemetry.record_content,
+            )
+            parent = span.get_span_context()
+            if parent.is_valid:  # the item span is the parent of its chat spans
+                own = [generation] if generation is not None else []
+                for made in own + outcome.judge_generations:
+                    made["parent_span_id"] = format(parent.span_id, "016x")
         return outcome
 
     async def _attempt(
@@ -257,7 +269,11 @@ class Runner:
             "input_tokens": completion.input_tokens,
             "output_tokens": completion.output_tokens,
         }
-        scores = await score_item(plan.scorers, completion, item, stats)
+        token = JUDGE_CALLS.set(outcome.judged)
+        try:
+            scores = await score_item(plan.scorers, completion, item, stats)
+        finally:
+            JUDGE_CALLS.reset(token)
         outcome.row = {
             **row,
             **stats,
@@ -312,7 +328,7 @@ class Runner:
         table = metadata.tables["run_items"]
         async with self.sessions() as session:
             if rows:
-                await _write(session, rows, gens)
+                await generations.insert_items(session, rows, gens)
             counts = (
                 await session.execute(
                     sa.select(
@@ -356,25 +372,6 @@ class Runner:
                 run.status, run.error = RunStatus.FAILED.value, str(detail)[:2_000]
                 run.finished_at, run.lease_owner, run.lease_expires_at = utc_now(), None, None
                 await session.commit()
-
-
-async def _write(
-    session: AsyncSession, rows: list[dict[str, Any]], gens: dict[ItemKey, dict[str, Any]]
-) -> None:
-    """Insert item rows, and the generations of the rows this insert actually added."""
-    table = metadata.tables["run_items"]
-    stmt = upsert_insert(session, table).on_conflict_do_nothing(
-        index_elements=["run_id", *_ITEM_KEY]
-    )
-    if not gens:
-        # executemany: the statement compiles once, however many rows the batch has.
-        await session.execute(stmt, rows)
-        return
-    # RETURNING names the rows inserted: an item that is already recorded (a resumed run, or
-    # a lease that expired under a live worker) must not get a second generation.
-    inserted = await session.execute(stmt.returning(*(table.c[c] for c in _ITEM_KEY)), rows)
-    added = [gens[key] for key in map(tuple, inserted.tuples()) if key in gens]
-    await generations.insert_generations(session, added)
 
 
 def _item_row(run_id: int, variant: str, position: int, repeat: int) -> dict[str, Any]:

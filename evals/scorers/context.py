@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol, cast
 
 from prompts.render import PromptContent, messages_from_dicts
@@ -116,3 +118,20 @@ class ScorerContext:
     # Model for judges whose prompt config names none and whose params give no override.
     judge_model: str | None = None
     ragas: RagasSettings = field(default_factory=RagasSettings)
+
+
+@dataclass(frozen=True)
+class JudgeCall:
+    """One call a judge made while scoring: which judge, what it sent, when, what came back."""
+
+    scorer: str
+    judge: JudgePrompt
+    model: str
+    messages: list[dict[str, Any]]
+    started_at: datetime
+    duration_ms: float
+    answer: Any  # the model client's completion, or the ModelCallError it raised
+
+
+# Set by whoever records judge calls (the runner, around scoring one item); judges append.
+JUDGE_CALLS: ContextVar[list[JudgeCall] | None] = ContextVar("promptlane_judge_calls", default=None)

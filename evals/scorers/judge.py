@@ -8,6 +8,7 @@ must answer with a JSON object `{"score": n, "reason": "..."}` on the scorer's s
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -21,7 +22,15 @@ from evals.scorers.base import (
     ScorerParams,
     strip_fences,
 )
-from evals.scorers.context import JudgeCompletion, JudgeModel, JudgePrompt, ScorerContext
+from evals.scorers.context import (
+    JUDGE_CALLS,
+    JudgeCall,
+    JudgeCompletion,
+    JudgeModel,
+    JudgePrompt,
+    ScorerContext,
+)
+from prompts.base import utc_now
 from prompts.errors import PromptsError
 from prompts.hashing import content_hash, version_content
 from prompts.render import content_variables, render_prompt
@@ -191,6 +200,8 @@ class JudgeScorer:
 
     async def _ask(self, messages: list[dict[str, Any]]) -> JudgeCompletion:
         meta = {"promptlane_scorer": self.name, "promptlane_judge": self.version}
+        started_at, clock = utc_now(), time.monotonic()
+        answer: JudgeCompletion | ModelCallError
         try:
             answer = await self._client.complete(
                 messages=messages,
@@ -199,7 +210,16 @@ class JudgeScorer:
                 timeout=self._params.timeout,
             )
         except ModelCallError as exc:
-            raise ScorerError(f"judge call failed: {exc.detail}") from exc
+            answer = exc
+        calls = JUDGE_CALLS.get()
+        if calls is not None:
+            duration_ms = (time.monotonic() - clock) * 1000.0
+            model = str(self._config["model"])
+            calls.append(
+                JudgeCall(self.name, self.judge, model, messages, started_at, duration_ms, answer)
+            )
+        if isinstance(answer, ModelCallError):
+            raise ScorerError(f"judge call failed: {answer.detail}") from answer
         return answer
 
     async def score(

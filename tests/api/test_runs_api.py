@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from sqlmodel import select
 
 from api.db import Database
 from evals.llm import ModelClient, RetryPolicy
@@ -15,6 +16,8 @@ from evals.runner import Runner
 from prompts.policy import Role
 from tests.conftest import auth
 from tests.factories import chat_body
+from tracing import semconv
+from tracing.models import Generation
 
 PROBLEM = "application/problem+json"
 PROMPT = "support/triage"
@@ -584,6 +587,21 @@ async def test_judge_scored_run_pins_the_judge_it_started_with(
     assert run["summary"]["metrics"]["judged"]["mean"] == 1.0
     assert run["summary"]["scoring_cost_usd"] == pytest.approx(judging_cost)
     assert run["summary"]["cost_usd"] > 0  # the model calls', counted apart
+    # Each judge call is a generation of the judge's prompt version, in the run.
+    async with db.reader() as session:
+        judged = list(
+            await session.scalars(
+                select(Generation).where(Generation.prompt_name == JUDGE).order_by(Generation.id)
+            )
+        )
+    assert len(judged) == 2 * len(ITEMS)
+    assert {(g.prompt_version, g.run_id, g.source) for g in judged} == {
+        (1, run["id"], "run"),
+        (2, run["id"], "run"),
+    }
+    assert {g.attributes[semconv.SCORER_NAME] for g in judged} == {"judged", "strict"}
+    assert sum(g.cost_usd or 0.0 for g in judged) == pytest.approx(judging_cost)
+    assert {g.content_hash for g in judged} == {lenient["content_hash"], harsh["content_hash"]}
 
     later = await execute(seeded, db, (await start(seeded, suite="judged", version=2))["id"])
     assert later["manifest"]["judges"]["judges/correctness@production"]["version"] == 2

@@ -12,10 +12,15 @@ from opentelemetry.sdk.trace import ReadableSpan
 from sqlmodel import col, select
 
 from api.db import Database
+from evals.errors import ModelCallError
+from evals.generations import judge_rows
 from evals.llm import Completion, ModelClient, RetryPolicy
 from evals.plan import Plan
 from evals.runner import Runner
+from evals.scorers.context import JudgeCall
+from evals.scorers.judge import BUILTIN_TOXICITY
 from prompts import service as prompts
+from prompts.base import utc_now
 from prompts.models import PromptVersion
 from prompts.schemas import LabelMove
 from tests.conftest import DatabaseFactory
@@ -346,3 +351,38 @@ async def test_with_tracing_a_failed_call_keeps_its_span_ids(
         assert (g.is_error, g.error_type) == (True, "RateLimitError")
         assert dict(span.attributes or {})[semconv.ERROR_TYPE] == g.error_type
         assert g.output_text is None
+
+
+def test_judge_calls_become_generations_of_the_judge_version() -> None:
+    judge = BUILTIN_TOXICITY
+    messages = [{"role": "user", "content": "rate this"}]
+    answered = Completion(
+        text='{"score": 1}',
+        model="offline/echo",
+        input_tokens=3,
+        output_tokens=2,
+        cost_usd=0.25,
+        latency_ms=1.0,
+        finish_reason="stop",
+        trace_id="a" * 32,
+        span_id="b" * 16,
+    )
+    calls = [
+        JudgeCall("tox", judge, "offline/echo", messages, utc_now(), 5.0, answered),
+        JudgeCall("tox", judge, "offline/echo", messages, utc_now(), 7.0, ModelCallError("429")),
+        JudgeCall("tox", judge, "fake/judge", messages, utc_now(), 1.0, object()),  # no call
+    ]
+    ok, failed = judge_rows(calls, ("candidate", 3, 0), run_id=9)
+    for row in (ok, failed):
+        assert (row["prompt_name"], row["prompt_version"], row["run_id"]) == (
+            "promptlane/toxicity",
+            0,
+            9,
+        )
+        assert row["content_hash"] == judge.content_hash
+        assert row["attributes"][semconv.SCORER_NAME] == "tox"
+        assert row["attributes"][semconv.ITEM_POSITION] == 3
+    assert (ok["cost_usd"], ok["output_tokens"], ok["is_error"]) == (0.25, 2, False)
+    assert (ok["trace_id"], ok["span_id"], ok["duration_ms"]) == ("a" * 32, "b" * 16, 5.0)
+    assert ok["output_text"] is None  # content is not recorded unless asked
+    assert (failed["is_error"], failed["cost_usd"]) == (True, None)
