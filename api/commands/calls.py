@@ -20,7 +20,7 @@ from api.commands._common import (
     make_client,
     print_json,
 )
-from api.commands.stats import MAX_DAYS, NONE
+from api.commands.stats import MAX_DAYS, NONE, check_days
 
 URL = DEFAULT_URL
 MAX_LIMIT: Final = 200
@@ -48,8 +48,8 @@ def _params(
     days: int | None,
     limit: int,
 ) -> dict[str, Any]:
-    if days is not None and not 1 <= days <= MAX_DAYS:
-        fail(f"--days {days}: expected 1 to {MAX_DAYS}", code=2)
+    if days is not None:
+        check_days(days)
     if not 1 <= limit <= MAX_LIMIT:
         fail(f"--limit {limit}: expected 1 to {MAX_LIMIT}", code=2)
     params: dict[str, Any] = {"limit": limit}

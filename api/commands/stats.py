@@ -34,9 +34,14 @@ _TEXT_COLUMNS: Final = frozenset(
 )
 
 
-def _options(days: int, bucket: str | None) -> None:
+def check_days(days: int) -> None:
+    """Exit 2 with a one-line error unless `days` is a look-back the analytics API accepts."""
     if not 1 <= days <= MAX_DAYS:
         fail(f"--days {days}: expected 1 to {MAX_DAYS}", code=2)
+
+
+def _options(days: int, bucket: str | None) -> None:
+    check_days(days)
     if bucket is not None and bucket not in BUCKETS:
         fail(f"--bucket {bucket!r}: expected hour or day", code=2)
 
