@@ -24,6 +24,7 @@ from api.gateway import Gateway
 from api.middleware import BodyLimitMiddleware
 from api.migrate import head_revision
 from api.routes import analytics as analytics_routes
+from api.routes import audit as audit_routes
 from api.routes import dashboard as dashboard_routes
 from api.routes import datasets as dataset_routes
 from api.routes import gateway as gateway_routes
@@ -39,10 +40,11 @@ from api.routes import suites as suite_routes
 from api.routes import traces as trace_routes
 from api.settings import Settings, get_settings
 from api.telemetry import add_fast_path, configure_tracing
+from evals.audit import ensure_chain
 from evals.executor import InProcessExecutor
 from evals.llm import ModelClient, RetryPolicy
 from evals.online import OnlineEvaluator
-from evals.policy import GatePolicy
+from evals.promotion import GatePolicy
 from evals.runner import Runner
 from prompts.policy import ProtectedLabels
 from tracing.setup import TracingHandle
@@ -100,6 +102,14 @@ async def bootstrap_admin_key(db: Database, settings: Settings) -> None:
         file=sys.stdout,
         flush=True,
     )
+
+
+async def link_audit_chain(db: Database) -> None:
+    """Link audit events stored before the chain existed (once, after an upgrade)."""
+    async with db.transaction() as session:
+        sealed, recorded = await ensure_chain(session)
+    if sealed or recorded:
+        log.info("audit chain: linked %d label events and %d policies", sealed, recorded)
 
 
 def make_executor(
@@ -187,6 +197,7 @@ def create_app(
         try:
             await check_schema(db, app.state.schema_head)
             await bootstrap_admin_key(db, settings)
+            await link_audit_chain(db)
             if settings.run_executor == "inprocess":
                 app.state.executor = make_executor(db, settings, tracing.telemetry)
                 await app.state.executor.start()
@@ -233,6 +244,7 @@ def create_app(
     app.include_router(metric_routes.router)
     app.include_router(key_routes.router)
     app.include_router(policy_routes.router)  # before prompts: its /check route is more specific
+    app.include_router(audit_routes.router)
     app.include_router(prompt_routes.router)
     app.include_router(dataset_routes.router)
     app.include_router(suite_routes.router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import datasets, db, evals, keys, online, policies, prompts, suites
+from api.commands import audit, datasets, db, evals, keys, online, policies, prompts, suites
 from api.commands.calls import calls
 from api.commands.demo import demo
 from api.commands.serve import serve
@@ -26,6 +26,7 @@ app.add_typer(datasets.app, name="datasets")
 app.add_typer(suites.app, name="suites")
 app.add_typer(evals.app, name="eval")
 app.add_typer(policies.app, name="policies")
+app.add_typer(audit.app, name="audit")
 app.add_typer(online.app, name="online")
 app.command("demo")(demo)
 app.command("stats")(stats)

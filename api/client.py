@@ -300,10 +300,20 @@ class Client:
         result: list[dict[str, Any]] = self._json("GET", "/v1/policies")
         return result
 
-    def delete_policy(self, label: str, prompt: str | None = None) -> None:
-        """Remove a label's promotion policy (admin)."""
-        params = {"prompt": prompt} if prompt else {}
+    def delete_policy(self, label: str, prompt: str | None = None, reason: str = "") -> None:
+        """Remove a label's promotion policy (admin); the change is audited with `reason`."""
+        params = {"prompt": prompt, "reason": reason} if prompt else {"reason": reason}
         self.request("DELETE", f"/v1/policies/{quote(label, safe='')}", params=params)
+
+    def policy_history(self, **params: Any) -> dict[str, Any]:
+        """List policy changes, newest first."""
+        result: dict[str, Any] = self._json("GET", "/v1/policies/history", params=params)
+        return result
+
+    def verify_audit(self) -> dict[str, Any]:
+        """Check the audit chain and every gated move's evidence."""
+        result: dict[str, Any] = self._json("GET", "/v1/audit/verify")
+        return result
 
     # --- keys ------------------------------------------------------------------------------
 

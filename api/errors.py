@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from evals.errors import (
     DatasetNotFoundError,
     EvalsError,
+    ForceNotAllowedError,
     GateFailedError,
     InvalidDatasetError,
     InvalidGatewayRequestError,
@@ -155,6 +156,7 @@ STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
     ModelTimeoutError: 504,
     ScorerError: 422,
     GateFailedError: 409,
+    ForceNotAllowedError: 403,
     InvalidTimeRangeError: 422,
     ScanLimitExceededError: 422,
     InvalidPayloadError: 400,

@@ -46,7 +46,7 @@ def _cache_key(name: str, query: bytes) -> tuple[str, str | None, int | None] | 
     field, sep, value = query.decode("latin-1").partition("=")
     if not sep or "&" in value or "%" in value or "+" in value:
         return None
-    if field == "label" and LABEL_RE.match(value):
+    if field == "label" and LABEL_RE.fullmatch(value):
         return (name, value, None)
     if field == "version" and value.isdigit() and len(value) < 10 and int(value) >= 1:
         return (name, None, int(value))

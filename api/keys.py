@@ -19,8 +19,8 @@ from prompts.base import utc_now
 from prompts.policy import Role
 
 KEY_PREFIX: Final = "pl_"
-_KEY_RE: Final = re.compile(r"^pl_[A-Za-z0-9_-]{20,200}$")
-_NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@:-]{0,99}$")
+_KEY_RE: Final = re.compile(r"pl_[A-Za-z0-9_-]{20,200}")
+_NAME_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@:-]{0,99}")
 BOOTSTRAP_NAME: Final = "bootstrap-admin"
 
 
@@ -35,7 +35,7 @@ class ApiKeyCreate(BaseModel):
     @field_validator("name")
     @classmethod
     def _check_name(cls, value: str) -> str:
-        if not _NAME_RE.match(value):
+        if not _NAME_RE.fullmatch(value):
             raise ValueError("letters, digits, spaces and '._@:-', starting with a letter or digit")
         return value
 
@@ -65,7 +65,7 @@ def generate_key() -> str:
 
 def is_well_formed(key: str) -> bool:
     """Return whether `key` looks like a promptlane API key."""
-    return bool(_KEY_RE.match(key))
+    return bool(_KEY_RE.fullmatch(key))
 
 
 def hash_key(key: str) -> str:

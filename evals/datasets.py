@@ -1,4 +1,8 @@
-"""Datasets: immutable versions of items, published from JSON, JSONL or CSV, and their diffs."""
+"""Datasets: immutable versions of items, published from JSON, JSONL or CSV, and their diffs.
+
+The version last pushed is the dataset's current one; pushing an older version's content again
+makes that version current (suites that name no version pin the current one when pushed).
+"""
 
 from __future__ import annotations
 
@@ -78,8 +82,11 @@ async def _dataset(repo: DatasetRepository, name: str, *, for_update: bool = Fal
 
 
 async def _version(repo: DatasetRepository, dataset: Dataset, number: int | None) -> DatasetVersion:
+    """Return version `number`, or the current one when `number` is None."""
     assert dataset.id is not None
-    found = await repo.version(dataset.id, number)
+    found = await repo.version(
+        dataset.id, number if number is not None else dataset.current_version
+    )
     if found is None:
         which = f"no version {number}" if number is not None else "no versions"
         raise DatasetNotFoundError(f"dataset {dataset.name!r} has {which}")
@@ -118,6 +125,8 @@ async def publish_dataset_version(
     assert dataset.id is not None
     existing = await repo.version_by_hash(dataset.id, digest)
     if existing is not None:
+        # Pushing an older version's content again makes it current: CI converges to the repo.
+        dataset.current_version = existing.version
         await session.flush()
         return _version_read(name, existing), False
     version = DatasetVersion(
@@ -130,6 +139,7 @@ async def publish_dataset_version(
         created_at=now,
     )
     session.add(version)
+    dataset.current_version = version.version
     await session.flush()
     assert version.id is not None
     await repo.insert_items([_item_row(version.id, i, row) for i, row in enumerate(rows)])
@@ -178,6 +188,7 @@ async def list_datasets(
             name=d.name,
             description=d.description,
             latest_version=latest.get(d.id) if d.id is not None else None,
+            current_version=d.current_version,
             created_at=d.created_at,
         )
         for d in datasets
@@ -207,7 +218,7 @@ async def get_dataset_version(
     item_limit: int | None = None,
     item_offset: int = 0,
 ) -> DatasetVersionRead:
-    """Return a version (None: the latest), with all its items or a page of them if asked."""
+    """Return a version (None: the current one), with all its items or a page if asked."""
     repo = DatasetRepository(session)
     found = await _version(repo, await _dataset(repo, name), version)
     if not with_items:

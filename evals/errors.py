@@ -15,7 +15,8 @@ EvalsError
 ├── ModelCallError            (a model call failed after the retry policy gave up)
 │   └── ModelTimeoutError
 ├── ScorerError               (a scorer could not score an item)
-└── GateFailedError           (a protected label move the promotion policy refuses)
+├── GateFailedError           (a protected label move the promotion policy refuses)
+└── ForceNotAllowedError      (forcing a move needs a role the actor does not have)
 """
 
 from __future__ import annotations
@@ -136,3 +137,9 @@ class GateFailedError(EvalsError):
     def __init__(self, detail: str, *, report: Mapping[str, Any]) -> None:
         super().__init__(detail)
         self.extensions = {"gate": dict(report)}
+
+
+class ForceNotAllowedError(EvalsError):
+    """The policy lets only a higher role force a move past its gate."""
+
+    title = "Forcing not allowed"

@@ -12,7 +12,7 @@ from evals.errors import InvalidGatewayRequestError
 from prompts.schemas import LABEL_RE, name_problem
 
 PREFIX: Final = "promptlane/"
-_VERSION_RE: Final = re.compile(r"^[1-9][0-9]{0,8}$")
+_VERSION_RE: Final = re.compile(r"[1-9][0-9]{0,8}")
 
 # Request fields that override the version's config (the request wins). Top-level LLMConfig
 # fields replace the config's; the others go to its `extra` (litellm passes them on).
@@ -111,11 +111,11 @@ def parse_model(model: str) -> PromptReference | None:
     name, label, version = rest, None, None
     if "@" in rest:
         name, _, label = rest.rpartition("@")
-        if not LABEL_RE.match(label):
+        if not LABEL_RE.fullmatch(label):
             raise InvalidGatewayRequestError(f"invalid label {label!r} in {model!r}", param="model")
     elif ":" in rest:
         name, _, number = rest.rpartition(":")
-        if not _VERSION_RE.match(number):
+        if not _VERSION_RE.fullmatch(number):
             raise InvalidGatewayRequestError(
                 f"invalid version {number!r} in {model!r}: a number from 1", param="model"
             )

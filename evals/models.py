@@ -30,6 +30,10 @@ class Dataset(SQLModel, table=True):
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
     description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     created_at: datetime = _created()
+    # The version last pushed (re-pushing an older version's content makes it current again).
+    current_version: int | None = Field(
+        default=None, sa_column=sa.Column(sa.Integer, nullable=True)
+    )
 
 
 class DatasetVersion(SQLModel, table=True):
@@ -77,10 +81,18 @@ class Suite(SQLModel, table=True):
     name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False, unique=True))
     description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     created_at: datetime = _created()
+    # The version last pushed (re-pushing an older version's content makes it current again).
+    current_version: int | None = Field(
+        default=None, sa_column=sa.Column(sa.Integer, nullable=True)
+    )
 
 
 class SuiteVersion(SQLModel, table=True):
-    """One immutable version of a suite's specification (the YAML's validated JSON form)."""
+    """One immutable version of a suite: its spec, and the dataset and judges it pins.
+
+    The dataset version and judge prompt versions are resolved when the suite is pushed and
+    are part of its content hash, so a suite version always measures the same thing.
+    """
 
     __tablename__ = "suite_versions"
     __table_args__ = (
@@ -92,6 +104,15 @@ class SuiteVersion(SQLModel, table=True):
     suite_id: int = Field(sa_column=_fk("suites.id"))
     version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
     spec: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    # NULL only for a version stored before suites pinned their dataset whose dataset did not
+    # exist at the upgrade: it cannot run (push the suite again).
+    dataset_version_id: int | None = Field(
+        default=None, sa_column=_fk("dataset_versions.id", nullable=True, ondelete="RESTRICT")
+    )
+    # Judge prompt reference -> {name, version, content_hash}, resolved at push time.
+    judges: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
+    )
     content_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     author: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
     created_at: datetime = _created()
@@ -169,7 +190,11 @@ class RunItem(SQLModel, table=True):
 
 
 class PromotionPolicy(SQLModel, table=True):
-    """What a label demands before a version may take it, for all prompts or one."""
+    """What a label demands before a version may take it, for all prompts or one.
+
+    `pins` are the exact suite versions whose passing runs count (evals.policy_schemas.
+    SuitePin); only admins change them, and every change is a PolicyEvent.
+    """
 
     __tablename__ = "promotion_policies"
     __table_args__ = (sa.UniqueConstraint("label", "scope"),)
@@ -179,13 +204,36 @@ class PromotionPolicy(SQLModel, table=True):
     # '*' for every prompt, otherwise one prompt's name (a string, so NULLs never dodge
     # the unique constraint).
     scope: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
-    required_suites: list[str] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    pins: list[dict[str, Any]] = Field(sa_column=sa.Column(JSONType, nullable=False))
     max_age_seconds: int | None = Field(
         default=None, sa_column=sa.Column(sa.Integer, nullable=True)
     )
     force_role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     updated_by: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
     updated_at: datetime = _created()
+
+
+class PolicyEvent(SQLModel, table=True):
+    """One change of a promotion policy (created, updated, deleted), a link of the audit chain."""
+
+    __tablename__ = "policy_events"
+    __table_args__ = (sa.Index("ix_policy_events_label_scope_seq", "label", "scope", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, unique=True))
+    action: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    label: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    scope: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    # The policy as it is after the change (None once deleted).
+    policy: dict[str, Any] | None = Field(
+        default=None, sa_column=sa.Column(JSONType, nullable=True)
+    )
+    actor: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    actor_role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    reason: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = _created()
+    prev_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
 
 
 class LlmCacheEntry(SQLModel, table=True):

@@ -23,7 +23,6 @@ from evals.errors import (
 )
 from evals.models import OnlineEvaluation
 from evals.online_schemas import OnlineEvaluationPut, OnlineEvaluationRead
-from evals.runs import parse_prompt_ref
 from evals.schemas import ScorerSpec
 from evals.scorers.base import Scorer
 from evals.scorers.context import JudgeCompletion, JudgeModel, JudgePrompt, ScorerContext
@@ -32,6 +31,7 @@ from prompts import service as prompts
 from prompts.base import utc_now
 from prompts.errors import FieldProblem, PromptNotFoundError, PromptsError
 from prompts.models import Prompt
+from prompts.schemas import parse_prompt_ref
 
 ANY_LABEL: Final = "*"
 

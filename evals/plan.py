@@ -11,7 +11,6 @@ from sqlmodel import col, select
 from evals.llm import Completion
 from evals.models import DatasetItem, Run, RunItem, SuiteVersion
 from evals.results import BASELINE, CANDIDATE
-from evals.runs import parse_prompt_ref
 from evals.schemas import SuiteSpec
 from evals.scorers.base import Scorer
 from evals.scorers.context import JudgeModel, JudgePrompt, ScorerContext
@@ -19,6 +18,7 @@ from evals.scorers.registry import build_scorers
 from prompts import service as prompts
 from prompts.models import Prompt, PromptVersion
 from prompts.render import PromptContent
+from prompts.schemas import parse_prompt_ref
 from prompts.service import content_of
 from tracing.telemetry import PromptRef
 

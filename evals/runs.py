@@ -9,11 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from evals.errors import DatasetNotFoundError, RunNotFoundError, RunStateError
-from evals.models import Dataset, DatasetItem, DatasetVersion, Run, RunItem, Suite, SuiteVersion
+from evals.errors import RunNotFoundError, RunStateError
+from evals.models import DatasetItem, DatasetVersion, Run, RunItem, Suite, SuiteVersion
 from evals.results import CANDIDATE
 from evals.schemas import RunCreate, RunItemRead, RunRead, RunStatus, SuiteSpec, Verdict
-from evals.scorers.registry import judge_refs
 from evals.suites import get_suite_version
 from prompts import service as prompts
 from prompts.base import utc_now
@@ -24,47 +23,23 @@ from prompts.schemas import Page
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 
 
-async def _dataset_version(session: AsyncSession, spec: SuiteSpec) -> DatasetVersion:
-    ref = spec.dataset
-    dataset = await session.scalar(select(Dataset).where(Dataset.name == ref.name))
-    if dataset is None:
-        raise DatasetNotFoundError(
-            f"the suite's dataset {ref.name!r} does not exist: push it with "
-            "`promptlane datasets push FILE --name NAME`"
-        )
-    stmt = select(DatasetVersion).where(DatasetVersion.dataset_id == dataset.id)
-    if ref.version is not None:
-        stmt = stmt.where(DatasetVersion.version == ref.version)
-    found: DatasetVersion | None = await session.scalar(
-        stmt.order_by(col(DatasetVersion.version).desc()).limit(1)
+async def _dataset_version(session: AsyncSession, suite: SuiteVersion) -> DatasetVersion:
+    """Return the dataset version the suite version pinned when it was pushed."""
+    found = (
+        await session.get(DatasetVersion, suite.dataset_version_id)
+        if suite.dataset_version_id is not None
+        else None
     )
     if found is None:
-        raise DatasetNotFoundError(f"dataset {ref.name!r} has no version {ref.version}")
+        raise RunStateError(
+            f"suite version {suite.version} was stored before suites pinned their dataset and "
+            "its dataset did not exist then: push the suite again"
+        )
     return found
 
 
 def _ref(name: str, version: PromptVersion) -> dict[str, Any]:
     return {"name": name, "version": version.version, "content_hash": version.content_hash}
-
-
-async def _judges(session: AsyncSession, spec: SuiteSpec) -> dict[str, dict[str, Any]]:
-    """Pin every judge prompt reference to the exact version it resolves to now."""
-    pinned: dict[str, dict[str, Any]] = {}
-    for ref in sorted(judge_refs(spec.scorers)):
-        name, label, version = parse_prompt_ref(ref)
-        _, found = await prompts.find_version(session, name=name, label=label, version=version)
-        pinned[ref] = _ref(name, found)
-    return pinned
-
-
-def parse_prompt_ref(ref: str) -> tuple[str, str | None, int | None]:
-    """Split `name@label` or `name:version` (bare `name` means `name@production`)."""
-    if ":" in ref:
-        name, _, number = ref.rpartition(":")
-        if number.isdigit():
-            return name, None, int(number)
-    name, _, label = ref.partition("@")
-    return name, label or None, None
 
 
 def build_manifest(
@@ -113,13 +88,13 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
         baseline = await prompts.labelled_version(session, prompt=prompt, label=holder)
         if baseline is not None and baseline.id == version.id:
             baseline = None
-    dataset_version = await _dataset_version(session, spec)
+    dataset_version = await _dataset_version(session, suite_version)
     manifest = build_manifest(
         prompt=(prompt.name, version),
         baseline=baseline,
         suite=(suite.name, suite_version),
         dataset=(spec.dataset.name, dataset_version),
-        judges=await _judges(session, spec),
+        judges=dict(suite_version.judges),
     )
     variants = 2 if baseline is not None else 1
     assert version.id is not None

@@ -12,7 +12,7 @@ from pydantic_core import PydanticCustomError
 
 from prompts.schemas import LABEL_RE, name_problem
 
-METRIC_RE: Final = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+METRIC_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Metrics every run records per item, besides the scorers' own.
 BUILTIN_METRICS: Final = frozenset({"latency_ms", "cost_usd", "input_tokens", "output_tokens"})
 
@@ -109,11 +109,14 @@ class DatasetVersionRead(BaseModel):
 
 
 class DatasetRead(BaseModel):
-    """A dataset with its newest version number."""
+    """A dataset with its newest and current version numbers."""
 
     name: str
     description: str
     latest_version: int | None
+    current_version: int | None = Field(
+        description="The version last pushed (suites naming no version pin it)"
+    )
     created_at: datetime
 
 
@@ -179,7 +182,7 @@ class ScorerSpec(_Strict):
     def _default_name(self) -> ScorerSpec:
         if not self.name:
             self.name = self.type
-        if not METRIC_RE.match(self.name):
+        if not METRIC_RE.fullmatch(self.name):
             raise ValueError(
                 f"invalid metric name {self.name!r}: lowercase letters, digits and '_'"
             )
@@ -276,22 +279,31 @@ class SuiteSpec(_Strict):
 
 
 class SuiteVersionRead(BaseModel):
-    """A stored suite version."""
+    """A stored suite version with the dataset version and judge versions it pins."""
 
     name: str
     version: int
-    content_hash: str
+    content_hash: str = Field(description="Hash of the spec and the versions it pins")
     spec: SuiteSpec
+    dataset_version: int | None = Field(
+        description="The pinned dataset version (none: stored before suites pinned datasets)"
+    )
+    dataset_content_hash: str | None
+    judges: dict[str, dict[str, Any]] = Field(
+        description="Judge prompt reference -> the version it was pinned to"
+    )
+    is_current: bool = Field(description="Whether this is the suite's current version")
     author: str
     created_at: datetime
 
 
 class SuiteRead(BaseModel):
-    """A suite with its newest version."""
+    """A suite with its newest and current versions."""
 
     name: str
     description: str
     latest_version: int
+    current_version: int = Field(description="The version last pushed (runs use it by default)")
     created_at: datetime
 
 
@@ -333,7 +345,7 @@ class RunCreate(_Strict):
         if (self.version is None) == (self.label is None):
             raise ValueError("give exactly one of 'version' or 'label'")
         for value in (self.label, self.baseline_label):
-            if value is not None and not LABEL_RE.match(value):
+            if value is not None and not LABEL_RE.fullmatch(value):
                 raise ValueError(f"invalid label {value!r}")
         return self
 
@@ -384,34 +396,3 @@ class RunItemRead(BaseModel):
     cost_usd: float | None
     is_cached: bool
     scores: dict[str, Any]
-
-
-# --- promotion policies -------------------------------------------------------------------
-
-
-class PolicyUpdate(_Strict):
-    """What a label demands before a version may take it."""
-
-    required_suites: list[str] = Field(default_factory=list, max_length=32)
-    max_age_seconds: int | None = Field(default=None, ge=60)
-    force_role: Literal["admin", "writer"] = "admin"
-    prompt: str | None = Field(default=None, description="Scope to one prompt; default: all")
-
-    @field_validator("required_suites")
-    @classmethod
-    def _suites(cls, value: list[str]) -> list[str]:
-        for name in value:
-            _check_name(name, "suite")
-        return value
-
-
-class PolicyRead(BaseModel):
-    """A stored promotion policy."""
-
-    label: str
-    prompt: str | None
-    required_suites: list[str]
-    max_age_seconds: int | None
-    force_role: str
-    updated_by: str
-    updated_at: datetime

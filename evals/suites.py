@@ -1,4 +1,8 @@
-"""Suites as code: parse a suite's YAML or JSON, validate it, store its versions by hash."""
+"""Suites as code: parse a suite's YAML or JSON, validate it, store its versions by hash.
+
+A suite version pins the dataset version and judge prompt versions it resolves to when it is
+pushed (they are part of its hash), so what it measures can never change under it.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from evals.errors import InvalidSuiteError, SuiteNotFoundError
-from evals.models import Suite, SuiteVersion
+from evals.models import DatasetVersion, Suite, SuiteVersion
+from evals.repository import DatasetRepository
 from evals.schemas import SuiteRead, SuiteSpec, SuiteVersionRead
-from evals.scorers.registry import validate_scorer_specs
+from evals.scorers.registry import judge_refs, validate_scorer_specs
+from prompts import service as prompts
 from prompts.base import metadata, upsert_insert, utc_now
-from prompts.errors import FieldProblem
+from prompts.errors import FieldProblem, PromptsError
 from prompts.hashing import sha256_hex
-from prompts.schemas import Page
+from prompts.schemas import Page, parse_prompt_ref
 
 MAX_SUITE_BYTES = 256_000
 # YAML aliases share nodes, so a few hundred bytes can expand to billions of values that
@@ -83,12 +89,19 @@ def validate_suite(raw: dict[str, Any]) -> SuiteSpec:
     return spec
 
 
-def _version_read(name: str, row: SuiteVersion) -> SuiteVersionRead:
+def _version_read(
+    name: str, row: SuiteVersion, *, dataset: DatasetVersion | None, current: int | None
+) -> SuiteVersionRead:
+    spec = SuiteSpec.model_validate(row.spec)
     return SuiteVersionRead(
         name=name,
         version=row.version,
         content_hash=row.content_hash,
-        spec=SuiteSpec.model_validate(row.spec),
+        spec=spec,
+        dataset_version=dataset.version if dataset else None,
+        dataset_content_hash=dataset.content_hash if dataset else None,
+        judges=row.judges,
+        is_current=row.version == current,
         author=row.author,
         created_at=row.created_at,
     )
@@ -101,54 +114,105 @@ async def _insert_suite(session: AsyncSession, name: str, description: str) -> N
     await session.execute(insert.on_conflict_do_nothing(index_elements=["name"]))
 
 
+async def pinned_dataset(session: AsyncSession, spec: SuiteSpec) -> DatasetVersion:
+    """Return the dataset version a suite pins: the one it names, else the current one."""
+    ref = spec.dataset
+    dataset = await DatasetRepository(session).get(ref.name)
+    if dataset is None:
+        raise InvalidSuiteError(
+            f"the suite's dataset {ref.name!r} does not exist: push it first "
+            "(`promptlane datasets push FILE --name NAME`); a suite pins its dataset's version",
+            errors=[FieldProblem("#/dataset", f"no dataset named {ref.name!r}")],
+        )
+    assert dataset.id is not None
+    number = ref.version if ref.version is not None else dataset.current_version
+    found = await DatasetRepository(session).version(dataset.id, number)
+    if found is None:
+        raise InvalidSuiteError(
+            f"dataset {ref.name!r} has no version {number}",
+            errors=[FieldProblem("#/dataset/version", f"no version {number}")],
+        )
+    return found
+
+
+async def pinned_judges(session: AsyncSession, spec: SuiteSpec) -> dict[str, dict[str, Any]]:
+    """Pin every judge prompt reference of the suite to the version it resolves to now."""
+    pinned: dict[str, dict[str, Any]] = {}
+    for ref in sorted(judge_refs(spec.scorers)):
+        name, label, version = parse_prompt_ref(ref)
+        try:
+            _, found = await prompts.find_version(session, name=name, label=label, version=version)
+        except PromptsError as exc:
+            raise InvalidSuiteError(f"judge prompt {ref!r}: {exc}") from None
+        pinned[ref] = {"name": name, "version": found.version, "content_hash": found.content_hash}
+    return pinned
+
+
+def suite_content_hash(
+    stored: dict[str, Any], dataset: DatasetVersion, judges: dict[str, dict[str, Any]]
+) -> str:
+    """Return a suite version's hash: its spec, the dataset version and judges it pins."""
+    pinned = {"version": dataset.version, "content_hash": dataset.content_hash}
+    return sha256_hex({"spec": stored, "dataset": pinned, "judges": judges})
+
+
 async def publish_suite(
     session: AsyncSession, *, spec: SuiteSpec, author: str
 ) -> tuple[SuiteVersionRead, bool]:
-    """Store a suite version; return it and True, or the identical stored one and False."""
+    """Store a suite version and make it current; return it and whether it is new.
+
+    The version pins the dataset version and judge prompt versions it resolves to now; pushing
+    content identical to an older version makes that version current again.
+    """
     stored = spec.model_dump(mode="json")
-    digest = sha256_hex(stored)
+    dataset = await pinned_dataset(session, spec)
+    judges = await pinned_judges(session, spec)
+    digest = suite_content_hash(stored, dataset, judges)
     await _insert_suite(session, spec.name, spec.description)
     suite = (
         await session.execute(select(Suite).where(Suite.name == spec.name).with_for_update())
     ).scalar_one()
     assert suite.id is not None
     suite.description = spec.description
-    existing = (
-        await session.execute(
-            select(SuiteVersion).where(
-                SuiteVersion.suite_id == suite.id, SuiteVersion.content_hash == digest
-            )
+    existing = await session.scalar(
+        select(SuiteVersion).where(
+            SuiteVersion.suite_id == suite.id, SuiteVersion.content_hash == digest
         )
-    ).scalar_one_or_none()
-    if existing is not None:
-        await session.flush()
-        return _version_read(spec.name, existing), False
-    latest = await session.scalar(
-        select(sa.func.max(SuiteVersion.version)).where(SuiteVersion.suite_id == suite.id)
     )
-    row = SuiteVersion(
-        suite_id=suite.id,
-        version=(latest or 0) + 1,
-        spec=stored,
-        content_hash=digest,
-        author=author,
-        created_at=utc_now(),
-    )
-    session.add(row)
+    created = existing is None
+    if existing is None:
+        latest = await session.scalar(
+            select(sa.func.max(SuiteVersion.version)).where(SuiteVersion.suite_id == suite.id)
+        )
+        existing = SuiteVersion(
+            suite_id=suite.id,
+            version=(latest or 0) + 1,
+            spec=stored,
+            dataset_version_id=dataset.id,
+            judges=judges,
+            content_hash=digest,
+            author=author,
+            created_at=utc_now(),
+        )
+        session.add(existing)
+    suite.current_version = existing.version
     await session.flush()
-    return _version_read(spec.name, row), True
+    return _version_read(
+        spec.name, existing, dataset=dataset, current=suite.current_version
+    ), created
 
 
 async def get_suite_version(
     session: AsyncSession, *, name: str, version: int | None = None
 ) -> tuple[Suite, SuiteVersion]:
-    """Return a suite and one of its versions (the newest when `version` is None)."""
+    """Return a suite and one of its versions (the current one when `version` is None)."""
     suite = (await session.execute(select(Suite).where(Suite.name == name))).scalar_one_or_none()
     if suite is None:
         raise SuiteNotFoundError(f"no suite named {name!r}: push it with `promptlane suites push`")
     stmt = select(SuiteVersion).where(SuiteVersion.suite_id == suite.id)
-    if version is not None:
-        stmt = stmt.where(SuiteVersion.version == version)
+    number = version if version is not None else suite.current_version
+    if number is not None:
+        stmt = stmt.where(SuiteVersion.version == number)
     row = (
         await session.execute(stmt.order_by(col(SuiteVersion.version).desc()).limit(1))
     ).scalar_one_or_none()
@@ -157,12 +221,19 @@ async def get_suite_version(
     return suite, row
 
 
+async def _dataset_of(session: AsyncSession, row: SuiteVersion) -> DatasetVersion | None:
+    if row.dataset_version_id is None:
+        return None
+    return await session.get(DatasetVersion, row.dataset_version_id)
+
+
 async def read_suite_version(
     session: AsyncSession, *, name: str, version: int | None = None
 ) -> SuiteVersionRead:
-    """Return a suite version (the newest by default)."""
-    _, row = await get_suite_version(session, name=name, version=version)
-    return _version_read(name, row)
+    """Return a suite version (the current one by default)."""
+    suite, row = await get_suite_version(session, name=name, version=version)
+    dataset = await _dataset_of(session, row)
+    return _version_read(name, row, dataset=dataset, current=suite.current_version)
 
 
 async def list_suite_versions(session: AsyncSession, *, name: str) -> list[SuiteVersionRead]:
@@ -170,12 +241,18 @@ async def list_suite_versions(session: AsyncSession, *, name: str) -> list[Suite
     suite, _ = await get_suite_version(session, name=name)
     rows = (
         await session.execute(
-            select(SuiteVersion)
+            select(SuiteVersion, DatasetVersion)
+            .outerjoin(
+                DatasetVersion, col(DatasetVersion.id) == col(SuiteVersion.dataset_version_id)
+            )
             .where(SuiteVersion.suite_id == suite.id)
             .order_by(col(SuiteVersion.version).desc())
         )
-    ).scalars()
-    return [_version_read(name, row) for row in rows]
+    ).tuples()
+    return [
+        _version_read(name, row, dataset=dataset, current=suite.current_version)
+        for row, dataset in rows
+    ]
 
 
 async def list_suites(
@@ -197,6 +274,7 @@ async def list_suites(
             name=suite.name,
             description=suite.description,
             latest_version=latest_version,
+            current_version=suite.current_version or latest_version,
             created_at=suite.created_at,
         )
         for suite, latest_version in rows

@@ -100,7 +100,7 @@ class Label(SQLModel, table=True):
 
 
 class LabelEvent(SQLModel, table=True):
-    """The audit trail: one row per label move, never updated."""
+    """The audit trail: one row per label move, never updated, a link of the audit chain."""
 
     __tablename__ = "label_events"
     __table_args__ = (sa.Index("ix_label_events_prompt_id_label_id", "prompt_id", "label", "id"),)
@@ -125,3 +125,22 @@ class LabelEvent(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
     )
+    # The actor's role when it moved the label (NULL for moves recorded before roles were).
+    actor_role: str | None = Field(default=None, sa_column=sa.Column(sa.String(16), nullable=True))
+    # The audit chain (prompts.audit): position, the previous link's hash and this one's.
+    # NULL only between an upgrade and the server's first start, which seals older rows.
+    seq: int | None = Field(
+        default=None, sa_column=sa.Column(sa.BigInteger, nullable=True, unique=True)
+    )
+    prev_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+
+
+class AuditHead(SQLModel, table=True):
+    """The last link of the audit chain; its row lock serialises appends."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
+    seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))

@@ -34,7 +34,7 @@ from prompts.errors import (
 TemplateFormat = Literal["mustache", "jinja2"]
 TEMPLATE_FORMATS: Final = ("mustache", "jinja2")
 
-_KEY_RE: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)*$")
+_KEY_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)*")
 _MAX_SEQUENCE: Final = 100_000
 _MAX_EXPONENT: Final = 1_000
 
@@ -106,7 +106,7 @@ _MUSTACHE = _MustacheRenderer(
 def _check_key(key: str, *, nested: bool) -> str:
     if key == "." and nested:
         return key
-    if not _KEY_RE.match(key):
+    if not _KEY_RE.fullmatch(key):
         raise InvalidTemplateError(
             f"invalid variable name {{{{{key}}}}}: use letters, digits, '_' or '-', "
             "dot-separated, not starting with '_'"

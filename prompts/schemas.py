@@ -11,13 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 NAME_MAX: Final = 200
 _SEGMENT = r"[a-z0-9][a-z0-9._-]*"
-NAME_RE: Final = re.compile(rf"^{_SEGMENT}(/{_SEGMENT})*$")
-LABEL_RE: Final = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+NAME_RE: Final = re.compile(rf"{_SEGMENT}(/{_SEGMENT})*")
+LABEL_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 # Path segments that routes put after a prompt name; a name may not contain them, so
 # `/v1/prompts/{name}/versions` can never be mistaken for a prompt called `.../versions`.
 RESERVED_SEGMENTS: Final = frozenset({"versions", "labels", "render", "diff"})
 LATEST: Final = "latest"
-TAG_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+TAG_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+_NUMBER_RE: Final = re.compile(r"[1-9][0-9]{0,8}")
 
 T = TypeVar("T")
 
@@ -26,7 +27,7 @@ def name_problem(name: str) -> str | None:
     """Say what is wrong with a prompt name, or None if it is valid."""
     if len(name) > NAME_MAX:
         return f"prompt name longer than {NAME_MAX} characters"
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         return (
             f"invalid prompt name {name!r}: lowercase letters, digits, '.', '_' and '-', "
             "with '/' between folder segments"
@@ -37,9 +38,19 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def parse_prompt_ref(ref: str) -> tuple[str, str | None, int | None]:
+    """Split `name@label` or `name:version` (bare `name` means `name@production`)."""
+    if ":" in ref:
+        name, _, number = ref.rpartition(":")
+        if _NUMBER_RE.fullmatch(number):
+            return name, None, int(number)
+    name, _, label = ref.partition("@")
+    return name, label or None, None
+
+
 def label_problem(label: str) -> str | None:
     """Say what is wrong with a label name, or None if it is valid."""
-    if not LABEL_RE.match(label):
+    if not LABEL_RE.fullmatch(label):
         return f"invalid label {label!r}: up to 64 lowercase letters, digits, '.', '_' or '-'"
     return None
 
@@ -181,7 +192,7 @@ class PromptUpdate(_Strict):
 
 def _valid_tags(tags: list[str]) -> list[str]:
     for tag in tags:
-        if not TAG_RE.match(tag):
+        if not TAG_RE.fullmatch(tag):
             raise ValueError(f"invalid tag {tag!r}")
     return sorted(set(tags))
 
@@ -311,6 +322,9 @@ class LabelEventRead(BaseModel):
     is_forced: bool
     evidence: list[dict[str, Any]]
     created_at: datetime
+    actor_role: str | None = Field(default=None, description="None: recorded before roles were")
+    seq: int | None = Field(default=None, description="Position in the audit chain")
+    hash: str | None = Field(default=None, description="This link's hash in the audit chain")
 
 
 class FieldChange(BaseModel):

@@ -7,6 +7,7 @@ from typing import Final, Literal, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from prompts import audit
 from prompts import diff as diffs
 from prompts.base import utc_now
 from prompts.errors import (
@@ -103,6 +104,9 @@ def _event_read(event: LabelEvent) -> LabelEventRead:
         is_forced=event.is_forced,
         evidence=event.evidence,
         created_at=event.created_at,
+        actor_role=event.actor_role,
+        seq=event.seq,
+        hash=event.hash,
     )
 
 
@@ -301,6 +305,9 @@ async def _select_version(
             raise VersionNotFoundError(f"prompt {prompt.name!r} has no version {version}")
         return found
     label = label or DEFAULT_LABEL
+    problem = label_problem(label)
+    if problem:
+        raise InvalidPromptError(problem)
     if label == LATEST:
         latest = await repo.latest_version(prompt.id)
         if latest is None:
@@ -470,7 +477,9 @@ async def move_label(
         is_forced=decision.forced,
         evidence=list(decision.evidence),
         created_at=now,
+        actor_role=actor.role.value,
     )
+    await audit.seal_label_event(session, event, prompt=name, content_hash=target.content_hash)
     session.add(event)
     await session.flush()
     _mark_changed(session, name)

@@ -61,3 +61,20 @@ def generation(*, ago: timedelta = timedelta(hours=1), **overrides: Any) -> Gene
     }
     values.update(overrides)
     return Generation(**values)
+
+
+def dataset_items(count: int = 2, *, tag: str = "") -> list[dict[str, Any]]:
+    """Return `count` dataset items (vary `tag` to make another version's content)."""
+    return [
+        {"input": {"company": "Acme", "ticket": f"ticket {i}{tag}"}, "expected": "billing"}
+        for i in range(count)
+    ]
+
+
+async def push_dataset(client: Any, name: str, *, versions: int = 1) -> None:
+    """Push `versions` versions of a dataset over the API (an httpx client with a writer key)."""
+    for n in range(versions):
+        pushed = await client.post(
+            f"/v1/datasets/{name}/versions", json={"items": dataset_items(tag=f" v{n + 1}")}
+        )
+        assert pushed.status_code in (200, 201), pushed.text

@@ -111,7 +111,10 @@ def demo(url: UrlOption = URL, api_key: ApiKeyOption = None) -> None:
         suite, _ = client.push_suite(SUITE_YAML)
         # v1 is misconfigured: its model echoes the ticket instead of classifying it.
         bad, _ = client.publish_version(PROMPT, _version("offline/echo", "first try"))
-        client.put_policy("production", {"required_suites": [SUITE], "prompt": PROMPT})
+        client.put_policy(
+            "production",
+            {"required_suites": [SUITE], "prompt": PROMPT, "reason": "demo: gate production"},
+        )
         console.print(
             f"Dataset {DATASET} ({len(TICKETS)} tickets), suite {SUITE} v{suite['version']}, "
             f"and a policy: production of {PROMPT} needs {SUITE} to pass."

@@ -317,11 +317,11 @@ def can_promote(
         table = Table("suite", "run", "verdict", "result", "detail")
         for s in report["suites"]:
             table.add_row(
-                s["suite"],
+                f"{s['suite']}:{s['suite_version']}",
                 str(s["run_id"] or "-"),
                 s.get("verdict") or "-",
                 "pass" if s["passed"] else "FAIL",
-                s.get("detail", ""),
+                s.get("detail") or "",
             )
         if report["suites"]:
             console.print(table)

@@ -1,33 +1,49 @@
-"""Promotion policy routes, and the dry run of a label move."""
+"""Promotion policy routes, their audited history, and the dry run of a label move."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from api.auth import Admin, Reader
 from api.deps import ReadSession, WriteSession
 from evals import policy as service
-from evals.schemas import PolicyRead, PolicyUpdate
+from evals import promotion
+from evals.policy_schemas import GateReport, PolicyEventRead, PolicyRead, PolicyUpdate
+from prompts.schemas import Page
 
 router = APIRouter(tags=["policies"])
 
 Label = Annotated[str, Path(description="Label name, e.g. production", max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
+Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip")]
 
 
 @router.put("/v1/policies/{label}")
 async def put_policy(
     label: Label, data: PolicyUpdate, session: WriteSession, actor: Admin
 ) -> PolicyRead:
-    """Set what a label demands before a version may take it (all prompts, or one)."""
-    return await service.put_policy(session, label=label, data=data, actor=actor.name)
+    """Set the suite versions a label requires (all prompts, or one); the change is audited."""
+    return await service.put_policy(session, label=label, data=data, actor=actor)
 
 
 @router.get("/v1/policies")
 async def list_policies(session: ReadSession, actor: Reader) -> list[PolicyRead]:
-    """List every promotion policy."""
+    """List every promotion policy with its pinned suite versions."""
     return await service.list_policies(session)
+
+
+@router.get("/v1/policies/history")
+async def policy_history(
+    session: ReadSession,
+    actor: Reader,
+    label: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[PolicyEventRead]:
+    """List policy changes (created, updated, deleted), newest first, with actor and reason."""
+    return await service.policy_history(session, label=label, limit=limit, offset=offset)
 
 
 @router.delete("/v1/policies/{label}", status_code=204)
@@ -36,9 +52,10 @@ async def delete_policy(
     session: WriteSession,
     actor: Admin,
     prompt: Annotated[str | None, Query(max_length=200)] = None,
+    reason: Annotated[str, Query(max_length=2_000)] = "",
 ) -> None:
-    """Remove a label's policy (for all prompts, or the one given)."""
-    await service.delete_policy(session, label=label, prompt=prompt)
+    """Remove a label's policy (for all prompts, or the one given); the change is audited."""
+    await service.delete_policy(session, label=label, prompt=prompt, actor=actor, reason=reason)
 
 
 @router.get("/v1/prompts/{name:path}/labels/{label}/check")
@@ -47,7 +64,7 @@ async def check_promotion(
     label: Label,
     session: ReadSession,
     actor: Reader,
-    version: Annotated[int, Query(ge=1)],
-) -> dict[str, Any]:
+    version: Annotated[int, Query(ge=1, le=2**31 - 1)],
+) -> GateReport:
     """Dry-run moving a label to a version: the gate report, nothing moved."""
-    return await service.check_promotion(session, name=name, label=label, version=version)
+    return await promotion.check_promotion(session, name=name, label=label, version=version)

@@ -31,7 +31,7 @@ IBAN_RE: Final = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]
 # US SSN with dashes; the area/group/serial exclusions are the SSA's never-issued ranges.
 SSN_RE: Final = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
 # The SSN layout, valid or not, is never read as a phone number.
-_SSN_SHAPE: Final = re.compile(r"^\d{3}-\d{2}-\d{4}$")
+_SSN_SHAPE: Final = re.compile(r"\d{3}-\d{2}-\d{4}")
 # Phone numbers need a layout plain numbers lack (a +country code, an (area) code, the
 # NANP 3-3-4 grouping, or a national trunk 0 with separators), so years, amounts, ids and
 # dates do not match; the digit count is then held to E.164's 7..15.
@@ -72,7 +72,7 @@ _CHECKS: Final[dict[PiiKind, tuple[re.Pattern[str], Callable[[str], bool]]]] = {
     "card": (CARD_RE, lambda m: luhn_ok(_digits(m))),
     "iban": (IBAN_RE, iban_ok),
     "ssn": (SSN_RE, lambda _: True),
-    "phone": (PHONE_RE, lambda m: 7 <= len(_digits(m)) <= 15 and not _SSN_SHAPE.match(m)),
+    "phone": (PHONE_RE, lambda m: 7 <= len(_digits(m)) <= 15 and not _SSN_SHAPE.fullmatch(m)),
 }
 # Cards and IBANs first: their digit runs would otherwise also read as phone numbers.
 _ORDER: Final[tuple[PiiKind, ...]] = ("email", "card", "iban", "ssn", "phone")

@@ -3,83 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from api.db import Database
-from evals.llm import ModelClient, RetryPolicy
 from evals.models import Run
-from evals.runner import Runner
 from prompts.base import utc_now
 from prompts.policy import Role
+from tests.api.gates import PROMPT, SUITE, move, push_suite, run_suite, version
 from tests.conftest import auth
-from tests.factories import chat_body
-
-PROMPT = "support/triage"
-SUITE = """\
-name: triage-quality
-dataset: tickets
-scorers:
-  - {name: correct, type: exact_match}
-gates:
-  - {metric: correct, aggregate: mean, op: ">=", value: 0.9}
-"""
-ITEMS = [
-    {"input": {"company": "Acme", "ticket": f"t{i}"}, "expected": c, "metadata": {"answer": c}}
-    for i, c in enumerate(["billing", "technical", "account", "billing"])
-]
-
-
-def version(model: str, **extra: Any) -> dict[str, Any]:
-    return chat_body(config={"model": model, "temperature": 0, "extra": extra})
-
-
-async def push_suite(client: httpx.AsyncClient, text: str = SUITE) -> None:
-    response = await client.post(
-        "/v1/suites", content=text, headers={"Content-Type": "application/yaml"}
-    )
-    assert response.status_code in (200, 201), response.text
-
-
-@pytest.fixture
-async def gated(client: httpx.AsyncClient) -> httpx.AsyncClient:
-    """A prompt with a failing v1 and a passing v2, a suite, and a production policy."""
-    dataset = await client.post("/v1/datasets/tickets/versions", json={"items": ITEMS})
-    assert dataset.status_code == 201, dataset.text
-    await push_suite(client)
-    for model in ("offline/echo", "offline/scripted"):
-        published = await client.post(f"/v1/prompts/{PROMPT}/versions", json=version(model))
-        assert published.status_code == 201
-    policy = await client.put(
-        "/v1/policies/production", json={"required_suites": ["triage-quality"]}
-    )
-    assert policy.status_code == 200, policy.text
-    return client
-
-
-async def run_suite(client: httpx.AsyncClient, db: Database, **target: Any) -> dict[str, Any]:
-    started = await client.post(
-        "/v1/runs", json={"suite": "triage-quality", "prompt": PROMPT, **target}
-    )
-    assert started.status_code == 202, started.text
-    assert started.json()["status"] == "queued"
-    model = ModelClient(retry=RetryPolicy(attempts=1))
-    await Runner(db.writer, model=model, owner="tests").execute(started.json()["id"])
-    finished = await client.get(f"/v1/runs/{started.json()['id']}")
-    body: dict[str, Any] = finished.json()
-    return body
-
-
-async def move(
-    client: httpx.AsyncClient, to: int, role: Role = Role.WRITER, **extra: Any
-) -> httpx.Response:
-    body = {"version": to, "reason": extra.pop("reason", "ship it"), **extra}
-    return await client.put(
-        f"/v1/prompts/{PROMPT}/labels/production", json=body, headers=auth(role)
-    )
 
 
 async def test_move_without_a_run_is_refused_with_the_gate_report(
@@ -91,7 +24,8 @@ async def test_move_without_a_run_is_refused_with_the_gate_report(
     assert problem["type"] == "urn:promptlane:problem:gate-failed"
     assert problem["gate"]["allowed"] is False
     assert problem["gate"]["suites"][0]["suite"] == "triage-quality"
-    assert "no completed run" in problem["gate"]["suites"][0]["detail"]
+    assert problem["gate"]["suites"][0]["suite_version"] == 1
+    assert "no completed run of triage-quality:1" in problem["gate"]["suites"][0]["detail"]
     labels = await gated.get(f"/v1/prompts/{PROMPT}/labels")
     assert labels.json() == []  # nothing moved
 
@@ -113,13 +47,17 @@ async def test_failing_run_refuses_and_passing_run_allows_with_evidence(
     assert moved.status_code == 200, moved.text
     event = moved.json()
     assert event["is_forced"] is False
+    suite = (await gated.get("/v1/suites/triage-quality")).json()
     assert event["evidence"] == [
         {
             "suite": "triage-quality",
+            "suite_version": 1,
+            "suite_content_hash": suite["content_hash"],
             "run_id": passed["id"],
             "manifest_hash": passed["manifest_hash"],
         }
     ]
+    assert (event["actor_role"], event["seq"]) == ("writer", 2)  # 1: the policy
     resolved = await gated.get(f"/v1/prompts/{PROMPT}")
     assert resolved.json()["version"] == 2
 
@@ -137,7 +75,10 @@ async def test_dry_run_explains_a_refusal(gated: httpx.AsyncClient, db: Database
 async def test_force_needs_the_force_role_and_a_reason(
     gated: httpx.AsyncClient, db: Database
 ) -> None:
-    assert (await move(gated, 1, Role.WRITER, force=True)).status_code == 409
+    refused = await move(gated, 1, Role.WRITER, force=True)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["type"] == "urn:promptlane:problem:force-not-allowed"
+    assert refused.json()["detail"].startswith("only an admin key may force 'production'")
     no_reason = await move(gated, 1, Role.ADMIN, force=True, reason=" ")
     assert no_reason.status_code == 422
     forced = await move(gated, 1, Role.ADMIN, force=True, reason="hotfix, suite broken")
@@ -158,8 +99,13 @@ async def test_rollback_to_a_version_that_passed_before_needs_no_rerun(
     assert third.json()["version"] == 3
     await run_suite(gated, db, version=3)
     assert (await move(gated, 3)).status_code == 200
-    # The suite changes: old runs no longer count, but v2 held production through the gate.
+    # The policy pins a stricter suite: old runs no longer count, but v2 held production
+    # through the gate.
     await push_suite(gated, SUITE.replace("0.9", "0.95"))
+    repinned = await gated.put(
+        "/v1/policies/production", json={"required_suites": ["triage-quality:2"]}
+    )
+    assert repinned.json()["pins"][0]["version"] == 2
     rolled = await move(gated, 2, reason="rollback")
     assert rolled.status_code == 200, rolled.text
     assert "rollback_of" in rolled.json()["evidence"][0]
@@ -180,7 +126,7 @@ async def test_stale_runs_are_refused_under_max_age(gated: httpx.AsyncClient, db
         )
     refused = await move(gated, 2)
     assert refused.status_code == 409
-    assert "too old" in refused.json()["gate"]["suites"][0]["detail"]
+    assert "older than the policy's max age" in refused.json()["gate"]["suites"][0]["detail"]
 
 
 async def test_inconclusive_runs_do_not_promote(gated: httpx.AsyncClient, db: Database) -> None:
@@ -202,6 +148,7 @@ async def test_runs_compare_with_the_label_holder_as_baseline(
     await run_suite(gated, db, version=2)
     assert (await move(gated, 2)).status_code == 200
     await push_suite(gated, SUITE + "baseline: {metric: correct, max_regression: 0.1}\n")
+    await gated.put("/v1/policies/production", json={"required_suites": ["triage-quality:2"]})
     third = await gated.post(
         f"/v1/prompts/{PROMPT}/versions", json=version("offline/scripted", latency_ms=1)
     )
@@ -215,13 +162,16 @@ async def test_runs_compare_with_the_label_holder_as_baseline(
 
 
 async def test_policy_scoped_to_one_prompt_wins_over_the_global_one(
-    gated: httpx.AsyncClient,
+    gated: httpx.AsyncClient, db: Database
 ) -> None:
+    lenient = SUITE.replace("triage-quality", "lenient").replace("value: 0.9", "value: 0.0")
+    await push_suite(gated, lenient)
     scoped = await gated.put(
-        "/v1/policies/production", json={"required_suites": [], "prompt": PROMPT}
+        "/v1/policies/production", json={"required_suites": ["lenient"], "prompt": PROMPT}
     )
     assert scoped.status_code == 200
-    assert (await move(gated, 1)).status_code == 200  # no suites required for this prompt
+    await run_suite(gated, db, version=1, suite="lenient")
+    assert (await move(gated, 1)).status_code == 200  # only `lenient` counts for this prompt
     policies = (await gated.get("/v1/policies")).json()
     assert {(p["label"], p["prompt"]) for p in policies} == {
         ("production", None),

@@ -132,6 +132,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         Role.ADMIN, lambda t: (f"/v1/policies/{t}", _body({"required_suites": [SUITE]}))
     ),
     ("GET", "/v1/policies"): Case(Role.READER, lambda t: ("/v1/policies", {})),
+    ("GET", "/v1/policies/history"): Case(Role.READER, lambda t: ("/v1/policies/history", {})),
+    ("GET", "/v1/audit/verify"): Case(Role.READER, lambda t: ("/v1/audit/verify", {})),
     ("DELETE", "/v1/policies/{label}"): Case(Role.ADMIN, lambda t: ("/v1/policies/gone", {})),
     ("GET", "/v1/prompts/{name}/labels/{label}/check"): Case(
         Role.READER,
@@ -197,7 +199,7 @@ async def _seed(client: httpx.AsyncClient) -> dict[str, int]:
         await client.post(f"/v1/datasets/{DATASET}/versions", json=[{"input": {"q": q}}])
     victim = await client.post("/v1/keys", json={"name": "victim", "role": "reader"})
     await client.post("/v1/suites", json=suite_json(SUITE))
-    await client.put("/v1/policies/gone", json={"required_suites": []})
+    await client.put("/v1/policies/gone", json={"required_suites": [SUITE]})
     online = await client.put("/v1/online-evaluations", json=online_json(None))
     ids = {"victim": int(victim.json()["id"]), "online": int(online.json()["id"])}
     for key in ("run", "cancelled"):

@@ -182,11 +182,15 @@ async def test_a_pinned_dataset_version_is_used_even_after_new_versions(
     seeded: httpx.AsyncClient,
 ) -> None:
     await push_dataset(seeded, items=ITEMS[:2])  # tickets v2, 2 items
+    unchanged = await start(seeded, version=2)  # suite v1 pinned tickets v1 when pushed
+    assert (unchanged["suite_version"], unchanged["dataset_version"]) == (1, 1)
+    repushed = await push_suite(seeded)  # the same YAML pins the current dataset: a new version
+    assert (repushed["version"], repushed["dataset_version"]) == (2, 2)
     follows = await start(seeded, version=2)
-    assert (follows["dataset_version"], follows["total"]) == (2, 4)
+    assert (follows["suite_version"], follows["dataset_version"], follows["total"]) == (2, 2, 4)
     await push_suite(seeded, SUITE.replace("dataset: tickets", "dataset: tickets@1"))
     pinned = await start(seeded, version=2)
-    assert (pinned["suite_version"], pinned["dataset_version"], pinned["total"]) == (2, 1, 8)
+    assert (pinned["suite_version"], pinned["dataset_version"], pinned["total"]) == (3, 1, 8)
 
 
 NOT_FOUND: list[tuple[str, dict[str, Any], str]] = [
@@ -210,25 +214,21 @@ async def test_unknown_targets_are_404_and_start_nothing(
 
 
 async def test_a_suite_whose_dataset_is_missing_says_how_to_fix_it(
-    seeded: httpx.AsyncClient, db: Database
+    seeded: httpx.AsyncClient,
 ) -> None:
-    await push_suite(
-        seeded,
-        SUITE.replace("name: triage-quality", "name: orphan").replace(
-            "dataset: tickets", "dataset: support/missing"
-        ),
+    orphan = SUITE.replace("name: triage-quality", "name: orphan").replace(
+        "dataset: tickets", "dataset: support/missing"
     )
-    await push_suite(seeded, SUITE.replace("dataset: tickets", "dataset: tickets@7"))
-    before = await run_count(db)
-    body = {"suite": "orphan", "prompt": PROMPT, "version": 1}
-    missing = assert_problem(await seeded.post("/v1/runs", json=body), 404)
-    assert missing["type"] == "urn:promptlane:problem:dataset-not-found"
+    headers = {"Content-Type": "application/yaml"}
+    missing = assert_problem(await seeded.post("/v1/suites", content=orphan, headers=headers), 422)
     assert "'support/missing' does not exist" in missing["detail"]
     assert "promptlane datasets push" in missing["detail"]
-    body = {"suite": "triage-quality", "prompt": PROMPT, "version": 1}
-    unpinned = assert_problem(await seeded.post("/v1/runs", json=body), 404)
-    assert "has no version 7" in unpinned["detail"]
-    assert await run_count(db) == before
+    unpinned = SUITE.replace("dataset: tickets", "dataset: tickets@7")
+    refused = assert_problem(
+        await seeded.post("/v1/suites", content=unpinned, headers=headers), 422
+    )
+    assert "has no version 7" in refused["detail"]
+    assert (await seeded.get("/v1/suites/orphan")).status_code == 404
 
 
 BAD_STARTS: list[tuple[str, dict[str, Any], str]] = [
@@ -301,6 +301,7 @@ async def test_items_paginate_and_filter_failures(seeded: httpx.AsyncClient, db:
         ITEMS[3],
     ]
     await push_dataset(seeded, items=mixed)
+    await push_suite(seeded)  # pin the new dataset version
     run = await execute(seeded, db, (await start(seeded, version=2))["id"])
     assert (run["completed"], run["errors"]) == (8, 2)
     base = f"/v1/runs/{run['id']}/items"
@@ -549,20 +550,24 @@ async def test_judge_scored_run_pins_the_judge_it_started_with(
     lenient = await publish(seeded, JUDGE, judge_version(5, "matches"))
     harsh = await publish(seeded, JUDGE, judge_version(1, "wrong"))
     await label(seeded, JUDGE, 1)
-    await push_suite(seeded, JUDGED_SUITE)
+    pushed = await push_suite(seeded, JUDGED_SUITE)
     started = await start(seeded, suite="judged", version=2)
-    assert started["manifest"]["judges"] == {
-        "judges/correctness:2": {
-            "name": JUDGE,
-            "version": 2,
-            "content_hash": harsh["content_hash"],
-        },
-        "judges/correctness@production": {
-            "name": JUDGE,
-            "version": 1,
-            "content_hash": lenient["content_hash"],
-        },
-    }
+    assert (
+        started["manifest"]["judges"]
+        == pushed["judges"]
+        == {
+            "judges/correctness:2": {
+                "name": JUDGE,
+                "version": 2,
+                "content_hash": harsh["content_hash"],
+            },
+            "judges/correctness@production": {
+                "name": JUDGE,
+                "version": 1,
+                "content_hash": lenient["content_hash"],
+            },
+        }
+    )
     # Moving the label before the run executes changes neither what runs nor what is recorded.
     await label(seeded, JUDGE, 2)
     run = await execute(seeded, db, started["id"])
@@ -603,6 +608,10 @@ async def test_judge_scored_run_pins_the_judge_it_started_with(
     assert sum(g.cost_usd or 0.0 for g in judged) == pytest.approx(judging_cost)
     assert {g.content_hash for g in judged} == {lenient["content_hash"], harsh["content_hash"]}
 
+    # The suite version pinned the judge when it was pushed; pushing it again pins the new one.
+    same = await execute(seeded, db, (await start(seeded, suite="judged", version=2))["id"])
+    assert same["manifest"]["judges"] == started["manifest"]["judges"]
+    assert (await push_suite(seeded, JUDGED_SUITE))["version"] == 2
     later = await execute(seeded, db, (await start(seeded, suite="judged", version=2))["id"])
     assert later["manifest"]["judges"]["judges/correctness@production"]["version"] == 2
     assert (later["verdict"], later["summary"]["metrics"]["judged"]["mean"]) == ("failed", 0.0)
@@ -611,15 +620,15 @@ async def test_judge_scored_run_pins_the_judge_it_started_with(
     assert again["summary"] == run["summary"]
 
 
-async def test_a_judge_label_that_is_not_set_is_404_at_start(
-    seeded: httpx.AsyncClient, db: Database
+async def test_a_judge_label_that_is_not_set_is_refused_when_the_suite_is_pushed(
+    seeded: httpx.AsyncClient,
 ) -> None:
     await publish(seeded, JUDGE, judge_version(5, "matches"))
     await publish(seeded, JUDGE, judge_version(1, "wrong"))
-    await push_suite(seeded, JUDGED_SUITE)
-    before = await run_count(db)
-    body = {"suite": "judged", "prompt": PROMPT, "version": 2}
-    problem = assert_problem(await seeded.post("/v1/runs", json=body), 404)
-    assert problem["type"] == "urn:promptlane:problem:label-not-found"
+    headers = {"Content-Type": "application/yaml"}
+    pushed = await seeded.post("/v1/suites", content=JUDGED_SUITE, headers=headers)
+    problem = assert_problem(pushed, 422)
+    assert problem["type"] == "urn:promptlane:problem:invalid-suite"
+    assert "judges/correctness@production" in problem["detail"]
     assert "production" in problem["detail"]
-    assert await run_count(db) == before
+    assert (await seeded.get("/v1/suites/judged")).status_code == 404

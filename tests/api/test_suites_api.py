@@ -14,6 +14,7 @@ from api.app import create_app
 from api.db import Database
 from prompts.policy import Role
 from tests.conftest import ADMIN_KEY, auth, make_settings
+from tests.factories import push_dataset
 
 PROBLEM = "application/problem+json"
 YAML = {"content-type": "application/yaml"}
@@ -41,6 +42,12 @@ SUITE_JSON: dict[str, Any] = {
     "repeats": 2,
     "concurrency": 8,
 }
+
+
+@pytest.fixture(autouse=True)
+async def tickets(client: httpx.AsyncClient) -> None:
+    """The dataset the suites name (`tickets@2`): a suite pins its dataset when pushed."""
+    await push_dataset(client, "tickets", versions=2)
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:

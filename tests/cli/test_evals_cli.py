@@ -428,15 +428,16 @@ def test_show_failed_list_and_compare(project: Project) -> None:
 
 def test_can_promote_force_and_who_may_force(project: Project) -> None:
     server, prompt = project.server, project.prompt
+    assert cli(server, "suites", "push", str(project.suite_file)).exit_code == 0
     policy = cli(
         server, "policies", "set", "production", "--suite", project.suite, "--prompt", prompt
     )
     assert policy.exit_code == 0, policy.output
-    assert f"production ({prompt}) requires: {project.suite}" in flat(policy.stdout)
+    assert f"production ({prompt}) requires: {project.suite}:1 (dataset" in flat(policy.stdout)
 
     untested = cli(server, "prompts", "can-promote", prompt, "production", "2")
     assert untested.exit_code == 1
-    assert "refused (no fresh passing run on this content hash" in flat(untested.stdout)
+    assert "refused (no qualifying passing run on this content hash" in flat(untested.stdout)
     assert run_json(project, f"{prompt}:1")["verdict"] == "failed"
     good = run_json(project, f"{prompt}:2")
 
@@ -490,7 +491,8 @@ def test_can_promote_force_and_who_may_force(project: Project) -> None:
         "trust me",
         key=writer["key"],
     )
-    assert "only a admin key may force" in one_line_error(denied, 1)
+    assert "403" in one_line_error(denied, 1)
+    assert "only an admin key may force" in one_line_error(denied, 1)
     # The gate, not the role, decides an unforced move: a writer may ship the version that passed.
     shipped = cli(server, "prompts", "label", prompt, "production", "2", key=writer["key"])
     assert shipped.exit_code == 0, shipped.output
@@ -502,6 +504,10 @@ def test_can_promote_force_and_who_may_force(project: Project) -> None:
 
 def test_policies_set_list_delete(project: Project) -> None:
     server = project.server
+    other = project.suite_file.with_name("other.yaml")
+    other.write_text(project.suite_yaml(name=f"{project.prefix}/other"), encoding="utf-8")
+    for file in (project.suite_file, other):
+        assert cli(server, "suites", "push", str(file)).exit_code == 0
     result = cli(
         server,
         "policies",
@@ -517,6 +523,8 @@ def test_policies_set_list_delete(project: Project) -> None:
         "3600",
         "--force-role",
         "writer",
+        "--reason",
+        "gate staging too",
     )
     assert result.exit_code == 0, result.output
     listed = cli(server, "policies", "list")
@@ -539,9 +547,20 @@ def test_policies_set_list_delete(project: Project) -> None:
     )
     assert "404" in one_line_error(unknown, 1)
 
-    deleted = cli(server, "policies", "delete", "staging", "--prompt", project.prompt)
+    deleted = cli(
+        server, "policies", "delete", "staging", "--prompt", project.prompt, "-m", "not needed"
+    )
     assert deleted.exit_code == 0, deleted.output
     assert "policy for staging removed" in deleted.stdout
+    history = json.loads(cli(server, "policies", "history", "staging", "--json").stdout)
+    mine = [e for e in history["items"] if e["prompt"] == project.prompt]
+    assert [(e["action"], e["reason"]) for e in mine] == [
+        ("deleted", "not needed"),
+        ("created", "gate staging too"),
+    ]
+    table = cli(server, "policies", "history", "staging")
+    assert table.exit_code == 0, table.output
+    assert "deleted" in table.stdout
     policies = json.loads(cli(server, "policies", "list", "--json").stdout)
     assert [p for p in policies if p["prompt"] == project.prompt] == []
     again = cli(server, "policies", "delete", "staging", "--prompt", project.prompt)

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evals.datasets import publish_dataset_version
 from evals.errors import InvalidSuiteError, SuiteNotFoundError
-from evals.schemas import Aggregate
+from evals.schemas import Aggregate, DatasetVersionCreate
 from evals.suites import (
     MAX_SUITE_BYTES,
     MAX_SUITE_VALUES,
@@ -33,6 +34,20 @@ gates:
   - {metric: correct, op: ">=", value: 0.9}
   - {metric: "*", aggregate: error_rate, op: "<=", value: 0.05}
 """
+
+
+async def push_tickets(session: AsyncSession, tag: str = "") -> int:
+    """Publish a version of the `tickets` dataset; return its number."""
+    items = [{"input": {"ticket": f"refund{tag}"}, "expected": "billing"}]
+    data = DatasetVersionCreate.model_validate({"items": items})
+    stored, _ = await publish_dataset_version(session, name="tickets", data=data, author="ana")
+    return stored.version
+
+
+@pytest.fixture
+async def tickets(session: AsyncSession) -> int:
+    """The dataset every suite here names (a suite pins its dataset when pushed)."""
+    return await push_tickets(session)
 
 
 def suite(**overrides: Any) -> dict[str, Any]:
@@ -217,7 +232,9 @@ def test_alias_bombs_are_refused_before_they_expand() -> None:
         parse_suite(text)
 
 
-async def test_publish_dedupes_by_content_and_versions_changes(session: AsyncSession) -> None:
+async def test_publish_dedupes_by_content_and_versions_changes(
+    session: AsyncSession, tickets: int
+) -> None:
     spec = parse_suite(VALID)
     first, created = await publish_suite(session, spec=spec, author="ana")
     assert (first.version, created, first.author) == (1, True, "ana")
@@ -238,9 +255,60 @@ async def test_publish_dedupes_by_content_and_versions_changes(session: AsyncSes
     assert (await list_suites(session, query="nothing-like-it")).total == 0
 
 
-async def test_unknown_suites_and_versions_are_not_found(session: AsyncSession) -> None:
+async def test_unknown_suites_and_versions_are_not_found(
+    session: AsyncSession, tickets: int
+) -> None:
     with pytest.raises(SuiteNotFoundError, match="promptlane suites push"):
         await read_suite_version(session, name="missing")
     await publish_suite(session, spec=validate_suite(suite()), author="ana")
     with pytest.raises(SuiteNotFoundError, match="no version 7"):
         await read_suite_version(session, name="triage", version=7)
+
+
+async def test_a_suite_version_pins_the_current_dataset_version_when_pushed(
+    session: AsyncSession, tickets: int
+) -> None:
+    first, _ = await publish_suite(session, spec=parse_suite(VALID), author="ana")
+    assert (first.dataset_version, first.is_current) == (1, True)
+    # A new dataset version does not change what suite v1 measures ...
+    assert await push_tickets(session, tag=" v2") == 2
+    assert (
+        await read_suite_version(session, name="support/triage", version=1)
+    ).dataset_version == 1
+    # ... pushing the same YAML again pins the new one, as a new suite version.
+    second, created = await publish_suite(session, spec=parse_suite(VALID), author="ana")
+    assert (second.version, second.dataset_version, created) == (2, 2, True)
+    assert second.content_hash != first.content_hash
+
+
+async def test_repushing_older_content_makes_that_version_current_again(
+    session: AsyncSession, tickets: int
+) -> None:
+    strict, _ = await publish_suite(session, spec=parse_suite(VALID), author="ana")
+    weak = parse_suite(VALID.replace("value: 0.9", "value: 0.1"))
+    weakened, _ = await publish_suite(session, spec=weak, author="mallory")
+    assert (await read_suite_version(session, name="support/triage")).version == weakened.version
+    again, created = await publish_suite(session, spec=parse_suite(VALID), author="ci")
+    assert (again.version, created, again.is_current) == (strict.version, False, True)
+    current = await read_suite_version(session, name="support/triage")
+    assert current.version == strict.version
+    listed = (await list_suites(session, query="triage")).items[0]
+    assert (listed.latest_version, listed.current_version) == (2, 1)
+
+
+async def test_a_named_dataset_version_is_pinned_whatever_is_current(
+    session: AsyncSession, tickets: int
+) -> None:
+    await push_tickets(session, tag=" v2")
+    pinned, _ = await publish_suite(
+        session, spec=validate_suite(suite(dataset="tickets@1")), author="ana"
+    )
+    assert pinned.dataset_version == 1
+    with pytest.raises(InvalidSuiteError, match="no version 9"):
+        await publish_suite(session, spec=validate_suite(suite(dataset="tickets@9")), author="a")
+
+
+async def test_a_suite_needs_its_dataset_to_exist(session: AsyncSession) -> None:
+    with pytest.raises(InvalidSuiteError, match="does not exist: push it first") as caught:
+        await publish_suite(session, spec=validate_suite(suite(dataset="nope")), author="ana")
+    assert caught.value.errors[0].pointer == "#/dataset"

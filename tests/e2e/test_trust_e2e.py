@@ -1,0 +1,168 @@
+"""A writer key tries every bypass of the gate against a real server: production never moves,
+and `promptlane audit verify` passes on the history until a row is edited by hand."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from api.db import sync_url
+from tests.conftest import ADMIN_KEY, DatabaseFactory
+from tests.e2e.server import PROMPTLANE, Server, server_env, start_server
+
+pytestmark = pytest.mark.e2e
+PROMPT, DATASET, SUITE = "demo/support-triage", "demo/support-tickets", "demo/triage-quality"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@pytest.fixture(scope="module")
+def demo_server(
+    databases: DatabaseFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    tmp = tmp_path_factory.mktemp("trust")
+    running = start_server(
+        tmp,
+        database_url=databases.create(migrate=False),
+        bootstrap_admin_key=ADMIN_KEY,
+        credentials_file=str(tmp / "credentials.json"),
+    )
+    yield running
+    running.stop()
+
+
+def cli(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**server_env(), "PROMPTLANE_URL": server.url, "PROMPTLANE_API_KEY": ADMIN_KEY}
+    return subprocess.run(
+        [PROMPTLANE, *args], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
+
+
+def wait_for(http: httpx.Client, run_id: int) -> dict[str, Any]:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        run: dict[str, Any] = http.get(f"/v1/runs/{run_id}").json()
+        if run["status"] in ("completed", "failed", "cancelled"):
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+def production(http: httpx.Client) -> int:
+    return int(http.get(f"/v1/prompts/{PROMPT}/labels/production").json()["version"])
+
+
+def attack(writer: httpx.Client) -> list[tuple[str, int]]:
+    """Every way a writer tried to put the failing v1 in production, and the status each got."""
+    outcomes: list[tuple[str, int]] = []
+    suite = writer.get(f"/v1/suites/{SUITE}").json()["spec"]
+    yaml = {"Content-Type": "application/json"}
+
+    weak = writer.post("/v1/suites", json={**suite, "gates": []}, headers=yaml)
+    assert weak.status_code == 201, weak.text
+    run = writer.post("/v1/runs", json={"suite": SUITE, "prompt": PROMPT, "version": 1})
+    assert wait_for(writer, run.json()["id"])["verdict"] == "passed"
+    move = {"version": 1, "reason": "the suite passes"}
+    outcomes.append(
+        (
+            "weakened suite",
+            writer.put(f"/v1/prompts/{PROMPT}/labels/production", json=move).status_code,
+        )
+    )
+
+    items = writer.get(f"/v1/datasets/{DATASET}/versions/1", params={"items": "true"}).json()
+    rigged = [
+        {"input": i["input"], "expected": i["input"]["ticket"], "metadata": i["metadata"]}
+        for i in items["items"]
+    ]
+    rigged_push = writer.post(f"/v1/datasets/{DATASET}/versions", json={"items": rigged})
+    assert rigged_push.status_code == 201, rigged_push.text
+    repinned = writer.post("/v1/suites", json=suite, headers=yaml)  # pins the rigged dataset
+    assert repinned.status_code == 201, repinned.text
+    run = writer.post("/v1/runs", json={"suite": SUITE, "prompt": PROMPT, "version": 1})
+    assert wait_for(writer, run.json()["id"])["verdict"] == "passed"
+    outcomes.append(
+        (
+            "rigged dataset",
+            writer.put(f"/v1/prompts/{PROMPT}/labels/production", json=move).status_code,
+        )
+    )
+
+    forced = {"version": 1, "reason": "trust me", "force": True}
+    outcomes.append(
+        ("force", writer.put(f"/v1/prompts/{PROMPT}/labels/production", json=forced).status_code)
+    )
+    pin = {"required_suites": [f"{SUITE}:{weak.json()['version']}"], "prompt": PROMPT}
+    outcomes.append(
+        ("pin the weak suite", writer.put("/v1/policies/production", json=pin).status_code)
+    )
+    outcomes.append(
+        (
+            "delete the policy",
+            writer.delete("/v1/policies/production", params={"prompt": PROMPT}).status_code,
+        )
+    )
+    outcomes.append(
+        (
+            "newline label",
+            writer.put(f"/v1/prompts/{PROMPT}/labels/production%0A", json=move).status_code,
+        )
+    )
+    outcomes.append(
+        ("newline policy", writer.put("/v1/policies/production%0A", json=pin).status_code)
+    )
+    return outcomes
+
+
+def edit_last_move(url: str) -> None:
+    engine = sa.create_engine(sync_url(url), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "UPDATE label_events SET reason = 'nothing happened' "
+                    "WHERE seq = (SELECT MAX(seq) FROM label_events)"
+                )
+            )
+    finally:
+        engine.dispose()
+
+
+def test_a_writer_cannot_move_production_and_the_audit_trail_holds(
+    demo_server: Server, tmp_path: Path
+) -> None:
+    demo = cli(demo_server, "demo")
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    with httpx.Client(base_url=demo_server.url, headers=ADMIN, timeout=30) as admin:
+        assert production(admin) == 2
+        key = admin.post("/v1/keys", json={"name": "ci-writer", "role": "writer"}).json()["key"]
+        writer_headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=demo_server.url, headers=writer_headers, timeout=30) as writer:
+            outcomes = attack(writer)
+        assert outcomes == [
+            ("weakened suite", 409),
+            ("rigged dataset", 409),
+            ("force", 403),
+            ("pin the weak suite", 403),
+            ("delete the policy", 403),
+            ("newline label", 422),
+            ("newline policy", 403),  # admins only, whatever the label
+        ]
+        assert production(admin) == 2
+
+    verified = cli(demo_server, "audit", "verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "1 gated" in verified.stdout
+    assert verified.stdout.strip().endswith("ok")
+
+    edit_last_move(demo_server.env["PROMPTLANE_DATABASE_URL"])
+    tampered = cli(demo_server, "audit", "verify")
+    assert tampered.returncode == 1
+    assert "was changed" in tampered.stderr
