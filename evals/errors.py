@@ -11,6 +11,7 @@ EvalsError
 ├── InvalidPolicyError
 ├── InvalidOnlineEvaluationError (a scorer or judge of an online evaluation, with its path)
 ├── RunStateError             (cancel a finished run, resume a cancelled one, ...)
+├── LeaseLostError            (a worker's run was taken over; its writes are refused)
 ├── InvalidGatewayRequestError (a chat completion request the gateway cannot serve)
 ├── ModelCallError            (a model call failed after the retry policy gave up)
 │   └── ModelTimeoutError
@@ -96,6 +97,12 @@ class RunStateError(EvalsError):
     """The run is not in a state that allows this."""
 
     title = "Run state conflict"
+
+
+class LeaseLostError(EvalsError):
+    """The worker no longer holds the run's lease: another worker took it over."""
+
+    title = "Run lease lost"
 
 
 class InvalidGatewayRequestError(EvalsError):

@@ -3,7 +3,9 @@
 A run is claimed with a lease (owner + expiry) that the runner renews with every batch it
 writes, so a crashed process's runs become claimable again and another process (or the same
 one after a restart) resumes them. Results are inserted with ON CONFLICT DO NOTHING on
-(run, variant, position, repeat): every item ends up recorded exactly once.
+(run, variant, position, repeat): every item ends up recorded exactly once. Every write is
+fenced on the lease (evals/leases.py): a worker whose run was taken over has its write
+refused, its batch rolled back, and stops.
 """
 
 from __future__ import annotations
@@ -15,23 +17,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final
 
-import sqlalchemy as sa
+from opentelemetry.trace import Span
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import select
 
-from evals import generations, observe
-from evals.errors import EvalsError, ModelCallError
+from evals import generations, leases, observe
+from evals.errors import EvalsError, LeaseLostError, ModelCallError
 from evals.generations import Call, ItemKey
 from evals.llm import Completion, ModelClient, cache_key, ensure_litellm
-from evals.models import DatasetItem, Run, RunItem
+from evals.models import DatasetItem, RunItem
 from evals.plan import Plan, Target, load_plan
 from evals.response_cache import ResponseCache
 from evals.results import BASELINE, run_verdict, score_item
 from evals.schemas import RunStatus
 from evals.scorers.context import JUDGE_CALLS, JudgeCall
-from prompts.base import metadata, utc_now
+from prompts.base import utc_now
 from prompts.errors import PromptsError
 from prompts.render import render_prompt
 from tracing.telemetry import PromptRef, Telemetry, mark_error
@@ -39,6 +41,8 @@ from tracing.telemetry import PromptRef, Telemetry, mark_error
 log = logging.getLogger("promptlane.runner")
 
 SessionFactory = Callable[[], AsyncSession]
+# An ended run has no lease: nothing renews it and nothing may claim it.
+_ENDED: Final[dict[str, Any]] = {"lease_owner": None, "lease_expires_at": None}
 
 
 @dataclass
@@ -92,54 +96,34 @@ class Runner:
         self.cache = ResponseCache(sessions)
         self._renewed: dict[int, float] = {}
 
-    # --- leases -------------------------------------------------------------------------
+    # --- leases (evals/leases.py: every write of a run is fenced on its owner) ------------
 
     async def claim(self, run_id: int) -> bool:
         """Take the run's lease if it is free, expired or ours; return whether we hold it."""
-        now = utc_now()
-        table = metadata.tables["runs"]
         async with self.sessions() as session:
-            result = await session.execute(
-                sa.update(table)
-                .where(
-                    table.c.id == run_id,
-                    table.c.status.in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
-                    sa.or_(
-                        table.c.lease_owner.is_(None),
-                        table.c.lease_owner == self.owner,
-                        table.c.lease_expires_at < now,
-                    ),
-                )
-                .values(
-                    status=RunStatus.RUNNING.value,
-                    lease_owner=self.owner,
-                    lease_expires_at=now + self.lease,
-                    started_at=sa.func.coalesce(table.c.started_at, now),
-                )
+            held = await leases.claim(
+                session, run_id=run_id, owner=self.owner, until=utc_now() + self.lease
             )
             await session.commit()
-        return bool(getattr(result, "rowcount", 0))
+        if held:
+            self._renewed[run_id] = time.monotonic()
+        return held
 
     async def claimable(self) -> list[int]:
         """Return runs that are queued or whose worker stopped renewing its lease."""
-        now = utc_now()
         async with self.sessions() as session:
-            rows = await session.scalars(
-                select(Run.id).where(
-                    col(Run.status).in_([RunStatus.QUEUED.value, RunStatus.RUNNING.value]),
-                    sa.or_(col(Run.lease_expires_at).is_(None), col(Run.lease_expires_at) < now),
-                )
-            )
-            return [r for r in rows if r is not None]
+            return await leases.claimable(session)
 
     async def release(self, run_id: int) -> None:
         """Give the lease back (on shutdown) so a restart resumes the run at once."""
         async with self.sessions() as session:
-            await session.execute(
-                sa.update(Run)
-                .where(col(Run.id) == run_id, col(Run.lease_owner) == self.owner)
-                .values(lease_expires_at=utc_now())
-            )
+            await leases.release(session, run_id=run_id, owner=self.owner)
+            await session.commit()
+
+    async def _write(self, run_id: int, values: dict[str, Any]) -> None:
+        """Update the run in a transaction of its own if we still hold its lease."""
+        async with self.sessions() as session:
+            await leases.fenced_update(session, run_id=run_id, owner=self.owner, values=values)
             await session.commit()
 
     # --- execution ----------------------------------------------------------------------
@@ -153,20 +137,32 @@ class Runner:
         await asyncio.to_thread(ensure_litellm)
         with observe.run_span(self.telemetry, run_id) as span:
             try:
-                plan = await self._plan(run_id)
-                if plan.spec.cache:
-                    keys = [self._key(plan, *p) for p in plan.pending]
-                    plan.cached = await self.cache.get_many(keys)
-                cancelled = await self._work(plan)
-                await self._finish(plan, cancelled=cancelled)
-            except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
-                    await asyncio.shield(self.release(run_id))
-                raise
-            except Exception as exc:
-                log.exception("run %s failed", run_id)
-                mark_error(span, type(exc).__name__, str(exc)[:300])
-                await self._fail(run_id, exc)
+                await self._execute(run_id, span)
+            except LeaseLostError as exc:
+                # Another worker resumed the run (ours looked dead): it is theirs to finish.
+                log.warning("run %s: worker %s lost its lease; stopping", run_id, self.owner)
+                mark_error(span, type(exc).__name__, exc.detail)
+            finally:
+                self._renewed.pop(run_id, None)
+
+    async def _execute(self, run_id: int, span: Span) -> None:
+        try:
+            plan = await self._plan(run_id)
+            if plan.spec.cache:
+                keys = [self._key(plan, *p) for p in plan.pending]
+                plan.cached = await self.cache.get_many(keys)
+            cancelled = await self._work(plan)
+            await self._finish(plan, cancelled=cancelled)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.release(run_id))
+            raise
+        except LeaseLostError:
+            raise
+        except Exception as exc:
+            log.exception("run %s failed", run_id)
+            mark_error(span, type(exc).__name__, str(exc)[:300])
+            await self._fail(run_id, exc)
 
     async def _plan(self, run_id: int) -> Plan:
         async with self.sessions() as session:
@@ -325,53 +321,46 @@ class Runner:
         rows, batch.rows = batch.rows, []
         fresh, batch.fresh = batch.fresh, {}
         gens, batch.generations = batch.generations, {}
-        table = metadata.tables["run_items"]
         async with self.sessions() as session:
+            # The fenced renewal comes first: it locks the run row before any item is written,
+            # so a worker that lost the lease writes nothing (its transaction rolls back), and
+            # two workers never wait on each other's item rows in opposite orders.
+            cancel = await leases.renew(
+                session, run_id=run_id, owner=self.owner, until=utc_now() + self.lease
+            )
             if rows:
                 await generations.insert_items(session, rows, gens)
-            counts = (
-                await session.execute(
-                    sa.select(
-                        sa.func.count(),
-                        sa.func.count().filter(table.c.status != "ok"),
-                    ).where(table.c.run_id == run_id)
-                )
-            ).one()
-            run = await session.get(Run, run_id, with_for_update=True)
-            assert run is not None
-            run.completed, run.errors = int(counts[0]), int(counts[1])
-            run.lease_expires_at = utc_now() + self.lease
-            cancel = run.is_cancel_requested
+                await leases.record_progress(session, run_id=run_id, owner=self.owner)
             await session.commit()
         if fresh:
             await self.cache.put_many(fresh)
         return cancel
 
     async def _finish(self, plan: Plan, *, cancelled: bool) -> None:
-        async with self.sessions() as session:
-            run = await session.get(Run, plan.run_id, with_for_update=True)
-            assert run is not None
-            now = utc_now()
-            if cancelled:
-                run.status = RunStatus.CANCELLED.value
-            else:
-                rows = list(await session.scalars(select(RunItem).where(RunItem.run_id == run.id)))
-                summary, verdict, report = run_verdict(
-                    plan.spec, rows, has_baseline=BASELINE in plan.targets
+        values: dict[str, Any] = {"status": RunStatus.CANCELLED.value}
+        if not cancelled:
+            async with self.sessions() as session:
+                rows = list(
+                    await session.scalars(select(RunItem).where(RunItem.run_id == plan.run_id))
                 )
-                run.summary, run.gate, run.verdict = summary, report, verdict
-                run.status = RunStatus.COMPLETED.value
-            run.finished_at, run.lease_owner, run.lease_expires_at = now, None, None
-            await session.commit()
+            # The paired bootstrap is CPU work: in a thread, so the event loop keeps serving.
+            # No item lands meanwhile: only the lease holder writes them, and if it is not us
+            # any more the fenced write below refuses this verdict.
+            summary, verdict, report = await asyncio.to_thread(
+                run_verdict, plan.spec, rows, has_baseline=BASELINE in plan.targets
+            )
+            values = {
+                "summary": summary,
+                "gate": report,
+                "verdict": verdict,
+                "status": RunStatus.COMPLETED.value,
+            }
+        await self._write(plan.run_id, {**values, **_ENDED, "finished_at": utc_now()})
 
     async def _fail(self, run_id: int, exc: Exception) -> None:
         detail = exc.detail if isinstance(exc, EvalsError | PromptsError) else repr(exc)
-        async with self.sessions() as session:
-            run = await session.get(Run, run_id, with_for_update=True)
-            if run is not None:
-                run.status, run.error = RunStatus.FAILED.value, str(detail)[:2_000]
-                run.finished_at, run.lease_owner, run.lease_expires_at = utc_now(), None, None
-                await session.commit()
+        values = {"status": RunStatus.FAILED.value, "error": str(detail)[:2_000]}
+        await self._write(run_id, {**values, **_ENDED, "finished_at": utc_now()})
 
 
 def _item_row(run_id: int, variant: str, position: int, repeat: int) -> dict[str, Any]:

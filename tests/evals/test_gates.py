@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import tracemalloc
 from typing import Any
 
+import numpy as np
 import pytest
 
-from evals.gates import ItemResult, aggregate, check_condition, compare_baseline, verdict
+from evals.gates import (
+    BOOTSTRAP_CHUNK_INDICES,
+    BOOTSTRAP_SEED,
+    ItemResult,
+    aggregate,
+    bootstrap_means,
+    check_condition,
+    compare_baseline,
+    verdict,
+)
 from evals.schemas import Aggregate, BaselineRule, GateCondition, SuiteSpec, Verdict
 
 
@@ -123,3 +134,54 @@ def test_inconclusive_baseline_makes_a_passing_run_inconclusive() -> None:
 def test_errored_candidate_items_count_as_regressions() -> None:
     report = compare_baseline(results([None] * 20), results([1.0] * 20), RULE)
     assert report["outcome"] == "failed"
+
+
+def reference_means(diffs: np.ndarray[Any, Any], resamples: int) -> np.ndarray[Any, Any]:
+    """The bootstrap as it was first written: the whole resamples x items matrix at once."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    samples = rng.integers(0, len(diffs), size=(resamples, len(diffs)))
+    return np.asarray(diffs[samples].mean(axis=1))
+
+
+@pytest.mark.parametrize(
+    ("items", "resamples", "budget"),
+    [
+        (1, 100, BOOTSTRAP_CHUNK_INDICES),
+        (7, 1_000, 50),  # 7 resamples a chunk: the last chunk is short
+        (30, 2_000, 30 * 64),
+        (50, 300, 10),  # a budget below the item count still draws one resample at a time
+        (1_500, 2_001, BOOTSTRAP_CHUNK_INDICES),  # 666 a chunk at the default budget
+    ],
+)
+def test_chunked_bootstrap_draws_exactly_the_unchunked_numbers(
+    items: int, resamples: int, budget: int
+) -> None:
+    diffs = np.random.default_rng(items).normal(size=items)
+    chunked = bootstrap_means(diffs, resamples, budget=budget)
+    assert np.array_equal(chunked, reference_means(diffs, resamples))
+
+
+def test_baseline_report_is_that_of_the_unchunked_bootstrap() -> None:
+    draws = np.random.default_rng(3)
+    candidate, baseline = draws.random(1_200).tolist(), draws.random(1_200).tolist()
+    rule = BaselineRule(metric="m", max_regression=0.05, resamples=3_000)
+    report = compare_baseline(results(candidate), results(baseline), rule)
+    diffs = np.asarray(candidate) - np.asarray(baseline)
+    alpha = (1 - rule.confidence) / 2
+    expected = np.quantile(reference_means(diffs, 3_000), [alpha, 1 - alpha])
+    assert report["interval"] == [float(x) for x in expected]
+
+
+def test_bootstrap_memory_stays_bounded_at_large_sizes() -> None:
+    # 100,000 resamples (the maximum) of 2,000 items: drawn at once, the index matrix and its
+    # gathered values took 3.2 GB.
+    diffs = np.random.default_rng(0).normal(size=2_000)
+    tracemalloc.start()
+    try:
+        means = bootstrap_means(diffs, 100_000)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 2**20
+    assert means.shape == (100_000,)
+    assert abs(float(means.mean()) - float(diffs.mean())) < 0.01
