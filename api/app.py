@@ -15,13 +15,13 @@ from importlib.metadata import PackageNotFoundError, version
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from api import credentials, keys
+from api import credentials, keys, openapi
 from api.auth import Authenticator
 from api.cache import ResolveCache
 from api.db import Database
 from api.errors import install_error_handlers
 from api.gateway import Gateway
-from api.middleware import BodyLimitMiddleware
+from api.middleware import BodyLimitMiddleware, UrlGuardMiddleware
 from api.migrate import head_revision
 from api.routes import analytics as analytics_routes
 from api.routes import audit as audit_routes
@@ -236,7 +236,9 @@ def create_app(
     )
     app.state.label_policy = GatePolicy(ProtectedLabels(frozenset(settings.protected_labels)))
     install_error_handlers(app)
+    openapi.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(UrlGuardMiddleware)
     add_fast_path(app, tracing)
     # The hottest route goes first: routing tries each router in turn (~0.13 ms when last).
     app.include_router(gateway_routes.router)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Final
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -17,6 +17,7 @@ from api.errors import ApiKeyExistsError, ApiKeyNotFoundError, LastAdminKeyError
 from api.models import ApiKey
 from prompts.base import utc_now
 from prompts.policy import Role
+from tracing.validation import StrictModel
 
 KEY_PREFIX: Final = "pl_"
 _KEY_RE: Final = re.compile(r"pl_[A-Za-z0-9_-]{20,200}")
@@ -24,10 +25,8 @@ _NAME_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@:-]{0,99}")
 BOOTSTRAP_NAME: Final = "bootstrap-admin"
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(StrictModel):
     """A new key: a unique name and a role."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(max_length=100)
     role: Role = Role.READER

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from typing import Final
+from urllib.parse import unquote_plus
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import problem_response
+
+# C0 controls and DEL: no name, label or parameter of the API contains one, and PostgreSQL
+# cannot even compare text with NUL (a query filter holding one would fail with a 500).
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def replay(body: bytes, receive: Receive) -> Receive:
@@ -85,3 +93,27 @@ class BodyLimitMiddleware:
             type_="urn:promptlane:problem:payload-too-large",
         )
         await response(scope, receive, send)
+
+
+class UrlGuardMiddleware:
+    """Refuse URLs whose path or query holds a control character, with 422 problem JSON."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query = unquote_plus(scope["query_string"].decode("latin-1"), errors="replace")
+            found = _CONTROL.search(scope["path"]) or _CONTROL.search(query)
+            if found is not None:
+                where = "path" if _CONTROL.search(scope["path"]) else "query"
+                response = problem_response(
+                    422,
+                    title="Invalid request",
+                    detail=f"the URL's {where} contains the control character "
+                    f"U+{ord(found.group()):04X}: no name, label or parameter may",
+                    type_="urn:promptlane:problem:validation",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

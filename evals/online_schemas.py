@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from evals.schemas import ScorerSpec
 from prompts.schemas import label_problem, name_problem
+from tracing.validation import Flag, Number, StrictModel
 
 
-class OnlineEvaluationPut(BaseModel):
+class OnlineEvaluationPut(StrictModel):
     """Create or replace the online evaluation of a prompt, for one label or any label."""
-
-    model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(max_length=200, description="Prompt name")
     label: str | None = Field(
         default=None, description="Only generations made through this label; null: any label"
     )
-    sample_rate: float = Field(ge=0, le=1, description="Share of generations scored, 0..1")
+    sample_rate: Number = Field(ge=0, le=1, description="Share of generations scored, 0..1")
     scorers: list[ScorerSpec] = Field(min_length=1, max_length=32)
-    enabled: bool = True
+    enabled: Flag = True
 
     @field_validator("prompt")
     @classmethod

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Final, Literal
+from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, Strict, field_validator
 
 from prompts.schemas import name_problem
+from tracing.validation import StrictModel
 
 # A required suite as an admin names it: `name` or `name:<version>`.
 SUITE_REF_RE: Final = re.compile(r"(?P<name>[^:]+)(?::(?P<version>[1-9][0-9]{0,8}))?")
 MAX_AGE_LIMIT: Final = 10 * 365 * 24 * 3600  # ten years: beyond it "max age" means nothing
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(StrictModel):
+    """A request model of promotion policies."""
 
 
 def parse_suite_ref(ref: str) -> tuple[str, int | None]:
@@ -43,7 +44,7 @@ class PolicyUpdate(_Strict):
             "the version this policy pins already, or pins the suite's current version."
         ),
     )
-    max_age_seconds: int | None = Field(default=None, ge=60, le=MAX_AGE_LIMIT)
+    max_age_seconds: Annotated[int, Strict()] | None = Field(default=None, ge=60, le=MAX_AGE_LIMIT)
     force_role: Literal["admin", "writer"] = "admin"
     prompt: str | None = Field(
         default=None, max_length=200, description="Scope to one prompt; default: all"

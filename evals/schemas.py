@@ -5,20 +5,21 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from prompts.schemas import LABEL_RE, name_problem
+from tracing.validation import Flag, Number, PositiveInt, StrictModel
 
 METRIC_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
 # Metrics every run records per item, besides the scorers' own.
 BUILTIN_METRICS: Final = frozenset({"latency_ms", "cost_usd", "input_tokens", "output_tokens"})
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(StrictModel):
+    """A request model of the evaluation domain (unknown fields, control characters refused)."""
 
 
 def _check_name(value: str, what: str) -> str:
@@ -31,25 +32,12 @@ def _check_name(value: str, what: str) -> str:
 # --- datasets -----------------------------------------------------------------------------
 
 
-def _nul_path(value: Any, path: str = "") -> str | None:
-    """Return where the first string or key holding a NUL character is, or None."""
-    if isinstance(value, str):
-        return (path or "/") if "\x00" in value else None
-    children: Any = ()
-    if isinstance(value, dict):
-        children = value.items()
-    elif isinstance(value, list):
-        children = enumerate(value)
-    for key, child in children:
-        here = f"{path}/{key}"
-        found = here if "\x00" in str(key) else _nul_path(child, here)
-        if found is not None:
-            return found
-    return None
-
-
 class DatasetItemIn(_Strict):
     """One dataset item as uploaded."""
+
+    # Items are text from elsewhere (tickets, documents): only NUL, which PostgreSQL cannot
+    # store in text or JSONB, is refused in them.
+    user_data: ClassVar[frozenset[str]] = frozenset({"input", "expected", "contexts", "metadata"})
 
     input: dict[str, Any] = Field(default_factory=dict, description="Template variables")
     expected: Any = Field(default=None, description="Reference output for the scorers")
@@ -60,15 +48,6 @@ class DatasetItemIn(_Strict):
         default_factory=dict, description="Free-form; `id` keys the item in diffs"
     )
 
-    @model_validator(mode="after")
-    def _no_nul(self) -> DatasetItemIn:
-        # PostgreSQL can store NUL in neither TEXT nor JSONB; refuse it on every database.
-        fields = {"input": self.input, "expected": self.expected, "contexts": self.contexts}
-        where = _nul_path({**fields, "metadata": self.metadata})
-        if where is not None:
-            raise ValueError(f"{where[1:]} contains a NUL character (\\u0000)")
-        return self
-
 
 class DatasetVersionCreate(_Strict):
     """A new dataset version: its items and a commit message."""
@@ -76,13 +55,6 @@ class DatasetVersionCreate(_Strict):
     items: list[DatasetItemIn] = Field(min_length=1)
     description: str | None = Field(default=None, max_length=2_000)
     message: str = Field(default="", max_length=2_000)
-
-    @field_validator("description", "message")
-    @classmethod
-    def _no_nul(cls, value: str | None) -> str | None:
-        if value is not None and "\x00" in value:
-            raise ValueError("contains a NUL character (\\u0000)")
-        return value
 
 
 class DatasetItemRead(BaseModel):
@@ -195,24 +167,24 @@ class GateCondition(_Strict):
     metric: str = Field(min_length=1, max_length=64)
     aggregate: Aggregate = Aggregate.MEAN
     op: Op = ">="
-    value: float
+    value: Number
 
 
 class BaselineRule(_Strict):
     """Must not regress against the version the label holds now by more than `max_regression`."""
 
     metric: str = Field(min_length=1, max_length=64)
-    max_regression: float = Field(default=0.0, ge=0)
-    higher_is_better: bool = True
-    confidence: float = Field(default=0.95, gt=0.5, lt=1)
-    resamples: int = Field(default=2_000, ge=100, le=100_000)
+    max_regression: Number = Field(default=0.0, ge=0)
+    higher_is_better: Flag = True
+    confidence: Number = Field(default=0.95, gt=0.5, lt=1)
+    resamples: PositiveInt = Field(default=2_000, ge=100, le=100_000)
 
 
 class DatasetRef(_Strict):
     """A dataset by name, pinned to a version or following the latest."""
 
     name: str
-    version: int | None = Field(default=None, ge=1)
+    version: PositiveInt | None = None
 
     @field_validator("name")
     @classmethod
@@ -236,10 +208,10 @@ class SuiteSpec(_Strict):
     scorers: list[ScorerSpec] = Field(min_length=1, max_length=64)
     gates: list[GateCondition] = Field(default_factory=list, max_length=64)
     baseline: BaselineRule | None = None
-    repeats: int = Field(default=1, ge=1, le=100)
-    concurrency: int = Field(default=8, ge=1, le=256)
-    timeout_seconds: float = Field(default=60.0, gt=0, le=3_600)
-    cache: bool = Field(default=False, description="Reuse cached model responses")
+    repeats: PositiveInt = Field(default=1, le=100)
+    concurrency: PositiveInt = Field(default=8, le=256)
+    timeout_seconds: Number = Field(default=60.0, gt=0, le=3_600)
+    cache: Flag = Field(default=False, description="Reuse cached model responses")
 
     @field_validator("name")
     @classmethod
@@ -252,7 +224,8 @@ class SuiteSpec(_Strict):
         if isinstance(value, str):
             # `name@x` must fail on `x`, not quietly follow the latest version.
             name, at, version = value.partition("@")
-            return {"name": name, "version": version if at else None}
+            number: Any = int(version) if version.isascii() and version.isdigit() else version
+            return {"name": name, "version": number if at else None}
         return value
 
     @model_validator(mode="after")
@@ -331,10 +304,10 @@ class Verdict(StrEnum):
 class RunCreate(_Strict):
     """Start a run: a suite (name, optionally a version) on a prompt version or label."""
 
-    suite: str
-    suite_version: int | None = Field(default=None, ge=1)
-    prompt: str
-    version: int | None = Field(default=None, ge=1)
+    suite: str = Field(max_length=200)
+    suite_version: PositiveInt | None = None
+    prompt: str = Field(max_length=200)
+    version: PositiveInt | None = None
     label: str | None = None
     baseline_label: str | None = Field(
         default=None, description="Label whose version is the baseline; default: `label`"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Final, Generic, Literal, TypeVar
+from typing import Any, ClassVar, Final, Generic, Literal, TypeVar
 
 from jsonschema import Draft202012Validator
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from tracing.validation import Flag, PositiveInt, StrictModel
 
 NAME_MAX: Final = 200
 _SEGMENT = r"[a-z0-9][a-z0-9._-]*"
@@ -55,8 +57,8 @@ def label_problem(label: str) -> str | None:
     return None
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Strict(StrictModel):
+    """A request model of the prompt domain (unknown fields, control characters refused)."""
 
 
 def _check_json_schema(schema: dict[str, Any], where: str) -> dict[str, Any]:
@@ -234,9 +236,9 @@ class VersionCreate(_Strict):
 class LabelMove(_Strict):
     """Point a label at a version."""
 
-    version: int = Field(ge=1)
+    version: PositiveInt
     reason: str = Field(default="", max_length=2_000)
-    force: bool = Field(
+    force: Flag = Field(
         default=False, description="Override a failed promotion gate (needs a reason)"
     )
 
@@ -244,8 +246,10 @@ class LabelMove(_Strict):
 class RenderRequest(_Strict):
     """Which version to render (a label or a number) and with what variables."""
 
-    label: str | None = None
-    version: int | None = Field(default=None, ge=1)
+    user_data: ClassVar[frozenset[str]] = frozenset({"variables"})
+
+    label: str | None = Field(default=None, max_length=64)
+    version: PositiveInt | None = None
     variables: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import Reader
 from api.deps import ReadSession
+from api.params import INT_MAX
 from tracing import analytics, drift
 from tracing.schemas import Bucket, Dimension, DriftRead, Source, UsageRead
 
@@ -29,7 +30,7 @@ async def report_usage(
     start: Annotated[datetime | None, Query(description="ISO 8601; default end - 7 days")] = None,
     end: Annotated[datetime | None, Query(description="ISO 8601; default now")] = None,
     prompt: Text = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
     label: Annotated[str | None, Query(max_length=64)] = None,
     model: Text = None,
     source: Source | None = None,
@@ -53,7 +54,7 @@ async def measure_drift(
     session: ReadSession,
     actor: Reader,
     prompt: Annotated[str, Query(max_length=200)],
-    version: Annotated[int, Query(ge=1)],
+    version: Annotated[int, Query(ge=1, le=INT_MAX)],
     metric: Text = None,
     baseline_days: Days = 7,
     recent_days: Days = 1,

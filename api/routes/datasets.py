@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from api.auth import Reader, Writer
 from api.deps import ReadSession, WriteSession
 from api.openapi import inline_defs
+from api.params import INT_MAX
 from evals import datasets as service
 from evals.schemas import (
     DatasetDiffRead,
@@ -24,7 +25,7 @@ router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
 Name = Annotated[str, Path(description="Dataset name; '/' separates folders", max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Offset = Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip")]
+Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="Items to skip")]
 ItemLimit = Annotated[
     int | None, Query(ge=1, le=1_000_000, description="Items to return (default: all of them)")
 ]
@@ -137,7 +138,7 @@ async def list_dataset_versions(
 @router.get("/{name:path}/versions/{version:int}")
 async def get_dataset_version(
     name: Name,
-    version: int,
+    version: Annotated[int, Path(ge=1, le=INT_MAX)],
     session: ReadSession,
     actor: Reader,
     items: Annotated[bool, Query(description="Include the items")] = True,
@@ -155,8 +156,8 @@ async def diff_dataset_versions(
     name: Name,
     session: ReadSession,
     actor: Reader,
-    from_: Annotated[int, Query(alias="from", ge=1)],
-    to: Annotated[int, Query(ge=1)],
+    from_: Annotated[int, Query(alias="from", ge=1, le=INT_MAX)],
+    to: Annotated[int, Query(ge=1, le=INT_MAX)],
     limit: Annotated[
         int, Query(ge=1, le=10_000, description="Items listed per kind of change")
     ] = 100,

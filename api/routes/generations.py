@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import Writer
 from api.deps import ReadSession
+from api.params import INT_MAX
 from tracing import analytics
 from tracing.schemas import GenerationPage, Source
 
@@ -25,7 +26,7 @@ async def list_generations(
         str | None, Query(pattern=r"^[0-9a-fA-F]{32}$", description="Every call of one trace")
     ] = None,
     prompt: Text = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
     label: Annotated[str | None, Query(max_length=64)] = None,
     model: Text = None,
     source: Source | None = None,
@@ -33,7 +34,7 @@ async def list_generations(
     start: Annotated[datetime | None, Query(description="ISO 8601; default end - 7 days")] = None,
     end: Annotated[datetime | None, Query(description="ISO 8601; default now")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> GenerationPage:
     """List generations, newest first (a trace's at any age; else the last 7 days by default)."""
     filters = analytics.UsageFilter(

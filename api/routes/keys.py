@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
 
 from api import keys
 from api.auth import Admin, Authenticator
 from api.deps import ReadSession, WriteSession, on_commit
+from api.params import INT_MAX
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
@@ -27,7 +30,10 @@ async def list_keys(session: ReadSession, actor: Admin) -> list[keys.ApiKeyRead]
 
 @router.post("/{key_id}/revoke")
 async def revoke_key(
-    key_id: int, request: Request, session: WriteSession, actor: Admin
+    key_id: Annotated[int, Path(ge=1, le=INT_MAX)],
+    request: Request,
+    session: WriteSession,
+    actor: Admin,
 ) -> keys.ApiKeyRead:
     """Revoke an API key; it stops working at once on this replica."""
     authenticator: Authenticator = request.app.state.auth

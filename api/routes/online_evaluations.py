@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from api.auth import Reader, Writer
 from api.deps import AppSettings, ReadSession, WriteSession, on_commit
+from api.params import INT_MAX
 from evals import online_configs as service
 from evals.online_schemas import OnlineEvaluationPut, OnlineEvaluationRead
 
@@ -48,7 +49,7 @@ async def put_online_evaluation(
 
 @router.delete("/{evaluation_id}", status_code=204)
 async def delete_online_evaluation(
-    evaluation_id: Annotated[int, Path(ge=1)],
+    evaluation_id: Annotated[int, Path(ge=1, le=INT_MAX)],
     request: Request,
     session: WriteSession,
     actor: Writer,

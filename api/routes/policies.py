@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.auth import Admin, Reader
 from api.deps import ReadSession, WriteSession
+from api.params import INT_MAX
 from evals import policy as service
 from evals import promotion
 from evals.policy_schemas import GateReport, PolicyEventRead, PolicyRead, PolicyUpdate
@@ -17,7 +18,7 @@ router = APIRouter(tags=["policies"])
 
 Label = Annotated[str, Path(description="Label name, e.g. production", max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Offset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Items to skip")]
+Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="Items to skip")]
 
 
 @router.put("/v1/policies/{label}")
@@ -64,7 +65,7 @@ async def check_promotion(
     label: Label,
     session: ReadSession,
     actor: Reader,
-    version: Annotated[int, Query(ge=1, le=2**31 - 1)],
+    version: Annotated[int, Query(ge=1, le=INT_MAX)],
 ) -> GateReport:
     """Dry-run moving a label to a version: the gate report, nothing moved."""
     return await promotion.check_promotion(session, name=name, label=label, version=version)

@@ -12,6 +12,7 @@ from api.cache import ResolveCache, etag_matches
 from api.db import Database
 from api.deps import AppSettings, ReadSession, WriteSession
 from api.errors import InvalidRequestError
+from api.params import INT_MAX
 from prompts import service
 from prompts.policy import LabelPolicy
 from prompts.schemas import (
@@ -37,7 +38,7 @@ router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
 Name = Annotated[str, Path(description="Prompt name; '/' separates folders", max_length=200)]
 Label = Annotated[str, Path(description="Label name, e.g. production", max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip")]
+Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="Items to skip")]
 
 
 @router.post("", status_code=201)
@@ -99,7 +100,10 @@ async def list_versions(
 
 @router.get("/{name:path}/versions/{version:int}")
 async def get_version(
-    name: Name, version: int, session: ReadSession, actor: Reader
+    name: Name,
+    version: Annotated[int, Path(ge=1, le=INT_MAX)],
+    session: ReadSession,
+    actor: Reader,
 ) -> PromptVersionRead:
     """Return one version."""
     return await service.resolve_prompt(session, name=name, version=version)
@@ -125,8 +129,8 @@ async def diff_versions(
     name: Name,
     session: ReadSession,
     actor: Reader,
-    from_: Annotated[int, Query(alias="from", ge=1)],
-    to: Annotated[int, Query(ge=1)],
+    from_: Annotated[int, Query(alias="from", ge=1, le=INT_MAX)],
+    to: Annotated[int, Query(ge=1, le=INT_MAX)],
 ) -> VersionDiffRead:
     """Compare two versions: template as a unified diff, config field by field."""
     return await service.diff_versions(session, name=name, from_version=from_, to_version=to)
@@ -191,7 +195,7 @@ async def resolve_prompt(
     name: Name,
     actor: Reader,
     label: Annotated[str | None, Query(max_length=64, description="Default: production")] = None,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
 ) -> Any:
     """Resolve the active version (label, default production, or number); ETag and 304 aware."""
     if label is not None and version is not None:

@@ -13,6 +13,7 @@ from fastapi.responses import StreamingResponse
 from api.auth import Reader, Writer
 from api.db import Database
 from api.deps import ReadSession, WriteSession, on_commit
+from api.params import INT_MAX
 from evals import runs as service
 from evals.executor import Executor
 from evals.schemas import RunCreate, RunItemRead, RunRead, RunStatus
@@ -20,7 +21,7 @@ from prompts.schemas import Page
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
 
-RunId = Annotated[int, Path(ge=1, description="Run id")]
+RunId = Annotated[int, Path(ge=1, le=INT_MAX, description="Run id")]
 FINISHED = {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}
 
 
@@ -48,7 +49,7 @@ async def list_runs(
     suite: Annotated[str | None, Query(max_length=200)] = None,
     status: RunStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> Page[RunRead]:
     """List runs, newest first."""
     return await service.list_runs(
@@ -60,8 +61,8 @@ async def list_runs(
 async def compare_runs(
     session: ReadSession,
     actor: Reader,
-    a: Annotated[int, Query(ge=1)],
-    b: Annotated[int, Query(ge=1)],
+    a: Annotated[int, Query(ge=1, le=INT_MAX)],
+    b: Annotated[int, Query(ge=1, le=INT_MAX)],
 ) -> dict[str, Any]:
     """Compare two runs: per-metric and per-item deltas (b minus a)."""
     return await service.compare_runs(session, a=a, b=b)
@@ -81,7 +82,7 @@ async def list_run_items(
     failed: Annotated[bool, Query(description="Only errors and failed scores")] = False,
     variant: Annotated[str, Query(pattern="^(candidate|baseline)$")] = "candidate",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> Page[RunItemRead]:
     """Return a run's item results, in dataset order."""
     return await service.run_items(

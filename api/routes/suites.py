@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from api.auth import Reader, Writer
 from api.deps import ReadSession, WriteSession
 from api.openapi import inline_defs
+from api.params import INT_MAX
 from evals import suites as service
 from evals.errors import InvalidSuiteError
 from evals.schemas import SuiteRead, SuiteSpec, SuiteVersionRead
@@ -64,7 +65,7 @@ async def list_suites(
     actor: Reader,
     q: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> Page[SuiteRead]:
     """List suites with their newest version."""
     return await service.list_suites(session, query=q, limit=limit, offset=offset)
@@ -80,7 +81,7 @@ async def list_suite_versions(
 
 @router.get("/{name:path}/versions/{version}")
 async def get_suite_version(
-    name: Name, version: Annotated[int, Path(ge=1)], session: ReadSession, actor: Reader
+    name: Name, version: Annotated[int, Path(ge=1, le=INT_MAX)], session: ReadSession, actor: Reader
 ) -> SuiteVersionRead:
     """Return one version of a suite."""
     return await service.read_suite_version(session, name=name, version=version)

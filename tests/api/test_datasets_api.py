@@ -122,7 +122,7 @@ BAD_UPLOADS: list[tuple[str, dict[str, Any], list[str]]] = [
         {"content": b'{"items": [', "headers": {"content-type": "application/json"}},
         ["line 1"],
     ),
-    ("nul", {"json": [{"input": {"q": "a\u0000"}}]}, ["#/0"]),
+    ("nul", {"json": [{"input": {"q": "a\u0000"}}]}, ["#/0/input"]),
     (
         "infinite",
         {"content": b'[{"expected": 1e999}]', "headers": {"content-type": "application/json"}},

@@ -177,7 +177,9 @@ def test_nul_characters_are_refused_everywhere(fmt: datasets.Format) -> None:
     item = {"input": {"q": "a\u0000b"}}
     text = json.dumps([item]) if fmt == "json" else json.dumps(item)
     error = invalid(text, fmt)
-    assert "input/q contains a NUL character" in error.errors[0].detail
+    problem = error.errors[0]
+    assert "input" in f"{problem.pointer} {problem.detail}"
+    assert "contains the control character U+0000 at q" in problem.detail
 
 
 def test_limits() -> None:
