@@ -34,6 +34,7 @@ from evals.scorers.context import JUDGE_CALLS, JudgeCall
 from prompts.base import metadata, utc_now
 from prompts.errors import PromptsError
 from prompts.render import render_prompt
+from tracing.inserts import count_dropped
 from tracing.telemetry import PromptRef, Telemetry, mark_error
 
 log = logging.getLogger("promptlane.runner")
@@ -327,8 +328,7 @@ class Runner:
         gens, batch.generations = batch.generations, {}
         table = metadata.tables["run_items"]
         async with self.sessions() as session:
-            if rows:
-                await generations.insert_items(session, rows, gens)
+            dropped = await generations.insert_items(session, rows, gens) if rows else []
             counts = (
                 await session.execute(
                     sa.select(
@@ -343,6 +343,7 @@ class Runner:
             run.lease_expires_at = utc_now() + self.lease
             cancel = run.is_cancel_requested
             await session.commit()
+        count_dropped(self.telemetry.metrics, dropped)
         if fresh:
             await self.cache.put_many(fresh)
         return cancel
