@@ -131,7 +131,7 @@ async def insert_rows(session: AsyncSession, rows: Iterable[Mapping[str, Any]]) 
             stored.append((row, id_))
     dropped.extend(Dropped(_source(row), reason) for row, reason in refused)
     for (source, reason), count in Counter((d.source, d.reason) for d in dropped).items():
-        log.warning("dropped %d %s generation(s) the database refused: %s", count, source, reason)
+        log.warning("dropped %d %s generation(s), not storable: %s", count, source, reason)
     return Inserted(stored, dropped)
 
 
