@@ -53,7 +53,10 @@ class Gateway:
         self.telemetry = telemetry
         self._evaluator = evaluator
         self.writer = GenerationWriter(
-            db.transaction, on_stored=self._submit, flush_interval=flush_interval
+            db.transaction,
+            on_stored=self._submit,
+            flush_interval=flush_interval,
+            metrics=telemetry.metrics,
         )
         # Cache entries are serialized bytes; parse each distinct body once (keyed by ETag).
         self._parsed: dict[str, PromptVersionRead] = {}

@@ -27,7 +27,8 @@ from evals.llm import Completion, ModelClient, ensure_litellm, error_type, provi
 from prompts.base import utc_now
 from prompts.render import PromptContent, messages_from_dicts, render_prompt
 from prompts.schemas import PromptVersionRead
-from tracing import ingest, semconv
+from tracing import ingest, inserts, semconv
+from tracing.inserts import Dropped
 from tracing.models import Generation
 from tracing.telemetry import PromptRef, new_span_ids
 
@@ -217,8 +218,9 @@ def generation_row(
     }
 
 
-async def record_generations(session: AsyncSession, rows: list[dict[str, Any]]) -> list[Generation]:
-    """Insert gateway generation rows (one INSERT); return those stored, with their ids."""
-    ids = await ingest.insert_rows(session, rows)
-    keyed = (((row["trace_id"], row["span_id"]), row) for row in rows)
-    return ingest.loaded((row, ids[key]) for key, row in keyed if key in ids)
+async def record_generations(
+    session: AsyncSession, rows: list[dict[str, Any]]
+) -> tuple[list[Generation], list[Dropped]]:
+    """Insert gateway generation rows (one INSERT); return those stored, and those dropped."""
+    inserted = await inserts.insert_rows(session, rows)
+    return ingest.loaded(inserted.stored), inserted.dropped

@@ -4,9 +4,12 @@ A gateway response never waits for its generation's INSERT: `add` queues the row
 one writer task, which lets rows gather for up to `flush_interval` seconds (or until a batch
 is full), inserts them in one transaction and hands the stored rows to `on_stored` (online
 evaluation). One INSERT costs about as much on the event loop as a gateway call itself, so at
-any request rate the calls of one interval share it. A failed batch is retried; `stop` (the
-app's shutdown) writes whatever is still queued, so an answered call is not lost when the
-server stops cleanly (a crash loses at most the last interval's rows).
+any request rate the calls of one interval share it. Rows are normalised on the way in and a
+row the database refuses is dropped on its own, never its batch (`tracing.inserts`); a batch
+that fails otherwise (the database is down) is retried; `stop` (the app's shutdown) writes
+whatever is still queued, so an answered call is not lost when the server stops cleanly (a
+crash loses at most the last interval's rows). Every row not stored is counted in
+`promptlane_generations_dropped_total{source="gateway"}`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evals.gateway import record_generations
+from evals.gateway import SOURCE, record_generations
+from tracing.inserts import Dropped, count_dropped
+from tracing.metrics import Metrics
 from tracing.models import Generation
 
 log = logging.getLogger("promptlane.gateway")
@@ -44,10 +49,12 @@ class GenerationWriter:
         *,
         on_stored: OnStored | None = None,
         flush_interval: float = FLUSH_INTERVAL,
+        metrics: Metrics | None = None,
     ) -> None:
         """Open write transactions with `transaction`; `on_stored` gets each stored batch."""
         self._transaction = transaction
         self._on_stored = on_stored
+        self._metrics = metrics
         self.flush_interval = flush_interval
         self._rows: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
@@ -55,13 +62,13 @@ class GenerationWriter:
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
-        self.dropped = 0
+        self.dropped = 0  # rows not stored, for any reason
 
     def add(self, row: dict[str, Any]) -> None:
         """Queue a row; the writer task inserts it soon (never blocks, never raises)."""
         if len(self._rows) >= MAX_PENDING:
             self._rows.pop(0)
-            self.dropped += 1
+            self._count([Dropped(SOURCE, "backlog")])
             log.error("gateway generations pile up (database down?): dropped one")
         self._rows.append(row)
         self._idle.clear()
@@ -103,20 +110,34 @@ class GenerationWriter:
             if len(self._rows) >= MAX_BATCH:
                 self._flush.set()
 
+    def _count(self, dropped: list[Dropped]) -> None:
+        self.dropped += len(dropped)
+        if self._metrics is not None:
+            count_dropped(self._metrics, dropped)
+
     async def _write(self, batch: list[dict[str, Any]]) -> None:
         for delay in (*RETRY_DELAYS, None):
             try:
                 async with self._transaction() as session:
-                    stored = await record_generations(session, batch)
+                    stored, dropped = await record_generations(session, batch)
                 break
-            except Exception:
+            except Exception as exc:
+                # The class only: a driver's message may quote the rows' content.
                 if delay is None:
-                    log.exception("could not store %d gateway generation(s)", len(batch))
+                    n = len(batch)
+                    log.error("could not store %d gateway generation(s): %s", n, _name(exc))
+                    self._count([Dropped(SOURCE, "unavailable")] * n)
                     return
-                log.warning("storing gateway generations failed; retrying", exc_info=True)
+                log.warning("storing gateway generations failed (%s); retrying", _name(exc))
                 await asyncio.sleep(delay)
+        self._count(dropped)
         if self._on_stored is not None and stored:
             try:
                 await self._on_stored(stored)
             except Exception:
                 log.exception("online evaluation could not take gateway generations")
+
+
+def _name(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)  # the driver's error behind SQLAlchemy's
+    return type(orig if isinstance(orig, BaseException) else exc).__name__

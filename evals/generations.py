@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals.errors import ModelCallError
@@ -21,11 +20,10 @@ from evals.llm import Completion, error_type, provider_of
 from evals.scorers.context import JudgeCall
 from prompts.base import metadata, upsert_insert, utc_now
 from tracing import semconv
-from tracing.models import Generation
+from tracing.inserts import Dropped, insert_rows
 from tracing.telemetry import PromptRef, new_span_ids
 
 SOURCE: Final = "run"
-TABLE: Final = cast(sa.Table, sa.inspect(Generation).local_table)
 
 # An item is named by (variant, position, repeat), the run_items key within a run.
 ItemKey = tuple[str, int, int]
@@ -142,20 +140,14 @@ def score_values(scores: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
     return out
 
 
-async def insert_generations(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert generation rows; a span already stored (ingested over OTLP, say) is kept."""
-    if not rows:
-        return
-    stmt = upsert_insert(session, TABLE).on_conflict_do_nothing(
-        index_elements=["trace_id", "span_id"]
-    )
-    await session.execute(stmt, list(rows))
-
-
 async def insert_items(
     session: AsyncSession, rows: list[dict[str, Any]], gens: dict[ItemKey, list[dict[str, Any]]]
-) -> None:
-    """Insert run_items rows, and the generations of the rows this insert actually added."""
+) -> list[Dropped]:
+    """Insert run_items rows, and the generations of the rows this insert actually added.
+
+    Generations go through the one generations INSERT (normalised; a span already stored, by
+    OTLP ingest say, is kept); the rows it had to drop are returned, to be counted.
+    """
     table = metadata.tables["run_items"]
     stmt = upsert_insert(session, table).on_conflict_do_nothing(
         index_elements=["run_id", *ITEM_KEY]
@@ -163,9 +155,9 @@ async def insert_items(
     if not gens:
         # executemany: the statement compiles once, however many rows the batch has.
         await session.execute(stmt, rows)
-        return
+        return []
     # RETURNING names the rows inserted: an item that is already recorded (a resumed run, or
     # a lease that expired under a live worker) must not get a second generation.
     inserted = await session.execute(stmt.returning(*(table.c[c] for c in ITEM_KEY)), rows)
     added = [made for key in map(tuple, inserted.tuples()) for made in gens.get(key, ())]
-    await insert_generations(session, added)
+    return (await insert_rows(session, added)).dropped

@@ -36,6 +36,7 @@ from evals.scorers.context import JUDGE_CALLS, JudgeCall
 from prompts.base import utc_now
 from prompts.errors import PromptsError
 from prompts.render import render_prompt
+from tracing.inserts import count_dropped
 from tracing.telemetry import PromptRef, Telemetry, mark_error
 
 log = logging.getLogger("promptlane.runner")
@@ -328,10 +329,12 @@ class Runner:
             cancel = await leases.renew(
                 session, run_id=run_id, owner=self.owner, until=utc_now() + self.lease
             )
+            dropped = []
             if rows:
-                await generations.insert_items(session, rows, gens)
+                dropped = await generations.insert_items(session, rows, gens)
                 await leases.record_progress(session, run_id=run_id, owner=self.owner)
             await session.commit()
+        count_dropped(self.telemetry.metrics, dropped)
         if fresh:
             await self.cache.put_many(fresh)
         return cancel

@@ -1,5 +1,6 @@
 """Tracing domain: OpenTelemetry setup, GenAI conventions, metrics, OTLP ingest and analytics.
 
 Entry points: `setup.configure` (providers, exporters, metrics), `telemetry.Telemetry`,
-`ingest.decode_batch` / `ingest.store_batch` (OTLP/HTTP trace ingest).
+`ingest.decode_batch` / `ingest.store_batch` (OTLP/HTTP trace ingest), `inserts.insert_rows`
+(every generation row, normalised by `normalise.normalise_row`).
 """

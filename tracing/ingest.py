@@ -2,8 +2,9 @@
 
 One request is one batch: spans are decoded and mapped to rows (CPU-bound, `decode_batch`,
 run it in a thread), priced from litellm's price map when a span has no `promptlane.cost_usd`,
-and inserted with a single INSERT … ON CONFLICT DO NOTHING, so a span delivered twice (OTLP
-clients retry) is stored once. The caller owns the transaction.
+and inserted with a single INSERT … ON CONFLICT DO NOTHING (`inserts.insert_rows`, which
+normalises every row and drops only a row the database refuses), so a span delivered twice
+(OTLP clients retry) is stored once. The caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers
 
 from tracing import otlp
-from tracing.base import upsert_insert, utc_now
+from tracing.base import utc_now
+from tracing.inserts import Dropped, count_dropped, insert_rows
 from tracing.metrics import Calls, Metrics
 from tracing.models import Generation
 from tracing.otlp import Encoding, SpanRecord
 from tracing.pricing import PRICES, PriceBook
-from tracing.rows import TABLE, generation_row
+from tracing.rows import generation_row
 
 RowKey = tuple[str, str]  # (trace id, span id)
 _NEW_GENERATION: Final = sa.inspect(Generation).class_manager.new_instance
@@ -45,6 +47,7 @@ class IngestResult:
     generations: list[Generation]
     duplicates: int
     non_genai: int
+    dropped: list[Dropped] = field(default_factory=list)  # rows the database refused
 
     @property
     def stored(self) -> int:
@@ -115,33 +118,20 @@ def loaded(stored: Iterable[tuple[Mapping[str, Any], int]]) -> list[Generation]:
     return out
 
 
-async def insert_rows(
-    session: AsyncSession, rows: Sequence[dict[str, Any]]
-) -> dict[tuple[str, str], int]:
-    """Insert generation rows in one batch; return the new ids by (trace id, span id)."""
-    if not rows:
-        return {}
-    statement = (
-        upsert_insert(session, TABLE)
-        .on_conflict_do_nothing(index_elements=["trace_id", "span_id"])
-        .returning(TABLE.c.id, TABLE.c.trace_id, TABLE.c.span_id)
-    )
-    result = await session.execute(statement, list(rows))
-    return {(trace_id, span_id): id_ for id_, trace_id, span_id in result.all()}
-
-
 async def store_batch(
     session: AsyncSession, batch: Batch, *, prices: PriceBook = PRICES
 ) -> IngestResult:
     """Price and insert a batch's rows; return the generations stored (not duplicates)."""
     await price_rows(batch.rows.values(), prices)
-    ids = await insert_rows(session, list(batch.rows.values()))
-    generations = loaded((row, ids[key]) for key, row in batch.rows.items() if key in ids)
+    inserted = await insert_rows(session, batch.rows.values())
+    generations = loaded(inserted.stored)
+    dropped = len(inserted.dropped)
     return IngestResult(
         received=batch.received,
         generations=generations,
-        duplicates=batch.received - batch.non_genai - len(generations),
+        duplicates=batch.received - batch.non_genai - len(generations) - dropped,
         non_genai=batch.non_genai,
+        dropped=inserted.dropped,
     )
 
 
@@ -181,6 +171,7 @@ def _grouped(generations: Iterable[Generation]) -> dict[CallKey, Calls]:
 def observe(metrics: Metrics, result: IngestResult) -> None:
     """Record an ingest in the metrics: spans by kind; calls, tokens, cost, scores and flags."""
     metrics.record_ingest(genai=result.stored, duplicate=result.duplicates, other=result.non_genai)
+    count_dropped(metrics, result.dropped)
     for (model, name, version, label, operation, error), calls in _grouped(
         result.generations
     ).items():

@@ -159,6 +159,13 @@ class Metrics:
         )
         for kind in INGEST_KINDS:
             self.ingested_spans.labels(kind)  # every series exists from the start, at 0
+        self.generations_dropped = Counter(
+            "promptlane_generations_dropped",
+            "Generations not stored, by source and reason (the database refused the row, "
+            "or the gateway's writer gave up on a batch or had too many waiting).",
+            ["source", "reason"],
+            registry=reg,
+        )
         self.fetches = FetchCounts(self.bound)
         reg.register(self.fetches)
 
@@ -242,6 +249,11 @@ class Metrics:
         for kind, count in zip(INGEST_KINDS, (genai, duplicate, other), strict=True):
             if count:
                 self.ingested_spans.labels(kind).inc(count)
+
+    def record_dropped(self, *, source: str, reason: str, count: int = 1) -> None:
+        """Count generations that were not stored."""
+        b = self.bound
+        self.generations_dropped.labels(b("source", source), b("reason", reason)).inc(count)
 
     def exposition(self) -> bytes:
         """Return every instrument in the Prometheus text format."""

@@ -3,6 +3,9 @@
 Every value bound for the database is bounded here: strings to their column's length (and
 without NUL, which PostgreSQL refuses), integers to the column's range, floats to finite ones,
 and the free-form `attributes` to a fixed number of short values. A row holds every column.
+The insert normalises every row again, whatever built it (`tracing/normalise.py`); what this
+module adds is ingest's own policy: how much of a span is kept, and values out of range
+dropped rather than clamped.
 """
 
 from __future__ import annotations

@@ -350,6 +350,27 @@ async def test_provider_failures_map_to_openai_statuses(
     assert row.prompt_name == "failing"
 
 
+async def test_hostile_models_cost_other_callers_nothing(
+    seeded: httpx.AsyncClient, app: FastAPI, db: Database
+) -> None:
+    gateway_of(app).writer.flush_interval = 60  # every call below lands in one flush window
+    hi = [{"role": "user", "content": "hi"}]
+    hostile = ["offline/echo\x00", "offline/" + "e" * 250, "offline/" + "e" * 5000]
+    normal = [await seeded.post(URL, json=request())]
+    for model in hostile:
+        # Refused at the edge, or answered (a failed call, here: no such offline model).
+        response = await seeded.post(URL, json={"model": model, "messages": hi})
+        assert response.status_code < 500, response.text
+    normal.append(await seeded.post(URL, json=request()))
+    assert [r.status_code for r in normal] == [200, 200]
+    rows = await generations(app, db)
+    assert [r.prompt_name for r in (rows[0], rows[-1])] == [PROMPT, PROMPT]
+    # The hostile calls that got past the edge are stored, normalised; none was dropped.
+    recorded = {r.request_model for r in rows[1:-1]}
+    assert recorded <= {m.replace("\x00", "")[:200] for m in hostile}
+    assert "promptlane_generations_dropped_total{" not in app.state.metrics.exposition().decode()
+
+
 # --- streaming --------------------------------------------------------------------------------
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -18,13 +20,17 @@ from evals.gateway import PreparedCall, generation_row
 from evals.gateway_writer import GenerationWriter
 from evals.llm import Completion
 from prompts.base import utc_now
+from tests.tracing.test_metrics import sample
+from tracing.metrics import Metrics
 from tracing.models import Generation
 from tracing.telemetry import PromptRef, new_span_ids
 
+DROPPED_TOTAL = "promptlane_generations_dropped_total"
 
-def row(**overrides: Any) -> dict[str, Any]:
+
+def row(model: str = "offline/echo", **overrides: Any) -> dict[str, Any]:
     call = PreparedCall(
-        model="offline/echo",
+        model=model,
         messages=[{"role": "user", "content": "hello"}],
         config={"model": "offline/echo"},
         prompt=PromptRef("gw/writer", 3, "production", "abc"),
@@ -219,3 +225,66 @@ async def test_a_full_batch_is_written_without_waiting(
     await writer.stop()
     assert [len(batch) for batch in handed.batches] == [2, 2, 1]
     assert len(await stored(db)) == 5
+
+
+# --- one caller's bad row never costs another caller theirs ---------------------------------
+
+
+async def test_hostile_models_in_one_flush_window_cost_no_one_their_record(db: Database) -> None:
+    transactions, handed = Transactions(db), Handed()
+    writer = GenerationWriter(transactions, on_stored=handed, flush_interval=60)
+    calls = [
+        row(),
+        row("offline/\x00echo"),
+        row("m" * 5000),
+        row(input_messages=[{"role": "user\x00", "content": "a\x00b", "x": [math.nan]}]),
+        row(),
+    ]
+    for call in calls:
+        writer.add(call)
+    await writer.join()
+    assert transactions.opened == 1, "the five calls shared one flush window"
+    rows = await stored(db)
+    assert [g.span_id for g in rows] == [c["span_id"] for c in calls]
+    assert rows[1].request_model == "offline/echo"
+    assert rows[2].request_model == "m" * 200  # the column's declared length
+    assert rows[3].input_messages == [{"role": "user", "content": "ab", "x": [None]}]
+    assert rows[0].request_model == rows[4].request_model == "offline/echo"
+    # What online evaluation is handed is what was stored.
+    assert [g.request_model for g in handed.batches[0]] == [g.request_model for g in rows]
+    assert writer.dropped == 0
+    await writer.stop()
+
+
+async def test_a_row_that_cannot_be_stored_is_dropped_alone_and_counted(db: Database) -> None:
+    metrics, transactions, handed = Metrics(), Transactions(db), Handed()
+    writer = GenerationWriter(transactions, on_stored=handed, flush_interval=60, metrics=metrics)
+    good = [row() for _ in range(5)]
+    bad = row(started_at=datetime(2026, 1, 1))  # naive: no column can take it
+    for r in [*good[:2], bad, *good[2:]]:
+        writer.add(r)
+    await writer.join()
+    assert [g.span_id for g in await stored(db)] == [r["span_id"] for r in good]
+    assert transactions.opened == 1, "a data error is not retried"
+    assert sum(map(len, handed.batches)) == 5
+    assert writer.dropped == 1
+    text = metrics.exposition().decode()
+    assert sample(text, DROPPED_TOTAL, source="gateway", reason="ValueError") == 1
+    await writer.stop()
+
+
+async def test_batches_given_up_and_a_full_queue_are_counted(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(gateway_writer, "RETRY_DELAYS", (0.0,))
+    monkeypatch.setattr(gateway_writer, "MAX_PENDING", 2)
+    metrics = Metrics()
+    writer = GenerationWriter(Transactions(db, failures=2), metrics=metrics)
+    for _ in range(3):
+        writer.add(row())
+    await writer.join()
+    assert writer.dropped == 3
+    text = metrics.exposition().decode()
+    assert sample(text, DROPPED_TOTAL, source="gateway", reason="backlog") == 1
+    assert sample(text, DROPPED_TOTAL, source="gateway", reason="unavailable") == 2
+    await writer.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,11 +13,12 @@ from opentelemetry.sdk.trace import ReadableSpan
 from sqlmodel import col, select
 
 from api.db import Database
+from evals import generations as run_generations
 from evals.errors import ModelCallError
 from evals.generations import judge_rows
 from evals.llm import Completion, ModelClient, RetryPolicy
 from evals.plan import Plan
-from evals.runner import Runner
+from evals.runner import Runner, _item_row
 from evals.scorers.context import JudgeCall
 from evals.scorers.judge import BUILTIN_TOXICITY
 from prompts import service as prompts
@@ -35,8 +37,9 @@ from tests.evals.test_runner import (
     start,
     suite_yaml,
 )
+from tests.factories import generation_row
 from tests.tracing.conftest import Traced
-from tracing import semconv
+from tracing import inserts, semconv
 from tracing.models import Generation
 from tracing.setup import configure
 
@@ -289,6 +292,37 @@ async def test_content_is_stored_when_recorded_even_with_tracing_off(database: D
             {"role": "user", "content": f"ticket {item_key(g)[1]}"},
         ]
         assert g.output_text == ["billing", "technical"][item_key(g)[1]]
+
+
+async def test_a_runs_generations_are_normalised_and_a_bad_one_drops_alone(
+    database: Database,
+) -> None:
+    await seed(database, items=3)
+    run_id = await start(database)
+    items = [
+        {**_item_row(run_id, "candidate", i, 0), "status": "ok", "output": "billing"}
+        for i in range(3)
+    ]
+    hostile = generation_row(
+        source="run",
+        run_id=run_id,
+        request_model="offline/\x00" + "m" * 300,
+        output_text="bill\x00ing",
+        scores={"faithfulness": float("nan"), "correct": 1.0},  # ragas gives NaN
+    )
+    unstorable = generation_row(source="run", run_id=run_id, started_at=datetime(2026, 1, 1))
+    normal = generation_row(source="run", run_id=run_id)
+    gens = {("candidate", 0, 0): [hostile], ("candidate", 1, 0): [unstorable, normal]}
+    async with database.transaction() as session:
+        dropped = await run_generations.insert_items(session, items, gens)
+    assert dropped == [inserts.Dropped("run", "ValueError")]
+    _, stored_items = await read(database, run_id)
+    assert len(stored_items) == 3, "the items are stored whatever their generations hold"
+    first, second = await generations(database, run_id)
+    assert (first.span_id, second.span_id) == (hostile["span_id"], normal["span_id"])
+    assert first.request_model == ("offline/" + "m" * 300)[:200]
+    assert first.output_text == "billing"
+    assert first.scores == {"faithfulness": None, "correct": 1.0}
 
 
 # --- with tracing on -----------------------------------------------------------------------

@@ -40,6 +40,7 @@ def series() -> dict[str, set[str]]:
     metrics.fetches.hits[("support/triage", "production", None)] = 1
     metrics.dropped_spans.inc()
     metrics.online_eval_skipped.inc()
+    metrics.record_dropped(source="gateway", reason="DataError")
     out: dict[str, set[str]] = {}
     for family in text_string_to_metric_families(metrics.exposition().decode()):
         for sample in family.samples:

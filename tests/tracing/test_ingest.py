@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,9 +15,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from tests import factories
 from tests.otlp_requests import genai, protobuf, record, span
 from tests.tracing.test_metrics import sample
-from tracing import ingest, pricing
+from tracing import ingest, inserts, pricing
 from tracing.base import utc_now
 from tracing.metrics import Metrics
 from tracing.models import Generation
@@ -270,3 +272,77 @@ async def test_a_batch_larger_than_one_insert_page_is_stored_whole(
         (s.trace_id, s.span_id) for s in spans
     }
     assert len(await stored(session)) == 2500
+
+
+async def test_an_otlp_span_with_nul_and_over_long_values_is_stored_normalised(
+    session: AsyncSession, book: PriceBook
+) -> None:
+    attributes = genai(
+        **{
+            "gen_ai.provider.name": "p\x00" * 100,
+            "gen_ai.request.model": "m\x00" * 3000,
+            "gen_ai.response.model": "r" * 5000,
+            "gen_ai.response.finish_reasons": ["stop\x00" * 50],
+            "error.type": "E\x00" * 600,
+            "app.note\x00": "n\x00" * 5000,
+            "app.list": ["i\x00" * 600, "j"],
+            "gen_ai.output.messages": '[{"role": "assistant", "parts": '
+            '[{"type": "text", "content": "ok\\u0000"}]}]',
+        }
+    )
+    body = protobuf(span(attributes), resource={"service.name": "svc\x00" + "s" * 500})
+    _, batch = ingest.decode_batch(
+        body, content_type="application/x-protobuf", content_encoding=None, max_bytes=10**6
+    )
+    result = await ingest.store_batch(session, batch, prices=book)
+    (row,) = await stored(session)
+    assert row.id == result.generations[0].id
+    assert row.service_name == "svc" + "s" * 197
+    assert row.provider == "p" * 64
+    assert (row.request_model, row.response_model) == ("m" * 200, "r" * 200)
+    assert row.error_type == "E" * 200
+    assert row.finish_reasons == ["stop" * 16]
+    assert row.output_text == "ok"
+    assert row.attributes["app.note"] == "n" * 1024
+    assert row.attributes["app.list"] == ["i" * 256, "j"]
+
+
+async def test_rows_are_normalised_at_the_insert_whoever_built_them(
+    session: AsyncSession, book: PriceBook
+) -> None:
+    hostile = factories.generation_row(
+        source="ingest",
+        request_model="gpt\x00" + "x" * 5000,
+        prompt_version=2**40,
+        attributes={"k\x00": "v\x00"},
+        scores={"s": float("nan")},
+    )
+    normal = factories.generation_row(source="ingest")
+    batch = ingest.Batch(received=2, non_genai=0)
+    batch.rows = {(r["trace_id"], r["span_id"]): r for r in (hostile, normal)}
+    result = await ingest.store_batch(session, batch, prices=book)
+    assert (result.stored, result.duplicates, result.dropped) == (2, 0, [])
+    first, second = await stored(session)
+    for row in (first, result.generations[0]):  # what was stored is what observers see
+        assert row.request_model == ("gpt" + "x" * 5000)[:200]
+        assert row.prompt_version == 2**31 - 1
+        assert (row.attributes, row.scores) == ({"k": "v"}, {"s": None})
+    assert second.request_model == "gpt-4o-mini"
+
+
+async def test_a_row_that_cannot_be_stored_costs_the_others_nothing(
+    session: AsyncSession, book: PriceBook
+) -> None:
+    rows = [factories.generation_row(source="ingest") for _ in range(3)]
+    rows[1]["started_at"] = datetime(2026, 1, 1)  # naive: no column takes it
+    batch = ingest.Batch(received=4, non_genai=1)
+    batch.rows = {(r["trace_id"], r["span_id"]): r for r in rows}
+    result = await ingest.store_batch(session, batch, prices=book)
+    assert [g.span_id for g in result.generations] == [rows[0]["span_id"], rows[2]["span_id"]]
+    assert (result.stored, result.duplicates, result.non_genai) == (2, 0, 1)
+    assert result.dropped == [inserts.Dropped("ingest", "ValueError")]
+    assert len(await stored(session)) == 2
+    metrics = Metrics()
+    ingest.observe(metrics, result)
+    text = metrics.exposition().decode()
+    assert sample(text, "promptlane_generations_dropped_total", source="ingest") == 1
