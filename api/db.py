@@ -72,12 +72,18 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 def create_engine(url: str, *, busy_timeout_ms: int = 10_000, pool_size: int = 10) -> AsyncEngine:
     """Create the async engine for `url` with promptlane's connection settings."""
     target = async_url(url)
+    # Statement parameters are what callers sent (prompts, answers, secrets' ciphertext): keep
+    # them out of error messages and logs.
     if make_url(target).get_backend_name() == "sqlite":
-        engine = create_async_engine(target)
+        engine = create_async_engine(target, hide_parameters=True)
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     return create_async_engine(
-        target, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        target,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

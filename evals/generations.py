@@ -21,6 +21,7 @@ from evals.scorers.context import JudgeCall
 from prompts.base import metadata, upsert_insert, utc_now
 from tracing import semconv
 from tracing.inserts import Dropped, insert_rows
+from tracing.normalise import columns_of, normalise_row
 from tracing.telemetry import PromptRef, new_span_ids
 
 SOURCE: Final = "run"
@@ -28,6 +29,7 @@ SOURCE: Final = "run"
 # An item is named by (variant, position, repeat), the run_items key within a run.
 ItemKey = tuple[str, int, int]
 ITEM_KEY: Final = ("variant", "position", "repeat")
+RUN_ITEMS: Final = columns_of(metadata.tables["run_items"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,9 @@ async def insert_items(
     OTLP ingest say, is kept); the rows it had to drop are returned, to be counted.
     """
     table = metadata.tables["run_items"]
+    # A model's answer may hold NUL, a scorer's value may be NaN (ragas returns it): stored
+    # as they are, PostgreSQL would refuse the whole batch, so the run could never finish.
+    rows = [normalise_row(row, RUN_ITEMS) for row in rows]
     stmt = upsert_insert(session, table).on_conflict_do_nothing(
         index_elements=["run_id", *ITEM_KEY]
     )

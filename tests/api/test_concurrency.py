@@ -79,3 +79,23 @@ async def test_concurrent_label_moves_are_all_audited(live_client: httpx.AsyncCl
         assert after["from_version"] == before["to_version"]
     final = (await live_client.get("/v1/prompts/lbl/labels/staging")).json()["version"]
     assert final == chain[-1]["to_version"]
+    # Every move is a link of one audit chain, whatever order the transactions committed in.
+    report = (await live_client.get("/v1/audit/verify")).json()
+    assert (report["ok"], report["label_moves"], report["head_seq"]) == (True, 5, 5)
+
+
+async def test_concurrent_identical_policy_puts_store_one_policy_and_one_event(
+    live_client: httpx.AsyncClient,
+) -> None:
+    items = [{"input": {"q": "a"}, "expected": "a"}]
+    await live_client.post("/v1/datasets/race/d/versions", json={"items": items})
+    suite = {"name": "race/s", "dataset": "race/d", "scorers": [{"type": "exact_match"}]}
+    assert (await live_client.post("/v1/suites", json=suite)).status_code == 201
+    body = {"required_suites": ["race/s"], "reason": "gate it"}
+    puts = await asyncio.gather(
+        *(live_client.put("/v1/policies/production", json=body) for _ in range(8))
+    )
+    assert [p.status_code for p in puts] == [200] * 8, [p.text for p in puts]
+    history = (await live_client.get("/v1/policies/history")).json()
+    assert [(e["action"], e["reason"]) for e in history["items"]] == [("created", "gate it")]
+    assert (await live_client.get("/v1/audit/verify")).json()["ok"] is True

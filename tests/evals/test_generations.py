@@ -420,3 +420,26 @@ def test_judge_calls_become_generations_of_the_judge_version() -> None:
     assert (ok["trace_id"], ok["span_id"], ok["duration_ms"]) == ("a" * 32, "b" * 16, 5.0)
     assert ok["output_text"] is None  # content is not recorded unless asked
     assert (failed["is_error"], failed["cost_usd"]) == (True, None)
+
+
+async def test_a_runs_items_are_stored_whatever_their_answer_or_scores_hold(
+    database: Database,
+) -> None:
+    await seed(database, items=2)
+    run_id = await start(database)
+    items = [
+        {
+            **_item_row(run_id, "candidate", 0, 0),
+            "status": "ok",
+            "output": "bill\x00ing",  # a model may answer with NUL
+            "scores": {"faithfulness": {"value": float("nan"), "reason": "r\x00"}},
+        },
+        {**_item_row(run_id, "candidate", 1, 0), "status": "ok", "output": "technical"},
+    ]
+    async with database.transaction() as session:
+        assert await run_generations.insert_items(session, items, {}) == []
+    _, stored = await read(database, run_id)
+    assert [(i.output, i.scores) for i in stored] == [
+        ("billing", {"faithfulness": {"value": None, "reason": "r"}}),
+        ("technical", {}),
+    ]
