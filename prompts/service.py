@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prompts import diff as diffs
 from prompts.base import utc_now
+from prompts.config import public_config
 from prompts.errors import (
     FieldProblem,
     InvalidPromptError,
@@ -82,7 +83,7 @@ def _version_read(name: str, version: PromptVersion, labels: list[str]) -> Promp
         template_format=version.template_format,
         variables=version.variables,
         variables_schema=version.variables_schema,
-        config=version.config,
+        config=public_config(version.config),
         labels=labels,
         message=version.message,
         author=version.author,
@@ -357,7 +358,7 @@ async def render_version(
         kind=cast(Literal["text", "chat"], found.kind),
         text=rendered.text,
         messages=rendered.messages,
-        config=found.config,
+        config=public_config(found.config),
     )
 
 
