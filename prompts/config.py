@@ -12,7 +12,7 @@ config as readers see it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Final, Literal
 
 from jsonschema import Draft202012Validator
@@ -168,7 +168,42 @@ class InvocationParams(BaseModel):
 PARAM_NAMES: Final = frozenset(InvocationParams.model_fields)
 
 
-class OfflineParams(BaseModel):
+def _problem(loc: tuple[str, ...], kind: str, message: str, value: Any) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=value)
+
+
+def _endpoint_problems(
+    data: Mapping[str, Any], known: Collection[str], where: tuple[str, ...] = ()
+) -> list[InitErrorDetails]:
+    return [
+        _problem((*where, key), "connection_required", _CONNECTION_HINT, value)
+        for key, value in data.items()
+        if key not in known and is_endpoint_or_credential(str(key))
+    ]
+
+
+class _NoEndpoints(BaseModel):
+    """Refuses endpoint and credential keys with a message that points at connections."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _no_endpoints(cls, data: Any, handler: Any) -> Any:
+        if isinstance(data, Mapping):
+            problems = _endpoint_problems(data, cls.model_fields)
+            extra = data.get("extra")
+            if isinstance(extra, Mapping):
+                problems.extend(_endpoint_problems(extra, (), ("extra",)))
+            problems.extend(cls._more_problems(data, bool(problems)))
+            if problems:
+                raise PydanticValidationError.from_exception_data(cls.__name__, problems)
+        return handler(data)
+
+    @classmethod
+    def _more_problems(cls, data: Mapping[str, Any], found: bool) -> list[InitErrorDetails]:
+        return []
+
+
+class OfflineParams(_NoEndpoints):
     """Knobs of the offline models (evals/offline.py); no other model reads them."""
 
     model_config = ConfigDict(extra="forbid")
@@ -186,34 +221,7 @@ class OfflineParams(BaseModel):
 OFFLINE_KNOBS: Final = frozenset(OfflineParams.model_fields)
 
 
-def _problem(loc: tuple[str, ...], kind: str, message: str, value: Any) -> InitErrorDetails:
-    return InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=value)
-
-
-def _config_problems(data: Mapping[str, Any]) -> list[InitErrorDetails]:
-    """Return the problems pydantic's own messages would explain badly (endpoints, `extra`)."""
-    problems = [
-        _problem((key,), "connection_required", _CONNECTION_HINT, value)
-        for key, value in data.items()
-        if key not in LLMConfig.model_fields and is_endpoint_or_credential(str(key))
-    ]
-    extra = data.get("extra")
-    if isinstance(extra, Mapping):
-        for key, value in extra.items():
-            if is_endpoint_or_credential(str(key)):
-                problems.append(
-                    _problem(("extra", key), "connection_required", _CONNECTION_HINT, value)
-                )
-    if "extra" in data and not problems:
-        message = (
-            "config.extra is gone: put model parameters at the top level of config, "
-            "offline model knobs under `offline`, and endpoints and keys in a connection"
-        )
-        problems.append(_problem(("extra",), "extra_removed", message, extra))
-    return problems
-
-
-class LLMConfig(InvocationParams):
+class LLMConfig(InvocationParams, _NoEndpoints):
     """The model settings a version runs with: model, connection, parameters, offline knobs."""
 
     model_config = ConfigDict(extra="forbid")
@@ -227,14 +235,15 @@ class LLMConfig(InvocationParams):
     )
     offline: OfflineParams | None = None
 
-    @model_validator(mode="wrap")
     @classmethod
-    def _no_endpoints(cls, data: Any, handler: Any) -> Any:
-        if isinstance(data, Mapping):
-            problems = _config_problems(data)
-            if problems:
-                raise PydanticValidationError.from_exception_data(cls.__name__, problems)
-        return handler(data)
+    def _more_problems(cls, data: Mapping[str, Any], found: bool) -> list[InitErrorDetails]:
+        if "extra" not in data or found:
+            return []
+        message = (
+            "config.extra is gone: put model parameters at the top level of config, "
+            "offline model knobs under `offline`, and endpoints and keys in a connection"
+        )
+        return [_problem(("extra",), "extra_removed", message, data["extra"])]
 
     @field_validator("model")
     @classmethod
