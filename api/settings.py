@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -188,6 +189,16 @@ class Settings(BaseSettings):
         default=True, description="Serve GET /metrics without an API key (Prometheus' norm)"
     )
     metrics_max_label_values: int = Field(default=1000, ge=1)
+
+    @field_validator("connection_env_allowlist")
+    @classmethod
+    def _check_allowlist(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"[A-Z_][A-Z0-9_]{0,127}", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if name.startswith("PROMPTLANE_"):  # the server's own secrets are never a key
+                raise ValueError(f"{name} cannot be a connection's key variable")
+        return names
 
     def connection_env(self) -> dict[str, str]:
         """Return the allow-listed key variables that are set: all a connection may read."""

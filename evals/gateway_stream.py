@@ -18,6 +18,7 @@ from typing import Any, Final
 
 from evals import openai_http
 from evals.call_failures import redact_error
+from evals.call_params import secret_of
 from evals.errors import ModelCallError
 from evals.gateway import PreparedCall
 from evals.llm import (
@@ -27,7 +28,6 @@ from evals.llm import (
     ensure_litellm,
     error_type,
     provider_of,
-    secret_of,
 )
 from tracing.genai import ChatCall, start_chat_call
 from tracing.telemetry import Telemetry, span_ids

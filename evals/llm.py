@@ -20,7 +20,7 @@ import os
 import random
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -28,10 +28,11 @@ from evals import openai_http
 from evals.call_failures import call_error as call_error
 from evals.call_failures import classify, failure_error, redact_error
 from evals.call_failures import error_type as error_type
+from evals.call_params import cache_key as cache_key
+from evals.call_params import call_kwargs, secret_of
 from evals.connections.resolver import NO_CONNECTIONS, ConnectionSource, Route, route
 from evals.errors import ModelCallError
-from prompts.config import PARAM_NAMES, call_config
-from prompts.hashing import sha256_hex
+from prompts.config import call_config
 from tracing import pricing
 from tracing.genai import chat_call
 from tracing.telemetry import PromptRef, Telemetry, span_ids
@@ -43,8 +44,6 @@ Send = Callable[[], Awaitable[Any]]
 # while that thread runs (a crashed or cancelled run, a client gone) drops it unawaited, and
 # Python then warns. Nothing leaks but the warning, which would read like a bug of ours.
 CANCELLED_CALL_WARNING: Final = r"coroutine '.*\.acompletion' was never awaited"
-# Bump to orphan every cached response (when what a cached Completion means changes).
-_CACHE_KEY_VERSION: Final = 2
 
 
 def offline_env_defaults() -> None:
@@ -118,54 +117,6 @@ class Completion:
         """Rebuild a completion from `to_json` output (unknown keys are ignored)."""
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def cache_key(model: str, messages: Sequence[dict[str, Any]], params: dict[str, Any]) -> str:
-    """Return the response-cache key of a call: a hash of model, messages and parameters.
-
-    `params` are a call config's (`prompts.config.call_config`, model left out) plus whatever
-    else should split the cache, such as a repeat number.
-    """
-    return sha256_hex(
-        {"v": _CACHE_KEY_VERSION, "model": model, "messages": list(messages), "params": params}
-    )
-
-
-def call_kwargs(
-    call: dict[str, Any],
-    *,
-    route: Route,
-    messages: list[dict[str, Any]],
-    metadata: dict[str, Any] | None,
-    timeout: float,
-) -> dict[str, Any]:
-    """Return the `litellm.acompletion` keyword arguments for a call config and its route.
-
-    The endpoint and key come from the route's connection only; a connection without a key
-    gets a placeholder, so litellm never falls back to a key in the server's environment.
-    """
-    kwargs = {k: v for k, v in call.items() if k in PARAM_NAMES}
-    if route.connection is None:  # an offline model: its knobs are call parameters
-        kwargs.update(call.get("offline") or {})
-    else:
-        if route.connection.api_base:
-            kwargs["api_base"] = route.connection.api_base
-        kwargs["api_key"] = route.connection.api_key or openai_http.KEYLESS
-    kwargs.update(
-        model=route.model,
-        messages=messages,
-        timeout=timeout,
-        # Ours is the only retry loop: litellm's num_retries=N alone makes 2N+1 requests.
-        max_retries=0,
-        num_retries=0,
-    )
-    if metadata is not None:
-        kwargs["metadata"] = metadata
-    if kwargs.get("tools"):
-        # litellm imports its MCP gateway (the optional `mcp` package) for any call with
-        # tools, and fails without it; LLMConfig only admits plain function tools.
-        kwargs["_skip_mcp_handler"] = True
-    return kwargs
 
 
 def _cost(litellm: Any, response: Any) -> float | None:
@@ -415,11 +366,6 @@ class ModelClient:
                 attempt += 1
                 continue
             return response, attempt, (time.monotonic() - started) * 1000.0
-
-
-def secret_of(way: Route) -> str | None:
-    """Return the key a route sends (to redact it from error text), if it has one."""
-    return way.connection.api_key if way.connection is not None else None
 
 
 def _model_of(config: dict[str, Any]) -> str:

@@ -9,9 +9,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from pydantic import ValidationError
 
 from api.app import create_app
 from api.db import Database
+from api.settings import Settings
 from prompts.policy import Role
 from tests.conftest import auth, make_settings
 from tests.evals.fake_openai import FakeOpenAI
@@ -237,3 +239,18 @@ async def test_a_bad_secret_key_stops_the_start(
         async with app.router.lifespan_context(app):
             pass
     assert keys.strip(" ,") == "" or keys not in str(caught.value)
+
+
+@pytest.mark.parametrize("names", [["PROMPTLANE_SECRET_KEYS"], ["lower_case"], ["A B"], ["X\n"]])
+def test_the_allowlist_never_names_the_servers_own_secrets(names: list[str]) -> None:
+    with pytest.raises(ValidationError):
+        Settings(connection_env_allowlist=names)
+
+
+async def test_only_allow_listed_variables_are_read(
+    database_url: str, tmp_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-from-the-environment")
+    monkeypatch.setenv("MY_KEY", "sk-not-allowed")
+    settings = make_settings(database_url, tmp_path, connection_env_allowlist=["OPENAI_API_KEY"])
+    assert settings.connection_env() == {"OPENAI_API_KEY": "sk-from-the-environment"}

@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
 from api.cli import app
 from api.db import sync_url
-from tests.conftest import ADMIN_KEY
+from evals.connections.crypto import SecretBox
+from tests.conftest import ADMIN_KEY, DatabaseFactory
 from tests.e2e.server import Server
 
 pytestmark = pytest.mark.e2e
@@ -122,3 +124,40 @@ def test_a_snapshot_never_holds_a_key_planted_in_old_content(server: Server) -> 
     [entry] = [p for p in snapshot["prompts"] if p["name"] == "legacy/snap"]
     assert entry["version"]["config"] == {"model": "openai/gpt-4o-mini", "extra": {"seed": 1}}
     assert PLANTED not in result.output
+
+
+def test_rotate_secrets_reseals_every_key_under_the_first(databases: DatabaseFactory) -> None:
+    url = databases.create()
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    now = datetime.now(UTC)
+    engine = sa.create_engine(sync_url(url), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            for name, sealed in (("a", SecretBox([old]).seal(SECRET)), ("b", None)):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO connections (name, provider, api_key_ciphertext, "
+                        "gateway_models, description, created_by, created_at, updated_by, "
+                        "updated_at) "
+                        "VALUES (:name, 'openai', :sealed, '[]', '', '', :now, '', :now)"
+                    ),
+                    {"name": name, "sealed": sealed, "now": now},
+                )
+        env = {"PROMPTLANE_SECRET_KEYS": f"{new.decode()},{old.decode()}"}
+        result = runner.invoke(app, ["db", "rotate-secrets", "--database-url", url], env=env)
+        assert result.exit_code == 0, result.output
+        assert "re-encrypted 1 connection key(s)" in result.output
+        with engine.connect() as conn:
+            sealed = conn.execute(
+                sa.text("SELECT api_key_ciphertext FROM connections WHERE name = 'a'")
+            ).scalar_one()
+        assert SecretBox([new]).open(sealed) == SECRET
+        lost = runner.invoke(
+            app,
+            ["db", "rotate-secrets", "--database-url", url],
+            env={"PROMPTLANE_SECRET_KEYS": Fernet.generate_key().decode()},
+        )
+        assert lost.exit_code == 1
+        assert "no configured secret key decrypts the key of: a" in lost.output
+    finally:
+        engine.dispose()

@@ -9,16 +9,10 @@ from typing import Any
 
 import pytest
 
+from evals.call_params import cache_key, call_kwargs
 from evals.connections.resolver import ResolvedConnection, Route, StaticConnections
 from evals.errors import ModelCallError, ModelTimeoutError
-from evals.llm import (
-    Completion,
-    ModelClient,
-    RetryPolicy,
-    cache_key,
-    call_kwargs,
-    ensure_litellm,
-)
+from evals.llm import Completion, ModelClient, RetryPolicy, ensure_litellm
 from evals.openai_http import KEYLESS
 from prompts.config import call_config
 from tests.evals.fake_openai import FakeOpenAI, Step, fake_embedding

@@ -10,6 +10,7 @@ from typing import Any
 import openai
 import pytest
 
+from evals.call_params import call_kwargs
 from evals.connections.resolver import (
     ConnectionSource,
     ResolvedConnection,
@@ -18,7 +19,7 @@ from evals.connections.resolver import (
 )
 from evals.errors import ModelCallError, ModelTimeoutError
 from evals.gateway import provider_status
-from evals.llm import ModelClient, RetryPolicy, call_kwargs, error_type
+from evals.llm import ModelClient, RetryPolicy, error_type
 from evals.openai_http import direct_request
 from tests.evals.fake_openai import FakeOpenAI, Step
 from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config
