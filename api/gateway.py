@@ -26,7 +26,7 @@ from evals.gateway_writer import FLUSH_INTERVAL, GenerationWriter
 from evals.llm import Completion, ModelClient
 from evals.online import OnlineEvaluator
 from prompts import service
-from prompts.config import OFFLINE_PREFIX
+from prompts.params import OFFLINE_PREFIX
 from prompts.schemas import PromptVersionRead
 from tracing import semconv
 from tracing.models import Generation

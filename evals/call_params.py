@@ -12,8 +12,8 @@ from typing import Any, Final
 
 from evals import openai_http
 from evals.connections.resolver import Route
-from prompts.config import PARAM_NAMES
 from prompts.hashing import sha256_hex
+from prompts.params import PARAM_NAMES
 
 # Bump to orphan every cached response (when what a cached Completion means changes).
 _CACHE_KEY_VERSION: Final = 2

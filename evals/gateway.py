@@ -25,7 +25,7 @@ from evals.errors import InvalidGatewayRequestError, ModelCallError
 from evals.gateway_schemas import ChatCompletionRequest
 from evals.llm import Completion, ModelClient, ensure_litellm, error_type, provider_of
 from prompts.base import utc_now
-from prompts.config import call_config
+from prompts.params import call_config
 from prompts.render import PromptContent, messages_from_dicts, render_prompt
 from prompts.schemas import PromptVersionRead
 from tracing import ingest, semconv

@@ -32,7 +32,7 @@ from evals.call_params import cache_key as cache_key
 from evals.call_params import call_kwargs, secret_of
 from evals.connections.resolver import NO_CONNECTIONS, ConnectionSource, Route, route
 from evals.errors import ModelCallError
-from prompts.config import call_config
+from prompts.params import call_config
 from tracing import pricing
 from tracing.genai import chat_call
 from tracing.telemetry import PromptRef, Telemetry, span_ids

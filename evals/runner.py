@@ -32,8 +32,8 @@ from evals.results import BASELINE, run_verdict, score_item
 from evals.schemas import RunStatus
 from evals.scorers.context import JUDGE_CALLS, JudgeCall
 from prompts.base import metadata, utc_now
-from prompts.config import call_config
 from prompts.errors import PromptsError
+from prompts.params import call_config
 from prompts.render import render_prompt
 from tracing.telemetry import PromptRef, Telemetry, mark_error
 

@@ -3,10 +3,8 @@
 `LLMConfig` is what a writer may publish: known invocation parameters only (strict types,
 bounded integers), the `connection` to call through, and `offline` knobs for the offline
 models. Endpoints and credentials are never part of a version; a config that names one is
-refused with a pointer to connections (managed by admins). `call_config` reads a stored config
-the way a call uses it, including legacy versions whose free-form `extra` may still hold
-parameters (known ones count) or endpoints and keys (never used); `public_config` is a stored
-config as readers see it.
+refused with a pointer to connections (managed by admins). How a stored config is read by
+calls and readers is prompts/params.py (no pydantic: the light client uses it).
 """
 
 from __future__ import annotations
@@ -20,58 +18,20 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from prompts.params import OFFLINE_PREFIX as OFFLINE_PREFIX
+from prompts.params import is_endpoint_or_credential
+
 INT32_MAX: Final = 2**31 - 1
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
 CONNECTION_RE: Final = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-OFFLINE_PREFIX: Final = "offline/"
 _CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
 _TOOL_CHOICES: Final = frozenset({"none", "auto", "required"})
 
-# Keys that say where a call goes or with which credentials (litellm's and the SDKs' names).
-_ENDPOINT_KEYS: Final = frozenset(
-    {
-        "api_key",
-        "api_base",
-        "base_url",
-        "api_version",
-        "api_type",
-        "organization",
-        "project",
-        "headers",
-        "extra_headers",
-        "extra_body",
-        "extra_query",
-        "custom_llm_provider",
-        "deployment_id",
-        "credentials",
-        "token",
-        "access_token",
-        "region_name",
-        "proxy",
-        "proxies",
-        "http_client",
-        "ssl_verify",
-    }
-)
-_ENDPOINT_PREFIXES: Final = ("api_", "aws_", "azure_", "vertex_", "watsonx_", "openai_")
-_ENDPOINT_SUFFIXES: Final = ("_key", "_url", "_base", "_endpoint", "_token", "_secret")
-_ENDPOINT_WORDS: Final = ("secret", "password", "credential", "header")
 _CONNECTION_HINT: Final = (
     "endpoints and credentials are not part of a prompt version: name a connection in "
     "`config.connection` (an admin creates it with `promptlane connections create`)"
 )
-
-
-def is_endpoint_or_credential(key: str) -> bool:
-    """Say whether a config key would set where a call goes or with which credentials."""
-    name = key.lower()
-    return (
-        name in _ENDPOINT_KEYS
-        or name.startswith(_ENDPOINT_PREFIXES)
-        or name.endswith(_ENDPOINT_SUFFIXES)
-        or any(word in name for word in _ENDPOINT_WORDS)
-    )
 
 
 def check_json_schema(schema: dict[str, Any], where: str) -> dict[str, Any]:
@@ -165,9 +125,6 @@ class InvocationParams(BaseModel):
         return value
 
 
-PARAM_NAMES: Final = frozenset(InvocationParams.model_fields)
-
-
 def _problem(loc: tuple[str, ...], kind: str, message: str, value: Any) -> InitErrorDetails:
     return InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=value)
 
@@ -218,9 +175,6 @@ class OfflineParams(_NoEndpoints):
     default: Any = None
 
 
-OFFLINE_KNOBS: Final = frozenset(OfflineParams.model_fields)
-
-
 class LLMConfig(InvocationParams, _NoEndpoints):
     """The model settings a version runs with: model, connection, parameters, offline knobs."""
 
@@ -268,38 +222,3 @@ class LLMConfig(InvocationParams, _NoEndpoints):
     def as_params(self) -> dict[str, Any]:
         """Return the config as a compact dict (unset fields dropped)."""
         return self.model_dump(exclude_none=True)
-
-
-def call_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a stored config as a call uses it: model, connection, parameters, offline knobs.
-
-    Legacy versions kept parameters under a free-form `extra`: the known ones still count
-    (a top-level value wins); endpoints, credentials and anything unknown are never used.
-    """
-    out: dict[str, Any] = {
-        key: config[key] for key in ("model", "connection") if isinstance(config.get(key), str)
-    }
-    legacy = config.get("extra")
-    legacy = legacy if isinstance(legacy, Mapping) else {}
-    for name in sorted(PARAM_NAMES):
-        value = config.get(name)
-        if value is None:
-            value = legacy.get(name)
-        if value is not None:
-            out[name] = value
-    offline = {k: v for k, v in legacy.items() if k in OFFLINE_KNOBS}
-    stored = config.get("offline")
-    if isinstance(stored, Mapping):
-        offline.update({k: v for k, v in stored.items() if k in OFFLINE_KNOBS})
-    if offline:
-        out["offline"] = offline
-    return out
-
-
-def public_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a stored config without endpoint or credential keys (legacy rows may hold them)."""
-    out = {k: v for k, v in config.items() if not is_endpoint_or_credential(k)}
-    extra = out.get("extra")
-    if isinstance(extra, Mapping):
-        out["extra"] = {k: v for k, v in extra.items() if not is_endpoint_or_credential(str(k))}
-    return out

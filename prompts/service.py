@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prompts import diff as diffs
 from prompts.base import utc_now
-from prompts.config import public_config
 from prompts.errors import (
     FieldProblem,
     InvalidPromptError,
@@ -21,6 +20,7 @@ from prompts.errors import (
 )
 from prompts.hashing import content_hash, version_content
 from prompts.models import Label, LabelEvent, Prompt, PromptVersion
+from prompts.params import public_config
 from prompts.policy import Actor, LabelPolicy, MoveRequest
 from prompts.render import PromptContent, content_variables, messages_from_dicts, render_prompt
 from prompts.repository import PromptRepository

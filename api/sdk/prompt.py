@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 
 from api.sdk import semconv
-from prompts.config import PARAM_NAMES, call_config
 from prompts.hashing import content_hash, version_content
+from prompts.params import PARAM_NAMES, call_config
 from prompts.render import (
     Message,
     PromptContent,

@@ -14,7 +14,7 @@ from evals.connections.resolver import ResolvedConnection, Route, StaticConnecti
 from evals.errors import ModelCallError, ModelTimeoutError
 from evals.llm import Completion, ModelClient, RetryPolicy, ensure_litellm
 from evals.openai_http import KEYLESS
-from prompts.config import call_config
+from prompts.params import call_config
 from tests.evals.fake_openai import FakeOpenAI, Step, fake_embedding
 from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config
 

@@ -7,14 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from prompts.config import (
-    INT32_MAX,
-    INT64_MAX,
-    LLMConfig,
-    call_config,
-    is_endpoint_or_credential,
-    public_config,
-)
+from prompts import params
+from prompts.config import INT32_MAX, INT64_MAX, InvocationParams, LLMConfig, OfflineParams
+from prompts.params import call_config, is_endpoint_or_credential, public_config
 
 
 def problems(config: dict[str, Any]) -> list[tuple[str, str]]:
@@ -160,3 +155,8 @@ def test_readers_never_see_a_legacy_endpoint_or_key() -> None:
         "extra": {"api_base": "http://x", "presence_penalty": 1},
     }
     assert public_config(stored) == {"model": "m", "extra": {"presence_penalty": 1}}
+
+
+def test_the_light_names_match_the_typed_models() -> None:
+    assert frozenset(InvocationParams.model_fields) == params.PARAM_NAMES
+    assert frozenset(OfflineParams.model_fields) == params.OFFLINE_KNOBS
