@@ -25,6 +25,7 @@ from api.middleware import BodyLimitMiddleware, UrlGuardMiddleware
 from api.migrate import head_revision
 from api.routes import analytics as analytics_routes
 from api.routes import audit as audit_routes
+from api.routes import connections as connection_routes
 from api.routes import dashboard as dashboard_routes
 from api.routes import datasets as dataset_routes
 from api.routes import gateway as gateway_routes
@@ -38,9 +39,13 @@ from api.routes import prompts as prompt_routes
 from api.routes import runs as run_routes
 from api.routes import suites as suite_routes
 from api.routes import traces as trace_routes
+from api.secret_keys import load_secret_box
 from api.settings import Settings, get_settings
 from api.telemetry import add_fast_path, configure_tracing
 from evals.audit import ensure_chain
+from evals.connections.crypto import SecretBox
+from evals.connections.resolver import NO_CONNECTIONS, ConnectionResolver, ConnectionSource
+from evals.connections.service import Keyring
 from evals.executor import InProcessExecutor
 from evals.llm import ModelClient, RetryPolicy
 from evals.online import OnlineEvaluator
@@ -112,14 +117,25 @@ async def link_audit_chain(db: Database) -> None:
         log.info("audit chain: linked %d label events and %d policies", sealed, recorded)
 
 
+def make_connections(db: Database, settings: Settings, box: SecretBox) -> ConnectionResolver:
+    """Build the connection resolver: keys opened with `box` or from allow-listed variables."""
+    return ConnectionResolver(
+        db.reader, box=box, env=settings.connection_env(), ttl=settings.connections_cache_ttl
+    )
+
+
 def make_executor(
-    db: Database, settings: Settings, telemetry: Telemetry | None = None
+    db: Database,
+    settings: Settings,
+    telemetry: Telemetry | None = None,
+    connections: ConnectionSource = NO_CONNECTIONS,
 ) -> InProcessExecutor:
     """Build the in-process run executor (model calls through litellm, imported lazily)."""
     model = ModelClient(
         retry=RetryPolicy(attempts=settings.model_attempts),
         timeout=settings.model_timeout,
         telemetry=telemetry,
+        connections=connections,
     )
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     runner = Runner(
@@ -133,13 +149,17 @@ def make_executor(
 
 
 def make_online_evaluator(
-    db: Database, settings: Settings, telemetry: Telemetry | None = None
+    db: Database,
+    settings: Settings,
+    telemetry: Telemetry | None = None,
+    connections: ConnectionSource = NO_CONNECTIONS,
 ) -> OnlineEvaluator:
     """Build the online evaluator (judge calls through litellm with the app's retry policy)."""
     model = ModelClient(
         retry=RetryPolicy(attempts=settings.model_attempts),
         timeout=settings.model_timeout,
         telemetry=telemetry,
+        connections=connections,
     )
     return OnlineEvaluator(
         db.writer,
@@ -150,17 +170,20 @@ def make_online_evaluator(
         concurrency=settings.online_eval_concurrency,
         config_ttl=settings.online_eval_config_ttl,
         judge_model=settings.online_eval_judge_model,
+        connections=connections,
     )
 
 
 def make_gateway(app: FastAPI, db: Database, settings: Settings) -> Gateway:
     """Build the OpenAI-compatible gateway (its own retry count: callers' SDKs retry too)."""
     telemetry: Telemetry = app.state.telemetry
+    connections: ConnectionSource = app.state.connections
     model = ModelClient(
         retry=RetryPolicy(attempts=settings.gateway_attempts),
         timeout=settings.model_timeout,
         telemetry=telemetry,
         direct_http=True,  # litellm's per-call CPU exceeds the gateway's latency budget
+        connections=connections,
     )
     return Gateway(
         db=db,
@@ -169,6 +192,8 @@ def make_gateway(app: FastAPI, db: Database, settings: Settings) -> Gateway:
         telemetry=telemetry,
         evaluator=lambda: app.state.online_evaluator,
         flush_interval=settings.gateway_flush_interval,
+        connections=connections,
+        offline_models=settings.gateway_offline_models,
     )
 
 
@@ -184,6 +209,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        box = load_secret_box(settings)  # before anything opens: a bad key stops the start
         db = database or Database.from_url(
             settings.database_url,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,
@@ -193,16 +219,20 @@ def create_app(
         app.state.auth = Authenticator(db, ttl=settings.auth_cache_ttl)
         app.state.executor = None
         app.state.online_evaluator = None
+        app.state.keyring = Keyring(box, frozenset(settings.connection_env_allowlist))
+        app.state.connections = connections = make_connections(db, settings, box)
         app.state.gateway = make_gateway(app, db, settings)
         try:
             await check_schema(db, app.state.schema_head)
             await bootstrap_admin_key(db, settings)
             await link_audit_chain(db)
             if settings.run_executor == "inprocess":
-                app.state.executor = make_executor(db, settings, tracing.telemetry)
+                app.state.executor = make_executor(db, settings, tracing.telemetry, connections)
                 await app.state.executor.start()
             if settings.online_eval_enabled:
-                app.state.online_evaluator = make_online_evaluator(db, settings, tracing.telemetry)
+                app.state.online_evaluator = make_online_evaluator(
+                    db, settings, tracing.telemetry, connections
+                )
                 await app.state.online_evaluator.start()
             yield
         finally:
@@ -245,6 +275,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metric_routes.router)
     app.include_router(key_routes.router)
+    app.include_router(connection_routes.router)
     app.include_router(policy_routes.router)  # before prompts: its /check route is more specific
     app.include_router(audit_routes.router)
     app.include_router(prompt_routes.router)

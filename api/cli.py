@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from api.commands import audit, datasets, db, evals, keys, online, policies, prompts, suites
+from api.commands import (
+    audit,
+    connections,
+    datasets,
+    db,
+    evals,
+    keys,
+    online,
+    policies,
+    prompts,
+    suites,
+)
 from api.commands.calls import calls
 from api.commands.demo import demo
 from api.commands.serve import serve
@@ -21,6 +32,7 @@ app = typer.Typer(
 app.command("serve")(serve)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
+app.add_typer(connections.app, name="connections")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(suites.app, name="suites")

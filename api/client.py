@@ -332,6 +332,33 @@ class Client:
         result: dict[str, Any] = self._json("POST", f"/v1/keys/{key_id}/revoke")
         return result
 
+    # --- connections -----------------------------------------------------------------------
+
+    def create_connection(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a provider connection (admin); its key is never returned."""
+        result: dict[str, Any] = self._json("POST", "/v1/connections", json=body)
+        return result
+
+    def list_connections(self) -> list[dict[str, Any]]:
+        """List connections (never their keys)."""
+        result: list[dict[str, Any]] = self._json("GET", "/v1/connections")
+        return result
+
+    def get_connection(self, name: str) -> dict[str, Any]:
+        """Return one connection (never its key)."""
+        result: dict[str, Any] = self._json("GET", f"/v1/connections/{quote(name, safe='')}")
+        return result
+
+    def update_connection(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Change a connection (admin): the fields in `body` replace the stored ones."""
+        path = f"/v1/connections/{quote(name, safe='')}"
+        result: dict[str, Any] = self._json("PATCH", path, json=body)
+        return result
+
+    def delete_connection(self, name: str) -> None:
+        """Delete a connection (admin)."""
+        self.request("DELETE", f"/v1/connections/{quote(name, safe='')}")
+
     # --- datasets --------------------------------------------------------------------------
 
     @staticmethod

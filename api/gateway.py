@@ -18,13 +18,15 @@ from opentelemetry.util.types import AttributeValue
 from api.cache import ResolveCache
 from api.db import Database
 from evals import gateway
-from evals.errors import ModelCallError
+from evals.connections.resolver import NO_CONNECTIONS, ConnectionSource
+from evals.errors import GatewayModelNotFoundError, ModelCallError
 from evals.gateway_schemas import ChatCompletionRequest, PromptReference, parse_model
 from evals.gateway_stream import ChatStream, open_chat_stream
 from evals.gateway_writer import FLUSH_INTERVAL, GenerationWriter
 from evals.llm import Completion, ModelClient
 from evals.online import OnlineEvaluator
 from prompts import service
+from prompts.params import OFFLINE_PREFIX
 from prompts.schemas import PromptVersionRead
 from tracing import semconv
 from tracing.models import Generation
@@ -46,11 +48,15 @@ class Gateway:
         telemetry: Telemetry,
         evaluator: Callable[[], OnlineEvaluator | None] = lambda: None,
         flush_interval: float = FLUSH_INTERVAL,
+        connections: ConnectionSource = NO_CONNECTIONS,
+        offline_models: bool = True,
     ) -> None:
         self.db = db
         self.cache = cache
         self.model = model
         self.telemetry = telemetry
+        self.connections = connections
+        self.offline_models = offline_models
         self._evaluator = evaluator
         self.writer = GenerationWriter(
             db.transaction,
@@ -76,11 +82,15 @@ class Gateway:
 
     async def _chat(self, request: ChatCompletionRequest) -> Response:
         ref = parse_model(request.model)
-        version = await self.resolve(ref) if ref is not None else None
-        label = None
+        version = label = connection = None
         if ref is not None:
+            version = await self.resolve(ref)
             label = ref.label or (service.DEFAULT_LABEL if ref.version is None else None)
-        call = gateway.prepare_call(request, version=version, label=label, parent=current_ids())
+        else:
+            connection = await self.plain_model_connection(request.model)
+        call = gateway.prepare_call(
+            request, version=version, label=label, parent=current_ids(), connection=connection
+        )
         await gateway.ensure_ready()
         started = time.monotonic()
         try:
@@ -97,6 +107,24 @@ class Gateway:
             raise
         self.record(call, completion, duration_ms=(time.monotonic() - started) * 1000.0)
         return Response(json.dumps(body).encode(), media_type="application/json")
+
+    async def plain_model_connection(self, model: str) -> str | None:
+        """Return the connection a plain model is offered through (None: an offline model).
+
+        Which plain models readers may call is an admin's decision: a connection's
+        `gateway_models`, or the offline models unless PROMPTLANE_GATEWAY_OFFLINE_MODELS is off.
+        """
+        if self.offline_models and model.startswith(OFFLINE_PREFIX):
+            return None
+        found = await self.connections.for_gateway_model(model)
+        if found is None:
+            raise GatewayModelNotFoundError(
+                f"model {model!r} is not available through this gateway: call a prompt "
+                "(promptlane/<name>@<label>), or an admin offers the model through a "
+                "connection's gateway models (`promptlane connections update <name> "
+                "--gateway-model <model>`)"
+            )
+        return found.name
 
     async def resolve(self, ref: PromptReference) -> PromptVersionRead:
         """Return the referenced version through the resolve cache (shared with GET)."""

@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+import evals.connections.models  # registers the connections table on the shared metadata
 import evals.models  # noqa: F401  (registers the evaluation tables on the shared metadata)
 import prompts.models  # noqa: F401  (registers the prompt tables on the shared metadata)
 import tracing.models  # noqa: F401  (registers the tracing tables on the shared metadata)

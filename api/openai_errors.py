@@ -17,7 +17,13 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.errors import DOMAIN_ERROR_ROOTS, status_for
-from evals.errors import InvalidGatewayRequestError, ModelCallError, ModelTimeoutError
+from evals.errors import (
+    GatewayModelNotFoundError,
+    InvalidGatewayRequestError,
+    ModelCallError,
+    ModelConfigurationError,
+    ModelTimeoutError,
+)
 from evals.gateway import provider_status
 from prompts.errors import RenderError
 
@@ -60,6 +66,8 @@ def openai_error(
 def _model_call_status(exc: ModelCallError) -> int:
     if isinstance(exc, ModelTimeoutError):
         return 504
+    if isinstance(exc, ModelConfigurationError):
+        return 400  # the model cannot be called as configured; retrying cannot help
     status = provider_status(exc)
     if status == 429:
         return 429
@@ -82,12 +90,17 @@ def error_response(exc: Exception) -> Response:
         return _validation(exc)
     if isinstance(exc, ModelCallError):
         status = _model_call_status(exc)
-        return openai_error(status, exc.detail, code="timeout" if status == 504 else None)
+        code = "timeout" if status == 504 else None
+        if isinstance(exc, ModelConfigurationError):
+            code = "model_not_configured"
+        return openai_error(status, exc.detail, code=code)
     if isinstance(exc, DOMAIN_ERROR_ROOTS):
         status = status_for(type(exc)) or 500
         if status == 422:
             status = 400
         param = exc.param if isinstance(exc, InvalidGatewayRequestError) else None
+        if isinstance(exc, GatewayModelNotFoundError):
+            param = "model"
         code = None
         if isinstance(exc, RenderError):
             param, code = "promptlane.variables", "invalid_variables"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Final, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,6 +16,26 @@ def default_credentials_file() -> Path:
     """Return where the CLI keeps API keys: $XDG_CONFIG_HOME/promptlane/credentials.json."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "promptlane" / "credentials.json"
+
+
+def default_secret_key_file() -> Path:
+    """Return where the server keeps its generated secret key: beside the CLI credentials."""
+    return default_credentials_file().with_name("secret.key")
+
+
+# Provider key variables a connection may name (`api_key_env`); no other variable is readable.
+DEFAULT_CONNECTION_ENV: Final = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "AZURE_API_KEY",
+    "GEMINI_API_KEY",
+    "MISTRAL_API_KEY",
+    "GROQ_API_KEY",
+    "COHERE_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "OPENROUTER_API_KEY",
+    "TOGETHERAI_API_KEY",
+)
 
 
 def _env(name: str, otel: str) -> AliasChoices:
@@ -40,6 +61,25 @@ class Settings(BaseSettings):
 
     bootstrap_admin_key: SecretStr | None = None
     credentials_file: Path = Field(default_factory=default_credentials_file)
+
+    secret_keys: SecretStr | None = Field(
+        default=None,
+        description="Fernet keys, comma-separated: the first encrypts connection keys, all decrypt",
+    )
+    secret_key_file: Path = Field(
+        default_factory=default_secret_key_file,
+        description="Key used without PROMPTLANE_SECRET_KEYS (created 0600 on first start)",
+    )
+    connection_env_allowlist: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_CONNECTION_ENV),
+        description="Environment variables a connection may name as its key (JSON list)",
+    )
+    connections_cache_ttl: float = Field(
+        default=5.0, ge=0, description="Seconds connections stay cached (other replicas)"
+    )
+    gateway_offline_models: bool = Field(
+        default=True, description="Serve offline/* models as plain gateway models"
+    )
 
     protected_labels: list[str] = Field(default_factory=lambda: ["production"])
 
@@ -149,6 +189,22 @@ class Settings(BaseSettings):
         default=True, description="Serve GET /metrics without an API key (Prometheus' norm)"
     )
     metrics_max_label_values: int = Field(default=1000, ge=1)
+
+    @field_validator("connection_env_allowlist")
+    @classmethod
+    def _check_allowlist(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not re.fullmatch(r"[A-Z_][A-Z0-9_]{0,127}", name):
+                raise ValueError(f"{name!r} is not an environment variable name")
+            if name.startswith("PROMPTLANE_"):  # the server's own secrets are never a key
+                raise ValueError(f"{name} cannot be a connection's key variable")
+        return names
+
+    def connection_env(self) -> dict[str, str]:
+        """Return the allow-listed key variables that are set: all a connection may read."""
+        return {
+            name: os.environ[name] for name in self.connection_env_allowlist if os.environ.get(name)
+        }
 
     @property
     def public_url(self) -> str:

@@ -1,7 +1,7 @@
 """Benchmark the gateway's added latency over calling the same OpenAI-compatible provider directly.
 
 Starts a local OpenAI-compatible provider (a uvicorn app answering /v1/chat/completions with a
-fixed completion) and `promptlane serve` with a prompt whose config points at it (litellm
+fixed completion) and `promptlane serve` with a prompt whose connection points at it (litellm
 `openai/<model>` + `api_base`). Then, in interleaved rounds at the same concurrency, it sends
 the same rendered chat request straight to the provider and the prompt reference to the
 gateway, and reports per-request latency percentiles, the p50 added by the gateway and the
@@ -147,16 +147,18 @@ def seed(url: str, key: str, provider: Server) -> str:
             {"role": "system", "content": "You are a support triage assistant for {{company}}."},
             {"role": "user", "content": "{{ticket}}"},
         ],
-        "config": {
-            "model": "openai/bench-model",
-            "temperature": 0.2,
-            "max_tokens": 64,
-            "extra": {"api_base": provider.url + "/v1", "api_key": "sk-bench"},
-        },
+        "config": {"model": "openai/bench-model", "temperature": 0.2, "max_tokens": 64},
         "message": "bench",
+    }
+    connection = {
+        "name": "openai",
+        "provider": "openai",
+        "api_base": provider.url + "/v1",
+        "api_key": "sk-bench",
     }
     auth = {"Authorization": f"Bearer {key}"}
     with httpx.Client(base_url=url, headers=auth, timeout=10) as client:
+        expect(client.post("/v1/connections", json=connection), 201, "create the connection")
         expect(client.post(f"/v1/prompts/{PROMPT}/versions", json=version), 201, "publish")
         move = {"version": 1, "reason": "bench"}
         expect(client.put(f"/v1/prompts/{PROMPT}/labels/production", json=move), 200, "label")

@@ -184,6 +184,7 @@ def promptlane_env(tmp: Path, admin_key: str, name: str = "bench") -> dict[str, 
         PROMPTLANE_DATABASE_URL=f"sqlite:///{tmp / f'{name}.db'}",
         PROMPTLANE_BOOTSTRAP_ADMIN_KEY=admin_key,
         PROMPTLANE_CREDENTIALS_FILE=str(tmp / "credentials.json"),
+        PROMPTLANE_SECRET_KEY_FILE=str(tmp / "secret.key"),
         PROMPTLANE_LOG_LEVEL="warning",
     )
     return env

@@ -69,7 +69,7 @@ async def seed(db: Database, items: int, latency_ms: int, concurrencies: list[in
                 {"role": "system", "content": "Triage tickets for {{company}}."},
                 {"role": "user", "content": "{{ticket}}"},
             ],
-            "config": {"model": "offline/scripted", "extra": {"latency_ms": latency_ms}},
+            "config": {"model": "offline/scripted", "offline": {"latency_ms": latency_ms}},
         }
     )
     async with db.transaction() as session:

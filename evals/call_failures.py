@@ -16,6 +16,9 @@ from typing import Any, Final
 from evals.errors import ModelCallError, ModelTimeoutError
 
 _REASON_MAX: Final = 300
+_REDACTED: Final = "[redacted]"
+# Shorter "secrets" (test placeholders) would turn unrelated words into [redacted].
+_MIN_REDACTED: Final = 8
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,21 @@ def failure_error(
     """Return the error that ends a call: a ModelTimeoutError for timeouts, with the reason."""
     reason = _reason(model, failure, attempts, exc)
     return ModelTimeoutError(reason) if failure.is_timeout else ModelCallError(reason)
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Return `text` with every occurrence of `secret` replaced (providers may echo a key)."""
+    if not secret or len(secret) < _MIN_REDACTED:
+        return text
+    return text.replace(secret, _REDACTED)
+
+
+def redact_error(error: ModelCallError, secret: str | None) -> ModelCallError:
+    """Remove `secret` from the error's message (its text may quote the provider's)."""
+    if secret and secret in error.detail:
+        error.detail = redact(error.detail, secret)
+        error.args = (error.detail,)
+    return error
 
 
 def call_error(model: str, exc: BaseException) -> ModelCallError:

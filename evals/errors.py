@@ -6,6 +6,10 @@ EvalsError
 ├── RunNotFoundError
 ├── PolicyNotFoundError
 ├── OnlineEvaluationNotFoundError
+├── ConnectionNotFoundError
+├── ConnectionExistsError
+├── ConnectionConflictError   (a gateway model another connection already serves)
+├── InvalidConnectionError    (a field of a connection, with its path)
 ├── InvalidDatasetError       (bad rows, with their line numbers; nothing is stored)
 ├── InvalidSuiteError         (a field of the suite spec, with its path)
 ├── InvalidPolicyError
@@ -13,8 +17,10 @@ EvalsError
 ├── RunStateError             (cancel a finished run, resume a cancelled one, ...)
 ├── LeaseLostError            (a worker's run was taken over; its writes are refused)
 ├── InvalidGatewayRequestError (a chat completion request the gateway cannot serve)
+├── GatewayModelNotFoundError (a plain model no connection offers through the gateway)
 ├── ModelCallError            (a model call failed after the retry policy gave up)
-│   └── ModelTimeoutError
+│   ├── ModelTimeoutError
+│   └── ModelConfigurationError (no usable connection for the model; never retried)
 ├── ScorerError               (a scorer could not score an item)
 ├── GateFailedError           (a protected label move the promotion policy refuses)
 └── ForceNotAllowedError      (forcing a move needs a role the actor does not have)
@@ -69,6 +75,30 @@ class OnlineEvaluationNotFoundError(EvalsError):
     title = "Online evaluation not found"
 
 
+class ConnectionNotFoundError(EvalsError):
+    """No connection has this name."""
+
+    title = "Connection not found"
+
+
+class ConnectionExistsError(EvalsError):
+    """A connection with this name exists."""
+
+    title = "Connection already exists"
+
+
+class ConnectionConflictError(EvalsError):
+    """A gateway model is already offered through another connection."""
+
+    title = "Connection conflict"
+
+
+class InvalidConnectionError(EvalsError):
+    """The connection failed validation; `errors` point at the fields."""
+
+    title = "Invalid connection"
+
+
 class InvalidDatasetError(EvalsError):
     """Dataset rows failed validation; `errors` point at them."""
 
@@ -115,6 +145,12 @@ class InvalidGatewayRequestError(EvalsError):
         self.param = param
 
 
+class GatewayModelNotFoundError(EvalsError):
+    """A plain model that is neither offline nor offered by a connection's gateway models."""
+
+    title = "Model not found"
+
+
 class ModelCallError(EvalsError):
     """A model call failed and the retry policy gave up."""
 
@@ -128,6 +164,12 @@ class ModelTimeoutError(ModelCallError):
     """A model call did not answer within its timeout."""
 
     title = "Model call timed out"
+
+
+class ModelConfigurationError(ModelCallError):
+    """The model cannot be called as configured (no such connection, no key); not retried."""
+
+    title = "Model not configured"
 
 
 class ScorerError(EvalsError):

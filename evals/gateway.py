@@ -22,9 +22,10 @@ from typing import Any, Final, Literal, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals.errors import InvalidGatewayRequestError, ModelCallError
-from evals.gateway_schemas import CONFIG_FIELDS, ChatCompletionRequest
+from evals.gateway_schemas import ChatCompletionRequest
 from evals.llm import Completion, ModelClient, ensure_litellm, error_type, provider_of
 from prompts.base import utc_now
+from prompts.params import call_config
 from prompts.render import PromptContent, messages_from_dicts, render_prompt
 from prompts.schemas import PromptVersionRead
 from tracing import ingest, inserts, semconv
@@ -79,18 +80,8 @@ def _check_messages(messages: Sequence[Mapping[str, Any]]) -> None:
 
 
 def merge_config(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Lay the request's parameters over a version's config; the request wins."""
-    config = {k: v for k, v in base.items() if k not in ("extra", "stream")}
-    extra = dict(base.get("extra") or {})
-    for name, value in overrides.items():
-        if name in CONFIG_FIELDS:
-            config[name] = value
-            extra.pop(name, None)
-        else:
-            extra[name] = value
-    if extra:
-        config["extra"] = extra
-    return config
+    """Lay the request's parameters over a version's config (as calls read it); the request wins."""
+    return {**call_config(base), **overrides}
 
 
 def prepare_call(
@@ -99,14 +90,19 @@ def prepare_call(
     version: PromptVersionRead | None,
     label: str | None = None,
     parent: tuple[str, str] | None = None,
+    connection: str | None = None,
 ) -> PreparedCall:
-    """Render the version (if any), append the request's messages, merge the config."""
+    """Render the version (if any), append the request's messages, merge the config.
+
+    A plain model (no version) goes through `connection`, the one an admin offers it through.
+    """
     _check_messages(request.messages)
     started_at = utc_now()
     if version is None:
         if not request.messages:
             raise InvalidGatewayRequestError("messages must not be empty", param="messages")
-        config = merge_config({"model": request.model}, request.overrides())
+        base = {"model": request.model, "connection": connection}
+        config = merge_config(base, request.overrides())
         messages = list(request.messages)
         return PreparedCall(request.model, messages, config, None, started_at, parent)
     rendered = render_prompt(_content(version), request.prompt_variables())

@@ -6,41 +6,16 @@ import re
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from evals.errors import InvalidGatewayRequestError
+from prompts.config import InvocationParams
+from prompts.params import PARAM_NAMES
 from prompts.schemas import LABEL_RE, name_problem
 
 PREFIX: Final = "promptlane/"
 _VERSION_RE: Final = re.compile(r"[1-9][0-9]{0,8}")
-
-# Request fields that override the version's config (the request wins). Top-level LLMConfig
-# fields replace the config's; the others go to its `extra` (litellm passes them on).
-CONFIG_FIELDS: Final = frozenset(
-    {
-        "temperature",
-        "max_tokens",
-        "top_p",
-        "stop",
-        "seed",
-        "response_format",
-        "tools",
-        "tool_choice",
-    }
-)
-EXTRA_FIELDS: Final = frozenset(
-    {
-        "max_completion_tokens",
-        "presence_penalty",
-        "frequency_penalty",
-        "logit_bias",
-        "logprobs",
-        "top_logprobs",
-        "parallel_tool_calls",
-        "reasoning_effort",
-        "user",
-    }
-)
+_CONTROL_RE: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class GatewayOptions(BaseModel):
@@ -56,25 +31,33 @@ class StreamOptions(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    include_usage: bool = False
+    include_usage: bool = Field(default=False, strict=True)
 
 
-class ChatCompletionRequest(BaseModel):
+class ChatCompletionRequest(InvocationParams):
     """An OpenAI chat completion request; fields the gateway does not know are ignored.
 
-    Unknown fields are dropped rather than passed on, so a client can never set litellm's
-    `api_base` or `api_key` (the server's credentials would follow them).
+    The model parameters are typed and strict (`"stream": "yes"` or `temperature: false` is a
+    400, not a guess). Unknown fields are dropped, never passed on, so a client can never set
+    litellm's `api_base` or `api_key` (where a call goes is the connection's business).
     """
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="ignore")
 
     model: str = Field(min_length=1, max_length=300)
     messages: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
-    stream: bool = False
+    stream: bool = Field(default=False, strict=True)
     stream_options: StreamOptions | None = None
-    n: int | None = Field(default=None, ge=1, le=1, description="Only 1 is supported")
+    n: int | None = Field(default=None, ge=1, le=1, strict=True, description="Only 1 is supported")
     variables: dict[str, Any] | None = None
     promptlane: GatewayOptions | None = None
+
+    @field_validator("model")
+    @classmethod
+    def _check_model(cls, value: str) -> str:
+        if _CONTROL_RE.search(value):
+            raise ValueError("model must not contain control characters")
+        return value
 
     def prompt_variables(self) -> dict[str, Any]:
         """Return the variables: `promptlane.variables` over top-level `variables`."""
@@ -85,8 +68,7 @@ class ChatCompletionRequest(BaseModel):
 
     def overrides(self) -> dict[str, Any]:
         """Return the request's model parameters that override the version's config."""
-        values = self.model_dump(exclude_none=True, exclude_unset=True)
-        return {k: v for k, v in values.items() if k in CONFIG_FIELDS or k in EXTRA_FIELDS}
+        return self.model_dump(include=set(PARAM_NAMES), exclude_none=True, exclude_unset=True)
 
     @property
     def include_usage(self) -> bool:

@@ -17,9 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from evals import openai_http
+from evals.call_failures import redact_error
+from evals.call_params import secret_of
 from evals.errors import ModelCallError
 from evals.gateway import PreparedCall
-from evals.llm import Completion, ModelClient, call_error, ensure_litellm, error_type, provider_of
+from evals.llm import (
+    Completion,
+    ModelClient,
+    call_error,
+    ensure_litellm,
+    error_type,
+    provider_of,
+)
 from tracing.genai import ChatCall, start_chat_call
 from tracing.telemetry import Telemetry, span_ids
 
@@ -56,6 +65,7 @@ class ChatStream:
     timeout: float
     attempts: int
     started: float = field(default_factory=time.monotonic)
+    secret: str | None = field(default=None, repr=False)  # redacted from error text
     parts: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     usage: dict[str, Any] = field(default_factory=dict)
@@ -87,7 +97,7 @@ class ChatStream:
                 yield sse(data)
             ended = True
         except Exception as exc:
-            error = call_error(self.call.model, exc)
+            error = redact_error(call_error(self.call.model, exc), self.secret)
             self._fail(error)
             yield sse({"error": {"message": error.detail, "type": "server_error"}})
             return
@@ -158,7 +168,7 @@ async def open_chat_stream(
     )
     started = time.monotonic()
     try:
-        chunks, attempts = await client.open_stream(messages=call.messages, config=call.config)
+        chunks, attempts, way = await client.open_stream(messages=call.messages, config=call.config)
     except ModelCallError as exc:
         exc.trace_id, exc.span_id = span_ids(chat.span)
         chat.fail(error_type(exc), exc.detail)
@@ -167,4 +177,6 @@ async def open_chat_stream(
     except BaseException:
         chat.span.end()
         raise
-    return ChatStream(call, aiter(chunks), chat, client.timeout, attempts, started=started)
+    return ChatStream(
+        call, aiter(chunks), chat, client.timeout, attempts, started=started, secret=secret_of(way)
+    )

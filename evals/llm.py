@@ -4,8 +4,10 @@
 429s, 5xx, timeouts and connection errors with full-jitter exponential backoff (honouring
 `Retry-After`), and returns a `Completion` with text, tokens, cost and latency. litellm's
 own retries and the openai SDK's are switched off (`max_retries=0`, `num_retries=0`) so the
-attempt count here is the number of HTTP requests a provider sees. A client built with
-`direct_http` sends plain calls to an OpenAI-compatible `api_base` itself (evals/openai_http.py).
+attempt count here is the number of HTTP requests a provider sees. Where a call goes and with
+which key comes only from its connection (evals/connections), never from the version's
+content nor from litellm reading the server's environment. A client built with `direct_http`
+sends plain calls to an OpenAI-compatible `api_base` itself (evals/openai_http.py).
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ import os
 import random
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 from evals import openai_http
 from evals.call_failures import call_error as call_error
-from evals.call_failures import classify, failure_error
+from evals.call_failures import classify, failure_error, redact_error
 from evals.call_failures import error_type as error_type
+from evals.call_params import cache_key as cache_key
+from evals.call_params import call_kwargs, secret_of
+from evals.connections.resolver import NO_CONNECTIONS, ConnectionSource, Route, route
 from evals.errors import ModelCallError
-from prompts.hashing import sha256_hex
+from prompts.params import call_config
 from tracing import pricing
 from tracing.genai import chat_call
 from tracing.telemetry import PromptRef, Telemetry, span_ids
@@ -35,31 +40,10 @@ from tracing.telemetry import PromptRef, Telemetry, span_ids
 Sleep = Callable[[float], Awaitable[None]]
 Send = Callable[[], Awaitable[Any]]
 
-# Parameters litellm owns for this client: set here, never taken from a config's `extra`.
-_OWNED: Final = frozenset(
-    {"model", "messages", "metadata", "timeout", "max_retries", "num_retries"}
-)
-# Parameters that do not change what a model answers: left out of the cache key.
-_UNKEYED: Final = frozenset(
-    {
-        "timeout",
-        "request_timeout",
-        "api_key",
-        "max_retries",
-        "num_retries",
-        "metadata",
-        "headers",
-        "extra_headers",
-        "stream",
-        "stream_options",
-    }
-)
 # litellm's `acompletion` builds the provider's coroutine on an executor thread; a call cancelled
 # while that thread runs (a crashed or cancelled run, a client gone) drops it unawaited, and
 # Python then warns. Nothing leaks but the warning, which would read like a bug of ours.
 CANCELLED_CALL_WARNING: Final = r"coroutine '.*\.acompletion' was never awaited"
-# Bump to orphan every cached response (when what a cached Completion means changes).
-_CACHE_KEY_VERSION: Final = 1
 
 
 def offline_env_defaults() -> None:
@@ -135,44 +119,6 @@ class Completion:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-def cache_key(model: str, messages: Sequence[dict[str, Any]], params: dict[str, Any]) -> str:
-    """Return the response-cache key of a call: a hash of model, messages and parameters."""
-    extra = params.get("extra") or {}
-    flat = {**{k: v for k, v in params.items() if k != "extra"}, **extra}
-    kept = {k: v for k, v in flat.items() if k not in _UNKEYED}
-    return sha256_hex(
-        {"v": _CACHE_KEY_VERSION, "model": model, "messages": list(messages), "params": kept}
-    )
-
-
-def call_kwargs(
-    config: dict[str, Any],
-    *,
-    messages: list[dict[str, Any]],
-    metadata: dict[str, Any] | None,
-    timeout: float,
-) -> dict[str, Any]:
-    """Return the `litellm.acompletion` keyword arguments for a config and messages."""
-    params = {k: v for k, v in config.items() if k not in _OWNED and k != "extra"}
-    extra = {k: v for k, v in (config.get("extra") or {}).items() if k not in _OWNED}
-    kwargs = {**params, **extra}
-    kwargs.update(
-        model=config["model"],
-        messages=messages,
-        timeout=timeout,
-        # Ours is the only retry loop: litellm's num_retries=N alone makes 2N+1 requests.
-        max_retries=0,
-        num_retries=0,
-    )
-    if metadata is not None:
-        kwargs["metadata"] = metadata
-    if kwargs.get("tools"):
-        # litellm imports its MCP gateway (the optional `mcp` package) for any call with
-        # tools, and fails without it; LLMConfig only admits plain function tools.
-        kwargs["_skip_mcp_handler"] = True
-    return kwargs
-
-
 def _cost(litellm: Any, response: Any) -> float | None:
     # litellm already ran completion_cost while building the response (None: no price);
     # pricing it twice would cost ~15% of an offline call.
@@ -241,8 +187,9 @@ def _direct_completion(
 class ModelClient:
     """Calls models through litellm with one retry policy and a per-attempt timeout.
 
-    With `direct_http`, plain non-streamed calls to an OpenAI-compatible `api_base` skip
-    litellm (evals/openai_http.py) on one pooled HTTP session, closed by `aclose`.
+    Each call goes through the connection `connections` resolves for it (none for offline
+    models). With `direct_http`, plain calls to an OpenAI-compatible `api_base` skip litellm
+    (evals/openai_http.py) on one pooled HTTP session, closed by `aclose`.
     """
 
     def __init__(
@@ -253,12 +200,14 @@ class ModelClient:
         sleep: Sleep = asyncio.sleep,
         telemetry: Telemetry | None = None,
         direct_http: bool = False,
+        connections: ConnectionSource = NO_CONNECTIONS,
     ) -> None:
         self.retry = retry
         self.timeout = timeout
         self._sleep = sleep
         self.telemetry = telemetry or Telemetry.disabled()
         self.direct_http = direct_http
+        self.connections = connections
         self._http: openai_http.HttpPool | None = None
 
     async def aclose(self) -> None:
@@ -294,48 +243,69 @@ class ModelClient:
 
         The call is one `chat {model}` span (retries included), attributed to `prompt`.
         """
-        model = _model_of(config)
+        call = call_config(config)
+        model = _model_of(call)
         limit = self.timeout if timeout is None else timeout
-        kwargs = call_kwargs(config, messages=messages, metadata=metadata, timeout=limit)
         litellm = ensure_litellm()
-        send, direct = self._sender(litellm, kwargs, limit)
         with chat_call(
             self.telemetry,
             provider=provider_of(model),
             model=model,
-            config=config,
+            config=call,
             messages=messages,
             prompt=prompt,
-        ) as call:
-            ids = span_ids(call.span)
+        ) as span:
+            ids = span_ids(span.span)
             try:
-                response, attempts, latency_ms = await self._call(send, model, limit)
+                way = await self.route(call)
+                kwargs = call_kwargs(
+                    call, route=way, messages=messages, metadata=metadata, timeout=limit
+                )
+                send, direct = self._sender(litellm, kwargs, limit)
+                response, attempts, latency_ms = await self._call(send, model, limit, way)
             except ModelCallError as exc:
                 exc.trace_id, exc.span_id = ids
-                call.fail(error_type(exc), exc.detail)
+                span.fail(error_type(exc), exc.detail)
                 raise
             build = _direct_completion if direct else functools.partial(_to_completion, litellm)
             completion = build(
                 response, model=model, latency_ms=latency_ms, attempts=attempts, ids=ids
             )
-            call.finish(completion)
+            span.finish(completion)
         return completion
+
+    async def route(self, call: dict[str, Any]) -> Route:
+        """Return the model string and connection a call config goes through."""
+        return await route(
+            self.connections,
+            model=_model_of(call),
+            connection=call.get("connection"),
+            providers=known_providers(),
+        )
+
+    async def _prepare(
+        self, config: dict[str, Any], messages: list[dict[str, Any]], limit: float
+    ) -> tuple[str, Route, dict[str, Any]]:
+        """Return the model, its route and the litellm kwargs of a streamed call."""
+        call = call_config(config)
+        model = _model_of(call)
+        way = await self.route(call)
+        kwargs = call_kwargs(call, route=way, messages=messages, metadata=None, timeout=limit)
+        kwargs["stream"] = True
+        return model, way, kwargs
 
     async def stream(
         self,
         *,
         messages: list[dict[str, Any]],
         config: dict[str, Any],
-        metadata: dict[str, Any] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109
     ) -> AsyncIterator[str]:
         """Yield the answer's text as it arrives; only opening the stream is retried."""
-        model = _model_of(config)
         limit = self.timeout if timeout is None else timeout
-        kwargs = call_kwargs(config, messages=messages, metadata=metadata, timeout=limit)
-        kwargs["stream"] = True
+        model, way, kwargs = await self._prepare(config, messages, limit)
         send = functools.partial(ensure_litellm().acompletion, **kwargs)
-        stream, _, _ = await self._call(send, model, limit)
+        stream, _, _ = await self._call(send, model, limit, way)
         chunks = aiter(stream)
         while True:
             try:
@@ -344,7 +314,9 @@ class ModelClient:
             except StopAsyncIteration:
                 return
             except Exception as exc:
-                raise failure_error(model, classify(exc), 1, exc) from exc
+                raise redact_error(
+                    failure_error(model, classify(exc), 1, exc), secret_of(way)
+                ) from exc
             delta = chunk.choices[0].delta.content if chunk.choices else None
             if delta:
                 yield delta
@@ -355,26 +327,27 @@ class ModelClient:
         messages: list[dict[str, Any]],
         config: dict[str, Any],
         timeout: float | None = None,  # noqa: ASYNC109
-    ) -> tuple[Any, int]:
-        """Open a streaming call (retried until it opens); return its chunks and the attempts.
+    ) -> tuple[Any, int, Route]:
+        """Open a streaming call (retried until it opens); return its chunks, attempts, route.
 
         Usage is always asked for (the last chunk carries it); the caller reads the chunks
         (litellm's objects, or the provider's JSON on the direct path), maps a failure with
-        `call_error` and records the call.
+        `call_error` (redacted with the route) and records the call.
         """
-        model = _model_of(config)
         limit = self.timeout if timeout is None else timeout
-        kwargs = call_kwargs(config, messages=messages, metadata=None, timeout=limit)
-        kwargs.update(stream=True, stream_options={"include_usage": True})
+        model, way, kwargs = await self._prepare(config, messages, limit)
+        kwargs["stream_options"] = {"include_usage": True}
         request = openai_http.direct_request(kwargs) if self.direct_http else None
         if request is None:
             send: Send = functools.partial(ensure_litellm().acompletion, **kwargs)
         else:  # chunks are the provider's JSON (dicts), not litellm's objects
             send = functools.partial(openai_http.open_stream, self._pool(), request, timeout=limit)
-        stream, attempts, _ = await self._call(send, model, limit)
-        return stream, attempts
+        stream, attempts, _ = await self._call(send, model, limit, way)
+        return stream, attempts, way
 
-    async def _call(self, send: Send, model: str, limit: float) -> tuple[Any, int, float]:
+    async def _call(
+        self, send: Send, model: str, limit: float, way: Route
+    ) -> tuple[Any, int, float]:
         """Run the retry loop; return the response, the attempts made and the latency (ms)."""
         attempt = 1
         while True:
@@ -386,7 +359,9 @@ class ModelClient:
             except Exception as exc:
                 failure = classify(exc)
                 if not failure.retryable or attempt >= self.retry.attempts:
-                    raise failure_error(model, failure, attempt, exc) from exc
+                    raise redact_error(
+                        failure_error(model, failure, attempt, exc), secret_of(way)
+                    ) from exc
                 await self._sleep(self.retry.delay(attempt, retry_after=failure.retry_after))
                 attempt += 1
                 continue
@@ -398,6 +373,14 @@ def _model_of(config: dict[str, Any]) -> str:
     if not isinstance(model, str) or not model:
         raise ModelCallError("the prompt version's config has no model")
     return model
+
+
+@functools.cache
+def known_providers() -> frozenset[str]:
+    """Return the provider prefixes litellm routes (`openai`, `anthropic`, ..., `offline`)."""
+    litellm = ensure_litellm()
+    names = {str(getattr(p, "value", p)) for p in litellm.provider_list}
+    return frozenset(names | {entry["provider"] for entry in litellm.custom_provider_map})
 
 
 @functools.lru_cache(maxsize=256)

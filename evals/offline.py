@@ -5,7 +5,7 @@
   travels in litellm's `metadata={"promptlane_item": {...}}`), from a `script` mapping
   (exact last user message, then the first key it contains), from `default`, else echoes.
 
-Both take their knobs as extra call parameters (a prompt version's `config.extra`):
+Both take their knobs as extra call parameters (a prompt version's `config.offline`):
 `latency_ms`, `input_tokens` / `output_tokens` (default: words x 1.3, rounded up),
 `fail_rate` (0..1, decided by a hash of `seed` and the request, so reruns fail the same
 calls), `fail_times` (fail the first N attempts of each distinct request) and `fail_with`

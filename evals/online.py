@@ -26,6 +26,7 @@ from opentelemetry.util.types import AttributeValue
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from evals.connections.resolver import ConnectionSource
 from evals.errors import InvalidOnlineEvaluationError
 from evals.llm import ModelClient, ensure_litellm
 from evals.online_configs import (
@@ -117,11 +118,13 @@ class OnlineEvaluator:
         concurrency: int = 4,
         config_ttl: float = 5.0,
         judge_model: str | None = None,
+        connections: ConnectionSource | None = None,
     ) -> None:
         """Use `writer` sessions for writes and `reader` ones (default: writer) for reads."""
         self._writer = writer
         self._reader = reader or writer
         self.model = model
+        self.connections = connections
         self.telemetry = telemetry or Telemetry.disabled()
         self.concurrency = concurrency
         self.judge_model = judge_model
@@ -310,6 +313,7 @@ class OnlineEvaluator:
                         specs=config.scorers,
                         model=self.model,
                         judge_model=self.judge_model,
+                        connections=self.connections,
                     )
             except InvalidOnlineEvaluationError as exc:
                 built = exc

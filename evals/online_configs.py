@@ -15,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from evals.connections.resolver import ConnectionSource
 from evals.errors import (
     InvalidOnlineEvaluationError,
     InvalidSuiteError,
@@ -120,6 +121,7 @@ async def build_online_scorers(
     specs: Sequence[ScorerSpec],
     model: JudgeModel | None = None,
     judge_model: str | None = None,
+    connections: ConnectionSource | None = None,
 ) -> list[Scorer]:
     """Validate the specs, resolve their judge prompts and build the scorers.
 
@@ -128,7 +130,12 @@ async def build_online_scorers(
     try:
         validate_scorer_specs(specs)
         judges = await _judges(session, specs)
-        ctx = ScorerContext(model=model or _Uncalled(), judges=judges, judge_model=judge_model)
+        ctx = ScorerContext(
+            model=model or _Uncalled(),
+            judges=judges,
+            judge_model=judge_model,
+            connections=connections,
+        )
         return build_scorers(specs, ctx)
     except InvalidSuiteError as exc:
         raise InvalidOnlineEvaluationError(exc.detail, errors=exc.errors) from None

@@ -2,8 +2,9 @@
 
 litellm spends ~4 ms of CPU on each such call (the openai SDK's request transforms, its cost
 calculation, logging payloads) where the HTTP request itself takes ~2 ms, which is more than
-the gateway's whole latency budget (bench/gateway.py). For a non-streamed `openai/<name>` call
-with an `api_base` and only standard chat parameters, litellm forwards the body unchanged, so
+the gateway's whole latency budget (bench/gateway.py). For an `openai/<name>` call whose
+connection has an `api_base`, with only standard chat parameters, litellm forwards the body
+unchanged, so
 `direct_request` builds that body here and `send` posts it on one pooled aiohttp session
 (aiohttp's client costs ~0.25 ms of CPU a request, httpx's ~1.2 ms); `open_stream` does the
 same for a streamed call and yields the provider's chunks, parsed from its server-sent events,
@@ -28,6 +29,9 @@ import httpx
 from tracing import pricing
 
 _PREFIX: Final = "openai/"
+# The key of a connection that has none: sent so that neither litellm nor the openai SDK
+# falls back to a key in the server's environment; the direct path sends no header for it.
+KEYLESS: Final = "promptlane-no-key"
 # Set by evals/llm.py `call_kwargs` for litellm; never part of the request body.
 _CONTROL: Final = frozenset(
     {"model", "messages", "timeout", "max_retries", "num_retries", "metadata", "api_base"}
@@ -84,7 +88,7 @@ def direct_request(kwargs: Mapping[str, Any]) -> DirectRequest | None:
     if not model.startswith(_PREFIX) or not isinstance(api_base, str) or not api_base:
         return None
     if not isinstance(api_key, str) or not api_key:
-        return None  # litellm would read OPENAI_API_KEY from the environment
+        return None  # evals/llm.py always sets one (the connection's, or KEYLESS)
     body: dict[str, Any] = {"model": model.removeprefix(_PREFIX), "messages": kwargs["messages"]}
     for key, value in kwargs.items():
         if key in _CONTROL or key in _CONTROL_EXTRA or value is None:
@@ -92,9 +96,12 @@ def direct_request(kwargs: Mapping[str, Any]) -> DirectRequest | None:
         if key not in _PASSTHROUGH:
             return None
         body[key] = value
+    headers = {"Content-Type": "application/json"}
+    if api_key != KEYLESS:
+        headers["Authorization"] = f"Bearer {api_key}"
     return DirectRequest(
         url=api_base.rstrip("/") + "/chat/completions",
-        headers={"Authorization": f"Bearer {api_key}", "Content-Type": "application/json"},
+        headers=headers,
         content=json.dumps(body, separators=(",", ":")).encode(),
     )
 

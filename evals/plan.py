@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from evals.connections.resolver import ConnectionSource
 from evals.llm import Completion
 from evals.models import DatasetItem, Run, RunItem, SuiteVersion
 from evals.results import BASELINE, CANDIDATE
@@ -56,7 +57,13 @@ class Plan:
     cached: dict[str, Completion] = field(default_factory=dict)
 
 
-async def load_plan(session: AsyncSession, *, run_id: int, model: JudgeModel) -> Plan:
+async def load_plan(
+    session: AsyncSession,
+    *,
+    run_id: int,
+    model: JudgeModel,
+    connections: ConnectionSource | None = None,
+) -> Plan:
     """Load a run's targets, items and scorers, and the (variant, index, repeat) still to do."""
     run = await session.get(Run, run_id)
     assert run is not None
@@ -81,7 +88,8 @@ async def load_plan(session: AsyncSession, *, run_id: int, model: JudgeModel) ->
         ).tuples()
     )
     judges = await _judge_prompts(session, run.manifest.get("judges", {}))
-    scorers = build_scorers(spec.scorers, ScorerContext(model=model, judges=judges))
+    ctx = ScorerContext(model=model, judges=judges, connections=connections)
+    scorers = build_scorers(spec.scorers, ctx)
     pending = [
         (variant, index, repeat)
         for variant in targets

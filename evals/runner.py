@@ -35,6 +35,7 @@ from evals.schemas import RunStatus
 from evals.scorers.context import JUDGE_CALLS, JudgeCall
 from prompts.base import utc_now
 from prompts.errors import PromptsError
+from prompts.params import call_config
 from prompts.render import render_prompt
 from tracing.inserts import count_dropped
 from tracing.telemetry import PromptRef, Telemetry, mark_error
@@ -167,7 +168,9 @@ class Runner:
 
     async def _plan(self, run_id: int) -> Plan:
         async with self.sessions() as session:
-            return await load_plan(session, run_id=run_id, model=self.model)
+            return await load_plan(
+                session, run_id=run_id, model=self.model, connections=self.model.connections
+            )
 
     def _key(self, plan: Plan, variant: str, index: int, repeat: int) -> str:
         target = plan.targets[variant]
@@ -176,11 +179,11 @@ class Runner:
             messages = render_prompt(target.content, item.input).messages
         except PromptsError:
             messages = []
-        config = target.version.config
-        params = {k: v for k, v in config.items() if k != "model"}
+        params = call_config(target.version.config)
+        model = str(params.pop("model", None))
         # The repeat is part of the key: repeats exist to sample variation, and a cache that
         # answered every repeat alike would hide it.
-        return cache_key(str(config.get("model")), messages, {**params, "repeat": repeat})
+        return cache_key(model, messages, {**params, "repeat": repeat})
 
     async def _work(self, plan: Plan) -> bool:
         """Process pending items with `concurrency` workers; return True if cancelled."""

@@ -6,6 +6,7 @@ import difflib
 from typing import Any
 
 from prompts.models import PromptVersion
+from prompts.params import public_config
 from prompts.schemas import FieldChange
 
 
@@ -57,7 +58,7 @@ def field_changes(before: dict[str, Any], after: dict[str, Any], prefix: str) ->
 
 def version_changes(a: PromptVersion, b: PromptVersion) -> list[FieldChange]:
     """Return the non-template fields that differ, config first."""
-    changes = field_changes(a.config, b.config, "config")
+    changes = field_changes(public_config(a.config), public_config(b.config), "config")
     for attr in ("kind", "template_format"):
         if getattr(a, attr) != getattr(b, attr):
             changes.append(

@@ -6,9 +6,10 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar, Final, Generic, Literal, TypeVar
 
-from jsonschema import Draft202012Validator
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from prompts.config import LLMConfig as LLMConfig
+from prompts.config import check_json_schema
 from tracing.validation import Flag, PositiveInt, StrictModel
 
 NAME_MAX: Final = 200
@@ -61,102 +62,12 @@ class _Strict(StrictModel):
     """A request model of the prompt domain (unknown fields, control characters refused)."""
 
 
-def _check_json_schema(schema: dict[str, Any], where: str) -> dict[str, Any]:
-    errors = list(Draft202012Validator(Draft202012Validator.META_SCHEMA).iter_errors(schema))
-    if errors:
-        raise ValueError(f"{where} is not a valid JSON Schema: {errors[0].message}")
-    return schema
-
-
 class ChatMessage(_Strict):
     """A chat message template."""
 
     role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str
     name: str | None = Field(default=None, max_length=64)
-
-
-_CONFIG_FIELDS: Final = frozenset(
-    {
-        "model",
-        "temperature",
-        "max_tokens",
-        "top_p",
-        "stop",
-        "seed",
-        "response_format",
-        "tools",
-        "tool_choice",
-        "extra",
-        "messages",
-        "stream",
-    }
-)
-
-
-class LLMConfig(_Strict):
-    """The model settings a version is meant to run with (litellm names)."""
-
-    model: str | None = Field(default=None, min_length=1, max_length=200)
-    temperature: float | None = Field(default=None, ge=0, le=2)
-    max_tokens: int | None = Field(default=None, ge=1)
-    top_p: float | None = Field(default=None, ge=0, le=1)
-    stop: list[str] | None = Field(default=None, max_length=16)
-    seed: int | None = None
-    response_format: dict[str, Any] | None = None
-    tools: list[dict[str, Any]] | None = Field(default=None, max_length=128)
-    tool_choice: str | dict[str, Any] | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("stop", mode="before")
-    @classmethod
-    def _stop_as_list(cls, value: Any) -> Any:
-        return [value] if isinstance(value, str) else value
-
-    @field_validator("response_format")
-    @classmethod
-    def _check_response_format(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        kind = value.get("type")
-        if kind not in ("text", "json_object", "json_schema"):
-            raise ValueError("type must be one of 'text', 'json_object', 'json_schema'")
-        if kind == "json_schema":
-            spec = value.get("json_schema")
-            if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-                raise ValueError("json_schema needs an object with a 'name'")
-            if not isinstance(spec.get("schema"), dict):
-                raise ValueError("json_schema needs a 'schema' object")
-            _check_json_schema(spec["schema"], "json_schema.schema")
-        return value
-
-    @field_validator("tools")
-    @classmethod
-    def _check_tools(cls, value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
-        for i, tool in enumerate(value or []):
-            fn = tool.get("function")
-            if tool.get("type") != "function" or not isinstance(fn, dict):
-                raise ValueError(f"tools[{i}] must be {{'type': 'function', 'function': {{...}}}}")
-            if not isinstance(fn.get("name"), str) or not fn["name"]:
-                raise ValueError(f"tools[{i}].function needs a 'name'")
-            if "parameters" in fn:
-                _check_json_schema(fn["parameters"], f"tools[{i}].function.parameters")
-        return value
-
-    @field_validator("extra")
-    @classmethod
-    def _check_extra(cls, value: dict[str, Any]) -> dict[str, Any]:
-        clash = _CONFIG_FIELDS.intersection(value)
-        if clash:
-            raise ValueError(f"extra may not set {sorted(clash)}: use the top-level field")
-        return value
-
-    def as_params(self) -> dict[str, Any]:
-        """Return the config as a compact dict (unset fields dropped)."""
-        out = self.model_dump(exclude_none=True)
-        if not out.get("extra"):
-            out.pop("extra", None)
-        return out
 
 
 class PromptCreate(_Strict):
@@ -225,7 +136,7 @@ class VersionCreate(_Strict):
     @field_validator("variables_schema")
     @classmethod
     def _check_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return None if value is None else _check_json_schema(value, "variables_schema")
+        return None if value is None else check_json_schema(value, "variables_schema")
 
     @field_validator("tags")
     @classmethod

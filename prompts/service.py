@@ -21,6 +21,7 @@ from prompts.errors import (
 )
 from prompts.hashing import content_hash, version_content
 from prompts.models import Label, LabelEvent, Prompt, PromptVersion
+from prompts.params import public_config
 from prompts.policy import Actor, LabelPolicy, MoveRequest
 from prompts.render import PromptContent, content_variables, messages_from_dicts, render_prompt
 from prompts.repository import PromptRepository
@@ -83,7 +84,7 @@ def _version_read(name: str, version: PromptVersion, labels: list[str]) -> Promp
         template_format=version.template_format,
         variables=version.variables,
         variables_schema=version.variables_schema,
-        config=version.config,
+        config=public_config(version.config),
         labels=labels,
         message=version.message,
         author=version.author,
@@ -364,7 +365,7 @@ async def render_version(
         kind=cast(Literal["text", "chat"], found.kind),
         text=rendered.text,
         messages=rendered.messages,
-        config=found.config,
+        config=public_config(found.config),
     )
 
 

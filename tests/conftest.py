@@ -76,6 +76,7 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("PROMPTLANE_") and not name.startswith("PROMPTLANE_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PROMPTLANE_CREDENTIALS_FILE", str(tmp_path / "credentials.json"))
+    monkeypatch.setenv("PROMPTLANE_SECRET_KEY_FILE", str(tmp_path / "secret.key"))
 
 
 @pytest.fixture(scope="session")
@@ -130,6 +131,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "database_url": database_url,
         "bootstrap_admin_key": ADMIN_KEY,
         "credentials_file": tmp_path / "credentials.json",
+        "secret_key_file": tmp_path / "secret.key",
         # In-process tests share one connection; runs are executed explicitly by the tests.
         "run_executor": "none",
     }

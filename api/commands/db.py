@@ -70,3 +70,32 @@ def current(database_url: DatabaseUrl = None) -> None:
     except Exception as exc:
         fail(f"cannot read the database: {exc}")
     console.print(f"database: {at or 'base (empty)'}\ncode head: {migrate.head_revision()}")
+
+
+@app.command("rotate-secrets")
+def rotate_secrets(database_url: DatabaseUrl = None) -> None:
+    """Re-encrypt every connection key under the first of PROMPTLANE_SECRET_KEYS."""
+    import asyncio
+
+    try:
+        rotated, failed = asyncio.run(_rotate(_url(database_url)))
+    except Exception as exc:
+        fail(f"rotation failed: {exc}")
+    console.print(f"re-encrypted {rotated} connection key(s) under the first secret key")
+    if failed:
+        fail(f"no configured secret key decrypts the key of: {', '.join(failed)}; set them again")
+
+
+async def _rotate(url: str) -> tuple[int, list[str]]:
+    from api.db import Database
+    from api.secret_keys import load_secret_box
+    from api.settings import Settings
+    from evals.connections import service
+
+    box = load_secret_box(Settings())
+    db = Database.from_url(url)
+    try:
+        async with db.transaction() as session:
+            return await service.rotate_secrets(session, box=box)
+    finally:
+        await db.dispose()

@@ -63,7 +63,7 @@ def _version(model: str, message: str) -> dict[str, Any]:
             {"role": "system", "content": SYSTEM},
             {"role": "user", "content": "{{ticket}}"},
         ],
-        "config": {"model": model, "temperature": 0, "extra": {"latency_ms": 20}},
+        "config": {"model": model, "temperature": 0, "offline": {"latency_ms": 20}},
         "message": message,
     }
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 
 from api.sdk import semconv
 from prompts.hashing import content_hash, version_content
+from prompts.params import PARAM_NAMES, call_config
 from prompts.render import (
     Message,
     PromptContent,
@@ -22,18 +23,6 @@ if TYPE_CHECKING:
 
 # Mirrors prompts.service.DEFAULT_LABEL (the service module pulls in the server stack).
 DEFAULT_LABEL: Final = "production"
-
-# LLM config fields that `chat.completions.create` takes under the same name.
-_OPENAI_PARAMS: Final = (
-    "temperature",
-    "max_tokens",
-    "top_p",
-    "stop",
-    "seed",
-    "response_format",
-    "tools",
-    "tool_choice",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,20 +157,17 @@ class Prompt:
     ) -> dict[str, Any]:
         """Return keyword arguments for openai's `chat.completions.create`.
 
-        The config's model (its `openai/` prefix dropped) and parameters come first, then the
-        rendered messages, then `overrides` (an override of None removes the parameter); the
-        config's `extra` goes into `extra_body`.
+        The config's model (its `openai/` prefix dropped) and invocation parameters come
+        first, then the rendered messages, then `overrides` (an override of None removes the
+        parameter). The config's `connection` (the server's) and `offline` knobs are not sent.
         """
+        config = call_config(self.config)
         kwargs: dict[str, Any] = {}
-        model = self.config.get("model")
+        model = config.get("model")
         if model:
             kwargs["model"] = str(model).removeprefix("openai/")
         kwargs["messages"] = self.render(variables or {}).messages
-        for name in _OPENAI_PARAMS:
-            if self.config.get(name) is not None:
-                kwargs[name] = self.config[name]
-        if self.config.get("extra"):
-            kwargs["extra_body"] = dict(self.config["extra"])
+        kwargs.update({k: v for k, v in sorted(config.items()) if k in PARAM_NAMES})
         for key, value in overrides.items():
             if value is None:
                 kwargs.pop(key, None)

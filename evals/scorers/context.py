@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, cast
 
+from evals.connections.resolver import ConnectionSource
 from prompts.render import PromptContent, messages_from_dicts
 
 
@@ -100,11 +101,10 @@ class JudgePrompt:
 
 @dataclass(frozen=True)
 class RagasSettings:
-    """Defaults for the ragas scorers' OpenAI-compatible endpoint (scorer params override)."""
+    """Defaults for the ragas scorers' model and connection (scorer params override)."""
 
     model: str | None = None
-    api_base: str | None = None
-    api_key_env: str | None = None
+    connection: str | None = None
     embedding_model: str | None = None
 
 
@@ -118,6 +118,8 @@ class ScorerContext:
     # Model for judges whose prompt config names none and whose params give no override.
     judge_model: str | None = None
     ragas: RagasSettings = field(default_factory=RagasSettings)
+    # Where ragas scorers find their connection (judges go through the model client's).
+    connections: ConnectionSource | None = None
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,11 @@
 
 ragas (0.4, `ragas.metrics.collections`) is imported lazily, in a worker thread, the first time
 one of these scorers scores: the import takes seconds and most suites never need it. Its LLM and
-embeddings talk to an OpenAI-compatible endpoint (`api_base`) through one `AsyncOpenAI` client,
-whose HTTP client notes every response's token usage for the item being scored: a score's
-`cost_usd` is what its ragas calls cost, priced from litellm's bundled price map.
+embeddings talk to an OpenAI-compatible endpoint through one `AsyncOpenAI` client: the endpoint
+and key of a connection (provider `openai`) that admins manage, named by `params.connection`
+(default: the connection called `openai`). The client's HTTP client notes every response's
+token usage for the item being scored: a score's `cost_usd` is what its ragas calls cost,
+priced from litellm's bundled price map.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from evals import openai_http
+from evals.call_failures import redact
+from evals.connections.resolver import ConnectionSource, ResolvedConnection
 from evals.errors import ScorerError
 from evals.scorers.base import (
     GRADED_THRESHOLD,
@@ -33,27 +37,40 @@ from evals.scorers.base import (
     clip,
 )
 from evals.scorers.context import ScorerContext
+from prompts.config import CONNECTION_RE
 from tracing import pricing
 
 if TYPE_CHECKING:
     import httpx
 
-# Local OpenAI-compatible servers ignore the key, but the openai client refuses to start without.
-OFFLINE_API_KEY: Final = "sk-offline"
 DEFAULT_EMBEDDING_MODEL: Final = "text-embedding-3-small"
-_ENV_NAME: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# ragas speaks the OpenAI API: like `openai/<model>`, a model without a connection uses this one.
+DEFAULT_CONNECTION: Final = "openai"
+_RAGAS_PROVIDER: Final = "openai"
 # (model, input tokens, output tokens) of each ragas call made for the item being scored.
 Usage = tuple[str, int, int]
 _USAGE: ContextVar[list[Usage] | None] = ContextVar("promptlane_ragas_usage", default=None)
 
 
 class RagParams(ScorerParams):
-    """The OpenAI-compatible endpoint ragas calls (each falls back to the run's settings)."""
+    """The model ragas calls and the connection it goes through (defaults: the run's settings)."""
 
-    model: str | None = Field(default=None, min_length=1, description="Model name at api_base")
-    api_base: str | None = Field(default=None, min_length=1)
-    api_key_env: str | None = Field(default=None, pattern=_ENV_NAME)
+    model: str | None = Field(
+        default=None, min_length=1, max_length=200, description="Model name at the endpoint"
+    )
+    connection: str | None = Field(
+        default=None,
+        max_length=64,
+        description=f"An OpenAI-compatible connection (default: {DEFAULT_CONNECTION!r})",
+    )
     timeout: float = Field(default=60.0, gt=0, le=3_600)
+
+    @field_validator("connection")
+    @classmethod
+    def _check_connection(cls, value: str | None) -> str | None:
+        if value is not None and not CONNECTION_RE.fullmatch(value):
+            raise ValueError("a connection name: up to 64 lowercase letters, digits, '.', '_', '-'")
+        return value
 
 
 class ResponseRelevancyParams(RagParams):
@@ -122,13 +139,20 @@ def usage_cost(usages: Sequence[Usage]) -> float | None:
     return sum(known) if known else None
 
 
-def _api_key(env: str | None) -> str:
-    if env is None:
-        return OFFLINE_API_KEY
-    key = os.environ.get(env)
-    if not key:
-        raise ScorerError(f"environment variable {env} (params.api_key_env) is not set")
-    return key
+async def ragas_connection(source: ConnectionSource | None, name: str) -> ResolvedConnection:
+    """Return the OpenAI-compatible connection a ragas scorer calls through."""
+    hint = f"an admin creates it with `promptlane connections create {name} --provider openai`"
+    found = None if source is None else await source.get(name)
+    if found is None:
+        raise ScorerError(f"ragas needs a connection: no connection named {name!r} ({hint})")
+    if found.problem is not None:
+        raise ScorerError(f"connection {name!r}: {found.problem}")
+    if found.provider != _RAGAS_PROVIDER:
+        raise ScorerError(
+            f"ragas calls an OpenAI-compatible endpoint: connection {name!r} is for "
+            f"{found.provider}; name one with provider openai (params.connection)"
+        )
+    return found
 
 
 def user_input(input: Mapping[str, Any]) -> str:
@@ -147,34 +171,42 @@ class RagScorer(BaseScorer[RagParams]):
     arguments: ClassVar[tuple[str, ...]]
     default_threshold = GRADED_THRESHOLD
 
-    def __init__(self, name: str, params: RagParams) -> None:
-        """Keep the params; the metric is built on first use."""
+    def __init__(
+        self, name: str, params: RagParams, connections: ConnectionSource | None = None
+    ) -> None:
+        """Keep the params and where to find the connection; the metric is built on first use."""
         super().__init__(name, params)
+        self._connections = connections
         self._metric: Any = None
+        self._secret: str | None = None
         self._lock = asyncio.Lock()
 
-    def _llm_and_client(self, ragas: _Ragas) -> tuple[Any, Any]:
+    def _llm_and_client(self, ragas: _Ragas, connection: ResolvedConnection) -> tuple[Any, Any]:
         p = self.params
         # ragas calls bypass evals.llm's retry loop, so the openai client's own (2 retries on
         # 429/5xx/connection errors, with backoff) is what absorbs transient failures here.
         client = ragas.client(
-            base_url=p.api_base,
-            api_key=_api_key(p.api_key_env),
+            base_url=connection.api_base,
+            # Always set: the openai client would otherwise read OPENAI_API_KEY itself.
+            api_key=connection.api_key or openai_http.KEYLESS,
             timeout=p.timeout,
             max_retries=2,
             http_client=ragas.http_client(event_hooks={"response": [note_usage]}),
         )
         return ragas.llm_factory(p.model, client=client), client
 
-    def _build(self, ragas: _Ragas) -> Any:
-        llm, _client = self._llm_and_client(ragas)
+    def _build(self, ragas: _Ragas, connection: ResolvedConnection) -> Any:
+        llm, _client = self._llm_and_client(ragas, connection)
         return getattr(ragas.metrics, self.metric_class)(llm=llm)
 
     async def _get_metric(self) -> Any:
         async with self._lock:
             if self._metric is None:
+                name = self.params.connection or DEFAULT_CONNECTION
+                connection = await ragas_connection(self._connections, name)
                 ragas = await asyncio.to_thread(load_ragas)
-                self._metric = self._build(ragas)
+                self._metric = self._build(ragas, connection)
+                self._secret = connection.api_key
         return self._metric
 
     def _kwargs(
@@ -209,7 +241,8 @@ class RagScorer(BaseScorer[RagParams]):
         try:
             result = await metric.ascore(**kwargs)
         except Exception as exc:  # ragas, instructor and openai raise many unrelated types
-            raise ScorerError(f"{self.kind}: {type(exc).__name__}: {clip(str(exc), 300)}") from exc
+            text = clip(redact(str(exc), self._secret), 300)
+            raise ScorerError(f"{self.kind}: {type(exc).__name__}: {text}") from exc
         finally:
             _USAGE.reset(token)
         value = float(result.value)
@@ -241,9 +274,9 @@ class ResponseRelevancy(RagScorer):
     metric_class = "AnswerRelevancy"
     arguments = ("user_input", "response")
 
-    def _build(self, ragas: _Ragas) -> Any:
+    def _build(self, ragas: _Ragas, connection: ResolvedConnection) -> Any:
         assert isinstance(self.params, ResponseRelevancyParams)
-        llm, client = self._llm_and_client(ragas)
+        llm, client = self._llm_and_client(ragas, connection)
         model = self.params.embedding_model or DEFAULT_EMBEDDING_MODEL
         embeddings = ragas.embeddings(client=client, model=model)
         return ragas.metrics.AnswerRelevancy(
@@ -280,15 +313,14 @@ RAG: Final[tuple[type[RagScorer], ...]] = (
 
 
 def build_rag(cls: type[RagScorer], name: str, params: RagParams, ctx: ScorerContext) -> RagScorer:
-    """Fill unset endpoint params from the run's ragas settings, then build the scorer."""
+    """Fill unset params from the run's ragas settings, then build the scorer."""
     defaults = ctx.ragas
     update: dict[str, Any] = {
         "model": params.model or defaults.model,
-        "api_base": params.api_base or defaults.api_base,
-        "api_key_env": params.api_key_env or defaults.api_key_env,
+        "connection": params.connection or defaults.connection,
     }
     if isinstance(params, ResponseRelevancyParams):
         update["embedding_model"] = params.embedding_model or defaults.embedding_model
     if not update["model"]:
-        raise ContextParamError("model", f"{cls.kind} needs params.model (the model at api_base)")
-    return cls(name, params.model_copy(update=update))
+        raise ContextParamError("model", f"{cls.kind} needs params.model (the model to call)")
+    return cls(name, params.model_copy(update=update), ctx.connections)

@@ -28,8 +28,11 @@ ITEMS = [
 ]
 
 
-def version(model: str, **extra: Any) -> dict[str, Any]:
-    return chat_body(config={"model": model, "temperature": 0, "extra": extra})
+def version(model: str, **knobs: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {"model": model, "temperature": 0}
+    if knobs:
+        config["offline"] = knobs
+    return chat_body(config=config)
 
 
 async def push_suite(client: httpx.AsyncClient, text: str = SUITE) -> None:

@@ -20,6 +20,7 @@ from api import keys
 from api.app import create_app
 from api.db import Database
 from api.gateway import Gateway
+from evals.connections.resolver import Route
 from evals.errors import InvalidGatewayRequestError
 from evals.gateway import merge_config
 from evals.gateway_schemas import ChatCompletionRequest, PromptReference, parse_model
@@ -27,6 +28,7 @@ from evals.llm import ModelClient
 from prompts.policy import Role
 from tests.conftest import KEYS, auth, make_settings
 from tests.evals.fake_openai import FakeOpenAI, Step
+from tests.evals.model_helpers import TEST_KEY
 from tests.factories import chat_body
 from tests.tracing.conftest import Traced
 from tracing import semconv
@@ -61,7 +63,7 @@ async def app(database_url: str, tmp_path: Path, db: Database, traced: Traced) -
 async def seeded(client: httpx.AsyncClient) -> httpx.AsyncClient:
     first = await client.post(f"/v1/prompts/{PROMPT}/versions", json=chat_body(config=ECHO))
     assert first.status_code == 201, first.text
-    second = chat_body(config={**ECHO, "temperature": 0.7, "extra": {"output_tokens": 9}})
+    second = chat_body(config={**ECHO, "temperature": 0.7, "offline": {"output_tokens": 9}})
     assert (await client.post(f"/v1/prompts/{PROMPT}/versions", json=second)).status_code == 201
     for label, version in (("production", 1), ("staging", 2)):
         moved = await client.put(f"/v1/prompts/{PROMPT}/labels/{label}", json={"version": version})
@@ -117,14 +119,27 @@ def test_bad_model_references_are_refused(model: str) -> None:
 
 
 def test_the_request_wins_over_the_version_config() -> None:
-    base = {"model": "m", "temperature": 0.7, "max_tokens": 5, "extra": {"presence_penalty": 1}}
+    base = {"model": "m", "connection": "c", "temperature": 0.7, "max_tokens": 5, "top_p": 0.5}
     merged = merge_config(base, {"temperature": 0.0, "presence_penalty": 0.5, "user": "u"})
     assert merged == {
         "model": "m",
+        "connection": "c",
         "temperature": 0.0,
         "max_tokens": 5,
-        "extra": {"presence_penalty": 0.5, "user": "u"},
+        "top_p": 0.5,
+        "presence_penalty": 0.5,
+        "user": "u",
     }
+
+
+def test_a_legacy_config_merges_its_known_parameters_only() -> None:
+    base = {
+        "model": "openai/m",
+        "api_base": "http://evil/v1",
+        "extra": {"presence_penalty": 1, "api_key": "sk-stolen", "base_url": "http://evil"},
+    }
+    merged = merge_config(base, {"temperature": 0.0})
+    assert merged == {"model": "openai/m", "presence_penalty": 1, "temperature": 0.0}
 
 
 # --- non-streamed calls ---------------------------------------------------------------------
@@ -183,7 +198,7 @@ async def test_version_and_label_references_select_their_version(
         await gateway_of(app).join()
     rows = await generations(app, db)
     assert [(r.prompt_version, r.prompt_label) for r in rows] == [(2, None), (2, "staging")]
-    assert [r.output_tokens for r in rows] == [9, 9]  # version 2's config.extra
+    assert [r.output_tokens for r in rows] == [9, 9]  # version 2's config.offline
 
 
 async def test_request_messages_follow_the_rendered_ones_and_overrides_win(
@@ -341,7 +356,7 @@ async def test_other_routes_keep_problem_json(seeded: httpx.AsyncClient) -> None
 async def test_provider_failures_map_to_openai_statuses(
     seeded: httpx.AsyncClient, app: FastAPI, db: Database, fail_with: str, status: int
 ) -> None:
-    config = {**ECHO, "extra": {"fail_rate": 1.0, "fail_with": fail_with}}
+    config = {**ECHO, "offline": {"fail_rate": 1.0, "fail_with": fail_with}}
     await seeded.post("/v1/prompts/failing/versions", json=chat_body(config=config))
     assert_openai_error(await seeded.post(URL, json=request("promptlane/failing:1")), status)
     [row] = await generations(app, db)
@@ -420,7 +435,7 @@ async def test_a_stream_ends_with_usage_when_asked(seeded: httpx.AsyncClient) ->
 async def test_a_stream_that_cannot_open_is_an_http_error(
     seeded: httpx.AsyncClient, app: FastAPI, db: Database
 ) -> None:
-    config = {**ECHO, "extra": {"fail_rate": 1.0, "fail_with": "rate_limit"}}
+    config = {**ECHO, "offline": {"fail_rate": 1.0, "fail_with": "rate_limit"}}
     await seeded.post("/v1/prompts/failing/versions", json=chat_body(config=config))
     response = await seeded.post(URL, json=request("promptlane/failing:1", stream=True))
     assert_openai_error(response, 429)
@@ -442,8 +457,15 @@ def provider() -> Iterator[FakeOpenAI]:
 async def remote(
     seeded: httpx.AsyncClient, provider: FakeOpenAI
 ) -> AsyncIterator[httpx.AsyncClient]:
-    extra = {"api_base": provider.base_url, "api_key": "sk-test-not-a-real-key"}
-    config = {"model": "openai/gpt-4o-mini", "temperature": 0.2, "extra": extra}
+    connection = {
+        "name": "openai",
+        "provider": "openai",
+        "api_base": provider.base_url,
+        "api_key": TEST_KEY,
+    }
+    created = await seeded.post("/v1/connections", json=connection)
+    assert created.status_code == 201, created.text
+    config = {"model": "openai/gpt-4o-mini", "temperature": 0.2}
     published = await seeded.post("/v1/prompts/remote/versions", json=chat_body(config=config))
     assert published.status_code == 201, published.text
     return seeded
@@ -460,6 +482,7 @@ async def test_an_openai_compatible_provider_gets_the_merged_call(
     assert sent["temperature"] == 0.9
     assert sent["messages"][0] == {"role": "system", "content": "You triage tickets for Acme."}
     assert "api_base" not in sent
+    assert provider.requests[-1].headers["authorization"] == f"Bearer {TEST_KEY}"
     [row] = await generations(app, db)
     assert (row.input_tokens, row.output_tokens) == (11, 2)
 
@@ -530,13 +553,13 @@ class PulledModel(ModelClient):
 
     pulled = 0
 
-    async def open_stream(self, **kwargs: Any) -> tuple[Any, int]:
+    async def open_stream(self, **kwargs: Any) -> tuple[Any, int, Route]:
         async def chunks() -> AsyncIterator[Chunk]:
             for word in ("one", " two", " three"):
                 self.pulled += 1
                 yield Chunk(word)
 
-        return chunks(), 1
+        return chunks(), 1, Route("offline/echo", None)
 
 
 async def test_chunks_are_forwarded_as_they_arrive(seeded: httpx.AsyncClient, app: FastAPI) -> None:

@@ -16,6 +16,7 @@ from tests.factories import chat_body
 SEED = "matrix/prompt"
 SUITE = "matrix/suite"
 DATASET = "matrix/dataset"
+CONNECTION = "matrix"
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,20 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/v1/keys/{key_id}/revoke"): Case(
         Role.ADMIN, lambda t: ("/v1/keys/{victim}/revoke", {})
     ),
+    ("POST", "/v1/connections"): Case(
+        Role.ADMIN,
+        lambda t: ("/v1/connections", _body({"name": f"conn-{t}", "provider": "openai"})),
+    ),
+    ("GET", "/v1/connections"): Case(Role.READER, lambda t: ("/v1/connections", {})),
+    ("GET", "/v1/connections/{name}"): Case(
+        Role.READER, lambda t: (f"/v1/connections/{CONNECTION}", {})
+    ),
+    ("PATCH", "/v1/connections/{name}"): Case(
+        Role.ADMIN, lambda t: (f"/v1/connections/{CONNECTION}", _body({"description": t}))
+    ),
+    ("DELETE", "/v1/connections/{name}"): Case(
+        Role.ADMIN, lambda t: ("/v1/connections/doomed", {})
+    ),
     ("GET", "/v1/analytics/usage"): Case(Role.READER, lambda t: ("/v1/analytics/usage", {})),
     ("GET", "/v1/generations"): Case(Role.WRITER, lambda t: ("/v1/generations", {})),
     ("POST", "/v1/traces"): Case(  # an empty OTLP/JSON export
@@ -200,6 +215,8 @@ async def _seed(client: httpx.AsyncClient) -> dict[str, int]:
     victim = await client.post("/v1/keys", json={"name": "victim", "role": "reader"})
     await client.post("/v1/suites", json=suite_json(SUITE))
     await client.put("/v1/policies/gone", json={"required_suites": [SUITE]})
+    for name in (CONNECTION, "doomed"):
+        await client.post("/v1/connections", json={"name": name, "provider": "openai"})
     online = await client.put("/v1/online-evaluations", json=online_json(None))
     ids = {"victim": int(victim.json()["id"]), "online": int(online.json()["id"])}
     for key in ("run", "cancelled"):

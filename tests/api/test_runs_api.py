@@ -38,8 +38,11 @@ ITEMS = [
 ]
 
 
-def version(model: str, **extra: Any) -> dict[str, Any]:
-    return chat_body(config={"model": model, "temperature": 0, "extra": extra})
+def version(model: str, **knobs: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {"model": model, "temperature": 0}
+    if knobs:
+        config["offline"] = knobs
+    return chat_body(config=config)
 
 
 def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -539,7 +542,7 @@ def judge_version(score: int, reason: str) -> dict[str, Any]:
         ],
         config={
             "model": "offline/scripted",
-            "extra": {"default": json.dumps({"score": score, "reason": reason})},
+            "offline": {"default": json.dumps({"score": score, "reason": reason})},
         },
     )
 

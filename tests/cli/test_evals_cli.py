@@ -61,13 +61,16 @@ def junit_suite(path: Path) -> ET.Element:
     return suite
 
 
-def chat(model: str, message: str, **extra: Any) -> dict[str, Any]:
+def chat(model: str, message: str, **knobs: Any) -> dict[str, Any]:
+    config: dict[str, Any] = {"model": model, "temperature": 0}
+    if knobs:
+        config["offline"] = knobs
     return {
         "messages": [
             {"role": "system", "content": "Answer billing, technical or account."},
             {"role": "user", "content": "{{ticket}}"},
         ],
-        "config": {"model": model, "temperature": 0, "extra": extra},
+        "config": config,
         "message": message,
     }
 

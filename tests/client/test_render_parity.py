@@ -26,7 +26,8 @@ MUSTACHE: dict[str, Any] = {
         "temperature": 0.2,
         "max_tokens": 64,
         "stop": ["END"],
-        "extra": {"user": "tests"},
+        "user": "tests",
+        "connection": "openai",  # the server's business: never sent by to_openai
     },
 }
 JINJA: dict[str, Any] = {

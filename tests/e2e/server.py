@@ -64,6 +64,7 @@ def start_server(
     """Start `promptlane serve` and wait until /readyz answers 200 (or /healthz, if not `ready`)."""
     port = free_port()
     log = tmp / f"server-{port}.log"
+    settings.setdefault("secret_key_file", str(tmp / f"secret-{port}.key"))  # never in ~
     env = server_env(log_level="warning", **settings)
     command = [PROMPTLANE, "serve", "--host", "127.0.0.1", "--port", str(port), *args]
     with log.open("wb") as out:

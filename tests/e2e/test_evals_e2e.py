@@ -127,7 +127,7 @@ def seed(server: Server) -> None:
     ]
     version = {
         "messages": [{"role": "user", "content": "{{ticket}}"}],
-        "config": {"model": "offline/scripted", "extra": {"latency_ms": 100}},
+        "config": {"model": "offline/scripted", "offline": {"latency_ms": 100}},
     }
     with httpx.Client(base_url=server.url, headers=AUTH, timeout=30) as http:
         assert (

@@ -54,12 +54,14 @@ def server(
         bootstrap_admin_key=ADMIN_KEY,
         credentials_file=str(tmp / "credentials.json"),
     )
-    remote = {"api_base": provider.base_url, "api_key": "sk-test-not-a-real-key"}
+    remote = {"name": "openai", "provider": "openai", "api_base": provider.base_url}
     with httpx.Client(base_url=running.url, headers=AUTH) as http:
+        created = http.post("/v1/connections", json={**remote, "api_key": "sk-test-not-a-real-key"})
+        assert created.status_code == 201, created.text
         publish(http, "e2e/gw", {"model": "offline/echo", "temperature": 0.2}, "production")
-        publish(http, "e2e/remote", {"model": "openai/gpt-4o-mini", "extra": remote}, "production")
+        publish(http, "e2e/remote", {"model": "openai/gpt-4o-mini"}, "production")
         failing = {"fail_rate": 1.0, "fail_with": "rate_limit"}
-        publish(http, "e2e/limited", {"model": "offline/echo", "extra": failing})
+        publish(http, "e2e/limited", {"model": "offline/echo", "offline": failing})
     yield running
     running.stop()
 

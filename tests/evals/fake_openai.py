@@ -39,6 +39,7 @@ class Step:
     completion_tokens: int = 3
     tool_calls: tuple[dict[str, Any], ...] = ()
     break_stream: bool = False  # a stream sends its first chunk, then an error event
+    message: str | None = None  # an error's message (default: "fake <status>")
 
     @classmethod
     def ok(cls, text: str, *, prompt_tokens: int = 7, completion_tokens: int = 3) -> Step:
@@ -56,10 +57,12 @@ class Step:
         return cls(text="", tool_calls=(call,))
 
     @classmethod
-    def error(cls, status: int, *, retry_after: float | None = None) -> Step:
+    def error(
+        cls, status: int, *, retry_after: float | None = None, message: str | None = None
+    ) -> Step:
         """Answer with an OpenAI-style error body (and `Retry-After` when given)."""
         headers = {} if retry_after is None else {"Retry-After": f"{retry_after:g}"}
-        return cls(status=status, headers=headers)
+        return cls(status=status, headers=headers, message=message)
 
     @classmethod
     def broken_stream(cls, text: str) -> Step:
@@ -165,7 +168,7 @@ def _handler_for(fake: FakeOpenAI) -> type[BaseHTTPRequestHandler]:
 
 def _reply(handler: BaseHTTPRequestHandler, request: Recorded, step: Step) -> None:
     if step.status != 200:
-        _send_json(handler, step.status, _error_body(step.status), step.headers)
+        _send_json(handler, step.status, _error_body(step.status, step.message), step.headers)
     elif request.path.endswith("/embeddings"):
         _send_json(handler, 200, embeddings_body(request.body), step.headers)
     elif request.path.endswith("/chat/completions"):
@@ -265,10 +268,11 @@ def _usage(step: Step) -> dict[str, int]:
     }
 
 
-def _error_body(status: int) -> dict[str, Any]:
+def _error_body(status: int, message: str | None = None) -> dict[str, Any]:
     kinds = {400: "invalid_request_error", 401: "authentication_error", 429: "rate_limit_error"}
     kind = kinds.get(status, "server_error")
-    return {"error": {"message": f"fake {status}", "type": kind, "param": None, "code": None}}
+    text = message or f"fake {status}"
+    return {"error": {"message": text, "type": kind, "param": None, "code": None}}
 
 
 def _last_user_text(body: dict[str, Any]) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from evals.connections.resolver import ResolvedConnection, StaticConnections
 from tests.evals.fake_openai import FakeOpenAI
+
+TEST_KEY = "sk-test-not-a-real-key"
 
 MESSAGES = [
     {"role": "system", "content": "You triage tickets."},
@@ -22,9 +25,18 @@ class Sleeps:
         self.delays.append(seconds)
 
 
-def openai_config(
-    server: FakeOpenAI, model: str = "openai/gpt-4o-mini", **fields: Any
-) -> dict[str, Any]:
-    """Return a config calling `model` on the fake OpenAI-compatible server."""
-    extra = {"api_base": server.base_url, "api_key": "sk-test-not-a-real-key"}
-    return {"model": model, "temperature": 0.0, "extra": extra, **fields}
+def connection(
+    server: FakeOpenAI, *, name: str = "openai", key: str | None = TEST_KEY, **fields: Any
+) -> ResolvedConnection:
+    """Return an `openai` connection to the fake OpenAI-compatible server."""
+    return ResolvedConnection(name, "openai", server.base_url, key, **fields)
+
+
+def connections(server: FakeOpenAI, **options: Any) -> StaticConnections:
+    """Return the connections of a model client calling the fake server (`openai`)."""
+    return StaticConnections([connection(server, **options)])
+
+
+def openai_config(model: str = "openai/gpt-4o-mini", **fields: Any) -> dict[str, Any]:
+    """Return a config calling `model` through the connection named `openai`."""
+    return {"model": model, "temperature": 0.0, **fields}

@@ -9,21 +9,20 @@ from typing import Any
 
 import pytest
 
+from evals.call_params import cache_key, call_kwargs
+from evals.connections.resolver import ResolvedConnection, Route, StaticConnections
 from evals.errors import ModelCallError, ModelTimeoutError
-from evals.llm import (
-    Completion,
-    ModelClient,
-    RetryPolicy,
-    cache_key,
-    call_kwargs,
-    ensure_litellm,
-)
+from evals.llm import Completion, ModelClient, RetryPolicy, ensure_litellm
+from evals.openai_http import KEYLESS
+from prompts.params import call_config
 from tests.evals.fake_openai import FakeOpenAI, Step, fake_embedding
-from tests.evals.model_helpers import MESSAGES, Sleeps, openai_config
+from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config
 
 
-def client(attempts: int = 4, **options: Any) -> ModelClient:
+def client(server: FakeOpenAI | None = None, attempts: int = 4, **options: Any) -> ModelClient:
     retry = RetryPolicy(attempts=attempts, base_delay=0.001, max_delay=0.5)
+    if server is not None:
+        options["connections"] = connections(server)
     return ModelClient(retry=retry, **options)
 
 
@@ -62,15 +61,21 @@ def test_config_maps_to_litellm_kwargs_with_retries_off() -> None:
         "model": "openai/gpt-4o-mini",
         "temperature": 0.2,
         "stop": ["\n"],
-        "extra": {"api_base": "http://127.0.0.1:1/v1", "max_retries": 5, "timeout": 999},
+        # A legacy version's free-form extra: its known parameters count, nothing else does.
+        "extra": {"api_base": "http://evil/v1", "max_retries": 5, "timeout": 999, "seed": 3},
     }
-    kwargs = call_kwargs(config, messages=MESSAGES, metadata={"k": 1}, timeout=3.0)
+    mine = ResolvedConnection("openai", "openai", "http://127.0.0.1:1/v1", "sk-connection")
+    way = Route("openai/gpt-4o-mini", mine)
+    call = call_config(config)
+    kwargs = call_kwargs(call, route=way, messages=MESSAGES, metadata={"k": 1}, timeout=3.0)
     assert kwargs == {
         "model": "openai/gpt-4o-mini",
         "messages": MESSAGES,
         "temperature": 0.2,
         "stop": ["\n"],
+        "seed": 3,
         "api_base": "http://127.0.0.1:1/v1",
+        "api_key": "sk-connection",
         "timeout": 3.0,
         "max_retries": 0,
         "num_retries": 0,
@@ -78,17 +83,35 @@ def test_config_maps_to_litellm_kwargs_with_retries_off() -> None:
     }
 
 
+def test_a_connection_without_a_key_never_lets_litellm_read_the_environment() -> None:
+    keyless = Route("openai/llama", ResolvedConnection("local", "openai", "http://127.0.0.1:1/v1"))
+    kwargs = call_kwargs(
+        {"model": "openai/llama"}, route=keyless, messages=MESSAGES, metadata=None, timeout=1
+    )
+    assert kwargs["api_key"] == KEYLESS
+
+
+def test_offline_knobs_reach_offline_models_only() -> None:
+    knobs = {"model": "offline/echo", "offline": {"latency_ms": 5}}
+    kwargs = call_kwargs(
+        knobs, route=Route("offline/echo", None), messages=MESSAGES, metadata=None, timeout=1
+    )
+    assert kwargs["latency_ms"] == 5
+    assert "api_key" not in kwargs
+    assert "api_base" not in kwargs
+
+
 async def test_a_config_without_a_model_is_refused() -> None:
     with pytest.raises(ModelCallError, match="the prompt version's config has no model"):
         await ModelClient().complete(messages=MESSAGES, config={"temperature": 0})
 
 
-def test_cache_key_covers_what_changes_the_answer_only() -> None:
-    params = {"temperature": 0, "extra": {"api_base": "http://a", "api_key": "k1"}}
+def test_cache_key_covers_what_changes_the_answer() -> None:
+    params = {"temperature": 0, "connection": "openai"}
     key = cache_key("openai/gpt-4o-mini", MESSAGES, params)
     assert len(key) == 64
-    same = {"temperature": 0, "timeout": 5, "extra": {"api_base": "http://a", "api_key": "k2"}}
-    assert cache_key("openai/gpt-4o-mini", MESSAGES, same) == key
+    assert cache_key("openai/gpt-4o-mini", MESSAGES, dict(params)) == key
+    assert cache_key("openai/gpt-4o-mini", MESSAGES, {**params, "connection": "b"}) != key
     assert cache_key("openai/gpt-4o", MESSAGES, params) != key
     assert cache_key("openai/gpt-4o-mini", MESSAGES[1:], params) != key
     assert cache_key("openai/gpt-4o-mini", MESSAGES, {**params, "temperature": 1}) != key
@@ -115,8 +138,8 @@ def test_completion_round_trips_through_json() -> None:
 
 async def test_openai_compatible_call_returns_text_tokens_and_cost(fake_openai: FakeOpenAI) -> None:
     fake_openai.script(Step.ok("billing", prompt_tokens=1000, completion_tokens=10))
-    completion = await client().complete(
-        messages=MESSAGES, config=openai_config(fake_openai), metadata={"promptlane_item": {}}
+    completion = await client(fake_openai).complete(
+        messages=MESSAGES, config=openai_config(), metadata={"promptlane_item": {}}
     )
     assert completion.text == "billing"
     assert (completion.input_tokens, completion.output_tokens) == (1000, 10)
@@ -138,8 +161,8 @@ async def test_rate_limits_are_retried_by_us_alone(fake_openai: FakeOpenAI) -> N
         Step.error(429, retry_after=0.2), Step.error(429, retry_after=30), Step.ok("ok")
     )
     sleeps = Sleeps()
-    completion = await client(sleep=sleeps).complete(
-        messages=MESSAGES, config=openai_config(fake_openai)
+    completion = await client(fake_openai, sleep=sleeps).complete(
+        messages=MESSAGES, config=openai_config()
     )
     assert (completion.text, completion.attempts) == ("ok", 3)
     # Exactly one HTTP request per attempt: neither litellm nor the openai SDK retried.
@@ -150,8 +173,8 @@ async def test_rate_limits_are_retried_by_us_alone(fake_openai: FakeOpenAI) -> N
 async def test_server_errors_beyond_the_budget_fail_with_a_reason(fake_openai: FakeOpenAI) -> None:
     fake_openai.script(Step.error(500), Step.error(503), Step.error(500), Step.ok("late"))
     with pytest.raises(ModelCallError) as caught:
-        await client(attempts=3, sleep=Sleeps()).complete(
-            messages=MESSAGES, config=openai_config(fake_openai)
+        await client(fake_openai, attempts=3, sleep=Sleeps()).complete(
+            messages=MESSAGES, config=openai_config()
         )
     assert type(caught.value) is ModelCallError
     assert "openai/gpt-4o-mini: InternalServerError (500) after 3 attempts" in caught.value.detail
@@ -163,7 +186,9 @@ async def test_server_errors_beyond_the_budget_fail_with_a_reason(fake_openai: F
 async def test_client_errors_are_not_retried(fake_openai: FakeOpenAI, status: int) -> None:
     fake_openai.script(Step.error(status))
     with pytest.raises(ModelCallError, match=rf"\({status}\) after 1 attempt:"):
-        await client(sleep=Sleeps()).complete(messages=MESSAGES, config=openai_config(fake_openai))
+        await client(fake_openai, sleep=Sleeps()).complete(
+            messages=MESSAGES, config=openai_config()
+        )
     assert len(fake_openai.requests) == 1
 
 
@@ -171,8 +196,8 @@ async def test_a_hanging_server_times_out_per_attempt(fake_openai: FakeOpenAI) -
     fake_openai.script(Step.hang(30), Step.hang(30))
     started = time.monotonic()
     with pytest.raises(ModelTimeoutError, match="timeout after 2 attempts"):
-        await client(attempts=2, sleep=Sleeps()).complete(
-            messages=MESSAGES, config=openai_config(fake_openai), timeout=0.3
+        await client(fake_openai, attempts=2, sleep=Sleeps()).complete(
+            messages=MESSAGES, config=openai_config(), timeout=0.3
         )
     assert time.monotonic() - started < 2 * 0.3 + 1.0
     assert len(fake_openai.requests) == 2
@@ -180,8 +205,8 @@ async def test_a_hanging_server_times_out_per_attempt(fake_openai: FakeOpenAI) -
 
 async def test_a_timeout_then_success_is_retried(fake_openai: FakeOpenAI) -> None:
     fake_openai.script(Step.hang(30), Step.ok("second time lucky"))
-    completion = await client(sleep=Sleeps()).complete(
-        messages=MESSAGES, config=openai_config(fake_openai), timeout=0.3
+    completion = await client(fake_openai, sleep=Sleeps()).complete(
+        messages=MESSAGES, config=openai_config(), timeout=0.3
     )
     assert (completion.text, completion.attempts) == ("second time lucky", 2)
     assert completion.latency_ms < 300  # the successful attempt's latency, not the total
@@ -191,21 +216,19 @@ async def test_connection_errors_are_retried() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = {
-        "model": "openai/gpt-4o-mini",
-        "extra": {"api_base": f"http://127.0.0.1:{port}/v1", "api_key": "sk-x"},
-    }
+    gone = ResolvedConnection("openai", "openai", f"http://127.0.0.1:{port}/v1", "sk-x")
     sleeps = Sleeps()
+    model = client(attempts=2, sleep=sleeps, connections=StaticConnections([gone]))
     with pytest.raises(ModelCallError, match="after 2 attempts"):
-        await client(attempts=2, sleep=sleeps).complete(messages=MESSAGES, config=config)
+        await model.complete(messages=MESSAGES, config={"model": "openai/gpt-4o-mini"})
     assert len(sleeps.delays) == 1
 
 
 async def test_a_tool_call_is_the_answer_when_there_is_no_text(fake_openai: FakeOpenAI) -> None:
     fake_openai.script(Step.tool_call("route", {"queue": "billing"}))
     tools = [{"type": "function", "function": {"name": "route", "parameters": {"type": "object"}}}]
-    config = openai_config(fake_openai, tools=tools, tool_choice="auto")
-    completion = await client().complete(messages=MESSAGES, config=config)
+    config = openai_config(tools=tools, tool_choice="auto")
+    completion = await client(fake_openai).complete(messages=MESSAGES, config=config)
     assert completion.finish_reason == "tool_calls"
     assert completion.raw is not None
     (call,) = completion.raw["tool_calls"]
@@ -218,8 +241,8 @@ async def test_a_tool_call_is_the_answer_when_there_is_no_text(fake_openai: Fake
 
 
 async def test_a_model_without_a_price_has_no_cost(fake_openai: FakeOpenAI) -> None:
-    config = openai_config(fake_openai, model="openai/promptlane-unpriced-model")
-    completion = await client().complete(messages=MESSAGES, config=config)
+    config = openai_config(model="openai/promptlane-unpriced-model")
+    completion = await client(fake_openai).complete(messages=MESSAGES, config=config)
     assert completion.text == "my card was charged twice"
     assert completion.cost_usd is None
     assert completion.input_tokens == 7
@@ -229,8 +252,8 @@ async def test_streaming_through_litellm(fake_openai: FakeOpenAI) -> None:
     fake_openai.script(Step.error(429, retry_after=0), Step.ok("your refund is on its way"))
     pieces = [
         piece
-        async for piece in client(sleep=Sleeps()).stream(
-            messages=MESSAGES, config=openai_config(fake_openai)
+        async for piece in client(fake_openai, sleep=Sleeps()).stream(
+            messages=MESSAGES, config=openai_config()
         )
     ]
     assert "".join(pieces) == "your refund is on its way"

@@ -44,13 +44,16 @@ async def call(
     item: dict[str, Any] | None = None,
     retry: RetryPolicy = FAST,
     limit: float | None = None,
-    **extra: Any,
+    **knobs: Any,
 ) -> Completion:
     client = ModelClient(retry=retry)
     metadata = {offline.ITEM_KEY: item} if item is not None else None
+    config: dict[str, Any] = {"model": model, "temperature": 0}
+    if "seed" in knobs:
+        config["seed"] = knobs.pop("seed")
     return await client.complete(
         messages=user(text),
-        config={"model": model, "temperature": 0, "extra": extra},
+        config={**config, "offline": knobs},
         metadata=metadata,
         timeout=limit,
     )
@@ -205,7 +208,7 @@ async def test_model_client_streams_the_offline_models() -> None:
 
 
 async def test_a_failing_stream_is_retried_before_its_first_chunk() -> None:
-    config = {"model": "offline/echo", "extra": {"fail_times": 1, "fail_with": "rate_limit"}}
+    config = {"model": "offline/echo", "offline": {"fail_times": 1, "fail_with": "rate_limit"}}
     client = ModelClient(retry=FAST)
     pieces = [piece async for piece in client.stream(messages=user("x y"), config=config)]
     assert pieces == ["x", " y"]

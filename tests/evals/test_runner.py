@@ -43,10 +43,12 @@ def suite_yaml(**extra: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def model_version(model: str = "offline/scripted", **extra: Any) -> Any:
-    config = {"model": model, "temperature": 0, "extra": extra}
-    if "seed" in extra:
-        config["seed"] = extra.pop("seed")
+def model_version(model: str = "offline/scripted", **knobs: Any) -> Any:
+    config: dict[str, Any] = {"model": model, "temperature": 0}
+    if "seed" in knobs:
+        config["seed"] = knobs.pop("seed")
+    if knobs:
+        config["offline"] = knobs
     return chat_version(config=config)
 
 

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 
 from api.db import Database
 from evals import runs
+from evals.connections.resolver import NO_CONNECTIONS
 from evals.datasets import publish_dataset_version
 from evals.llm import ModelClient, RetryPolicy
 from evals.models import Run, RunItem
@@ -19,6 +20,7 @@ from evals.suites import parse_suite, publish_suite
 from prompts import service as prompts
 from tests.conftest import DatabaseFactory
 from tests.evals.fake_openai import FakeOpenAI, Step
+from tests.evals.model_helpers import TEST_KEY, connections
 from tests.factories import chat_version
 
 CATEGORIES = ["billing", "technical", "account"]
@@ -53,9 +55,8 @@ async def database(databases: DatabaseFactory) -> AsyncIterator[Database]:
     await db.dispose()
 
 
-def openai_config(server: FakeOpenAI) -> dict[str, Any]:
-    extra = {"api_base": server.base_url, "api_key": "sk-test"}
-    return {"model": "openai/gpt-test", "temperature": 0, "extra": extra}
+def openai_config() -> dict[str, Any]:
+    return {"model": "openai/gpt-test", "temperature": 0}
 
 
 async def seed(db: Database, *, config: dict[str, Any], items: int = 3, suite: str = SUITE) -> int:
@@ -84,9 +85,17 @@ async def seed(db: Database, *, config: dict[str, Any], items: int = 3, suite: s
     return run.id
 
 
-async def execute(db: Database, run_id: int, *, attempts: int, sleeps: Sleeps) -> None:
+async def execute(
+    db: Database,
+    run_id: int,
+    *,
+    attempts: int,
+    sleeps: Sleeps,
+    server: FakeOpenAI | None = None,
+) -> None:
     retry = RetryPolicy(attempts=attempts, base_delay=0.001, max_delay=0.002)
-    model = ModelClient(retry=retry, sleep=sleeps)
+    via = connections(server) if server is not None else NO_CONNECTIONS
+    model = ModelClient(retry=retry, sleep=sleeps, connections=via)
     await Runner(db.writer, model=model, owner="tests").execute(run_id)
 
 
@@ -113,8 +122,8 @@ async def test_answers_become_outputs_with_their_token_usage(
             for i, c in enumerate(CATEGORIES)
         )
     )
-    run_id = await seed(database, config=openai_config(fake_openai))
-    await execute(database, run_id, attempts=1, sleeps=Sleeps())
+    run_id = await seed(database, config=openai_config())
+    await execute(database, run_id, attempts=1, sleeps=Sleeps(), server=fake_openai)
     run, items = await read(database, run_id)
     assert (run.status, run.verdict, run.completed, run.errors) == ("completed", "passed", 3, 0)
     assert [i.output for i in items] == CATEGORIES
@@ -126,7 +135,7 @@ async def test_answers_become_outputs_with_their_token_usage(
 
     assert fake_openai.paths() == ["/v1/chat/completions"] * 3
     first = fake_openai.requests[0]
-    assert first.headers["authorization"] == "Bearer sk-test"
+    assert first.headers["authorization"] == f"Bearer {TEST_KEY}"
     assert first.body["model"] == "gpt-test"
     assert first.body["messages"] == [
         {"role": "system", "content": "You triage tickets for Acme."},
@@ -139,9 +148,9 @@ async def test_a_rate_limited_call_is_retried_and_the_item_succeeds(
     database: Database, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script(Step.error(429, retry_after=0), *(Step.ok(c) for c in CATEGORIES))
-    run_id = await seed(database, config=openai_config(fake_openai))
+    run_id = await seed(database, config=openai_config())
     sleeps = Sleeps()
-    await execute(database, run_id, attempts=3, sleeps=sleeps)
+    await execute(database, run_id, attempts=3, sleeps=sleeps, server=fake_openai)
     run, items = await read(database, run_id)
     assert (run.status, run.verdict, run.errors) == ("completed", "passed", 0)
     assert [i.output for i in items] == CATEGORIES
@@ -154,8 +163,8 @@ async def test_persistent_server_errors_are_recorded_and_the_run_completes(
     database: Database, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script(Step.ok("billing"), Step.error(500), Step.error(500), Step.ok("account"))
-    run_id = await seed(database, config=openai_config(fake_openai))
-    await execute(database, run_id, attempts=2, sleeps=Sleeps())
+    run_id = await seed(database, config=openai_config())
+    await execute(database, run_id, attempts=2, sleeps=Sleeps(), server=fake_openai)
     run, items = await read(database, run_id)
     assert (run.status, run.completed, run.errors) == ("completed", 3, 1)
     assert [i.status for i in items] == ["ok", "error", "ok"]
@@ -178,8 +187,8 @@ async def test_a_hanging_provider_times_out_into_a_recorded_error(
 ) -> None:
     fake_openai.script(Step.ok("billing"), Step.hang(30), Step.ok("account"))
     suite = SUITE + "timeout_seconds: 0.5\n"
-    run_id = await seed(database, config=openai_config(fake_openai), suite=suite)
-    await execute(database, run_id, attempts=1, sleeps=Sleeps())
+    run_id = await seed(database, config=openai_config(), suite=suite)
+    await execute(database, run_id, attempts=1, sleeps=Sleeps(), server=fake_openai)
     run, items = await read(database, run_id)
     assert (run.status, run.errors) == ("completed", 1)
     assert [i.status for i in items] == ["ok", "error", "ok"]
@@ -194,7 +203,7 @@ async def test_injected_rate_limits_leave_every_item_scored_or_explained(
         "model": "offline/scripted",
         "temperature": 0,
         "seed": 11,
-        "extra": {"fail_rate": 0.2, "fail_with": "rate_limit"},
+        "offline": {"fail_rate": 0.2, "fail_with": "rate_limit"},
     }
     suite = SUITE.replace("concurrency: 1", "concurrency: 8").replace(
         "gates:\n", 'gates:\n  - {metric: "*", aggregate: error_rate, op: "<=", value: 0.05}\n'

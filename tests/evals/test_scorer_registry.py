@@ -75,7 +75,14 @@ def test_unknown_type_points_at_type() -> None:
         (spec("toxicity", temperature=0), "#/scorers/0/params/temperature", "Extra inputs"),
         (spec("faithfulness", strictness=2), "#/scorers/0/params/strictness", "Extra inputs"),
         (spec("response_relevancy", strictness=0), "#/scorers/0/params/strictness", ""),
-        (spec("context_recall", api_key_env="MY-KEY"), "#/scorers/0/params/api_key_env", ""),
+        # A suite cannot name a server variable or an endpoint: connections are an admin's.
+        (
+            spec("context_recall", api_key_env="OPENAI_API_KEY"),
+            "#/scorers/0/params/api_key_env",
+            "Extra inputs",
+        ),
+        (spec("faithfulness", api_base="http://x/v1"), "#/scorers/0/params/api_base", "Extra"),
+        (spec("faithfulness", connection="local\n"), "#/scorers/0/params/connection", ""),
     ],
 )
 def test_bad_params_point_at_the_field(scorer: ScorerSpec, pointer: str, detail: str) -> None:
@@ -103,7 +110,7 @@ def test_valid_specs_pass_without_a_context() -> None:
             spec("exact_match", normalize=["case"]),
             spec("llm_judge", prompt="judges/helpfulness@production", scale=[0, 10]),
             spec("toxicity"),
-            spec("faithfulness", model="gpt-4o-mini", api_base="http://127.0.0.1:9/v1"),
+            spec("faithfulness", model="gpt-4o-mini", connection="local"),
             spec("json_schema", schema={"type": "object"}),
         ]
     )
@@ -115,7 +122,7 @@ def test_build_returns_scorers_with_names_kinds_and_thresholds() -> None:
         ScorerSpec(name="close", type="similarity"),
         ScorerSpec(name="grounded", type="faithfulness", params={"pass_threshold": 0.7}),
     ]
-    ctx = ScorerContext(ragas=RagasSettings(model="m", api_base="http://127.0.0.1:9/v1"))
+    ctx = ScorerContext(ragas=RagasSettings(model="m", connection="local"))
     scorers = build_scorers(specs, ctx)
     assert [(s.name, s.kind, s.pass_threshold) for s in scorers] == [
         ("correct", "exact_match", 1.0),

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from evals import openai_http
+from evals.connections.resolver import ResolvedConnection, StaticConnections
 from evals.errors import ScorerError
 from evals.schemas import ScorerSpec
 from evals.scorers.base import Score, Scorer
@@ -198,8 +199,18 @@ CONTEXTS = ["Paris is the capital of France.", "Bananas are yellow and sweet."]
 REFERENCE = "Paris is the capital of France. It has about two million inhabitants."
 
 
+RAG_KEY = "sk-rag-connection-key"
+
+
+def rag_connections(api_base: str, **fields: Any) -> StaticConnections:
+    return StaticConnections([ResolvedConnection("rag", "openai", api_base, RAG_KEY, **fields)])
+
+
 def build(server: FakeServer, kind: str, **params: Any) -> Scorer:
-    ctx = ScorerContext(ragas=RagasSettings(model=MODEL, api_base=server.api_base))
+    ctx = ScorerContext(
+        ragas=RagasSettings(model=MODEL, connection="rag"),
+        connections=rag_connections(server.api_base),
+    )
     [scorer] = build_scorers([ScorerSpec(type=kind, params=params)], ctx)
     return scorer
 
@@ -223,7 +234,7 @@ async def test_faithfulness(server: FakeServer) -> None:
     assert score.value == pytest.approx(0.5)
     chats = server.requests[before:]
     assert [r["model"] for r in chats] == [MODEL, MODEL]
-    assert server.headers[-1]["authorization"] == "Bearer sk-offline"
+    assert server.headers[-1]["authorization"] == f"Bearer {RAG_KEY}"  # the connection's key
     assert "What is the capital of France?" in json.dumps(chats[0]["messages"])
 
 
@@ -258,23 +269,40 @@ async def test_missing_inputs_are_scorer_errors(server: FakeServer) -> None:
 
 
 async def test_unreachable_endpoint_is_a_scorer_error() -> None:
-    ctx = ScorerContext(ragas=RagasSettings(model=MODEL, api_base="http://127.0.0.1:9/v1"))
+    ctx = ScorerContext(
+        ragas=RagasSettings(model=MODEL, connection="rag"),
+        connections=rag_connections("http://127.0.0.1:9/v1"),
+    )
     spec = ScorerSpec(type="context_recall", params={"timeout": 2})
     [scorer] = build_scorers([spec], ctx)
     with pytest.raises(ScorerError, match="context_recall: "):
         await run(scorer)
 
 
-async def test_api_key_comes_from_the_named_variable(
-    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("connections", "message"),
+    [
+        (None, "no connection named 'openai'"),
+        (StaticConnections(), "no connection named 'openai'"),
+        (
+            StaticConnections([ResolvedConnection("openai", "anthropic", None, RAG_KEY)]),
+            "connection 'openai' is for anthropic",
+        ),
+        (
+            StaticConnections([ResolvedConnection("openai", "openai", problem="key not set")]),
+            "connection 'openai': key not set",
+        ),
+    ],
+)
+async def test_ragas_needs_an_openai_compatible_connection(
+    server: FakeServer, connections: StaticConnections | None, message: str
 ) -> None:
-    scorer = build(server, "context_recall", api_key_env="PROMPTLANE_TEST_RAGAS_KEY")
-    with pytest.raises(ScorerError, match="PROMPTLANE_TEST_RAGAS_KEY"):
+    ctx = ScorerContext(ragas=RagasSettings(model=MODEL), connections=connections)
+    [scorer] = build_scorers([ScorerSpec(type="context_recall")], ctx)
+    before = len(server.requests)
+    with pytest.raises(ScorerError, match=message):
         await run(scorer)
-    monkeypatch.setenv("PROMPTLANE_TEST_RAGAS_KEY", "sk-from-env")
-    fresh = build(server, "context_recall", api_key_env="PROMPTLANE_TEST_RAGAS_KEY")
-    await run(fresh)
-    assert server.headers[-1]["authorization"] == "Bearer sk-from-env"
+    assert len(server.requests) == before
 
 
 def price(model: str, tokens_in: int, tokens_out: int) -> float:

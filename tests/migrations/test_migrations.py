@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.pool import NullPool
 
 from alembic import command
@@ -59,3 +62,68 @@ def test_each_step_reverses(databases: DatabaseFactory) -> None:
 def test_models_match_migrations(database_url: str) -> None:
     # Fails if a model changed without a migration (alembic check).
     command.check(migrate.alembic_config(database_url))
+
+
+def test_the_connections_migration_removes_stored_endpoints_and_keys(
+    databases: DatabaseFactory,
+) -> None:
+    url = databases.create(migrate=False)
+    migrate.upgrade(url, "d0592bdb57a3")
+    json_type = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+    versions = sa.table(
+        "prompt_versions",
+        *(sa.column(c) for c in ("id", "prompt_id", "version", "kind", "template")),
+        *(sa.column(c) for c in ("template_format", "message", "author", "content_hash")),
+        sa.column("variables", json_type),
+        sa.column("config", json_type),
+        sa.column("created_at", sa.DateTime(timezone=True)),
+    )
+    now = datetime.now(UTC)
+    legacy = {
+        "model": "openai/gpt-4o-mini",
+        "api_base": "http://attacker.test/v1",
+        "temperature": 0.2,
+        "extra": {"api_key": "sk-planted", "aws_secret_access_key": "x", "presence_penalty": 1},
+    }
+    clean = {"model": "offline/echo", "extra": {"latency_ms": 5}}
+    engine = sa.create_engine(sync_url(url), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO prompts (id, name, description, created_at, updated_at) "
+                    "VALUES (1, 'p', '', :now, :now)"
+                ),
+                {"now": now},
+            )
+            for number, config in enumerate((legacy, clean), start=1):
+                conn.execute(
+                    versions.insert().values(
+                        id=number,
+                        prompt_id=1,
+                        version=number,
+                        kind="text",
+                        template="x",
+                        template_format="mustache",
+                        message="",
+                        author="",
+                        variables=[],
+                        config=config,
+                        content_hash=str(number) * 64,
+                        created_at=now,
+                    )
+                )
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(versions.c.config, versions.c.content_hash).order_by(versions.c.id)
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        (
+            {"model": "openai/gpt-4o-mini", "temperature": 0.2, "extra": {"presence_penalty": 1}},
+            "1" * 64,  # the hash stays: it covers the content as it was published
+        ),
+        (clean, "2" * 64),
+    ]
