@@ -45,6 +45,7 @@ from evals.online import OnlineEvaluator
 from evals.policy import GatePolicy
 from evals.runner import Runner
 from prompts.policy import ProtectedLabels
+from prompts.render_budget import RenderBudget
 from tracing.setup import TracingHandle
 from tracing.telemetry import Telemetry
 
@@ -102,6 +103,13 @@ async def bootstrap_admin_key(db: Database, settings: Settings) -> None:
     )
 
 
+def render_budget(settings: Settings) -> RenderBudget:
+    """Return the budget every render on this server runs within."""
+    return RenderBudget(
+        max_chars=settings.render_max_chars, max_seconds=settings.render_max_seconds
+    )
+
+
 def make_executor(
     db: Database, settings: Settings, telemetry: Telemetry | None = None
 ) -> InProcessExecutor:
@@ -118,6 +126,7 @@ def make_executor(
         owner=owner,
         lease_seconds=settings.run_lease_seconds,
         telemetry=telemetry,
+        render_budget=render_budget(settings),
     )
     return InProcessExecutor(runner, recover_every=settings.run_recover_every)
 
@@ -140,6 +149,7 @@ def make_online_evaluator(
         concurrency=settings.online_eval_concurrency,
         config_ttl=settings.online_eval_config_ttl,
         judge_model=settings.online_eval_judge_model,
+        render_budget=render_budget(settings),
     )
 
 
@@ -159,6 +169,7 @@ def make_gateway(app: FastAPI, db: Database, settings: Settings) -> Gateway:
         telemetry=telemetry,
         evaluator=lambda: app.state.online_evaluator,
         flush_interval=settings.gateway_flush_interval,
+        render_budget=app.state.render_budget,
     )
 
 
@@ -212,6 +223,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.render_budget = render_budget(settings)
     app.state.telemetry = tracing.telemetry
     app.state.metrics = tracing.metrics
     app.state.schema_head = head_revision()

@@ -25,6 +25,7 @@ from evals.gateway_writer import FLUSH_INTERVAL, GenerationWriter
 from evals.llm import Completion, ModelClient
 from evals.online import OnlineEvaluator
 from prompts import service
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.schemas import PromptVersionRead
 from tracing import semconv
 from tracing.models import Generation
@@ -46,8 +47,10 @@ class Gateway:
         telemetry: Telemetry,
         evaluator: Callable[[], OnlineEvaluator | None] = lambda: None,
         flush_interval: float = FLUSH_INTERVAL,
+        render_budget: RenderBudget = DEFAULT_BUDGET,
     ) -> None:
         self.db = db
+        self.render_budget = render_budget
         self.cache = cache
         self.model = model
         self.telemetry = telemetry
@@ -77,7 +80,9 @@ class Gateway:
         label = None
         if ref is not None:
             label = ref.label or (service.DEFAULT_LABEL if ref.version is None else None)
-        call = gateway.prepare_call(request, version=version, label=label, parent=current_ids())
+        call = await gateway.prepare_call(
+            request, version=version, label=label, parent=current_ids(), budget=self.render_budget
+        )
         await gateway.ensure_ready()
         started = time.monotonic()
         try:

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.errors import DOMAIN_ERROR_ROOTS, status_for
 from evals.errors import InvalidGatewayRequestError, ModelCallError, ModelTimeoutError
 from evals.gateway import provider_status
-from prompts.errors import RenderError
+from prompts.errors import RenderBudgetError, RenderError
 
 log = logging.getLogger("promptlane.gateway")
 
@@ -89,7 +89,9 @@ def error_response(exc: Exception) -> Response:
             status = 400
         param = exc.param if isinstance(exc, InvalidGatewayRequestError) else None
         code = None
-        if isinstance(exc, RenderError):
+        if isinstance(exc, RenderBudgetError):  # the prompt's template, not the variables
+            code = f"render_budget_{exc.limit}"
+        elif isinstance(exc, RenderError):
             param, code = "promptlane.variables", "invalid_variables"
         return openai_error(status, str(getattr(exc, "detail", exc)), param=param, code=code)
     if isinstance(exc, StarletteHTTPException):

@@ -46,6 +46,7 @@ from evals.scorers.base import Scorer
 from evals.scorers.context import JudgeModel
 from evals.scorers.registry import is_judged
 from prompts.base import metadata
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from tracing import semconv
 from tracing.models import Generation
 from tracing.telemetry import Telemetry
@@ -117,6 +118,7 @@ class OnlineEvaluator:
         concurrency: int = 4,
         config_ttl: float = 5.0,
         judge_model: str | None = None,
+        render_budget: RenderBudget = DEFAULT_BUDGET,
     ) -> None:
         """Use `writer` sessions for writes and `reader` ones (default: writer) for reads."""
         self._writer = writer
@@ -125,6 +127,7 @@ class OnlineEvaluator:
         self.telemetry = telemetry or Telemetry.disabled()
         self.concurrency = concurrency
         self.judge_model = judge_model
+        self.render_budget = render_budget
         self.configs = ConfigCache(self._reader, ttl=config_ttl)
         self._queue: asyncio.Queue[int] = asyncio.Queue(maxsize=queue_size)
         self._reserved = 0
@@ -310,6 +313,7 @@ class OnlineEvaluator:
                         specs=config.scorers,
                         model=self.model,
                         judge_model=self.judge_model,
+                        render_budget=self.render_budget,
                     )
             except InvalidOnlineEvaluationError as exc:
                 built = exc

@@ -32,6 +32,7 @@ from prompts import service as prompts
 from prompts.base import utc_now
 from prompts.errors import FieldProblem, PromptNotFoundError, PromptsError
 from prompts.models import Prompt
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 
 ANY_LABEL: Final = "*"
 
@@ -120,6 +121,7 @@ async def build_online_scorers(
     specs: Sequence[ScorerSpec],
     model: JudgeModel | None = None,
     judge_model: str | None = None,
+    render_budget: RenderBudget = DEFAULT_BUDGET,
 ) -> list[Scorer]:
     """Validate the specs, resolve their judge prompts and build the scorers.
 
@@ -128,7 +130,12 @@ async def build_online_scorers(
     try:
         validate_scorer_specs(specs)
         judges = await _judges(session, specs)
-        ctx = ScorerContext(model=model or _Uncalled(), judges=judges, judge_model=judge_model)
+        ctx = ScorerContext(
+            model=model or _Uncalled(),
+            judges=judges,
+            judge_model=judge_model,
+            render_budget=render_budget,
+        )
         return build_scorers(specs, ctx)
     except InvalidSuiteError as exc:
         raise InvalidOnlineEvaluationError(exc.detail, errors=exc.errors) from None

@@ -19,6 +19,7 @@ from evals.scorers.registry import build_scorers
 from prompts import service as prompts
 from prompts.models import Prompt, PromptVersion
 from prompts.render import PromptContent
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.service import content_of
 from tracing.telemetry import PromptRef
 
@@ -56,7 +57,13 @@ class Plan:
     cached: dict[str, Completion] = field(default_factory=dict)
 
 
-async def load_plan(session: AsyncSession, *, run_id: int, model: JudgeModel) -> Plan:
+async def load_plan(
+    session: AsyncSession,
+    *,
+    run_id: int,
+    model: JudgeModel,
+    render_budget: RenderBudget = DEFAULT_BUDGET,
+) -> Plan:
     """Load a run's targets, items and scorers, and the (variant, index, repeat) still to do."""
     run = await session.get(Run, run_id)
     assert run is not None
@@ -81,7 +88,8 @@ async def load_plan(session: AsyncSession, *, run_id: int, model: JudgeModel) ->
         ).tuples()
     )
     judges = await _judge_prompts(session, run.manifest.get("judges", {}))
-    scorers = build_scorers(spec.scorers, ScorerContext(model=model, judges=judges))
+    ctx = ScorerContext(model=model, judges=judges, render_budget=render_budget)
+    scorers = build_scorers(spec.scorers, ctx)
     pending = [
         (variant, index, repeat)
         for variant in targets

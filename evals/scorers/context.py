@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol, cast
 
 from prompts.render import PromptContent, messages_from_dicts
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 
 
 class JudgeCompletion(Protocol):
@@ -118,6 +119,8 @@ class ScorerContext:
     # Model for judges whose prompt config names none and whose params give no override.
     judge_model: str | None = None
     ragas: RagasSettings = field(default_factory=RagasSettings)
+    # What rendering a judge prompt may produce and take (the server's render budget).
+    render_budget: RenderBudget = DEFAULT_BUDGET
 
 
 @dataclass(frozen=True)
