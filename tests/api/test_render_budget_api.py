@@ -19,6 +19,7 @@ from api import keys
 from api.app import create_app
 from api.db import Database
 from prompts.policy import Role
+from prompts.render_budget import RenderBudget
 from tests.conftest import KEYS, auth, make_settings
 
 NESTED_LOOPS = "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"
@@ -146,6 +147,9 @@ async def small_budget_app(database_url: str, tmp_path: Path, db: Database) -> A
 
 
 async def test_the_budget_comes_from_the_settings(small_budget_app: Any) -> None:
+    small = RenderBudget(max_chars=40, max_seconds=0.2)
+    assert small_budget_app.state.gateway.render_budget == small
+    assert small_budget_app.state.online_evaluator.render_budget == small
     async with client_of(small_budget_app, Role.ADMIN) as client:
         await publish(client, "p/long", "{% for i in range(41) %}x{% endfor %}")
         await publish(client, "p/slow", NESTED_LOOPS)
