@@ -52,6 +52,7 @@ from evals.online import OnlineEvaluator
 from evals.promotion import GatePolicy
 from evals.runner import Runner
 from prompts.policy import ProtectedLabels
+from prompts.render_budget import RenderBudget
 from tracing.setup import TracingHandle
 from tracing.telemetry import Telemetry
 
@@ -124,6 +125,13 @@ def make_connections(db: Database, settings: Settings, box: SecretBox) -> Connec
     )
 
 
+def render_budget(settings: Settings) -> RenderBudget:
+    """Return the budget every render on this server runs within."""
+    return RenderBudget(
+        max_chars=settings.render_max_chars, max_seconds=settings.render_max_seconds
+    )
+
+
 def make_executor(
     db: Database,
     settings: Settings,
@@ -144,6 +152,7 @@ def make_executor(
         owner=owner,
         lease_seconds=settings.run_lease_seconds,
         telemetry=telemetry,
+        render_budget=render_budget(settings),
     )
     return InProcessExecutor(runner, recover_every=settings.run_recover_every)
 
@@ -171,6 +180,7 @@ def make_online_evaluator(
         config_ttl=settings.online_eval_config_ttl,
         judge_model=settings.online_eval_judge_model,
         connections=connections,
+        render_budget=render_budget(settings),
     )
 
 
@@ -194,6 +204,7 @@ def make_gateway(app: FastAPI, db: Database, settings: Settings) -> Gateway:
         flush_interval=settings.gateway_flush_interval,
         connections=connections,
         offline_models=settings.gateway_offline_models,
+        render_budget=app.state.render_budget,
     )
 
 
@@ -253,6 +264,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.render_budget = render_budget(settings)
     app.state.telemetry = tracing.telemetry
     app.state.metrics = tracing.metrics
     app.state.schema_head = head_revision()

@@ -27,6 +27,7 @@ from evals.llm import Completion, ModelClient
 from evals.online import OnlineEvaluator
 from prompts import service
 from prompts.params import OFFLINE_PREFIX
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.schemas import PromptVersionRead
 from tracing import semconv
 from tracing.models import Generation
@@ -50,8 +51,10 @@ class Gateway:
         flush_interval: float = FLUSH_INTERVAL,
         connections: ConnectionSource = NO_CONNECTIONS,
         offline_models: bool = True,
+        render_budget: RenderBudget = DEFAULT_BUDGET,
     ) -> None:
         self.db = db
+        self.render_budget = render_budget
         self.cache = cache
         self.model = model
         self.telemetry = telemetry
@@ -88,8 +91,13 @@ class Gateway:
             label = ref.label or (service.DEFAULT_LABEL if ref.version is None else None)
         else:
             connection = await self.plain_model_connection(request.model)
-        call = gateway.prepare_call(
-            request, version=version, label=label, parent=current_ids(), connection=connection
+        call = await gateway.prepare_call(
+            request,
+            version=version,
+            label=label,
+            parent=current_ids(),
+            connection=connection,
+            budget=self.render_budget,
         )
         await gateway.ensure_ready()
         started = time.monotonic()

@@ -25,7 +25,7 @@ from evals.errors import (
     ModelTimeoutError,
 )
 from evals.gateway import provider_status
-from prompts.errors import RenderError
+from prompts.errors import RenderBudgetError, RenderError
 
 log = logging.getLogger("promptlane.gateway")
 
@@ -102,7 +102,9 @@ def error_response(exc: Exception) -> Response:
         if isinstance(exc, GatewayModelNotFoundError):
             param = "model"
         code = None
-        if isinstance(exc, RenderError):
+        if isinstance(exc, RenderBudgetError):  # the prompt's template, not the variables
+            code = f"render_budget_{exc.limit}"
+        elif isinstance(exc, RenderError):
             param, code = "promptlane.variables", "invalid_variables"
         return openai_error(status, str(getattr(exc, "detail", exc)), param=param, code=code)
     if isinstance(exc, StarletteHTTPException):

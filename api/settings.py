@@ -85,6 +85,12 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_template_chars: int = Field(default=100_000, ge=1)
+    render_max_chars: int = Field(
+        default=1_000_000, ge=1, description="Longest rendered prompt, in characters"
+    )
+    render_max_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="Longest a render may take (every render path)"
+    )
     max_page_size: int = Field(default=200, ge=1)
 
     resolve_cache_ttl: float = Field(

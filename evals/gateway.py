@@ -1,12 +1,13 @@
 """The OpenAI-compatible gateway: a prompt reference becomes a rendered, configured model call.
 
-`prepare_call` renders the referenced version with the request's variables (the one renderer),
-appends the request's own messages after the rendered ones, and lays the request's model
-parameters over the version's config (the request wins). `complete_chat` makes the call through
-`ModelClient` and returns OpenAI's response body; `open_chat_stream` opens a streamed call whose
-chunks are forwarded as they arrive (evals/gateway_stream.py). Each call, answered or failed,
-becomes one generation row (`generation_row`, source "gateway"), written in the background in
-batches (evals/gateway_writer.py).
+`prepare_call` renders the referenced version with the request's variables (the one renderer,
+within the server's render budget), appends the request's own messages after the rendered ones,
+and lays the request's model parameters over the version's config (the request wins).
+`complete_chat` makes the call through `ModelClient` and returns OpenAI's response body;
+`open_chat_stream` opens a streamed call whose chunks are forwarded as they arrive
+(evals/gateway_stream.py). Each call, answered or failed, becomes one generation row
+(`generation_row`, source "gateway"), written in the background in batches
+(evals/gateway_writer.py).
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ from evals.gateway_schemas import ChatCompletionRequest
 from evals.llm import Completion, ModelClient, ensure_litellm, error_type, provider_of
 from prompts.base import utc_now
 from prompts.params import call_config
-from prompts.render import PromptContent, messages_from_dicts, render_prompt
+from prompts.render import PromptContent, messages_from_dicts
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
+from prompts.render_pool import render_prompt_async
 from prompts.schemas import PromptVersionRead
 from tracing import ingest, inserts, semconv
 from tracing.inserts import Dropped
@@ -84,15 +87,16 @@ def merge_config(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[
     return {**call_config(base), **overrides}
 
 
-def prepare_call(
+async def prepare_call(
     request: ChatCompletionRequest,
     *,
     version: PromptVersionRead | None,
     label: str | None = None,
     parent: tuple[str, str] | None = None,
     connection: str | None = None,
+    budget: RenderBudget = DEFAULT_BUDGET,
 ) -> PreparedCall:
-    """Render the version (if any), append the request's messages, merge the config.
+    """Render the version (if any) within `budget`; append the request's messages; merge.
 
     A plain model (no version) goes through `connection`, the one an admin offers it through.
     """
@@ -105,7 +109,7 @@ def prepare_call(
         config = merge_config(base, request.overrides())
         messages = list(request.messages)
         return PreparedCall(request.model, messages, config, None, started_at, parent)
-    rendered = render_prompt(_content(version), request.prompt_variables())
+    rendered = await render_prompt_async(_content(version), request.prompt_variables(), budget)
     config = merge_config(version.config, request.overrides())
     model = config.get("model")
     if not isinstance(model, str) or not model:

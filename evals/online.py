@@ -47,6 +47,7 @@ from evals.scorers.base import Scorer
 from evals.scorers.context import JudgeModel
 from evals.scorers.registry import is_judged
 from prompts.base import metadata
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from tracing import semconv
 from tracing.models import Generation
 from tracing.telemetry import Telemetry
@@ -119,6 +120,7 @@ class OnlineEvaluator:
         config_ttl: float = 5.0,
         judge_model: str | None = None,
         connections: ConnectionSource | None = None,
+        render_budget: RenderBudget = DEFAULT_BUDGET,
     ) -> None:
         """Use `writer` sessions for writes and `reader` ones (default: writer) for reads."""
         self._writer = writer
@@ -128,6 +130,7 @@ class OnlineEvaluator:
         self.telemetry = telemetry or Telemetry.disabled()
         self.concurrency = concurrency
         self.judge_model = judge_model
+        self.render_budget = render_budget
         self.configs = ConfigCache(self._reader, ttl=config_ttl)
         self._queue: asyncio.Queue[int] = asyncio.Queue(maxsize=queue_size)
         self._reserved = 0
@@ -314,6 +317,7 @@ class OnlineEvaluator:
                         model=self.model,
                         judge_model=self.judge_model,
                         connections=self.connections,
+                        render_budget=self.render_budget,
                     )
             except InvalidOnlineEvaluationError as exc:
                 built = exc

@@ -32,6 +32,7 @@ from prompts import service as prompts
 from prompts.base import utc_now
 from prompts.errors import FieldProblem, PromptNotFoundError, PromptsError
 from prompts.models import Prompt
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.schemas import parse_prompt_ref
 
 ANY_LABEL: Final = "*"
@@ -122,6 +123,7 @@ async def build_online_scorers(
     model: JudgeModel | None = None,
     judge_model: str | None = None,
     connections: ConnectionSource | None = None,
+    render_budget: RenderBudget = DEFAULT_BUDGET,
 ) -> list[Scorer]:
     """Validate the specs, resolve their judge prompts and build the scorers.
 
@@ -135,6 +137,7 @@ async def build_online_scorers(
             judges=judges,
             judge_model=judge_model,
             connections=connections,
+            render_budget=render_budget,
         )
         return build_scorers(specs, ctx)
     except InvalidSuiteError as exc:

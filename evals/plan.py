@@ -19,6 +19,7 @@ from evals.scorers.registry import build_scorers
 from prompts import service as prompts
 from prompts.models import Prompt, PromptVersion
 from prompts.render import PromptContent
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.schemas import parse_prompt_ref
 from prompts.service import content_of
 from tracing.telemetry import PromptRef
@@ -63,6 +64,7 @@ async def load_plan(
     run_id: int,
     model: JudgeModel,
     connections: ConnectionSource | None = None,
+    render_budget: RenderBudget = DEFAULT_BUDGET,
 ) -> Plan:
     """Load a run's targets, items and scorers, and the (variant, index, repeat) still to do."""
     run = await session.get(Run, run_id)
@@ -88,7 +90,9 @@ async def load_plan(
         ).tuples()
     )
     judges = await _judge_prompts(session, run.manifest.get("judges", {}))
-    ctx = ScorerContext(model=model, judges=judges, connections=connections)
+    ctx = ScorerContext(
+        model=model, judges=judges, connections=connections, render_budget=render_budget
+    )
     scorers = build_scorers(spec.scorers, ctx)
     pending = [
         (variant, index, repeat)

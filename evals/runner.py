@@ -36,7 +36,8 @@ from evals.scorers.context import JUDGE_CALLS, JudgeCall
 from prompts.base import utc_now
 from prompts.errors import PromptsError
 from prompts.params import call_config
-from prompts.render import render_prompt
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
+from prompts.render_pool import render_prompt_async
 from tracing.inserts import count_dropped
 from tracing.telemetry import PromptRef, Telemetry, mark_error
 
@@ -88,8 +89,10 @@ class Runner:
         lease_seconds: float = 20.0,
         flush_interval: float = 0.25,
         telemetry: Telemetry | None = None,
+        render_budget: RenderBudget = DEFAULT_BUDGET,
     ) -> None:
         self.sessions = sessions
+        self.render_budget = render_budget
         self.telemetry = telemetry or Telemetry.disabled()
         self.model = model
         self.owner = owner
@@ -151,7 +154,10 @@ class Runner:
         try:
             plan = await self._plan(run_id)
             if plan.spec.cache:
-                keys = [self._key(plan, *p) for p in plan.pending]
+                keys = [
+                    self._key(plan, variant, await self._render(plan, variant, index), repeat)
+                    for variant, index, repeat in plan.pending
+                ]
                 plan.cached = await self.cache.get_many(keys)
             cancelled = await self._work(plan)
             await self._finish(plan, cancelled=cancelled)
@@ -169,17 +175,25 @@ class Runner:
     async def _plan(self, run_id: int) -> Plan:
         async with self.sessions() as session:
             return await load_plan(
-                session, run_id=run_id, model=self.model, connections=self.model.connections
+                session,
+                run_id=run_id,
+                model=self.model,
+                connections=self.model.connections,
+                render_budget=self.render_budget,
             )
 
-    def _key(self, plan: Plan, variant: str, index: int, repeat: int) -> str:
-        target = plan.targets[variant]
-        item = plan.items[index]
+    async def _render(self, plan: Plan, variant: str, index: int) -> list[dict[str, Any]]:
+        """Return an item's rendered messages ([] when it does not render: that is its error)."""
         try:
-            messages = render_prompt(target.content, item.input).messages
+            rendered = await render_prompt_async(
+                plan.targets[variant].content, plan.items[index].input, self.render_budget
+            )
         except PromptsError:
-            messages = []
-        params = call_config(target.version.config)
+            return []
+        return list(rendered.messages)
+
+    def _key(self, plan: Plan, variant: str, messages: list[dict[str, Any]], repeat: int) -> str:
+        params = call_config(plan.targets[variant].version.config)
         model = str(params.pop("model", None))
         # The repeat is part of the key: repeats exist to sample variation, and a cache that
         # answered every repeat alike would hide it.
@@ -249,10 +263,11 @@ class Runner:
         item, target = plan.items[index], plan.targets[variant]
         row = _item_row(plan.run_id, variant, item.position, repeat)
         try:
-            messages = render_prompt(target.content, item.input).messages
-        except PromptsError as exc:
+            rendered = await render_prompt_async(target.content, item.input, self.render_budget)
+        except PromptsError as exc:  # a render over budget too: an item error, not a run's
             return _Outcome({**row, "error": f"render: {exc.detail}"})
-        key = self._key(plan, variant, index, repeat) if plan.spec.cache else None
+        messages = list(rendered.messages)
+        key = self._key(plan, variant, messages, repeat) if plan.spec.cache else None
         completion = plan.cached.get(key) if key else None
         outcome = _Outcome(row)
         if completion is None:

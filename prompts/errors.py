@@ -9,7 +9,8 @@ PromptsError
 │   └── InvalidTemplateError    (syntax errors, forbidden constructs)
 ├── RenderError
 │   ├── MissingVariablesError
-│   └── InvalidVariablesError
+│   ├── InvalidVariablesError
+│   └── RenderBudgetError       (output too long, or rendering took too long)
 └── LabelMoveDeniedError
 └── LabelProtectedError     (the actor's role may not move this label)
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,16 @@ class InvalidVariablesError(RenderError):
     """The variables do not match the version's JSON Schema."""
 
     title = "Invalid variables"
+
+
+class RenderBudgetError(RenderError):
+    """Rendering went over its budget: output characters (`max_chars`) or time (`max_seconds`)."""
+
+    title = "Render budget exceeded"
+
+    def __init__(self, detail: str, *, limit: Literal["max_chars", "max_seconds"]) -> None:
+        super().__init__(detail)
+        self.limit = limit
 
 
 class LabelMoveDeniedError(PromptsError):

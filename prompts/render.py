@@ -1,7 +1,10 @@
 """The one prompt renderer, shared by the server, evals, the client and the gateway.
 
-Mustache (logic-less, via pystache) and Jinja2 (sandboxed) templates, both strict: a variable
-the template needs but was not given is an error, and nothing is HTML-escaped.
+Mustache (logic-less, via pystache) and Jinja2 (sandboxed, every amplifying operation bounded:
+prompts.render_sandbox) templates, both strict: a variable the template needs but was not given
+is an error, and nothing is HTML-escaped. Every render counts its output against a
+`RenderBudget` (prompts.render_budget) as it is produced; the server renders through
+prompts.render_pool.render_prompt_async, which also enforces the budget's time limit.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ import jinja2
 import pystache
 from jinja2 import meta, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jsonschema import Draft202012Validator
 from pystache import parser as mustache_parser
 from pystache.context import KeyNotFoundError
@@ -30,13 +32,23 @@ from prompts.errors import (
     MissingVariablesError,
     RenderError,
 )
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget, is_metering, meter, metering
+from prompts.render_sandbox import SandboxEnvironment
 
 TemplateFormat = Literal["mustache", "jinja2"]
 TEMPLATE_FORMATS: Final = ("mustache", "jinja2")
+# What a template's own operations can raise (a list index out of range, a filter given the
+# wrong type, ...): the template's fault, so a RenderError rather than a server error.
+_RENDER_FAILURES: Final = (
+    TypeError,
+    ValueError,
+    ArithmeticError,
+    LookupError,
+    AttributeError,
+    jinja2.TemplateError,
+)
 
 _KEY_RE: Final = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)*")
-_MAX_SEQUENCE: Final = 100_000
-_MAX_EXPONENT: Final = 1_000
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,7 @@ class Rendered:
 
 
 class _MustacheRenderer(pystache.Renderer):  # type: ignore[misc]
-    """pystache with JSON-style coercion of non-string values."""
+    """pystache with JSON-style coercion of non-string values, counting what it interpolates."""
 
     def str_coerce(self, val: Any) -> str:
         if val is None:
@@ -95,6 +107,39 @@ class _MustacheRenderer(pystache.Renderer):  # type: ignore[misc]
         if isinstance(val, dict | list):
             return json.dumps(val, ensure_ascii=False)
         return str(val)
+
+    # Counted before pystache joins the parts: `{{a}}{{a}}...` with a long `a` is refused
+    # before the joined text exists.
+    def _to_unicode_hard(self, s: Any) -> str:
+        text = str(super()._to_unicode_hard(s))
+        meter().emit(len(text))
+        return text
+
+    def _escape_to_unicode(self, s: Any) -> str:
+        text = str(super()._escape_to_unicode(s))
+        meter().emit(len(text))
+        return text
+
+
+class _Text:
+    """Literal text inside a section: counted each time the section repeats it."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def render(self, engine: Any, context: Any) -> str:
+        meter().emit(len(self.text))
+        return self.text
+
+
+@dataclass(frozen=True)
+class _Mustache:
+    parsed: ParsedTemplate
+    variables: tuple[str, ...]
+    fixed_chars: int  # literal text outside sections: output once per render
+    loops: bool  # has a section, which repeats for each item of a list
 
 
 # partials={} and search_dirs=[]: a template can never read a file.
@@ -134,37 +179,41 @@ def _walk_mustache(tree: Iterable[Any], depth: int, found: dict[str, None]) -> N
             found.setdefault(key.split(".", 1)[0], None)
 
 
+def _count_text(tree: list[Any], *, inside: bool) -> tuple[int, bool]:
+    """Wrap literal text inside sections; return (top-level text length, has a section)."""
+    fixed, loops = 0, False
+    for index, node in enumerate(tree):
+        if isinstance(node, str):
+            if inside:
+                tree[index] = _Text(node)
+            else:
+                fixed += len(node)
+        elif isinstance(node, mustache_parser._SectionNode):
+            loops = True
+            _count_text(node.parsed._parse_tree, inside=True)
+        elif isinstance(node, mustache_parser._InvertedNode):
+            loops = _count_text(node.parsed_section._parse_tree, inside=True)[1] or loops
+    return fixed, loops
+
+
 @lru_cache(maxsize=2048)
-def _parse_mustache(template: str) -> tuple[ParsedTemplate, tuple[str, ...]]:
+def _parse_mustache(template: str) -> _Mustache:
     try:
         parsed = mustache_parser.parse(template, raise_on_mismatch=True)
+        found: dict[str, None] = {}
+        _walk_mustache(parsed._parse_tree, 0, found)
     except mustache_parser.ParsingError as exc:
         raise InvalidTemplateError(f"mustache syntax error: {exc}") from None
-    found: dict[str, None] = {}
-    _walk_mustache(parsed._parse_tree, 0, found)
-    return parsed, tuple(found)
+    except RecursionError:
+        raise InvalidTemplateError("mustache sections are nested too deeply") from None
+    fixed, loops = _count_text(parsed._parse_tree, inside=False)
+    return _Mustache(parsed, tuple(found), fixed, loops)
 
 
 # --- jinja2 -------------------------------------------------------------------------------
 
 
-class _SandboxEnvironment(ImmutableSandboxedEnvironment):
-    """Sandboxed Jinja2 that also bounds `*` and `**`, so a template cannot exhaust memory."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, int) and abs(right) > _MAX_EXPONENT:
-            raise SecurityError("exponent too large")
-        if operator == "*":
-            for seq, n in ((left, right), (right, left)):
-                sized = isinstance(seq, str | list | tuple) and isinstance(n, int)
-                if sized and len(seq) * n > _MAX_SEQUENCE:
-                    raise SecurityError("repeated sequence too long")
-        return super().call_binop(context, operator, left, right)
-
-
-_JINJA = _SandboxEnvironment(
+_JINJA = SandboxEnvironment(
     undefined=jinja2.StrictUndefined,
     autoescape=False,
     keep_trailing_newline=True,
@@ -212,27 +261,61 @@ def _parse_jinja(template: str) -> tuple[jinja2.Template, tuple[str, ...]]:
 def template_variables(template: str, template_format: str) -> list[str]:
     """Check a template and return the top-level variables it needs, in first-use order."""
     if template_format == "mustache":
-        return list(_parse_mustache(template)[1])
+        return list(_parse_mustache(template).variables)
     if template_format == "jinja2":
         return list(_parse_jinja(template)[1])
     raise InvalidTemplateError(f"unknown template format {template_format!r}")
 
 
-def render_template(template: str, template_format: str, variables: Mapping[str, Any]) -> str:
-    """Render one template strictly; the caller has checked that required variables exist."""
+def is_linear(content: PromptContent) -> bool:
+    """Say whether rendering `content` is linear in its size (mustache without sections)."""
+    if content.template_format != "mustache":
+        return False
+    return not any(_parse_mustache(t).loops for t in content.templates())
+
+
+def _render_mustache(template: str, variables: Mapping[str, Any]) -> str:
+    compiled = _parse_mustache(template)
+    meter().emit(compiled.fixed_chars)
+    return str(_MUSTACHE.render(compiled.parsed, dict(variables)))
+
+
+def _render_jinja(template: str, variables: Mapping[str, Any]) -> str:
+    compiled, _ = _parse_jinja(template)
+    running, parts = meter(), []
+    for chunk in compiled.generate(dict(variables)):  # stop as soon as the output is too long
+        running.emit(len(chunk))
+        parts.append(chunk)
+    return "".join(parts)
+
+
+def render_template(
+    template: str,
+    template_format: str,
+    variables: Mapping[str, Any],
+    budget: RenderBudget = DEFAULT_BUDGET,
+) -> str:
+    """Render one template strictly; the caller has checked that required variables exist.
+
+    Inside `render_prompt` the template counts against the prompt's budget; on its own,
+    against `budget`.
+    """
+    if not is_metering():
+        with metering(budget):
+            return render_template(template, template_format, variables)
     try:
         if template_format == "mustache":
-            parsed, _ = _parse_mustache(template)
-            return str(_MUSTACHE.render(parsed, dict(variables)))
-        compiled, _ = _parse_jinja(template)
-        return compiled.render(dict(variables))
+            return _render_mustache(template, variables)
+        return _render_jinja(template, variables)
     except KeyNotFoundError as exc:
         raise RenderError(f"variable not found while rendering: {exc}") from None
     except SecurityError as exc:
         raise RenderError(f"template refused by the sandbox: {exc}") from None
     except jinja2.UndefinedError as exc:
         raise RenderError(f"undefined value while rendering: {exc.message}") from None
-    except (TypeError, ValueError, ArithmeticError) as exc:
+    except RecursionError:
+        raise RenderError("the template recurses or nests too deeply") from None
+    except _RENDER_FAILURES as exc:
         raise RenderError(f"template failed to render: {exc}") from None
 
 
@@ -280,17 +363,26 @@ def validate_variables(content: PromptContent, variables: Mapping[str, Any]) -> 
     return needed
 
 
-def render_prompt(content: PromptContent, variables: Mapping[str, Any]) -> Rendered:
-    """Render a prompt's content into ready-to-send messages."""
+def render_prompt(
+    content: PromptContent, variables: Mapping[str, Any], budget: RenderBudget = DEFAULT_BUDGET
+) -> Rendered:
+    """Render a prompt's content into ready-to-send messages, within `budget`'s output limit.
+
+    The output limit counts every message; the time limit is enforced only by
+    prompts.render_pool.render_prompt_async (the server's entry point).
+    """
     needed = validate_variables(content, variables)
     fmt = content.template_format
-    if content.kind == "text":
-        text = render_template(content.template or "", fmt, variables)
-        return Rendered(messages=[{"role": "user", "content": text}], text=text, variables=needed)
-    messages = [
-        Message(m.role, render_template(m.content, fmt, variables), m.name).as_dict()
-        for m in content.messages
-    ]
+    with metering(budget):
+        if content.kind == "text":
+            text = render_template(content.template or "", fmt, variables)
+            return Rendered(
+                messages=[{"role": "user", "content": text}], text=text, variables=needed
+            )
+        messages = [
+            Message(m.role, render_template(m.content, fmt, variables), m.name).as_dict()
+            for m in content.messages
+        ]
     return Rendered(messages=messages, variables=needed)
 
 

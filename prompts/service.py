@@ -23,7 +23,9 @@ from prompts.hashing import content_hash, version_content
 from prompts.models import Label, LabelEvent, Prompt, PromptVersion
 from prompts.params import public_config
 from prompts.policy import Actor, LabelPolicy, MoveRequest
-from prompts.render import PromptContent, content_variables, messages_from_dicts, render_prompt
+from prompts.render import PromptContent, content_variables, messages_from_dicts
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
+from prompts.render_pool import render_prompt_async
 from prompts.repository import PromptRepository
 from prompts.schemas import (
     LATEST,
@@ -351,13 +353,17 @@ async def resolve_prompt(
 
 
 async def render_version(
-    session: AsyncSession, *, name: str, request: RenderRequest
+    session: AsyncSession,
+    *,
+    name: str,
+    request: RenderRequest,
+    budget: RenderBudget = DEFAULT_BUDGET,
 ) -> RenderedPromptRead:
-    """Render the selected version with the request's variables."""
+    """Render the selected version with the request's variables, within `budget`."""
     repo = PromptRepository(session)
     prompt = await _prompt(repo, name)
     found = await _select_version(repo, prompt, label=request.label, version=request.version)
-    rendered = render_prompt(content_of(found), request.variables)
+    rendered = await render_prompt_async(content_of(found), request.variables, budget)
     return RenderedPromptRead(
         name=name,
         version=found.version,

@@ -116,7 +116,9 @@ async def render_prompt(
     """Render a version (by label, default production, or number) into ready-to-send messages."""
     telemetry: Telemetry = request.app.state.telemetry
     with telemetry.span(semconv.SPAN_PROMPT_RENDER, {semconv.PROMPT_NAME: name}) as span:
-        rendered = await service.render_version(session, name=name, request=data)
+        rendered = await service.render_version(
+            session, name=name, request=data, budget=request.app.state.render_budget
+        )
         span.set_attribute(semconv.PROMPT_VERSION, rendered.version)
         span.set_attribute(semconv.PROMPT_CONTENT_HASH, rendered.content_hash)
         if data.label:

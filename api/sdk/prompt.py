@@ -147,7 +147,8 @@ class Prompt:
         """Render into ready-to-send messages (and `.text` for text prompts).
 
         The result equals the server's render endpoint's; bad variables raise the same
-        prompts.errors.RenderError subclasses (MissingVariablesError, InvalidVariablesError).
+        prompts.errors.RenderError subclasses (MissingVariablesError, InvalidVariablesError),
+        and output past the default render budget (1,000,000 characters) RenderBudgetError.
         """
         values = {**variables, **kwargs} if variables is not None else kwargs
         return render_prompt(self.content, values)

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol, cast
 
 from evals.connections.resolver import ConnectionSource
 from prompts.render import PromptContent, messages_from_dicts
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 
 
 class JudgeCompletion(Protocol):
@@ -120,6 +121,8 @@ class ScorerContext:
     ragas: RagasSettings = field(default_factory=RagasSettings)
     # Where ragas scorers find their connection (judges go through the model client's).
     connections: ConnectionSource | None = None
+    # What rendering a judge prompt may produce and take (the server's render budget).
+    render_budget: RenderBudget = DEFAULT_BUDGET
 
 
 @dataclass(frozen=True)

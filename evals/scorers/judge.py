@@ -1,6 +1,7 @@
 """LLM-as-judge scorers: rubrics that are managed prompt versions, and judge-based toxicity.
 
-The judge prompt is rendered by the one renderer (prompts.render.render_prompt) with the
+The judge prompt is rendered by the one renderer (prompts.render_pool.render_prompt_async,
+within the server's render budget) with the
 variables `output`, `expected`, `expected_json`, `input`, `input_json` and `contexts`; the judge
 must answer with a JSON object `{"score": n, "reason": "..."}` on the scorer's scale.
 """
@@ -33,7 +34,9 @@ from evals.scorers.context import (
 from prompts.base import utc_now
 from prompts.errors import PromptsError
 from prompts.hashing import content_hash, version_content
-from prompts.render import content_variables, render_prompt
+from prompts.render import content_variables
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
+from prompts.render_pool import render_prompt_async
 from prompts.schemas import label_problem, name_problem
 
 JUDGE_VARIABLES: Final = frozenset(
@@ -181,6 +184,7 @@ class JudgeScorer:
         config: dict[str, Any],
         params: JudgeParams,
         invert: bool = False,
+        render_budget: RenderBudget = DEFAULT_BUDGET,
     ) -> None:
         """Bind a resolved judge prompt, the client and the final call config."""
         self.name, self.kind, self.judge = name, kind, judge
@@ -190,10 +194,12 @@ class JudgeScorer:
         self._client, self._config, self._params = client, config, params
         self._invert = invert
         self._content = judge.content()
+        self._budget = render_budget
 
-    def _messages(self, variables: Mapping[str, Any]) -> list[dict[str, Any]]:
+    async def _messages(self, variables: Mapping[str, Any]) -> list[dict[str, Any]]:
         try:
-            return list(render_prompt(self._content, variables).messages)
+            rendered = await render_prompt_async(self._content, variables, self._budget)
+            return list(rendered.messages)
         except PromptsError as exc:
             detail = f"judge prompt {self.judge.name} failed to render: {exc.detail}"
             raise ScorerError(detail) from None
@@ -235,7 +241,7 @@ class JudgeScorer:
         variables = judge_variables(
             output=output, expected=expected, input=input, contexts=contexts
         )
-        answer = await self._ask(self._messages(variables))
+        answer = await self._ask(await self._messages(variables))
         raw, reason = parse_verdict(answer.text)
         low, high = self._params.scale
         if not low <= raw <= high:
@@ -281,7 +287,13 @@ def build_llm_judge(name: str, params: LlmJudgeParams, ctx: ScorerContext) -> Ju
     judge = _resolved(params.prompt, ctx)
     config = _judge_config(judge, params, ctx)
     return JudgeScorer(
-        name, kind="llm_judge", judge=judge, client=_client(ctx), config=config, params=params
+        name,
+        kind="llm_judge",
+        judge=judge,
+        client=_client(ctx),
+        config=config,
+        params=params,
+        render_budget=ctx.render_budget,
     )
 
 
@@ -297,4 +309,5 @@ def build_toxicity(name: str, params: JudgeParams, ctx: ScorerContext) -> JudgeS
         config=config,
         params=params,
         invert=True,
+        render_budget=ctx.render_budget,
     )

@@ -21,6 +21,7 @@ from evals.schemas import DatasetVersionCreate, RunCreate
 from evals.suites import parse_suite, publish_suite
 from prompts import service as prompts
 from prompts.policy import Actor, Role
+from prompts.render_budget import RenderBudget
 from prompts.schemas import LabelMove
 from tests.conftest import DatabaseFactory
 from tests.factories import chat_version
@@ -132,6 +133,46 @@ async def test_passing_run_records_summary_verdict_and_manifest(database: Databa
     assert len(manifest["prompt"]["content_hash"]) == 64
     assert run.lease_owner is None
     assert run.finished_at is not None
+
+
+async def test_items_over_the_render_budget_are_item_errors(database: Database) -> None:
+    # The user message loops n * n times and repeats the ticket: an item that makes it run
+    # too long or too big fails alone, with the limit it hit; the rest are scored.
+    loops = "{% for i in range(n) %}{% for j in range(n) %}{% endfor %}{% endfor %}"
+    messages = [
+        {"role": "system", "content": "Triage for {{ company }}."},
+        {"role": "user", "content": "{{ ticket }}" + loops},
+    ]
+    inputs = [{"ticket": "t", "n": 10}, {"ticket": "t", "n": 20000}, {"ticket": "x" * 300, "n": 1}]
+    rows = [
+        {
+            "input": {"company": "Acme", **given},
+            "expected": "billing",
+            "metadata": {"answer": "billing"},
+        }
+        for given in inputs
+    ]
+    async with database.transaction() as session:
+        data = DatasetVersionCreate.model_validate({"items": rows})
+        await publish_dataset_version(session, name="tickets", data=data, author="tests")
+        await publish_suite(session, spec=parse_suite(suite_yaml(cache="true")), author="tests")
+        version = chat_version(
+            messages=messages,
+            template_format="jinja2",
+            config={"model": "offline/scripted", "temperature": 0},
+        )
+        await prompts.publish_version(session, name="triage", data=version, author="tests")
+    run_id = await start(database)
+    budget = RenderBudget(max_chars=200, max_seconds=0.2)
+    await make_runner(database, render_budget=budget).execute(run_id)
+    run, items = await read(database, run_id)
+    assert (run.status, run.completed, run.errors) == ("completed", 3, 2)
+    errors = {item.position: item.error for item in items}
+    assert errors == {
+        0: None,
+        1: "render: rendering took longer than 0.2 s",
+        2: "render: the rendered prompt is longer than 200 characters",
+    }
 
 
 async def test_failing_run_fails_its_gate(database: Database) -> None:

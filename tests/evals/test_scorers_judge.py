@@ -14,6 +14,7 @@ from evals.scorers.base import Score, Scorer
 from evals.scorers.judge import BUILTIN_TOXICITY, parse_verdict
 from evals.scorers.registry import JudgePrompt, ScorerContext, build_scorers, judge_refs
 from prompts.hashing import content_hash, version_content
+from prompts.render_budget import RenderBudget
 
 REF = "judges/helpfulness@production"
 
@@ -215,6 +216,32 @@ async def test_judge_prompt_that_fails_to_render_is_a_scorer_error() -> None:
     scorer = build("llm_judge", FakeJudge([]), {REF: judge}, prompt=REF)
     with pytest.raises(ScorerError, match="failed to render"):
         await run(scorer, output="far too long an answer")
+
+
+@pytest.mark.parametrize(
+    ("template", "budget", "detail"),
+    [
+        (
+            "{% for i in range(100) %}{{ output }}{% endfor %}",
+            RenderBudget(max_chars=500),
+            "the rendered prompt is longer than 500 characters",
+        ),
+        (
+            "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"
+            "{{ output }}",
+            RenderBudget(max_seconds=0.2),
+            "rendering took longer than 0.2 s",
+        ),
+    ],
+)
+async def test_judge_prompt_over_the_render_budget_is_a_scorer_error(
+    template: str, budget: RenderBudget, detail: str
+) -> None:
+    judge = judge_prompt(template=template, template_format="jinja2")
+    ctx = ScorerContext(model=FakeJudge([]), judges={REF: judge}, render_budget=budget)
+    [scorer] = build_scorers([ScorerSpec(type="llm_judge", params={"prompt": REF})], ctx)
+    with pytest.raises(ScorerError, match=f"failed to render: {detail}"):
+        await run(scorer)
 
 
 def test_unresolved_prompt_and_missing_model_point_at_params() -> None:
