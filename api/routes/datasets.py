@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from api.auth import Reader, Writer
 from api.deps import ReadSession, WriteSession
 from api.openapi import inline_defs
-from api.params import INT_MAX
+from api.params import INT_MAX, NAME_PATTERN
 from evals import datasets as service
 from evals.schemas import (
     DatasetDiffRead,
@@ -23,7 +23,14 @@ from prompts.schemas import Page
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
-Name = Annotated[str, Path(description="Dataset name; '/' separates folders", max_length=200)]
+Name = Annotated[
+    str,
+    Path(
+        description="Dataset name; '/' separates folders",
+        max_length=200,
+        json_schema_extra={"pattern": NAME_PATTERN},
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="Items to skip")]
 ItemLimit = Annotated[

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.auth import Admin, Reader
 from api.deps import ReadSession, WriteSession
-from api.params import INT_MAX
+from api.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
 from evals import policy as service
 from evals import promotion
 from evals.policy_schemas import GateReport, PolicyEventRead, PolicyRead, PolicyUpdate
@@ -16,7 +16,14 @@ from prompts.schemas import Page
 
 router = APIRouter(tags=["policies"])
 
-Label = Annotated[str, Path(description="Label name, e.g. production", max_length=64)]
+Label = Annotated[
+    str,
+    Path(
+        description="Label name, e.g. production",
+        max_length=64,
+        json_schema_extra={"pattern": LABEL_PATTERN},
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="Items to skip")]
 
@@ -61,7 +68,7 @@ async def delete_policy(
 
 @router.get("/v1/prompts/{name:path}/labels/{label}/check")
 async def check_promotion(
-    name: Annotated[str, Path(max_length=200)],
+    name: Annotated[str, Path(max_length=200, json_schema_extra={"pattern": NAME_PATTERN})],
     label: Label,
     session: ReadSession,
     actor: Reader,

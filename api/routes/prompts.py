@@ -12,7 +12,7 @@ from api.cache import ResolveCache, etag_matches
 from api.db import Database
 from api.deps import AppSettings, ReadSession, WriteSession
 from api.errors import InvalidRequestError
-from api.params import INT_MAX
+from api.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
 from prompts import service
 from prompts.policy import LabelPolicy
 from prompts.schemas import (
@@ -35,8 +35,22 @@ from tracing.telemetry import Telemetry
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
 
-Name = Annotated[str, Path(description="Prompt name; '/' separates folders", max_length=200)]
-Label = Annotated[str, Path(description="Label name, e.g. production", max_length=64)]
+Name = Annotated[
+    str,
+    Path(
+        description="Prompt name; '/' separates folders",
+        max_length=200,
+        json_schema_extra={"pattern": NAME_PATTERN},
+    ),
+]
+Label = Annotated[
+    str,
+    Path(
+        description="Label name, e.g. production",
+        max_length=64,
+        json_schema_extra={"pattern": LABEL_PATTERN},
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="Items to skip")]
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from api.auth import Reader, Writer
 from api.deps import ReadSession, WriteSession
 from api.openapi import inline_defs
-from api.params import INT_MAX
+from api.params import INT_MAX, NAME_PATTERN
 from evals import suites as service
 from evals.errors import InvalidSuiteError
 from evals.schemas import SuiteRead, SuiteSpec, SuiteVersionRead
@@ -19,7 +19,14 @@ from prompts.schemas import Page
 
 router = APIRouter(prefix="/v1/suites", tags=["suites"])
 
-Name = Annotated[str, Path(description="Suite name; '/' separates folders", max_length=200)]
+Name = Annotated[
+    str,
+    Path(
+        description="Suite name; '/' separates folders",
+        max_length=200,
+        json_schema_extra={"pattern": NAME_PATTERN},
+    ),
+]
 
 _BODY = {
     "requestBody": {
