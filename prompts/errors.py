@@ -10,6 +10,7 @@ PromptsError
 ├── RenderError
 │   ├── MissingVariablesError
 │   ├── InvalidVariablesError
+│   ├── PatternTimeoutError     (a user's regular expression backtracked past its time limit)
 │   └── RenderBudgetError       (output too long, or rendering took too long)
 └── LabelMoveDeniedError
 └── LabelProtectedError     (the actor's role may not move this label)
@@ -95,6 +96,12 @@ class MissingVariablesError(RenderError):
             errors=[FieldProblem(f"#/variables/{n}", "required variable missing") for n in missing],
         )
         self.missing = tuple(missing)
+
+
+class PatternTimeoutError(RenderError):
+    """A user's regular expression ran out of time on its text (catastrophic backtracking)."""
+
+    title = "Pattern took too long"
 
 
 class InvalidVariablesError(RenderError):

@@ -32,6 +32,7 @@ from prompts.errors import (
     MissingVariablesError,
     RenderError,
 )
+from prompts.patterns import BoundedValidator, schema_pattern_problem
 from prompts.render_budget import DEFAULT_BUDGET, RenderBudget, is_metering, meter, metering
 from prompts.render_sandbox import SandboxEnvironment
 
@@ -329,8 +330,12 @@ def content_variables(content: PromptContent) -> list[str]:
 
 
 @lru_cache(maxsize=512)
-def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json))
+def _validator(schema_json: str) -> Any:
+    schema = json.loads(schema_json)
+    problem = schema_pattern_problem(schema)
+    if problem is not None:  # stored before patterns were checked at publish time
+        raise InvalidVariablesError(f"the version's variables_schema cannot be used: {problem}")
+    return BoundedValidator(schema)
 
 
 def check_variables_schema(schema: Mapping[str, Any]) -> None:

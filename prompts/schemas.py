@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from prompts.config import LLMConfig as LLMConfig
 from prompts.config import check_json_schema
+from prompts.patterns import schema_pattern_problem
 from tracing.validation import Flag, PositiveInt, StrictModel
 
 NAME_MAX: Final = 200
@@ -136,7 +137,12 @@ class VersionCreate(_Strict):
     @field_validator("variables_schema")
     @classmethod
     def _check_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return None if value is None else check_json_schema(value, "variables_schema")
+        if value is None:
+            return None
+        problem = schema_pattern_problem(value)
+        if problem is not None:
+            raise ValueError(f"variables_schema: {problem}")
+        return check_json_schema(value, "variables_schema")
 
     @field_validator("tags")
     @classmethod

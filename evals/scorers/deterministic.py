@@ -25,6 +25,8 @@ from evals.scorers.base import (
     need_expected,
 )
 from evals.scorers.structure import STRUCTURE, parse_json
+from prompts import patterns
+from prompts.errors import PatternTimeoutError
 
 Normalization = Literal["case", "whitespace", "punctuation", "unicode"]
 # A decimal number, optionally signed, with optional thousands separators and exponent.
@@ -180,8 +182,8 @@ class RegexParams(ScorerParams):
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
-            except re.error as exc:
+                patterns.compile_pattern(value)
+            except patterns.PatternError as exc:
                 raise ValueError(f"invalid regular expression: {exc}") from None
         return value
 
@@ -193,25 +195,29 @@ class Regex(BaseScorer[RegexParams]):
     description = "pattern (param or expected) matches the output"
     params_model = RegexParams
 
-    def _compile(self, expected: Any) -> re.Pattern[str]:
+    def _compile(self, expected: Any) -> Any:
         p = self.params
         flags = (
-            (re.IGNORECASE if p.ignore_case else 0)
-            | (re.MULTILINE if p.multiline else 0)
-            | (re.DOTALL if p.dotall else 0)
+            (patterns.IGNORECASE if p.ignore_case else 0)
+            | (patterns.MULTILINE if p.multiline else 0)
+            | (patterns.DOTALL if p.dotall else 0)
         )
         source = p.pattern if p.pattern is not None else need_expected(expected, self.kind)
         if not isinstance(source, str):
             raise ScorerError("regex: expected must be a pattern string")
         try:
-            return re.compile(source, flags)
-        except re.error as exc:
+            return patterns.compile_pattern(source, flags)
+        except patterns.PatternError as exc:
             raise ScorerError(f"regex: invalid pattern in expected: {exc}") from None
 
     async def score(self, *, output: str, expected: Any, **_: Any) -> Score:
-        """Match the pattern against the output."""
+        """Match the pattern against the output (within the patterns' time limit)."""
         pattern = self._compile(expected)
-        found = pattern.fullmatch(output) if self.params.full_match else pattern.search(output)
+        match = patterns.fullmatch if self.params.full_match else patterns.search
+        try:
+            found = match(pattern, output)
+        except PatternTimeoutError as exc:
+            raise ScorerError(f"regex: {exc.detail}") from None
         return binary(found is not None, f"no match for /{clip(pattern.pattern, 60)}/")
 
 

@@ -11,7 +11,10 @@ from typing import Any, Final, Literal
 
 from pydantic import Field, field_validator
 
+from evals.errors import ScorerError
 from evals.scorers.base import BaseScorer, Score, ScorerParams, binary
+from prompts import patterns
+from prompts.errors import PatternTimeoutError
 
 Where = Literal["output", "input"]
 _WHERE: Final[tuple[Where, ...]] = ("output", "input")
@@ -167,8 +170,8 @@ class PromptInjectionParams(ScorerParams):
     def _compile(cls, value: list[str]) -> list[str]:
         for pattern in value:
             try:
-                re.compile(pattern)
-            except re.error as exc:
+                patterns.compile_pattern(pattern, patterns.IGNORECASE)
+            except patterns.PatternError as exc:
                 raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
         return value
 
@@ -183,15 +186,21 @@ class PromptInjection(BaseScorer[PromptInjectionParams]):
     def __init__(self, name: str, params: PromptInjectionParams) -> None:
         """Compile the markers once."""
         super().__init__(name, params)
-        extra = {p: re.compile(p, re.IGNORECASE) for p in params.extra_markers}
-        self._markers = {**_INJECTION_RES, **extra}
+        self._extra = {
+            p: patterns.compile_pattern(p, patterns.IGNORECASE) for p in params.extra_markers
+        }
 
     def _hits(self, where: str, texts: list[str]) -> list[str]:
-        return [
-            f"{where}: {label}"
-            for label, pattern in self._markers.items()
-            if any(pattern.search(text) for text in texts)
-        ]
+        ours = [label for label, p in _INJECTION_RES.items() if any(p.search(t) for t in texts)]
+        try:  # the suite's own markers, within the patterns' time limit
+            theirs = [
+                label
+                for label, p in self._extra.items()
+                if any(patterns.search(p, t) for t in texts)
+            ]
+        except PatternTimeoutError as exc:
+            raise ScorerError(f"prompt_injection: {exc.detail}") from None
+        return [f"{where}: {label}" for label in ours + theirs]
 
     async def score(self, *, output: str, input: Mapping[str, Any], **_: Any) -> Score:
         """Scan the output and the item's input."""

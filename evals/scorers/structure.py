@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator, SchemaError
 from jsonschema.exceptions import best_match
 from pydantic import Field, field_validator, model_validator
 
+from evals.errors import ScorerError
 from evals.scorers.base import (
     BaseScorer,
     Score,
@@ -19,6 +20,8 @@ from evals.scorers.base import (
     clip,
     strip_fences,
 )
+from prompts.errors import PatternTimeoutError
+from prompts.patterns import BoundedValidator, schema_pattern_problem
 
 
 def parse_json(text: str) -> tuple[bool, Any]:
@@ -67,6 +70,9 @@ class JsonSchemaParams(JsonValidParams):
             Draft202012Validator.check_schema(value)
         except SchemaError as exc:
             raise ValueError(f"not a valid JSON Schema: {exc.message}") from None
+        problem = schema_pattern_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
 
@@ -80,7 +86,7 @@ class JsonSchema(BaseScorer[JsonSchemaParams]):
     def __init__(self, name: str, params: JsonSchemaParams) -> None:
         """Compile the schema once."""
         super().__init__(name, params)
-        self._validator = Draft202012Validator(params.json_schema)
+        self._validator = BoundedValidator(params.json_schema)
 
     async def score(self, *, output: str, **_: Any) -> Score:
         """Parse the output and validate it."""
@@ -88,7 +94,10 @@ class JsonSchema(BaseScorer[JsonSchemaParams]):
         ok, value = parse_json(text)
         if not ok:
             return Score(0.0, "not JSON")
-        error = best_match(self._validator.iter_errors(value))
+        try:
+            error = best_match(self._validator.iter_errors(value))
+        except PatternTimeoutError as exc:
+            raise ScorerError(f"json_schema: {exc.detail}") from None
         if error is None:
             return Score(1.0)
         return Score(0.0, f"{error.json_path}: {clip(error.message, 160)}")
