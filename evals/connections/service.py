@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Final
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -29,6 +31,9 @@ from evals.errors import (
 )
 from prompts.base import utc_now
 from prompts.errors import FieldProblem
+
+# The advisory lock key that serialises changes to who offers which gateway model.
+_GATEWAY_MODELS_LOCK: Final = 0x70726F6D70746C6E  # "promptln"
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,10 @@ async def _check_gateway_models(session: AsyncSession, models: Sequence[str], *,
     """Refuse a gateway model another connection offers (one model, one connection)."""
     if not models:
         return
+    if session.get_bind().dialect.name == "postgresql":
+        # Two transactions offering the same model would not see each other's new rows:
+        # they take turns (SQLite's write transactions already do).
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_GATEWAY_MODELS_LOCK)))
     rows = await session.execute(
         select(Connection.name, Connection.gateway_models).where(Connection.name != name)
     )

@@ -99,3 +99,17 @@ async def test_concurrent_identical_policy_puts_store_one_policy_and_one_event(
     history = (await live_client.get("/v1/policies/history")).json()
     assert [(e["action"], e["reason"]) for e in history["items"]] == [("created", "gate it")]
     assert (await live_client.get("/v1/audit/verify")).json()["ok"] is True
+
+
+async def test_concurrent_connections_cannot_both_offer_one_gateway_model(
+    live_client: httpx.AsyncClient,
+) -> None:
+    async def create(i: int) -> httpx.Response:
+        body = {"name": f"race-{i}", "provider": "openai", "gateway_models": ["shared-model"]}
+        return await live_client.post("/v1/connections", json=body)
+
+    created = await asyncio.gather(*(create(i) for i in range(6)))
+    assert sorted(r.status_code for r in created) == [201] + [409] * 5, [r.text for r in created]
+    listed = (await live_client.get("/v1/connections")).json()
+    offering = [c["name"] for c in listed if "shared-model" in c["gateway_models"]]
+    assert len(offering) == 1
