@@ -50,6 +50,7 @@ from prompts.base import metadata
 from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from tracing import semconv
 from tracing.models import Generation
+from tracing.normalise import normalise_row
 from tracing.telemetry import Telemetry
 
 log = logging.getLogger("promptlane.online")
@@ -338,16 +339,21 @@ class OnlineEvaluator:
             attributes[semconv.ONLINE_EVAL_REASON] = outcome.reason
         flags = list(dict.fromkeys([*(row.safety_flags or ()), *outcome.flags]))
         table = metadata.tables["generations"]
+        # A judge's reason may hold NUL, a ragas score may be NaN: normalised like every
+        # generation row, or PostgreSQL would refuse the update and the row stay pending.
+        values = normalise_row(
+            {
+                "online_eval": outcome.status,
+                "scores": {**(row.scores or {}), **outcome.scores},
+                "safety_flags": flags,
+                "attributes": attributes,
+            }
+        )
         async with self._writer() as session:
             result = await session.execute(
                 sa.update(table)
                 .where(table.c.id == row.id, table.c.online_eval == PENDING)
-                .values(
-                    online_eval=outcome.status,
-                    scores={**(row.scores or {}), **outcome.scores},
-                    safety_flags=flags,
-                    attributes=attributes,
-                )
+                .values(**values)
             )
             await session.commit()
         return bool(getattr(result, "rowcount", 0))

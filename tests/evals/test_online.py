@@ -334,6 +334,16 @@ async def test_judge_scorers_call_the_model(db: Database, prompt: str) -> None:
     assert row.safety_flags == ["toxicity"]
 
 
+async def test_a_judge_reason_with_nul_is_stored_not_lost(db: Database, prompt: str) -> None:
+    await configure(db, scorers=[{"type": "toxicity"}], judge_model="fake/judge")
+    judge = GatedJudge.open('{"score": 1, "reason": "fine\\u0000 really"}')
+    rows = await store(db)
+    await run(evaluator(db, model=judge, judge_model="fake/judge"), rows)
+    (row,) = await reload(db, rows)
+    assert row.online_eval == "scored"
+    assert row.scores["toxicity"]["reason"] == "fine really"
+
+
 async def test_unbuildable_scorers_fail_the_generation(db: Database, prompt: str) -> None:
     # Valid when saved (a default judge model existed); this process has none configured.
     await configure(db, scorers=[{"type": "toxicity"}], judge_model="fake/judge")
