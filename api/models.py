@@ -1,35 +1,13 @@
-"""Tables owned by the API layer, and the import that registers every table's metadata."""
+"""The import that registers every table on the shared metadata (migrations and tests use it)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
-
-import evals.connections.models  # registers the connections table on the shared metadata
-import evals.models  # noqa: F401  (registers the evaluation tables on the shared metadata)
-import prompts.models  # noqa: F401  (registers the prompt tables on the shared metadata)
-import tracing.models  # noqa: F401  (registers the tracing tables on the shared metadata)
-from prompts.base import UTCDateTime, metadata, utc_now
+import api.identity.models  # noqa: F401  (registers the api_keys table)
+import evals.connections.models
+import evals.models  # noqa: F401  (registers the evaluation tables)
+import prompts.models  # noqa: F401  (registers the prompt tables)
+import tracing.models  # noqa: F401  (registers the tracing tables)
+from api.identity.models import ApiKey
+from prompts.base import metadata
 
 __all__ = ["ApiKey", "metadata"]
-
-
-class ApiKey(SQLModel, table=True):
-    """An API key: only its sha256 is stored; the key itself is shown once."""
-
-    __tablename__ = "api_keys"
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, unique=True))
-    prefix: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
-    key_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False, unique=True))
-    role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
-    created_by: str = Field(default="", sa_column=sa.Column(sa.String(100), nullable=False))
-    created_at: datetime = Field(
-        default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
-    )
-    revoked_at: datetime | None = Field(
-        default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
-    )

@@ -42,7 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    # Same keyword arguments as api/commands/serve.py; log level as the benchmark sets it there.
+    # Same keyword arguments as api/cli/serve.py; log level as the benchmark sets it there.
     uvicorn.run(
         "bare_app:create_app",
         factory=True,

@@ -27,10 +27,10 @@ from typing import Any
 
 from api.db import Database
 from api.migrate import upgrade
-from evals import runs
-from evals.datasets import publish_dataset_version
-from evals.llm import ModelClient, RetryPolicy, ensure_litellm
-from evals.runner import Runner
+from evals.datasets.service import publish_dataset_version
+from evals.llm.client import ModelClient, RetryPolicy, ensure_litellm
+from evals.runs import service as runs
+from evals.runs.runner import Runner
 from evals.schemas import DatasetVersionCreate, RunCreate
 from evals.suites import parse_suite, publish_suite
 from prompts import service as prompts

@@ -14,9 +14,9 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from evals.datasets.repository import DatasetRepository
 from evals.errors import InvalidSuiteError, SuiteNotFoundError
 from evals.models import DatasetVersion, Suite, SuiteVersion
-from evals.repository import DatasetRepository
 from evals.schemas import SuiteRead, SuiteSpec, SuiteVersionRead
 from evals.scorers.registry import judge_refs, validate_scorer_specs
 from prompts import service as prompts

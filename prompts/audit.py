@@ -2,9 +2,9 @@
 
 Every event gets the next position (`seq`) of one chain shared by label and policy events,
 and stores `hash = sha256(prev_hash + canonical JSON of the event)`. Editing, deleting or
-reordering a stored event breaks every later link, which `evals.audit.verify_audit` reports;
-the head hash (`audit_head`) can be kept elsewhere to anchor the chain. Appends lock the head
-row, so concurrent events are serialised (SQLite write transactions already are).
+reordering a stored event breaks every later link, which `evals.promotion.audit.verify_audit`
+reports; the head hash (`audit_head`) can be kept elsewhere to anchor the chain. Appends lock
+the head row, so concurrent events are serialised (SQLite write transactions already are).
 """
 
 from __future__ import annotations

@@ -162,7 +162,7 @@ class _NoEndpoints(StrictModel):
 
 
 class OfflineParams(_NoEndpoints):
-    """Knobs of the offline models (evals/offline.py); no other model reads them."""
+    """Knobs of the offline models (evals/llm/offline.py); no other model reads them."""
 
     model_config = ConfigDict(extra="forbid")
 

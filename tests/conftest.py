@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from api import keys
-from api.app import create_app
 from api.db import Database, create_engine
+from api.identity import keys
 from api.migrate import upgrade
+from api.server.app import create_app
 from api.settings import Settings
 from prompts.policy import Actor, Role
 

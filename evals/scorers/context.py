@@ -33,7 +33,7 @@ class JudgeCompletion(Protocol):
 
 
 class JudgeModel(Protocol):
-    """A model client (evals.llm.ModelClient in production, a fake in tests)."""
+    """A model client (evals.llm.client.ModelClient in production, a fake in tests)."""
 
     async def complete(
         self,

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from pydantic import Field, field_validator
 
-from evals import openai_http
-from evals.call_failures import redact
 from evals.connections.resolver import ConnectionSource, ResolvedConnection
 from evals.errors import ScorerError
+from evals.llm import http as openai_http
+from evals.llm.failures import redact
 from evals.scorers.base import (
     GRADED_THRESHOLD,
     BaseScorer,
@@ -183,7 +183,7 @@ class RagScorer(BaseScorer[RagParams]):
 
     def _llm_and_client(self, ragas: _Ragas, connection: ResolvedConnection) -> tuple[Any, Any]:
         p = self.params
-        # ragas calls bypass evals.llm's retry loop, so the openai client's own (2 retries on
+        # ragas calls bypass evals.llm.client's retry loop, so the openai client's own (2 retries on
         # 429/5xx/connection errors, with backoff) is what absorbs transient failures here.
         client = ragas.client(
             base_url=connection.api_base,

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 
 from api.db import Database
-from evals.llm import ModelClient, RetryPolicy
-from evals.runner import Runner
+from evals.llm.client import ModelClient, RetryPolicy
+from evals.runs.runner import Runner
 from prompts.policy import Role
 from tests.conftest import auth
 from tests.factories import chat_body

@@ -8,8 +8,8 @@ import httpx
 import sqlalchemy as sa
 
 from api.db import Database
-from evals.audit import ensure_chain
 from evals.models import PromotionPolicy, Run
+from evals.promotion.audit import ensure_chain
 from prompts import audit
 from prompts.base import utc_now
 from prompts.models import LabelEvent, Prompt

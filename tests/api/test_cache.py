@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.cache import ResolveCache, etag_matches, make_etag
+from api.server.cache import ResolveCache, etag_matches, make_etag
 
 
 def test_put_get_and_invalidate() -> None:
@@ -25,7 +25,7 @@ def test_fill_started_before_a_write_is_discarded() -> None:
 
 def test_expiry_and_size_bound(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
-    monkeypatch.setattr("api.cache.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("api.server.cache.time.monotonic", lambda: now[0])
     cache = ResolveCache(ttl=5, maxsize=2)
     for key in ("a", "b", "c"):
         cache.put(key, key.encode(), generation=0)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.app import create_app
+from api.server.app import create_app
 from tests.conftest import DatabaseFactory, make_settings
 from tests.factories import chat_body
 

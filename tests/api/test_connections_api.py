@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
-from api.app import create_app
 from api.db import Database
+from api.server.app import create_app
 from api.settings import Settings
 from prompts.policy import Role
 from tests.conftest import auth, make_settings

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from api.app import create_app
 from api.db import Database
+from api.server.app import create_app
 from tests.conftest import ADMIN_KEY, DatabaseFactory, make_settings
 
 PROBLEM = "application/problem+json"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from api.errors import DOMAIN_ERROR_ROOTS, problem_response, problem_type, status_for
+from api.server.errors import DOMAIN_ERROR_ROOTS, problem_response, problem_type, status_for
 
 
 def _all_subclasses(root: type[Exception]) -> list[type[Exception]]:

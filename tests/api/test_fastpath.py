@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import Message, Receive, Scope, Send
 
-from api.cache import ResolveCache
-from api.fastpath import ResolveFastPath
+from api.server.cache import ResolveCache
+from api.server.fastpath import ResolveFastPath
 from prompts.policy import Role
 from tests.conftest import READER_KEY, auth
 from tests.factories import chat_body

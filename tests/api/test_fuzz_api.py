@@ -25,9 +25,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api import keys
-from api.app import create_app
 from api.db import Database
+from api.identity import keys
+from api.server.app import create_app
 from prompts.policy import Role
 from tests.conftest import KEYS, DatabaseFactory, make_settings
 from tests.factories import chat_body, dataset_items

@@ -16,15 +16,15 @@ from fastapi.responses import StreamingResponse
 from opentelemetry.trace import StatusCode
 from sqlmodel import select
 
-from api import keys
-from api.app import create_app
 from api.db import Database
-from api.gateway import Gateway
+from api.identity import keys
+from api.server.app import create_app
+from api.server.gateway.service import Gateway
 from evals.connections.resolver import Route
 from evals.errors import InvalidGatewayRequestError
-from evals.gateway import merge_config
-from evals.gateway_schemas import ChatCompletionRequest, PromptReference, parse_model
-from evals.llm import ModelClient
+from evals.gateway.calls import merge_config
+from evals.gateway.schemas import ChatCompletionRequest, PromptReference, parse_model
+from evals.llm.client import ModelClient
 from prompts.policy import Role
 from tests.conftest import KEYS, auth, make_settings
 from tests.evals.fake_openai import FakeOpenAI, Step

@@ -12,8 +12,8 @@ from sqlmodel import select
 from starlette.types import Message, Receive, Scope, Send
 
 from api.db import Database
-from api.fastpath import GatewayFastPath
-from api.gateway import Gateway
+from api.server.fastpath import GatewayFastPath
+from api.server.gateway.service import Gateway
 from prompts.policy import Role
 from tests.conftest import auth
 from tests.factories import chat_body

@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from api import credentials
-from api.app import bootstrap_admin_key
 from api.db import Database
-from api.keys import find_active, hash_key
+from api.identity import credentials
+from api.identity.keys import find_active, hash_key
+from api.server.app import bootstrap_admin_key
 from prompts.policy import Role
 from tests.conftest import ADMIN_KEY, auth, make_settings
 

@@ -15,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from api.db import Database
 from api.settings import Settings
-from evals.online import OnlineEvaluator
+from evals.online.evaluator import OnlineEvaluator
 from prompts.policy import Role
 from tests import otlp_requests
 from tests.conftest import auth, make_settings

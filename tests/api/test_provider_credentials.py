@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from sqlmodel import select
 
-from api import keys
-from api.app import create_app
 from api.db import Database
-from api.gateway import Gateway
-from api.secret_keys import read_or_create_key
+from api.identity import keys
+from api.identity.secret_keys import read_or_create_key
+from api.server.app import create_app
+from api.server.gateway.service import Gateway
 from evals.connections.crypto import SecretBox
 from prompts.models import Label, Prompt, PromptVersion
 from prompts.policy import Role

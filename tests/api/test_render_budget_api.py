@@ -15,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from api import keys
-from api.app import create_app
 from api.db import Database
+from api.identity import keys
+from api.server.app import create_app
 from prompts.policy import Role
 from prompts.render_budget import RenderBudget
 from tests.conftest import KEYS, auth, make_settings

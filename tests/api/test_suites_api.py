@@ -10,8 +10,8 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from api.app import create_app
 from api.db import Database
+from api.server.app import create_app
 from prompts.policy import Role
 from tests.conftest import ADMIN_KEY, auth, make_settings
 from tests.factories import push_dataset

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from sqlmodel import select
 
-from api.app import create_app
 from api.db import Database
+from api.server.app import create_app
 from prompts.policy import Role
 from tests.conftest import auth, make_settings
 from tests.otlp_requests import JSON, PROTOBUF, genai, otlp_json, protobuf, request, span

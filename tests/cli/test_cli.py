@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from api import credentials
 from api.cli import app
+from api.identity import credentials
 from tests.conftest import ADMIN_KEY
 from tests.e2e.server import Server, free_port
 

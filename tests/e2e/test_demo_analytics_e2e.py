@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.pool import NullPool
 
-from api.commands.demo import PROMPT, TICKETS
+from api.cli.demo import PROMPT, TICKETS
 from api.db import sync_url
 from tests.conftest import ADMIN_KEY, DatabaseFactory
 from tests.e2e.server import PROMPTLANE, Server, server_env, start_server

@@ -20,7 +20,7 @@ from evals.connections.resolver import (
 )
 from evals.connections.schemas import ConnectionCreate
 from evals.errors import ModelCallError, ModelConfigurationError
-from evals.llm import ModelClient, RetryPolicy, known_providers
+from evals.llm.client import ModelClient, RetryPolicy, known_providers
 from tests.conftest import DatabaseFactory
 from tests.evals.fake_openai import FakeOpenAI, Step
 from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evals import datasets
-from evals.dataset_files import DatasetLimits
+from evals.datasets import service as datasets
+from evals.datasets.files import DatasetLimits
 from evals.errors import DatasetNotFoundError, InvalidDatasetError
 from evals.models import DatasetItem, DatasetVersion
 from evals.schemas import DatasetVersionCreate

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from evals.gates import (
+from evals.runs.verdict import (
     BOOTSTRAP_CHUNK_INDICES,
     BOOTSTRAP_SEED,
     ItemResult,

@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from api.db import Database
-from evals import gateway_writer
 from evals.errors import ModelCallError
-from evals.gateway import PreparedCall, generation_row
-from evals.gateway_writer import GenerationWriter
-from evals.llm import Completion
+from evals.gateway import writer as gateway_writer
+from evals.gateway.calls import PreparedCall, generation_row
+from evals.gateway.writer import GenerationWriter
+from evals.llm.client import Completion
 from prompts.base import utc_now
 from tests.tracing.test_metrics import sample
 from tracing.metrics import Metrics

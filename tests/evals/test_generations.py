@@ -13,12 +13,12 @@ from opentelemetry.sdk.trace import ReadableSpan
 from sqlmodel import col, select
 
 from api.db import Database
-from evals import generations as run_generations
 from evals.errors import ModelCallError
-from evals.generations import judge_rows
-from evals.llm import Completion, ModelClient, RetryPolicy
-from evals.plan import Plan
-from evals.runner import Runner, _item_row
+from evals.llm.client import Completion, ModelClient, RetryPolicy
+from evals.runs import generations as run_generations
+from evals.runs.generations import judge_rows
+from evals.runs.plan import Plan
+from evals.runs.runner import Runner, _item_row
 from evals.scorers.context import JudgeCall
 from evals.scorers.judge import BUILTIN_TOXICITY
 from prompts import service as prompts

@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from api.db import Database
-from evals import runs
 from evals.errors import LeaseLostError
-from evals.llm import Completion, ModelClient, RetryPolicy
+from evals.llm.client import Completion, ModelClient, RetryPolicy
 from evals.models import Run
-from evals.plan import Plan
-from evals.runner import Runner
+from evals.runs import service as runs
+from evals.runs.plan import Plan
+from evals.runs.runner import Runner
 from prompts.base import utc_now
 from tests.conftest import DatabaseFactory
 from tests.evals.test_runner import read, seed, start

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from evals.call_params import cache_key, call_kwargs
 from evals.connections.resolver import ResolvedConnection, Route, StaticConnections
 from evals.errors import ModelCallError, ModelTimeoutError
-from evals.llm import Completion, ModelClient, RetryPolicy, ensure_litellm
-from evals.openai_http import KEYLESS
+from evals.llm.client import Completion, ModelClient, RetryPolicy, ensure_litellm
+from evals.llm.http import KEYLESS
+from evals.llm.params import cache_key, call_kwargs
 from prompts.params import call_config
 from tests.evals.fake_openai import FakeOpenAI, Step, fake_embedding
 from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config

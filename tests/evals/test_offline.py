@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from evals import offline
 from evals.errors import ModelCallError, ModelTimeoutError
-from evals.llm import (
+from evals.llm import offline
+from evals.llm.client import (
     CANCELLED_CALL_WARNING,
     Completion,
     ModelClient,

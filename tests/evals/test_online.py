@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.db import Database
-from evals import online_configs
-from evals.online import ConfigCache, OnlineEvaluator, is_sampled, sample_point
-from evals.online_schemas import OnlineEvaluationPut, OnlineEvaluationRead
+from evals.online import configs as online_configs
+from evals.online.evaluator import ConfigCache, OnlineEvaluator, is_sampled, sample_point
+from evals.online.schemas import OnlineEvaluationPut, OnlineEvaluationRead
 from evals.schemas import ScorerSpec
 from evals.scorers.registry import needs_expected, needs_output
 from prompts import service as prompts

@@ -10,7 +10,6 @@ from typing import Any
 import openai
 import pytest
 
-from evals.call_params import call_kwargs
 from evals.connections.resolver import (
     ConnectionSource,
     ResolvedConnection,
@@ -18,9 +17,10 @@ from evals.connections.resolver import (
     StaticConnections,
 )
 from evals.errors import ModelCallError, ModelTimeoutError
-from evals.gateway import provider_status
-from evals.llm import ModelClient, RetryPolicy, error_type
-from evals.openai_http import direct_request
+from evals.gateway.calls import provider_status
+from evals.llm.client import ModelClient, RetryPolicy, error_type
+from evals.llm.http import direct_request
+from evals.llm.params import call_kwargs
 from tests.evals.fake_openai import FakeOpenAI, Step
 from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config
 

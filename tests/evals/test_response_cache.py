@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from api.db import Database
-from evals.llm import Completion
-from evals.response_cache import ResponseCache
+from evals.llm.cache import ResponseCache
+from evals.llm.client import Completion
 
 
 def completion(text: str = "billing", **overrides: object) -> Completion:

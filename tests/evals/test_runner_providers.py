@@ -9,12 +9,12 @@ import pytest
 from sqlmodel import col, select
 
 from api.db import Database
-from evals import runs
 from evals.connections.resolver import NO_CONNECTIONS
-from evals.datasets import publish_dataset_version
-from evals.llm import ModelClient, RetryPolicy
+from evals.datasets.service import publish_dataset_version
+from evals.llm.client import ModelClient, RetryPolicy
 from evals.models import Run, RunItem
-from evals.runner import Runner
+from evals.runs import service as runs
+from evals.runs.runner import Runner
 from evals.schemas import DatasetVersionCreate, RunCreate
 from evals.suites import parse_suite, publish_suite
 from prompts import service as prompts

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from evals import openai_http
 from evals.connections.resolver import ResolvedConnection, StaticConnections
 from evals.errors import ScorerError
+from evals.llm import http as openai_http
 from evals.schemas import ScorerSpec
 from evals.scorers.base import Score, Scorer
 from evals.scorers.registry import RagasSettings, ScorerContext, build_scorers

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from evals.datasets import publish_dataset_version
+from evals.datasets.service import publish_dataset_version
 from evals.errors import InvalidSuiteError, SuiteNotFoundError
 from evals.schemas import Aggregate, DatasetVersionCreate
 from evals.suites import (

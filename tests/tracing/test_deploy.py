@@ -78,7 +78,7 @@ def test_dashboard_panels_have_unique_ids_and_use_the_datasource_variable() -> N
 
 
 def test_prometheus_config_scrapes_the_metrics_route() -> None:
-    from api.app import create_app
+    from api.server.app import create_app
     from api.settings import Settings
 
     config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())

@@ -186,7 +186,7 @@ def test_bundled_prices_match_litellm_without_importing_it() -> None:
 
 
 def test_evals_reuse_the_one_litellm_loader() -> None:
-    from evals.llm import ensure_litellm
+    from evals.llm.client import ensure_litellm
 
     assert ensure_litellm() is pricing.load_litellm()
 

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from api import keys
-from api.app import create_app
 from api.db import Database
+from api.identity import keys
+from api.server.app import create_app
 from prompts.policy import Role
 from tests.conftest import KEYS, auth, make_settings
 from tests.factories import chat_body

@@ -11,8 +11,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SpanExporter, SpanExportResult
 from opentelemetry.trace import NoOpTracer
 
+from api.server.telemetry import configure_tracing, exporter_name, parse_headers, traces_endpoint
 from api.settings import Settings
-from api.telemetry import configure_tracing, exporter_name, parse_headers, traces_endpoint
 from tracing.setup import configure
 
 

@@ -11,8 +11,8 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from api.db import Database
-from evals.llm import ModelClient, RetryPolicy
-from evals.runner import Runner
+from evals.llm.client import ModelClient, RetryPolicy
+from evals.runs.runner import Runner
 from tests.conftest import DatabaseFactory
 from tests.evals.test_runner import read, seed, start
 from tests.tracing.conftest import Traced

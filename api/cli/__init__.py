@@ -1,0 +1,57 @@
+"""The `promptlane` command: one Typer root, one sub-app per concern."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import (
+    audit,
+    connections,
+    datasets,
+    db,
+    evals,
+    keys,
+    online,
+    policies,
+    prompts,
+    suites,
+)
+from api.cli.calls import calls
+from api.cli.demo import demo
+from api.cli.serve import serve
+from api.cli.stats import stats
+
+app = typer.Typer(
+    name="promptlane",
+    help="promptlane: versioned prompts and LLM configs, evaluation gates, tracing.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.command("serve")(serve)
+app.add_typer(db.app, name="db")
+app.add_typer(keys.app, name="keys")
+app.add_typer(connections.app, name="connections")
+app.add_typer(prompts.app, name="prompts")
+app.add_typer(datasets.app, name="datasets")
+app.add_typer(suites.app, name="suites")
+app.add_typer(evals.app, name="eval")
+app.add_typer(policies.app, name="policies")
+app.add_typer(audit.app, name="audit")
+app.add_typer(online.app, name="online")
+app.command("demo")(demo)
+app.command("stats")(stats)
+app.command("calls")(calls)
+
+
+@app.command("version")
+def show_version() -> None:
+    """Print promptlane's version."""
+    from importlib.metadata import version
+
+    typer.echo(version("promptlane"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,101 @@
+"""`promptlane db`: schema migrations."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.cli._common import console, fail
+
+app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        envvar="PROMPTLANE_DATABASE_URL",
+        help="Database URL (default: sqlite:///./promptlane.db).",
+        show_default=False,
+    ),
+]
+
+
+def _url(database_url: str | None) -> str:
+    from api.settings import Settings
+
+    return database_url or Settings().database_url
+
+
+@app.command("upgrade")
+def upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    from api import migrate
+
+    url = _url(database_url)
+    try:
+        migrate.upgrade(url, revision)
+    except Exception as exc:
+        fail(f"migration failed: {exc}")
+    console.print(f"database at {migrate.current_revision(url)}")
+
+
+@app.command("downgrade")
+def downgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision, e.g. base or -1.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Migrate the database down to REVISION."""
+    from api import migrate
+
+    url = _url(database_url)
+    try:
+        migrate.downgrade(url, revision)
+    except Exception as exc:
+        fail(f"migration failed: {exc}")
+    console.print(f"database at {migrate.current_revision(url) or 'base'}")
+
+
+@app.command("current")
+def current(database_url: DatabaseUrl = None) -> None:
+    """Print the database's revision and the code's head."""
+    from api import migrate
+
+    url = _url(database_url)
+    try:
+        at = migrate.current_revision(url)
+    except Exception as exc:
+        fail(f"cannot read the database: {exc}")
+    console.print(f"database: {at or 'base (empty)'}\ncode head: {migrate.head_revision()}")
+
+
+@app.command("rotate-secrets")
+def rotate_secrets(database_url: DatabaseUrl = None) -> None:
+    """Re-encrypt every connection key under the first of PROMPTLANE_SECRET_KEYS."""
+    import asyncio
+
+    try:
+        rotated, failed = asyncio.run(_rotate(_url(database_url)))
+    except Exception as exc:
+        fail(f"rotation failed: {exc}")
+    console.print(f"re-encrypted {rotated} connection key(s) under the first secret key")
+    if failed:
+        fail(f"no configured secret key decrypts the key of: {', '.join(failed)}; set them again")
+
+
+async def _rotate(url: str) -> tuple[int, list[str]]:
+    from api.db import Database
+    from api.identity.secret_keys import load_secret_box
+    from api.settings import Settings
+    from evals.connections import service
+
+    box = load_secret_box(Settings())
+    db = Database.from_url(url)
+    try:
+        async with db.transaction() as session:
+            return await service.rotate_secrets(session, box=box)
+    finally:
+        await db.dispose()

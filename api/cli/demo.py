@@ -1,0 +1,139 @@
+"""`promptlane demo`: the gate story end to end, offline, against a running server."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import typer
+
+from api.cli._common import (
+    DEFAULT_URL,
+    ApiKeyOption,
+    UrlOption,
+    console,
+    handle_errors,
+    make_client,
+)
+from api.cli.evals import _follow, print_run
+from api.client import APIError, Client
+
+PROMPT: Final = "demo/support-triage"
+DATASET: Final = "demo/support-tickets"
+SUITE: Final = "demo/triage-quality"
+URL = DEFAULT_URL
+
+TICKETS: Final = [
+    ("I was charged twice for my subscription this month.", "billing"),
+    ("The app crashes when I upload a photo.", "technical"),
+    ("How do I change the email on my account?", "account"),
+    ("Can I get a refund for last month's invoice?", "billing"),
+    ("The export button does nothing in Firefox.", "technical"),
+    ("Please delete my account and all my data.", "account"),
+    ("My card was declined but the money left my bank.", "billing"),
+    ("Sync has been stuck at 99% since yesterday.", "technical"),
+]
+
+SYSTEM: Final = (
+    "You triage support tickets for {{company}}. Answer with exactly one word: "
+    "billing, technical or account."
+)
+
+SUITE_YAML: Final = f"""\
+name: {SUITE}
+description: Triage answers must be the right category, and never leak personal data.
+dataset: {DATASET}
+scorers:
+  - name: correct
+    type: exact_match
+    params: {{normalize: [case, whitespace, punctuation]}}
+  - name: no_pii
+    type: pii
+gates:
+  - {{metric: correct, aggregate: mean, op: ">=", value: 0.9}}
+  - {{metric: no_pii, aggregate: min, op: ">=", value: 1.0}}
+  - {{metric: "*", aggregate: error_rate, op: "<=", value: 0.0}}
+concurrency: 4
+"""
+
+
+def _version(model: str, message: str) -> dict[str, Any]:
+    return {
+        "kind": "chat",
+        "messages": [
+            {"role": "system", "content": SYSTEM},
+            {"role": "user", "content": "{{ticket}}"},
+        ],
+        "config": {"model": model, "temperature": 0, "offline": {"latency_ms": 20}},
+        "message": message,
+    }
+
+
+def _dataset() -> dict[str, Any]:
+    items = [
+        {
+            "input": {"company": "Acme", "ticket": ticket},
+            "expected": category,
+            "metadata": {"answer": category},
+        }
+        for ticket, category in TICKETS
+    ]
+    return {"items": items, "message": "demo tickets"}
+
+
+def _run(client: Client, version: int) -> dict[str, Any]:
+    run = client.start_run({"suite": SUITE, "prompt": PROMPT, "version": version})
+    console.print(f"\n[bold]Running {SUITE} on {PROMPT} v{version}[/] (run {run['id']})")
+    finished = _follow(client, run, quiet=False)
+    print_run(finished)
+    return finished
+
+
+def _promote(client: Client, version: int) -> bool:
+    try:
+        event = client.move_label(PROMPT, "production", version, f"demo: promote v{version}")
+    except APIError as exc:
+        if exc.status != 409:
+            raise
+        console.print(f"[red]Promotion of v{version} refused[/] (HTTP 409): {exc.detail}")
+        return False
+    console.print(
+        f"[green]Promoted[/] {PROMPT}: production → v{event['to_version']} "
+        f"(evidence: runs {[e.get('run_id') for e in event['evidence']]})"
+    )
+    return True
+
+
+@handle_errors
+def demo(url: UrlOption = URL, api_key: ApiKeyOption = None) -> None:
+    """Show the gate story on a running server: a failing version is refused, a fixed one ships."""
+    with make_client(url, api_key) as client:
+        client.request("POST", f"/v1/datasets/{DATASET}/versions", json=_dataset())
+        suite, _ = client.push_suite(SUITE_YAML)
+        # v1 is misconfigured: its model echoes the ticket instead of classifying it.
+        bad, _ = client.publish_version(PROMPT, _version("offline/echo", "first try"))
+        client.put_policy(
+            "production",
+            {"required_suites": [SUITE], "prompt": PROMPT, "reason": "demo: gate production"},
+        )
+        console.print(
+            f"Dataset {DATASET} ({len(TICKETS)} tickets), suite {SUITE} v{suite['version']}, "
+            f"and a policy: production of {PROMPT} needs {SUITE} to pass."
+        )
+        _run(client, bad["version"])
+        _promote(client, bad["version"])
+        # v2 fixes the model config; the offline scripted model answers like a good model.
+        good, _ = client.publish_version(PROMPT, _version("offline/scripted", "fix the model"))
+        run = _run(client, good["version"])
+        if run.get("verdict") == "passed":
+            _promote(client, good["version"])
+    console.print(
+        "\nWhere to look:\n"
+        f"  promptlane prompts history {PROMPT} production   # the audit trail, with evidence\n"
+        f"  promptlane eval show {run['id']} --failed             # the passing run\n"
+        f"  promptlane stats {PROMPT}   # calls, tokens, cost, latency, scores per version\n"
+        "      (offline models bill fictional prices: 1e-7 USD per input token, 2e-7 per output)\n"
+        f"  promptlane prompts can-promote {PROMPT} production {bad['version']}\n"
+        f"  curl -H 'Authorization: Bearer <key>' {url}/v1/prompts/{PROMPT}"
+    )
+    if run.get("verdict") != "passed":
+        raise typer.Exit(1)

@@ -1,0 +1,333 @@
+"""`promptlane eval`: run a suite on a prompt version and follow it; show, compare, cancel."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.cli import junit
+from api.cli._common import (
+    DEFAULT_URL,
+    ApiKeyOption,
+    JsonOption,
+    UrlOption,
+    console,
+    err_console,
+    fail,
+    handle_errors,
+    make_client,
+    print_json,
+)
+from api.client import APIError, Client, PromptlaneError
+
+app = typer.Typer(
+    help="Evaluation runs: run a suite on a prompt version (exit 0 passed, 1 failed, 2 error).",
+    no_args_is_help=True,
+)
+URL = DEFAULT_URL
+EXIT_PASSED, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def exit_two_on_error(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn client errors into a one-line message and exit code 2 (CI: not a gate failure)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except APIError as exc:
+            fail(exc.one_line(), code=EXIT_ERROR)
+        except PromptlaneError as exc:
+            fail(str(exc), code=EXIT_ERROR)
+
+    return wrapper
+
+
+def parse_target(ref: str) -> dict[str, Any]:
+    """Turn NAME@LABEL or NAME:VERSION (bare NAME: @production) into run request fields."""
+    name, sep, number = ref.rpartition(":")
+    if sep and number.isdigit():
+        return {"prompt": name, "version": int(number)}
+    if sep:
+        fail(f"--prompt {ref!r}: expected NAME@LABEL or NAME:VERSION", code=EXIT_ERROR)
+    name, _, label = ref.partition("@")
+    return {"prompt": name, "label": label or "production"}
+
+
+def _suite_name(client: Client, suite: str, *, as_json: bool = False) -> str:
+    """Return the suite's name, pushing it first when `suite` is a YAML file."""
+    path = Path(suite)
+    if path.suffix in (".yaml", ".yml", ".json") or path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot read suite file {suite}: {exc.strerror}", code=EXIT_ERROR)
+        stored, created = client.push_suite(text)
+        state = "stored as" if created else "unchanged,"
+        # With --json, stdout carries the run's JSON only (CI pipes it to jq).
+        out = err_console if as_json else console
+        out.print(f"suite {stored['name']}: {state} version {stored['version']}")
+        return str(stored["name"])
+    return suite
+
+
+def _follow(client: Client, run: dict[str, Any], *, quiet: bool) -> dict[str, Any]:
+    columns = (
+        TextColumn("[bold]run {task.fields[run_id]}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("errors {task.fields[errors]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True, disable=quiet) as progress:
+        task = progress.add_task("run", total=run["total"], run_id=run["id"], errors=0)
+        for event, data in client.run_events(run["id"]):
+            if event == "progress":
+                progress.update(task, completed=data["completed"], errors=data["errors"])
+            elif event == "done":
+                return data
+    return client.get_run(run["id"])
+
+
+def _all_items(client: Client, run_id: int) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        page = client.run_items(run_id, limit=500, offset=len(items))
+        items.extend(page["items"])
+        if not page["items"] or len(items) >= page["total"]:
+            return items
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def cost_line(summary: dict[str, Any]) -> str:
+    """Return what a run cost: its model calls (and their tokens) and its scoring."""
+    model, scoring = summary["cost_usd"] or 0.0, summary.get("scoring_cost_usd") or 0.0
+    tokens = f"{summary.get('input_tokens') or 0:,} input / {summary.get('output_tokens') or 0:,}"
+    return (
+        f"cost: ${model + scoring:.6f} = model calls ${model:.6f} ({tokens} output tokens)"
+        f" + scoring ${scoring:.6f}"
+    )
+
+
+def print_run(run: dict[str, Any]) -> None:
+    """Print a run's summary, gate conditions and verdict as tables."""
+    console.print(
+        f"run {run['id']}: suite {run['suite']} v{run['suite_version']} on "
+        f"{run['prompt']} v{run['version']} ({run['content_hash'][:12]}), dataset "
+        f"{run['dataset']} v{run['dataset_version']}: {run['status']}, "
+        f"{run['completed']}/{run['total']} items, {run['errors']} errors"
+    )
+    summary = run.get("summary") or {}
+    if "cost_usd" in summary:
+        console.print(cost_line(summary), markup=False)
+    metrics = summary.get("metrics", {})
+    if metrics:
+        table = Table("metric", "mean", "p50", "p95", "pass rate", "error rate")
+        for name, m in metrics.items():
+            table.add_row(
+                name, *(_fmt(m.get(k)) for k in ("mean", "p50", "p95", "pass_rate", "error_rate"))
+            )
+        console.print(table)
+    gate = run.get("gate") or {}
+    if gate.get("conditions"):
+        table = Table("gate", "value", "threshold", "result")
+        for c in gate["conditions"]:
+            table.add_row(
+                f"{c['aggregate']}({c['metric']})",
+                _fmt(c["value"]),
+                f"{c['op']} {_fmt(c['threshold'])}",
+                "pass" if c["passed"] else "FAIL",
+            )
+        console.print(table)
+    baseline = gate.get("baseline")
+    if baseline:
+        interval = baseline.get("interval") or [None, None]
+        console.print(
+            f"baseline v{run.get('baseline_version')}: {baseline['metric']} difference "
+            f"{_fmt(baseline.get('difference'))} (CI {_fmt(interval[0])} .. {_fmt(interval[1])}),"
+            f" {baseline['outcome']}: {baseline.get('detail', '')}"
+        )
+    if run.get("error"):
+        console.print(f"error: {run['error']}", markup=False)
+    verdict = run.get("verdict")
+    if verdict:
+        style = {"passed": "green", "failed": "red"}.get(verdict, "yellow")
+        console.print(f"verdict: [bold {style}]{verdict}[/]")
+
+
+def exit_code(run: dict[str, Any]) -> int:
+    """Return the CLI exit code for a finished run."""
+    if run["status"] != "completed":
+        return EXIT_ERROR
+    return EXIT_PASSED if run.get("verdict") == "passed" else EXIT_FAILED
+
+
+@app.command("run")
+@exit_two_on_error
+def run_suite(
+    suite: Annotated[str, typer.Argument(help="Suite name, or a suite YAML file to push first.")],
+    prompt: Annotated[str, typer.Option("--prompt", "-p", help="NAME@LABEL or NAME:VERSION.")],
+    baseline_label: Annotated[
+        str | None, typer.Option("--baseline-label", help="Label holding the baseline.")
+    ] = None,
+    junit_file: Annotated[
+        Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the run.")] = True,
+    url: UrlOption = URL,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run a suite on a prompt version, show progress, then the summary and verdict."""
+    body = parse_target(prompt)
+    with make_client(url, api_key) as client:
+        body["suite"] = _suite_name(client, suite, as_json=as_json)
+        if baseline_label:
+            body["baseline_label"] = baseline_label
+        run = client.start_run(body)
+        if not wait:
+            print_json(run) if as_json else console.print(f"run {run['id']} queued")
+            return
+        try:
+            run = _follow(client, run, quiet=as_json)
+        except KeyboardInterrupt:
+            fail(
+                f"stopped following run {run['id']}; it goes on on the server "
+                f"(`promptlane eval cancel {run['id']}` stops it)",
+                code=EXIT_ERROR,
+            )
+        items = _all_items(client, run["id"]) if junit_file else []
+    if junit_file:
+        junit.write(junit_file, run, items)
+    print_json(run) if as_json else print_run(run)
+    raise typer.Exit(exit_code(run))
+
+
+@app.command("show")
+@handle_errors
+def show_run(
+    run_id: Annotated[int, typer.Argument(help="Run id.", min=1)],
+    failed: Annotated[bool, typer.Option("--failed", help="List failed items too.")] = False,
+    url: UrlOption = URL,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a run's status, summary and gate verdict."""
+    with make_client(url, api_key) as client:
+        run = client.get_run(run_id)
+        items = client.run_items(run_id, failed=True, limit=50)["items"] if failed else []
+    if as_json:
+        print_json({**run, "failed_items": items} if failed else run)
+        return
+    print_run(run)
+    if items:
+        table = Table("item", "repeat", "error or failed scores", "output")
+        for item in items:
+            bad = item["error"] or ", ".join(
+                f"{k}={_fmt(v.get('value'))}"
+                for k, v in item["scores"].items()
+                if v.get("passed") is False or "error" in v
+            )
+            table.add_row(
+                str(item["position"]), str(item["repeat"]), bad, (item["output"] or "")[:60]
+            )
+        console.print(table)
+
+
+@app.command("list")
+@handle_errors
+def list_runs(
+    prompt: Annotated[str | None, typer.Option("--prompt", help="Only this prompt.")] = None,
+    suite: Annotated[str | None, typer.Option("--suite", help="Only this suite.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    url: UrlOption = URL,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List recent runs."""
+    with make_client(url, api_key) as client:
+        page = client.list_runs(prompt=prompt, suite=suite, limit=limit)
+    if as_json:
+        print_json(page)
+        return
+    table = Table("id", "suite", "prompt", "status", "verdict", "items", "created")
+    for r in page["items"]:
+        table.add_row(
+            str(r["id"]),
+            f"{r['suite']} v{r['suite_version']}",
+            f"{r['prompt']} v{r['version']}",
+            r["status"],
+            r["verdict"] or "-",
+            f"{r['completed']}/{r['total']}",
+            r["created_at"],
+        )
+    console.print(table)
+
+
+@app.command("compare")
+@handle_errors
+def compare_runs(
+    a: Annotated[int, typer.Argument(help="First run id.", min=1)],
+    b: Annotated[int, typer.Argument(help="Second run id.", min=1)],
+    url: UrlOption = URL,
+    api_key: ApiKeyOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Compare two runs: per-metric and per-item deltas (b minus a)."""
+    with make_client(url, api_key) as client:
+        result = client.compare_runs(a, b)
+    if as_json:
+        print_json(result)
+        return
+    table = Table("metric", f"run {a}", f"run {b}", "delta")
+    for name, d in result["metrics"].items():
+        table.add_row(name, _fmt(d["a"]), _fmt(d["b"]), _fmt(d["delta"]))
+    console.print(table)
+    console.print(f"{result['changed_items']} items changed")
+
+
+@app.command("cancel")
+@handle_errors
+def cancel_run(
+    run_id: Annotated[int, typer.Argument(help="Run id.", min=1)],
+    url: UrlOption = URL,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Ask a run to stop."""
+    with make_client(url, api_key) as client:
+        run = client.cancel_run(run_id)
+    console.print(f"run {run_id}: {run['status']} (cancel requested)")
+
+
+@app.command("resume")
+@exit_two_on_error
+def resume_run(
+    run_id: Annotated[int, typer.Argument(help="Run id.", min=1)],
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the run.")] = True,
+    url: UrlOption = URL,
+    api_key: ApiKeyOption = None,
+) -> None:
+    """Resume a run whose server went away; finished items are kept."""
+    with make_client(url, api_key) as client:
+        run = client.resume_run(run_id)
+        if not wait:
+            console.print(f"run {run_id} queued to resume")
+            return
+        run = _follow(client, run, quiet=False)
+    print_run(run)
+    raise typer.Exit(exit_code(run))

@@ -1,0 +1,86 @@
+"""Bearer API-key authentication with an in-process cache, and role requirements."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Final
+
+from fastapi import Depends, Request
+
+from api.db import Database
+from api.identity.errors import AuthenticationError, PermissionDeniedError
+from api.identity.keys import find_active, hash_key, is_well_formed
+from prompts.policy import Actor, Role
+
+_MAX_CACHED: Final = 10_000
+
+
+class Authenticator:
+    """Turns an Authorization header into an Actor.
+
+    Verified keys are cached for `ttl` seconds, so the hot path never touches the database;
+    a revocation is seen at once by this process and within `ttl` by other replicas.
+    """
+
+    def __init__(self, db: Database, *, ttl: float) -> None:
+        self._db = db
+        self._ttl = ttl
+        self._cache: dict[str, tuple[Actor, float]] = {}
+
+    async def authenticate(self, authorization: str | None) -> Actor:
+        """Return the actor for a `Bearer pl_...` header, or raise AuthenticationError."""
+        if not authorization:
+            raise AuthenticationError("missing API key: send 'Authorization: Bearer pl_...'")
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not is_well_formed(token):
+            raise AuthenticationError("malformed API key: expected 'Authorization: Bearer pl_...'")
+        digest = hash_key(token)
+        hit = self._cache.get(digest)
+        if hit is not None and hit[1] > time.monotonic():
+            return hit[0]
+        async with self._db.reader() as session:
+            row = await find_active(session, digest)
+        if row is None:
+            raise AuthenticationError("unknown or revoked API key")
+        actor = Actor(id=f"key:{row.id}", name=row.name, role=Role(row.role))
+        if len(self._cache) >= _MAX_CACHED:
+            self._cache.clear()
+        self._cache[digest] = (actor, time.monotonic() + self._ttl)
+        return actor
+
+    def cached(self, authorization: str | None) -> Actor | None:
+        """Return the actor for a header verified recently in this process, without I/O."""
+        if not authorization or authorization[:7].lower() != "bearer ":
+            return None
+        digest = hash_key(authorization[7:].strip())
+        hit = self._cache.get(digest)
+        if hit is None or hit[1] <= time.monotonic():
+            return None
+        return hit[0]
+
+    def forget_all(self) -> None:
+        """Drop every cached verification (after a revocation)."""
+        self._cache.clear()
+
+
+def require(role: Role) -> Callable[[Request], Awaitable[Actor]]:
+    """Return a dependency that authenticates and demands at least `role`."""
+
+    async def dependency(request: Request) -> Actor:
+        authenticator: Authenticator = request.app.state.auth
+        actor = await authenticator.authenticate(request.headers.get("authorization"))
+        if not actor.role.allows(role):
+            raise PermissionDeniedError(
+                f"this needs the {role.value} role; the key {actor.name!r} is {actor.role.value}"
+            )
+        return actor
+
+    dependency.__name__ = f"require_{role.value}"
+    return dependency
+
+
+Reader = Annotated[Actor, Depends(require(Role.READER))]
+Writer = Annotated[Actor, Depends(require(Role.WRITER))]
+Admin = Annotated[Actor, Depends(require(Role.ADMIN))]

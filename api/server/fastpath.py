@@ -1,0 +1,162 @@
+"""Pure-ASGI fast paths for the two requests applications make on every call of theirs.
+
+`GET /v1/prompts/{name}` is served here, before routing, when the key is already verified
+in this process and the response is in the resolve cache; everything else (misses, unknown
+keys, odd query strings, errors) falls through to the normal route, which fills the cache
+and renders problem JSON. Both paths read the same cache and send the same headers.
+
+`POST /v1/chat/completions` (the gateway) is served here when the key is already verified
+and the body validates as a `ChatCompletionRequest`: the same model, the same `Gateway.chat`
+and the same OpenAI-shaped errors as the route, without routing, dependency solving and
+FastAPI's body handling (about a third of the gateway's own CPU a call). Anything else
+(first use of a key, chunked or oversized bodies, a body that does not validate) goes to the
+route, with the body replayed. Like cached resolves, these calls get no HTTP server span
+(their `chat` span has one), but a caller's `traceparent` still parents the `chat` span.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi.responses import Response
+from pydantic import ValidationError
+from starlette.datastructures import State
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.identity.auth import Authenticator
+from api.server.cache import ResolveCache, etag_matches
+from api.server.gateway.errors import error_response
+from api.server.gateway.service import Gateway
+from api.server.middleware import read_body, replay
+from evals.gateway.schemas import ChatCompletionRequest
+from prompts.policy import Role
+from prompts.schemas import LABEL_RE, name_problem
+from prompts.service import DEFAULT_LABEL
+
+_PREFIX: Final = "/v1/prompts/"
+_CHAT: Final = "/v1/chat/completions"
+_TRACE_HEADERS: Final = frozenset({b"traceparent", b"tracestate", b"baggage"})
+_MAX_NAME: Final = 200
+
+
+def _cache_key(name: str, query: bytes) -> tuple[str, str | None, int | None] | None:
+    """Return the resolve cache key for a query string, or None to leave it to the route."""
+    if not query:
+        return (name, DEFAULT_LABEL, None)
+    field, sep, value = query.decode("latin-1").partition("=")
+    if not sep or "&" in value or "%" in value or "+" in value:
+        return None
+    if field == "label" and LABEL_RE.fullmatch(value):
+        return (name, value, None)
+    if field == "version" and value.isdigit() and len(value) < 10 and int(value) >= 1:
+        return (name, None, int(value))
+    return None
+
+
+class ResolveFastPath:
+    """Answer cached resolve requests (200 or 304) without routing or validation."""
+
+    def __init__(self, app: ASGIApp, *, state: State) -> None:
+        self.app = app
+        self.state = state  # the app's state: the authenticator appears when lifespan starts
+        self.cache: ResolveCache = state.resolve_cache
+        self.cache_control = str(state.cache_control).encode()
+        # Prompt fetch hits: a plain dict increment, labelled only when Prometheus scrapes.
+        self.hits: dict[tuple[str, str | None, int | None], int] = state.metrics.fetches.hits
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            path: str = scope["path"]
+            if path.startswith(_PREFIX) and await self._serve(scope, send, path):
+                return
+        await self.app(scope, receive, send)
+
+    async def _serve(self, scope: Scope, send: Send, path: str) -> bool:
+        name = path[len(_PREFIX) :]  # ASGI paths arrive percent-decoded
+        if len(name) > _MAX_NAME or name_problem(name) is not None:
+            return False
+        key = _cache_key(name, scope["query_string"])
+        if key is None:
+            return False
+        entry = self.cache.get(key)
+        if entry is None:
+            return False
+        authorization = if_none_match = None
+        for header, value in scope["headers"]:
+            if header == b"authorization":
+                authorization = value.decode("latin-1")
+            elif header == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+        auth: Authenticator = self.state.auth
+        actor = auth.cached(authorization)
+        if actor is None or not actor.role.allows(Role.READER):
+            return False
+        self.hits[key] = self.hits.get(key, 0) + 1
+        headers = [(b"etag", entry.etag.encode()), (b"cache-control", self.cache_control)]
+        if if_none_match and etag_matches(if_none_match, entry.etag):
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return True
+        headers.append((b"content-type", b"application/json"))
+        headers.append((b"content-length", str(len(entry.body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": entry.body})
+        return True
+
+
+class GatewayFastPath:
+    """Answer gateway calls of verified keys with valid bodies without routing."""
+
+    def __init__(self, app: ASGIApp, *, state: State) -> None:
+        self.app = app
+        self.state = state  # auth and gateway appear when lifespan starts
+        self.max_bytes: int = state.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == _CHAT:
+            await self._serve(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        authorization = length = None
+        is_json = True
+        carrier: dict[str, str] = {}
+        for header, value in scope["headers"]:
+            if header == b"authorization":
+                authorization = value.decode("latin-1")
+            elif header == b"content-length":
+                length = value
+            elif header == b"content-type":
+                is_json = value.partition(b";")[0].strip().lower() == b"application/json"
+            elif header in _TRACE_HEADERS:
+                carrier[header.decode()] = value.decode("latin-1")
+        auth: Authenticator = self.state.auth
+        actor = auth.cached(authorization)
+        if (
+            actor is None
+            or not actor.role.allows(Role.READER)
+            or not is_json
+            or length is None
+            or not length.isdigit()
+            or int(length) > self.max_bytes
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = await read_body(receive)
+        if body is None:
+            return  # the client went away
+        try:
+            request = ChatCompletionRequest.model_validate_json(body)
+        except ValidationError:  # the route renders the error, exactly as for any other key
+            await self.app(scope, replay(body, receive), send)
+            return
+        response = await self._answer(request, carrier)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: ChatCompletionRequest, carrier: dict[str, str]) -> Response:
+        gateway: Gateway = self.state.gateway
+        try:
+            return await gateway.chat(request, carrier)
+        except Exception as exc:
+            return error_response(exc)

@@ -1,0 +1,199 @@
+"""The gateway's server side: resolution through the resolve cache, responses, generation rows.
+
+No response waits for its generation: rows go to a `GenerationWriter`, which inserts them in
+batches in the background and hands them to online evaluation; `stop` (the app's shutdown)
+writes what is still queued.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Final
+
+from fastapi.responses import Response, StreamingResponse
+from opentelemetry.util.types import AttributeValue
+
+from api.db import Database
+from api.server.cache import ResolveCache
+from evals.connections.resolver import NO_CONNECTIONS, ConnectionSource
+from evals.errors import GatewayModelNotFoundError, ModelCallError
+from evals.gateway import calls as gateway
+from evals.gateway.schemas import ChatCompletionRequest, PromptReference, parse_model
+from evals.gateway.stream import ChatStream, open_chat_stream
+from evals.gateway.writer import FLUSH_INTERVAL, GenerationWriter
+from evals.llm.client import Completion, ModelClient
+from evals.online.evaluator import OnlineEvaluator
+from prompts import service
+from prompts.params import OFFLINE_PREFIX
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
+from prompts.schemas import PromptVersionRead
+from tracing import semconv
+from tracing.models import Generation
+from tracing.telemetry import Telemetry, caller_context, current_ids
+
+_MAX_PARSED: Final = 1024
+_STREAM_HEADERS: Final = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+class Gateway:
+    """Serves `POST /v1/chat/completions` for one app (its cache, model client, evaluator)."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        cache: ResolveCache,
+        model: ModelClient,
+        telemetry: Telemetry,
+        evaluator: Callable[[], OnlineEvaluator | None] = lambda: None,
+        flush_interval: float = FLUSH_INTERVAL,
+        connections: ConnectionSource = NO_CONNECTIONS,
+        offline_models: bool = True,
+        render_budget: RenderBudget = DEFAULT_BUDGET,
+    ) -> None:
+        self.db = db
+        self.render_budget = render_budget
+        self.cache = cache
+        self.model = model
+        self.telemetry = telemetry
+        self.connections = connections
+        self.offline_models = offline_models
+        self._evaluator = evaluator
+        self.writer = GenerationWriter(
+            db.transaction,
+            on_stored=self._submit,
+            flush_interval=flush_interval,
+            metrics=telemetry.metrics,
+        )
+        # Cache entries are serialized bytes; parse each distinct body once (keyed by ETag).
+        self._parsed: dict[str, PromptVersionRead] = {}
+
+    async def chat(
+        self, request: ChatCompletionRequest, trace_headers: Mapping[str, str] | None = None
+    ) -> Response:
+        """Answer a chat completion request (streamed or not) and record the call.
+
+        A caller's `traceparent` (in `trace_headers`) makes the call part of the caller's
+        trace, whether or not this server exports spans.
+        """
+        if not trace_headers:
+            return await self._chat(request)
+        with caller_context(trace_headers):
+            return await self._chat(request)
+
+    async def _chat(self, request: ChatCompletionRequest) -> Response:
+        ref = parse_model(request.model)
+        version = label = connection = None
+        if ref is not None:
+            version = await self.resolve(ref)
+            label = ref.label or (service.DEFAULT_LABEL if ref.version is None else None)
+        else:
+            connection = await self.plain_model_connection(request.model)
+        call = await gateway.prepare_call(
+            request,
+            version=version,
+            label=label,
+            parent=current_ids(),
+            connection=connection,
+            budget=self.render_budget,
+        )
+        await gateway.ensure_ready()
+        started = time.monotonic()
+        try:
+            if request.stream:
+                stream = await open_chat_stream(self.model, call, telemetry=self.telemetry)
+                return StreamingResponse(
+                    self._forward(stream, include_usage=request.include_usage),
+                    media_type="text/event-stream",
+                    headers=_STREAM_HEADERS,
+                )
+            body, completion = await gateway.complete_chat(self.model, call)
+        except ModelCallError as exc:
+            self.record(call, exc, duration_ms=(time.monotonic() - started) * 1000.0)
+            raise
+        self.record(call, completion, duration_ms=(time.monotonic() - started) * 1000.0)
+        return Response(json.dumps(body).encode(), media_type="application/json")
+
+    async def plain_model_connection(self, model: str) -> str | None:
+        """Return the connection a plain model is offered through (None: an offline model).
+
+        Which plain models readers may call is an admin's decision: a connection's
+        `gateway_models`, or the offline models unless PROMPTLANE_GATEWAY_OFFLINE_MODELS is off.
+        """
+        if self.offline_models and model.startswith(OFFLINE_PREFIX):
+            return None
+        found = await self.connections.for_gateway_model(model)
+        if found is None:
+            raise GatewayModelNotFoundError(
+                f"model {model!r} is not available through this gateway: call a prompt "
+                "(promptlane/<name>@<label>), or an admin offers the model through a "
+                "connection's gateway models (`promptlane connections update <name> "
+                "--gateway-model <model>`)"
+            )
+        return found.name
+
+    async def resolve(self, ref: PromptReference) -> PromptVersionRead:
+        """Return the referenced version through the resolve cache (shared with GET)."""
+        key = (
+            (ref.name, None, ref.version)
+            if ref.version is not None
+            else (ref.name, ref.label or service.DEFAULT_LABEL, None)
+        )
+
+        async def load() -> bytes:
+            attributes: dict[str, AttributeValue] = {semconv.PROMPT_NAME: ref.name}
+            with self.telemetry.span(semconv.SPAN_PROMPT_RESOLVE, attributes) as span:
+                async with self.db.reader() as session:
+                    found = await service.resolve_prompt(
+                        session, name=ref.name, label=ref.label, version=ref.version
+                    )
+                span.set_attribute(semconv.PROMPT_VERSION, found.version)
+            return found.model_dump_json().encode()
+
+        entry = await self.cache.get_or_fill(key, load)
+        parsed = self._parsed.get(entry.etag)
+        if parsed is None:
+            parsed = PromptVersionRead.model_validate_json(entry.body)
+            if len(self._parsed) >= _MAX_PARSED:
+                self._parsed.clear()
+            self._parsed[entry.etag] = parsed
+        return parsed
+
+    async def _forward(self, stream: ChatStream, *, include_usage: bool) -> AsyncIterator[bytes]:
+        events = stream.events(include_usage=include_usage)
+        try:
+            async for event in events:
+                yield event
+        finally:
+            await events.aclose()  # settles `outcome` when the client went away mid-stream
+            if stream.outcome is not None:
+                self.record(stream.call, stream.outcome, duration_ms=stream.duration_ms)
+
+    def record(
+        self,
+        call: gateway.PreparedCall,
+        outcome: Completion | ModelCallError,
+        *,
+        duration_ms: float,
+    ) -> None:
+        """Queue the call's generation (written in the background, then evaluated online)."""
+        row = gateway.generation_row(
+            call, outcome, duration_ms=duration_ms, record_content=self.telemetry.record_content
+        )
+        self.writer.add(row)
+
+    async def _submit(self, stored: list[Generation]) -> None:
+        evaluator = self._evaluator()
+        if evaluator is not None:
+            await evaluator.submit(stored)
+
+    async def join(self) -> None:
+        """Wait until every generation queued so far is written and handed on."""
+        await self.writer.join()
+
+    async def stop(self) -> None:
+        """Write the queued generations, stop the writer, close the model client's pool."""
+        await self.writer.stop()
+        await self.model.aclose()

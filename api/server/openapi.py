@@ -1,0 +1,118 @@
+"""The OpenAPI document: problem+json responses on every operation, and body helpers.
+
+FastAPI documents a JSON `HTTPValidationError` for 422 and nothing for the other errors;
+promptlane answers every 4xx/5xx with RFC 9457 problem JSON (api/server/errors.py), so `document`
+rewrites the generated document to say so: each operation declares the problem statuses it can
+answer with, under `application/problem+json`, referencing one `Problem` schema. The gateway
+route keeps the OpenAI error shape it declares itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel, ConfigDict, Field
+
+PROBLEM_JSON: Final = "application/problem+json"
+# What any authenticated operation may answer besides its own successes.
+PROBLEM_STATUSES: Final = {
+    "400": "The body could not be parsed",
+    "401": "No valid API key",
+    "403": "The key's role does not allow this",
+    "404": "Not found",
+    "409": "Conflicts with the current state (a refused promotion carries its gate report)",
+    "413": "The body is over the size limit",
+    "422": "Invalid request: `errors` point at each bad field",
+    "503": "The database is busy or unavailable; retry",
+}
+# Routes that answer in another error shape (the OpenAI-compatible gateway).
+_OWN_ERROR_SHAPE: Final = frozenset({"/v1/chat/completions"})
+
+
+class ProblemField(BaseModel):
+    """One field-level problem."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str
+    pointer: str | None = Field(default=None, description="JSON pointer into the body")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document; extra members (such as `gate`) may follow."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="A stable URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[ProblemField] | None = None
+
+
+def inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
+    """Return a JSON schema with its `$defs` inlined (they are not OpenAPI components)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.removeprefix("#/$defs/")])
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    inlined: dict[str, Any] = walk(schema)
+    return inlined
+
+
+def _problem_components(components: dict[str, Any]) -> None:
+    schemas = components.setdefault("schemas", {})
+    for model in (ProblemField, Problem):
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema.pop("$defs", None)
+        schemas[model.__name__] = schema
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+
+
+def _problem_responses(operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for status, description in PROBLEM_STATUSES.items():
+        existing = responses.get(status, {})
+        responses[status] = {
+            "description": existing.get("description") or description,
+            "content": content,
+        }
+
+
+def document(app: FastAPI) -> dict[str, Any]:
+    """Return the app's OpenAPI document with its problem responses declared."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    spec = get_openapi(
+        title=app.title,
+        version=app.version,
+        summary=app.summary,
+        routes=app.routes,
+    )
+    _problem_components(spec.setdefault("components", {}))
+    for path, operations in spec.get("paths", {}).items():
+        if path in _OWN_ERROR_SHAPE:
+            continue
+        for operation in operations.values():
+            _problem_responses(operation)
+    app.openapi_schema = spec
+    return spec
+
+
+def install(app: FastAPI) -> None:
+    """Serve `document` as the app's OpenAPI document."""
+    generate: Callable[[], dict[str, Any]] = lambda: document(app)  # noqa: E731
+    app.openapi = generate  # type: ignore[method-assign]

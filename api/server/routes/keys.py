@@ -1,0 +1,41 @@
+"""API key management (admin only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+
+from api.identity import keys
+from api.identity.auth import Admin, Authenticator
+from api.server.deps import ReadSession, WriteSession, on_commit
+from api.server.params import INT_MAX
+
+router = APIRouter(prefix="/v1/keys", tags=["keys"])
+
+
+@router.post("", status_code=201)
+async def create_key(
+    data: keys.ApiKeyCreate, session: WriteSession, actor: Admin
+) -> keys.ApiKeyCreated:
+    """Create an API key; the response is the only time the key is shown."""
+    return await keys.create_key(session, data=data, created_by=actor.name)
+
+
+@router.get("")
+async def list_keys(session: ReadSession, actor: Admin) -> list[keys.ApiKeyRead]:
+    """List API keys (never the keys themselves)."""
+    return await keys.list_keys(session)
+
+
+@router.post("/{key_id}/revoke")
+async def revoke_key(
+    key_id: Annotated[int, Path(ge=1, le=INT_MAX)],
+    request: Request,
+    session: WriteSession,
+    actor: Admin,
+) -> keys.ApiKeyRead:
+    """Revoke an API key; it stops working at once on this replica."""
+    authenticator: Authenticator = request.app.state.auth
+    on_commit(session, authenticator.forget_all)
+    return await keys.revoke_key(session, key_id=key_id)

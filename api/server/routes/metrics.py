@@ -1,0 +1,22 @@
+"""Prometheus metrics (no API key unless PROMPTLANE_METRICS_PUBLIC=false)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.identity.auth import require
+from prompts.policy import Role
+from tracing.metrics import CONTENT_TYPE, Metrics
+
+router = APIRouter(tags=["metrics"])
+_reader = require(Role.READER)
+
+
+@router.get("/metrics", response_class=Response)
+async def export_metrics(request: Request) -> Response:
+    """Return token usage, durations, cost, scores, safety flags and fetches for Prometheus."""
+    if not request.app.state.settings.metrics_public:
+        await _reader(request)
+    metrics: Metrics = request.app.state.metrics
+    return Response(metrics.exposition(), media_type=CONTENT_TYPE)

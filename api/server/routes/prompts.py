@@ -1,0 +1,252 @@
+"""Prompt registry routes. Names may contain '/', so suffix routes are declared first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from api.db import Database
+from api.identity.auth import Reader, Writer
+from api.server.cache import ResolveCache, etag_matches
+from api.server.deps import AppSettings, ReadSession, WriteSession
+from api.server.errors import InvalidRequestError
+from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
+from prompts import service
+from prompts.policy import LabelPolicy
+from prompts.schemas import (
+    LabelEventRead,
+    LabelMove,
+    LabelRead,
+    Page,
+    PromptCreate,
+    PromptRead,
+    PromptUpdate,
+    PromptVersionRead,
+    RenderedPromptRead,
+    RenderRequest,
+    VersionCreate,
+    VersionDiffRead,
+)
+from tracing import semconv
+from tracing.metrics import Metrics
+from tracing.telemetry import Telemetry
+
+router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
+
+Name = Annotated[
+    str,
+    Path(
+        description="Prompt name; '/' separates folders",
+        max_length=200,
+        json_schema_extra={"pattern": NAME_PATTERN},
+    ),
+]
+Label = Annotated[
+    str,
+    Path(
+        description="Label name, e.g. production",
+        max_length=64,
+        json_schema_extra={"pattern": LABEL_PATTERN},
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
+Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="Items to skip")]
+
+
+@router.post("", status_code=201)
+async def create_prompt(data: PromptCreate, session: WriteSession, actor: Writer) -> PromptRead:
+    """Create an empty prompt with a description and tags."""
+    return await service.create_prompt(session, data=data)
+
+
+@router.get("")
+async def list_prompts(
+    session: ReadSession,
+    actor: Reader,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Text in name or description")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=64)] = None,
+    label: Annotated[
+        str | None, Query(max_length=64, description="Only prompts with this label")
+    ] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[PromptRead]:
+    """List prompts by name, filtered by text, tag and label."""
+    return await service.list_prompts(
+        session, query=q, tag=tag, label=label, limit=limit, offset=offset
+    )
+
+
+@router.post(
+    "/{name:path}/versions",
+    status_code=201,
+    responses={200: {"description": "Identical content exists; that version is returned"}},
+)
+async def publish_version(
+    name: Name,
+    data: VersionCreate,
+    response: Response,
+    session: WriteSession,
+    actor: Writer,
+    settings: AppSettings,
+) -> PromptVersionRead:
+    """Publish a new immutable version (created on first publish); identical content is 200."""
+    limits = service.PromptLimits(max_template_chars=settings.max_template_chars)
+    version, created = await service.publish_version(
+        session, name=name, data=data, author=actor.name, limits=limits
+    )
+    response.status_code = 201 if created else 200
+    response.headers["Location"] = f"/v1/prompts/{name}/versions/{version.version}"
+    return version
+
+
+@router.get("/{name:path}/versions")
+async def list_versions(
+    name: Name, session: ReadSession, actor: Reader, limit: Limit = 50, offset: Offset = 0
+) -> Page[PromptVersionRead]:
+    """List a prompt's versions, newest first."""
+    return await service.list_versions(session, name=name, limit=limit, offset=offset)
+
+
+@router.get("/{name:path}/versions/{version:int}")
+async def get_version(
+    name: Name,
+    version: Annotated[int, Path(ge=1, le=INT_MAX)],
+    session: ReadSession,
+    actor: Reader,
+) -> PromptVersionRead:
+    """Return one version."""
+    return await service.resolve_prompt(session, name=name, version=version)
+
+
+@router.post("/{name:path}/render")
+async def render_prompt(
+    name: Name, data: RenderRequest, request: Request, session: ReadSession, actor: Reader
+) -> RenderedPromptRead:
+    """Render a version (by label, default production, or number) into ready-to-send messages."""
+    telemetry: Telemetry = request.app.state.telemetry
+    with telemetry.span(semconv.SPAN_PROMPT_RENDER, {semconv.PROMPT_NAME: name}) as span:
+        rendered = await service.render_version(
+            session, name=name, request=data, budget=request.app.state.render_budget
+        )
+        span.set_attribute(semconv.PROMPT_VERSION, rendered.version)
+        span.set_attribute(semconv.PROMPT_CONTENT_HASH, rendered.content_hash)
+        if data.label:
+            span.set_attribute(semconv.PROMPT_LABEL, data.label)
+    return rendered
+
+
+@router.get("/{name:path}/diff")
+async def diff_versions(
+    name: Name,
+    session: ReadSession,
+    actor: Reader,
+    from_: Annotated[int, Query(alias="from", ge=1, le=INT_MAX)],
+    to: Annotated[int, Query(ge=1, le=INT_MAX)],
+) -> VersionDiffRead:
+    """Compare two versions: template as a unified diff, config field by field."""
+    return await service.diff_versions(session, name=name, from_version=from_, to_version=to)
+
+
+@router.get("/{name:path}/labels")
+async def list_labels(name: Name, session: ReadSession, actor: Reader) -> list[LabelRead]:
+    """List a prompt's labels and the versions they point at."""
+    return await service.list_labels(session, name=name)
+
+
+@router.get("/{name:path}/labels/{label}/history")
+async def label_history(
+    name: Name,
+    label: Label,
+    session: ReadSession,
+    actor: Reader,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[LabelEventRead]:
+    """Return a label's audit trail, newest first."""
+    return await service.label_history(session, name=name, label=label, limit=limit, offset=offset)
+
+
+@router.get("/{name:path}/labels/{label}")
+async def get_label(name: Name, label: Label, session: ReadSession, actor: Reader) -> LabelRead:
+    """Return where one label points."""
+    return await service.get_label(session, name=name, label=label)
+
+
+@router.put("/{name:path}/labels/{label}")
+async def move_label(
+    name: Name,
+    label: Label,
+    data: LabelMove,
+    request: Request,
+    session: WriteSession,
+    actor: Writer,
+) -> LabelEventRead:
+    """Point a label at a version (a rollback is a move back); the move is audited."""
+    policy: LabelPolicy = request.app.state.label_policy
+    return await service.move_label(
+        session, name=name, label=label, move=data, actor=actor, policy=policy
+    )
+
+
+@router.patch("/{name:path}")
+async def update_prompt(
+    name: Name, data: PromptUpdate, session: WriteSession, actor: Writer
+) -> PromptRead:
+    """Change a prompt's description or tags."""
+    return await service.update_prompt(session, name=name, data=data)
+
+
+@router.get(
+    "/{name:path}",
+    response_model=PromptVersionRead,
+    responses={304: {"description": "The If-None-Match ETag still matches"}},
+)
+async def resolve_prompt(
+    request: Request,
+    name: Name,
+    actor: Reader,
+    label: Annotated[str | None, Query(max_length=64, description="Default: production")] = None,
+    version: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
+) -> Any:
+    """Resolve the active version (label, default production, or number); ETag and 304 aware."""
+    if label is not None and version is not None:
+        raise InvalidRequestError("give 'label' or 'version', not both")
+    state = request.app.state
+    cache: ResolveCache = state.resolve_cache
+    key = (
+        (name, None, version)
+        if version is not None
+        else (name, label or service.DEFAULT_LABEL, None)
+    )
+    db: Database = state.db
+    telemetry: Telemetry = state.telemetry
+    loaded = False
+
+    async def load() -> bytes:
+        nonlocal loaded
+        with telemetry.span(semconv.SPAN_PROMPT_RESOLVE, {semconv.PROMPT_NAME: name}) as span:
+            async with db.reader() as session:
+                found = await service.resolve_prompt(
+                    session, name=name, label=label, version=version
+                )
+            span.set_attribute(semconv.PROMPT_VERSION, found.version)
+            if key[1] is not None:
+                span.set_attribute(semconv.PROMPT_LABEL, key[1])
+            span.set_attribute(semconv.PROMPT_CONTENT_HASH, found.content_hash)
+        loaded = True
+        return found.model_dump_json().encode()
+
+    entry = await cache.get_or_fill(key, load)
+    metrics: Metrics = state.metrics
+    counts = metrics.fetches.misses if loaded else metrics.fetches.hits
+    counts[key] = counts.get(key, 0) + 1
+    headers = {"ETag": entry.etag, "Cache-Control": state.cache_control}
+    if_none_match = request.headers.get("if-none-match")
+    if if_none_match and etag_matches(if_none_match, entry.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(entry.body, media_type="application/json", headers=headers)

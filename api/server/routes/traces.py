@@ -1,0 +1,64 @@
+"""OTLP/HTTP trace ingest: applications export spans here; GenAI spans become generations."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.db import Database
+from api.identity.auth import Writer
+from api.settings import Settings
+from tracing import ingest, otlp
+
+router = APIRouter(tags=["traces"])
+
+# A gzip body may inflate to this many times the body size limit (OTLP compresses ~5-10x).
+MAX_INFLATION: Final = 10
+
+_PAYLOAD = {"schema": {"type": "string", "format": "binary"}}
+_BODY: Final[dict[str, Any]] = {
+    "requestBody": {
+        "required": True,
+        "description": "An OTLP ExportTraceServiceRequest; `Content-Encoding: gzip` allowed",
+        "content": {"application/x-protobuf": _PAYLOAD, "application/json": {"schema": {}}},
+    }
+}
+
+
+@router.post(
+    "/v1/traces",
+    response_class=Response,
+    openapi_extra=_BODY,
+    responses={
+        200: {
+            "description": "An ExportTraceServiceResponse, encoded like the request",
+            "content": {"application/x-protobuf": _PAYLOAD, "application/json": {}},
+        },
+        400: {"description": "The payload, its gzip or a span id is malformed; nothing stored"},
+        413: {"description": "The body, or what it inflates to, is over the size limit"},
+        415: {"description": "Not application/x-protobuf or application/json, or not gzip"},
+    },
+)
+async def export_traces(request: Request, actor: Writer) -> Response:
+    """Receive OTLP/HTTP spans (protobuf or JSON, gzip allowed); GenAI spans become generations."""
+    settings: Settings = request.app.state.settings
+    otlp.encoding_of(request.headers.get("content-type"))  # 415 before reading the body
+    encoding, batch = await asyncio.to_thread(
+        ingest.decode_batch,
+        await request.body(),
+        content_type=request.headers.get("content-type"),
+        content_encoding=request.headers.get("content-encoding"),
+        max_bytes=settings.max_body_bytes * MAX_INFLATION,
+    )
+    db: Database = request.app.state.db
+    # The route owns the transaction: online evaluation must only see committed generations.
+    async with db.transaction() as session:
+        result = await ingest.store_batch(session, batch)
+    ingest.observe(request.app.state.metrics, result)
+    evaluator = getattr(request.app.state, "online_evaluator", None)
+    if evaluator is not None:
+        await evaluator.submit(result.generations)
+    return Response(otlp.encode_response(encoding), media_type=otlp.RESPONSE_MEDIA_TYPES[encoding])

@@ -1,0 +1,226 @@
+"""The OpenAI-compatible gateway: a prompt reference becomes a rendered, configured model call.
+
+`prepare_call` renders the referenced version with the request's variables (the one renderer,
+within the server's render budget), appends the request's own messages after the rendered ones,
+and lays the request's model parameters over the version's config (the request wins).
+`complete_chat` makes the call through `ModelClient` and returns OpenAI's response body;
+`open_chat_stream` opens a streamed call whose chunks are forwarded as they arrive
+(evals/gateway/stream.py). Each call, answered or failed, becomes one generation row
+(`generation_row`, source "gateway"), written in the background in batches
+(evals/gateway/writer.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Literal, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evals.errors import InvalidGatewayRequestError, ModelCallError
+from evals.gateway.schemas import ChatCompletionRequest
+from evals.llm.client import Completion, ModelClient, ensure_litellm, error_type, provider_of
+from prompts.base import utc_now
+from prompts.params import call_config
+from prompts.render import PromptContent, messages_from_dicts
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
+from prompts.render_pool import render_prompt_async
+from prompts.schemas import PromptVersionRead
+from tracing import ingest, inserts, semconv
+from tracing.inserts import Dropped
+from tracing.models import Generation
+from tracing.telemetry import PromptRef, new_span_ids
+
+SOURCE: Final = "gateway"
+_ROLES: Final = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedCall:
+    """A model call ready to make: messages, merged config, the prompt it belongs to."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    config: dict[str, Any]
+    prompt: PromptRef | None
+    started_at: datetime
+    parent: tuple[str, str] | None = None  # (trace id, span id) current when the call began
+
+
+_litellm_ready = False
+
+
+async def ensure_ready() -> None:
+    """Import litellm off the event loop, once (it takes seconds)."""
+    global _litellm_ready
+    if not _litellm_ready:
+        await asyncio.to_thread(ensure_litellm)
+        _litellm_ready = True
+
+
+def _content(version: PromptVersionRead) -> PromptContent:
+    return PromptContent(
+        kind=version.kind,
+        template_format=cast(Literal["mustache", "jinja2"], version.template_format),
+        template=version.template,
+        messages=messages_from_dicts(version.messages),
+        variables_schema=version.variables_schema,
+    )
+
+
+def _check_messages(messages: Sequence[Mapping[str, Any]]) -> None:
+    for i, message in enumerate(messages):
+        if message.get("role") not in _ROLES:
+            raise InvalidGatewayRequestError(
+                f"messages[{i}].role must be one of {', '.join(sorted(_ROLES))}",
+                param=f"messages[{i}].role",
+            )
+
+
+def merge_config(base: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Lay the request's parameters over a version's config (as calls read it); the request wins."""
+    return {**call_config(base), **overrides}
+
+
+async def prepare_call(
+    request: ChatCompletionRequest,
+    *,
+    version: PromptVersionRead | None,
+    label: str | None = None,
+    parent: tuple[str, str] | None = None,
+    connection: str | None = None,
+    budget: RenderBudget = DEFAULT_BUDGET,
+) -> PreparedCall:
+    """Render the version (if any) within `budget`; append the request's messages; merge.
+
+    A plain model (no version) goes through `connection`, the one an admin offers it through.
+    """
+    _check_messages(request.messages)
+    started_at = utc_now()
+    if version is None:
+        if not request.messages:
+            raise InvalidGatewayRequestError("messages must not be empty", param="messages")
+        base = {"model": request.model, "connection": connection}
+        config = merge_config(base, request.overrides())
+        messages = list(request.messages)
+        return PreparedCall(request.model, messages, config, None, started_at, parent)
+    rendered = await render_prompt_async(_content(version), request.prompt_variables(), budget)
+    config = merge_config(version.config, request.overrides())
+    model = config.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidGatewayRequestError(
+            f"prompt {version.name!r} version {version.version} has no model in its config",
+            param="model",
+        )
+    prompt = PromptRef(version.name, version.version, label, version.content_hash)
+    messages = [*rendered.messages, *request.messages]
+    return PreparedCall(model, messages, config, prompt, started_at, parent)
+
+
+async def complete_chat(
+    client: ModelClient, call: PreparedCall
+) -> tuple[dict[str, Any], Completion]:
+    """Make the call; return OpenAI's chat completion body and the completion."""
+    completion = await client.complete(
+        messages=call.messages, config=call.config, prompt=call.prompt
+    )
+    return completion_body(completion), completion
+
+
+def completion_body(completion: Completion) -> dict[str, Any]:
+    """Return a completion in OpenAI's `chat.completion` shape."""
+    raw = completion.raw or {}
+    message: dict[str, Any] = {"role": "assistant", "content": completion.text}
+    if raw.get("tool_calls"):
+        message["content"] = None
+        message["tool_calls"] = raw["tool_calls"]
+    return {
+        "id": str(raw.get("id") or f"chatcmpl-{uuid.uuid4().hex}"),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": str(raw.get("model") or completion.model),
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": completion.finish_reason or "stop",
+                "logprobs": None,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": completion.input_tokens,
+            "completion_tokens": completion.output_tokens,
+            "total_tokens": completion.input_tokens + completion.output_tokens,
+        },
+    }
+
+
+def provider_status(exc: ModelCallError) -> int | None:
+    """Return the HTTP status the provider answered with, if the failure had one."""
+    status = getattr(exc.__cause__, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def generation_row(
+    call: PreparedCall,
+    outcome: Completion | ModelCallError,
+    *,
+    duration_ms: float,
+    record_content: bool,
+) -> dict[str, Any]:
+    """Return the generation row of a gateway call that answered or failed."""
+    p = call.prompt
+    trace_id, span_id = outcome.trace_id, outcome.span_id
+    parent = call.parent
+    if trace_id is None or span_id is None:  # the call failed before its span opened
+        trace_id, span_id = new_span_ids()
+        if parent:  # still a call in its caller's trace
+            trace_id = parent[0]
+    failure = outcome if isinstance(outcome, ModelCallError) else None
+    answer = outcome if isinstance(outcome, Completion) else None
+    return {
+        "trace_id": trace_id,
+        "span_id": span_id,
+        # The chat span's parent: the HTTP span, or a caller's (its traceparent) on the fast path.
+        "parent_span_id": parent[1] if parent and parent[0] == trace_id else None,
+        "source": SOURCE,
+        "service_name": None,
+        "operation": semconv.OPERATION_CHAT,
+        "provider": provider_of(call.model),
+        "request_model": call.model,
+        "response_model": str((answer.raw or {}).get("model") or call.model) if answer else None,
+        "prompt_name": p.name if p else None,
+        "prompt_version": p.version if p else None,
+        "prompt_label": p.label if p else None,
+        "content_hash": p.content_hash if p else None,
+        "run_id": None,
+        "started_at": call.started_at,
+        "duration_ms": duration_ms,
+        "input_tokens": answer.input_tokens if answer else None,
+        "output_tokens": answer.output_tokens if answer else None,
+        "cost_usd": answer.cost_usd if answer else None,
+        "is_error": failure is not None,
+        "error_type": error_type(failure) if failure is not None else None,
+        "finish_reasons": [answer.finish_reason] if answer and answer.finish_reason else [],
+        "input_chars": sum(len(str(m.get("content") or "")) for m in call.messages),
+        "input_messages": [dict(m) for m in call.messages] if record_content else None,
+        "output_text": answer.text if answer and record_content else None,
+        "online_eval": None,
+        "scores": {},
+        "safety_flags": [],
+        "attributes": {},
+        "created_at": utc_now(),
+    }
+
+
+async def record_generations(
+    session: AsyncSession, rows: list[dict[str, Any]]
+) -> tuple[list[Generation], list[Dropped]]:
+    """Insert gateway generation rows (one INSERT); return those stored, and those dropped."""
+    inserted = await inserts.insert_rows(session, rows)
+    return ingest.loaded(inserted.stored), inserted.dropped

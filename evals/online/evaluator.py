@@ -1,0 +1,381 @@
+"""Online evaluation: score a sample of production generations in the background.
+
+`OnlineEvaluator.submit` is handed generations after they are committed (by the OTLP ingest
+route, later by the gateway). It finds each one's config in a short-lived cache (one query per
+TTL, never one per generation), samples by a hash of (trace_id, span_id) so a decision is
+reproducible, marks the sampled rows "pending" and queues their ids. When the bounded queue is
+full, a sampled generation stays stored, is marked "skipped" and counted
+(`promptlane_online_eval_skipped_total`). Workers score and write scores, safety flags and
+the status in one transaction, guarded on "pending" so a row is recorded once even when two
+processes score it. On start, rows left "pending" by a crash are queued again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final
+
+import sqlalchemy as sa
+from opentelemetry.util.types import AttributeValue
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from evals.connections.resolver import ConnectionSource
+from evals.errors import InvalidOnlineEvaluationError
+from evals.llm.client import ModelClient, ensure_litellm
+from evals.online.configs import (
+    ConfigSnapshot,
+    OnlineConfig,
+    build_online_scorers,
+    load_snapshot,
+)
+from evals.online.scoring import (
+    FAILED,
+    PENDING,
+    SKIPPED,
+    Outcome,
+    record,
+    score_generation,
+)
+from evals.scorers.base import Scorer
+from evals.scorers.context import JudgeModel
+from evals.scorers.registry import is_judged
+from prompts.base import metadata
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
+from tracing import semconv
+from tracing.models import Generation
+from tracing.normalise import normalise_row
+from tracing.telemetry import Telemetry
+
+log = logging.getLogger("promptlane.online")
+
+SessionFactory = Callable[[], AsyncSession]
+_RECOVERY_PAGE: Final = 500
+_SCALE: Final = float(2**64)
+
+
+def sample_point(trace_id: str, span_id: str) -> float:
+    """Return where a generation falls in [0, 1): the same ids always give the same point."""
+    digest = hashlib.sha256(f"{trace_id}:{span_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / _SCALE
+
+
+def is_sampled(trace_id: str, span_id: str, rate: float) -> bool:
+    """Return whether a generation is in a `rate` sample (0: never, 1: always)."""
+    return sample_point(trace_id, span_id) < rate
+
+
+class ConfigCache:
+    """The configs, re-read at most every `ttl` seconds (one query, however many callers)."""
+
+    def __init__(
+        self, sessions: SessionFactory, *, ttl: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        """Read configs through `sessions`; `clock` is injectable for tests."""
+        self._sessions, self._ttl, self._clock = sessions, ttl, clock
+        self._snapshot: ConfigSnapshot | None = None
+        self._loaded_at = -math.inf
+        self._lock = asyncio.Lock()
+
+    def _fresh(self) -> ConfigSnapshot | None:
+        if self._clock() - self._loaded_at < self._ttl:
+            return self._snapshot
+        return None
+
+    async def get(self) -> ConfigSnapshot:
+        """Return the current snapshot, reading the table when the cached one is stale."""
+        found = self._fresh()
+        if found is not None:
+            return found
+        async with self._lock:
+            found = self._fresh()
+            if found is None:
+                async with self._sessions() as session:
+                    found = await load_snapshot(session)
+                self._snapshot, self._loaded_at = found, self._clock()
+        return found
+
+    def invalidate(self) -> None:
+        """Forget the snapshot (this process changed a config)."""
+        self._loaded_at = -math.inf
+
+
+class OnlineEvaluator:
+    """Samples generations, queues them, and scores them with bounded concurrency."""
+
+    def __init__(
+        self,
+        writer: SessionFactory,
+        *,
+        reader: SessionFactory | None = None,
+        model: JudgeModel | None = None,
+        telemetry: Telemetry | None = None,
+        queue_size: int = 1000,
+        concurrency: int = 4,
+        config_ttl: float = 5.0,
+        judge_model: str | None = None,
+        connections: ConnectionSource | None = None,
+        render_budget: RenderBudget = DEFAULT_BUDGET,
+    ) -> None:
+        """Use `writer` sessions for writes and `reader` ones (default: writer) for reads."""
+        self._writer = writer
+        self._reader = reader or writer
+        self.model = model
+        self.connections = connections
+        self.telemetry = telemetry or Telemetry.disabled()
+        self.concurrency = concurrency
+        self.judge_model = judge_model
+        self.render_budget = render_budget
+        self.configs = ConfigCache(self._reader, ttl=config_ttl)
+        self._queue: asyncio.Queue[int] = asyncio.Queue(maxsize=queue_size)
+        self._reserved = 0
+        self._queued: set[int] = set()
+        self._built: dict[int, list[Scorer] | InvalidOnlineEvaluationError] = {}
+        self._built_for: ConfigSnapshot | None = None
+        self._workers: list[asyncio.Task[None]] = []
+        self._recovery: asyncio.Task[None] | None = None
+        self._litellm_ready = False
+
+    # --- the hot path ---------------------------------------------------------------------
+
+    async def submit(self, generations: Sequence[Generation]) -> None:
+        """Sample committed generations and queue them for scoring; never raises, never waits.
+
+        Call it after the generations' transaction has committed.
+        """
+        try:
+            await self._admit(generations)
+        except Exception:
+            log.exception("online evaluation could not take %d generation(s)", len(generations))
+
+    def invalidate(self) -> None:
+        """Make the next submit read the configs again (called after a config changes)."""
+        self.configs.invalidate()
+
+    async def _admit(self, generations: Sequence[Generation]) -> None:
+        snapshot = await self.configs.get()
+        sampled = await self._ids([g for g in generations if _wanted(snapshot, g)])
+        if not sampled:
+            return
+        free = max(0, self._queue.maxsize - self._queue.qsize() - self._reserved)
+        accepted, skipped = sampled[:free], sampled[free:]
+        self._count_skipped(len(skipped))
+        self._reserved += len(accepted)
+        try:
+            await self._mark({PENDING: accepted, SKIPPED: skipped})
+        finally:
+            self._reserved -= len(accepted)
+        late = [gid for gid in accepted if not self._enqueue(gid)]
+        if late:  # recovery filled the queue meanwhile
+            self._count_skipped(len(late))
+            await self._mark({SKIPPED: late}, was=PENDING)
+
+    async def _ids(self, generations: Sequence[Generation]) -> list[int]:
+        """Return the generations' ids, looking up (in one query) those stored without one."""
+        ids = [g.id for g in generations if g.id is not None]
+        missing = [(g.trace_id, g.span_id) for g in generations if g.id is None]
+        if missing:
+            key = sa.tuple_(col(Generation.trace_id), col(Generation.span_id))
+            async with self._reader() as session:
+                found = await session.scalars(select(Generation.id).where(key.in_(missing)))
+                ids.extend(i for i in found if i is not None)
+        return ids
+
+    def _enqueue(self, generation_id: int) -> bool:
+        try:
+            self._queue.put_nowait(generation_id)
+        except asyncio.QueueFull:
+            return False
+        self._queued.add(generation_id)
+        return True
+
+    def _count_skipped(self, count: int) -> None:
+        if count:
+            self.telemetry.metrics.online_eval_skipped.inc(count)
+
+    async def _mark(self, groups: Mapping[str, list[int]], *, was: str | None = None) -> None:
+        """Set the status of generations that are still `was` (None: not sampled yet)."""
+        table = metadata.tables["generations"]
+        current = table.c.online_eval.is_(None) if was is None else table.c.online_eval == was
+        async with self._writer() as session:
+            for status, ids in groups.items():
+                if ids:
+                    await session.execute(
+                        sa.update(table)
+                        .where(table.c.id.in_(ids), current)
+                        .values(online_eval=status)
+                    )
+            await session.commit()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Start the workers, and queue the generations a crash left pending."""
+        if self._workers:
+            return
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"promptlane-online-eval-{i}")
+            for i in range(self.concurrency)
+        ]
+        # The first page is read here, so a server with nothing to recover starts no task.
+        first = await self._pending_page(after=0)
+        if first:
+            log.info("online evaluation: re-queuing generations left pending")
+            self._recovery = asyncio.create_task(
+                self._recover(first), name="promptlane-online-eval-recovery"
+            )
+
+    async def join(self) -> None:
+        """Wait until recovery is done and every queued generation is processed."""
+        if self._recovery is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._recovery
+        await self._queue.join()
+
+    async def stop(self) -> None:
+        """Stop recovery and the workers; what they had not finished stays pending."""
+        tasks = [t for t in (self._recovery, *self._workers) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._workers, self._recovery = [], None
+
+    async def _pending_page(self, *, after: int) -> list[int]:
+        async with self._reader() as session:
+            rows = await session.scalars(
+                select(Generation.id)
+                .where(col(Generation.online_eval) == PENDING, col(Generation.id) > after)
+                .order_by(col(Generation.id))
+                .limit(_RECOVERY_PAGE)
+            )
+            return [r for r in rows if r is not None]
+
+    async def _recover(self, page: list[int]) -> None:
+        count = 0
+        while page:
+            for generation_id in page:
+                if generation_id not in self._queued:
+                    self._queued.add(generation_id)
+                    await self._queue.put(generation_id)
+                    count += 1
+            # One page in flight at a time: memory stays bounded however many rows wait.
+            await self._queue.join()
+            page = await self._pending_page(after=page[-1])
+        log.info("online evaluation: re-queued %d pending generation(s)", count)
+
+    # --- workers --------------------------------------------------------------------------
+
+    async def _work(self) -> None:
+        while True:
+            generation_id = await self._queue.get()
+            try:
+                await self._process(generation_id)
+            except Exception:  # the row stays pending; the next start retries it
+                log.exception("online evaluation of generation %s failed", generation_id)
+            finally:
+                self._queued.discard(generation_id)
+                self._queue.task_done()
+
+    async def _process(self, generation_id: int) -> None:
+        async with self._reader() as session:
+            row = await session.get(Generation, generation_id)
+        if row is None or row.online_eval != PENDING:
+            return  # gone, or another process got there first
+        with self.telemetry.span(semconv.SPAN_ONLINE_EVAL, _span_attributes(row)) as span:
+            outcome = await self._outcome(row)
+            if await self._finish(row, outcome):
+                record(self.telemetry.metrics, span, row, outcome)
+
+    async def _outcome(self, row: Generation) -> Outcome:
+        config = (await self.configs.get()).match(row.prompt_name, row.prompt_label)
+        if config is None or not config.enabled:
+            return Outcome(SKIPPED, reasons=["the online evaluation was removed or disabled"])
+        built = await self._scorers(config)
+        if isinstance(built, InvalidOnlineEvaluationError):
+            return Outcome(FAILED, reasons=[built.detail])
+        if any(is_judged(spec) for spec in config.scorers):
+            await self._prepare_model()
+        return await score_generation(row, config.scorers, built)
+
+    async def _scorers(self, config: OnlineConfig) -> list[Scorer] | InvalidOnlineEvaluationError:
+        """Build a config's scorers once per snapshot (judge prompts resolved then)."""
+        snapshot = await self.configs.get()
+        if snapshot is not self._built_for:
+            self._built, self._built_for = {}, snapshot
+        built = self._built.get(config.id)
+        if built is None:
+            try:
+                async with self._reader() as session:
+                    built = await build_online_scorers(
+                        session,
+                        specs=config.scorers,
+                        model=self.model,
+                        judge_model=self.judge_model,
+                        connections=self.connections,
+                        render_budget=self.render_budget,
+                    )
+            except InvalidOnlineEvaluationError as exc:
+                built = exc
+            self._built[config.id] = built
+        return built
+
+    async def _prepare_model(self) -> None:
+        # litellm takes seconds to import: do it off the event loop, once.
+        if isinstance(self.model, ModelClient) and not self._litellm_ready:
+            await asyncio.to_thread(ensure_litellm)
+            self._litellm_ready = True
+
+    async def _finish(self, row: Generation, outcome: Outcome) -> bool:
+        """Write scores, flags and status in one transaction; return whether this process did."""
+        attributes = dict(row.attributes or {})
+        attributes.pop(semconv.ONLINE_EVAL_REASON, None)
+        if outcome.reason:
+            attributes[semconv.ONLINE_EVAL_REASON] = outcome.reason
+        flags = list(dict.fromkeys([*(row.safety_flags or ()), *outcome.flags]))
+        table = metadata.tables["generations"]
+        # A judge's reason may hold NUL, a ragas score may be NaN: normalised like every
+        # generation row, or PostgreSQL would refuse the update and the row stay pending.
+        values = normalise_row(
+            {
+                "online_eval": outcome.status,
+                "scores": {**(row.scores or {}), **outcome.scores},
+                "safety_flags": flags,
+                "attributes": attributes,
+            }
+        )
+        async with self._writer() as session:
+            result = await session.execute(
+                sa.update(table)
+                .where(table.c.id == row.id, table.c.online_eval == PENDING)
+                .values(**values)
+            )
+            await session.commit()
+        return bool(getattr(result, "rowcount", 0))
+
+
+def _wanted(snapshot: ConfigSnapshot, generation: Generation) -> bool:
+    if generation.online_eval is not None:
+        return False
+    config = snapshot.match(generation.prompt_name, generation.prompt_label)
+    if config is None or not config.enabled:
+        return False
+    return is_sampled(generation.trace_id, generation.span_id, config.sample_rate)
+
+
+def _span_attributes(row: Generation) -> dict[str, AttributeValue]:
+    out: dict[str, AttributeValue] = {}
+    if row.id is not None:
+        out[semconv.GENERATION_ID] = row.id
+    if row.prompt_name is not None:
+        out[semconv.PROMPT_NAME] = row.prompt_name
+    if row.prompt_version is not None:
+        out[semconv.PROMPT_VERSION] = row.prompt_version
+    if row.prompt_label is not None:
+        out[semconv.PROMPT_LABEL] = row.prompt_label
+    return out

@@ -1,0 +1,409 @@
+"""The runner: executes a run's pending items with bounded concurrency, persisting as it goes.
+
+A run is claimed with a lease (owner + expiry) that the runner renews with every batch it
+writes, so a crashed process's runs become claimable again and another process (or the same
+one after a restart) resumes them. Results are inserted with ON CONFLICT DO NOTHING on
+(run, variant, position, repeat): every item ends up recorded exactly once. Every write is
+fenced on the lease (evals/runs/leases.py): a worker whose run was taken over has its write
+refused, its batch rolled back, and stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Final
+
+from opentelemetry.trace import Span
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from evals.errors import EvalsError, LeaseLostError, ModelCallError
+from evals.llm.cache import ResponseCache
+from evals.llm.client import Completion, ModelClient, cache_key, ensure_litellm
+from evals.models import DatasetItem, RunItem
+from evals.runs import generations, leases, observe
+from evals.runs.generations import Call, ItemKey
+from evals.runs.plan import Plan, Target, load_plan
+from evals.runs.results import BASELINE, run_verdict, score_item
+from evals.schemas import RunStatus
+from evals.scorers.context import JUDGE_CALLS, JudgeCall
+from prompts.base import utc_now
+from prompts.errors import PromptsError
+from prompts.params import call_config
+from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
+from prompts.render_pool import render_prompt_async
+from tracing.inserts import count_dropped
+from tracing.telemetry import PromptRef, Telemetry, mark_error
+
+log = logging.getLogger("promptlane.runner")
+
+SessionFactory = Callable[[], AsyncSession]
+# An ended run has no lease: nothing renews it and nothing may claim it.
+_ENDED: Final[dict[str, Any]] = {"lease_owner": None, "lease_expires_at": None}
+
+
+@dataclass
+class _Outcome:
+    """One processed item: its row, answer to cache, generations (its call, its judges')."""
+
+    row: dict[str, Any]
+    fresh: tuple[str, str, Completion] | None = None
+    generation: dict[str, Any] | None = None
+    judged: list[JudgeCall] = field(default_factory=list)
+    judge_generations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class _Batch:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    fresh: dict[str, tuple[str, Completion]] = field(default_factory=dict)
+    generations: dict[ItemKey, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, outcome: _Outcome) -> None:
+        row = outcome.row
+        self.rows.append(row)
+        if outcome.fresh is not None:
+            key, model, completion = outcome.fresh
+            self.fresh[key] = (model, completion)
+        made = [outcome.generation] if outcome.generation is not None else []
+        made += outcome.judge_generations
+        if made:
+            self.generations[(row["variant"], row["position"], row["repeat"])] = made
+
+
+class Runner:
+    """Executes runs; one instance per process, shared by every run it executes."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        *,
+        model: ModelClient,
+        owner: str,
+        lease_seconds: float = 20.0,
+        flush_interval: float = 0.25,
+        telemetry: Telemetry | None = None,
+        render_budget: RenderBudget = DEFAULT_BUDGET,
+    ) -> None:
+        self.sessions = sessions
+        self.render_budget = render_budget
+        self.telemetry = telemetry or Telemetry.disabled()
+        self.model = model
+        self.owner = owner
+        self.lease = timedelta(seconds=lease_seconds)
+        self.flush_interval = flush_interval
+        self.cache = ResponseCache(sessions)
+        self._renewed: dict[int, float] = {}
+
+    # --- leases (evals/runs/leases.py: every write of a run is fenced on its owner) ------------
+
+    async def claim(self, run_id: int) -> bool:
+        """Take the run's lease if it is free, expired or ours; return whether we hold it."""
+        async with self.sessions() as session:
+            held = await leases.claim(
+                session, run_id=run_id, owner=self.owner, until=utc_now() + self.lease
+            )
+            await session.commit()
+        if held:
+            self._renewed[run_id] = time.monotonic()
+        return held
+
+    async def claimable(self) -> list[int]:
+        """Return runs that are queued or whose worker stopped renewing its lease."""
+        async with self.sessions() as session:
+            return await leases.claimable(session)
+
+    async def release(self, run_id: int) -> None:
+        """Give the lease back (on shutdown) so a restart resumes the run at once."""
+        async with self.sessions() as session:
+            await leases.release(session, run_id=run_id, owner=self.owner)
+            await session.commit()
+
+    async def _write(self, run_id: int, values: dict[str, Any]) -> None:
+        """Update the run in a transaction of its own if we still hold its lease."""
+        async with self.sessions() as session:
+            await leases.fenced_update(session, run_id=run_id, owner=self.owner, values=values)
+            await session.commit()
+
+    # --- execution ----------------------------------------------------------------------
+
+    async def execute(self, run_id: int) -> None:
+        """Run every pending item of a run we can claim, then record its verdict."""
+        if not await self.claim(run_id):
+            return
+        # litellm takes seconds to import: do it off the event loop, so a server's first run
+        # does not stall every request it is serving.
+        await asyncio.to_thread(ensure_litellm)
+        with observe.run_span(self.telemetry, run_id) as span:
+            try:
+                await self._execute(run_id, span)
+            except LeaseLostError as exc:
+                # Another worker resumed the run (ours looked dead): it is theirs to finish.
+                log.warning("run %s: worker %s lost its lease; stopping", run_id, self.owner)
+                mark_error(span, type(exc).__name__, exc.detail)
+            finally:
+                self._renewed.pop(run_id, None)
+
+    async def _execute(self, run_id: int, span: Span) -> None:
+        try:
+            plan = await self._plan(run_id)
+            if plan.spec.cache:
+                keys = [
+                    self._key(plan, variant, await self._render(plan, variant, index), repeat)
+                    for variant, index, repeat in plan.pending
+                ]
+                plan.cached = await self.cache.get_many(keys)
+            cancelled = await self._work(plan)
+            await self._finish(plan, cancelled=cancelled)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.release(run_id))
+            raise
+        except LeaseLostError:
+            raise
+        except Exception as exc:
+            log.exception("run %s failed", run_id)
+            mark_error(span, type(exc).__name__, str(exc)[:300])
+            await self._fail(run_id, exc)
+
+    async def _plan(self, run_id: int) -> Plan:
+        async with self.sessions() as session:
+            return await load_plan(
+                session,
+                run_id=run_id,
+                model=self.model,
+                connections=self.model.connections,
+                render_budget=self.render_budget,
+            )
+
+    async def _render(self, plan: Plan, variant: str, index: int) -> list[dict[str, Any]]:
+        """Return an item's rendered messages ([] when it does not render: that is its error)."""
+        try:
+            rendered = await render_prompt_async(
+                plan.targets[variant].content, plan.items[index].input, self.render_budget
+            )
+        except PromptsError:
+            return []
+        return list(rendered.messages)
+
+    def _key(self, plan: Plan, variant: str, messages: list[dict[str, Any]], repeat: int) -> str:
+        params = call_config(plan.targets[variant].version.config)
+        model = str(params.pop("model", None))
+        # The repeat is part of the key: repeats exist to sample variation, and a cache that
+        # answered every repeat alike would hide it.
+        return cache_key(model, messages, {**params, "repeat": repeat})
+
+    async def _work(self, plan: Plan) -> bool:
+        """Process pending items with `concurrency` workers; return True if cancelled."""
+        queue: asyncio.Queue[tuple[str, int, int]] = asyncio.Queue()
+        for entry in plan.pending:
+            queue.put_nowait(entry)
+        batch = _Batch()
+
+        async def worker() -> None:
+            while not queue.empty():
+                variant, index, repeat = queue.get_nowait()
+                batch.add(await self._process(plan, variant, index, repeat))
+
+        workers = [
+            asyncio.create_task(worker())
+            for _ in range(min(plan.spec.concurrency, len(plan.pending)))
+        ]
+        try:
+            while workers:
+                done, _ = await asyncio.wait(workers, timeout=self.flush_interval)
+                workers = [w for w in workers if w not in done]
+                for task in done:
+                    task.result()
+                if await self._flush(plan.run_id, batch):
+                    return True
+            return await self._flush(plan.run_id, batch, force=True)
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def _process(self, plan: Plan, variant: str, index: int, repeat: int) -> _Outcome:
+        target, position = plan.targets[variant], plan.items[index].position
+        ref = target.ref(plan.run_id)
+        with observe.item_span(
+            self.telemetry, ref, variant=variant, position=position, repeat=repeat
+        ) as span:
+            outcome = await self._attempt(plan, variant, index, repeat, ref)
+            row = outcome.row
+            flags = observe.finish_item(
+                self.telemetry, span, row, ref, model=target.model, scorers=plan.scorers
+            )
+            generation = outcome.generation
+            if generation is not None:
+                generation["scores"] = generations.score_values(row["scores"])
+                generation["safety_flags"] = flags
+            outcome.judge_generations = generations.judge_rows(
+                outcome.judged,
+                (variant, position, repeat),
+                run_id=plan.run_id,
+                record_content=self.telemetry.record_content,
+            )
+            parent = span.get_span_context()
+            if parent.is_valid:  # the item span is the parent of its chat spans
+                own = [generation] if generation is not None else []
+                for made in own + outcome.judge_generations:
+                    made["parent_span_id"] = format(parent.span_id, "016x")
+        return outcome
+
+    async def _attempt(
+        self, plan: Plan, variant: str, index: int, repeat: int, ref: PromptRef
+    ) -> _Outcome:
+        item, target = plan.items[index], plan.targets[variant]
+        row = _item_row(plan.run_id, variant, item.position, repeat)
+        try:
+            rendered = await render_prompt_async(target.content, item.input, self.render_budget)
+        except PromptsError as exc:  # a render over budget too: an item error, not a run's
+            return _Outcome({**row, "error": f"render: {exc.detail}"})
+        messages = list(rendered.messages)
+        key = self._key(plan, variant, messages, repeat) if plan.spec.cache else None
+        completion = plan.cached.get(key) if key else None
+        outcome = _Outcome(row)
+        if completion is None:
+            answer, outcome.generation = await self._call(plan, item, target, messages, ref, row)
+            if isinstance(answer, ModelCallError):
+                outcome.row = {**row, "error": answer.detail}
+                return outcome
+            completion = answer
+            if key:
+                outcome.fresh = (key, target.model, completion)
+        stats = {
+            "latency_ms": completion.latency_ms,
+            "cost_usd": completion.cost_usd,
+            "input_tokens": completion.input_tokens,
+            "output_tokens": completion.output_tokens,
+        }
+        token = JUDGE_CALLS.set(outcome.judged)
+        try:
+            scores = await score_item(plan.scorers, completion, item, stats)
+        finally:
+            JUDGE_CALLS.reset(token)
+        outcome.row = {
+            **row,
+            **stats,
+            "status": "ok",
+            "output": completion.text,
+            "is_cached": completion.is_cached,
+            "scores": scores,
+        }
+        return outcome
+
+    async def _call(
+        self,
+        plan: Plan,
+        item: DatasetItem,
+        target: Target,
+        messages: list[dict[str, Any]],
+        ref: PromptRef,
+        row: dict[str, Any],
+    ) -> tuple[Completion | ModelCallError, dict[str, Any]]:
+        """Call the model (retries inside); return its answer or error, and the generation."""
+        call = Call(ref, target.model, messages, utc_now())
+        clock = time.monotonic()
+        answer: Completion | ModelCallError
+        try:
+            answer = await self.model.complete(
+                messages=messages,
+                config=target.version.config,
+                metadata={"promptlane_item": _item_payload(item)},
+                timeout=plan.spec.timeout_seconds,
+                prompt=ref,
+            )
+        except ModelCallError as exc:
+            answer = exc
+        generation = generations.call_row(
+            call,
+            (row["variant"], row["position"], row["repeat"]),
+            answer,
+            duration_ms=(time.monotonic() - clock) * 1000.0,
+            record_content=self.telemetry.record_content,
+        )
+        return answer, generation
+
+    async def _flush(self, run_id: int, batch: _Batch, *, force: bool = False) -> bool:
+        """Write buffered results and renew the lease; return whether cancel was requested."""
+        due = time.monotonic() - self._renewed.get(run_id, 0.0) > self.lease.total_seconds() / 4
+        if not (batch.rows or force or due):
+            return False
+        self._renewed[run_id] = time.monotonic()
+        rows, batch.rows = batch.rows, []
+        fresh, batch.fresh = batch.fresh, {}
+        gens, batch.generations = batch.generations, {}
+        async with self.sessions() as session:
+            # The fenced renewal comes first: it locks the run row before any item is written,
+            # so a worker that lost the lease writes nothing (its transaction rolls back), and
+            # two workers never wait on each other's item rows in opposite orders.
+            cancel = await leases.renew(
+                session, run_id=run_id, owner=self.owner, until=utc_now() + self.lease
+            )
+            dropped = []
+            if rows:
+                dropped = await generations.insert_items(session, rows, gens)
+                await leases.record_progress(session, run_id=run_id, owner=self.owner)
+            await session.commit()
+        count_dropped(self.telemetry.metrics, dropped)
+        if fresh:
+            await self.cache.put_many(fresh)
+        return cancel
+
+    async def _finish(self, plan: Plan, *, cancelled: bool) -> None:
+        values: dict[str, Any] = {"status": RunStatus.CANCELLED.value}
+        if not cancelled:
+            async with self.sessions() as session:
+                rows = list(
+                    await session.scalars(select(RunItem).where(RunItem.run_id == plan.run_id))
+                )
+            # The paired bootstrap is CPU work: in a thread, so the event loop keeps serving.
+            # No item lands meanwhile: only the lease holder writes them, and if it is not us
+            # any more the fenced write below refuses this verdict.
+            summary, verdict, report = await asyncio.to_thread(
+                run_verdict, plan.spec, rows, has_baseline=BASELINE in plan.targets
+            )
+            values = {
+                "summary": summary,
+                "gate": report,
+                "verdict": verdict,
+                "status": RunStatus.COMPLETED.value,
+            }
+        await self._write(plan.run_id, {**values, **_ENDED, "finished_at": utc_now()})
+
+    async def _fail(self, run_id: int, exc: Exception) -> None:
+        detail = exc.detail if isinstance(exc, EvalsError | PromptsError) else repr(exc)
+        values = {"status": RunStatus.FAILED.value, "error": str(detail)[:2_000]}
+        await self._write(run_id, {**values, **_ENDED, "finished_at": utc_now()})
+
+
+def _item_row(run_id: int, variant: str, position: int, repeat: int) -> dict[str, Any]:
+    """Return an item's run_items row before it has an answer (an error until it has)."""
+    return {
+        "run_id": run_id,
+        "variant": variant,
+        "position": position,
+        "repeat": repeat,
+        "status": "error",
+        "output": None,
+        "error": None,
+        "latency_ms": None,
+        "cost_usd": None,
+        "input_tokens": None,
+        "output_tokens": None,
+        "scores": {},
+        "is_cached": False,
+        "trace_id": None,
+        "created_at": utc_now(),
+    }
+
+
+def _item_payload(item: DatasetItem) -> dict[str, Any]:
+    return {"input": item.input, "expected": item.expected, "metadata": item.item_metadata}

@@ -1,0 +1,347 @@
+"""Runs as data: start one (with its manifest), read it, its items, cancel, resume, compare."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from evals.errors import RunNotFoundError, RunStateError
+from evals.models import DatasetItem, DatasetVersion, Run, RunItem, Suite, SuiteVersion
+from evals.runs.results import CANDIDATE
+from evals.schemas import RunCreate, RunItemRead, RunRead, RunStatus, SuiteSpec, Verdict
+from evals.suites import get_suite_version
+from prompts import service as prompts
+from prompts.base import utc_now
+from prompts.hashing import sha256_hex
+from prompts.models import Prompt, PromptVersion
+from prompts.schemas import Page
+
+ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+
+
+async def _dataset_version(session: AsyncSession, suite: SuiteVersion) -> DatasetVersion:
+    """Return the dataset version the suite version pinned when it was pushed."""
+    found = (
+        await session.get(DatasetVersion, suite.dataset_version_id)
+        if suite.dataset_version_id is not None
+        else None
+    )
+    if found is None:
+        raise RunStateError(
+            f"suite version {suite.version} was stored before suites pinned their dataset and "
+            "its dataset did not exist then: push the suite again"
+        )
+    return found
+
+
+def _ref(name: str, version: PromptVersion) -> dict[str, Any]:
+    return {"name": name, "version": version.version, "content_hash": version.content_hash}
+
+
+def build_manifest(
+    *,
+    prompt: tuple[str, PromptVersion],
+    baseline: PromptVersion | None,
+    suite: tuple[str, SuiteVersion],
+    dataset: tuple[str, DatasetVersion],
+    judges: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    """Return the manifest: the hashes of everything that decides the run's verdict."""
+    spec = SuiteSpec.model_validate(suite[1].spec)
+    return {
+        "prompt": _ref(*prompt),
+        "baseline": _ref(prompt[0], baseline) if baseline else None,
+        "suite": {
+            "name": suite[0],
+            "version": suite[1].version,
+            "content_hash": suite[1].content_hash,
+        },
+        "dataset": {
+            "name": dataset[0],
+            "version": dataset[1].version,
+            "content_hash": dataset[1].content_hash,
+        },
+        "scorers": [
+            {"name": s.name, "type": s.type, "params_hash": sha256_hex(s.params)}
+            for s in spec.scorers
+        ],
+        "judges": judges,
+    }
+
+
+async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> RunRead:
+    """Create a queued run of a suite on a prompt version; the executor picks it up."""
+    suite, suite_version = await get_suite_version(
+        session, name=data.suite, version=data.suite_version
+    )
+    spec = SuiteSpec.model_validate(suite_version.spec)
+    prompt, version = await prompts.find_version(
+        session, name=data.prompt, label=data.label, version=data.version
+    )
+    baseline: PromptVersion | None = None
+    if spec.baseline is not None:
+        holder = data.baseline_label or data.label or prompts.DEFAULT_LABEL
+        baseline = await prompts.labelled_version(session, prompt=prompt, label=holder)
+        if baseline is not None and baseline.id == version.id:
+            baseline = None
+    dataset_version = await _dataset_version(session, suite_version)
+    manifest = build_manifest(
+        prompt=(prompt.name, version),
+        baseline=baseline,
+        suite=(suite.name, suite_version),
+        dataset=(spec.dataset.name, dataset_version),
+        judges=dict(suite_version.judges),
+    )
+    variants = 2 if baseline is not None else 1
+    assert version.id is not None
+    assert suite_version.id is not None
+    assert dataset_version.id is not None
+    run = Run(
+        suite_version_id=suite_version.id,
+        prompt_version_id=version.id,
+        dataset_version_id=dataset_version.id,
+        baseline_version_id=baseline.id if baseline else None,
+        label=data.label,
+        status=RunStatus.QUEUED.value,
+        total=dataset_version.item_count * spec.repeats * variants,
+        manifest=manifest,
+        manifest_hash=sha256_hex(manifest),
+        created_by=actor,
+        created_at=utc_now(),
+    )
+    session.add(run)
+    await session.flush()
+    return _run_read(run, manifest)
+
+
+def _run_read(run: Run, manifest: dict[str, Any]) -> RunRead:
+    assert run.id is not None
+    baseline = manifest.get("baseline")
+    return RunRead(
+        id=run.id,
+        suite=manifest["suite"]["name"],
+        suite_version=manifest["suite"]["version"],
+        prompt=manifest["prompt"]["name"],
+        version=manifest["prompt"]["version"],
+        content_hash=manifest["prompt"]["content_hash"],
+        label=run.label,
+        baseline_version=baseline["version"] if baseline else None,
+        dataset=manifest["dataset"]["name"],
+        dataset_version=manifest["dataset"]["version"],
+        status=RunStatus(run.status),
+        verdict=Verdict(run.verdict) if run.verdict else None,
+        total=run.total,
+        completed=run.completed,
+        errors=run.errors,
+        summary=run.summary,
+        gate=run.gate,
+        manifest=manifest,
+        manifest_hash=run.manifest_hash,
+        error=run.error,
+        created_by=run.created_by,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+    )
+
+
+async def _run(session: AsyncSession, run_id: int, *, for_update: bool = False) -> Run:
+    stmt = select(Run).where(Run.id == run_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    run: Run | None = await session.scalar(stmt)
+    if run is None:
+        raise RunNotFoundError(f"no run with id {run_id}")
+    return run
+
+
+async def get_run(session: AsyncSession, *, run_id: int) -> RunRead:
+    """Return a run with its progress, summary, gate report and manifest."""
+    run = await _run(session, run_id)
+    return _run_read(run, run.manifest)
+
+
+async def list_runs(
+    session: AsyncSession,
+    *,
+    prompt: str | None = None,
+    suite: str | None = None,
+    status: RunStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[RunRead]:
+    """List runs, newest first, filtered by prompt, suite and status."""
+    stmt = select(Run)
+    if prompt:
+        stmt = stmt.where(
+            col(Run.prompt_version_id).in_(
+                select(PromptVersion.id).join(Prompt).where(Prompt.name == prompt)
+            )
+        )
+    if suite:
+        stmt = stmt.where(
+            col(Run.suite_version_id).in_(
+                select(SuiteVersion.id).join(Suite).where(Suite.name == suite)
+            )
+        )
+    if status:
+        stmt = stmt.where(Run.status == status.value)
+    total = await session.scalar(select(sa.func.count()).select_from(stmt.subquery()))
+    rows = await session.scalars(stmt.order_by(col(Run.id).desc()).limit(limit).offset(offset))
+    items = [_run_read(run, run.manifest) for run in rows]
+    return Page(items=items, total=total or 0, limit=limit, offset=offset)
+
+
+def _item_read(row: RunItem, item: DatasetItem | None = None) -> RunItemRead:
+    return RunItemRead(
+        input=item.input if item else None,
+        expected=item.expected if item else None,
+        variant=row.variant,
+        position=row.position,
+        repeat=row.repeat,
+        status=row.status,
+        output=row.output,
+        error=row.error,
+        latency_ms=row.latency_ms,
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cost_usd=row.cost_usd,
+        is_cached=row.is_cached,
+        scores=row.scores,
+    )
+
+
+async def run_items(
+    session: AsyncSession,
+    *,
+    run_id: int,
+    failed: bool = False,
+    variant: str = CANDIDATE,
+    limit: int = 100,
+    offset: int = 0,
+) -> Page[RunItemRead]:
+    """Return one page of a run's item results; `failed` keeps errors and failed scores."""
+    run = await _run(session, run_id)
+    rows = list(
+        await session.scalars(
+            select(RunItem)
+            .where(RunItem.run_id == run_id, RunItem.variant == variant)
+            .order_by(col(RunItem.position), col(RunItem.repeat))
+        )
+    )
+    if failed:
+        rows = [row for row in rows if is_failed(row)]
+    page = rows[offset : offset + limit]
+    dataset = {
+        item.position: item
+        for item in await session.scalars(
+            select(DatasetItem).where(
+                DatasetItem.dataset_version_id == run.dataset_version_id,
+                col(DatasetItem.position).in_({r.position for r in page}),
+            )
+        )
+    }
+    items = [_item_read(r, dataset.get(r.position)) for r in page]
+    return Page(items=items, total=len(rows), limit=limit, offset=offset)
+
+
+def is_failed(row: RunItem) -> bool:
+    """Return whether an item errored or any of its scores did not pass."""
+    if row.status != "ok":
+        return True
+    return any("error" in score or score.get("passed") is False for score in row.scores.values())
+
+
+async def request_cancel(session: AsyncSession, *, run_id: int) -> RunRead:
+    """Ask a run to stop; a queued run that no one has claimed stops at once."""
+    run = await _run(session, run_id, for_update=True)
+    if run.status not in ACTIVE:
+        raise RunStateError(f"run {run_id} is {run.status}; only queued or running runs cancel")
+    run.is_cancel_requested = True
+    now = utc_now()
+    if run.status == RunStatus.QUEUED.value and (
+        run.lease_expires_at is None or run.lease_expires_at < now
+    ):
+        run.status, run.finished_at, run.lease_owner = RunStatus.CANCELLED.value, now, None
+    await session.flush()
+    return _run_read(run, run.manifest)
+
+
+async def request_resume(session: AsyncSession, *, run_id: int) -> RunRead:
+    """Make a stopped-by-crash or failed run claimable again; finished items are kept."""
+    run = await _run(session, run_id, for_update=True)
+    now = utc_now()
+    if run.status in (RunStatus.COMPLETED.value, RunStatus.CANCELLED.value):
+        raise RunStateError(f"run {run_id} is {run.status} and cannot resume")
+    if (
+        run.status == RunStatus.RUNNING.value
+        and run.lease_expires_at
+        and (run.lease_expires_at > now)
+    ):
+        raise RunStateError(f"run {run_id} is running (its worker renewed its lease recently)")
+    run.status, run.error, run.lease_owner, run.lease_expires_at = (
+        RunStatus.QUEUED.value,
+        None,
+        None,
+        None,
+    )
+    await session.flush()
+    return _run_read(run, run.manifest)
+
+
+async def compare_runs(session: AsyncSession, *, a: int, b: int) -> dict[str, Any]:
+    """Return per-metric and per-item deltas between two runs (b minus a)."""
+    run_a, run_b = await _run(session, a), await _run(session, b)
+    metrics_a = run_a.summary.get("metrics", {})
+    metrics_b = run_b.summary.get("metrics", {})
+    per_metric = {
+        m: _delta(metrics_a.get(m, {}).get("mean"), metrics_b.get(m, {}).get("mean"))
+        for m in sorted(set(metrics_a) | set(metrics_b))
+    }
+    items_a = await _mean_scores(session, a)
+    items_b = await _mean_scores(session, b)
+    per_item: list[dict[str, Any]] = [
+        {
+            "position": pos,
+            "metrics": {
+                m: _delta(items_a.get(pos, {}).get(m), items_b.get(pos, {}).get(m))
+                for m in sorted(set(items_a.get(pos, {})) | set(items_b.get(pos, {})))
+            },
+        }
+        for pos in sorted(set(items_a) | set(items_b))
+    ]
+    changed = [
+        item
+        for item in per_item
+        if any(d["delta"] not in (0, None) for d in item["metrics"].values())
+    ]
+    return {
+        "a": _run_read(run_a, run_a.manifest).model_dump(mode="json"),
+        "b": _run_read(run_b, run_b.manifest).model_dump(mode="json"),
+        "same_dataset": run_a.dataset_version_id == run_b.dataset_version_id,
+        "metrics": per_metric,
+        "items": per_item,
+        "changed_items": len(changed),
+    }
+
+
+def _delta(a: float | None, b: float | None) -> dict[str, float | None]:
+    return {"a": a, "b": b, "delta": None if a is None or b is None else b - a}
+
+
+async def _mean_scores(session: AsyncSession, run_id: int) -> dict[int, dict[str, float]]:
+    rows: Sequence[RunItem] = list(
+        await session.scalars(
+            select(RunItem).where(RunItem.run_id == run_id, RunItem.variant == CANDIDATE)
+        )
+    )
+    sums: dict[int, dict[str, list[float]]] = {}
+    for row in rows:
+        for metric, score in row.scores.items():
+            if score.get("value") is not None:
+                sums.setdefault(row.position, {}).setdefault(metric, []).append(score["value"])
+    return {pos: {m: sum(v) / len(v) for m, v in metrics.items()} for pos, metrics in sums.items()}
