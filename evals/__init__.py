@@ -1,5 +1,5 @@
-"""Evaluation domain: datasets, suites, scorers, runner, gates, promotion policies, online evals.
+"""Evaluation domain: model calls, datasets, suites, scorers, runs, promotion, online, gateway.
 
-Entry points: `suites.publish_suite`, `runs.start_run`, `runner.Runner`, `policy.GatePolicy`,
-`online.OnlineEvaluator`.
+Entry points: `suites.publish_suite`, `runs.service.start_run`, `runs.runner.Runner`,
+`promotion.gate.GatePolicy`, `online.evaluator.OnlineEvaluator`, `llm.client.ModelClient`.
 """
