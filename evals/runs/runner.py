@@ -27,11 +27,11 @@ from evals.errors import EvalsError, LeaseLostError, ModelCallError
 from evals.llm.cache import ResponseCache
 from evals.llm.client import Completion, ModelClient, cache_key, ensure_litellm
 from evals.models import DatasetItem, RunItem
+from evals.reports import RunStatus
 from evals.runs import generations, leases, observe
 from evals.runs.generations import Call, ItemKey
 from evals.runs.plan import Plan, Target, load_plan
 from evals.runs.results import BASELINE, run_verdict, score_item
-from evals.schemas import RunStatus
 from evals.scorers.context import JUDGE_CALLS, JudgeCall
 from prompts.base import utc_now
 from prompts.errors import PromptsError
@@ -367,13 +367,13 @@ class Runner:
             # The paired bootstrap is CPU work: in a thread, so the event loop keeps serving.
             # No item lands meanwhile: only the lease holder writes them, and if it is not us
             # any more the fenced write below refuses this verdict.
-            summary, verdict, report = await asyncio.to_thread(
+            summary, report = await asyncio.to_thread(
                 run_verdict, plan.spec, rows, has_baseline=BASELINE in plan.targets
             )
             values = {
-                "summary": summary,
-                "gate": report,
-                "verdict": verdict,
+                "summary": summary.model_dump(mode="json"),
+                "gate": report.model_dump(mode="json"),
+                "verdict": report.verdict.value,
                 "status": RunStatus.COMPLETED.value,
             }
         await self._write(plan.run_id, {**values, **_ENDED, "finished_at": utc_now()})

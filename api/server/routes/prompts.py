@@ -12,6 +12,7 @@ from api.identity.auth import Reader, Writer
 from api.server.cache import ResolveCache, etag_matches
 from api.server.deps import AppSettings, ReadSession, WriteSession
 from api.server.errors import InvalidRequestError
+from api.server.openapi import GATE_REFUSED
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
 from prompts import service
 from prompts.policy import LabelPolicy
@@ -177,7 +178,7 @@ async def get_label(name: Name, label: Label, session: ReadSession, actor: Reade
     return await service.get_label(session, name=name, label=label)
 
 
-@router.put("/{name:path}/labels/{label}")
+@router.put("/{name:path}/labels/{label}", responses=GATE_REFUSED)
 async def move_label(
     name: Name,
     label: Label,
