@@ -1,4 +1,4 @@
-"""The promotion gate that `prompts.service.move_label` consults on every label move.
+"""The promotion gate that `prompts.labels.move_label` consults on every label move.
 
 For a label with a policy, a move is allowed when every pinned suite version has a completed,
 passing run on this exact content hash whose manifest matches the pin (suite version and hash,

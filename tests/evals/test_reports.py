@@ -25,6 +25,7 @@ from evals.reports import (
     Verdict,
 )
 from evals.runs import service as runs
+from prompts import labels
 from prompts import service as prompts
 from prompts.base import utc_now
 from prompts.hashing import sha256_hex
@@ -103,7 +104,7 @@ async def test_what_the_runner_stores_reads_back_as_it_was_stored(database: Data
         await prompts.publish_version(
             session, name="triage", data=model_version("offline/echo"), author="tests"
         )
-        await prompts.move_label(
+        await labels.move_label(
             session,
             name="triage",
             label="production",
