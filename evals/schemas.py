@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Final, Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from evals.reports import Aggregate, Op
+from evals.reports import Aggregate, Op, VersionRef
 from prompts.schemas import LABEL_RE, name_problem
 from tracing.validation import Flag, Number, PositiveInt, StrictModel
 
@@ -246,7 +246,7 @@ class SuiteVersionRead(BaseModel):
         description="The pinned dataset version (none: stored before suites pinned datasets)"
     )
     dataset_content_hash: str | None
-    judges: dict[str, dict[str, Any]] = Field(
+    judges: dict[str, VersionRef] = Field(
         description="Judge prompt reference -> the version it was pinned to"
     )
     is_current: bool = Field(description="Whether this is the suite's current version")

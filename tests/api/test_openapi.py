@@ -71,6 +71,9 @@ def test_runs_answer_typed_reports(app: Any) -> None:
     assert run["summary"]["anyOf"] == [ref("RunSummary"), {"type": "null"}]
     assert run["gate"]["anyOf"] == [ref("RunGateReport"), {"type": "null"}]
     assert run["manifest"] == ref("RunManifest")
+    judges = schemas["RunManifest"]["properties"]["judges"]["additionalProperties"]
+    assert judges == schemas["SuiteVersionRead"]["properties"]["judges"]["additionalProperties"]
+    assert judges == ref("VersionRef")
     gate = schemas["RunGateReport"]["properties"]
     assert gate["conditions"]["items"] == ref("ConditionReport")
     assert gate["baseline"]["anyOf"] == [ref("BaselineComparison"), {"type": "null"}]
