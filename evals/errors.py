@@ -28,8 +28,9 @@ EvalsError
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+
+from pydantic import BaseModel
 
 from prompts.errors import FieldProblem
 
@@ -183,9 +184,11 @@ class GateFailedError(EvalsError):
 
     title = "Promotion gate not passed"
 
-    def __init__(self, detail: str, *, report: Mapping[str, Any]) -> None:
+    def __init__(self, detail: str, *, report: BaseModel) -> None:
         super().__init__(detail)
-        self.extensions = {"gate": dict(report)}
+        self.report = report
+        # The 409 body's `gate` member (api/server/openapi.py declares it as a GateReport).
+        self.extensions = {"gate": report.model_dump(mode="json")}
 
 
 class ForceNotAllowedError(EvalsError):

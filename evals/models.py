@@ -192,7 +192,7 @@ class RunItem(SQLModel, table=True):
 class PromotionPolicy(SQLModel, table=True):
     """What a label demands before a version may take it, for all prompts or one.
 
-    `pins` are the exact suite versions whose passing runs count (evals.promotion.schemas.
+    `pins` are the exact suite versions whose passing runs count (evals.promotion.reports.
     SuitePin); only admins change them, and every change is a PolicyEvent.
     """
 

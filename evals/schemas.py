@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, ClassVar, Final, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from evals.reports import Aggregate, Op, VersionRef
 from prompts.schemas import LABEL_RE, name_problem
 from tracing.validation import Flag, Number, PositiveInt, StrictModel
 
@@ -125,22 +125,6 @@ class DatasetDiffRead(BaseModel):
 
 
 # --- suites -------------------------------------------------------------------------------
-
-
-class Aggregate(StrEnum):
-    """How a gate condition folds per-item values into one number."""
-
-    MEAN = "mean"
-    MIN = "min"
-    MAX = "max"
-    P50 = "p50"
-    P95 = "p95"
-    SUM = "sum"
-    PASS_RATE = "pass_rate"  # noqa: S105  (an aggregate name, not a password)
-    ERROR_RATE = "error_rate"
-
-
-Op = Literal[">=", ">", "<=", "<", "==", "!="]
 
 
 class ScorerSpec(_Strict):
@@ -262,7 +246,7 @@ class SuiteVersionRead(BaseModel):
         description="The pinned dataset version (none: stored before suites pinned datasets)"
     )
     dataset_content_hash: str | None
-    judges: dict[str, dict[str, Any]] = Field(
+    judges: dict[str, VersionRef] = Field(
         description="Judge prompt reference -> the version it was pinned to"
     )
     is_current: bool = Field(description="Whether this is the suite's current version")
@@ -280,25 +264,7 @@ class SuiteRead(BaseModel):
     created_at: datetime
 
 
-# --- runs ---------------------------------------------------------------------------------
-
-
-class RunStatus(StrEnum):
-    """Lifecycle of a run."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"  # the run itself broke (not the gate): see `error`
-    CANCELLED = "cancelled"
-
-
-class Verdict(StrEnum):
-    """The gate's overall answer."""
-
-    PASSED = "passed"
-    FAILED = "failed"
-    INCONCLUSIVE = "inconclusive"
+# --- runs (what a run reports, clients parse: evals/reports.py) ----------------------------
 
 
 class RunCreate(_Strict):
@@ -321,51 +287,3 @@ class RunCreate(_Strict):
             if value is not None and not LABEL_RE.fullmatch(value):
                 raise ValueError(f"invalid label {value!r}")
         return self
-
-
-class RunRead(BaseModel):
-    """A run: what ran, how far it got, its summary, verdict and manifest."""
-
-    id: int
-    suite: str
-    suite_version: int
-    prompt: str
-    version: int
-    content_hash: str
-    label: str | None
-    baseline_version: int | None
-    dataset: str
-    dataset_version: int
-    status: RunStatus
-    verdict: Verdict | None
-    total: int
-    completed: int
-    errors: int
-    summary: dict[str, Any]
-    gate: dict[str, Any]
-    manifest: dict[str, Any]
-    manifest_hash: str
-    error: str | None
-    created_by: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-
-
-class RunItemRead(BaseModel):
-    """One item result."""
-
-    variant: str
-    position: int
-    repeat: int
-    status: str
-    input: dict[str, Any] | None = None
-    expected: Any = None
-    output: str | None
-    error: str | None
-    latency_ms: float | None
-    input_tokens: int | None
-    output_tokens: int | None
-    cost_usd: float | None
-    is_cached: bool
-    scores: dict[str, Any]

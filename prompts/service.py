@@ -1,4 +1,4 @@
-"""Business rules of the prompt registry: publish, resolve, render, label moves, diffs."""
+"""Business rules of the prompt registry: publish, resolve, render, diffs (labels: labels.py)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,25 @@ from typing import Final, Literal, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prompts import audit
 from prompts import diff as diffs
 from prompts.base import utc_now
 from prompts.errors import (
     FieldProblem,
     InvalidPromptError,
-    LabelMoveDeniedError,
     LabelNotFoundError,
     PromptExistsError,
     PromptNotFoundError,
     VersionNotFoundError,
 )
 from prompts.hashing import content_hash, version_content
-from prompts.models import Label, LabelEvent, Prompt, PromptVersion
+from prompts.models import Prompt, PromptVersion
 from prompts.params import public_config
-from prompts.policy import Actor, LabelPolicy, MoveRequest
 from prompts.render import PromptContent, content_variables, messages_from_dicts
 from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.render_pool import render_prompt_async
 from prompts.repository import PromptRepository
 from prompts.schemas import (
     LATEST,
-    LabelEventRead,
-    LabelMove,
-    LabelRead,
     Page,
     PromptCreate,
     PromptRead,
@@ -61,7 +55,8 @@ def changed_prompts(session: AsyncSession) -> set[str]:
     return cast(set[str], session.info.get(_CHANGED_KEY, set()))
 
 
-def _mark_changed(session: AsyncSession, name: str) -> None:
+def mark_changed(session: AsyncSession, name: str) -> None:
+    """Record that this session changed prompt `name` (its cached resolutions go on commit)."""
     session.info.setdefault(_CHANGED_KEY, set()).add(name)
 
 
@@ -95,29 +90,16 @@ def _version_read(name: str, version: PromptVersion, labels: list[str]) -> Promp
     )
 
 
-def _event_read(event: LabelEvent) -> LabelEventRead:
-    assert event.id is not None
-    return LabelEventRead(
-        id=event.id,
-        label=event.label,
-        from_version=event.from_version,
-        to_version=event.to_version,
-        actor=event.actor,
-        reason=event.reason,
-        is_forced=event.is_forced,
-        evidence=event.evidence,
-        created_at=event.created_at,
-        actor_role=event.actor_role,
-        seq=event.seq,
-        hash=event.hash,
-    )
-
-
 async def _prompt(repo: PromptRepository, name: str, *, for_update: bool = False) -> Prompt:
     prompt = await repo.get(name, for_update=for_update)
     if prompt is None:
         raise PromptNotFoundError(f"no prompt named {name!r}")
     return prompt
+
+
+async def prompt_row(session: AsyncSession, *, name: str) -> Prompt:
+    """Return the prompt named `name`; raise if there is none."""
+    return await _prompt(PromptRepository(session), name)
 
 
 async def _prompt_reads(repo: PromptRepository, prompts: list[Prompt]) -> list[PromptRead]:
@@ -153,7 +135,7 @@ async def create_prompt(session: AsyncSession, *, data: PromptCreate) -> PromptR
     assert prompt.id is not None
     await repo.set_tags(prompt.id, data.tags)
     await session.flush()
-    _mark_changed(session, data.name)
+    mark_changed(session, data.name)
     return (await _prompt_reads(repo, [prompt]))[0]
 
 
@@ -168,7 +150,7 @@ async def update_prompt(session: AsyncSession, *, name: str, data: PromptUpdate)
         await repo.set_tags(prompt.id, data.tags)
     prompt.updated_at = utc_now()
     await session.flush()
-    _mark_changed(session, name)
+    mark_changed(session, name)
     return (await _prompt_reads(repo, [prompt]))[0]
 
 
@@ -252,7 +234,7 @@ async def publish_version(
     prompt = await _prompt(repo, name, for_update=True)
     assert prompt.id is not None
     await _apply_metadata(repo, prompt, data)
-    _mark_changed(session, name)
+    mark_changed(session, name)
 
     existing = await repo.version_by_hash(prompt.id, digest)
     if existing is not None:
@@ -323,11 +305,16 @@ async def _select_version(
 
 
 async def find_version(
-    session: AsyncSession, *, name: str, label: str | None = None, version: int | None = None
+    session: AsyncSession,
+    *,
+    name: str,
+    label: str | None = None,
+    version: int | None = None,
+    for_update: bool = False,
 ) -> tuple[Prompt, PromptVersion]:
     """Return a prompt and the version a label (default `production`) or number selects."""
     repo = PromptRepository(session)
-    prompt = await _prompt(repo, name)
+    prompt = await _prompt(repo, name, for_update=for_update)
     return prompt, await _select_version(repo, prompt, label=label, version=version)
 
 
@@ -392,113 +379,3 @@ async def diff_versions(
         variables_added=[v for v in b.variables if v not in a.variables],
         variables_removed=[v for v in a.variables if v not in b.variables],
     )
-
-
-async def list_labels(session: AsyncSession, *, name: str) -> list[LabelRead]:
-    """Return where each of the prompt's labels points."""
-    repo = PromptRepository(session)
-    prompt = await _prompt(repo, name)
-    assert prompt.id is not None
-    return [
-        LabelRead(
-            name=label.name,
-            version=number,
-            updated_by=label.updated_by,
-            updated_at=label.updated_at,
-        )
-        for label, number in await repo.label_rows(prompt.id)
-    ]
-
-
-async def get_label(session: AsyncSession, *, name: str, label: str) -> LabelRead:
-    """Return where one label points."""
-    for found in await list_labels(session, name=name):
-        if found.name == label:
-            return found
-    raise LabelNotFoundError(f"prompt {name!r} has no label {label!r}")
-
-
-def _check_label(label: str) -> None:
-    problem = label_problem(label)
-    if problem:
-        raise InvalidPromptError(problem)
-    if label == LATEST:
-        raise InvalidPromptError("'latest' always means the highest version and cannot be moved")
-
-
-async def move_label(
-    session: AsyncSession,
-    *,
-    name: str,
-    label: str,
-    move: LabelMove,
-    actor: Actor,
-    policy: LabelPolicy,
-) -> LabelEventRead:
-    """Point `label` at a version if the policy allows it, and record the move."""
-    _check_label(label)
-    repo = PromptRepository(session)
-    prompt = await _prompt(repo, name, for_update=True)
-    assert prompt.id is not None
-    target = await _select_version(repo, prompt, label=None, version=move.version)
-    row = await repo.label(prompt.id, label)
-    current = await repo.version_by_id(row.version_id) if row else None
-    if row is not None and current is not None and current.id == target.id:
-        events, _ = await repo.history(prompt.id, label, limit=1, offset=0)
-        return _event_read(events[0])
-
-    request = MoveRequest(
-        prompt=prompt,
-        label=label,
-        target=target,
-        current=current,
-        actor=actor,
-        reason=move.reason,
-        force=move.force,
-    )
-    decision = await policy.check(session, request)
-    if not decision.allowed:
-        raise LabelMoveDeniedError(decision.reason or f"moving {label!r} is not allowed")
-
-    now = utc_now()
-    assert target.id is not None
-    if row is None:
-        session.add(
-            Label(
-                prompt_id=prompt.id,
-                name=label,
-                version_id=target.id,
-                updated_by=actor.name,
-                updated_at=now,
-            )
-        )
-    else:
-        row.version_id, row.updated_by, row.updated_at = target.id, actor.name, now
-    event = LabelEvent(
-        prompt_id=prompt.id,
-        label=label,
-        from_version=current.version if current else None,
-        to_version=target.version,
-        actor=actor.name,
-        reason=move.reason,
-        is_forced=decision.forced,
-        evidence=list(decision.evidence),
-        created_at=now,
-        actor_role=actor.role.value,
-    )
-    await audit.seal_label_event(session, event, prompt=name, content_hash=target.content_hash)
-    session.add(event)
-    await session.flush()
-    _mark_changed(session, name)
-    return _event_read(event)
-
-
-async def label_history(
-    session: AsyncSession, *, name: str, label: str, limit: int = 50, offset: int = 0
-) -> Page[LabelEventRead]:
-    """Return a label's audit trail, newest first."""
-    repo = PromptRepository(session)
-    prompt = await _prompt(repo, name)
-    assert prompt.id is not None
-    events, total = await repo.history(prompt.id, label, limit=limit, offset=offset)
-    return Page(items=[_event_read(e) for e in events], total=total, limit=limit, offset=offset)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from api.client import DEFAULT_URL as DEFAULT_URL
@@ -74,8 +75,20 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             fail(exc.one_line() + hint)
         except PromptlaneError as exc:
             fail(str(exc))
+        except ValidationError as exc:
+            fail(unexpected_answer(exc))
 
     return wrapper
+
+
+def unexpected_answer(exc: ValidationError) -> str:
+    """Say that the server answered outside this CLI's contract (another version, likely)."""
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return (
+        f"unexpected answer from the server ({exc.title} at {where or 'the top'}: {first['msg']});"
+        " is the CLI the server's version?"
+    )
 
 
 def print_json(value: Any) -> None:

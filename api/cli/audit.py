@@ -17,9 +17,27 @@ from api.cli._common import (
     make_client,
     print_json,
 )
+from evals.promotion.reports import AuditProblem, AuditReport
 
 app = typer.Typer(help="The audit trail: a hash chain of label moves and policy changes.")
 URL = DEFAULT_URL
+
+
+def _print(report: AuditReport, problems: list[AuditProblem]) -> None:
+    console.print(
+        f"checked {report.events} audit events ({report.policy_events} policy "
+        f"changes, {report.label_moves} label moves: {report.gated_moves} gated, "
+        f"{report.rollbacks} rollbacks, {report.forced_moves} forced, "
+        f"{report.ungated_moves} with no policy in force)"
+    )
+    console.print(f"head: {report.head_seq} {report.head_hash}")
+    for p in problems:
+        where = " ".join(str(v) for v in (p.prompt, p.label) if v)
+        err_console.print(
+            f"gap at {p.seq} ({p.kind}{', ' + where if where else ''}): {p.detail}",
+            markup=False,
+        )
+    console.print("ok" if not problems else f"{len(problems)} problem(s)")
 
 
 @app.command("verify")
@@ -41,26 +59,16 @@ def verify(
     Exits 1 on any gap (an edited, missing or reordered event, or a move without evidence).
     """
     with make_client(url, api_key) as client:
-        report = client.verify_audit()
-    problems = list(report["problems"])
-    if expect_head and expect_head != report["head_hash"]:
-        problems.append({"seq": report["head_seq"], "kind": "chain", "detail": "head differs"})
+        answer = client.verify_audit()
+    report = AuditReport.model_validate(answer)
+    problems = list(report.problems)
+    if expect_head and expect_head != report.head_hash:
+        problems.append(AuditProblem(seq=report.head_seq, kind="chain", detail="head differs"))
     if as_json:
-        print_json({**report, "ok": not problems, "problems": problems})
+        # Unset members stay out: the server's problems print as it sent them.
+        shown = [p.model_dump(mode="json", exclude_unset=True) for p in problems]
+        print_json({**answer, "ok": not problems, "problems": shown})
     else:
-        console.print(
-            f"checked {report['events']} audit events ({report['policy_events']} policy "
-            f"changes, {report['label_moves']} label moves: {report['gated_moves']} gated, "
-            f"{report['rollbacks']} rollbacks, {report['forced_moves']} forced, "
-            f"{report['ungated_moves']} with no policy in force)"
-        )
-        console.print(f"head: {report['head_seq']} {report['head_hash']}")
-        for p in problems:
-            where = " ".join(str(p.get(k)) for k in ("prompt", "label") if p.get(k))
-            err_console.print(
-                f"gap at {p['seq']} ({p['kind']}{', ' + where if where else ''}): {p['detail']}",
-                markup=False,
-            )
-        console.print("ok" if not problems else f"{len(problems)} problem(s)")
+        _print(report, problems)
     if problems:
         raise typer.Exit(1)

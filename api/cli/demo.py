@@ -16,6 +16,7 @@ from api.cli._common import (
 )
 from api.cli.evals import _follow, print_run
 from api.client import APIError, Client
+from evals.reports import RunRead, Verdict
 
 PROMPT: Final = "demo/support-triage"
 DATASET: Final = "demo/support-tickets"
@@ -80,10 +81,12 @@ def _dataset() -> dict[str, Any]:
     return {"items": items, "message": "demo tickets"}
 
 
-def _run(client: Client, version: int) -> dict[str, Any]:
-    run = client.start_run({"suite": SUITE, "prompt": PROMPT, "version": version})
-    console.print(f"\n[bold]Running {SUITE} on {PROMPT} v{version}[/] (run {run['id']})")
-    finished = _follow(client, run, quiet=False)
+def _run(client: Client, version: int) -> RunRead:
+    run = RunRead.model_validate(
+        client.start_run({"suite": SUITE, "prompt": PROMPT, "version": version})
+    )
+    console.print(f"\n[bold]Running {SUITE} on {PROMPT} v{version}[/] (run {run.id})")
+    finished = RunRead.model_validate(_follow(client, run, quiet=False))
     print_run(finished)
     return finished
 
@@ -124,16 +127,16 @@ def demo(url: UrlOption = URL, api_key: ApiKeyOption = None) -> None:
         # v2 fixes the model config; the offline scripted model answers like a good model.
         good, _ = client.publish_version(PROMPT, _version("offline/scripted", "fix the model"))
         run = _run(client, good["version"])
-        if run.get("verdict") == "passed":
+        if run.verdict is Verdict.PASSED:
             _promote(client, good["version"])
     console.print(
         "\nWhere to look:\n"
         f"  promptlane prompts history {PROMPT} production   # the audit trail, with evidence\n"
-        f"  promptlane eval show {run['id']} --failed             # the passing run\n"
+        f"  promptlane eval show {run.id} --failed             # the passing run\n"
         f"  promptlane stats {PROMPT}   # calls, tokens, cost, latency, scores per version\n"
         "      (offline models bill fictional prices: 1e-7 USD per input token, 2e-7 per output)\n"
         f"  promptlane prompts can-promote {PROMPT} production {bad['version']}\n"
         f"  curl -H 'Authorization: Bearer <key>' {url}/v1/prompts/{PROMPT}"
     )
-    if run.get("verdict") != "passed":
+    if run.verdict is not Verdict.PASSED:
         raise typer.Exit(1)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -23,8 +24,19 @@ from api.cli._common import (
     handle_errors,
     make_client,
     print_json,
+    unexpected_answer,
 )
 from api.client import APIError, Client, PromptlaneError
+from evals.reports import (
+    RunComparison,
+    RunItemRead,
+    RunProgress,
+    RunRead,
+    RunStatus,
+    RunSummary,
+    ScoreEntry,
+    Verdict,
+)
 
 app = typer.Typer(
     help="Evaluation runs: run a suite on a prompt version (exit 0 passed, 1 failed, 2 error).",
@@ -47,6 +59,8 @@ def exit_two_on_error(fn: Callable[P, R]) -> Callable[P, R]:
             fail(exc.one_line(), code=EXIT_ERROR)
         except PromptlaneError as exc:
             fail(str(exc), code=EXIT_ERROR)
+        except ValidationError as exc:
+            fail(unexpected_answer(exc), code=EXIT_ERROR)
 
     return wrapper
 
@@ -79,7 +93,8 @@ def _suite_name(client: Client, suite: str, *, as_json: bool = False) -> str:
     return suite
 
 
-def _follow(client: Client, run: dict[str, Any], *, quiet: bool) -> dict[str, Any]:
+def _follow(client: Client, run: RunRead, *, quiet: bool) -> dict[str, Any]:
+    """Show a run's progress until it finishes; return the finished run's JSON."""
     columns = (
         TextColumn("[bold]run {task.fields[run_id]}[/]"),
         BarColumn(),
@@ -88,20 +103,21 @@ def _follow(client: Client, run: dict[str, Any], *, quiet: bool) -> dict[str, An
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True, disable=quiet) as progress:
-        task = progress.add_task("run", total=run["total"], run_id=run["id"], errors=0)
-        for event, data in client.run_events(run["id"]):
+        task = progress.add_task("run", total=run.total, run_id=run.id, errors=0)
+        for event, data in client.run_events(run.id):
             if event == "progress":
-                progress.update(task, completed=data["completed"], errors=data["errors"])
+                state = RunProgress.model_validate(data)
+                progress.update(task, completed=state.completed, errors=state.errors)
             elif event == "done":
                 return data
-    return client.get_run(run["id"])
+    return client.get_run(run.id)
 
 
-def _all_items(client: Client, run_id: int) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
+def _all_items(client: Client, run_id: int) -> list[RunItemRead]:
+    items: list[RunItemRead] = []
     while True:
         page = client.run_items(run_id, limit=500, offset=len(items))
-        items.extend(page["items"])
+        items.extend(RunItemRead.model_validate(item) for item in page["items"])
         if not page["items"] or len(items) >= page["total"]:
             return items
 
@@ -114,67 +130,86 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def cost_line(summary: dict[str, Any]) -> str:
+def cost_line(summary: RunSummary) -> str:
     """Return what a run cost: its model calls (and their tokens) and its scoring."""
-    model, scoring = summary["cost_usd"] or 0.0, summary.get("scoring_cost_usd") or 0.0
-    tokens = f"{summary.get('input_tokens') or 0:,} input / {summary.get('output_tokens') or 0:,}"
+    model, scoring = summary.cost_usd, summary.scoring_cost_usd or 0.0
+    tokens = f"{summary.input_tokens:,} input / {summary.output_tokens:,}"
     return (
         f"cost: ${model + scoring:.6f} = model calls ${model:.6f} ({tokens} output tokens)"
         f" + scoring ${scoring:.6f}"
     )
 
 
-def print_run(run: dict[str, Any]) -> None:
+def _when(run: RunRead) -> str:
+    """Return when a run was created, as the API writes it."""
+    return str(run.model_dump(mode="json", include={"created_at"})["created_at"])
+
+
+def _score_text(item: RunItemRead) -> str:
+    """Return an item's error, or its failed scores as `metric=value`."""
+    return item.error or ", ".join(
+        f"{name}={_fmt(score.value if isinstance(score, ScoreEntry) else None)}"
+        for name, score in item.failed_scores().items()
+    )
+
+
+def _print_summary(summary: RunSummary) -> None:
+    console.print(cost_line(summary), markup=False)
+    if summary.metrics:
+        table = Table("metric", "mean", "p50", "p95", "pass rate", "error rate")
+        for name, m in summary.metrics.items():
+            table.add_row(
+                name, *(_fmt(v) for v in (m.mean, m.p50, m.p95, m.pass_rate, m.error_rate))
+            )
+        console.print(table)
+
+
+def _print_gate(run: RunRead) -> None:
+    if run.gate is None:
+        return
+    if run.gate.conditions:
+        table = Table("gate", "value", "threshold", "result")
+        for c in run.gate.conditions:
+            table.add_row(
+                f"{c.aggregate}({c.metric})",
+                _fmt(c.value),
+                f"{c.op} {_fmt(c.threshold)}",
+                "pass" if c.passed else "FAIL",
+            )
+        console.print(table)
+    baseline = run.gate.baseline
+    if baseline:
+        low, high = baseline.interval or (None, None)
+        console.print(
+            f"baseline v{run.baseline_version}: {baseline.metric} difference "
+            f"{_fmt(baseline.difference)} (CI {_fmt(low)} .. {_fmt(high)}),"
+            f" {baseline.outcome}: {baseline.detail}"
+        )
+
+
+def print_run(run: RunRead) -> None:
     """Print a run's summary, gate conditions and verdict as tables."""
     console.print(
-        f"run {run['id']}: suite {run['suite']} v{run['suite_version']} on "
-        f"{run['prompt']} v{run['version']} ({run['content_hash'][:12]}), dataset "
-        f"{run['dataset']} v{run['dataset_version']}: {run['status']}, "
-        f"{run['completed']}/{run['total']} items, {run['errors']} errors"
+        f"run {run.id}: suite {run.suite} v{run.suite_version} on "
+        f"{run.prompt} v{run.version} ({run.content_hash[:12]}), dataset "
+        f"{run.dataset} v{run.dataset_version}: {run.status}, "
+        f"{run.completed}/{run.total} items, {run.errors} errors"
     )
-    summary = run.get("summary") or {}
-    if "cost_usd" in summary:
-        console.print(cost_line(summary), markup=False)
-    metrics = summary.get("metrics", {})
-    if metrics:
-        table = Table("metric", "mean", "p50", "p95", "pass rate", "error rate")
-        for name, m in metrics.items():
-            table.add_row(
-                name, *(_fmt(m.get(k)) for k in ("mean", "p50", "p95", "pass_rate", "error_rate"))
-            )
-        console.print(table)
-    gate = run.get("gate") or {}
-    if gate.get("conditions"):
-        table = Table("gate", "value", "threshold", "result")
-        for c in gate["conditions"]:
-            table.add_row(
-                f"{c['aggregate']}({c['metric']})",
-                _fmt(c["value"]),
-                f"{c['op']} {_fmt(c['threshold'])}",
-                "pass" if c["passed"] else "FAIL",
-            )
-        console.print(table)
-    baseline = gate.get("baseline")
-    if baseline:
-        interval = baseline.get("interval") or [None, None]
-        console.print(
-            f"baseline v{run.get('baseline_version')}: {baseline['metric']} difference "
-            f"{_fmt(baseline.get('difference'))} (CI {_fmt(interval[0])} .. {_fmt(interval[1])}),"
-            f" {baseline['outcome']}: {baseline.get('detail', '')}"
-        )
-    if run.get("error"):
-        console.print(f"error: {run['error']}", markup=False)
-    verdict = run.get("verdict")
-    if verdict:
-        style = {"passed": "green", "failed": "red"}.get(verdict, "yellow")
-        console.print(f"verdict: [bold {style}]{verdict}[/]")
+    if run.summary is not None:
+        _print_summary(run.summary)
+    _print_gate(run)
+    if run.error:
+        console.print(f"error: {run.error}", markup=False)
+    if run.verdict:
+        style = {Verdict.PASSED: "green", Verdict.FAILED: "red"}.get(run.verdict, "yellow")
+        console.print(f"verdict: [bold {style}]{run.verdict}[/]")
 
 
-def exit_code(run: dict[str, Any]) -> int:
+def exit_code(run: RunRead) -> int:
     """Return the CLI exit code for a finished run."""
-    if run["status"] != "completed":
+    if run.status is not RunStatus.COMPLETED:
         return EXIT_ERROR
-    return EXIT_PASSED if run.get("verdict") == "passed" else EXIT_FAILED
+    return EXIT_PASSED if run.verdict is Verdict.PASSED else EXIT_FAILED
 
 
 @app.command("run")
@@ -199,22 +234,24 @@ def run_suite(
         body["suite"] = _suite_name(client, suite, as_json=as_json)
         if baseline_label:
             body["baseline_label"] = baseline_label
-        run = client.start_run(body)
+        started = client.start_run(body)
+        run = RunRead.model_validate(started)
         if not wait:
-            print_json(run) if as_json else console.print(f"run {run['id']} queued")
+            print_json(started) if as_json else console.print(f"run {run.id} queued")
             return
         try:
-            run = _follow(client, run, quiet=as_json)
+            finished = _follow(client, run, quiet=as_json)
         except KeyboardInterrupt:
             fail(
-                f"stopped following run {run['id']}; it goes on on the server "
-                f"(`promptlane eval cancel {run['id']}` stops it)",
+                f"stopped following run {run.id}; it goes on on the server "
+                f"(`promptlane eval cancel {run.id}` stops it)",
                 code=EXIT_ERROR,
             )
-        items = _all_items(client, run["id"]) if junit_file else []
+        run = RunRead.model_validate(finished)
+        items = _all_items(client, run.id) if junit_file else []
     if junit_file:
         junit.write(junit_file, run, items)
-    print_json(run) if as_json else print_run(run)
+    print_json(finished) if as_json else print_run(run)
     raise typer.Exit(exit_code(run))
 
 
@@ -229,22 +266,18 @@ def show_run(
 ) -> None:
     """Show a run's status, summary and gate verdict."""
     with make_client(url, api_key) as client:
-        run = client.get_run(run_id)
-        items = client.run_items(run_id, failed=True, limit=50)["items"] if failed else []
+        found = client.get_run(run_id)
+        listed = client.run_items(run_id, failed=True, limit=50)["items"] if failed else []
     if as_json:
-        print_json({**run, "failed_items": items} if failed else run)
+        print_json({**found, "failed_items": listed} if failed else found)
         return
-    print_run(run)
+    print_run(RunRead.model_validate(found))
+    items = [RunItemRead.model_validate(item) for item in listed]
     if items:
         table = Table("item", "repeat", "error or failed scores", "output")
         for item in items:
-            bad = item["error"] or ", ".join(
-                f"{k}={_fmt(v.get('value'))}"
-                for k, v in item["scores"].items()
-                if v.get("passed") is False or "error" in v
-            )
             table.add_row(
-                str(item["position"]), str(item["repeat"]), bad, (item["output"] or "")[:60]
+                str(item.position), str(item.repeat), _score_text(item), (item.output or "")[:60]
             )
         console.print(table)
 
@@ -266,15 +299,15 @@ def list_runs(
         print_json(page)
         return
     table = Table("id", "suite", "prompt", "status", "verdict", "items", "created")
-    for r in page["items"]:
+    for r in (RunRead.model_validate(item) for item in page["items"]):
         table.add_row(
-            str(r["id"]),
-            f"{r['suite']} v{r['suite_version']}",
-            f"{r['prompt']} v{r['version']}",
-            r["status"],
-            r["verdict"] or "-",
-            f"{r['completed']}/{r['total']}",
-            r["created_at"],
+            str(r.id),
+            f"{r.suite} v{r.suite_version}",
+            f"{r.prompt} v{r.version}",
+            r.status.value,
+            r.verdict.value if r.verdict else "-",
+            f"{r.completed}/{r.total}",
+            _when(r),
         )
     console.print(table)
 
@@ -294,11 +327,12 @@ def compare_runs(
     if as_json:
         print_json(result)
         return
+    comparison = RunComparison.model_validate(result)
     table = Table("metric", f"run {a}", f"run {b}", "delta")
-    for name, d in result["metrics"].items():
-        table.add_row(name, _fmt(d["a"]), _fmt(d["b"]), _fmt(d["delta"]))
+    for name, d in comparison.metrics.items():
+        table.add_row(name, _fmt(d.a), _fmt(d.b), _fmt(d.delta))
     console.print(table)
-    console.print(f"{result['changed_items']} items changed")
+    console.print(f"{comparison.changed_items} items changed")
 
 
 @app.command("cancel")
@@ -310,8 +344,8 @@ def cancel_run(
 ) -> None:
     """Ask a run to stop."""
     with make_client(url, api_key) as client:
-        run = client.cancel_run(run_id)
-    console.print(f"run {run_id}: {run['status']} (cancel requested)")
+        run = RunRead.model_validate(client.cancel_run(run_id))
+    console.print(f"run {run_id}: {run.status} (cancel requested)")
 
 
 @app.command("resume")
@@ -324,10 +358,10 @@ def resume_run(
 ) -> None:
     """Resume a run whose server went away; finished items are kept."""
     with make_client(url, api_key) as client:
-        run = client.resume_run(run_id)
+        run = RunRead.model_validate(client.resume_run(run_id))
         if not wait:
             console.print(f"run {run_id} queued to resume")
             return
-        run = _follow(client, run, quiet=False)
+        run = RunRead.model_validate(_follow(client, run, quiet=False))
     print_run(run)
     raise typer.Exit(exit_code(run))

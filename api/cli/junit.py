@@ -5,59 +5,61 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+
+from evals.reports import RunItemRead, RunRead, ScoreEntry, Verdict
 
 
 def _case(suite: ET.Element, classname: str, name: str, seconds: float = 0.0) -> ET.Element:
     return ET.SubElement(suite, "testcase", classname=classname, name=name, time=f"{seconds:.3f}")
 
 
-def _gate_cases(suite: ET.Element, run: dict[str, Any]) -> int:
+def _gate_cases(suite: ET.Element, run: RunRead) -> int:
     failures = 0
-    gate = run.get("gate") or {}
-    classname = f"promptlane.gate.{run['suite']}"
-    for c in gate.get("conditions", []):
-        case = _case(
-            suite, classname, f"{c['aggregate']}({c['metric']}) {c['op']} {c['threshold']}"
-        )
-        if not c["passed"]:
+    classname = f"promptlane.gate.{run.suite}"
+    if run.gate is None:
+        return failures
+    for c in run.gate.conditions:
+        case = _case(suite, classname, f"{c.aggregate}({c.metric}) {c.op} {c.threshold}")
+        if not c.passed:
             failures += 1
-            ET.SubElement(case, "failure", message=f"value {c['value']}").text = c.get("detail", "")
-    baseline = gate.get("baseline")
+            ET.SubElement(case, "failure", message=f"value {c.value}").text = c.detail or ""
+    baseline = run.gate.baseline
     if baseline:
-        case = _case(suite, classname, f"baseline {baseline['metric']}")
-        if baseline["outcome"] != "passed":
+        case = _case(suite, classname, f"baseline {baseline.metric}")
+        if baseline.outcome is not Verdict.PASSED:
             failures += 1
-            ET.SubElement(case, "failure", message=baseline["outcome"]).text = baseline["detail"]
+            ET.SubElement(case, "failure", message=baseline.outcome).text = baseline.detail
     return failures
 
 
-def _item_cases(
-    suite: ET.Element, run: dict[str, Any], items: Sequence[dict[str, Any]]
-) -> tuple[int, int]:
+def _failure_message(item: RunItemRead) -> str:
+    return ", ".join(
+        f"{name}={score.value if isinstance(score, ScoreEntry) else score.error}"
+        for name, score in item.failed_scores().items()
+    )
+
+
+def _item_cases(suite: ET.Element, run: RunRead, items: Sequence[RunItemRead]) -> tuple[int, int]:
     failures = errors = 0
-    classname = f"promptlane.items.{run['suite']}"
+    classname = f"promptlane.items.{run.suite}"
     for item in items:
-        name = f"item {item['position']} repeat {item['repeat']}"
-        case = _case(suite, classname, name, (item.get("latency_ms") or 0) / 1000)
-        if item["error"]:
+        name = f"item {item.position} repeat {item.repeat}"
+        case = _case(suite, classname, name, (item.latency_ms or 0) / 1000)
+        if item.error:
             errors += 1
-            ET.SubElement(case, "error", message=item["error"])
+            ET.SubElement(case, "error", message=item.error)
             continue
-        bad = {k: v for k, v in item["scores"].items() if v.get("passed") is False or "error" in v}
-        if bad:
+        message = _failure_message(item)
+        if message:
             failures += 1
-            message = ", ".join(f"{k}={v.get('value', v.get('error'))}" for k, v in bad.items())
-            ET.SubElement(case, "failure", message=message).text = item.get("output") or ""
+            ET.SubElement(case, "failure", message=message).text = item.output or ""
     return failures, errors
 
 
-def write(path: Path, run: dict[str, Any], items: Sequence[dict[str, Any]]) -> None:
+def write(path: Path, run: RunRead, items: Sequence[RunItemRead]) -> None:
     """Write the run's gate conditions and items as a JUnit XML test suite."""
     root = ET.Element("testsuites")
-    suite = ET.SubElement(
-        root, "testsuite", name=f"{run['suite']} on {run['prompt']} v{run['version']}"
-    )
+    suite = ET.SubElement(root, "testsuite", name=f"{run.suite} on {run.prompt} v{run.version}")
     gate_failures = _gate_cases(suite, run)
     item_failures, errors = _item_cases(suite, run, items)
     suite.set("tests", str(len(suite)))
@@ -65,5 +67,5 @@ def write(path: Path, run: dict[str, Any], items: Sequence[dict[str, Any]]) -> N
     # could not run: the model call or the render failed).
     suite.set("failures", str(gate_failures + item_failures))
     suite.set("errors", str(errors))
-    ET.SubElement(suite, "system-out").text = f"run {run['id']}: verdict {run.get('verdict')}"
+    ET.SubElement(suite, "system-out").text = f"run {run.id}: verdict {run.verdict}"
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)

@@ -17,6 +17,7 @@ from api.cli._common import (
     make_client,
     print_json,
 )
+from evals.promotion.reports import PolicyEventRead, PolicyRead
 
 app = typer.Typer(
     help="Promotion policies: the suite versions a label requires (admins pin them).",
@@ -28,10 +29,9 @@ ReasonOption = Annotated[
 ]
 
 
-def _pins(policy: dict[str, Any]) -> str:
+def _pins(policy: PolicyRead) -> str:
     return ", ".join(
-        f"{p['suite']}:{p['version']} (dataset {p['dataset']}:{p['dataset_version']})"
-        for p in policy["pins"]
+        f"{p.suite}:{p.version} (dataset {p.dataset}:{p.dataset_version})" for p in policy.pins
     )
 
 
@@ -73,8 +73,8 @@ def set_policy(
     if as_json:
         print_json(stored)
         return
-    scope = stored["prompt"] or "every prompt"
-    console.print(f"{label} ({scope}) requires: {_pins(stored)}")
+    policy = PolicyRead.model_validate(stored)
+    console.print(f"{label} ({policy.prompt or 'every prompt'}) requires: {_pins(policy)}")
 
 
 @app.command("list")
@@ -89,14 +89,14 @@ def list_policies(
         print_json(policies)
         return
     table = Table("label", "prompt", "pinned suites", "max age", "force role", "updated by")
-    for p in policies:
+    for p in (PolicyRead.model_validate(policy) for policy in policies):
         table.add_row(
-            p["label"],
-            p["prompt"] or "*",
+            p.label,
+            p.prompt or "*",
             _pins(p),
-            str(p["max_age_seconds"] or "-"),
-            p["force_role"],
-            p["updated_by"],
+            str(p.max_age_seconds or "-"),
+            p.force_role,
+            p.updated_by,
         )
     console.print(table)
 
@@ -120,17 +120,16 @@ def policy_history(
         print_json(page)
         return
     table = Table("seq", "when", "action", "label", "prompt", "pins", "actor", "reason")
-    for e in page["items"]:
-        policy = e["policy"]
+    for e in (PolicyEventRead.model_validate(event) for event in page["items"]):
         table.add_row(
-            str(e["seq"]),
-            e["created_at"][:19],
-            e["action"],
-            e["label"],
-            e["prompt"] or "*",
-            _pins(policy) if policy else "-",
-            f"{e['actor']} ({e['actor_role']})",
-            e["reason"],
+            str(e.seq),
+            e.created_at.isoformat()[:19],
+            e.action,
+            e.label,
+            e.prompt or "*",
+            _pins(e.policy) if e.policy else "-",
+            f"{e.actor} ({e.actor_role})",
+            e.reason,
         )
     console.print(table)
 

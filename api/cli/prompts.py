@@ -25,6 +25,7 @@ from api.cli._common import (
 )
 from api.cli.prompt_files import PromptFileError, load_prompt_files
 from api.sdk.snapshot import build_snapshot
+from evals.promotion.reports import GateReport
 
 app = typer.Typer(help="Versioned prompts: push, inspect, render and label.", no_args_is_help=True)
 
@@ -310,24 +311,25 @@ def can_promote(
 ) -> None:
     """Dry-run a label move: which required suites passed on this version (exit 1 if refused)."""
     with make_client(url, api_key) as client:
-        report = client.check_promotion(name, label, version)
+        answer = client.check_promotion(name, label, version)
+    report = GateReport.model_validate(answer)
     if as_json:
-        print_json(report)
+        print_json(answer)
     else:
         table = Table("suite", "run", "verdict", "result", "detail")
-        for s in report["suites"]:
+        for s in report.suites:
             table.add_row(
-                f"{s['suite']}:{s['suite_version']}",
-                str(s["run_id"] or "-"),
-                s.get("verdict") or "-",
-                "pass" if s["passed"] else "FAIL",
-                s.get("detail") or "",
+                f"{s.suite}:{s.suite_version}",
+                str(s.run_id or "-"),
+                s.verdict or "-",
+                "pass" if s.passed else "FAIL",
+                s.detail or "",
             )
-        if report["suites"]:
+        if report.suites:
             console.print(table)
-        verdict = "[green]allowed[/]" if report["allowed"] else "[red]refused[/]"
-        console.print(f"{name} v{version} → {label}: {verdict} ({report['detail']})")
-    if not report["allowed"]:
+        verdict = "[green]allowed[/]" if report.allowed else "[red]refused[/]"
+        console.print(f"{name} v{version} → {label}: {verdict} ({report.detail})")
+    if not report.allowed:
         raise typer.Exit(1)
 
 

@@ -16,6 +16,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
+from evals.promotion.reports import GateReport
+
 PROBLEM_JSON: Final = "application/problem+json"
 # What any authenticated operation may answer besides its own successes.
 PROBLEM_STATUSES: Final = {
@@ -53,6 +55,20 @@ class Problem(BaseModel):
     errors: list[ProblemField] | None = None
 
 
+class GateRefusal(Problem):
+    """A label move the promotion gate refused (409): the problem and the gate's report."""
+
+    gate: GateReport = Field(description="Which pinned suites passed on this content, and why not")
+
+
+# What a route answers besides the generic problems, for `responses=` in its decorator.
+GATE_REFUSED: Final[dict[int | str, dict[str, Any]]] = {
+    409: {"model": GateRefusal, "description": "The promotion gate refused the move: see `gate`"}
+}
+_REF: Final = "#/components/schemas/{}"
+_OWN_PROBLEMS: Final = [{"$ref": _REF.format(model.__name__)} for model in (GateRefusal,)]
+
+
 def inline_defs(schema: dict[str, Any]) -> dict[str, Any]:
     """Return a JSON schema with its `$defs` inlined (they are not OpenAPI components)."""
     defs = schema.pop("$defs", {})
@@ -83,12 +99,15 @@ def _problem_components(components: dict[str, Any]) -> None:
 
 def _problem_responses(operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
-    content = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for status, description in PROBLEM_STATUSES.items():
         existing = responses.get(status, {})
+        # A route may declare a richer problem for a status (`responses=GATE_REFUSED`):
+        # FastAPI files it under application/json; it is problem JSON all the same.
+        declared = existing.get("content", {}).get("application/json", {}).get("schema")
+        schema = declared if declared in _OWN_PROBLEMS else {"$ref": _REF.format("Problem")}
         responses[status] = {
             "description": existing.get("description") or description,
-            "content": content,
+            "content": {PROBLEM_JSON: {"schema": schema}},
         }
 
 

@@ -20,8 +20,8 @@ from sqlmodel import col, select
 from evals.models import PolicyEvent, Run
 from evals.promotion.gate import manifest_matches
 from evals.promotion.policy import GLOBAL, policy_payload, record_unaudited_policies
-from evals.promotion.schemas import AuditProblem, AuditReport, SuitePin
-from evals.schemas import RunStatus, Verdict
+from evals.promotion.reports import AuditProblem, AuditReport, SuitePin
+from evals.reports import RunStatus, Verdict
 from prompts import audit
 from prompts.models import LabelEvent, Prompt, PromptVersion
 from prompts.policy import Actor, Role

@@ -1,4 +1,4 @@
-"""The promotion gate that `prompts.service.move_label` consults on every label move.
+"""The promotion gate that `prompts.labels.move_label` consults on every label move.
 
 For a label with a policy, a move is allowed when every pinned suite version has a completed,
 passing run on this exact content hash whose manifest matches the pin (suite version and hash,
@@ -20,8 +20,9 @@ from sqlmodel import col, select
 from evals.errors import ForceNotAllowedError, GateFailedError, InvalidPolicyError
 from evals.models import PromotionPolicy, Run, Suite, SuiteVersion
 from evals.promotion.policy import policy_for, policy_read
-from evals.promotion.schemas import GateReport, RollbackEvidence, SuiteEvidence, SuitePin
-from evals.schemas import RunStatus, SuiteSpec, Verdict
+from evals.promotion.reports import GateReport, RollbackEvidence, SuiteEvidence, SuitePin
+from evals.reports import RunManifest, RunStatus, Verdict
+from evals.schemas import SuiteSpec
 from prompts import service as prompts
 from prompts.base import utc_now
 from prompts.hashing import sha256_hex
@@ -33,16 +34,17 @@ _CANDIDATE_RUNS = 20
 
 def manifest_matches(run: Run, pin: SuitePin, content_hash: str) -> str | None:
     """Say why a run's manifest does not match a pin and a content hash (None: it does)."""
-    manifest = run.manifest
-    if sha256_hex(manifest) != run.manifest_hash:
+    # The hash covers the stored JSON itself, before any reading of it.
+    if sha256_hex(run.manifest) != run.manifest_hash:
         return "its manifest does not match its manifest hash"
-    if manifest["prompt"]["content_hash"] != content_hash:
+    manifest = RunManifest.model_validate(run.manifest)
+    if manifest.prompt.content_hash != content_hash:
         return "it ran other prompt content"
-    suite = manifest["suite"]
-    if (suite["version"], suite["content_hash"]) != (pin.version, pin.content_hash):
-        return f"it ran suite version {suite['version']}, the policy pins {pin.version}"
-    if manifest["dataset"]["version"] != pin.dataset_version:
-        return f"it ran dataset version {manifest['dataset']['version']}"
+    suite = manifest.suite
+    if (suite.version, suite.content_hash) != (pin.version, pin.content_hash):
+        return f"it ran suite version {suite.version}, the policy pins {pin.version}"
+    if manifest.dataset.version != pin.dataset_version:
+        return f"it ran dataset version {manifest.dataset.version}"
     return None
 
 
@@ -262,7 +264,7 @@ class GatePolicy:
         raise GateFailedError(
             f"cannot move {request.label!r} of {request.prompt.name!r} to version "
             f"{request.target.version}: {report.detail}",
-            report=report.model_dump(mode="json"),
+            report=report,
         )
 
     @staticmethod

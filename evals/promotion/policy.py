@@ -15,13 +15,8 @@ from sqlmodel import col, select
 
 from evals.errors import InvalidPolicyError, PolicyNotFoundError
 from evals.models import DatasetVersion, PolicyEvent, PromotionPolicy, Suite, SuiteVersion
-from evals.promotion.schemas import (
-    PolicyEventRead,
-    PolicyRead,
-    PolicyUpdate,
-    SuitePin,
-    parse_suite_ref,
-)
+from evals.promotion.reports import PolicyEventRead, PolicyRead, SuitePin
+from evals.promotion.schemas import PolicyUpdate, parse_suite_ref
 from prompts import audit
 from prompts import service as prompts
 from prompts.base import upsert_insert, utc_now

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals.errors import LeaseLostError
-from evals.schemas import RunStatus
+from evals.reports import RunStatus
 from prompts.base import metadata, utc_now
 
 RUNS: Final = metadata.tables["runs"]

@@ -8,6 +8,7 @@ from typing import Any
 from evals.errors import ScorerError
 from evals.llm.client import Completion
 from evals.models import DatasetItem, RunItem
+from evals.reports import RunGateReport, RunSummary
 from evals.runs import verdict as gates
 from evals.schemas import BUILTIN_METRICS, SuiteSpec
 from evals.scorers.base import Scorer, score_entry
@@ -60,23 +61,26 @@ def item_results(
 
 def run_verdict(
     spec: SuiteSpec, rows: Sequence[RunItem], *, has_baseline: bool
-) -> tuple[dict[str, Any], str, dict[str, Any]]:
-    """Return the summary, the verdict and the gate report of a finished run."""
+) -> tuple[RunSummary, RunGateReport]:
+    """Return the summary and the gate report (its verdict included) of a finished run."""
     names = [s.name for s in spec.scorers]
     candidate = item_results(rows, CANDIDATE, names)
     baseline = item_results(rows, BASELINE, names) if has_baseline else None
-    metrics = [s.name for s in spec.scorers] + sorted(BUILTIN_METRICS)
-    summary = gates.summarize(candidate, metrics)
+    metrics = [*names, *sorted(BUILTIN_METRICS)]
     own = [r for r in rows if r.variant == CANDIDATE]
-    summary["cost_usd"] = sum(r.cost_usd or 0.0 for r in own)
-    summary["scoring_cost_usd"] = scoring_cost(own)
-    summary["input_tokens"] = sum(r.input_tokens or 0 for r in own)
-    summary["output_tokens"] = sum(r.output_tokens or 0 for r in own)
-    summary["cached"] = sum(1 for r in own if r.is_cached)
-    if baseline is not None:
-        summary["baseline"] = gates.summarize(baseline, metrics)
-    verdict, report = gates.verdict(spec, candidate, baseline)
-    return summary, verdict.value, report
+    totals = gates.summarize(candidate, metrics)
+    summary = RunSummary(
+        items=totals.items,
+        errors=totals.errors,
+        metrics=totals.metrics,
+        cost_usd=sum(r.cost_usd or 0.0 for r in own),
+        scoring_cost_usd=scoring_cost(own),
+        input_tokens=sum(r.input_tokens or 0 for r in own),
+        output_tokens=sum(r.output_tokens or 0 for r in own),
+        cached=sum(1 for r in own if r.is_cached),
+        baseline=gates.summarize(baseline, metrics) if baseline is not None else None,
+    )
+    return summary, gates.verdict(spec, candidate, baseline)
 
 
 def scoring_cost(rows: Sequence[RunItem]) -> float:

@@ -15,7 +15,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final
 
@@ -27,12 +26,13 @@ from evals.errors import EvalsError, LeaseLostError, ModelCallError
 from evals.llm.cache import ResponseCache
 from evals.llm.client import Completion, ModelClient, cache_key, ensure_litellm
 from evals.models import DatasetItem, RunItem
+from evals.reports import RunStatus
 from evals.runs import generations, leases, observe
-from evals.runs.generations import Call, ItemKey
+from evals.runs.batch import Batch, Outcome, item_row
+from evals.runs.generations import Call
 from evals.runs.plan import Plan, Target, load_plan
 from evals.runs.results import BASELINE, run_verdict, score_item
-from evals.schemas import RunStatus
-from evals.scorers.context import JUDGE_CALLS, JudgeCall
+from evals.scorers.context import JUDGE_CALLS
 from prompts.base import utc_now
 from prompts.errors import PromptsError
 from prompts.params import call_config
@@ -46,35 +46,6 @@ log = logging.getLogger("promptlane.runner")
 SessionFactory = Callable[[], AsyncSession]
 # An ended run has no lease: nothing renews it and nothing may claim it.
 _ENDED: Final[dict[str, Any]] = {"lease_owner": None, "lease_expires_at": None}
-
-
-@dataclass
-class _Outcome:
-    """One processed item: its row, answer to cache, generations (its call, its judges')."""
-
-    row: dict[str, Any]
-    fresh: tuple[str, str, Completion] | None = None
-    generation: dict[str, Any] | None = None
-    judged: list[JudgeCall] = field(default_factory=list)
-    judge_generations: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class _Batch:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    fresh: dict[str, tuple[str, Completion]] = field(default_factory=dict)
-    generations: dict[ItemKey, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def add(self, outcome: _Outcome) -> None:
-        row = outcome.row
-        self.rows.append(row)
-        if outcome.fresh is not None:
-            key, model, completion = outcome.fresh
-            self.fresh[key] = (model, completion)
-        made = [outcome.generation] if outcome.generation is not None else []
-        made += outcome.judge_generations
-        if made:
-            self.generations[(row["variant"], row["position"], row["repeat"])] = made
 
 
 class Runner:
@@ -204,7 +175,7 @@ class Runner:
         queue: asyncio.Queue[tuple[str, int, int]] = asyncio.Queue()
         for entry in plan.pending:
             queue.put_nowait(entry)
-        batch = _Batch()
+        batch = Batch()
 
         async def worker() -> None:
             while not queue.empty():
@@ -229,7 +200,7 @@ class Runner:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
 
-    async def _process(self, plan: Plan, variant: str, index: int, repeat: int) -> _Outcome:
+    async def _process(self, plan: Plan, variant: str, index: int, repeat: int) -> Outcome:
         target, position = plan.targets[variant], plan.items[index].position
         ref = target.ref(plan.run_id)
         with observe.item_span(
@@ -259,17 +230,17 @@ class Runner:
 
     async def _attempt(
         self, plan: Plan, variant: str, index: int, repeat: int, ref: PromptRef
-    ) -> _Outcome:
+    ) -> Outcome:
         item, target = plan.items[index], plan.targets[variant]
-        row = _item_row(plan.run_id, variant, item.position, repeat)
+        row = item_row(plan.run_id, variant, item.position, repeat)
         try:
             rendered = await render_prompt_async(target.content, item.input, self.render_budget)
         except PromptsError as exc:  # a render over budget too: an item error, not a run's
-            return _Outcome({**row, "error": f"render: {exc.detail}"})
+            return Outcome({**row, "error": f"render: {exc.detail}"})
         messages = list(rendered.messages)
         key = self._key(plan, variant, messages, repeat) if plan.spec.cache else None
         completion = plan.cached.get(key) if key else None
-        outcome = _Outcome(row)
+        outcome = Outcome(row)
         if completion is None:
             answer, outcome.generation = await self._call(plan, item, target, messages, ref, row)
             if isinstance(answer, ModelCallError):
@@ -331,7 +302,7 @@ class Runner:
         )
         return answer, generation
 
-    async def _flush(self, run_id: int, batch: _Batch, *, force: bool = False) -> bool:
+    async def _flush(self, run_id: int, batch: Batch, *, force: bool = False) -> bool:
         """Write buffered results and renew the lease; return whether cancel was requested."""
         due = time.monotonic() - self._renewed.get(run_id, 0.0) > self.lease.total_seconds() / 4
         if not (batch.rows or force or due):
@@ -367,13 +338,13 @@ class Runner:
             # The paired bootstrap is CPU work: in a thread, so the event loop keeps serving.
             # No item lands meanwhile: only the lease holder writes them, and if it is not us
             # any more the fenced write below refuses this verdict.
-            summary, verdict, report = await asyncio.to_thread(
+            summary, report = await asyncio.to_thread(
                 run_verdict, plan.spec, rows, has_baseline=BASELINE in plan.targets
             )
             values = {
-                "summary": summary,
-                "gate": report,
-                "verdict": verdict,
+                "summary": summary.model_dump(mode="json"),
+                "gate": report.model_dump(mode="json"),
+                "verdict": report.verdict.value,
                 "status": RunStatus.COMPLETED.value,
             }
         await self._write(plan.run_id, {**values, **_ENDED, "finished_at": utc_now()})
@@ -382,27 +353,6 @@ class Runner:
         detail = exc.detail if isinstance(exc, EvalsError | PromptsError) else repr(exc)
         values = {"status": RunStatus.FAILED.value, "error": str(detail)[:2_000]}
         await self._write(run_id, {**values, **_ENDED, "finished_at": utc_now()})
-
-
-def _item_row(run_id: int, variant: str, position: int, repeat: int) -> dict[str, Any]:
-    """Return an item's run_items row before it has an answer (an error until it has)."""
-    return {
-        "run_id": run_id,
-        "variant": variant,
-        "position": position,
-        "repeat": repeat,
-        "status": "error",
-        "output": None,
-        "error": None,
-        "latency_ms": None,
-        "cost_usd": None,
-        "input_tokens": None,
-        "output_tokens": None,
-        "scores": {},
-        "is_cached": False,
-        "trace_id": None,
-        "created_at": utc_now(),
-    }
 
 
 def _item_payload(item: DatasetItem) -> dict[str, Any]:

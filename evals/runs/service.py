@@ -2,17 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Final
 
 import sqlalchemy as sa
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from evals.errors import RunNotFoundError, RunStateError
 from evals.models import DatasetItem, DatasetVersion, Run, RunItem, Suite, SuiteVersion
+from evals.reports import (
+    ItemDelta,
+    ItemScore,
+    MetricDelta,
+    RunComparison,
+    RunGateReport,
+    RunItemRead,
+    RunManifest,
+    RunRead,
+    RunStatus,
+    RunSummary,
+    ScorerRef,
+    Verdict,
+    VersionRef,
+)
 from evals.runs.results import CANDIDATE
-from evals.schemas import RunCreate, RunItemRead, RunRead, RunStatus, SuiteSpec, Verdict
+from evals.schemas import RunCreate, SuiteSpec
 from evals.suites import get_suite_version
 from prompts import service as prompts
 from prompts.base import utc_now
@@ -21,6 +37,7 @@ from prompts.models import Prompt, PromptVersion
 from prompts.schemas import Page
 
 ACTIVE = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+_SCORES: Final = TypeAdapter(dict[str, ItemScore])
 
 
 async def _dataset_version(session: AsyncSession, suite: SuiteVersion) -> DatasetVersion:
@@ -38,8 +55,8 @@ async def _dataset_version(session: AsyncSession, suite: SuiteVersion) -> Datase
     return found
 
 
-def _ref(name: str, version: PromptVersion) -> dict[str, Any]:
-    return {"name": name, "version": version.version, "content_hash": version.content_hash}
+def _ref(name: str, version: PromptVersion) -> VersionRef:
+    return VersionRef(name=name, version=version.version, content_hash=version.content_hash)
 
 
 def build_manifest(
@@ -49,28 +66,24 @@ def build_manifest(
     suite: tuple[str, SuiteVersion],
     dataset: tuple[str, DatasetVersion],
     judges: dict[str, dict[str, Any]],
-) -> dict[str, Any]:
+) -> RunManifest:
     """Return the manifest: the hashes of everything that decides the run's verdict."""
     spec = SuiteSpec.model_validate(suite[1].spec)
-    return {
-        "prompt": _ref(*prompt),
-        "baseline": _ref(prompt[0], baseline) if baseline else None,
-        "suite": {
-            "name": suite[0],
-            "version": suite[1].version,
-            "content_hash": suite[1].content_hash,
-        },
-        "dataset": {
-            "name": dataset[0],
-            "version": dataset[1].version,
-            "content_hash": dataset[1].content_hash,
-        },
-        "scorers": [
-            {"name": s.name, "type": s.type, "params_hash": sha256_hex(s.params)}
+    return RunManifest(
+        prompt=_ref(*prompt),
+        baseline=_ref(prompt[0], baseline) if baseline else None,
+        suite=VersionRef(
+            name=suite[0], version=suite[1].version, content_hash=suite[1].content_hash
+        ),
+        dataset=VersionRef(
+            name=dataset[0], version=dataset[1].version, content_hash=dataset[1].content_hash
+        ),
+        scorers=[
+            ScorerRef(name=s.name, type=s.type, params_hash=sha256_hex(s.params))
             for s in spec.scorers
         ],
-        "judges": judges,
-    }
+        judges={ref: VersionRef.model_validate(pin) for ref, pin in judges.items()},
+    )
 
 
 async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> RunRead:
@@ -95,7 +108,7 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
         suite=(suite.name, suite_version),
         dataset=(spec.dataset.name, dataset_version),
         judges=dict(suite_version.judges),
-    )
+    ).model_dump(mode="json")
     variants = 2 if baseline is not None else 1
     assert version.id is not None
     assert suite_version.id is not None
@@ -115,30 +128,30 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
     )
     session.add(run)
     await session.flush()
-    return _run_read(run, manifest)
+    return _run_read(run)
 
 
-def _run_read(run: Run, manifest: dict[str, Any]) -> RunRead:
+def _run_read(run: Run) -> RunRead:
     assert run.id is not None
-    baseline = manifest.get("baseline")
+    manifest = RunManifest.model_validate(run.manifest)
     return RunRead(
         id=run.id,
-        suite=manifest["suite"]["name"],
-        suite_version=manifest["suite"]["version"],
-        prompt=manifest["prompt"]["name"],
-        version=manifest["prompt"]["version"],
-        content_hash=manifest["prompt"]["content_hash"],
+        suite=manifest.suite.name,
+        suite_version=manifest.suite.version,
+        prompt=manifest.prompt.name,
+        version=manifest.prompt.version,
+        content_hash=manifest.prompt.content_hash,
         label=run.label,
-        baseline_version=baseline["version"] if baseline else None,
-        dataset=manifest["dataset"]["name"],
-        dataset_version=manifest["dataset"]["version"],
+        baseline_version=manifest.baseline.version if manifest.baseline else None,
+        dataset=manifest.dataset.name,
+        dataset_version=manifest.dataset.version,
         status=RunStatus(run.status),
         verdict=Verdict(run.verdict) if run.verdict else None,
         total=run.total,
         completed=run.completed,
         errors=run.errors,
-        summary=run.summary,
-        gate=run.gate,
+        summary=RunSummary.model_validate(run.summary) if run.summary else None,
+        gate=RunGateReport.model_validate(run.gate) if run.gate else None,
         manifest=manifest,
         manifest_hash=run.manifest_hash,
         error=run.error,
@@ -162,7 +175,7 @@ async def _run(session: AsyncSession, run_id: int, *, for_update: bool = False) 
 async def get_run(session: AsyncSession, *, run_id: int) -> RunRead:
     """Return a run with its progress, summary, gate report and manifest."""
     run = await _run(session, run_id)
-    return _run_read(run, run.manifest)
+    return _run_read(run)
 
 
 async def list_runs(
@@ -192,7 +205,7 @@ async def list_runs(
         stmt = stmt.where(Run.status == status.value)
     total = await session.scalar(select(sa.func.count()).select_from(stmt.subquery()))
     rows = await session.scalars(stmt.order_by(col(Run.id).desc()).limit(limit).offset(offset))
-    items = [_run_read(run, run.manifest) for run in rows]
+    items = [_run_read(run) for run in rows]
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
 
 
@@ -211,7 +224,7 @@ def _item_read(row: RunItem, item: DatasetItem | None = None) -> RunItemRead:
         output_tokens=row.output_tokens,
         cost_usd=row.cost_usd,
         is_cached=row.is_cached,
-        scores=row.scores,
+        scores=_SCORES.validate_python(row.scores),
     )
 
 
@@ -268,7 +281,7 @@ async def request_cancel(session: AsyncSession, *, run_id: int) -> RunRead:
     ):
         run.status, run.finished_at, run.lease_owner = RunStatus.CANCELLED.value, now, None
     await session.flush()
-    return _run_read(run, run.manifest)
+    return _run_read(run)
 
 
 async def request_resume(session: AsyncSession, *, run_id: int) -> RunRead:
@@ -290,47 +303,44 @@ async def request_resume(session: AsyncSession, *, run_id: int) -> RunRead:
         None,
     )
     await session.flush()
-    return _run_read(run, run.manifest)
+    return _run_read(run)
 
 
-async def compare_runs(session: AsyncSession, *, a: int, b: int) -> dict[str, Any]:
+async def compare_runs(session: AsyncSession, *, a: int, b: int) -> RunComparison:
     """Return per-metric and per-item deltas between two runs (b minus a)."""
-    run_a, run_b = await _run(session, a), await _run(session, b)
-    metrics_a = run_a.summary.get("metrics", {})
-    metrics_b = run_b.summary.get("metrics", {})
-    per_metric = {
-        m: _delta(metrics_a.get(m, {}).get("mean"), metrics_b.get(m, {}).get("mean"))
-        for m in sorted(set(metrics_a) | set(metrics_b))
-    }
+    row_a, row_b = await _run(session, a), await _run(session, b)
+    run_a, run_b = _run_read(row_a), _run_read(row_b)
     items_a = await _mean_scores(session, a)
     items_b = await _mean_scores(session, b)
-    per_item: list[dict[str, Any]] = [
-        {
-            "position": pos,
-            "metrics": {
-                m: _delta(items_a.get(pos, {}).get(m), items_b.get(pos, {}).get(m))
-                for m in sorted(set(items_a.get(pos, {})) | set(items_b.get(pos, {})))
-            },
-        }
+    per_item = [
+        ItemDelta(position=pos, metrics=_deltas(items_a.get(pos, {}), items_b.get(pos, {})))
         for pos in sorted(set(items_a) | set(items_b))
     ]
     changed = [
-        item
-        for item in per_item
-        if any(d["delta"] not in (0, None) for d in item["metrics"].values())
+        item for item in per_item if any(d.delta not in (0, None) for d in item.metrics.values())
     ]
-    return {
-        "a": _run_read(run_a, run_a.manifest).model_dump(mode="json"),
-        "b": _run_read(run_b, run_b.manifest).model_dump(mode="json"),
-        "same_dataset": run_a.dataset_version_id == run_b.dataset_version_id,
-        "metrics": per_metric,
-        "items": per_item,
-        "changed_items": len(changed),
-    }
+    return RunComparison(
+        a=run_a,
+        b=run_b,
+        same_dataset=row_a.dataset_version_id == row_b.dataset_version_id,
+        metrics=_deltas(_metric_means(run_a), _metric_means(run_b)),
+        items=per_item,
+        changed_items=len(changed),
+    )
 
 
-def _delta(a: float | None, b: float | None) -> dict[str, float | None]:
-    return {"a": a, "b": b, "delta": None if a is None or b is None else b - a}
+def _metric_means(run: RunRead) -> dict[str, float | None]:
+    metrics = run.summary.metrics if run.summary else {}
+    return {name: stats.mean for name, stats in metrics.items()}
+
+
+def _deltas(a: Mapping[str, float | None], b: Mapping[str, float | None]) -> dict[str, MetricDelta]:
+    """Return every metric of `a` or `b` with its value in each (None: missing) and b minus a."""
+    return {m: _delta(a.get(m), b.get(m)) for m in sorted(set(a) | set(b))}
+
+
+def _delta(a: float | None, b: float | None) -> MetricDelta:
+    return MetricDelta(a=a, b=b, delta=None if a is None or b is None else b - a)
 
 
 async def _mean_scores(session: AsyncSession, run_id: int) -> dict[int, dict[str, float]]:

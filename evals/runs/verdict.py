@@ -16,7 +16,16 @@ from typing import Any, Final
 
 import numpy as np
 
-from evals.schemas import Aggregate, BaselineRule, GateCondition, SuiteSpec, Verdict
+from evals.reports import (
+    Aggregate,
+    BaselineComparison,
+    ConditionReport,
+    MetricStats,
+    RunGateReport,
+    VariantSummary,
+    Verdict,
+)
+from evals.schemas import BaselineRule, GateCondition, SuiteSpec
 
 OPS: Final[Mapping[str, Callable[[float, float], bool]]] = {
     ">=": operator.ge,
@@ -79,39 +88,41 @@ def _item_error_rate(results: Sequence[ItemResult]) -> float:
     return sum(1 for r in results if r.is_error) / len(results)
 
 
-def check_condition(results: Sequence[ItemResult], condition: GateCondition) -> dict[str, Any]:
+def check_condition(results: Sequence[ItemResult], condition: GateCondition) -> ConditionReport:
     """Return one condition's report: its value, threshold and whether it holds."""
     value = aggregate(results, condition.metric, condition.aggregate)
-    passed = value is not None and OPS[condition.op](value, condition.value)
-    report: dict[str, Any] = {
-        "metric": condition.metric,
-        "aggregate": condition.aggregate.value,
-        "op": condition.op,
-        "threshold": condition.value,
-        "value": value,
-        "passed": passed,
-    }
-    if value is None:
-        report["detail"] = "no values: every item errored or the metric was never scored"
-    return report
+    return ConditionReport(
+        metric=condition.metric,
+        aggregate=condition.aggregate,
+        op=condition.op,
+        threshold=condition.value,
+        value=value,
+        passed=value is not None and OPS[condition.op](value, condition.value),
+        detail=(
+            "no values: every item errored or the metric was never scored"
+            if value is None
+            else None
+        ),
+    )
 
 
-def summarize(results: Sequence[ItemResult], metrics: Sequence[str]) -> dict[str, Any]:
-    """Return per-metric mean, pass rate and error rate, plus item totals."""
-    out: dict[str, Any] = {
-        "items": len(results),
-        "errors": sum(1 for r in results if r.is_error),
-        "metrics": {},
-    }
-    for metric in metrics:
-        out["metrics"][metric] = {
-            "mean": aggregate(results, metric, Aggregate.MEAN),
-            "p50": aggregate(results, metric, Aggregate.P50),
-            "p95": aggregate(results, metric, Aggregate.P95),
-            "pass_rate": aggregate(results, metric, Aggregate.PASS_RATE),
-            "error_rate": aggregate(results, metric, Aggregate.ERROR_RATE),
-        }
-    return out
+def _stats(results: Sequence[ItemResult], metric: str) -> MetricStats:
+    return MetricStats(
+        mean=aggregate(results, metric, Aggregate.MEAN),
+        p50=aggregate(results, metric, Aggregate.P50),
+        p95=aggregate(results, metric, Aggregate.P95),
+        pass_rate=aggregate(results, metric, Aggregate.PASS_RATE),
+        error_rate=aggregate(results, metric, Aggregate.ERROR_RATE),
+    )
+
+
+def summarize(results: Sequence[ItemResult], metrics: Sequence[str]) -> VariantSummary:
+    """Return per-metric mean, percentiles, pass rate and error rate, plus item totals."""
+    return VariantSummary(
+        items=len(results),
+        errors=sum(1 for r in results if r.is_error),
+        metrics={metric: _stats(results, metric) for metric in metrics},
+    )
 
 
 def _per_position(results: Sequence[ItemResult], metric: str) -> dict[int, float]:
@@ -147,7 +158,7 @@ def bootstrap_means(
 
 def compare_baseline(
     candidate: Sequence[ItemResult], baseline: Sequence[ItemResult], rule: BaselineRule
-) -> dict[str, Any]:
+) -> BaselineComparison:
     """Compare candidate and baseline item by item with a paired bootstrap interval.
 
     CPU-bound at large sizes (resamples x items draws): call it off the event loop.
@@ -155,58 +166,48 @@ def compare_baseline(
     cand = _per_position(candidate, rule.metric)
     base = _per_position(baseline, rule.metric)
     shared = sorted(set(cand) & set(base))
-    report: dict[str, Any] = {
-        "metric": rule.metric,
-        "max_regression": rule.max_regression,
-        "confidence": rule.confidence,
-        "items": len(shared),
-    }
+    report = BaselineComparison(
+        metric=rule.metric,
+        max_regression=rule.max_regression,
+        confidence=rule.confidence,
+        items=len(shared),
+        outcome=Verdict.INCONCLUSIVE,
+        detail="no shared items",
+    )
     if not shared:
-        return {**report, "outcome": Verdict.INCONCLUSIVE.value, "detail": "no shared items"}
+        return report
     sign = 1.0 if rule.higher_is_better else -1.0
     diffs = np.asarray([sign * (cand[p] - base[p]) for p in shared], dtype=float)
     means = bootstrap_means(diffs, rule.resamples)
     alpha = (1 - rule.confidence) / 2
     low, high = (float(x) for x in np.quantile(means, [alpha, 1 - alpha]))
-    report.update(
-        candidate_mean=math.fsum(cand[p] for p in shared) / len(shared),
-        baseline_mean=math.fsum(base[p] for p in shared) / len(shared),
-        difference=float(diffs.mean()),
-        interval=[low, high],
-    )
+    report.candidate_mean = math.fsum(cand[p] for p in shared) / len(shared)
+    report.baseline_mean = math.fsum(base[p] for p in shared) / len(shared)
+    report.difference = float(diffs.mean())
+    report.interval = (low, high)
     floor = -rule.max_regression
     if low >= floor - 1e-12:
-        return {
-            **report,
-            "outcome": Verdict.PASSED.value,
-            "detail": "no regression beyond the limit",
-        }
-    if high < floor:
-        return {**report, "outcome": Verdict.FAILED.value, "detail": "regressed beyond the limit"}
-    return {
-        **report,
-        "outcome": Verdict.INCONCLUSIVE.value,
-        "detail": "inconclusive — the interval straddles the limit: run more repeats",
-    }
+        report.outcome, report.detail = Verdict.PASSED, "no regression beyond the limit"
+    elif high < floor:
+        report.outcome, report.detail = Verdict.FAILED, "regressed beyond the limit"
+    else:
+        report.detail = "inconclusive — the interval straddles the limit: run more repeats"
+    return report
 
 
 def verdict(
     spec: SuiteSpec,
     candidate: Sequence[ItemResult],
     baseline: Sequence[ItemResult] | None,
-) -> tuple[Verdict, dict[str, Any]]:
-    """Return the overall verdict and the gate report for a finished run."""
+) -> RunGateReport:
+    """Return the gate report of a finished run, its overall verdict included."""
     conditions = [check_condition(candidate, c) for c in spec.gates]
-    report: dict[str, Any] = {"conditions": conditions, "baseline": None}
-    outcome = Verdict.PASSED
-    if any(not c["passed"] for c in conditions):
-        outcome = Verdict.FAILED
+    outcome = Verdict.FAILED if any(not c.passed for c in conditions) else Verdict.PASSED
+    compared = None
     if spec.baseline is not None and baseline is not None:
         compared = compare_baseline(candidate, baseline, spec.baseline)
-        report["baseline"] = compared
-        if compared["outcome"] == Verdict.FAILED.value:
+        if compared.outcome is Verdict.FAILED:
             outcome = Verdict.FAILED
-        elif compared["outcome"] == Verdict.INCONCLUSIVE.value and outcome is Verdict.PASSED:
+        elif compared.outcome is Verdict.INCONCLUSIVE and outcome is Verdict.PASSED:
             outcome = Verdict.INCONCLUSIVE
-    report["verdict"] = outcome.value
-    return outcome, report
+    return RunGateReport(conditions=conditions, baseline=compared, verdict=outcome)

@@ -8,7 +8,9 @@ import httpx
 import sqlalchemy as sa
 
 from api.db import Database
+from api.server.openapi import GateRefusal
 from evals.models import Run
+from evals.promotion.reports import GateReport
 from prompts.base import utc_now
 from prompts.policy import Role
 from tests.api.gates import PROMPT, SUITE, move, push_suite, run_suite, version
@@ -28,6 +30,11 @@ async def test_move_without_a_run_is_refused_with_the_gate_report(
     assert "no completed run of triage-quality:1" in problem["gate"]["suites"][0]["detail"]
     labels = await gated.get(f"/v1/prompts/{PROMPT}/labels")
     assert labels.json() == []  # nothing moved
+    # The body is what the OpenAPI document declares for this 409, and the check's report.
+    refusal = GateRefusal.model_validate(problem)
+    assert refusal.gate.allowed is False
+    check = await gated.get(f"/v1/prompts/{PROMPT}/labels/production/check", params={"version": 2})
+    assert GateReport.model_validate(check.json()) == refusal.gate
 
 
 async def test_failing_run_refuses_and_passing_run_allows_with_evidence(

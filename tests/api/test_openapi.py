@@ -8,6 +8,22 @@ from typing import Any
 from prompts.schemas import LABEL_RE, NAME_RE
 
 PROBLEMS = {"400", "401", "403", "404", "409", "413", "422", "503"}
+LABEL_MOVE = "/v1/prompts/{name}/labels/{label}"
+PROBES = {"/healthz", "/readyz"}  # for load balancers, which read the status code
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def response_schema(op: dict[str, Any]) -> dict[str, Any] | None:
+    """Return the schema of an operation's JSON success, if it has one."""
+    for status in ("200", "201", "202"):
+        content = op["responses"].get(status, {}).get("content", {})
+        if "application/json" in content:
+            schema: dict[str, Any] = content["application/json"].get("schema", {})
+            return schema
+    return None
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -26,9 +42,67 @@ def test_every_operation_declares_its_problem_responses(app: Any) -> None:
         for status in PROBLEMS:
             content = op["responses"][status]["content"]
             assert list(content) == ["application/problem+json"], (method, path, status)
-            assert content["application/problem+json"]["schema"] == {
-                "$ref": "#/components/schemas/Problem"
-            }
+            expected = "Problem"
+            if (method, path, status) == ("put", LABEL_MOVE, "409"):
+                expected = "GateRefusal"  # a refused promotion carries its gate report
+            assert content["application/problem+json"]["schema"] == ref(expected)
+
+
+def test_a_refused_label_move_declares_its_gate_report(app: Any) -> None:
+    spec = app.openapi()
+    schemas = spec["components"]["schemas"]
+    refusal = schemas["GateRefusal"]
+    assert set(refusal["required"]) == {"type", "title", "status", "gate"}
+    assert refusal["properties"]["gate"]["$ref"] == ref("GateReport")["$ref"]
+    errors = refusal["properties"]["errors"]["anyOf"]
+    assert errors == schemas["Problem"]["properties"]["errors"]["anyOf"]
+    report = schemas["GateReport"]
+    assert report["properties"]["suites"]["items"] == ref("SuiteEvidence")
+    check = spec["paths"][LABEL_MOVE + "/check"]["get"]
+    assert response_schema(check) == ref("GateReport")
+
+
+def test_runs_answer_typed_reports(app: Any) -> None:
+    spec = app.openapi()
+    schemas = spec["components"]["schemas"]
+    assert response_schema(spec["paths"]["/v1/runs/{run_id}"]["get"]) == ref("RunRead")
+    assert response_schema(spec["paths"]["/v1/runs/compare"]["get"]) == ref("RunComparison")
+    run = schemas["RunRead"]["properties"]
+    assert run["summary"]["anyOf"] == [ref("RunSummary"), {"type": "null"}]
+    assert run["gate"]["anyOf"] == [ref("RunGateReport"), {"type": "null"}]
+    assert run["manifest"] == ref("RunManifest")
+    judges = schemas["RunManifest"]["properties"]["judges"]["additionalProperties"]
+    assert judges == schemas["SuiteVersionRead"]["properties"]["judges"]["additionalProperties"]
+    assert judges == ref("VersionRef")
+    gate = schemas["RunGateReport"]["properties"]
+    assert gate["conditions"]["items"] == ref("ConditionReport")
+    assert gate["baseline"]["anyOf"] == [ref("BaselineComparison"), {"type": "null"}]
+    assert gate["verdict"] == ref("Verdict")
+    baseline = schemas["BaselineComparison"]
+    assert {"interval", "outcome", "difference"} <= set(baseline["properties"])
+    assert schemas["Verdict"]["enum"] == ["passed", "failed", "inconclusive"]
+    summary = schemas["RunSummary"]["properties"]
+    assert summary["metrics"]["additionalProperties"] == ref("MetricStats")
+    assert {"cost_usd", "scoring_cost_usd", "input_tokens", "cached"} <= set(summary)
+    comparison = schemas["RunComparison"]["properties"]
+    assert comparison["metrics"]["additionalProperties"] == ref("MetricDelta")
+    assert comparison["items"]["items"] == ref("ItemDelta")
+    scores = schemas["RunItemRead"]["properties"]["scores"]["additionalProperties"]
+    assert scores["anyOf"] == [ref("ScoreEntry"), ref("ScoreFailure")]
+
+
+def test_no_operation_answers_an_untyped_object(app: Any) -> None:
+    untyped = []
+    for method, path, op in operations(app.openapi()):
+        if path in PROBES:
+            continue
+        schema = response_schema(op)
+        if schema is None:  # no JSON body: metrics, dashboards, event streams, 204s
+            continue
+        if schema == {} or (schema.get("type") == "object" and "properties" not in schema):
+            untyped.append((method, path))
+    # Shapes others define, parsed by their SDKs: OpenAI's chat completion, OTLP's response.
+    assert untyped == [("post", "/v1/chat/completions"), ("post", "/v1/traces")]
 
 
 def test_names_and_labels_carry_their_patterns(app: Any) -> None:

@@ -321,6 +321,7 @@ async def test_items_paginate_and_filter_failures(seeded: httpx.AsyncClient, db:
         "reason": None,
         "unit": None,
         "passed": True,
+        "cost_usd": None,  # what scoring cost: judges and ragas metrics have one
     }
     assert first["input_tokens"] > 0
     assert first["latency_ms"] is not None

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from evals.reports import Aggregate, Verdict
 from evals.runs.verdict import (
     BOOTSTRAP_CHUNK_INDICES,
     BOOTSTRAP_SEED,
@@ -18,7 +19,7 @@ from evals.runs.verdict import (
     compare_baseline,
     verdict,
 )
-from evals.schemas import Aggregate, BaselineRule, GateCondition, SuiteSpec, Verdict
+from evals.schemas import BaselineRule, GateCondition, SuiteSpec
 
 
 def results(values: list[float | None], *, repeats: int = 1) -> list[ItemResult]:
@@ -68,8 +69,9 @@ def test_p95_and_item_error_rate() -> None:
 
 def test_condition_without_values_fails_with_a_reason() -> None:
     report = check_condition(results([None, None]), GateCondition(metric="m", value=0.1))
-    assert report["passed"] is False
-    assert "no values" in report["detail"]
+    assert report.passed is False
+    assert report.value is None
+    assert "no values" in (report.detail or "")
 
 
 @pytest.mark.parametrize(
@@ -78,14 +80,15 @@ def test_condition_without_values_fails_with_a_reason() -> None:
 )
 def test_operators(op: str, holds: bool) -> None:
     condition = GateCondition.model_validate({"metric": "m", "op": op, "value": 0.5})
-    assert check_condition(results([0.5]), condition)["passed"] is holds
+    assert check_condition(results([0.5]), condition).passed is holds
 
 
 def test_verdict_passes_and_fails_on_conditions() -> None:
-    assert verdict(spec(), results([1.0, 1.0]), None)[0] is Verdict.PASSED
-    outcome, report = verdict(spec(), results([0.0, 0.2]), None)
-    assert outcome is Verdict.FAILED
-    assert report["conditions"][0]["value"] == pytest.approx(0.1)
+    assert verdict(spec(), results([1.0, 1.0]), None).verdict is Verdict.PASSED
+    report = verdict(spec(), results([0.0, 0.2]), None)
+    assert report.verdict is Verdict.FAILED
+    assert report.conditions[0].value == pytest.approx(0.1)
+    assert report.baseline is None
 
 
 RULE = BaselineRule(metric="m", max_regression=0.05)
@@ -93,14 +96,14 @@ RULE = BaselineRule(metric="m", max_regression=0.05)
 
 def test_clear_regression_fails() -> None:
     report = compare_baseline(results([0.0] * 30), results([1.0] * 30), RULE)
-    assert report["outcome"] == "failed"
-    assert report["difference"] == pytest.approx(-1.0)
+    assert report.outcome is Verdict.FAILED
+    assert report.difference == pytest.approx(-1.0)
 
 
 def test_no_regression_passes() -> None:
     report = compare_baseline(results([1.0] * 30), results([1.0] * 30), RULE)
-    assert report["outcome"] == "passed"
-    assert report["interval"] == [pytest.approx(0.0), pytest.approx(0.0)]
+    assert report.outcome is Verdict.PASSED
+    assert report.interval == (pytest.approx(0.0), pytest.approx(0.0))
 
 
 def test_noise_is_inconclusive() -> None:
@@ -109,9 +112,10 @@ def test_noise_is_inconclusive() -> None:
     candidate = [1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0]
     baseline = [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
     report = compare_baseline(results(candidate), results(baseline), RULE)
-    assert report["outcome"] == "inconclusive"
-    assert "more repeats" in report["detail"]
-    low, high = report["interval"]
+    assert report.outcome is Verdict.INCONCLUSIVE
+    assert "more repeats" in report.detail
+    assert report.interval is not None
+    low, high = report.interval
     assert low < -RULE.max_regression < high
 
 
@@ -119,21 +123,22 @@ def test_baseline_is_deterministic_and_lower_is_better_flips_the_sign() -> None:
     a, b = results([0.2, 0.4, 0.3]), results([0.3, 0.5, 0.4])
     assert compare_baseline(a, b, RULE) == compare_baseline(a, b, RULE)
     lower = BaselineRule(metric="m", max_regression=0.05, higher_is_better=False)
-    assert compare_baseline(a, b, lower)["outcome"] == "passed"
+    assert compare_baseline(a, b, lower).outcome is Verdict.PASSED
 
 
 def test_inconclusive_baseline_makes_a_passing_run_inconclusive() -> None:
     candidate = [1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0]
     baseline = [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
     suite = spec(baseline={"metric": "m", "max_regression": 0.05})
-    outcome, report = verdict(suite, results(candidate), results(baseline))
-    assert outcome is Verdict.INCONCLUSIVE
-    assert report["baseline"]["outcome"] == "inconclusive"
+    report = verdict(suite, results(candidate), results(baseline))
+    assert report.verdict is Verdict.INCONCLUSIVE
+    assert report.baseline is not None
+    assert report.baseline.outcome is Verdict.INCONCLUSIVE
 
 
 def test_errored_candidate_items_count_as_regressions() -> None:
     report = compare_baseline(results([None] * 20), results([1.0] * 20), RULE)
-    assert report["outcome"] == "failed"
+    assert report.outcome is Verdict.FAILED
 
 
 def reference_means(diffs: np.ndarray[Any, Any], resamples: int) -> np.ndarray[Any, Any]:
@@ -169,7 +174,7 @@ def test_baseline_report_is_that_of_the_unchunked_bootstrap() -> None:
     diffs = np.asarray(candidate) - np.asarray(baseline)
     alpha = (1 - rule.confidence) / 2
     expected = np.quantile(reference_means(diffs, 3_000), [alpha, 1 - alpha])
-    assert report["interval"] == [float(x) for x in expected]
+    assert report.interval == tuple(float(x) for x in expected)
 
 
 def test_bootstrap_memory_stays_bounded_at_large_sizes() -> None:

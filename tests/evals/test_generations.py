@@ -16,11 +16,13 @@ from api.db import Database
 from evals.errors import ModelCallError
 from evals.llm.client import Completion, ModelClient, RetryPolicy
 from evals.runs import generations as run_generations
+from evals.runs.batch import item_row
 from evals.runs.generations import judge_rows
 from evals.runs.plan import Plan
-from evals.runs.runner import Runner, _item_row
+from evals.runs.runner import Runner
 from evals.scorers.context import JudgeCall
 from evals.scorers.judge import BUILTIN_TOXICITY
+from prompts import labels
 from prompts import service as prompts
 from prompts.base import utc_now
 from prompts.models import PromptVersion
@@ -81,7 +83,7 @@ async def test_each_fresh_model_call_is_a_generation_with_its_linkage_and_scores
 ) -> None:
     await seed(database, suite=SAFE_SUITE)
     async with database.transaction() as session:
-        await prompts.move_label(
+        await labels.move_label(
             session,
             name="triage",
             label="staging",
@@ -300,7 +302,7 @@ async def test_a_runs_generations_are_normalised_and_a_bad_one_drops_alone(
     await seed(database, items=3)
     run_id = await start(database)
     items = [
-        {**_item_row(run_id, "candidate", i, 0), "status": "ok", "output": "billing"}
+        {**item_row(run_id, "candidate", i, 0), "status": "ok", "output": "billing"}
         for i in range(3)
     ]
     hostile = generation_row(
@@ -429,12 +431,12 @@ async def test_a_runs_items_are_stored_whatever_their_answer_or_scores_hold(
     run_id = await start(database)
     items = [
         {
-            **_item_row(run_id, "candidate", 0, 0),
+            **item_row(run_id, "candidate", 0, 0),
             "status": "ok",
             "output": "bill\x00ing",  # a model may answer with NUL
             "scores": {"faithfulness": {"value": float("nan"), "reason": "r\x00"}},
         },
-        {**_item_row(run_id, "candidate", 1, 0), "status": "ok", "output": "technical"},
+        {**item_row(run_id, "candidate", 1, 0), "status": "ok", "output": "technical"},
     ]
     async with database.transaction() as session:
         assert await run_generations.insert_items(session, items, {}) == []

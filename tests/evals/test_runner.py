@@ -19,6 +19,7 @@ from evals.runs import service as runs
 from evals.runs.runner import Runner
 from evals.schemas import DatasetVersionCreate, RunCreate
 from evals.suites import parse_suite, publish_suite
+from prompts import labels
 from prompts import service as prompts
 from prompts.policy import Actor, Role
 from prompts.render_budget import RenderBudget
@@ -261,7 +262,7 @@ async def test_baseline_comparison_uses_the_labelled_version(database: Database)
         await prompts.publish_version(
             session, name="triage", data=model_version("offline/echo"), author="tests"
         )
-        await prompts.move_label(
+        await labels.move_label(
             session,
             name="triage",
             label="production",

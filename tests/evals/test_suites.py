@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals.datasets.service import publish_dataset_version
 from evals.errors import InvalidSuiteError, SuiteNotFoundError
-from evals.schemas import Aggregate, DatasetVersionCreate
+from evals.reports import Aggregate
+from evals.schemas import DatasetVersionCreate
 from evals.suites import (
     MAX_SUITE_BYTES,
     MAX_SUITE_VALUES,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prompts import service
+from prompts import labels, service
 from prompts.errors import (
     InvalidPromptError,
     InvalidTemplateError,
@@ -107,7 +107,7 @@ async def test_resolve_by_label_latest_and_number(session: AsyncSession) -> None
     await publish(session, config={"model": "a/2"})
     with pytest.raises(LabelNotFoundError):
         await service.resolve_prompt(session, name="support/triage")
-    await service.move_label(
+    await labels.move_label(
         session,
         name="support/triage",
         label="production",
@@ -131,7 +131,7 @@ async def test_label_moves_are_audited_and_rollback_is_a_move(session: AsyncSess
     await publish(session, config={"model": "a/2"})
     name = "support/triage"
     for version, reason in ((1, "first"), (2, "upgrade"), (1, "rollback")):
-        await service.move_label(
+        await labels.move_label(
             session,
             name=name,
             label="staging",
@@ -139,34 +139,34 @@ async def test_label_moves_are_audited_and_rollback_is_a_move(session: AsyncSess
             actor=WRITER,
             policy=POLICY,
         )
-    history = await service.label_history(session, name=name, label="staging")
+    history = await labels.label_history(session, name=name, label="staging")
     assert [(e.from_version, e.to_version, e.reason) for e in history.items] == [
         (2, 1, "rollback"),
         (1, 2, "upgrade"),
         (None, 1, "first"),
     ]
     assert {e.actor for e in history.items} == {"writer"}
-    labels = await service.list_labels(session, name=name)
-    assert [(lb.name, lb.version) for lb in labels] == [("staging", 1)]
+    listed = await labels.list_labels(session, name=name)
+    assert [(lb.name, lb.version) for lb in listed] == [("staging", 1)]
 
 
 async def test_moving_to_the_same_version_records_nothing(session: AsyncSession) -> None:
     await publish(session)
     move = LabelMove(version=1, reason="again")
-    first = await service.move_label(
+    first = await labels.move_label(
         session, name="support/triage", label="staging", move=move, actor=WRITER, policy=POLICY
     )
-    second = await service.move_label(
+    second = await labels.move_label(
         session, name="support/triage", label="staging", move=move, actor=WRITER, policy=POLICY
     )
     assert first.id == second.id
-    assert (await service.label_history(session, name="support/triage", label="staging")).total == 1
+    assert (await labels.label_history(session, name="support/triage", label="staging")).total == 1
 
 
 async def test_protected_label_needs_admin(session: AsyncSession) -> None:
     await publish(session)
     with pytest.raises(LabelProtectedError):
-        await service.move_label(
+        await labels.move_label(
             session,
             name="support/triage",
             label="production",
@@ -174,8 +174,8 @@ async def test_protected_label_needs_admin(session: AsyncSession) -> None:
             actor=WRITER,
             policy=POLICY,
         )
-    assert await service.list_labels(session, name="support/triage") == []
-    event = await service.move_label(
+    assert await labels.list_labels(session, name="support/triage") == []
+    event = await labels.move_label(
         session,
         name="support/triage",
         label="production",
@@ -191,7 +191,7 @@ async def test_protected_label_needs_admin(session: AsyncSession) -> None:
 async def test_bad_labels_refused(session: AsyncSession, label: str) -> None:
     await publish(session)
     with pytest.raises(InvalidPromptError):
-        await service.move_label(
+        await labels.move_label(
             session,
             name="support/triage",
             label=label,
@@ -245,7 +245,7 @@ async def test_create_update_list_prompts(session: AsyncSession) -> None:
     with pytest.raises(PromptExistsError):
         await service.create_prompt(session, data=PromptCreate(name="team/a"))
     await publish(session, name="team/b")
-    await service.move_label(
+    await labels.move_label(
         session,
         name="team/b",
         label="staging",

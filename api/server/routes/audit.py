@@ -8,7 +8,7 @@ from api.identity.auth import Reader
 from api.server.deps import ReadSession
 from api.settings import Settings
 from evals.promotion.audit import verify_audit
-from evals.promotion.schemas import AuditReport
+from evals.promotion.reports import AuditReport
 
 router = APIRouter(tags=["audit"])
 

@@ -11,7 +11,8 @@ from api.server.deps import ReadSession, WriteSession
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
 from evals.promotion import gate as promotion
 from evals.promotion import policy as service
-from evals.promotion.schemas import GateReport, PolicyEventRead, PolicyRead, PolicyUpdate
+from evals.promotion.reports import GateReport, PolicyEventRead, PolicyRead
+from evals.promotion.schemas import PolicyUpdate
 from prompts.schemas import Page
 
 router = APIRouter(tags=["policies"])

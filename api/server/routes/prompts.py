@@ -12,8 +12,9 @@ from api.identity.auth import Reader, Writer
 from api.server.cache import ResolveCache, etag_matches
 from api.server.deps import AppSettings, ReadSession, WriteSession
 from api.server.errors import InvalidRequestError
+from api.server.openapi import GATE_REFUSED
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
-from prompts import service
+from prompts import labels, service
 from prompts.policy import LabelPolicy
 from prompts.schemas import (
     LabelEventRead,
@@ -155,7 +156,7 @@ async def diff_versions(
 @router.get("/{name:path}/labels")
 async def list_labels(name: Name, session: ReadSession, actor: Reader) -> list[LabelRead]:
     """List a prompt's labels and the versions they point at."""
-    return await service.list_labels(session, name=name)
+    return await labels.list_labels(session, name=name)
 
 
 @router.get("/{name:path}/labels/{label}/history")
@@ -168,16 +169,16 @@ async def label_history(
     offset: Offset = 0,
 ) -> Page[LabelEventRead]:
     """Return a label's audit trail, newest first."""
-    return await service.label_history(session, name=name, label=label, limit=limit, offset=offset)
+    return await labels.label_history(session, name=name, label=label, limit=limit, offset=offset)
 
 
 @router.get("/{name:path}/labels/{label}")
 async def get_label(name: Name, label: Label, session: ReadSession, actor: Reader) -> LabelRead:
     """Return where one label points."""
-    return await service.get_label(session, name=name, label=label)
+    return await labels.get_label(session, name=name, label=label)
 
 
-@router.put("/{name:path}/labels/{label}")
+@router.put("/{name:path}/labels/{label}", responses=GATE_REFUSED)
 async def move_label(
     name: Name,
     label: Label,
@@ -188,7 +189,7 @@ async def move_label(
 ) -> LabelEventRead:
     """Point a label at a version (a rollback is a move back); the move is audited."""
     policy: LabelPolicy = request.app.state.label_policy
-    return await service.move_label(
+    return await labels.move_label(
         session, name=name, label=label, move=data, actor=actor, policy=policy
     )
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -14,9 +13,10 @@ from api.db import Database
 from api.identity.auth import Reader, Writer
 from api.server.deps import ReadSession, WriteSession, on_commit
 from api.server.params import INT_MAX
+from evals.reports import RunComparison, RunItemRead, RunProgress, RunRead, RunStatus
 from evals.runs import service
 from evals.runs.executor import Executor
-from evals.schemas import RunCreate, RunItemRead, RunRead, RunStatus
+from evals.schemas import RunCreate
 from prompts.schemas import Page
 
 router = APIRouter(prefix="/v1/runs", tags=["runs"])
@@ -63,7 +63,7 @@ async def compare_runs(
     actor: Reader,
     a: Annotated[int, Query(ge=1, le=INT_MAX)],
     b: Annotated[int, Query(ge=1, le=INT_MAX)],
-) -> dict[str, Any]:
+) -> RunComparison:
     """Compare two runs: per-metric and per-item deltas (b minus a)."""
     return await service.compare_runs(session, a=a, b=b)
 
@@ -114,14 +114,14 @@ async def _progress(db: Database, run_id: int, interval: float) -> AsyncIterator
         state = (run.status, run.completed, run.errors)
         if state != last:
             last = state
-            payload = {
-                "id": run.id,
-                "status": run.status,
-                "completed": run.completed,
-                "total": run.total,
-                "errors": run.errors,
-            }
-            yield f"event: progress\ndata: {json.dumps(payload)}\n\n"
+            progress = RunProgress(
+                id=run.id,
+                status=run.status,
+                completed=run.completed,
+                total=run.total,
+                errors=run.errors,
+            )
+            yield f"event: progress\ndata: {progress.model_dump_json()}\n\n"
         if run.status in FINISHED:
             yield f"event: done\ndata: {run.model_dump_json()}\n\n"
             return
