@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from prompts.errors import FieldProblem
+from promptlane_client.errors import FieldProblem
 
 
 class EvalsError(Exception):

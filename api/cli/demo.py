@@ -15,7 +15,7 @@ from api.cli._common import (
     make_client,
 )
 from api.cli.evals import _follow, print_run
-from api.client import APIError, Client
+from promptlane_client import APIError, Client
 
 PROMPT: Final = "demo/support-triage"
 DATASET: Final = "demo/support-tickets"

@@ -24,7 +24,7 @@ from api.cli._common import (
     make_client,
     print_json,
 )
-from api.client import APIError, Client, PromptlaneError
+from promptlane_client import APIError, Client, PromptlaneError
 
 app = typer.Typer(
     help="Evaluation runs: run a suite on a prompt version (exit 0 passed, 1 failed, 2 error).",

@@ -22,9 +22,9 @@ from evals.models import PromotionPolicy, Run, Suite, SuiteVersion
 from evals.promotion.policy import policy_for, policy_read
 from evals.promotion.schemas import GateReport, RollbackEvidence, SuiteEvidence, SuitePin
 from evals.schemas import RunStatus, SuiteSpec, Verdict
+from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
 from prompts.base import utc_now
-from prompts.hashing import sha256_hex
 from prompts.models import LabelEvent, Prompt, PromptVersion
 from prompts.policy import MoveRequest, PolicyDecision, ProtectedLabels, Role
 
