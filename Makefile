@@ -56,6 +56,7 @@ typecheck: install
 bench: install
 	$(BIN)/python bench/resolve.py
 	$(BIN)/python bench/client_cache.py
+	$(BIN)/python bench/client_footprint.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/runner.py
