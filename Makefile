@@ -12,7 +12,8 @@ $(UV):
 	python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+# The client package (clients/python) is a workspace member: synced editable with the rest.
+$(VENV)/.synced: $(UV) pyproject.toml clients/python/pyproject.toml uv.lock
 	$(UV) sync --frozen
 	@touch $@
 
@@ -36,7 +37,7 @@ pytest: install
 		echo "PROMPTLANE_TEST_POSTGRES_URL not set: skipped the PostgreSQL run"; \
 	fi
 
-# lint: ruff (rules in pyproject.toml) and the import-direction contracts.
+# lint: ruff (rules in pyproject.toml; the client package too) and the import-direction contracts.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -47,7 +48,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# typecheck: mypy --strict over the four packages.
+# typecheck: mypy --strict over the four packages and the client package (promptlane_client).
 typecheck: install
 	$(BIN)/mypy
 
@@ -55,6 +56,7 @@ typecheck: install
 bench: install
 	$(BIN)/python bench/resolve.py
 	$(BIN)/python bench/client_cache.py
+	$(BIN)/python bench/client_footprint.py
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/runner.py

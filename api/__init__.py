@@ -1,5 +1,5 @@
-"""HTTP surface of promptlane: app factory, routes, auth, errors, settings, DB wiring, CLI, client.
+"""HTTP surface of promptlane: app factory, routes, auth, errors, settings, DB wiring, the CLI.
 
-Entry points: `api.server.app.create_app` (ASGI), `api.cli.app` (the `promptlane` command),
-`api.client.Client` (the Python client, importable without the server's dependencies).
+Entry points: `api.server.app.create_app` (ASGI), `api.cli.app` (the `promptlane` command, on
+the client package `promptlane_client`, which applications install alone: clients/python).
 """

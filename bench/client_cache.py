@@ -36,8 +36,8 @@ from typing import Any, Final
 
 import httpx
 
-from api.client import AsyncClient, Client, Prompt
-from api.sdk.cache import Entry
+from promptlane_client import AsyncClient, Client, Prompt
+from promptlane_client.cache import Entry
 
 NAME: Final = "bench/support-triage"
 TARGET_US: Final = 2.0

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from prompts.errors import FieldProblem
+from promptlane_client.errors import FieldProblem
 
 
 class EvalsError(Exception):

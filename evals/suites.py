@@ -19,10 +19,11 @@ from evals.errors import InvalidSuiteError, SuiteNotFoundError
 from evals.models import DatasetVersion, Suite, SuiteVersion
 from evals.schemas import SuiteRead, SuiteSpec, SuiteVersionRead
 from evals.scorers.registry import judge_refs, validate_scorer_specs
+from promptlane_client.errors import FieldProblem
+from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
 from prompts.base import metadata, upsert_insert, utc_now
-from prompts.errors import FieldProblem, PromptsError
-from prompts.hashing import sha256_hex
+from prompts.errors import PromptsError
 from prompts.schemas import Page, parse_prompt_ref
 
 MAX_SUITE_BYTES = 256_000

@@ -18,7 +18,7 @@ from typing import Any, Final
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from prompts.hashing import canonical_json
+from promptlane_client.hashing import canonical_json
 from prompts.models import AuditHead, LabelEvent, Prompt, PromptVersion
 
 GENESIS: Final = "0" * 64

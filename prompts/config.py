@@ -4,7 +4,7 @@
 bounded integers), the `connection` to call through, and `offline` knobs for the offline
 models. Endpoints and credentials are never part of a version; a config that names one is
 refused with a pointer to connections (managed by admins). How a stored config is read by
-calls and readers is prompts/params.py (no pydantic: the light client uses it).
+calls and readers is promptlane_client.params (no pydantic: the client package holds it).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from prompts.params import OFFLINE_PREFIX as OFFLINE_PREFIX
-from prompts.params import is_endpoint_or_credential
+from promptlane_client.params import OFFLINE_PREFIX as OFFLINE_PREFIX
+from promptlane_client.params import is_endpoint_or_credential
 from tracing.validation import StrictModel
 
 INT32_MAX: Final = 2**31 - 1

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from promptlane_client.params import public_config
 from prompts.models import PromptVersion
-from prompts.params import public_config
 from prompts.schemas import FieldChange
 
 

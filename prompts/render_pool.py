@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final, Generic, TypeVar
 
-from prompts.render import PromptContent, Rendered, is_linear, render_prompt
-from prompts.render_budget import DEFAULT_BUDGET, RenderBudget, time_error
+from promptlane_client.render import PromptContent, Rendered, is_linear, render_prompt
+from promptlane_client.render.budget import DEFAULT_BUDGET, RenderBudget, time_error
 
 T = TypeVar("T")
 

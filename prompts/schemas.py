@@ -8,9 +8,9 @@ from typing import Any, ClassVar, Final, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from promptlane_client.render.patterns import schema_pattern_problem
 from prompts.config import LLMConfig as LLMConfig
 from prompts.config import check_json_schema
-from prompts.patterns import schema_pattern_problem
 from tracing.validation import Flag, PositiveInt, StrictModel
 
 NAME_MAX: Final = 200

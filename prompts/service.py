@@ -7,21 +7,26 @@ from typing import Final, Literal, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from promptlane_client.errors import FieldProblem
+from promptlane_client.hashing import content_hash, version_content
+from promptlane_client.params import public_config
+from promptlane_client.render import (
+    DEFAULT_BUDGET,
+    PromptContent,
+    RenderBudget,
+    content_variables,
+    messages_from_dicts,
+)
 from prompts import diff as diffs
 from prompts.base import utc_now
 from prompts.errors import (
-    FieldProblem,
     InvalidPromptError,
     LabelNotFoundError,
     PromptExistsError,
     PromptNotFoundError,
     VersionNotFoundError,
 )
-from prompts.hashing import content_hash, version_content
 from prompts.models import Prompt, PromptVersion
-from prompts.params import public_config
-from prompts.render import PromptContent, content_variables, messages_from_dicts
-from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.render_pool import render_prompt_async
 from prompts.repository import PromptRepository
 from prompts.schemas import (

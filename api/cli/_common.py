@@ -13,9 +13,9 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
-from api.client import DEFAULT_URL as DEFAULT_URL
-from api.client import APIError, Client, PromptlaneError
 from api.identity import credentials
+from promptlane_client import DEFAULT_URL as DEFAULT_URL
+from promptlane_client import APIError, Client, PromptlaneError
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -15,8 +15,8 @@ from api.cli._common import (
     make_client,
 )
 from api.cli.evals import _follow, print_run
-from api.client import APIError, Client
 from evals.reports import RunRead, Verdict
+from promptlane_client import APIError, Client
 
 PROMPT: Final = "demo/support-triage"
 DATASET: Final = "demo/support-tickets"

@@ -26,7 +26,6 @@ from api.cli._common import (
     print_json,
     unexpected_answer,
 )
-from api.client import APIError, Client, PromptlaneError
 from evals.reports import (
     RunComparison,
     RunItemRead,
@@ -37,6 +36,7 @@ from evals.reports import (
     ScoreEntry,
     Verdict,
 )
+from promptlane_client import APIError, Client, PromptlaneError
 
 app = typer.Typer(
     help="Evaluation runs: run a suite on a prompt version (exit 0 passed, 1 failed, 2 error).",

@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from prompts.errors import PromptsError
-from prompts.render import PromptContent, content_variables, messages_from_dicts
+from promptlane_client.errors import TemplateError
+from promptlane_client.render import PromptContent, content_variables, messages_from_dicts
 from prompts.schemas import VersionCreate, name_problem
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -75,7 +75,7 @@ def check_file(path: Path, root: Path | None) -> PromptFile:
     )
     try:
         content_variables(content)
-    except PromptsError as exc:
+    except TemplateError as exc:
         raise PromptFileError(f"{path}: {exc.detail}") from None
     return PromptFile(path, name, version.model_dump(mode="json", exclude_none=True))
 

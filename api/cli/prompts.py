@@ -24,8 +24,8 @@ from api.cli._common import (
     print_json,
 )
 from api.cli.prompt_files import PromptFileError, load_prompt_files
-from api.sdk.snapshot import build_snapshot
 from evals.promotion.reports import GateReport
+from promptlane_client.snapshot import build_snapshot
 
 app = typer.Typer(help="Versioned prompts: push, inspect, render and label.", no_args_is_help=True)
 

@@ -21,7 +21,7 @@ from api.cli._common import (
     make_client,
     print_json,
 )
-from api.client import Client
+from promptlane_client import Client
 
 URL = DEFAULT_URL
 BUCKETS: Final = ("hour", "day")

@@ -52,8 +52,8 @@ from evals.promotion.audit import ensure_chain
 from evals.promotion.gate import GatePolicy
 from evals.runs.executor import InProcessExecutor
 from evals.runs.runner import Runner
+from promptlane_client.render import RenderBudget
 from prompts.policy import ProtectedLabels
-from prompts.render_budget import RenderBudget
 from tracing.setup import TracingHandle
 from tracing.telemetry import Telemetry
 

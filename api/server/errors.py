@@ -4,7 +4,9 @@
     ├── InvalidRequestError      422  parameters that contradict each other
     └── PayloadTooLargeError     413
 
-Identity's errors (api/identity/errors.py) map to 401, 403, 404 and 409.
+Identity's errors (api/identity/errors.py) map to 401, 403, 404 and 409; the renderer's
+(promptlane_client.errors.TemplateError and below: a bad template, bad variables, a render
+over budget) to 422.
 
 Every 4xx/5xx body is RFC 9457 problem JSON (`application/problem+json`).
 """
@@ -58,8 +60,13 @@ from evals.errors import (
     ScorerError,
     SuiteNotFoundError,
 )
-from prompts.errors import (
+from promptlane_client.errors import (
     FieldProblem,
+    InvalidTemplateError,
+    RenderError,
+    TemplateError,
+)
+from prompts.errors import (
     InvalidPromptError,
     LabelMoveDeniedError,
     LabelNotFoundError,
@@ -67,7 +74,6 @@ from prompts.errors import (
     PromptExistsError,
     PromptNotFoundError,
     PromptsError,
-    RenderError,
     VersionNotFoundError,
 )
 from tracing.errors import (
@@ -113,6 +119,7 @@ STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
     LabelNotFoundError: 404,
     PromptExistsError: 409,
     InvalidPromptError: 422,
+    InvalidTemplateError: 422,
     RenderError: 422,
     LabelProtectedError: 403,
     LabelMoveDeniedError: 409,
@@ -155,6 +162,7 @@ STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
 
 DOMAIN_ERROR_ROOTS: Final[tuple[type[Exception], ...]] = (
     PromptsError,
+    TemplateError,  # the renderer's, in the client package: server and client share it
     EvalsError,
     TracingError,
     ApiError,

@@ -23,7 +23,7 @@ from evals.connections import service
 from evals.connections.crypto import SecretBox, UndecryptableSecretError
 from evals.connections.models import Connection
 from evals.errors import ModelConfigurationError
-from prompts.params import OFFLINE_PREFIX
+from promptlane_client.params import OFFLINE_PREFIX
 
 SessionFactory = Callable[[], AsyncSession]
 

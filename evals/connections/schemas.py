@@ -9,8 +9,8 @@ from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from promptlane_client.params import OFFLINE_PREFIX
 from prompts.config import CONNECTION_RE
-from prompts.params import OFFLINE_PREFIX
 
 PROVIDER_RE: Final = CONNECTION_RE  # litellm provider names: openai, anthropic, together_ai
 ENV_RE: Final = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")

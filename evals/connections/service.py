@@ -29,8 +29,8 @@ from evals.errors import (
     ConnectionNotFoundError,
     InvalidConnectionError,
 )
+from promptlane_client.errors import FieldProblem
 from prompts.base import utc_now
-from prompts.errors import FieldProblem
 
 # The advisory lock key that serialises changes to who offers which gateway model.
 _GATEWAY_MODELS_LOCK: Final = 0x70726F6D70746C6E  # "promptln"

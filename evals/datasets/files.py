@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from evals.errors import InvalidDatasetError
 from evals.schemas import DatasetItemIn, DatasetVersionCreate
-from prompts.errors import FieldProblem
+from promptlane_client.errors import FieldProblem
 
 Format = Literal["json", "jsonl", "csv"]
 

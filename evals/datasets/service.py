@@ -23,8 +23,8 @@ from evals.schemas import (
     DatasetVersionCreate,
     DatasetVersionRead,
 )
+from promptlane_client.hashing import canonical_json, sha256_hex
 from prompts.base import utc_now
-from prompts.hashing import canonical_json, sha256_hex
 from prompts.schemas import Page, name_problem
 
 __all__ = [

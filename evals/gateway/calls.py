@@ -25,10 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from evals.errors import InvalidGatewayRequestError, ModelCallError
 from evals.gateway.schemas import ChatCompletionRequest
 from evals.llm.client import Completion, ModelClient, ensure_litellm, error_type, provider_of
+from promptlane_client.params import call_config
+from promptlane_client.render import (
+    DEFAULT_BUDGET,
+    PromptContent,
+    RenderBudget,
+    messages_from_dicts,
+)
 from prompts.base import utc_now
-from prompts.params import call_config
-from prompts.render import PromptContent, messages_from_dicts
-from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.render_pool import render_prompt_async
 from prompts.schemas import PromptVersionRead
 from tracing import ingest, inserts, semconv

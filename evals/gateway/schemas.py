@@ -9,8 +9,8 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from evals.errors import InvalidGatewayRequestError
+from promptlane_client.params import PARAM_NAMES
 from prompts.config import InvocationParams
-from prompts.params import PARAM_NAMES
 from prompts.schemas import LABEL_RE, name_problem
 
 PREFIX: Final = "promptlane/"

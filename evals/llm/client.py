@@ -32,7 +32,7 @@ from evals.llm.failures import classify, failure_error, redact_error
 from evals.llm.failures import error_type as error_type
 from evals.llm.params import cache_key as cache_key
 from evals.llm.params import call_kwargs, secret_of
-from prompts.params import call_config
+from promptlane_client.params import call_config
 from tracing import pricing
 from tracing.genai import chat_call
 from tracing.telemetry import PromptRef, Telemetry, span_ids

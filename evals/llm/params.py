@@ -12,8 +12,8 @@ from typing import Any, Final
 
 from evals.connections.resolver import Route
 from evals.llm import http as openai_http
-from prompts.hashing import sha256_hex
-from prompts.params import PARAM_NAMES
+from promptlane_client.hashing import sha256_hex
+from promptlane_client.params import PARAM_NAMES
 
 # Bump to orphan every cached response (when what a cached Completion means changes).
 _CACHE_KEY_VERSION: Final = 2

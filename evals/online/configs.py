@@ -28,11 +28,12 @@ from evals.schemas import ScorerSpec
 from evals.scorers.base import Scorer
 from evals.scorers.context import JudgeCompletion, JudgeModel, JudgePrompt, ScorerContext
 from evals.scorers.registry import build_scorers, judge_refs, validate_scorer_specs
+from promptlane_client.errors import FieldProblem
+from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
 from prompts import service as prompts
 from prompts.base import utc_now
-from prompts.errors import FieldProblem, PromptNotFoundError, PromptsError
+from prompts.errors import PromptNotFoundError, PromptsError
 from prompts.models import Prompt
-from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.schemas import parse_prompt_ref
 
 ANY_LABEL: Final = "*"

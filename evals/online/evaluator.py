@@ -46,8 +46,8 @@ from evals.online.scoring import (
 from evals.scorers.base import Scorer
 from evals.scorers.context import JudgeModel
 from evals.scorers.registry import is_judged
+from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
 from prompts.base import metadata
-from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from tracing import semconv
 from tracing.models import Generation
 from tracing.normalise import normalise_row

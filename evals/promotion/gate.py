@@ -23,9 +23,9 @@ from evals.promotion.policy import policy_for, policy_read
 from evals.promotion.reports import GateReport, RollbackEvidence, SuiteEvidence, SuitePin
 from evals.reports import RunManifest, RunStatus, Verdict
 from evals.schemas import SuiteSpec
+from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
 from prompts.base import utc_now
-from prompts.hashing import sha256_hex
 from prompts.models import LabelEvent, Prompt, PromptVersion
 from prompts.policy import MoveRequest, PolicyDecision, ProtectedLabels, Role
 

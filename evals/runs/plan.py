@@ -16,10 +16,9 @@ from evals.schemas import SuiteSpec
 from evals.scorers.base import Scorer
 from evals.scorers.context import JudgeModel, JudgePrompt, ScorerContext
 from evals.scorers.registry import build_scorers
+from promptlane_client.render import DEFAULT_BUDGET, PromptContent, RenderBudget
 from prompts import service as prompts
 from prompts.models import Prompt, PromptVersion
-from prompts.render import PromptContent
-from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.schemas import parse_prompt_ref
 from prompts.service import content_of
 from tracing.telemetry import PromptRef

@@ -33,10 +33,11 @@ from evals.runs.generations import Call
 from evals.runs.plan import Plan, Target, load_plan
 from evals.runs.results import BASELINE, run_verdict, score_item
 from evals.scorers.context import JUDGE_CALLS
+from promptlane_client.errors import TemplateError
+from promptlane_client.params import call_config
+from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
 from prompts.base import utc_now
 from prompts.errors import PromptsError
-from prompts.params import call_config
-from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.render_pool import render_prompt_async
 from tracing.inserts import count_dropped
 from tracing.telemetry import PromptRef, Telemetry, mark_error
@@ -159,7 +160,7 @@ class Runner:
             rendered = await render_prompt_async(
                 plan.targets[variant].content, plan.items[index].input, self.render_budget
             )
-        except PromptsError:
+        except TemplateError:
             return []
         return list(rendered.messages)
 
@@ -235,7 +236,7 @@ class Runner:
         row = item_row(plan.run_id, variant, item.position, repeat)
         try:
             rendered = await render_prompt_async(target.content, item.input, self.render_budget)
-        except PromptsError as exc:  # a render over budget too: an item error, not a run's
+        except TemplateError as exc:  # a render over budget too: an item error, not a run's
             return Outcome({**row, "error": f"render: {exc.detail}"})
         messages = list(rendered.messages)
         key = self._key(plan, variant, messages, repeat) if plan.spec.cache else None
@@ -350,7 +351,9 @@ class Runner:
         await self._write(plan.run_id, {**values, **_ENDED, "finished_at": utc_now()})
 
     async def _fail(self, run_id: int, exc: Exception) -> None:
-        detail = exc.detail if isinstance(exc, EvalsError | PromptsError) else repr(exc)
+        detail = (
+            exc.detail if isinstance(exc, EvalsError | PromptsError | TemplateError) else repr(exc)
+        )
         values = {"status": RunStatus.FAILED.value, "error": str(detail)[:2_000]}
         await self._write(run_id, {**values, **_ENDED, "finished_at": utc_now()})
 

@@ -30,9 +30,9 @@ from evals.reports import (
 from evals.runs.results import CANDIDATE
 from evals.schemas import RunCreate, SuiteSpec
 from evals.suites import get_suite_version
+from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
 from prompts.base import utc_now
-from prompts.hashing import sha256_hex
 from prompts.models import Prompt, PromptVersion
 from prompts.schemas import Page
 

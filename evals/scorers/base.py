@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from evals.errors import ScorerError
-from prompts.hashing import sha256_hex
+from promptlane_client.hashing import sha256_hex
 
 # Pass thresholds when a suite does not set one: a binary scorer passes only on 1.0.
 BINARY_THRESHOLD = 1.0

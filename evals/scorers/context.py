@@ -9,8 +9,12 @@ from datetime import datetime
 from typing import Any, Literal, Protocol, cast
 
 from evals.connections.resolver import ConnectionSource
-from prompts.render import PromptContent, messages_from_dicts
-from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
+from promptlane_client.render import (
+    DEFAULT_BUDGET,
+    PromptContent,
+    RenderBudget,
+    messages_from_dicts,
+)
 
 
 class JudgeCompletion(Protocol):
@@ -90,7 +94,7 @@ class JudgePrompt:
         )
 
     def content(self) -> PromptContent:
-        """Return the renderable content, for the one renderer in prompts.render."""
+        """Return the renderable content, for the one renderer in promptlane_client.render."""
         return PromptContent(
             kind=self.kind,
             template_format=self.template_format,

@@ -25,8 +25,8 @@ from evals.scorers.base import (
     need_expected,
 )
 from evals.scorers.structure import STRUCTURE, parse_json
-from prompts import patterns
-from prompts.errors import PatternTimeoutError
+from promptlane_client.errors import PatternTimeoutError
+from promptlane_client.render import patterns
 
 Normalization = Literal["case", "whitespace", "punctuation", "unicode"]
 # A decimal number, optionally signed, with optional thousands separators and exponent.

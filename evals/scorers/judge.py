@@ -31,11 +31,10 @@ from evals.scorers.context import (
     JudgePrompt,
     ScorerContext,
 )
+from promptlane_client.errors import TemplateError
+from promptlane_client.hashing import content_hash, version_content
+from promptlane_client.render import DEFAULT_BUDGET, RenderBudget, content_variables
 from prompts.base import utc_now
-from prompts.errors import PromptsError
-from prompts.hashing import content_hash, version_content
-from prompts.render import content_variables
-from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.render_pool import render_prompt_async
 from prompts.schemas import label_problem, name_problem
 
@@ -200,7 +199,7 @@ class JudgeScorer:
         try:
             rendered = await render_prompt_async(self._content, variables, self._budget)
             return list(rendered.messages)
-        except PromptsError as exc:
+        except TemplateError as exc:
             detail = f"judge prompt {self.judge.name} failed to render: {exc.detail}"
             raise ScorerError(detail) from None
 

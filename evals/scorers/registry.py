@@ -20,7 +20,7 @@ from evals.scorers.context import (
 )
 from evals.scorers.deterministic import DETERMINISTIC
 from evals.scorers.safety import SAFETY
-from prompts.errors import FieldProblem
+from promptlane_client.errors import FieldProblem
 
 __all__ = [
     "SCORER_TYPES",

@@ -13,8 +13,8 @@ from pydantic import Field, field_validator
 
 from evals.errors import ScorerError
 from evals.scorers.base import BaseScorer, Score, ScorerParams, binary
-from prompts import patterns
-from prompts.errors import PatternTimeoutError
+from promptlane_client.errors import PatternTimeoutError
+from promptlane_client.render import patterns
 
 Where = Literal["output", "input"]
 _WHERE: Final[tuple[Where, ...]] = ("output", "input")

@@ -20,8 +20,8 @@ from evals.scorers.base import (
     clip,
     strip_fences,
 )
-from prompts.errors import PatternTimeoutError
-from prompts.patterns import BoundedValidator, schema_pattern_problem
+from promptlane_client.errors import PatternTimeoutError
+from promptlane_client.render.patterns import bounded_validator, schema_pattern_problem
 
 
 def parse_json(text: str) -> tuple[bool, Any]:
@@ -86,7 +86,7 @@ class JsonSchema(BaseScorer[JsonSchemaParams]):
     def __init__(self, name: str, params: JsonSchemaParams) -> None:
         """Compile the schema once."""
         super().__init__(name, params)
-        self._validator = BoundedValidator(params.json_schema)
+        self._validator = bounded_validator(params.json_schema)
 
     async def score(self, *, output: str, **_: Any) -> Score:
         """Parse the output and validate it."""

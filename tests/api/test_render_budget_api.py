@@ -18,8 +18,8 @@ import pytest
 from api.db import Database
 from api.identity import keys
 from api.server.app import create_app
+from promptlane_client.render import RenderBudget
 from prompts.policy import Role
-from prompts.render_budget import RenderBudget
 from tests.conftest import KEYS, auth, make_settings
 
 NESTED_LOOPS = "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"

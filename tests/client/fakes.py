@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from api.client import AsyncClient, Client
-from api.sdk.cache import PromptCache
+from promptlane_client import AsyncClient, Client
+from promptlane_client.client import PromptCache
 
 URL = "http://promptlane.test"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from api.client import AsyncClient, PromptUnavailableError
-from api.sdk.aio import AsyncPromptCache
-from api.sdk.cache import backoff
+from promptlane_client import AsyncClient, PromptUnavailableError
+from promptlane_client.aio import AsyncPromptCache
+from promptlane_client.cache import backoff
 from tests.client.fakes import FakeClock, FakeServer
 
 
@@ -35,10 +35,11 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def cache(client: AsyncClient, clock: FakeClock) -> AsyncIterator[AsyncPromptCache]:
-    prompts = AsyncPromptCache(client.request, ttl=10, clock=clock)
-    yield prompts
-    await prompts.aclose()
+async def cache(client: AsyncClient, clock: FakeClock) -> AsyncPromptCache:
+    """The client's cache, replaced by one with a hand-moved clock and a 10 s TTL."""
+    await client._prompts.aclose()
+    client._prompts = AsyncPromptCache(client.request, ttl=10, clock=clock)
+    return client._prompts
 
 
 async def settle(cache: AsyncPromptCache) -> None:
@@ -64,36 +65,36 @@ async def test_hits_misses_labels_and_versions(server: FakeServer, client: Async
 
 
 async def test_stale_while_revalidate_on_the_event_loop(
-    server: FakeServer, cache: AsyncPromptCache, clock: FakeClock
+    server: FakeServer, client: AsyncClient, cache: AsyncPromptCache, clock: FakeClock
 ) -> None:
-    first = await cache.get("support/triage")
+    first = await client.get_prompt("support/triage")
     server.publish("support/triage", text="New {{who}}")
     clock.advance(10)
     release = hold(server)
-    assert await cache.get("support/triage") is first
+    assert await client.get_prompt("support/triage") is first
     assert server.async_holding is not None
     await server.async_holding.wait()  # the refresh task is stuck inside the server
-    results = await asyncio.gather(*(cache.get("support/triage") for _ in range(50)))
+    results = await asyncio.gather(*(client.get_prompt("support/triage") for _ in range(50)))
     assert all(r is first for r in results)
     assert len(cache._tasks) == 1  # single flight
     release.set()
     await settle(cache)
-    assert (await cache.get("support/triage")).version == 2
+    assert (await client.get_prompt("support/triage")).version == 2
     assert len(server.requests) == 2
     assert server.requests[1].headers["if-none-match"] == server.etag("support/triage", 1)
 
 
 async def test_a_304_keeps_the_prompt_and_makes_it_fresh(
-    server: FakeServer, cache: AsyncPromptCache, clock: FakeClock
+    server: FakeServer, client: AsyncClient, cache: AsyncPromptCache, clock: FakeClock
 ) -> None:
-    first = await cache.get("support/triage")
+    first = await client.get_prompt("support/triage")
     clock.advance(10)
-    assert await cache.get("support/triage") is first
+    assert await client.get_prompt("support/triage") is first
     await settle(cache)
     entry = cache.store.lookup("support/triage", "production")
     assert entry is not None
     assert entry.expires == clock.now + 10
-    assert await cache.get("support/triage") is first
+    assert await client.get_prompt("support/triage") is first
     assert len(server.requests) == 2
 
 
@@ -112,22 +113,23 @@ async def test_concurrent_cold_gets_send_one_request(
 
 async def test_errors_keep_the_last_good_value(
     server: FakeServer,
+    client: AsyncClient,
     cache: AsyncPromptCache,
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    first = await cache.get("support/triage")
+    first = await client.get_prompt("support/triage")
     server.status = 0
     clock.advance(10)
     with caplog.at_level(logging.WARNING, logger="promptlane.client"):
-        assert await cache.get("support/triage") is first
+        assert await client.get_prompt("support/triage") is first
         await settle(cache)
     assert "cannot reach promptlane" in caplog.text
-    assert await cache.get("support/triage") is first
+    assert await client.get_prompt("support/triage") is first
     assert len(server.requests) == 2  # backing off
     server.status = 200
     clock.advance(backoff(1))
-    await cache.get("support/triage")
+    await client.get_prompt("support/triage")
     await settle(cache)
     assert len(server.requests) == 3
 
@@ -164,10 +166,10 @@ async def test_a_snapshot_boots_the_async_client(server: FakeServer, tmp_path: P
 async def test_aclose_cancels_a_held_refresh(
     server: FakeServer, client: AsyncClient, clock: FakeClock
 ) -> None:
-    cache = AsyncPromptCache(client.request, ttl=0, clock=clock)
-    await cache.get("support/triage")
+    cache = client._prompts = AsyncPromptCache(client.request, ttl=0, clock=clock)
+    await client.get_prompt("support/triage")
     hold(server)
-    await cache.get("support/triage")
+    await client.get_prompt("support/triage")
     assert server.async_holding is not None
     await server.async_holding.wait()
     (task,) = cache._tasks

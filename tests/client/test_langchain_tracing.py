@@ -17,9 +17,9 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
-from api.client import Prompt
-from api.sdk import semconv as client_semconv
-from api.sdk.langchain_tracing import PromptlaneCallbackHandler
+from promptlane_client import Prompt
+from promptlane_client import semconv as client_semconv
+from promptlane_client.langchain.tracing import PromptlaneCallbackHandler
 from tests.client.fakes import version_body
 from tracing import otlp, semconv
 from tracing.rows import generation_row

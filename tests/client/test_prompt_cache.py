@@ -13,9 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
-from api.client import APIError, Client, Prompt, PromptUnavailableError, SnapshotError
-from api.sdk.cache import BACKOFF_MAX, PromptCache, backoff
-from api.sdk.prompt import DEFAULT_LABEL
+from promptlane_client import APIError, Client, Prompt, PromptUnavailableError, SnapshotError
+from promptlane_client.cache import BACKOFF_MAX, backoff
+from promptlane_client.client import PromptCache
+from promptlane_client.prompt import DEFAULT_LABEL
 from prompts import service
 from tests.client.fakes import FakeClock, FakeServer, settle
 
@@ -41,11 +42,11 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def cache(client: Client, clock: FakeClock) -> Iterator[PromptCache]:
-    """A cache on the client's transport with a hand-moved clock and a 10 s TTL."""
-    prompts = PromptCache(client.request, ttl=10, clock=clock)
-    yield prompts
-    prompts.close()
+def cache(client: Client, clock: FakeClock) -> PromptCache:
+    """The client's cache, replaced by one with a hand-moved clock and a 10 s TTL."""
+    client._prompts.close()
+    client._prompts = PromptCache(client.request, ttl=10, clock=clock)
+    return client._prompts
 
 
 def test_a_hit_returns_the_cached_prompt_without_a_request(
@@ -80,58 +81,58 @@ def test_labels_and_versions_are_cached_apart(server: FakeServer, client: Client
 
 
 def test_an_expired_entry_is_served_then_revalidated_with_a_304(
-    server: FakeServer, cache: PromptCache, clock: FakeClock
+    server: FakeServer, client: Client, cache: PromptCache, clock: FakeClock
 ) -> None:
-    first = cache.get("support/triage")
+    first = client.get_prompt("support/triage")
     etag = server.answer(server.requests[0]).headers["etag"]
     clock.advance(10)
-    assert cache.get("support/triage") is first  # stale, served at once
+    assert client.get_prompt("support/triage") is first  # stale, served at once
     settle(cache)
     assert server.requests[-1].headers["if-none-match"] == etag
     assert len(server.requests) == 3  # counting the etag probe above
     entry = cache.store.lookup("support/triage", "production")
     assert entry is not None
     assert entry.expires == clock.now + 10  # the 304 made it fresh again
-    assert cache.get("support/triage") is first
+    assert client.get_prompt("support/triage") is first
     assert len(server.requests) == 3
 
 
 def test_a_refresh_picks_up_a_moved_label(
-    server: FakeServer, cache: PromptCache, clock: FakeClock
+    server: FakeServer, client: Client, cache: PromptCache, clock: FakeClock
 ) -> None:
-    assert cache.get("support/triage").version == 1
+    assert client.get_prompt("support/triage").version == 1
     server.publish("support/triage", text="Bye {{who}}")
-    assert cache.get("support/triage").version == 1  # still fresh
+    assert client.get_prompt("support/triage").version == 1  # still fresh
     clock.advance(11)
-    assert cache.get("support/triage").version == 1  # stale: served, refresh started
+    assert client.get_prompt("support/triage").version == 1  # stale: served, refresh started
     settle(cache)
-    updated = cache.get("support/triage")
+    updated = client.get_prompt("support/triage")
     assert updated.version == 2
     assert updated.render(who="x").messages == [{"role": "user", "content": "Bye x"}]
 
 
 def test_stale_while_revalidate_never_waits_for_the_refresh(
-    server: FakeServer, cache: PromptCache, clock: FakeClock
+    server: FakeServer, client: Client, cache: PromptCache, clock: FakeClock
 ) -> None:
-    first = cache.get("support/triage")
+    first = client.get_prompt("support/triage")
     server.publish("support/triage", text="New {{who}}")
     clock.advance(60)
     server.hold = threading.Event()
-    assert cache.get("support/triage") is first
+    assert client.get_prompt("support/triage") is first
     assert server.holding.wait(timeout=30)  # the refresh is now stuck inside the server
     for _ in range(100):
-        assert cache.get("support/triage") is first
+        assert client.get_prompt("support/triage") is first
     assert len(server.requests) == 1  # the held refresh has not even been counted yet
     server.hold.set()
     settle(cache)
-    assert cache.get("support/triage").version == 2
+    assert client.get_prompt("support/triage").version == 2
     assert len(server.requests) == 2
 
 
 def test_concurrent_expired_gets_send_one_refresh(
-    server: FakeServer, cache: PromptCache, clock: FakeClock
+    server: FakeServer, client: Client, cache: PromptCache, clock: FakeClock
 ) -> None:
-    first = cache.get("support/triage")
+    first = client.get_prompt("support/triage")
     clock.advance(60)
     server.hold = threading.Event()
     threads = 16
@@ -140,7 +141,7 @@ def test_concurrent_expired_gets_send_one_refresh(
 
     def get() -> None:
         start.wait()
-        results.append(cache.get("support/triage"))
+        results.append(client.get_prompt("support/triage"))
 
     workers = [threading.Thread(target=get) for _ in range(threads)]
     for worker in workers:
@@ -175,23 +176,24 @@ def test_concurrent_cold_gets_send_one_request(server: FakeServer, client: Clien
 
 def test_errors_keep_the_last_good_value_and_back_off(
     server: FakeServer,
+    client: Client,
     cache: PromptCache,
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    first = cache.get("support/triage")
+    first = client.get_prompt("support/triage")
     server.status = 503
     clock.advance(10)
     with caplog.at_level(logging.WARNING, logger="promptlane.client"):
-        assert cache.get("support/triage") is first
+        assert client.get_prompt("support/triage") is first
         settle(cache)
     assert "refreshing prompt 'support/triage' (label 'production') failed 1 time" in caplog.text
     assert "503" in caplog.text
-    assert cache.get("support/triage") is first  # backing off: no new request
+    assert client.get_prompt("support/triage") is first  # backing off: no new request
     assert len(server.requests) == 2
     server.status = 0  # now the connection is refused
     clock.advance(backoff(1))
-    assert cache.get("support/triage") is first
+    assert client.get_prompt("support/triage") is first
     settle(cache)
     assert len(server.requests) == 3
     entry = cache.store.lookup("support/triage", "production")
@@ -201,9 +203,9 @@ def test_errors_keep_the_last_good_value_and_back_off(
     server.status = 200
     server.publish("support/triage", text="Back {{who}}")
     clock.advance(backoff(2))
-    cache.get("support/triage")
+    client.get_prompt("support/triage")
     settle(cache)
-    assert cache.get("support/triage").version == 2
+    assert client.get_prompt("support/triage").version == 2
 
 
 def test_backoff_doubles_up_to_a_ceiling() -> None:
@@ -213,6 +215,7 @@ def test_backoff_doubles_up_to_a_ceiling() -> None:
 
 def test_a_cold_miss_with_the_server_down_uses_the_fallback(
     server: FakeServer,
+    client: Client,
     cache: PromptCache,
     clock: FakeClock,
     caplog: pytest.LogCaptureFixture,
@@ -220,19 +223,19 @@ def test_a_cold_miss_with_the_server_down_uses_the_fallback(
     server.status = 0
     fallback = [{"role": "system", "content": "Be brief with {{who}}."}]
     with caplog.at_level(logging.WARNING, logger="promptlane.client"):
-        prompt = cache.get("support/triage", fallback=fallback)
+        prompt = client.get_prompt("support/triage", fallback=fallback)
     assert "using the fallback" in caplog.text
     assert prompt.is_fallback
     assert (prompt.name, prompt.version, prompt.label) == ("support/triage", 0, "production")
     expected = [{"role": "system", "content": "Be brief with <&>."}]
     assert prompt.render(who="<&>").messages == expected
-    assert cache.get("support/triage") is prompt  # no second blocking attempt
+    assert client.get_prompt("support/triage") is prompt  # no second blocking attempt
     assert len(server.requests) == 1
     server.status = 200
     clock.advance(backoff(1))
-    assert cache.get("support/triage") is prompt
+    assert client.get_prompt("support/triage") is prompt
     settle(cache)
-    assert cache.get("support/triage").version == 1
+    assert client.get_prompt("support/triage").version == 1
 
 
 def test_fallbacks_can_be_text_a_version_body_or_a_prompt(
@@ -321,26 +324,26 @@ def test_a_bad_snapshot_is_refused(tmp_path: Path, content: str | None, message:
 
 
 def test_a_closed_client_starts_no_refresh(
-    server: FakeServer, cache: PromptCache, clock: FakeClock
+    server: FakeServer, client: Client, cache: PromptCache, clock: FakeClock
 ) -> None:
-    first = cache.get("support/triage")
+    first = client.get_prompt("support/triage")
     cache.closed = True
     clock.advance(60)
-    assert cache.get("support/triage") is first
+    assert client.get_prompt("support/triage") is first
     assert cache.workers.pending == 0
     assert len(server.requests) == 1
 
 
 def test_a_forked_process_starts_its_own_refresh_threads(
-    server: FakeServer, cache: PromptCache, clock: FakeClock
+    server: FakeServer, client: Client, cache: PromptCache, clock: FakeClock
 ) -> None:
-    cache.get("support/triage")
+    client.get_prompt("support/triage")
     clock.advance(10)
-    cache.get("support/triage")
+    client.get_prompt("support/triage")
     settle(cache)
     cache.workers._pid = -1  # as if this process were a fork of the one that started them
     clock.advance(10)
-    cache.get("support/triage")
+    client.get_prompt("support/triage")
     settle(cache)
     assert len(server.requests) == 3
 

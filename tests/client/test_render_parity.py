@@ -11,8 +11,8 @@ import openai
 import pytest
 from langchain_core.messages import convert_to_openai_messages
 
-from api.client import APIError, AsyncClient, Prompt
-from prompts.errors import InvalidVariablesError, MissingVariablesError
+from promptlane_client import APIError, AsyncClient, Prompt
+from promptlane_client.errors import InvalidVariablesError, MissingVariablesError
 from tests.conftest import ADMIN_KEY
 
 MUSTACHE: dict[str, Any] = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.sdk.prompt import Prompt
+from promptlane_client.prompt import Prompt
 from tests.client.fakes import version_body
 
 

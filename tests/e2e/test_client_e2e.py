@@ -19,8 +19,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from api.client import Client, PromptUnavailableError
-from api.sdk.langchain_tracing import PromptlaneCallbackHandler
+from promptlane_client import Client, PromptUnavailableError
+from promptlane_client.langchain.tracing import PromptlaneCallbackHandler
 from tests.client.fakes import settle
 from tests.conftest import ADMIN_KEY, DatabaseFactory
 from tests.e2e.server import PROMPTLANE, Server, server_env, start_server
@@ -73,7 +73,7 @@ def light_client_run(server: Server) -> list[str]:
     code = textwrap.dedent(
         f"""
         import sys
-        from api.client import Client
+        from promptlane_client import Client
         with Client("{server.url}", "{ADMIN_KEY}") as client:
             prompt = client.get_prompt("e2e/chat")
             prompt.render(company="c", ticket="t")

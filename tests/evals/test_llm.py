@@ -14,7 +14,7 @@ from evals.errors import ModelCallError, ModelTimeoutError
 from evals.llm.client import Completion, ModelClient, RetryPolicy, ensure_litellm
 from evals.llm.http import KEYLESS
 from evals.llm.params import cache_key, call_kwargs
-from prompts.params import call_config
+from promptlane_client.params import call_config
 from tests.evals.fake_openai import FakeOpenAI, Step, fake_embedding
 from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config
 

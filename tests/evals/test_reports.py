@@ -25,10 +25,10 @@ from evals.reports import (
     Verdict,
 )
 from evals.runs import service as runs
+from promptlane_client.hashing import sha256_hex
 from prompts import labels
 from prompts import service as prompts
 from prompts.base import utc_now
-from prompts.hashing import sha256_hex
 from prompts.schemas import LabelMove
 from tests.conftest import DatabaseFactory
 from tests.evals.test_runner import (

@@ -19,10 +19,10 @@ from evals.runs import service as runs
 from evals.runs.runner import Runner
 from evals.schemas import DatasetVersionCreate, RunCreate
 from evals.suites import parse_suite, publish_suite
+from promptlane_client.render import RenderBudget
 from prompts import labels
 from prompts import service as prompts
 from prompts.policy import Actor, Role
-from prompts.render_budget import RenderBudget
 from prompts.schemas import LabelMove
 from tests.conftest import DatabaseFactory
 from tests.factories import chat_version

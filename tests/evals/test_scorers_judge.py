@@ -13,8 +13,8 @@ from evals.schemas import ScorerSpec
 from evals.scorers.base import Score, Scorer
 from evals.scorers.judge import BUILTIN_TOXICITY, parse_verdict
 from evals.scorers.registry import JudgePrompt, ScorerContext, build_scorers, judge_refs
-from prompts.hashing import content_hash, version_content
-from prompts.render_budget import RenderBudget
+from promptlane_client.hashing import content_hash, version_content
+from promptlane_client.render import RenderBudget
 
 REF = "judges/helpfulness@production"
 

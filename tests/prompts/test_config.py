@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from prompts import params
+from promptlane_client import params
+from promptlane_client.params import call_config, is_endpoint_or_credential, public_config
 from prompts.config import INT32_MAX, INT64_MAX, InvocationParams, LLMConfig, OfflineParams
-from prompts.params import call_config, is_endpoint_or_credential, public_config
 
 
 def problems(config: dict[str, Any]) -> list[tuple[str, str]]:

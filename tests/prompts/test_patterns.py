@@ -10,9 +10,8 @@ from evals.errors import ScorerError
 from evals.schemas import ScorerSpec
 from evals.scorers.context import ScorerContext
 from evals.scorers.registry import build_scorers
-from prompts import patterns
-from prompts.errors import InvalidVariablesError, PatternTimeoutError
-from prompts.render import PromptContent, render_prompt
+from promptlane_client.errors import InvalidVariablesError, PatternTimeoutError
+from promptlane_client.render import PromptContent, patterns, render_prompt
 from prompts.schemas import VersionCreate
 
 # Nested alternation the `regex` engine cannot simplify: exponential backtracking on a miss.

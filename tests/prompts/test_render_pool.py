@@ -11,9 +11,8 @@ from typing import TypeVar
 
 import pytest
 
-from prompts.errors import MissingVariablesError, RenderBudgetError
-from prompts.render import PromptContent
-from prompts.render_budget import RenderBudget
+from promptlane_client.errors import MissingVariablesError, RenderBudgetError
+from promptlane_client.render import PromptContent, RenderBudget
 from prompts.render_pool import RenderPool, _Job, render_prompt_async
 
 T = TypeVar("T")

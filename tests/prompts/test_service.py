@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from promptlane_client.errors import InvalidTemplateError
 from prompts import labels, service
 from prompts.errors import (
     InvalidPromptError,
-    InvalidTemplateError,
     LabelNotFoundError,
     LabelProtectedError,
     PromptExistsError,

@@ -25,7 +25,7 @@ from evals.errors import (
     ModelTimeoutError,
 )
 from evals.gateway.calls import provider_status
-from prompts.errors import RenderBudgetError, RenderError
+from promptlane_client.errors import RenderBudgetError, RenderError
 
 log = logging.getLogger("promptlane.gateway")
 

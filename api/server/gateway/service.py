@@ -25,9 +25,9 @@ from evals.gateway.stream import ChatStream, open_chat_stream
 from evals.gateway.writer import FLUSH_INTERVAL, GenerationWriter
 from evals.llm.client import Completion, ModelClient
 from evals.online.evaluator import OnlineEvaluator
+from promptlane_client.params import OFFLINE_PREFIX
+from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
 from prompts import service
-from prompts.params import OFFLINE_PREFIX
-from prompts.render_budget import DEFAULT_BUDGET, RenderBudget
 from prompts.schemas import PromptVersionRead
 from tracing import semconv
 from tracing.models import Generation

@@ -1,9 +1,9 @@
 """Guards for what a Jinja2 template can call: str.format, str/bytes methods, filters, globals.
 
 Each guard checks, before the call, that what it would build fits the running render's budget
-(prompts.render_budget): a width, a replacement or a join that would build a value longer than
+(.budget): a width, a replacement or a join that would build a value longer than
 `max_chars` in one C call is refused before it exists. What calls build is counted as the
-render's intermediate work. prompts.render_sandbox installs the guards.
+render's intermediate work. .sandbox installs the guards.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from jinja2.sandbox import SandboxedFormatter
 from jinja2.utils import generate_lorem_ipsum
 from markupsafe import EscapeFormatter, Markup
 
-from prompts.render_budget import meter
+from promptlane_client.render.budget import meter
 
 MAX_SEQUENCE: Final = 100_000
 _HUGE: Final = 10**12  # what a width written with 10+ digits counts as

@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 
-from api.sdk import semconv
-from prompts.hashing import content_hash, version_content
-from prompts.params import PARAM_NAMES, call_config
-from prompts.render import (
+from promptlane_client import semconv
+from promptlane_client.hashing import content_hash, version_content
+from promptlane_client.params import PARAM_NAMES, call_config
+from promptlane_client.render import (
     Message,
     PromptContent,
     Rendered,
@@ -21,7 +21,7 @@ from prompts.render import (
 if TYPE_CHECKING:
     from langchain_core.prompts import ChatPromptTemplate
 
-# Mirrors prompts.service.DEFAULT_LABEL (the service module pulls in the server stack).
+# The server's default label (prompts.service.DEFAULT_LABEL; a test keeps them equal).
 DEFAULT_LABEL: Final = "production"
 
 
@@ -147,8 +147,8 @@ class Prompt:
         """Render into ready-to-send messages (and `.text` for text prompts).
 
         The result equals the server's render endpoint's; bad variables raise the same
-        prompts.errors.RenderError subclasses (MissingVariablesError, InvalidVariablesError),
-        and output past the default render budget (1,000,000 characters) RenderBudgetError.
+        RenderError subclasses (MissingVariablesError, InvalidVariablesError), and output past
+        the default render budget (1,000,000 characters) RenderBudgetError.
         """
         values = {**variables, **kwargs} if variables is not None else kwargs
         return render_prompt(self.content, values)
@@ -182,7 +182,7 @@ class Prompt:
         Its output equals `render()` (strict variables, nothing HTML-escaped), and the prompt's
         name, version, label and content hash travel in the template's `metadata`.
         """
-        from api.sdk.langchain_prompt import chat_prompt_template
+        from promptlane_client.langchain.prompt import chat_prompt_template
 
         return chat_prompt_template(self)
 

@@ -5,7 +5,8 @@ label, content hash) that fed the call: a template from `Prompt.to_langchain()` 
 that identity in its metadata, and the handler links it to the model calls of the same chain
 (or reads it from the model run's own metadata). With the OTel SDK exporting to promptlane's
 `POST /v1/traces`, every call becomes a generation of that prompt version, without the
-gateway. Needs langchain-core and opentelemetry-api (imported here, not by `api.client`).
+gateway. Needs langchain-core and opentelemetry-api (the `langchain` extra; imported here,
+not by `promptlane_client`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, TracerProvider
 from opentelemetry.util.types import AttributeValue
 
-from api.sdk import semconv
+from promptlane_client import semconv
 
 TRACER_NAME: Final = "promptlane.langchain"
 OPERATION_TEXT: Final = "text_completion"

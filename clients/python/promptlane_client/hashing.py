@@ -1,4 +1,7 @@
-"""Canonical JSON and content hashes: the identity of what gets evaluated and promoted."""
+"""Canonical JSON and content hashes: the identity of what gets evaluated and promoted.
+
+The server hashes what it stores with it, and the client a fallback prompt's content.
+"""
 
 from __future__ import annotations
 

@@ -8,9 +8,14 @@ import jinja2
 import pytest
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from prompts.errors import RenderBudgetError, RenderError
-from prompts.render import Message, PromptContent, render_prompt, render_template
-from prompts.render_budget import RenderBudget
+from promptlane_client.errors import RenderBudgetError, RenderError
+from promptlane_client.render import (
+    Message,
+    PromptContent,
+    RenderBudget,
+    render_prompt,
+    render_template,
+)
 
 SMALL = RenderBudget(max_chars=1_000)
 

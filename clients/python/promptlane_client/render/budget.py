@@ -1,9 +1,9 @@
 """Render budgets, and the meter that keeps one render inside its budget's size limits.
 
 A `RenderBudget` bounds what one render may produce (`max_chars`) and how long it may take
-(`max_seconds`, enforced by prompts.render_pool). While a render runs, a `Meter` (held in a
-context variable) counts the output as it is produced and the intermediate values the template
-builds; the sandbox's guards (prompts.render_sandbox) ask it before any operation that could
+(`max_seconds`, enforced by the server's prompts.render_pool). While a render runs, a `Meter`
+(held in a context variable) counts the output as it is produced and the intermediate values the
+template builds; the sandbox's guards (.sandbox, .guards) ask it before any operation that could
 build a large value in one C call, so a value over the budget is refused before it exists.
 """
 
@@ -18,7 +18,7 @@ from typing import Final
 
 from jinja2.utils import Namespace
 
-from prompts.errors import RenderBudgetError
+from promptlane_client.errors import RenderBudgetError
 
 # Intermediate values a render may build in all, in multiples of its output limit: enough for
 # templates that filter their variables a few times over, small enough to bound memory.

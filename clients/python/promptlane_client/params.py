@@ -1,10 +1,10 @@
 """How a stored LLM config is read: by a call (known parameters only) and by readers.
 
-A version's config names its model, connection, invocation parameters and offline knobs
-(prompts/config.py validates what is published). Versions stored before connections kept
-free-form parameters under `extra`: `call_config` still honours the known ones, and never an
-endpoint or a key; `public_config` is a stored config without endpoints or keys. No pydantic
-here: the light client (api/sdk) uses it.
+A version's config names its model, connection, invocation parameters and offline knobs (the
+server's prompts/config.py validates what is published). Versions stored before connections
+kept free-form parameters under `extra`: `call_config` still honours the known ones, and never
+an endpoint or a key; `public_config` is a stored config without endpoints or keys. No pydantic
+here: the client (`Prompt.to_openai`) and the server read configs through this one module.
 """
 
 from __future__ import annotations

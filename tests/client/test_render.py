@@ -4,13 +4,13 @@ from typing import Any
 
 import pytest
 
-from prompts.errors import (
+from promptlane_client.errors import (
     InvalidTemplateError,
     InvalidVariablesError,
     MissingVariablesError,
     RenderError,
 )
-from prompts.render import (
+from promptlane_client.render import (
     Message,
     PromptContent,
     content_variables,

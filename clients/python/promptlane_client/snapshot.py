@@ -14,13 +14,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from api.sdk.errors import SnapshotError
-from api.sdk.http import prompt_path
-from api.sdk.prompt import Prompt
+from promptlane_client.errors import SnapshotError
+from promptlane_client.http import prompt_path
+from promptlane_client.prompt import Prompt
 
 if TYPE_CHECKING:
-    from api.client import Client
-    from api.sdk.cache import Selector
+    from promptlane_client.cache import Selector
+    from promptlane_client.client import Client
 
 FORMAT: Final = 1
 LATEST: Final = "latest"

@@ -2,8 +2,9 @@
 
 langchain-core's own mustache HTML-escapes values and blanks missing variables, and its
 jinja2 is not our sandbox; so the template holds one message template that calls
-`prompts.render.render_prompt` for the whole prompt. Imported only when `to_langchain()` is
-called, so the client does not need langchain-core.
+`promptlane_client.render.render_prompt` for the whole prompt. Imported only when
+`to_langchain()` is called, so the client needs langchain-core only for it (the `langchain`
+extra).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from langchain_core.messages import (
 from langchain_core.prompts import BaseChatPromptTemplate, ChatPromptTemplate
 from pydantic import ConfigDict
 
-from prompts.render import PromptContent, render_prompt
+from promptlane_client.render import PromptContent, render_prompt
 
 if TYPE_CHECKING:
-    from api.sdk.prompt import Prompt
+    from promptlane_client.prompt import Prompt
 
 _MESSAGE_CLASSES: dict[str, type[BaseMessage]] = {
     "system": SystemMessage,

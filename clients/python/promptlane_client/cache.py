@@ -1,33 +1,42 @@
-"""The client's prompt cache: stale-while-revalidate, single-flight, errors keep the last good.
+"""The prompt cache's core, shared by the sync and async clients: every decision, no I/O.
 
 A hit is a dict lookup and a monotonic-clock check, with no lock. Past its TTL an entry is
 still served at once while one background refresh (per key) revalidates it with
 If-None-Match; a failed refresh keeps the last good value and backs off. A cold miss asks the
 server (one request per key however many callers wait), then the caller's fallback.
+
+The refresh and the cold fetch are written once, as flows: generators that yield the `Call`
+to send and receive its response (or have its error thrown in). The sync cache
+(promptlane_client.client) drives them with `run` on worker threads, the async one
+(promptlane_client.aio) with `arun` on the event loop; only the sending differs.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import os
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final, TypeVar
 
 import httpx
 
-from api.sdk.errors import PromptlaneError, PromptUnavailableError
-from api.sdk.http import is_outage, prompt_path
-from api.sdk.prompt import DEFAULT_LABEL, FallbackSource, Prompt, as_prompt
+from promptlane_client import endpoints
+from promptlane_client.errors import PromptlaneError, PromptUnavailableError
+from promptlane_client.http import Call, is_outage
+from promptlane_client.prompt import DEFAULT_LABEL, FallbackSource, Prompt, as_prompt
 
 logger = logging.getLogger("promptlane.client")
 
+T = TypeVar("T")
 Selector = str | int
 Clock = Callable[[], float]
+ResolveCall = Call[httpx.Response]
+# A flow yields the resolve call to send, receives its response, and returns its result.
+Flow = Generator[ResolveCall, httpx.Response, T]
 DEFAULT_CACHE_TTL: Final = 60.0
 BACKOFF_START: Final = 1.0
 BACKOFF_MAX: Final = 60.0
@@ -45,6 +54,21 @@ class Entry:
     refreshing: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """A prompt that is not cached: its key, the caller's fallback, and the TTL it will get."""
+
+    name: str
+    sel: Selector
+    fallback: FallbackSource | None
+    ttl: float
+
+    @property
+    def key(self) -> tuple[str, Selector]:
+        """Return the cache key: one load at a time per key."""
+        return self.name, self.sel
+
+
 def selector(label: str | None, version: int | None) -> Selector:
     """Return the cache selector of a label (default production) or a version number."""
     if label is not None and version is not None:
@@ -55,13 +79,6 @@ def selector(label: str | None, version: int | None) -> Selector:
 def describe(sel: Selector) -> str:
     """Return a selector as words, for messages."""
     return f"version {sel}" if isinstance(sel, int) else f"label {sel!r}"
-
-
-def resolve_kwargs(sel: Selector, etag: str | None) -> dict[str, Any]:
-    """Return the resolve request's params and headers (a conditional GET given an ETag)."""
-    params = {"version": sel} if isinstance(sel, int) else {"label": sel}
-    headers = {"If-None-Match": etag} if etag else {}
-    return {"params": params, "headers": headers}
 
 
 def backoff(failures: int) -> float:
@@ -170,88 +187,24 @@ class PromptStore:
                 self.put(name, sel, Entry(prompt, etag, -math.inf, self.ttl))
 
 
-Request = Callable[..., httpx.Response]
-Job = Callable[[], None]
+class CacheCore(ABC):
+    """What the sync and async prompt caches share: the hit path and both flows.
 
-
-class RefreshWorkers:
-    """Daemon threads that run background refreshes, started on first use.
-
-    Handing a job to a running thread costs the caller a queue put; starting a thread per
-    refresh would cost it far more (`Thread.start` waits until the new thread runs, and that
-    thread may then hold the GIL for a whole switch interval).
+    A subclass says how a refresh runs in the background (`_start`): on a worker thread, or
+    as a task on the event loop.
     """
 
-    def __init__(self, size: int = 2) -> None:
-        self._size = size
-        self._reset()
-
-    def _reset(self) -> None:
-        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
-        self._threads: list[threading.Thread] = []
-        self._idle = threading.Condition()
-        self._pid = os.getpid()
-        self.pending = 0
-
-    def submit(self, job: Job) -> None:
-        """Run `job` on a worker thread."""
-        if self._pid != os.getpid():  # forked (gunicorn --preload, prefork): no threads here
-            self._reset()
-        with self._idle:
-            self.pending += 1
-            while len(self._threads) < self._size:
-                thread = threading.Thread(target=self._work, name="promptlane-refresh", daemon=True)
-                thread.start()
-                self._threads.append(thread)
-        self._jobs.put(job)
-
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            try:
-                job()
-            finally:
-                with self._idle:
-                    self.pending -= 1
-                    if not self.pending:
-                        self._idle.notify_all()
-
-    def wait_idle(self, timeout: float | None = None) -> bool:
-        """Wait until no refresh is queued or running; False if `timeout` passed first."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self.pending == 0, timeout)
-
-    def shutdown(self) -> None:
-        """Let the threads end once the queued jobs are done."""
-        with self._idle:
-            for _ in self._threads:
-                self._jobs.put(None)
-            self._threads.clear()
-
-
-class PromptCache:
-    """The sync client's prompt cache; thread-safe, refreshes in daemon threads."""
-
-    def __init__(self, request: Request, *, ttl: float, clock: Clock = time.monotonic) -> None:
+    def __init__(self, *, ttl: float, clock: Clock = time.monotonic) -> None:
         self.store = PromptStore(ttl=ttl, clock=clock)
         self._entries = self.store.entries
         self._clock = clock
-        self._request = request
-        self._loading: dict[tuple[str, Selector], threading.Lock] = {}
-        self.workers = RefreshWorkers()
         self.closed = False
 
-    def get(
-        self,
-        name: str,
-        label: str | None = None,
-        version: int | None = None,
-        *,
-        fallback: FallbackSource | None = None,
-        cache_ttl: float | None = None,
-    ) -> Prompt:
-        """Return the prompt from the cache, or fetch it (see `Client.get_prompt`)."""
+    def hit(self, name: str, label: str | None, version: int | None) -> Prompt | None:
+        """Return the cached prompt, fresh or stale (then revalidated in the background)."""
         if label is not None and version is not None:
             raise ValueError("give label or version, not both")
+        # The hot path of every application request: no lock, no selector object.
         by_selector = self._entries.get(name)
         if by_selector is not None:
             entry = by_selector.get((label or DEFAULT_LABEL) if version is None else version)
@@ -259,40 +212,78 @@ class PromptCache:
                 if entry.expires <= self._clock() and not entry.refreshing:
                     self._revalidate(name, selector(label, version), entry)
                 return entry.prompt
-        return self._load(name, selector(label, version), fallback, cache_ttl)
+        return None
+
+    def miss(
+        self,
+        name: str,
+        label: str | None,
+        version: int | None,
+        fallback: FallbackSource | None,
+        cache_ttl: float | None,
+    ) -> Miss:
+        """Return what loading a prompt that is not cached needs."""
+        ttl = self.store.ttl if cache_ttl is None else check_ttl(cache_ttl)
+        return Miss(name, selector(label, version), fallback, ttl)
 
     def _revalidate(self, name: str, sel: Selector, entry: Entry) -> None:
         if self.closed or not self.store.claim(entry):
             return
-        self.workers.submit(lambda: self._refresh(name, sel, entry))
+        self._start(name, sel, entry)
 
-    def close(self) -> None:
-        """Stop refreshing (a refresh under way finishes, and is ignored)."""
-        self.closed = True
-        self.workers.shutdown()
+    @abstractmethod
+    def _start(self, name: str, sel: Selector, entry: Entry) -> None:
+        """Run `refresh(name, sel, entry)` in the background."""
 
-    def _refresh(self, name: str, sel: Selector, entry: Entry) -> None:
+    def refresh(self, name: str, sel: Selector, entry: Entry) -> Flow[None]:
+        """Revalidate a stale entry; a failure keeps serving it and backs off."""
         try:
-            response = self._request("GET", prompt_path(name), **resolve_kwargs(sel, entry.etag))
+            response = yield endpoints.resolve(name, sel, entry.etag)
             self.store.accept(name, sel, response, ttl=entry.ttl, old=entry)
-        except Exception as exc:  # a background thread has nobody to raise to
+        except Exception as exc:  # a background refresh has nobody to raise to
             if not self.closed:
                 self.store.failed(name, sel, entry, exc)
 
-    def _key_lock(self, name: str, sel: Selector) -> threading.Lock:
-        with self.store.lock:
-            return self._loading.setdefault((name, sel), threading.Lock())
+    def fetch(self, miss: Miss) -> Flow[Prompt]:
+        """Load a cold entry (under its key's lock); if the server fails, use the fallback."""
+        name, sel = miss.key
+        entry = self.store.lookup(name, sel)
+        if entry is not None:  # another caller fetched it while this one waited for the lock
+            return entry.prompt
+        try:
+            response = yield endpoints.resolve(name, sel, None)
+        except PromptlaneError as exc:
+            return self.store.cold_failure(name, sel, exc, miss.fallback, miss.ttl)
+        return self.store.accept(name, sel, response, ttl=miss.ttl, old=None)
 
-    def _load(
-        self, name: str, sel: Selector, fallback: FallbackSource | None, ttl: float | None
-    ) -> Prompt:
-        ttl = self.store.ttl if ttl is None else check_ttl(ttl)
-        with self._key_lock(name, sel):
-            entry = self.store.lookup(name, sel)
-            if entry is not None:  # another thread fetched it while this one waited
-                return entry.prompt
+
+def run(flow: Flow[T], send: Callable[[ResolveCall], httpx.Response]) -> T:
+    """Drive a flow to its end, sending each call and blocking on it."""
+    try:
+        call = next(flow)
+        while True:
             try:
-                response = self._request("GET", prompt_path(name), **resolve_kwargs(sel, None))
-            except PromptlaneError as exc:
-                return self.store.cold_failure(name, sel, exc, fallback, ttl)
-            return self.store.accept(name, sel, response, ttl=ttl, old=None)
+                response = send(call)
+            except Exception as exc:
+                call = flow.throw(exc)
+            else:
+                call = flow.send(response)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+
+
+async def arun(flow: Flow[T], send: Callable[[ResolveCall], Awaitable[httpx.Response]]) -> T:
+    """Drive a flow to its end, awaiting each call (cancellation is not thrown into it)."""
+    try:
+        call = next(flow)
+        while True:
+            try:
+                response = await send(call)
+            except Exception as exc:
+                call = flow.throw(exc)
+            else:
+                call = flow.send(response)
+    except StopIteration as done:
+        result: T = done.value
+        return result

@@ -2,8 +2,8 @@
 
 On top of Jinja2's immutable sandbox: operators that can build a value much larger than their
 inputs in one C call (`*`, `**`, `+`, `%`, `~`, list/tuple/dict literals sharing references)
-are checked against the running render's budget (prompts.render_budget) before they run, as
-are methods, filters and globals (prompts.render_guards); what they build is counted, so memory
+are checked against the running render's budget (.budget) before they run, as
+are methods, filters and globals (.guards); what they build is counted, so memory
 stays bounded within a render's time limit. Nothing is evaluated at compile time
 (`optimized=False`, a finalize that needs the context): every check runs within a budget.
 """
@@ -22,8 +22,8 @@ from jinja2.runtime import markup_join, str_join
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import Namespace
 
-from prompts.render_budget import meter
-from prompts.render_guards import (
+from promptlane_client.render.budget import meter
+from promptlane_client.render.guards import (
     MAX_SEQUENCE,
     bounded_dumps,
     charge,

@@ -15,9 +15,8 @@ from functools import lru_cache
 from typing import Any, Final
 
 import regex
-from jsonschema import Draft202012Validator, ValidationError, validators
 
-from prompts.errors import PatternTimeoutError
+from promptlane_client.errors import PatternTimeoutError
 
 SEARCH_SECONDS: Final = 0.1  # a real pattern on a real text takes microseconds
 IGNORECASE: Final = int(regex.IGNORECASE)
@@ -61,7 +60,9 @@ def fullmatch(pattern: regex.Pattern[str], text: str) -> regex.Match[str] | None
 
 def _pattern(
     validator: Any, source: str, instance: Any, schema: Mapping[str, Any]
-) -> Iterator[ValidationError]:
+) -> Iterator[Any]:
+    from jsonschema import ValidationError  # loaded already: a validator is calling
+
     if not validator.is_type(instance, "string"):
         return
     try:
@@ -98,8 +99,20 @@ def schema_pattern_problem(schema: Mapping[str, Any]) -> str | None:
     return None
 
 
-# Draft 2020-12 with `pattern` matched within the time limit (the only keyword left that runs
-# a user's regex on instance data once patternProperties is refused).
-BoundedValidator: Final[Any] = validators.extend(  # type: ignore[no-untyped-call]
-    Draft202012Validator, {"pattern": _pattern}
-)
+@lru_cache(maxsize=1)
+def _bounded_validator_class() -> Any:
+    # jsonschema is imported on first use: the client pays for it only when a version has a
+    # variables schema (importing it costs about a quarter of the client's import time).
+    from jsonschema import Draft202012Validator, validators
+
+    extend: Any = validators.extend
+    return extend(Draft202012Validator, {"pattern": _pattern})
+
+
+def bounded_validator(schema: Mapping[str, Any]) -> Any:
+    """Return a Draft 2020-12 validator whose `pattern` keyword is matched within the time limit.
+
+    `pattern` is the only keyword left that runs a user's regex on instance data once
+    patternProperties is refused (schema_pattern_problem).
+    """
+    return _bounded_validator_class()(schema)
