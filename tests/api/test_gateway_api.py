@@ -87,7 +87,7 @@ async def generations(app: FastAPI, db: Database) -> list[Generation]:
 
 
 def gateway_of(app: FastAPI) -> Gateway:
-    gateway: Gateway = app.state.gateway
+    gateway: Gateway = app.state.services.gateway
     return gateway
 
 
@@ -258,7 +258,7 @@ async def test_content_is_stored_and_scored_online_when_recording_is_on(
                 response = await client.post(URL, json=request(f"promptlane/{PROMPT}:1"))
                 assert response.status_code == 200, response.text
                 await gateway_of(application).join()
-                await application.state.online_evaluator.join()
+                await application.state.services.online_evaluator.join()
     finally:
         traced.handle.shutdown()
     [row] = await generations(application, db)
@@ -383,7 +383,10 @@ async def test_hostile_models_cost_other_callers_nothing(
     # The hostile calls that got past the edge are stored, normalised; none was dropped.
     recorded = {r.request_model for r in rows[1:-1]}
     assert recorded <= {m.replace("\x00", "")[:200] for m in hostile}
-    assert "promptlane_generations_dropped_total{" not in app.state.metrics.exposition().decode()
+    assert (
+        "promptlane_generations_dropped_total{"
+        not in app.state.services.metrics.exposition().decode()
+    )
 
 
 # --- streaming --------------------------------------------------------------------------------

@@ -213,10 +213,10 @@ async def test_template_injection_refused(
 
 
 async def test_size_limits(app: Any, client: httpx.AsyncClient) -> None:
-    limit = app.state.settings.max_template_chars
+    limit = app.state.services.settings.max_template_chars
     too_long = {"template": "x" * (limit + 1)}
     assert_problem(await client.post("/v1/prompts/p/versions", json=too_long), 422)
-    huge = b'{"template": "' + b"x" * (app.state.settings.max_body_bytes + 1) + b'"}'
+    huge = b'{"template": "' + b"x" * (app.state.services.settings.max_body_bytes + 1) + b'"}'
     response = await client.post(
         "/v1/prompts/p/versions", content=huge, headers={"content-type": "application/json"}
     )
@@ -224,7 +224,7 @@ async def test_size_limits(app: Any, client: httpx.AsyncClient) -> None:
 
     async def chunks() -> Any:
         for _ in range(3):
-            yield b"x" * app.state.settings.max_body_bytes
+            yield b"x" * app.state.services.settings.max_body_bytes
 
     chunked = await client.post(
         "/v1/prompts/p/versions", content=chunks(), headers={"content-type": "application/json"}

@@ -15,9 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from api.identity.auth import Reader
+from api.server.deps import AppServices, Reader
 from api.server.gateway.errors import error_response
-from api.server.gateway.service import Gateway
 from evals.gateway.schemas import ChatCompletionRequest
 
 
@@ -58,8 +57,7 @@ router = APIRouter(tags=["gateway"], route_class=OpenAIErrorRoute)
     },
 )
 async def create_chat_completion(
-    data: ChatCompletionRequest, request: Request, actor: Reader
+    data: ChatCompletionRequest, request: Request, services: AppServices, actor: Reader
 ) -> Response:
     """Call a prompt by reference (`promptlane/<name>@<label>`) or a plain model, OpenAI-style."""
-    gateway: Gateway = request.app.state.gateway
-    return await gateway.chat(data, request.headers)
+    return await services.gateway.chat(data, request.headers)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Final
 
 from fastapi.responses import Response, StreamingResponse
@@ -47,7 +47,7 @@ class Gateway:
         cache: ResolveCache,
         model: ModelClient,
         telemetry: Telemetry,
-        evaluator: Callable[[], OnlineEvaluator | None] = lambda: None,
+        evaluator: OnlineEvaluator | None = None,
         flush_interval: float = FLUSH_INTERVAL,
         connections: ConnectionSource = NO_CONNECTIONS,
         offline_models: bool = True,
@@ -60,7 +60,7 @@ class Gateway:
         self.telemetry = telemetry
         self.connections = connections
         self.offline_models = offline_models
-        self._evaluator = evaluator
+        self.evaluator = evaluator
         self.writer = GenerationWriter(
             db.transaction,
             on_stored=self._submit,
@@ -185,9 +185,8 @@ class Gateway:
         self.writer.add(row)
 
     async def _submit(self, stored: list[Generation]) -> None:
-        evaluator = self._evaluator()
-        if evaluator is not None:
-            await evaluator.submit(stored)
+        if self.evaluator is not None:
+            await self.evaluator.submit(stored)
 
     async def join(self) -> None:
         """Wait until every generation queued so far is written and handed on."""

@@ -7,15 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from api.db import Database
-from api.identity.auth import Reader, Writer
-from api.server.cache import ResolveCache, etag_matches
-from api.server.deps import AppSettings, ReadSession, WriteSession
+from api.server.cache import etag_matches
+from api.server.deps import AppServices, AppSettings, Reader, ReadSession, Writer, WriteSession
 from api.server.errors import InvalidRequestError
 from api.server.openapi import GATE_REFUSED
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
 from prompts import labels, service
-from prompts.policy import LabelPolicy
 from prompts.schemas import (
     LabelEventRead,
     LabelMove,
@@ -31,8 +28,6 @@ from prompts.schemas import (
     VersionDiffRead,
 )
 from tracing import semconv
-from tracing.metrics import Metrics
-from tracing.telemetry import Telemetry
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
 
@@ -126,13 +121,12 @@ async def get_version(
 
 @router.post("/{name:path}/render")
 async def render_prompt(
-    name: Name, data: RenderRequest, request: Request, session: ReadSession, actor: Reader
+    name: Name, data: RenderRequest, services: AppServices, session: ReadSession, actor: Reader
 ) -> RenderedPromptRead:
     """Render a version (by label, default production, or number) into ready-to-send messages."""
-    telemetry: Telemetry = request.app.state.telemetry
-    with telemetry.span(semconv.SPAN_PROMPT_RENDER, {semconv.PROMPT_NAME: name}) as span:
+    with services.telemetry.span(semconv.SPAN_PROMPT_RENDER, {semconv.PROMPT_NAME: name}) as span:
         rendered = await service.render_version(
-            session, name=name, request=data, budget=request.app.state.render_budget
+            session, name=name, request=data, budget=services.render_budget
         )
         span.set_attribute(semconv.PROMPT_VERSION, rendered.version)
         span.set_attribute(semconv.PROMPT_CONTENT_HASH, rendered.content_hash)
@@ -183,14 +177,13 @@ async def move_label(
     name: Name,
     label: Label,
     data: LabelMove,
-    request: Request,
+    services: AppServices,
     session: WriteSession,
     actor: Writer,
 ) -> LabelEventRead:
     """Point a label at a version (a rollback is a move back); the move is audited."""
-    policy: LabelPolicy = request.app.state.label_policy
     return await labels.move_label(
-        session, name=name, label=label, move=data, actor=actor, policy=policy
+        session, name=name, label=label, move=data, actor=actor, policy=services.label_policy
     )
 
 
@@ -209,6 +202,7 @@ async def update_prompt(
 )
 async def resolve_prompt(
     request: Request,
+    services: AppServices,
     name: Name,
     actor: Reader,
     label: Annotated[str | None, Query(max_length=64, description="Default: production")] = None,
@@ -217,15 +211,14 @@ async def resolve_prompt(
     """Resolve the active version (label, default production, or number); ETag and 304 aware."""
     if label is not None and version is not None:
         raise InvalidRequestError("give 'label' or 'version', not both")
-    state = request.app.state
-    cache: ResolveCache = state.resolve_cache
+    cache = services.resolve_cache
     key = (
         (name, None, version)
         if version is not None
         else (name, label or service.DEFAULT_LABEL, None)
     )
-    db: Database = state.db
-    telemetry: Telemetry = state.telemetry
+    db = services.db
+    telemetry = services.telemetry
     loaded = False
 
     async def load() -> bytes:
@@ -243,10 +236,10 @@ async def resolve_prompt(
         return found.model_dump_json().encode()
 
     entry = await cache.get_or_fill(key, load)
-    metrics: Metrics = state.metrics
+    metrics = services.metrics
     counts = metrics.fetches.misses if loaded else metrics.fetches.hits
     counts[key] = counts.get(key, 0) + 1
-    headers = {"ETag": entry.etag, "Cache-Control": state.cache_control}
+    headers = {"ETag": entry.etag, "Cache-Control": services.cache_control}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and etag_matches(if_none_match, entry.etag):
         return Response(status_code=304, headers=headers)
