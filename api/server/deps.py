@@ -72,7 +72,7 @@ async def _write_session(services: AppServices) -> AsyncIterator[AsyncSession]:
         callbacks: list[Callable[[], None]] = session.info.get(_ON_COMMIT, [])
         await session.commit()
         if changed:
-            services.resolve_cache.invalidate()
+            services.resolver.invalidate()
         for callback in callbacks:
             callback()
 

@@ -23,33 +23,16 @@ from pydantic import ValidationError
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.server.cache import etag_matches
+from api.server.cache import ResolveKey, etag_matches
 from api.server.gateway.errors import error_response
 from api.server.middleware import read_body, replay
 from api.server.services import Services
 from evals.gateway.schemas import ChatCompletionRequest
 from prompts.policy import Role
-from prompts.schemas import LABEL_RE, name_problem
-from prompts.service import DEFAULT_LABEL
 
 _PREFIX: Final = "/v1/prompts/"
 _CHAT: Final = "/v1/chat/completions"
 _TRACE_HEADERS: Final = frozenset({b"traceparent", b"tracestate", b"baggage"})
-_MAX_NAME: Final = 200
-
-
-def _cache_key(name: str, query: bytes) -> tuple[str, str | None, int | None] | None:
-    """Return the resolve cache key for a query string, or None to leave it to the route."""
-    if not query:
-        return (name, DEFAULT_LABEL, None)
-    field, sep, value = query.decode("latin-1").partition("=")
-    if not sep or "&" in value or "%" in value or "+" in value:
-        return None
-    if field == "label" and LABEL_RE.fullmatch(value):
-        return (name, value, None)
-    if field == "version" and value.isdigit() and len(value) < 10 and int(value) >= 1:
-        return (name, None, int(value))
-    return None
 
 
 class ResolveFastPath:
@@ -68,13 +51,11 @@ class ResolveFastPath:
 
     async def _serve(self, scope: Scope, send: Send, path: str) -> bool:
         name = path[len(_PREFIX) :]  # ASGI paths arrive percent-decoded
-        if len(name) > _MAX_NAME or name_problem(name) is not None:
-            return False
-        key = _cache_key(name, scope["query_string"])
+        key = ResolveKey.from_request(name, scope["query_string"])
         if key is None:
             return False
         services: Services = self.state.services
-        entry = services.resolve_cache.get(key)
+        entry = services.resolver.cached(key)
         if entry is None:
             return False
         authorization = if_none_match = None
@@ -86,10 +67,8 @@ class ResolveFastPath:
         actor = services.auth.cached(authorization)
         if actor is None or not actor.role.allows(Role.READER):
             return False
-        # Prompt fetch hits: a plain dict increment, labelled only when Prometheus scrapes.
-        hits = services.metrics.fetches.hits
-        hits[key] = hits.get(key, 0) + 1
-        cache_control = services.cache_control.encode()
+        services.resolver.count_hit(key)
+        cache_control = services.resolver.cache_control_raw
         headers = [(b"etag", entry.etag.encode()), (b"cache-control", cache_control)]
         if if_none_match and etag_matches(if_none_match, entry.etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from api.db import Database
 from api.identity.auth import Authenticator
 from api.migrate import head_revision
-from api.server.cache import ResolveCache
+from api.server.cache import PromptResolver, ResolveCache
 from api.server.gateway.service import Gateway
 from api.settings import Settings
 from evals.connections.crypto import SecretBox
@@ -41,8 +41,7 @@ class Services:
     auth: Authenticator
     telemetry: Telemetry
     metrics: Metrics
-    resolve_cache: ResolveCache
-    cache_control: str  # the resolve responses' Cache-Control header
+    resolver: PromptResolver
     render_budget: RenderBudget
     label_policy: GatePolicy
     keyring: Keyring
@@ -68,15 +67,20 @@ def build_services(
     if settings.online_eval_enabled:
         judge = model_client(settings, telemetry, connections, attempts=settings.model_attempts)
         evaluator = make_online_evaluator(db, settings, judge, telemetry, connections)
-    cache = ResolveCache(ttl=settings.resolve_cache_ttl, maxsize=settings.resolve_cache_size)
+    resolver = PromptResolver(
+        db=db,
+        cache=ResolveCache(ttl=settings.resolve_cache_ttl, maxsize=settings.resolve_cache_size),
+        telemetry=telemetry,
+        metrics=tracing.metrics,
+        cache_control=resolve_cache_control(settings),
+    )
     return Services(
         settings=settings,
         db=db,
         auth=Authenticator(db, ttl=settings.auth_cache_ttl),
         telemetry=telemetry,
         metrics=tracing.metrics,
-        resolve_cache=cache,
-        cache_control=resolve_cache_control(settings),
+        resolver=resolver,
         render_budget=budget,
         label_policy=GatePolicy(ProtectedLabels(frozenset(settings.protected_labels))),
         keyring=Keyring(box, frozenset(settings.connection_env_allowlist)),
@@ -84,7 +88,7 @@ def build_services(
         gateway=make_gateway(
             db,
             settings,
-            cache=cache,
+            resolver=resolver,
             telemetry=telemetry,
             connections=connections,
             evaluator=evaluator,
@@ -177,7 +181,7 @@ def make_gateway(
     db: Database,
     settings: Settings,
     *,
-    cache: ResolveCache,
+    resolver: PromptResolver,
     telemetry: Telemetry,
     connections: ConnectionSource,
     evaluator: OnlineEvaluator | None,
@@ -192,7 +196,7 @@ def make_gateway(
     return Gateway(
         db=db,
         model=model,
-        cache=cache,
+        resolver=resolver,
         evaluator=evaluator,
         flush_interval=settings.gateway_flush_interval,
         telemetry=telemetry,

@@ -189,6 +189,17 @@ async def test_a_callers_traceparent_parents_the_chat_span(
     assert (row.trace_id, row.parent_span_id) == (trace_id, parent_id)
 
 
+async def test_the_gateway_and_get_share_one_resolve(
+    seeded: httpx.AsyncClient, traced: Traced
+) -> None:
+    assert (await seeded.post(URL, json=request(), headers=auth(Role.READER))).status_code == 200
+    fetched = await seeded.get(f"/v1/prompts/{PROMPT}", headers=auth(Role.READER))
+    assert fetched.json()["version"] == 1
+    [resolve] = [s for s in traced.spans() if s.name == "prompt resolve"]  # type: ignore[attr-defined]
+    assert resolve.attributes[semconv.PROMPT_LABEL] == "production"
+    assert resolve.attributes[semconv.PROMPT_CONTENT_HASH] == fetched.json()["content_hash"]
+
+
 async def test_version_and_label_references_select_their_version(
     seeded: httpx.AsyncClient, app: FastAPI, db: Database
 ) -> None:

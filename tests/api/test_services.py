@@ -62,4 +62,4 @@ def test_the_services_are_built_once_and_frozen(app: FastAPI) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         services.gateway = None
     assert services.gateway.evaluator is services.online_evaluator
-    assert services.gateway.cache is services.resolve_cache
+    assert services.gateway.resolver is services.resolver

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from api.server.cache import etag_matches
+from api.server.cache import ResolveKey, etag_matches
 from api.server.deps import AppServices, AppSettings, Reader, ReadSession, Writer, WriteSession
 from api.server.errors import InvalidRequestError
 from api.server.openapi import GATE_REFUSED
@@ -211,35 +211,8 @@ async def resolve_prompt(
     """Resolve the active version (label, default production, or number); ETag and 304 aware."""
     if label is not None and version is not None:
         raise InvalidRequestError("give 'label' or 'version', not both")
-    cache = services.resolve_cache
-    key = (
-        (name, None, version)
-        if version is not None
-        else (name, label or service.DEFAULT_LABEL, None)
-    )
-    db = services.db
-    telemetry = services.telemetry
-    loaded = False
-
-    async def load() -> bytes:
-        nonlocal loaded
-        with telemetry.span(semconv.SPAN_PROMPT_RESOLVE, {semconv.PROMPT_NAME: name}) as span:
-            async with db.reader() as session:
-                found = await service.resolve_prompt(
-                    session, name=name, label=label, version=version
-                )
-            span.set_attribute(semconv.PROMPT_VERSION, found.version)
-            if key[1] is not None:
-                span.set_attribute(semconv.PROMPT_LABEL, key[1])
-            span.set_attribute(semconv.PROMPT_CONTENT_HASH, found.content_hash)
-        loaded = True
-        return found.model_dump_json().encode()
-
-    entry = await cache.get_or_fill(key, load)
-    metrics = services.metrics
-    counts = metrics.fetches.misses if loaded else metrics.fetches.hits
-    counts[key] = counts.get(key, 0) + 1
-    headers = {"ETag": entry.etag, "Cache-Control": services.cache_control}
+    entry = await services.resolver.fetch(ResolveKey.of(name, label=label, version=version))
+    headers = {"ETag": entry.etag, "Cache-Control": services.resolver.cache_control}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and etag_matches(if_none_match, entry.etag):
         return Response(status_code=304, headers=headers)
