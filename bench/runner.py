@@ -25,10 +25,11 @@ import tempfile
 import time
 from typing import Any
 
+from api.bootstrap import bootstrap, litellm_ready, load_litellm
 from api.db import Database
 from api.migrate import upgrade
 from evals.datasets.service import publish_dataset_version
-from evals.llm.client import ModelClient, RetryPolicy, ensure_litellm
+from evals.llm.client import ModelClient, RetryPolicy
 from evals.runs import service as runs
 from evals.runs.runner import Runner
 from evals.schemas import DatasetVersionCreate, RunCreate
@@ -98,7 +99,7 @@ async def timed_run(db: Database, runner: Runner, suite: str) -> tuple[float, di
 
 
 async def bare_loop(items: int, concurrency: int, latency_ms: int) -> float:
-    litellm = ensure_litellm()
+    litellm = load_litellm()  # as a server has it: imported once, then frozen
     semaphore = asyncio.Semaphore(concurrency)
 
     async def one(i: int) -> None:
@@ -127,7 +128,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         db = Database.from_url(url)
         await seed(db, args.items, args.latency_ms, concurrencies)
         model = ModelClient(retry=RetryPolicy(attempts=1), timeout=30)
-        runner = Runner(db.writer, model=model, owner="bench")
+        runner = Runner(db.writer, model=model, owner="bench", prepare_model=litellm_ready)
         await bare_loop(50, 16, 1)  # warm-up: imports, the offline provider, code paths
         rows = []
         for c in concurrencies:
@@ -181,6 +182,7 @@ if __name__ == "__main__":
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args()
+    bootstrap()
     outcome = asyncio.run(main(arguments))
     if arguments.json:
         print(json.dumps(outcome, indent=2))

@@ -14,12 +14,15 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from api.bootstrap import bootstrap
 from api.db import Database, create_engine
 from api.identity import keys
 from api.migrate import upgrade
 from api.server.app import create_app
 from api.settings import Settings
 from prompts.policy import Actor, Role
+
+bootstrap()  # as the CLI and the server do: tests build domain objects directly too
 
 BACKEND = os.environ.get("PROMPTLANE_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get("PROMPTLANE_TEST_POSTGRES_URL", "")

@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from api.bootstrap import bootstrap
 from api.db import Database
 from api.identity import credentials, keys
 from api.identity.secret_keys import load_secret_box
@@ -109,6 +110,7 @@ def create_app(
     tracing: TracingHandle | None = None,
 ) -> FastAPI:
     """Build the promptlane API; `database` and `tracing` let tests pass their own."""
+    bootstrap()
     settings = settings or get_settings()
     tracing = tracing or configure_tracing(settings)
 

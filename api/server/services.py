@@ -11,6 +11,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 
+from api.bootstrap import litellm_ready
 from api.db import Database
 from api.identity.auth import Authenticator
 from api.migrate import head_revision
@@ -151,6 +152,9 @@ def make_executor(
         lease_seconds=settings.run_lease_seconds,
         telemetry=telemetry,
         render_budget=render_budget(settings),
+        # litellm takes seconds to import: off the event loop, so a server's first run
+        # does not stall every request it is serving.
+        prepare_model=litellm_ready,
     )
     return InProcessExecutor(runner, recover_every=settings.run_recover_every)
 
@@ -174,6 +178,7 @@ def make_online_evaluator(
         judge_model=settings.online_eval_judge_model,
         connections=connections,
         render_budget=render_budget(settings),
+        prepare_model=litellm_ready,
     )
 
 

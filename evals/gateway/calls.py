@@ -12,7 +12,6 @@ and lays the request's model parameters over the version's config (the request w
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals.errors import InvalidGatewayRequestError, ModelCallError
 from evals.gateway.schemas import ChatCompletionRequest
-from evals.llm.client import Completion, ModelClient, ensure_litellm, error_type, provider_of
+from evals.llm.client import Completion, ModelClient, error_type, provider_of
 from promptlane_client.params import call_config
 from promptlane_client.render import (
     DEFAULT_BUDGET,
@@ -54,17 +53,6 @@ class PreparedCall:
     prompt: PromptRef | None
     started_at: datetime
     parent: tuple[str, str] | None = None  # (trace id, span id) current when the call began
-
-
-_litellm_ready = False
-
-
-async def ensure_ready() -> None:
-    """Import litellm off the event loop, once (it takes seconds)."""
-    global _litellm_ready
-    if not _litellm_ready:
-        await asyncio.to_thread(ensure_litellm)
-        _litellm_ready = True
 
 
 def _content(version: PromptVersionRead) -> PromptContent:

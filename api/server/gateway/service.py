@@ -14,6 +14,7 @@ from typing import Final
 
 from fastapi.responses import Response, StreamingResponse
 
+from api.bootstrap import litellm_ready
 from api.db import Database
 from api.server.cache import PromptResolver, ResolveKey
 from evals.connections.resolver import NO_CONNECTIONS, ConnectionSource
@@ -93,7 +94,7 @@ class Gateway:
             connection=connection,
             budget=self.render_budget,
         )
-        await gateway.ensure_ready()
+        await litellm_ready()
         started = time.monotonic()
         try:
             if request.stream:
