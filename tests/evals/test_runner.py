@@ -176,6 +176,29 @@ async def test_items_over_the_render_budget_are_item_errors(database: Database) 
     }
 
 
+async def test_items_may_leave_optional_variables_out(database: Database) -> None:
+    # The same renderer as the server's: a guarded variable left out renders its default; a
+    # truly missing one fails its item alone (issue 17, item 3).
+    messages = [{"role": "user", "content": "{{ ticket }} {{ tone | default('plainly') }}"}]
+    inputs = [{"ticket": "a"}, {"ticket": "b", "tone": "kindly"}, {"tone": "no ticket"}]
+    rows = [{"input": given, "expected": "x"} for given in inputs]
+    async with database.transaction() as session:
+        data = DatasetVersionCreate.model_validate({"items": rows})
+        await publish_dataset_version(session, name="tickets", data=data, author="tests")
+        await publish_suite(session, spec=parse_suite(suite_yaml()), author="tests")
+        version = chat_version(
+            messages=messages, template_format="jinja2", config={"model": "offline/echo"}
+        )
+        await prompts.publish_version(session, name="triage", data=version, author="tests")
+    run_id = await start(database)
+    await make_runner(database).execute(run_id)
+    run, items = await read(database, run_id)
+    assert (run.status, run.completed, run.errors) == ("completed", 3, 1)
+    by_position = {item.position: item for item in items}
+    assert [by_position[i].output for i in (0, 1)] == ["a plainly", "b kindly"]
+    assert by_position[2].error == "render: missing variables: ticket"
+
+
 async def test_failing_run_fails_its_gate(database: Database) -> None:
     await seed(database, model="offline/echo")
     run_id = await start(database)
