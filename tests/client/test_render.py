@@ -226,7 +226,7 @@ class TestOptionalVariables:
         with pytest.raises(MissingVariablesError, match=r"^missing variables: name$"):
             render_prompt(content, {"level": 2})
         jinja = text("Hi {{ name }} {{ level }}", variables_schema=schema)
-        with pytest.raises(RenderError, match="'level' is undefined.*default"):
+        with pytest.raises(RenderError, match=r"'level' is undefined.*default"):
             render_prompt(jinja, {"name": "Ada"})  # an optional variable used bare: say how
 
     def test_schema_defaults_fill_left_out_variables(self) -> None:
