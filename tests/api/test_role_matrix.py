@@ -38,6 +38,7 @@ def _body(json: Any = None, params: Any = None) -> dict[str, Any]:
 
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(None, lambda t: ("/healthz", {})),
+    ("GET", "/v1/schemas/{name}.json"): Case(None, lambda t: ("/v1/schemas/suite-file.json", {})),
     ("GET", "/readyz"): Case(None, lambda t: ("/readyz", {})),
     ("GET", "/metrics"): Case(None, lambda t: ("/metrics", {})),  # PROMPTLANE_METRICS_PUBLIC
     ("GET", "/dashboard"): Case(None, lambda t: ("/dashboard", {})),  # the data needs a key
@@ -48,6 +49,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/prompts"): Case(Role.READER, lambda t: ("/v1/prompts", {})),
     ("POST", "/v1/prompts/{name}/versions"): Case(
         Role.WRITER, lambda t: (f"/v1/prompts/pub/{t}/versions", _body(chat_body()))
+    ),
+    ("POST", "/v1/prompts/{name}/versions/plan"): Case(
+        Role.WRITER, lambda t: (f"/v1/prompts/pub/{t}/versions/plan", _body(chat_body()))
     ),
     ("GET", "/v1/prompts/{name}/versions"): Case(
         Role.READER, lambda t: (f"/v1/prompts/{SEED}/versions", {})
