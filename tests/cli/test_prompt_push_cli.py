@@ -75,9 +75,7 @@ def test_a_new_prompt_that_looks_like_an_existing_one_is_refused(
     assert [p["name"] for p in json.loads(listing.stdout)["items"]].count("triage") == 0
 
 
-def test_dry_run_lists_what_would_be_created_and_pushes_nothing(
-    server: Server, tree: Path
-) -> None:
+def test_dry_run_lists_what_would_be_created_and_pushes_nothing(server: Server, tree: Path) -> None:
     [unique] = [p.name for p in tree.iterdir()]
     dry = cli(server, "prompts", "push", str(tree), "--dry-run", "--json")
     assert dry.exit_code == 0, dry.output
