@@ -184,6 +184,8 @@ MATRIX: dict[tuple[str, str], Case] = {
             _body({"model": "offline/echo", "messages": [{"role": "user", "content": t}]}),
         ),
     ),
+    ("GET", "/v1/models"): Case(Role.READER, lambda t: ("/v1/models", {})),
+    ("GET", "/v1/models/{model}"): Case(Role.READER, lambda t: ("/v1/models/offline/echo", {})),
     ("GET", "/v1/analytics/drift"): Case(
         Role.READER,
         lambda t: ("/v1/analytics/drift", _body(params={"prompt": SEED, "version": 1})),
