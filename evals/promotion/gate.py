@@ -17,7 +17,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from evals.errors import ForceNotAllowedError, GateFailedError, InvalidPolicyError
+from evals.errors import (
+    ForceNotAllowedError,
+    ForceReasonMissingError,
+    GateFailedError,
+    InvalidPolicyError,
+)
 from evals.models import PromotionPolicy, Run, Suite, SuiteVersion
 from evals.promotion.policy import policy_for, policy_read
 from evals.promotion.reports import GateReport, RollbackEvidence, SuiteEvidence, SuitePin
@@ -278,5 +283,7 @@ class GatePolicy:
                 f"the key {request.actor.name!r} is {request.actor.role.value}"
             )
         if not request.reason.strip():
-            raise InvalidPolicyError("a forced move needs a reason")
+            raise ForceReasonMissingError(
+                f"forcing {request.label!r} needs a reason (--reason / `reason`): it is audited"
+            )
         return PolicyDecision(allowed=True, forced=True, evidence=evidence)

@@ -88,6 +88,8 @@ async def test_force_needs_the_force_role_and_a_reason(
     assert refused.json()["detail"].startswith("only an admin key may force 'production'")
     no_reason = await move(gated, 1, Role.ADMIN, force=True, reason=" ")
     assert no_reason.status_code == 422
+    assert no_reason.json()["title"] == "Reason required"  # not an "Invalid promotion policy"
+    assert no_reason.json()["detail"].startswith("forcing 'production' needs a reason")
     forced = await move(gated, 1, Role.ADMIN, force=True, reason="hotfix, suite broken")
     assert forced.status_code == 200
     assert forced.json()["is_forced"] is True

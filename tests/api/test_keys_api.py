@@ -108,3 +108,21 @@ async def test_malformed_bootstrap_key_refused(database_url: str, tmp_path: Path
 async def test_reader_cannot_manage_keys(client: httpx.AsyncClient) -> None:
     response: Any = await client.post("/v1/keys", json={"name": "x"}, headers=auth(Role.READER))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        ("Bearer pl_wrong", "unknown or revoked API key"),  # mistyped: not "malformed"
+        ("Bearer " + "pl_" + "z" * 30, "unknown or revoked API key"),
+        ("Bearer sk-abc", "unknown or revoked API key"),
+        ("Basic dXNlcjpwYXNz", "malformed API key: expected 'Authorization: Bearer pl_...'"),
+        ("Bearer ", "malformed API key: expected 'Authorization: Bearer pl_...'"),
+    ],
+)
+async def test_a_wrong_key_is_unknown_and_a_wrong_header_malformed(
+    client: httpx.AsyncClient, header: str, detail: str
+) -> None:
+    response = await client.get("/v1/prompts", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.json()["detail"] == detail
