@@ -174,6 +174,19 @@ class ScorerRef(_Stored):
     params_hash: str
 
 
+class RunOverrides(_Stored):
+    """What one run changed of its suite's settings (`eval run --concurrency/--repeats`)."""
+
+    concurrency: int | None = None
+    repeats: int | None = None
+    suite_repeats: int = Field(description="The suite's own repeats, for comparison")
+
+    @property
+    def fewer_repeats(self) -> bool:
+        """Say whether the run measured less than its suite asks (then it is no gate evidence)."""
+        return self.repeats is not None and self.repeats < self.suite_repeats
+
+
 class RunManifest(_Stored):
     """The hashes of everything that decides a run's verdict (its `manifest_hash` covers it)."""
 
@@ -183,6 +196,9 @@ class RunManifest(_Stored):
     dataset: VersionRef
     scorers: list[ScorerRef]
     judges: dict[str, VersionRef] = Field(description="Judge prompt reference -> pinned version")
+    overrides: RunOverrides | None = Field(
+        default=None, description="Suite settings this run overrode (absent: none)"
+    )
 
 
 # --- runs ---------------------------------------------------------------------------------

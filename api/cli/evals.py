@@ -223,6 +223,16 @@ def run_suite(
     junit_file: Annotated[
         Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")
     ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=256, help="This run only: items in flight (default: the suite's)."),
+    ] = None,
+    repeats: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=100, help="This run only: times each item runs (default: suite's)."
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the run.")] = True,
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
@@ -234,6 +244,7 @@ def run_suite(
         body["suite"] = _suite_name(client, suite, as_json=as_json)
         if baseline_label:
             body["baseline_label"] = baseline_label
+        body.update({k: v for k, v in (("concurrency", concurrency), ("repeats", repeats)) if v})
         started = client.start_run(body)
         run = RunRead.model_validate(started)
         if not wait:

@@ -50,6 +50,9 @@ def manifest_matches(run: Run, pin: SuitePin, content_hash: str) -> str | None:
         return f"it ran suite version {suite.version}, the policy pins {pin.version}"
     if manifest.dataset.version != pin.dataset_version:
         return f"it ran dataset version {manifest.dataset.version}"
+    if manifest.overrides is not None and manifest.overrides.fewer_repeats:
+        o = manifest.overrides
+        return f"it ran {o.repeats} repeat(s), fewer than the suite's {o.suite_repeats}"
     return None
 
 

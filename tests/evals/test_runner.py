@@ -16,6 +16,7 @@ from evals.errors import RunStateError
 from evals.llm.client import ModelClient, RetryPolicy
 from evals.models import Run, RunItem
 from evals.runs import service as runs
+from evals.runs.plan import load_plan
 from evals.runs.runner import Runner
 from evals.schemas import DatasetVersionCreate, RunCreate
 from evals.suites import parse_suite, publish_suite
@@ -197,6 +198,24 @@ async def test_items_may_leave_optional_variables_out(database: Database) -> Non
     by_position = {item.position: item for item in items}
     assert [by_position[i].output for i in (0, 1)] == ["a plainly", "b kindly"]
     assert by_position[2].error == "render: missing variables: ticket"
+
+
+async def test_run_time_overrides_are_applied_and_recorded(database: Database) -> None:
+    # One suite, two concurrencies and more repeats, without a second suite (issue 17, item 15).
+    await seed(database, items=4)
+    run_id = await start(database, concurrency=2, repeats=3)
+    async with database.reader() as session:
+        run = await session.get(Run, run_id)
+        assert run is not None
+        plan = await load_plan(session, run_id=run_id, model=ModelClient())
+    assert (plan.spec.concurrency, plan.spec.repeats) == (2, 3)
+    assert len(plan.pending) == 12
+    await make_runner(database).execute(run_id)
+    run, items = await read(database, run_id)
+    assert (run.total, run.completed, len(items)) == (12, 12, 12)
+    assert run.manifest["overrides"] == {"concurrency": 2, "repeats": 3, "suite_repeats": 1}
+    plain = await start(database)
+    assert "overrides" not in (await read(database, plain))[0].manifest  # as before
 
 
 async def test_failing_run_fails_its_gate(database: Database) -> None:
