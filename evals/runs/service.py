@@ -73,6 +73,7 @@ def build_manifest(
     spec = SuiteSpec.model_validate(suite[1].spec)
     return RunManifest(
         overrides=overrides,
+        repeats=overrides.repeats if overrides and overrides.repeats else spec.repeats,
         prompt=_ref(*prompt),
         baseline=_ref(prompt[0], baseline) if baseline else None,
         suite=VersionRef(
@@ -113,7 +114,7 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
         dataset=(spec.dataset.name, dataset_version),
         judges=dict(suite_version.judges),
         overrides=overrides,
-    ).model_dump(mode="json", exclude={"overrides"} if overrides is None else None)
+    ).model_dump(mode="json")
     repeats = data.repeats or spec.repeats
     variants = 2 if baseline is not None else 1
     assert version.id is not None

@@ -196,7 +196,7 @@ def test_run_exit_codes_json_and_manifest(project: Project) -> None:
     assert failed.exit_code == 1, failed.output
     out = flat(failed.stdout)
     assert f"suite {project.suite}: unchanged, version 1" in out
-    assert "completed, 4/4 items, 0 errors" in out
+    assert "completed, 4 of 4 results: 4 dataset items × 1 repeat, 0 errors" in out
     cost = r"cost: \$0\.\d{6} = model calls \$0\.\d{6} \([\d,]+ input / [\d,]+ output tokens\)"
     assert re.search(cost + r" \+ scoring \$0\.000000", out), out
     assert "mean(correct)" in out
