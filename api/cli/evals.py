@@ -187,13 +187,17 @@ def _print_gate(run: RunRead) -> None:
         )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def print_run(run: RunRead) -> None:
     """Print a run's summary, gate conditions and verdict as tables."""
     console.print(
         f"run {run.id}: suite {run.suite} v{run.suite_version} on "
         f"{run.prompt} v{run.version} ({run.content_hash[:12]}), dataset "
         f"{run.dataset} v{run.dataset_version}: {run.status}, "
-        f"{run.completed}/{run.total} items, {run.errors} errors"
+        f"{run.completed} of {run.manifest.counts(run.total)}, {_count(run.errors, 'error')}"
     )
     if run.summary is not None:
         _print_summary(run.summary)
@@ -223,6 +227,16 @@ def run_suite(
     junit_file: Annotated[
         Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")
     ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=256, help="This run only: items in flight (default: the suite's)."),
+    ] = None,
+    repeats: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=100, help="This run only: times each item runs (default: suite's)."
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the run.")] = True,
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
@@ -234,6 +248,7 @@ def run_suite(
         body["suite"] = _suite_name(client, suite, as_json=as_json)
         if baseline_label:
             body["baseline_label"] = baseline_label
+        body.update({k: v for k, v in (("concurrency", concurrency), ("repeats", repeats)) if v})
         started = client.start_run(body)
         run = RunRead.model_validate(started)
         if not wait:

@@ -70,6 +70,14 @@ def list_keys(
     console.print(table)
 
 
+@app.command("generate")
+def generate_key() -> None:
+    """Print a new, well-formed key without a server (e.g. for PROMPTLANE_BOOTSTRAP_ADMIN_KEY)."""
+    from api.identity.keys import generate_key as new_key
+
+    typer.echo(new_key())
+
+
 @app.command("saved")
 def saved_key(url: UrlOption = "http://127.0.0.1:8000") -> None:
     """Print the key saved for --url in the local credentials file (e.g. the first admin key)."""

@@ -11,6 +11,7 @@ import yaml
 from rich.syntax import Syntax
 from rich.table import Table
 
+from api.cli import prompt_push
 from api.cli._common import (
     DEFAULT_URL,
     ApiKeyOption,
@@ -154,6 +155,16 @@ def show_prompt(
 @handle_errors
 def push_prompts(
     path: Annotated[Path, typer.Argument(help="A prompt YAML/JSON file or a directory of them.")],
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            help="Names are paths below this directory (default: PATH when it is a directory).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be created; push nothing.")
+    ] = False,
     label: Annotated[
         str | None, typer.Option("--label", help="Also point this label at each pushed version.")
     ] = None,
@@ -161,33 +172,26 @@ def push_prompts(
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Publish prompt files; unchanged files create no versions (idempotent)."""
+    """Publish prompt files; unchanged files create no versions (idempotent).
+
+    A file's prompt is its 'name:' field, else its path below the root without the suffix.
+    """
     try:
-        files = load_prompt_files(path)
+        files = load_prompt_files(path, root)
     except PromptFileError as exc:
         fail(str(exc))
-    results = []
     with make_client(url, api_key) as client:
-        for file in files:
-            version, created = client.publish_version(file.name, file.body)
-            moved = None
-            if label is not None and label not in version["labels"]:
-                moved = client.move_label(file.name, label, version["version"], "prompts push")
-            results.append(
-                {
-                    "file": str(file.path),
-                    "name": file.name,
-                    "version": version["version"],
-                    "created": created,
-                    "label": label if moved or label in version["labels"] else None,
-                }
-            )
+        planned = prompt_push.plan_files(client, files)
+        if dry_run:
+            prompt_push.show_plan(planned, as_json=as_json)
+            return
+        results = prompt_push.publish(client, planned, label)
     if as_json:
         print_json(results)
         return
     table = Table("file", "prompt", "version", "status")
     for r in results:
-        status = "created" if r["created"] else "unchanged"
+        status = "new prompt" if r["new_prompt"] else "created" if r["created"] else "unchanged"
         if r["label"]:
             status += f", {r['label']}"
         table.add_row(r["file"], r["name"], f"v{r['version']}", status)

@@ -34,8 +34,10 @@ class Authenticator:
             raise AuthenticationError("missing API key: send 'Authorization: Bearer pl_...'")
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not is_well_formed(token):
+        if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("malformed API key: expected 'Authorization: Bearer pl_...'")
+        if not is_well_formed(token):  # a mistyped or made-up key: the same answer as a wrong one
+            raise AuthenticationError("unknown or revoked API key")
         digest = hash_key(token)
         hit = self._cache.get(digest)
         if hit is not None and hit[1] > time.monotonic():

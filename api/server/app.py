@@ -33,6 +33,7 @@ from api.server.routes import online_evaluations as online_routes
 from api.server.routes import policies as policy_routes
 from api.server.routes import prompts as prompt_routes
 from api.server.routes import runs as run_routes
+from api.server.routes import schemas as schema_routes
 from api.server.routes import suites as suite_routes
 from api.server.routes import traces as trace_routes
 from api.server.services import build_services
@@ -158,6 +159,7 @@ def create_app(
     # The hottest route goes first: routing tries each router in turn (~0.13 ms when last).
     app.include_router(gateway_routes.router)
     app.include_router(health.router)
+    app.include_router(schema_routes.router)
     app.include_router(metric_routes.router)
     app.include_router(key_routes.router)
     app.include_router(connection_routes.router)

@@ -315,6 +315,29 @@ async def test_missing_variables_are_400_and_named(
     assert await generations(app, db) == []
 
 
+async def test_optional_variables_may_be_left_out_and_render_like_the_server(
+    seeded: httpx.AsyncClient,
+) -> None:
+    body = {
+        "template_format": "jinja2",
+        "messages": [
+            {"role": "system", "content": "For {{ audience | default('engineers') }}."},
+            {"role": "user", "content": "{{ ticket | default('no ticket') }}{{ suffix }}"},
+        ],
+        "variables_schema": {"properties": {"suffix": {"type": "string", "default": "!"}}},
+        "config": ECHO,
+    }
+    assert (await seeded.post("/v1/prompts/optional/versions", json=body)).status_code == 201
+    render = {"version": 1, "variables": {}}
+    rendered = await seeded.post("/v1/prompts/optional/render", json=render)
+    assert rendered.status_code == 200, rendered.text
+    assert rendered.json()["messages"][1]["content"] == "no ticket!"
+    call = {"model": "promptlane/optional:1", "promptlane": {"variables": {}}}
+    response = await seeded.post(URL, json=call, headers=auth(Role.READER))
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "no ticket!"
+
+
 @pytest.mark.parametrize(
     ("body", "param"),
     [

@@ -101,7 +101,7 @@ def test_a_finished_run_prints_its_summary_gate_and_verdict(
     text = printed(answer(summary=SUMMARY, gate=GATE), monkeypatch)
     lines = [" ".join(line.replace("│", " ").split()) for line in text.splitlines()]
     assert lines[0] == (
-        "run 7: suite s v2 on p v3 (aaaaaaaaaaaa), dataset d v1: completed, 4/4 items, 1 errors"
+        "run 7: suite s v2 on p v3 (aaaaaaaaaaaa), dataset d v1: completed, 4 of 4 results, 1 error"
     )
     assert lines[1] == (
         "cost: $0.001230 = model calls $0.001230 (1,234 input / 56 output tokens) + scoring "

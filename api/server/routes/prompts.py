@@ -12,7 +12,7 @@ from api.server.deps import AppServices, AppSettings, Reader, ReadSession, Write
 from api.server.errors import InvalidRequestError
 from api.server.openapi import GATE_REFUSED
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
-from prompts import labels, service
+from prompts import labels, publishing, service
 from prompts.schemas import (
     LabelEventRead,
     LabelMove,
@@ -22,6 +22,7 @@ from prompts.schemas import (
     PromptRead,
     PromptUpdate,
     PromptVersionRead,
+    PublishPlan,
     RenderedPromptRead,
     RenderRequest,
     VersionCreate,
@@ -98,6 +99,15 @@ async def publish_version(
     response.status_code = 201 if created else 200
     response.headers["Location"] = f"/v1/prompts/{name}/versions/{version.version}"
     return version
+
+
+@router.post("/{name:path}/versions/plan")
+async def plan_version(
+    name: Name, data: VersionCreate, session: ReadSession, actor: Writer, settings: AppSettings
+) -> PublishPlan:
+    """Dry run of a publish: say whether it would create the prompt, a version, or nothing."""
+    limits = service.PromptLimits(max_template_chars=settings.max_template_chars)
+    return await publishing.plan_version(session, name=name, data=data, limits=limits)
 
 
 @router.get("/{name:path}/versions")

@@ -126,6 +126,10 @@ class Client(BaseClient[httpx.BaseTransport]):
         """List prompts (q, tag, label, limit, offset)."""
         return self._send(endpoints.list_prompts(params))
 
+    def plan_version(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Say what publishing a version would do: create_prompt, create_version or unchanged."""
+        return self._send(endpoints.plan_version(name, body))
+
     def publish_version(self, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Publish a version; return it and whether it was created (False: identical exists)."""
         return self._send(endpoints.publish_version(name, body))
