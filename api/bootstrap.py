@@ -11,6 +11,7 @@ tracing) read no environment and set no process state; a test holds them to it.
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import threading
 import warnings
@@ -72,3 +73,23 @@ async def litellm_ready() -> None:
         import asyncio  # here, not at the top: the CLI imports this module and no asyncio
 
         await asyncio.to_thread(load_litellm)
+
+
+async def warm_model_layer(log: logging.Logger) -> None:
+    """Import litellm in the background after a start, so no request or first run pays for it.
+
+    Runs as its own task, off every request path; a request that needs litellm sooner awaits
+    the same import (`litellm_ready`), never a second one.
+    """
+    import time
+
+    if _litellm is not None:
+        return
+    log.info("warming the model layer (importing litellm) in the background")
+    started = time.monotonic()
+    try:
+        await litellm_ready()
+    except Exception:  # a broken install must not take the server down; calls will say why
+        log.exception("warming the model layer failed; model calls will retry the import")
+        return
+    log.info("model layer ready in %.1f s", time.monotonic() - started)

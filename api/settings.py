@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     connections_cache_ttl: float = Field(
         default=5.0, ge=0, description="Seconds connections stay cached (other replicas)"
     )
+    warm_model_layer: bool = Field(
+        default=True,
+        description="Import litellm in the background after start, so the first model call "
+        "or eval run does not wait seconds for it",
+    )
     gateway_offline_models: bool = Field(
         default=True, description="Serve offline/* models as plain gateway models"
     )

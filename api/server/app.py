@@ -12,7 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from api.bootstrap import bootstrap
+from api.bootstrap import bootstrap, warm_model_layer
 from api.db import Database
 from api.identity import credentials, keys
 from api.identity.secret_keys import load_secret_box
@@ -125,6 +125,7 @@ def create_app(
         )
         services = build_services(settings, db, tracing, box)
         app.state.services = services
+        warming: asyncio.Task[None] | None = None
         try:
             await check_schema(db, services.schema_head)
             await bootstrap_admin_key(db, settings)
@@ -133,8 +134,15 @@ def create_app(
                 await services.executor.start()
             if services.online_evaluator is not None:
                 await services.online_evaluator.start()
+            warming = (
+                asyncio.create_task(warm_model_layer(log), name="warm-model-layer")
+                if settings.warm_model_layer
+                else None
+            )
             yield
         finally:
+            if warming is not None and not warming.done():
+                warming.cancel()  # the import thread finishes on its own; nothing waits on it
             await services.gateway.stop()  # write the generations still queued
             if services.online_evaluator is not None:
                 await services.online_evaluator.stop()
