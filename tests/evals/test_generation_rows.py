@@ -119,23 +119,31 @@ def test_a_gateway_call_without_content_or_raw_model_or_prompt() -> None:
     }
 
 
+# What a failed call's row holds instead of an answer's (3 ms to fail; content is recorded).
+FAILED = {
+    "response_model": None,
+    "duration_ms": 3.0,
+    "input_tokens": None,
+    "output_tokens": None,
+    "cost_usd": None,
+    "is_error": True,
+    "error_type": "ModelCallError",
+    "finish_reasons": [],
+    "output_text": None,
+}
+
+
+def failed() -> ModelCallError:
+    failure = ModelCallError("boom")
+    failure.trace_id, failure.span_id = TRACE, SPAN
+    return failure
+
+
 def test_a_gateway_call_that_failed_is_a_full_row() -> None:
     before = utc_now()
     call = gateway_call(parent=(TRACE, "d" * 16))
-    failure = ModelCallError("boom")
-    failure.trace_id, failure.span_id = TRACE, SPAN
-    row = gateway_row(call, failure, duration_ms=3.0, record_content=True)
-    assert created(row, before) == GATEWAY_ANSWERED | {
-        "response_model": None,
-        "duration_ms": 3.0,
-        "input_tokens": None,
-        "output_tokens": None,
-        "cost_usd": None,
-        "is_error": True,
-        "error_type": "ModelCallError",
-        "finish_reasons": [],
-        "output_text": None,
-    }
+    row = gateway_row(call, failed(), duration_ms=3.0, record_content=True)
+    assert created(row, before) == GATEWAY_ANSWERED | FAILED
 
 
 RUN_ANSWERED = GATEWAY_ANSWERED | {
@@ -171,20 +179,8 @@ def test_a_run_call_that_answered_is_a_full_row() -> None:
 
 def test_a_run_call_that_failed_is_a_full_row() -> None:
     before = utc_now()
-    failure = ModelCallError("boom")
-    failure.trace_id, failure.span_id = TRACE, SPAN
-    row = call_row(run_call(), ("candidate", 4, 1), failure, duration_ms=3.0, record_content=True)
-    assert created(row, before) == RUN_ANSWERED | {
-        "response_model": None,
-        "duration_ms": 3.0,
-        "input_tokens": None,
-        "output_tokens": None,
-        "cost_usd": None,
-        "is_error": True,
-        "error_type": "ModelCallError",
-        "finish_reasons": [],
-        "output_text": None,
-    }
+    row = call_row(run_call(), ("candidate", 4, 1), failed(), duration_ms=3.0, record_content=True)
+    assert created(row, before) == RUN_ANSWERED | FAILED
 
 
 def test_a_judge_call_is_a_full_row_of_the_judge_version() -> None:
