@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from api.cli._common import (
     DEFAULT_URL,
     ApiKeyOption,
     JsonOption,
     UrlOption,
+    aligned_table,
     console,
     fail,
     handle_errors,
     make_client,
-    print_json,
+    show,
+    since,
 )
 from api.cli.stats import MAX_DAYS, NONE, check_days
 
@@ -35,6 +36,7 @@ HEADERS: Final = (
     "outcome",
     "trace id",
 )
+NUMERIC: Final = frozenset({"ms", "tokens in/out", "cost USD"})
 
 
 def _params(
@@ -55,7 +57,7 @@ def _params(
     params: dict[str, Any] = {"limit": limit}
     # A trace is looked up at any age; anything else in the last `days` (7 unless given).
     if trace is None or days is not None:
-        params["start"] = (datetime.now(UTC) - timedelta(days=days or 7)).isoformat()
+        params["start"] = since(days or 7)
     given = {"prompt": prompt, "version": version, "label": label, "trace_id": trace}
     given |= {"source": source, "errors": True if errors else None}
     params.update({name: value for name, value in given.items() if value is not None})
@@ -127,17 +129,15 @@ def calls(
     )
     with make_client(url, api_key) as client:
         page: dict[str, Any] = client.request("GET", "/v1/generations", params=params).json()
-    if as_json:
-        print_json(page)
-        return
+    show(page, as_json, _print_calls)
+
+
+def _print_calls(page: dict[str, Any]) -> None:
     if not page["items"]:
         console.print("no calls match", markup=False)
         return
-    shown = len(page["items"])
-    table = Table(title=f"{shown} of {page['total']:,} calls, newest first", title_justify="left")
-    for header in HEADERS:
-        numeric = header in {"ms", "tokens in/out", "cost USD"}
-        table.add_column(header, overflow="fold", justify="right" if numeric else "left")
+    title = f"{len(page['items'])} of {page['total']:,} calls, newest first"
+    table = aligned_table(title, HEADERS, numeric=NUMERIC)
     for call in page["items"]:
         table.add_row(*_row(call))
     console.print(table)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from rich.table import Table
-
-from api.cli._common import console, fail, print_json
+from api.cli._common import fail, print_table, show
 from api.cli.prompt_files import PromptFile, lookalike
 from promptlane_client import Client
 
@@ -61,13 +59,12 @@ def show_plan(planned: list[Planned], *, as_json: bool) -> None:
         }
         for p in planned
     ]
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("file", "prompt", "would", title="dry run: nothing was pushed")
-    for r in rows:
-        table.add_row(r["file"], r["name"], f"{_ACTIONS[r['action']]} (v{r['version']})")
-    console.print(table)
+    show(rows, as_json, _print_plan)
+
+
+def _print_plan(rows: list[dict[str, Any]]) -> None:
+    cells = ((r["file"], r["name"], f"{_ACTIONS[r['action']]} (v{r['version']})") for r in rows)
+    print_table(("file", "prompt", "would"), cells, caption="dry run: nothing was pushed")
 
 
 def publish(client: Client, planned: list[Planned], label: str | None) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ import pytest
 import typer
 from rich.console import Console
 
+from api.cli import _common
 from api.cli import evals as cli
 from evals.reports import RunRead
 
@@ -91,6 +92,7 @@ GATE = {
 def printed(run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
     console = Console(record=True, width=200, highlight=False)
     monkeypatch.setattr(cli, "console", console)
+    monkeypatch.setattr(_common, "console", console)  # tables print through the shared one
     cli.print_run(RunRead.model_validate(run))
     return console.export_text()
 
