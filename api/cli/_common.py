@@ -155,3 +155,50 @@ def aligned_table(title: str, headers: Iterable[str], *, numeric: Collection[str
 def since(days: int) -> str:
     """Return the ISO time (UTC) `days` days ago: where a look-back starts."""
     return (datetime.now(UTC) - timedelta(days=days)).isoformat()
+
+
+# --- prompts on the command line ------------------------------------------------------------
+
+PROMPT_REF_HELP = "Prompt: NAME, NAME@LABEL or NAME:VERSION (e.g. support/triage:2)."
+
+
+def prompt_target(
+    ref: str, label: str | None, version: int | None
+) -> tuple[str, str | None, int | None]:
+    """Split a NAME, NAME@LABEL or NAME:VERSION argument, merged with --label/--version."""
+    from prompts.schemas import parse_prompt_ref
+
+    name, ref_label, ref_version = parse_prompt_ref(ref)
+    if (ref_label or ref_version) and (label is not None or version is not None):
+        fail(f"{ref!r} already selects a version: drop --label/--version", code=2)
+    label = label if label is not None else ref_label
+    version = version if version is not None else ref_version
+    if label is not None and version is not None:
+        fail("give --label or --version, not both", code=2)
+    return name, label, version
+
+
+def require_prompt(client: Client, name: str) -> None:
+    """Exit 2 (with the closest names) unless the server has a prompt called `name`.
+
+    Called when a query by prompt found nothing: calls recorded under a name the registry does
+    not hold (ingested traces) are found before this is asked.
+    """
+    import difflib
+
+    try:
+        client.list_versions(name, limit=1)
+    except APIError as exc:
+        if exc.status != 404:
+            raise
+    else:
+        return
+    recorded = client.request("GET", "/v1/generations", params={"prompt": name, "limit": 1})
+    if recorded.json()["items"]:  # calls of it were recorded (ingested traces), at any age
+        return
+    leaf = name.rsplit("/", 1)[-1]
+    names = {p["name"] for p in client.list_prompts(limit=200)["items"]}
+    names |= {p["name"] for p in client.list_prompts(q=leaf[: max(3, len(leaf) - 2)])["items"]}
+    close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    fail(f"no prompt named {name!r}{hint}", code=2)

@@ -18,6 +18,8 @@ from api.cli._common import (
     fail,
     handle_errors,
     make_client,
+    prompt_target,
+    require_prompt,
     show,
     since,
 )
@@ -93,7 +95,8 @@ def _row(call: dict[str, Any]) -> list[str]:
 @handle_errors
 def calls(
     prompt: Annotated[
-        str | None, typer.Option("--prompt", "-p", help="Only calls of this prompt.")
+        str | None,
+        typer.Option("--prompt", "-p", help="Only calls of this prompt (NAME, @LABEL, :VERSION)."),
     ] = None,
     version: Annotated[
         int | None, typer.Option("--version", "-v", help="Only this version.")
@@ -117,6 +120,8 @@ def calls(
     as_json: JsonOption = False,
 ) -> None:
     """List recorded LLM calls, newest first: model, latency, tokens, cost, outcome, trace id."""
+    if prompt is not None:
+        prompt, label, version = prompt_target(prompt, label, version)
     params = _params(
         prompt=prompt,
         version=version,
@@ -129,6 +134,8 @@ def calls(
     )
     with make_client(url, api_key) as client:
         page: dict[str, Any] = client.request("GET", "/v1/generations", params=params).json()
+        if prompt is not None and not page["items"]:  # a typo must not read as "no calls"
+            require_prompt(client, prompt)
     show(page, as_json, _print_calls)
 
 

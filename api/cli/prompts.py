@@ -13,6 +13,7 @@ from rich.syntax import Syntax
 from api.cli import prompt_push
 from api.cli._common import (
     DEFAULT_URL,
+    PROMPT_REF_HELP,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -24,6 +25,7 @@ from api.cli._common import (
     parse_value,
     print_json,
     print_table,
+    prompt_target,
     show,
 )
 from api.cli.prompt_files import PromptFileError, load_prompt_files
@@ -33,14 +35,10 @@ from promptlane_client.snapshot import build_snapshot
 app = typer.Typer(help="Versioned prompts: push, inspect, render and label.", no_args_is_help=True)
 
 Name = Annotated[str, typer.Argument(help="Prompt name, e.g. support/triage.")]
+Ref = Annotated[str, typer.Argument(help=PROMPT_REF_HELP)]
 LabelOpt = Annotated[str | None, typer.Option("--label", "-l", help="Label (default: production).")]
 VersionOpt = Annotated[int | None, typer.Option("--version", "-v", help="Version number.", min=1)]
 URL = DEFAULT_URL
-
-
-def _selector(label: str | None, version: int | None) -> None:
-    if label is not None and version is not None:
-        fail("give --label or --version, not both", code=2)
 
 
 @app.command("list")
@@ -131,7 +129,7 @@ def _print_version(v: dict[str, Any]) -> None:
 @app.command("show")
 @handle_errors
 def show_prompt(
-    name: Name,
+    name: Ref,
     label: LabelOpt = None,
     version: VersionOpt = None,
     url: UrlOption = URL,
@@ -139,7 +137,7 @@ def show_prompt(
     as_json: JsonOption = False,
 ) -> None:
     """Show the version a label (default production) or number selects."""
-    _selector(label, version)
+    name, label, version = prompt_target(name, label, version)
     with make_client(url, api_key) as client:
         found = client.resolve_prompt(name, label=label, version=version)
     show(found, as_json, _print_version)
@@ -248,7 +246,7 @@ def _variables(pairs: list[str], vars_file: Path | None) -> dict[str, Any]:
 @app.command("render")
 @handle_errors
 def render_prompt(
-    name: Name,
+    name: Ref,
     var: Annotated[
         list[str] | None,
         typer.Option("--var", help="NAME=VALUE (VALUE parsed as JSON when it parses). Repeatable."),
@@ -263,7 +261,7 @@ def render_prompt(
     as_json: JsonOption = False,
 ) -> None:
     """Render a version with variables, exactly as applications receive it."""
-    _selector(label, version)
+    name, label, version = prompt_target(name, label, version)
     variables = _variables(var or [], vars_file)
     with make_client(url, api_key) as client:
         rendered = client.render_prompt(name, variables, label=label, version=version)

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from api.cli._common import (
     DEFAULT_URL,
+    PROMPT_REF_HELP,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -20,6 +21,8 @@ from api.cli._common import (
     fail,
     handle_errors,
     make_client,
+    prompt_target,
+    require_prompt,
     show,
     since,
 )
@@ -159,7 +162,7 @@ def _scope(prompt: str, days: int, label: str | None, version: int | None) -> st
 
 @handle_errors
 def stats(
-    prompt: Annotated[str, typer.Argument(help="Prompt name, e.g. support/triage.")],
+    prompt: Annotated[str, typer.Argument(help=PROMPT_REF_HELP)],
     days: Annotated[int, typer.Option("--days", help=f"Days to look back (1-{MAX_DAYS}).")] = 7,
     label: Annotated[
         str | None, typer.Option("--label", "-l", help="Only calls made through this label.")
@@ -176,8 +179,11 @@ def stats(
 ) -> None:
     """Print calls, error rate, tokens, cost, latency, scores and drift per version of a prompt."""
     _options(days, bucket)
+    prompt, label, version = prompt_target(prompt, label, version)
     with make_client(url, api_key) as client:
         usage = _usage(client, prompt, days=days, label=label, version=version, bucket=bucket)
+        if not usage["rows"]:  # nothing recorded: a typo must not read as "no calls"
+            require_prompt(client, prompt)
         versions = sorted({r["version"] for r in usage["rows"] if r["version"] is not None})
         drift = _drift(client, prompt, versions)
     scope = _scope(prompt, days, label, version)

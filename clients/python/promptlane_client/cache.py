@@ -172,12 +172,21 @@ class PromptStore:
                 ) from exc
             raise exc
         prompt = as_prompt(fallback, name=name, label=None if isinstance(sel, int) else sel)
-        logger.warning(
-            "promptlane: fetching prompt %r (%s) failed, using the fallback: %s",
-            name,
-            describe(sel),
-            exc,
-        )
+        if is_outage(exc):
+            logger.warning(
+                "promptlane: the server could not serve prompt %r (%s), using the fallback: %s",
+                name,
+                describe(sel),
+                exc,
+            )
+        else:  # the server answered: the name, label or key is wrong, not the network
+            logger.error(
+                "promptlane: prompt %r (%s) was refused by the server, using the fallback "
+                "(check the name, label and key): %s",
+                name,
+                describe(sel),
+                exc,
+            )
         self.put(name, sel, Entry(prompt, None, self.clock() + backoff(1), ttl, failures=1))
         return prompt
 
