@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import os
@@ -14,6 +15,7 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from api.identity import credentials
 from promptlane_client import DEFAULT_URL as DEFAULT_URL
@@ -55,11 +57,25 @@ def make_client(url: str = DEFAULT_URL, api_key: str | None = None) -> Client:
     return Client(url, key)
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    """Print a one-line error and exit non-zero."""
+# Set while a command given --json runs: its errors are printed as problem documents too.
+_json_errors: contextvars.ContextVar[bool] = contextvars.ContextVar("json_errors", default=False)
+
+
+def fail(message: str, code: int = 1, *, problem: Mapping[str, Any] | None = None) -> NoReturn:
+    """Print a one-line error (with --json: a problem document on stdout) and exit non-zero."""
     line = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    err_console.print(f"error: {line}", markup=False, soft_wrap=True)
+    if _json_errors.get():
+        document = dict(problem) if problem is not None else _cli_problem(line, code)
+        typer.echo(json.dumps(document, indent=2, ensure_ascii=False, default=str))
+    else:
+        err_console.print(f"error: {line}", markup=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _cli_problem(detail: str, code: int) -> dict[str, Any]:
+    """Return an RFC 9457-shaped document for an error the CLI found itself."""
+    title = "Invalid input" if code == 2 else "Error"
+    return {"type": "urn:promptlane:problem:cli", "title": title, "status": None, "detail": detail}
 
 
 def exit_on_errors(
@@ -73,14 +89,18 @@ def exit_on_errors(
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            token = _json_errors.set(kwargs.get("as_json") is True)
             try:
                 return fn(*args, **kwargs)
             except APIError as exc:
-                fail(exc.one_line() + (_key_hint(exc) if key_hint else ""), code)
+                hint = _key_hint(exc) if key_hint else ""
+                fail(exc.one_line() + hint, code, problem=exc.problem)
             except PromptlaneError as exc:
                 fail(str(exc), code)
             except ValidationError as exc:
                 fail(unexpected_answer(exc), code)
+            finally:
+                _json_errors.reset(token)
 
         return wrapper
 
@@ -129,14 +149,83 @@ def show(value: T, as_json: bool, render: Callable[[T], object]) -> None:
         render(value)
 
 
+WideOption = Annotated[
+    bool, typer.Option("--wide", help="Every column at full width (tables fit the terminal).")
+]
+
+
 def print_table(
-    headers: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str | None = None
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    *,
+    caption: str | None = None,
+    title: str | None = None,
+    drop: Sequence[str] = (),
+    numeric: Collection[str] = (),
+    wide: bool = False,
 ) -> None:
-    """Print a table: a row of cells for each of `rows`, under `headers`."""
-    table = Table(*headers, caption=caption)
-    for row in rows:
+    """Print a table that fits the terminal: never wrapped into slivers.
+
+    Cells stay on one line. When the table is wider than the terminal, the `drop` columns go
+    first (in that order, the caption says which), then long cells end in "…". With `wide`,
+    everything is shown in full whatever the width (as `--json` would).
+    """
+    cells = [list(row) for row in rows]
+    shown = list(headers)
+    hidden: list[str] = []
+    if not wide:
+        for name in drop:
+            if _natural_width(shown, cells) <= console.width:
+                break
+            i = shown.index(name)
+            shown.pop(i)
+            cells = [row[:i] + row[i + 1 :] for row in cells]
+            hidden.append(name)
+    if hidden:
+        note = f"not shown at {console.width} columns: {', '.join(hidden)} (--wide or --json)"
+        caption = f"{caption}; {note}" if caption else note
+    table = Table(title=title, title_justify="left", caption=caption)
+    naturals = [_natural_width([h], [[row[i]] for row in cells]) - 4 for i, h in enumerate(shown)]
+    widths = naturals if wide else _fit(naturals, console.width - 3 * len(shown) - 1)
+    for header, width in zip(shown, widths, strict=True):
+        table.add_column(
+            header,
+            no_wrap=True,
+            overflow="ellipsis",
+            justify="right" if header in numeric else "left",
+            width=width,
+        )
+    for row in cells:
         table.add_row(*row)
-    console.print(table)
+    # Wider than the terminal only when even the narrowed columns cannot fit (never squeezed).
+    needed = sum(widths) + 3 * len(widths) + 1
+    wider = Console(width=needed, file=console.file, highlight=False)
+    out = console if needed <= console.width else wider
+    out.print(table)
+
+
+_KEEP_WHOLE = 12
+
+
+def _fit(naturals: Sequence[int], room: int) -> list[int]:
+    """Narrow the widest columns first until they fit `room`; short ones (ids) stay whole."""
+    widths = list(naturals)
+    floors = [min(w, _KEEP_WHOLE) for w in widths]
+    while sum(widths) > room:
+        widest = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
+        if widths[widest] <= floors[widest]:
+            break  # nothing left to narrow: the table is wider than the terminal
+        widths[widest] -= 1
+    return widths
+
+
+def _natural_width(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
+    """Return how wide a table is with every cell in full (rich's box: 3 per column + 1)."""
+    widths = [Text.from_markup(h).cell_len for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], Text.from_markup(cell).cell_len)
+    return sum(widths) + 3 * len(widths) + 1
 
 
 def page_caption(page: Mapping[str, Any]) -> str:

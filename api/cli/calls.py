@@ -13,11 +13,12 @@ from api.cli._common import (
     ApiKeyOption,
     JsonOption,
     UrlOption,
-    aligned_table,
+    WideOption,
     console,
     fail,
     handle_errors,
     make_client,
+    print_table,
     prompt_target,
     require_prompt,
     show,
@@ -27,6 +28,8 @@ from api.cli.stats import MAX_DAYS, NONE, check_days
 
 URL = DEFAULT_URL
 MAX_LIMIT: Final = 200
+# What goes first when the terminal is narrow (`calls --wide` or `--json` shows everything).
+DROP: Final = ("trace id", "cost USD", "tokens in/out", "source")
 HEADERS: Final = (
     "started (UTC)",
     "prompt",
@@ -115,6 +118,7 @@ def calls(
     limit: Annotated[
         int, typer.Option("--limit", "-n", help=f"At most this many (1-{MAX_LIMIT}).")
     ] = 20,
+    wide: WideOption = False,
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
@@ -136,15 +140,13 @@ def calls(
         page: dict[str, Any] = client.request("GET", "/v1/generations", params=params).json()
         if prompt is not None and not page["items"]:  # a typo must not read as "no calls"
             require_prompt(client, prompt)
-    show(page, as_json, _print_calls)
+    show(page, as_json, lambda p: _print_calls(p, wide=wide))
 
 
-def _print_calls(page: dict[str, Any]) -> None:
+def _print_calls(page: dict[str, Any], *, wide: bool = False) -> None:
     if not page["items"]:
         console.print("no calls match", markup=False)
         return
     title = f"{len(page['items'])} of {page['total']:,} calls, newest first"
-    table = aligned_table(title, HEADERS, numeric=NUMERIC)
-    for call in page["items"]:
-        table.add_row(*_row(call))
-    console.print(table)
+    rows = [_row(call) for call in page["items"]]
+    print_table(HEADERS, rows, title=title, drop=DROP, numeric=NUMERIC, wide=wide)

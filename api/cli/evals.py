@@ -15,6 +15,7 @@ from api.cli._common import (
     ApiKeyOption,
     JsonOption,
     UrlOption,
+    WideOption,
     console,
     err_console,
     exit_on_errors,
@@ -290,6 +291,7 @@ def list_runs(
     prompt: Annotated[str | None, typer.Option("--prompt", help="Only this prompt.")] = None,
     suite: Annotated[str | None, typer.Option("--suite", help="Only this suite.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    wide: WideOption = False,
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
@@ -297,10 +299,10 @@ def list_runs(
     """List recent runs."""
     with make_client(url, api_key) as client:
         page = client.list_runs(prompt=prompt, suite=suite, limit=limit)
-    show(page, as_json, _print_runs)
+    show(page, as_json, lambda p: _print_runs(p, wide=wide))
 
 
-def _print_runs(page: dict[str, Any]) -> None:
+def _print_runs(page: dict[str, Any], *, wide: bool = False) -> None:
     rows = (
         (
             str(r.id),
@@ -309,11 +311,12 @@ def _print_runs(page: dict[str, Any]) -> None:
             r.status.value,
             r.verdict.value if r.verdict else "-",
             f"{r.completed}/{r.total}",
-            _when(r),
+            _when(r)[:16].replace("T", " "),
         )
         for r in map(RunRead.model_validate, page["items"])
     )
-    print_table(("id", "suite", "prompt", "status", "verdict", "items", "created"), rows)
+    headers = ("id", "suite", "prompt", "status", "verdict", "results", "created (UTC)")
+    print_table(headers, rows, drop=("status", "results"), wide=wide)
 
 
 @app.command("compare")

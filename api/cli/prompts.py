@@ -17,6 +17,7 @@ from api.cli._common import (
     ApiKeyOption,
     JsonOption,
     UrlOption,
+    WideOption,
     console,
     fail,
     handle_errors,
@@ -30,6 +31,7 @@ from api.cli._common import (
 )
 from api.cli.prompt_files import PromptFileError, load_prompt_files
 from evals.promotion.reports import GateReport
+from promptlane_client import APIError
 from promptlane_client.snapshot import build_snapshot
 
 app = typer.Typer(help="Versioned prompts: push, inspect, render and label.", no_args_is_help=True)
@@ -295,9 +297,19 @@ def move_label(
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Point a label at a version (a rollback is a move back to an earlier one)."""
+    """Point a label at a version (a rollback is a move back to an earlier one).
+
+    A move the promotion gate refuses prints the gate report (the problem document with
+    --json) and exits 1.
+    """
     with make_client(url, api_key) as client:
-        event = client.move_label(name, label, version, reason, force=force)
+        try:
+            event = client.move_label(name, label, version, reason, force=force)
+        except APIError as exc:
+            gate = exc.problem.get("gate") if exc.status == 409 else None
+            if gate is not None and not as_json:
+                _print_gate(f"{name} v{version} → {label}", GateReport.model_validate(gate))
+            raise
     show(event, as_json, lambda e: _print_move(name, label, e))
 
 
@@ -348,29 +360,43 @@ def label_history(
     name: Name,
     label: Annotated[str, typer.Argument(help="Label, e.g. production.")],
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    wide: WideOption = False,
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show a label's audit trail, newest first."""
+    """Show a label's audit trail, newest first, with the evidence of each move."""
     with make_client(url, api_key) as client:
         page = client.label_history(name, label, limit=limit)
-    show(page, as_json, _print_history)
+    show(page, as_json, lambda p: _print_history(p, wide=wide))
 
 
-def _print_history(page: dict[str, Any]) -> None:
+def _evidence(event: dict[str, Any]) -> str:
+    """Say in a few words why a move was allowed: its runs, a rollback, a force, or nothing."""
+    parts = []
+    runs = [str(e["run_id"]) for e in event["evidence"] if e.get("run_id") is not None]
+    if runs:
+        parts.append(("run " if len(runs) == 1 else "runs ") + ", ".join(runs))
+    parts += [f"rollback of #{e['rollback_of']}" for e in event["evidence"] if "rollback_of" in e]
+    if event["is_forced"]:
+        parts.append("FORCED")
+    return "; ".join(parts) or "-"
+
+
+def _print_history(page: dict[str, Any], *, wide: bool = False) -> None:
     rows = (
         (
-            e["created_at"][:19],
+            e["created_at"][:16].replace("T", " "),
             f"v{e['from_version']}" if e["from_version"] else "-",
             f"v{e['to_version']}",
             e["actor"],
-            "yes" if e["is_forced"] else "",
+            _evidence(e),
             e["reason"],
         )
         for e in page["items"]
     )
-    print_table(("at", "from", "to", "actor", "forced", "reason"), rows)
+    headers = ("at (UTC)", "from", "to", "actor", "evidence", "reason")
+    print_table(headers, rows, drop=("actor",), wide=wide)
 
 
 @app.command("snapshot")

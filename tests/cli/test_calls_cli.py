@@ -108,3 +108,20 @@ def test_bad_options_are_one_line_errors(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ")
     assert message in lines[0]
+
+
+def test_at_80_columns_the_table_fits_and_says_what_it_left_out(
+    server: Server, prompt: str
+) -> None:
+    # A trace id used to fold over six lines (issue 17, item 7).
+    args = ["calls", "--prompt", prompt, "--url", server.url, "--api-key", ADMIN_KEY]
+    narrow = runner.invoke(app, args, env={"COLUMNS": "80"})
+    assert narrow.exit_code == 0, narrow.output
+    lines = narrow.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert len(rows_of(narrow.stdout, "offline/echo")) == 3  # one line a call
+    assert "not shown at 80 columns: trace id" in " ".join(narrow.stdout.split())
+    wide = runner.invoke(app, [*args, "--wide"], env={"COLUMNS": "80"})
+    assert wide.exit_code == 0, wide.output
+    assert "trace id" in wide.stdout
+    assert all(len(row) > 80 for row in rows_of(wide.stdout, prompt))

@@ -458,7 +458,20 @@ def test_can_promote_force_and_who_may_force(project: Project) -> None:
     )
     assert report["suites"][0]["run_id"] == good["id"]
 
-    assert "409" in one_line_error(cli(server, "prompts", "label", prompt, "production", "1"), 1)
+    gated = cli(server, "prompts", "label", prompt, "production", "1")
+    assert "409" in one_line_error(gated, 1)
+    assert f"{prompt} v1 → production: refused" in flat(gated.stdout)  # the gate report too
+    assert "FAIL" in flat(gated.stdout)
+    as_json = cli(server, "prompts", "label", prompt, "production", "1", "--json")
+    assert as_json.exit_code == 1
+    assert as_json.stderr == ""
+    problem = json.loads(as_json.stdout)  # the problem document, with the gate report
+    assert problem["status"] == 409
+    assert problem["gate"]["allowed"] is False
+    assert problem["gate"]["suites"][0]["suite"] == project.suite
+    typo = cli(server, "prompts", "render", f"{prompt}:1", "--version", "2", "--json")
+    assert typo.exit_code == 2
+    assert json.loads(typo.stdout)["title"] == "Invalid input"
     no_reason = cli(server, "prompts", "label", prompt, "production", "1", "--force")
     assert "needs a reason" in one_line_error(no_reason, 1)
     forced = cli(
@@ -468,7 +481,7 @@ def test_can_promote_force_and_who_may_force(project: Project) -> None:
     assert "production unset → v1" in forced.stdout
     history = cli(server, "prompts", "history", prompt, "production")
     assert "hotfix" in history.stdout
-    assert "yes" in history.stdout  # the forced column
+    assert "FORCED" in history.stdout  # the evidence column
     events = json.loads(cli(server, "prompts", "history", prompt, "production", "--json").stdout)
     assert [(e["to_version"], e["is_forced"], e["reason"]) for e in events["items"]] == [
         (1, True, "hotfix")
