@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import httpx
 
+from promptlane_client.params import PARAM_NAMES
 from tracing import pricing
 
 _PREFIX: Final = "openai/"
@@ -37,30 +38,9 @@ _CONTROL: Final = frozenset(
     {"model", "messages", "timeout", "max_retries", "num_retries", "metadata", "api_base"}
 )
 _CONTROL_EXTRA: Final = frozenset({"api_key", "_skip_mcp_handler"})
-# Chat parameters litellm sends to an OpenAI-compatible provider as they are.
-_PASSTHROUGH: Final = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "max_completion_tokens",
-        "stop",
-        "seed",
-        "presence_penalty",
-        "frequency_penalty",
-        "n",
-        "response_format",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "user",
-        "logit_bias",
-        "logprobs",
-        "top_logprobs",
-        "stream",
-        "stream_options",
-    }
-)
+# Chat parameters litellm sends to an OpenAI-compatible provider as they are: every invocation
+# parameter but those litellm rewrites per model (`reasoning_effort`), and the stream flags.
+_PASSTHROUGH: Final = (PARAM_NAMES - {"reasoning_effort"}) | {"stream", "stream_options"}
 _MAX_URLS: Final = 1024  # proxy decisions remembered (one per api_base in practice)
 _ERRORS: Final[Mapping[int, str]] = {
     400: "BadRequestError",

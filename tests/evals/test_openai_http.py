@@ -21,6 +21,7 @@ from evals.gateway.calls import provider_status
 from evals.llm.client import ModelClient, RetryPolicy, error_type
 from evals.llm.http import direct_request
 from evals.llm.params import call_kwargs
+from promptlane_client.params import PARAM_NAMES
 from tests.evals.fake_openai import FakeOpenAI, Step
 from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config
 
@@ -70,6 +71,14 @@ def test_a_connection_without_a_key_sends_no_authorization() -> None:
     request = direct_request(kwargs_of({"model": "openai/llama"}, api_key=None))
     assert request is not None
     assert "Authorization" not in request.headers
+
+
+def test_every_invocation_parameter_but_reasoning_effort_is_sent_as_it_is() -> None:
+    call = {name: f"value-{name}" for name in PARAM_NAMES - {"reasoning_effort"}}
+    request = direct_request(kwargs_of({"model": "openai/m", **call}))
+    assert request is not None
+    body = json.loads(request.content)
+    assert {k: v for k, v in body.items() if k not in ("model", "messages")} == call
 
 
 @pytest.mark.parametrize(
