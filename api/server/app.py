@@ -139,7 +139,7 @@ def make_executor(
     telemetry: Telemetry | None = None,
     connections: ConnectionSource = NO_CONNECTIONS,
 ) -> InProcessExecutor:
-    """Build the in-process run executor (model calls through litellm, imported lazily)."""
+    """Build the in-process run executor (model calls natively where plain, else litellm)."""
     model = ModelClient(
         retry=RetryPolicy(attempts=settings.model_attempts),
         timeout=settings.model_timeout,
@@ -164,7 +164,7 @@ def make_online_evaluator(
     telemetry: Telemetry | None = None,
     connections: ConnectionSource = NO_CONNECTIONS,
 ) -> OnlineEvaluator:
-    """Build the online evaluator (judge calls through litellm with the app's retry policy)."""
+    """Build the online evaluator (judge calls with the app's retry policy)."""
     model = ModelClient(
         retry=RetryPolicy(attempts=settings.model_attempts),
         timeout=settings.model_timeout,
@@ -193,7 +193,6 @@ def make_gateway(app: FastAPI, db: Database, settings: Settings) -> Gateway:
         retry=RetryPolicy(attempts=settings.gateway_attempts),
         timeout=settings.model_timeout,
         telemetry=telemetry,
-        direct_http=True,  # litellm's per-call CPU exceeds the gateway's latency budget
         connections=connections,
     )
     return Gateway(
