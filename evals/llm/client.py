@@ -17,10 +17,11 @@ Which way a call goes (runs, judges, online scoring and the gateway alike):
   itself (no `api_base`), `reasoning_effort`, the offline models' streams, `stream` (only
   `open_stream` has a native variant), and every call of a client built with `native=False`.
 
-Both paths give the same Completion fields and raise the same errors (the openai SDK's, which
-litellm's subclass) into the same retry loop (tests/evals/test_native_path.py). litellm's own
-retries and the openai SDK's are switched off (`max_retries=0`, `num_retries=0`) so the attempt
-count here is the number of requests a provider sees.
+Both paths give the same Completion fields and raise the same errors into the same retry loop
+(a native failure goes through litellm's own exception mapper; tests/evals/test_native_path.py
+makes each call both ways and compares them). litellm's own retries and the openai SDK's are
+switched off (`max_retries=0`, `num_retries=0`) so the attempt count here is the number of
+requests a provider sees.
 """
 
 from __future__ import annotations
