@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,11 @@ DEFAULT_CONNECTION_ENV: Final = (
     "OPENROUTER_API_KEY",
     "TOGETHERAI_API_KEY",
 )
+
+
+# What an API key looks like (api.identity.keys makes and checks them with this).
+API_KEY_RE: Final = re.compile(r"pl_[A-Za-z0-9_-]{20,200}")
+API_KEY_FORMAT: Final = "pl_ followed by 20 to 200 letters, digits, '-' or '_'"
 
 
 def _env(name: str, otel: str) -> AliasChoices:
@@ -76,6 +81,11 @@ class Settings(BaseSettings):
     )
     connections_cache_ttl: float = Field(
         default=5.0, ge=0, description="Seconds connections stay cached (other replicas)"
+    )
+    warm_model_layer: bool = Field(
+        default=True,
+        description="Import litellm in the background after start, so the first model call "
+        "or eval run does not wait seconds for it",
     )
     gateway_offline_models: bool = Field(
         default=True, description="Serve offline/* models as plain gateway models"
@@ -196,6 +206,15 @@ class Settings(BaseSettings):
     )
     metrics_max_label_values: int = Field(default=1000, ge=1)
 
+    @field_validator("bootstrap_admin_key")
+    @classmethod
+    def _check_bootstrap_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and not API_KEY_RE.fullmatch(key.get_secret_value()):
+            raise ValueError(
+                f"must look like {API_KEY_FORMAT} (make one with `promptlane keys generate`)"
+            )
+        return key
+
     @field_validator("connection_env_allowlist")
     @classmethod
     def _check_allowlist(cls, names: list[str]) -> list[str]:
@@ -218,6 +237,17 @@ class Settings(BaseSettings):
         wildcard = self.host in ("0.0.0.0", "::", "")  # noqa: S104 (a comparison, not a bind)
         host = "127.0.0.1" if wildcard else self.host
         return f"http://{host}:{self.port}"
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """Return a settings error as one line naming each variable: `PROMPTLANE_X: what is wrong`."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = f"PROMPTLANE_{field.upper()}" if field and not field.isupper() else field
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(f"{name}: {message}" if name else message)
+    return "; ".join(problems)
 
 
 @lru_cache(maxsize=1)

@@ -38,6 +38,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
+from api.bootstrap import bootstrap
 from api.db import Database
 from api.migrate import upgrade
 from tracing import ingest, otlp
@@ -242,6 +243,7 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=positive, default=5)
     parser.add_argument("--json", action="store_true", help="print machine-readable results")
     arguments = parser.parse_args()
+    bootstrap()
     outcome = asyncio.run(main(arguments))
     if arguments.json:
         print(json.dumps(outcome, indent=2))

@@ -35,11 +35,12 @@ from typing import Any
 
 import stub_provider
 
+from api.bootstrap import bootstrap, litellm_ready, load_litellm
 from api.db import Database
 from api.migrate import upgrade
 from evals.connections.resolver import ResolvedConnection, StaticConnections
 from evals.datasets.service import publish_dataset_version
-from evals.llm.client import ModelClient, RetryPolicy, ensure_litellm
+from evals.llm.client import ModelClient, RetryPolicy
 from evals.runs import service as runs
 from evals.runs.runner import Runner
 from evals.schemas import DatasetVersionCreate, RunCreate
@@ -140,7 +141,7 @@ def bare_calls(base_url: str, latency_ms: int) -> dict[str, Callable[[int], Awai
     """Return the bare loops' calls: the openai SDK and litellm on the stub, litellm offline."""
     import openai
 
-    litellm = ensure_litellm()
+    litellm = load_litellm()  # as a server has it: imported once, then frozen
     sdk = openai.AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0)
 
     async def with_openai(i: int) -> Any:
@@ -212,7 +213,7 @@ async def measure(args: argparse.Namespace, base_url: str) -> dict[str, Any]:
         model = ModelClient(
             retry=RetryPolicy(attempts=1), timeout=30, connections=StaticConnections([stub])
         )
-        runner = Runner(db.writer, model=model, owner="bench")
+        runner = Runner(db.writer, model=model, owner="bench", prepare_model=litellm_ready)
         calls = bare_calls(base_url, args.latency_ms)
         for call in calls.values():  # warm-up: imports, connections, code paths
             await bare_loop(50, 16, call)
@@ -295,6 +296,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--json", action="store_true")
     arguments = parser.parse_args()
+    bootstrap()
     outcome = asyncio.run(main(arguments))
     if arguments.json:
         print(json.dumps(outcome, indent=2))

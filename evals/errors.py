@@ -23,6 +23,7 @@ EvalsError
 │   └── ModelConfigurationError (no usable connection for the model; never retried)
 ├── ScorerError               (a scorer could not score an item)
 ├── GateFailedError           (a protected label move the promotion policy refuses)
+├── ForceReasonMissingError  (a forced move without a reason)
 └── ForceNotAllowedError      (forcing a move needs a role the actor does not have)
 """
 
@@ -189,6 +190,12 @@ class GateFailedError(EvalsError):
         self.report = report
         # The 409 body's `gate` member (api/server/openapi.py declares it as a GateReport).
         self.extensions = {"gate": report.model_dump(mode="json")}
+
+
+class ForceReasonMissingError(EvalsError):
+    """A forced move was asked for without saying why (the audit trail needs the reason)."""
+
+    title = "Reason required"
 
 
 class ForceNotAllowedError(EvalsError):

@@ -109,6 +109,9 @@ class BaselineComparison(_Stored):
     interval: tuple[float, float] | None = Field(
         default=None, description="Confidence interval of the difference: [low, high]"
     )
+    repeats: int | None = Field(
+        default=None, description="Most results an item has per variant (absent: older runs)"
+    )
     outcome: Verdict
     detail: str
 
@@ -174,6 +177,23 @@ class ScorerRef(_Stored):
     params_hash: str
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+class RunOverrides(_Stored):
+    """What one run changed of its suite's settings (`eval run --concurrency/--repeats`)."""
+
+    concurrency: int | None = None
+    repeats: int | None = None
+    suite_repeats: int = Field(description="The suite's own repeats, for comparison")
+
+    @property
+    def fewer_repeats(self) -> bool:
+        """Say whether the run measured less than its suite asks (then it is no gate evidence)."""
+        return self.repeats is not None and self.repeats < self.suite_repeats
+
+
 class RunManifest(_Stored):
     """The hashes of everything that decides a run's verdict (its `manifest_hash` covers it)."""
 
@@ -183,6 +203,23 @@ class RunManifest(_Stored):
     dataset: VersionRef
     scorers: list[ScorerRef]
     judges: dict[str, VersionRef] = Field(description="Judge prompt reference -> pinned version")
+    overrides: RunOverrides | None = Field(
+        default=None, description="Suite settings this run overrode (absent: none)"
+    )
+    repeats: int | None = Field(
+        default=None, description="Times each item ran per variant (absent: an older run)"
+    )
+
+    def counts(self, total: int) -> str:
+        """Say in words what a run's `total` counts: items x repeats x variants."""
+        variants = 2 if self.baseline is not None else 1
+        if not self.repeats or total % (self.repeats * variants):
+            return f"{total} results"
+        items = total // (self.repeats * variants)
+        words = [_count(items, "dataset item"), _count(self.repeats, "repeat")]
+        if variants == 2:
+            words.append("2 variants (candidate and baseline)")
+        return f"{total} results: " + " × ".join(words)
 
 
 # --- runs ---------------------------------------------------------------------------------

@@ -278,6 +278,15 @@ class RunCreate(_Strict):
     baseline_label: str | None = Field(
         default=None, description="Label whose version is the baseline; default: `label`"
     )
+    concurrency: PositiveInt | None = Field(
+        default=None, le=256, description="This run only: items in flight (default: the suite's)"
+    )
+    repeats: PositiveInt | None = Field(
+        default=None,
+        le=100,
+        description="This run only: times each item runs (default: the suite's); a run with "
+        "fewer repeats than its suite is not evidence for a promotion gate",
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> RunCreate:

@@ -114,15 +114,37 @@ def _valid_tags(tags: list[str]) -> list[str]:
 class VersionCreate(_Strict):
     """The content of a new version; `kind` defaults from whether messages are given."""
 
-    kind: Literal["text", "chat"] | None = None
-    template: str | None = None
-    messages: list[ChatMessage] | None = Field(default=None, min_length=1, max_length=256)
-    template_format: Literal["mustache", "jinja2"] = "mustache"
-    variables_schema: dict[str, Any] | None = None
-    config: LLMConfig = Field(default_factory=LLMConfig)
-    message: str = Field(default="", max_length=2_000)
-    description: str | None = Field(default=None, max_length=10_000)
-    tags: list[str] | None = Field(default=None, max_length=32)
+    kind: Literal["text", "chat"] | None = Field(
+        default=None, description="text (one template) or chat (messages); default: inferred"
+    )
+    template: str | None = Field(
+        default=None, description="A text prompt's template (rendered as one user message)"
+    )
+    messages: list[ChatMessage] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="A chat prompt's messages: role, content (a template) and optional name",
+    )
+    template_format: Literal["mustache", "jinja2"] = Field(
+        default="mustache", description="How templates are written: mustache or jinja2"
+    )
+    variables_schema: dict[str, Any] | None = Field(
+        default=None,
+        description="JSON Schema the variables are checked against at render time; a "
+        "property left out of `required` is optional and its `default` fills it",
+    )
+    config: LLMConfig = Field(
+        default_factory=LLMConfig,
+        description="Model settings: model, connection, OpenAI parameters, offline knobs",
+    )
+    message: str = Field(default="", max_length=2_000, description="Commit message")
+    description: str | None = Field(
+        default=None, max_length=10_000, description="Sets the prompt's description"
+    )
+    tags: list[str] | None = Field(
+        default=None, max_length=32, description="Sets the prompt's tags"
+    )
 
     @model_validator(mode="after")
     def _check_kind(self) -> VersionCreate:
@@ -177,6 +199,17 @@ class RenderRequest(_Strict):
 
 
 # --- responses -----------------------------------------------------------------------------
+
+
+class PublishPlan(BaseModel):
+    """What publishing a version would do (a dry run): nothing is written."""
+
+    name: str
+    action: Literal["create_prompt", "create_version", "unchanged"] = Field(
+        description="create_prompt: the prompt is new; unchanged: identical content exists"
+    )
+    version: int = Field(description="the version it would get, or the identical one's")
+    content_hash: str
 
 
 class PromptRead(BaseModel):

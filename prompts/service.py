@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final, Literal, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from promptlane_client.errors import FieldProblem
-from promptlane_client.hashing import content_hash, version_content
 from promptlane_client.params import public_config
 from promptlane_client.render import (
     DEFAULT_BUDGET,
     PromptContent,
     RenderBudget,
-    content_variables,
     messages_from_dicts,
 )
 from prompts import diff as diffs
@@ -27,6 +23,8 @@ from prompts.errors import (
     VersionNotFoundError,
 )
 from prompts.models import Prompt, PromptVersion
+from prompts.publishing import PromptLimits as PromptLimits
+from prompts.publishing import check_version
 from prompts.render_pool import render_prompt_async
 from prompts.repository import PromptRepository
 from prompts.schemas import (
@@ -41,18 +39,10 @@ from prompts.schemas import (
     VersionCreate,
     VersionDiffRead,
     label_problem,
-    name_problem,
 )
 
 DEFAULT_LABEL: Final = "production"
 _CHANGED_KEY: Final = "promptlane.prompts_changed"
-
-
-@dataclass(frozen=True)
-class PromptLimits:
-    """Size limits on stored content."""
-
-    max_template_chars: int = 100_000
 
 
 def changed_prompts(session: AsyncSession) -> set[str]:
@@ -182,29 +172,6 @@ async def list_prompts(
     return Page(items=await _prompt_reads(repo, prompts), total=total, limit=limit, offset=offset)
 
 
-def _check_content(data: VersionCreate, limits: PromptLimits) -> PromptContent:
-    content = PromptContent(
-        kind=data.kind or "text",
-        template_format=data.template_format,
-        template=data.template,
-        messages=messages_from_dicts(
-            [m.model_dump(exclude_none=True) for m in data.messages or []]
-        ),
-        variables_schema=data.variables_schema,
-    )
-    too_long = [
-        FieldProblem(
-            f"#/messages/{i}/content" if content.kind == "chat" else "#/template",
-            f"longer than {limits.max_template_chars} characters",
-        )
-        for i, text in enumerate(content.templates())
-        if len(text) > limits.max_template_chars
-    ]
-    if too_long:
-        raise InvalidPromptError("template too long", errors=too_long)
-    return content
-
-
 async def publish_version(
     session: AsyncSession,
     *,
@@ -214,20 +181,8 @@ async def publish_version(
     limits: PromptLimits = PromptLimits(),
 ) -> tuple[PromptVersionRead, bool]:
     """Store a new immutable version; return it and True, or the identical one and False."""
-    problem = name_problem(name)
-    if problem:
-        raise InvalidPromptError(problem)
-    content = _check_content(data, limits)
-    variables = content_variables(content)
-    stored = version_content(
-        kind=content.kind,
-        template=content.template,
-        messages=[m.as_dict() for m in content.messages] if content.kind == "chat" else None,
-        template_format=content.template_format,
-        variables_schema=dict(content.variables_schema) if content.variables_schema else None,
-        config=data.config.as_params(),
-    )
-    digest = content_hash(stored)
+    checked = check_version(name, data, limits)
+    variables, stored, digest = checked.variables, checked.stored, checked.digest
 
     repo = PromptRepository(session)
     now = utc_now()

@@ -4,8 +4,9 @@ connection per test, the app on that connection, and API keys for every role."""
 from __future__ import annotations
 
 import os
+import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -14,12 +15,15 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from api.bootstrap import bootstrap
 from api.db import Database, create_engine
 from api.identity import keys
 from api.migrate import upgrade
 from api.server.app import create_app
 from api.settings import Settings
 from prompts.policy import Actor, Role
+
+bootstrap()  # as the CLI and the server do: tests build domain objects directly too
 
 BACKEND = os.environ.get("PROMPTLANE_TEST_DATABASE", "sqlite")
 POSTGRES_URL = os.environ.get("PROMPTLANE_TEST_POSTGRES_URL", "")
@@ -34,6 +38,13 @@ if BACKEND == "postgres" and not POSTGRES_URL:
     raise RuntimeError("PROMPTLANE_TEST_DATABASE=postgres needs PROMPTLANE_TEST_POSTGRES_URL")
 
 
+# A test database's name carries the pid of the pytest process that made it, so a later run can
+# tell a database whose run was killed (SIGKILL, a CI timeout: no teardown ran) from one in use.
+TEST_DATABASE_PREFIX = "promptlane_test_"
+_OWNED_NAME = re.compile(rf"{TEST_DATABASE_PREFIX}(\d+)_[0-9a-f]{{12}}")
+_LEGACY_NAME = re.compile(rf"{TEST_DATABASE_PREFIX}[0-9a-f]{{16}}")
+
+
 class DatabaseFactory:
     """Creates fresh, migrated databases of the backend under test, and drops them."""
 
@@ -46,23 +57,66 @@ class DatabaseFactory:
         if BACKEND == "sqlite":
             url = f"sqlite:///{self.tmp / f'{uuid.uuid4().hex}.db'}"
         else:
-            name = f"promptlane_test_{uuid.uuid4().hex[:16]}"
+            name = f"{TEST_DATABASE_PREFIX}{os.getpid()}_{uuid.uuid4().hex[:12]}"
+            self.created.append(name)  # before CREATE: a half-made database is dropped too
             with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
-            self.created.append(name)
             url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
         if migrate:
             upgrade(url)
         return url
 
     def drop_all(self) -> None:
-        """Drop every PostgreSQL database this factory created."""
+        """Drop every PostgreSQL database this factory made; one failure stops none of the rest."""
         if not self.created:
             return
-        with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as conn:
-            for name in self.created:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        failures = drop_databases(self.created)
         self.created.clear()
+        if failures:
+            raise RuntimeError(f"could not drop test databases: {failures}")
+
+
+def drop_databases(names: list[str]) -> dict[str, str]:
+    """Drop the named databases (connections to them are terminated); return name -> error."""
+    failures: dict[str, str] = {}
+    with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as conn:
+        for name in names:
+            try:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            except psycopg.Error as exc:
+                failures[name] = str(exc).strip()
+    return failures
+
+
+def orphaned_test_databases(names: list[str], alive: Callable[[int], bool]) -> list[str]:
+    """Return the test databases whose pytest process is gone (or that predate pid naming)."""
+    orphans = []
+    for name in names:
+        owned = _OWNED_NAME.fullmatch(name)
+        if (owned and not alive(int(owned.group(1)))) or _LEGACY_NAME.fullmatch(name):
+            orphans.append(name)
+    return orphans
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_orphaned_databases() -> list[str]:
+    """Drop the databases earlier, killed test runs left behind; return their names."""
+    with psycopg.connect(_libpq(POSTGRES_URL), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (TEST_DATABASE_PREFIX + "%",)
+        ).fetchall()
+    orphans = orphaned_test_databases([row[0] for row in rows], _pid_alive)
+    failures = drop_databases(orphans) if orphans else {}
+    return [name for name in orphans if name not in failures]
 
 
 def _libpq(url: str) -> str:
@@ -82,9 +136,13 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
     """Make fresh databases on demand; drop them at the end of the session."""
+    if BACKEND == "postgres":
+        sweep_orphaned_databases()
     factory = DatabaseFactory(tmp_path_factory.mktemp("db"))
-    yield factory
-    factory.drop_all()
+    try:
+        yield factory
+    finally:
+        factory.drop_all()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from typing import Any
 
 from prompts.schemas import VersionCreate
 from tracing.base import utc_now
+from tracing.generation import GenerationRow
 from tracing.models import Generation
 
 
@@ -82,37 +83,29 @@ async def push_dataset(client: Any, name: str, *, versions: int = 1) -> None:
 
 def generation_row(**overrides: Any) -> dict[str, Any]:
     """Return a generation row as the row builders make it: every column but the id."""
-    values: dict[str, Any] = {
-        "trace_id": uuid.uuid4().hex,
-        "span_id": uuid.uuid4().hex[:16],
-        "parent_span_id": None,
-        "source": "gateway",
-        "service_name": None,
-        "operation": "chat",
-        "provider": "openai",
-        "request_model": "gpt-4o-mini",
-        "response_model": "gpt-4o-mini-2024-07-18",
-        "prompt_name": "support/triage",
-        "prompt_version": 1,
-        "prompt_label": "production",
-        "content_hash": "0" * 64,
-        "run_id": None,
-        "started_at": utc_now(),
-        "duration_ms": 100.0,
-        "input_tokens": 10,
-        "output_tokens": 5,
-        "cost_usd": 0.001,
-        "is_error": False,
-        "error_type": None,
-        "finish_reasons": ["stop"],
-        "input_chars": 40,
-        "input_messages": None,
-        "output_text": None,
-        "online_eval": None,
-        "scores": {},
-        "safety_flags": [],
-        "attributes": {},
-        "created_at": utc_now(),
-    }
+    values = GenerationRow(
+        trace_id=uuid.uuid4().hex,
+        span_id=uuid.uuid4().hex[:16],
+        source="gateway",
+        operation="chat",
+        provider="openai",
+        request_model="gpt-4o-mini",
+        response_model="gpt-4o-mini-2024-07-18",
+        prompt_name="support/triage",
+        prompt_version=1,
+        prompt_label="production",
+        content_hash="0" * 64,
+        started_at=utc_now(),
+        duration_ms=100.0,
+        input_tokens=10,
+        output_tokens=5,
+        cost_usd=0.001,
+        finish_reasons=["stop"],
+        input_chars=40,
+        scores={},
+        safety_flags=[],
+        attributes={},
+        created_at=utc_now(),
+    ).as_insert()
     values.update(overrides)
     return values

@@ -2,5 +2,6 @@
 
 Entry points: `setup.configure` (providers, exporters, metrics), `telemetry.Telemetry`,
 `ingest.decode_batch` / `ingest.store_batch` (OTLP/HTTP trace ingest), `inserts.insert_rows`
-(every generation row, normalised by `normalise.normalise_row`).
+(every generation row, built as a `generation.GenerationRow`, normalised by
+`normalise.normalise_row`).
 """

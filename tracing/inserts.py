@@ -1,8 +1,9 @@
 """The one way generation rows reach the database: normalised, one INSERT, bad rows alone.
 
-Every source (the gateway's writer, eval runs, OTLP ingest) inserts through `insert_rows`. Each
-row passes `normalise_row`; then all go in one INSERT … ON CONFLICT DO NOTHING (a span stored
-twice is kept once) inside a savepoint. When the database refuses the batch for its data (a
+Every source (the gateway's writer, eval runs, OTLP ingest) builds its rows as a `GenerationRow`
+(tracing/generation.py) and inserts them through `insert_rows`. Each row passes `normalise_row`;
+then all go in one INSERT … ON CONFLICT DO NOTHING (a span stored twice is kept once) inside a
+savepoint. When the database refuses the batch for its data (a
 data or integrity error, a value a type or driver cannot bind), the batch is split in halves,
 each inserted in a savepoint of its own, recursively (`isolate`): only the rows that cannot be
 stored are dropped, so one caller's bad input never costs another caller its record. Dropped

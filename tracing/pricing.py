@@ -1,7 +1,8 @@
 """litellm, imported lazily and offline, and model prices from its bundled price map.
 
 litellm takes seconds to import and, unless told otherwise, fetches its price map from GitHub
-while importing: `load_litellm` is the one place that imports it (evals reuses it). Pricing an
+while importing (the process bootstrap, api/bootstrap.py, tells it not to before anything
+imports it): `load_litellm` is the one place that imports it (evals reuses it). Pricing an
 ingested span does not need litellm itself, only its price map: `bundled_costs` reads the JSON
 file litellm ships (about 25 ms, once) without importing the package, so the first OTLP request
 of a fresh server is not held up by a multi-second import. Callers on the event loop go through
@@ -12,11 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import gc
 import importlib.util
 import json
 import math
-import os
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -48,23 +47,13 @@ LITELLM_PROVIDERS: Final[Mapping[str, str]] = {
 }
 
 
-def offline_env_defaults() -> None:
-    """Default the environment so litellm uses its bundled price map, never the network."""
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
-
 @functools.cache
 def load_litellm() -> Any:
-    """Import litellm once (slow: seconds; blocking), offline and quiet."""
-    offline_env_defaults()
+    """Import litellm once (slow: seconds; blocking), quiet."""
     import litellm
 
     litellm.telemetry = False
     litellm.suppress_debug_info = True
-    # The import leaves ~260k objects that live as long as the process (2/3 of a server's);
-    # frozen, full collections stop walking them, which otherwise costs ~25 ms per 512-span
-    # ingest request (bench/ingest.py). See https://docs.python.org/3/library/gc.html#gc.freeze
-    gc.freeze()
     return litellm
 
 

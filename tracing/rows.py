@@ -2,7 +2,8 @@
 
 Every value bound for the database is bounded here: strings to their column's length (and
 without NUL, which PostgreSQL refuses), integers to the column's range, floats to finite ones,
-and the free-form `attributes` to a fixed number of short values. A row holds every column.
+and the free-form `attributes` to a fixed number of short values. The row is a
+`GenerationRow` (tracing/generation.py), the one constructor every source builds rows with.
 The insert normalises every row again, whatever built it (`tracing/normalise.py`); what this
 module adds is ingest's own policy: how much of a span is kept, and values out of range
 dropped rather than clamped.
@@ -14,11 +15,12 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, cast
+from typing import Any, Final, TypedDict, cast
 
 import sqlalchemy as sa
 
 from tracing import dialects, semconv
+from tracing.generation import GenerationRow
 from tracing.models import Generation
 from tracing.otlp import STATUS_CODE_ERROR, SpanRecord
 
@@ -151,7 +153,37 @@ def split_attributes(span: SpanRecord) -> tuple[dict[str, Any], dict[str, float]
     return kept, scores
 
 
-def _model_fields(attributes: Mapping[str, Any], flat: dialects.Flattened) -> dict[str, Any]:
+class _ModelFields(TypedDict):
+    operation: str | None
+    provider: str | None
+    request_model: str | None
+    response_model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    finish_reasons: list[str]
+    cost_usd: float | None
+
+
+class _PromptFields(TypedDict):
+    prompt_name: str | None
+    prompt_version: int | None
+    prompt_label: str | None
+    content_hash: str | None
+    run_id: int | None
+
+
+class _ContentFields(TypedDict):
+    input_chars: int | None
+    input_messages: list[dict[str, Any]] | None
+    output_text: str | None
+
+
+class _ErrorFields(TypedDict):
+    is_error: bool
+    error_type: str | None
+
+
+def _model_fields(attributes: Mapping[str, Any], flat: dialects.Flattened) -> _ModelFields:
     first = dialects.first
     request_model = first(attributes, dialects.REQUEST_MODEL) or dialects.invocation_model(
         attributes
@@ -173,7 +205,7 @@ def _model_fields(attributes: Mapping[str, Any], flat: dialects.Flattened) -> di
     }
 
 
-def _prompt_fields(attributes: Mapping[str, Any]) -> dict[str, Any]:
+def _prompt_fields(attributes: Mapping[str, Any]) -> _PromptFields:
     return {
         "prompt_name": _column_text(attributes.get(semconv.PROMPT_NAME), "prompt_name"),
         "prompt_version": _int(attributes.get(semconv.PROMPT_VERSION), low=1),
@@ -183,7 +215,7 @@ def _prompt_fields(attributes: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _content_fields(attributes: Mapping[str, Any], flat: dialects.Flattened) -> dict[str, Any]:
+def _content_fields(attributes: Mapping[str, Any], flat: dialects.Flattened) -> _ContentFields:
     if not flat and _SEMCONV_CONTENT.isdisjoint(attributes):
         return {"input_chars": None, "input_messages": None, "output_text": None}  # privacy default
     limit = MAX_CONTENT_CHARS
@@ -202,7 +234,7 @@ def _content_fields(attributes: Mapping[str, Any], flat: dialects.Flattened) -> 
     }
 
 
-def _error_fields(span: SpanRecord) -> dict[str, Any]:
+def _error_fields(span: SpanRecord) -> _ErrorFields:
     error_type = span.attributes.get(semconv.ERROR_TYPE)
     if error_type is not None:
         text = _column_text(error_type, "error_type")
@@ -219,21 +251,21 @@ def generation_row(span: SpanRecord, *, created_at: datetime) -> dict[str, Any] 
     kept, scores = split_attributes(span)
     flat = dialects.flattened(attributes)
     ended = span.end_ns >= span.start_ns > 0
-    return {
-        "trace_id": span.trace_id,
-        "span_id": span.span_id,
-        "parent_span_id": span.parent_span_id,
-        "source": SOURCE,
-        "service_name": _column_text(span.service_name, "service_name"),
+    return GenerationRow(
+        trace_id=span.trace_id,
+        span_id=span.span_id,
+        parent_span_id=span.parent_span_id,
+        source=SOURCE,
+        service_name=_column_text(span.service_name, "service_name"),
         **_model_fields(attributes, flat),
         **_prompt_fields(attributes),
-        "started_at": _EPOCH + timedelta(microseconds=span.start_ns // 1000),
-        "duration_ms": (span.end_ns - span.start_ns) / 1e6 if ended else None,
+        started_at=_EPOCH + timedelta(microseconds=span.start_ns // 1000),
+        duration_ms=(span.end_ns - span.start_ns) / 1e6 if ended else None,
         **_error_fields(span),
         **_content_fields(attributes, flat),
-        "online_eval": None,
-        "scores": scores,
-        "safety_flags": _flags(attributes.get(semconv.SAFETY_FLAGS)),
-        "attributes": kept,
-        "created_at": created_at,
-    }
+        online_eval=None,
+        scores=scores,
+        safety_flags=_flags(attributes.get(semconv.SAFETY_FLAGS)),
+        attributes=kept,
+        created_at=created_at,
+    ).as_insert()

@@ -8,26 +8,33 @@ from __future__ import annotations
 
 from typing import Final
 
-# --- OTel GenAI semantic conventions -----------------------------------------------------
-GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
-GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
-GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
-GEN_AI_REQUEST_TEMPERATURE: Final = "gen_ai.request.temperature"
-GEN_AI_REQUEST_MAX_TOKENS: Final = "gen_ai.request.max_tokens"
-GEN_AI_REQUEST_TOP_P: Final = "gen_ai.request.top_p"
-GEN_AI_REQUEST_STOP_SEQUENCES: Final = "gen_ai.request.stop_sequences"
-GEN_AI_REQUEST_SEED: Final = "gen_ai.request.seed"
-GEN_AI_RESPONSE_ID: Final = "gen_ai.response.id"
-GEN_AI_RESPONSE_MODEL: Final = "gen_ai.response.model"
-GEN_AI_RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
-GEN_AI_USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
-GEN_AI_USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
-GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
-GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
-GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"  # noqa: S105 (a name, not a secret)
-ERROR_TYPE: Final = "error.type"
+# The names the client writes too are defined there, once (re-exported here).
+from promptlane_client.semconv import ERROR_TYPE as ERROR_TYPE
+from promptlane_client.semconv import GEN_AI_INPUT_MESSAGES as GEN_AI_INPUT_MESSAGES
+from promptlane_client.semconv import GEN_AI_OPERATION_NAME as GEN_AI_OPERATION_NAME
+from promptlane_client.semconv import GEN_AI_OUTPUT_MESSAGES as GEN_AI_OUTPUT_MESSAGES
+from promptlane_client.semconv import GEN_AI_PROVIDER_NAME as GEN_AI_PROVIDER_NAME
+from promptlane_client.semconv import GEN_AI_REQUEST_MAX_TOKENS as GEN_AI_REQUEST_MAX_TOKENS
+from promptlane_client.semconv import GEN_AI_REQUEST_MODEL as GEN_AI_REQUEST_MODEL
+from promptlane_client.semconv import GEN_AI_REQUEST_SEED as GEN_AI_REQUEST_SEED
+from promptlane_client.semconv import GEN_AI_REQUEST_STOP_SEQUENCES as GEN_AI_REQUEST_STOP_SEQUENCES
+from promptlane_client.semconv import GEN_AI_REQUEST_TEMPERATURE as GEN_AI_REQUEST_TEMPERATURE
+from promptlane_client.semconv import GEN_AI_REQUEST_TOP_P as GEN_AI_REQUEST_TOP_P
+from promptlane_client.semconv import (
+    GEN_AI_RESPONSE_FINISH_REASONS as GEN_AI_RESPONSE_FINISH_REASONS,
+)
+from promptlane_client.semconv import GEN_AI_RESPONSE_ID as GEN_AI_RESPONSE_ID
+from promptlane_client.semconv import GEN_AI_RESPONSE_MODEL as GEN_AI_RESPONSE_MODEL
+from promptlane_client.semconv import GEN_AI_USAGE_INPUT_TOKENS as GEN_AI_USAGE_INPUT_TOKENS
+from promptlane_client.semconv import GEN_AI_USAGE_OUTPUT_TOKENS as GEN_AI_USAGE_OUTPUT_TOKENS
+from promptlane_client.semconv import OPERATION_CHAT as OPERATION_CHAT
+from promptlane_client.semconv import PROMPT_CONTENT_HASH as PROMPT_CONTENT_HASH
+from promptlane_client.semconv import PROMPT_LABEL as PROMPT_LABEL
+from promptlane_client.semconv import PROMPT_NAME as PROMPT_NAME
+from promptlane_client.semconv import PROMPT_VERSION as PROMPT_VERSION
 
-OPERATION_CHAT: Final = "chat"
+# --- OTel GenAI semantic conventions -----------------------------------------------------
+GEN_AI_TOKEN_TYPE: Final = "gen_ai.token.type"  # noqa: S105 (a name, not a secret)
 TOKEN_INPUT: Final = "input"  # noqa: S105
 TOKEN_OUTPUT: Final = "output"  # noqa: S105
 
@@ -41,10 +48,6 @@ REQUEST_PARAMS: Final[dict[str, str]] = {
 }
 
 # --- promptlane ---------------------------------------------------------------------------
-PROMPT_NAME: Final = "promptlane.prompt.name"
-PROMPT_VERSION: Final = "promptlane.prompt.version"
-PROMPT_LABEL: Final = "promptlane.prompt.label"
-PROMPT_CONTENT_HASH: Final = "promptlane.prompt.content_hash"
 RUN_ID: Final = "promptlane.run.id"
 RUN_VARIANT: Final = "promptlane.run.variant"
 ITEM_POSITION: Final = "promptlane.item.position"

@@ -1,9 +1,10 @@
-"""The `promptlane` command: one Typer root, one sub-app per concern."""
+"""The `promptlane` command: one Typer root, one sub-app per concern; `main` is the entry point."""
 
 from __future__ import annotations
 
 import typer
 
+from api.bootstrap import bootstrap
 from api.cli import (
     audit,
     connections,
@@ -53,5 +54,11 @@ def show_version() -> None:
     typer.echo(version("promptlane"))
 
 
-if __name__ == "__main__":  # pragma: no cover
+def main() -> None:
+    """Run the `promptlane` command after the process bootstrap."""
+    bootstrap()
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

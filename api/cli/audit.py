@@ -15,7 +15,7 @@ from api.cli._common import (
     err_console,
     handle_errors,
     make_client,
-    print_json,
+    show,
 )
 from evals.promotion.reports import AuditProblem, AuditReport
 
@@ -64,11 +64,12 @@ def verify(
     problems = list(report.problems)
     if expect_head and expect_head != report.head_hash:
         problems.append(AuditProblem(seq=report.head_seq, kind="chain", detail="head differs"))
-    if as_json:
-        # Unset members stay out: the server's problems print as it sent them.
-        shown = [p.model_dump(mode="json", exclude_unset=True) for p in problems]
-        print_json({**answer, "ok": not problems, "problems": shown})
-    else:
-        _print(report, problems)
+    # Unset members stay out: the server's problems print as it sent them.
+    shown = [p.model_dump(mode="json", exclude_unset=True) for p in problems]
+    show(
+        {**answer, "ok": not problems, "problems": shown},
+        as_json,
+        lambda _: _print(report, problems),
+    )
     if problems:
         raise typer.Exit(1)

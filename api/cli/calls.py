@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from api.cli._common import (
     DEFAULT_URL,
     ApiKeyOption,
     JsonOption,
     UrlOption,
+    aligned_table,
     console,
     fail,
     handle_errors,
     make_client,
-    print_json,
+    prompt_target,
+    require_prompt,
+    show,
+    since,
 )
 from api.cli.stats import MAX_DAYS, NONE, check_days
 
@@ -35,6 +38,7 @@ HEADERS: Final = (
     "outcome",
     "trace id",
 )
+NUMERIC: Final = frozenset({"ms", "tokens in/out", "cost USD"})
 
 
 def _params(
@@ -55,7 +59,7 @@ def _params(
     params: dict[str, Any] = {"limit": limit}
     # A trace is looked up at any age; anything else in the last `days` (7 unless given).
     if trace is None or days is not None:
-        params["start"] = (datetime.now(UTC) - timedelta(days=days or 7)).isoformat()
+        params["start"] = since(days or 7)
     given = {"prompt": prompt, "version": version, "label": label, "trace_id": trace}
     given |= {"source": source, "errors": True if errors else None}
     params.update({name: value for name, value in given.items() if value is not None})
@@ -91,7 +95,8 @@ def _row(call: dict[str, Any]) -> list[str]:
 @handle_errors
 def calls(
     prompt: Annotated[
-        str | None, typer.Option("--prompt", "-p", help="Only calls of this prompt.")
+        str | None,
+        typer.Option("--prompt", "-p", help="Only calls of this prompt (NAME, @LABEL, :VERSION)."),
     ] = None,
     version: Annotated[
         int | None, typer.Option("--version", "-v", help="Only this version.")
@@ -115,6 +120,8 @@ def calls(
     as_json: JsonOption = False,
 ) -> None:
     """List recorded LLM calls, newest first: model, latency, tokens, cost, outcome, trace id."""
+    if prompt is not None:
+        prompt, label, version = prompt_target(prompt, label, version)
     params = _params(
         prompt=prompt,
         version=version,
@@ -127,17 +134,17 @@ def calls(
     )
     with make_client(url, api_key) as client:
         page: dict[str, Any] = client.request("GET", "/v1/generations", params=params).json()
-    if as_json:
-        print_json(page)
-        return
+        if prompt is not None and not page["items"]:  # a typo must not read as "no calls"
+            require_prompt(client, prompt)
+    show(page, as_json, _print_calls)
+
+
+def _print_calls(page: dict[str, Any]) -> None:
     if not page["items"]:
         console.print("no calls match", markup=False)
         return
-    shown = len(page["items"])
-    table = Table(title=f"{shown} of {page['total']:,} calls, newest first", title_justify="left")
-    for header in HEADERS:
-        numeric = header in {"ms", "tokens in/out", "cost USD"}
-        table.add_column(header, overflow="fold", justify="right" if numeric else "left")
+    title = f"{len(page['items'])} of {page['total']:,} calls, newest first"
+    table = aligned_table(title, HEADERS, numeric=NUMERIC)
     for call in page["items"]:
         table.add_row(*_row(call))
     console.print(table)

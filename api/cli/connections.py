@@ -11,7 +11,6 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from api.cli._common import (
     DEFAULT_URL,
@@ -22,7 +21,8 @@ from api.cli._common import (
     fail,
     handle_errors,
     make_client,
-    print_json,
+    print_table,
+    show,
 )
 
 app = typer.Typer(
@@ -81,13 +81,6 @@ def _print(row: dict[str, Any]) -> None:
         console.print(f"  {row['description']}", markup=False)
 
 
-def _output(row: dict[str, Any], as_json: bool) -> None:
-    if as_json:
-        print_json(row)
-    else:
-        _print(row)
-
-
 @app.command("create")
 @handle_errors
 def create_connection(
@@ -114,7 +107,7 @@ def create_connection(
         body["api_key"] = read_key()
     with make_client(url, api_key) as client:
         created = client.create_connection(body)
-    _output(created, as_json)
+    show(created, as_json, _print)
 
 
 @app.command("list")
@@ -125,19 +118,21 @@ def list_connections(
     """List connections (never their keys)."""
     with make_client(url, api_key) as client:
         rows = client.list_connections()
-    if as_json:
-        print_json(rows)
-        return
-    table = Table("name", "provider", "endpoint", "key", "gateway models")
-    for row in rows:
-        table.add_row(
+    show(rows, as_json, _print_list)
+
+
+def _print_list(rows: list[dict[str, Any]]) -> None:
+    cells = (
+        (
             row["name"],
             row["provider"],
             row["api_base"] or "",
             _key_source(row),
             ", ".join(row["gateway_models"]),
         )
-    console.print(table)
+        for row in rows
+    )
+    print_table(("name", "provider", "endpoint", "key", "gateway models"), cells)
 
 
 @app.command("show")
@@ -148,7 +143,7 @@ def show_connection(
     """Show one connection (never its key)."""
     with make_client(url, api_key) as client:
         row = client.get_connection(name)
-    _output(row, as_json)
+    show(row, as_json, _print)
 
 
 def _update_body(
@@ -222,7 +217,7 @@ def update_connection(
         fail("nothing to change: give at least one option")
     with make_client(url, api_key) as client:
         updated = client.update_connection(name, body)
-    _output(updated, as_json)
+    show(updated, as_json, _print)
 
 
 @app.command("delete")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
@@ -18,7 +19,9 @@ from api.cli._common import (
     fail,
     handle_errors,
     make_client,
-    print_json,
+    page_caption,
+    print_table,
+    show,
 )
 
 app = typer.Typer(
@@ -83,10 +86,11 @@ def push_dataset(
         version, created = client.push_dataset(
             name, content, fmt=chosen, message=message, description=description
         )
-    if as_json:
-        print_json({**version, "created": created})
-        return
-    status = "created" if created else "unchanged"
+    show({**version, "created": created}, as_json, _print_pushed)
+
+
+def _print_pushed(version: dict[str, Any]) -> None:
+    status = "created" if version["created"] else "unchanged"
     console.print(
         f"{version['name']} v{version['version']}: {status} ({version['item_count']} items, "
         f"hash {version['content_hash'][:12]})",
@@ -110,20 +114,20 @@ def list_datasets(
     """List datasets with their latest version."""
     with make_client(url, api_key) as client:
         page = client.list_datasets(q=query, limit=limit, offset=offset)
-    if as_json:
-        print_json(page)
-        return
-    table = Table(
-        "name",
-        "latest",
-        "created",
-        "description",
-        caption=f"{len(page['items'])} of {page['total']}",
+    show(page, as_json, _print_datasets)
+
+
+def _print_datasets(page: dict[str, Any]) -> None:
+    rows = (
+        (
+            d["name"],
+            f"v{d['latest_version']}" if d["latest_version"] else "-",
+            d["created_at"][:19],
+            d["description"][:60],
+        )
+        for d in page["items"]
     )
-    for d in page["items"]:
-        latest = f"v{d['latest_version']}" if d["latest_version"] else "-"
-        table.add_row(d["name"], latest, d["created_at"][:19], d["description"][:60])
-    console.print(table)
+    print_table(("name", "latest", "created", "description"), rows, caption=page_caption(page))
 
 
 @app.command("versions")
@@ -138,12 +142,12 @@ def list_versions(
     """List a dataset's versions, newest first."""
     with make_client(url, api_key) as client:
         page = client.list_dataset_versions(name, limit=limit)
-    if as_json:
-        print_json(page)
-        return
-    table = Table("version", "items", "author", "created", "message", "hash")
-    for v in page["items"]:
-        table.add_row(
+    show(page, as_json, _print_versions)
+
+
+def _print_versions(page: dict[str, Any]) -> None:
+    rows = (
+        (
             f"v{v['version']}",
             str(v["item_count"]),
             v["author"],
@@ -151,7 +155,9 @@ def list_versions(
             v["message"][:50],
             v["content_hash"][:12],
         )
-    console.print(table)
+        for v in page["items"]
+    )
+    print_table(("version", "items", "author", "created", "message", "hash"), rows)
 
 
 def _selector(ref: str) -> tuple[str, int | None]:
@@ -190,9 +196,10 @@ def show_dataset(
     name, version = _selector(ref)
     with make_client(url, api_key) as client:
         found = client.get_dataset(name, version, items=items, limit=limit)
-    if as_json:
-        print_json(found)
-        return
+    show(found, as_json, _print_dataset)
+
+
+def _print_dataset(found: dict[str, Any]) -> None:
     console.print(f"[bold]{found['name']}[/bold] v{found['version']}")
     console.print(
         f"{found['item_count']} items · hash {found['content_hash'][:12]} · by {found['author']}"
@@ -220,9 +227,10 @@ def diff_versions(
     """Show the items added, removed and changed between two versions."""
     with make_client(url, api_key) as client:
         diff = client.diff_datasets(name, from_version, to_version, limit=limit)
-    if as_json:
-        print_json(diff)
-        return
+    show(diff, as_json, functools.partial(_print_diff, name))
+
+
+def _print_diff(name: str, diff: dict[str, Any]) -> None:
     c = diff["counts"]
     console.print(
         f"{name} v{diff['from_version']} → v{diff['to_version']} (matched by "

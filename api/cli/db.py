@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -27,6 +28,20 @@ def _url(database_url: str | None) -> str:
     return database_url or Settings().database_url
 
 
+def _migrate(
+    step: Callable[[str, str], object], database_url: str | None, revision: str
+) -> str | None:
+    """Run a migration step; return the revision the database is at then (None: base)."""
+    from api import migrate
+
+    url = _url(database_url)
+    try:
+        step(url, revision)
+    except Exception as exc:
+        fail(f"migration failed: {exc}")
+    return migrate.current_revision(url)
+
+
 @app.command("upgrade")
 def upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
@@ -35,12 +50,7 @@ def upgrade(
     """Migrate the database up to REVISION (default: head)."""
     from api import migrate
 
-    url = _url(database_url)
-    try:
-        migrate.upgrade(url, revision)
-    except Exception as exc:
-        fail(f"migration failed: {exc}")
-    console.print(f"database at {migrate.current_revision(url)}")
+    console.print(f"database at {_migrate(migrate.upgrade, database_url, revision)}")
 
 
 @app.command("downgrade")
@@ -51,12 +61,7 @@ def downgrade(
     """Migrate the database down to REVISION."""
     from api import migrate
 
-    url = _url(database_url)
-    try:
-        migrate.downgrade(url, revision)
-    except Exception as exc:
-        fail(f"migration failed: {exc}")
-    console.print(f"database at {migrate.current_revision(url) or 'base'}")
+    console.print(f"database at {_migrate(migrate.downgrade, database_url, revision) or 'base'}")
 
 
 @app.command("current")

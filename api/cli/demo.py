@@ -91,7 +91,18 @@ def _run(client: Client, version: int) -> RunRead:
     return finished
 
 
+def _status(created: bool, version: int) -> str:
+    return f"v{version}, new" if created else f"v{version}, unchanged since an earlier run"
+
+
 def _promote(client: Client, version: int) -> bool:
+    current = {label["name"]: label for label in client.list_labels(PROMPT)}.get("production")
+    if current is not None and current["version"] == version:
+        console.print(
+            f"production of {PROMPT} already points at v{version} "
+            f"(moved by {current['updated_by']} at {current['updated_at'][:19]}): nothing to move"
+        )
+        return True
     try:
         event = client.move_label(PROMPT, "production", version, f"demo: promote v{version}")
     except APIError as exc:
@@ -110,22 +121,29 @@ def _promote(client: Client, version: int) -> bool:
 def demo(url: UrlOption = URL, api_key: ApiKeyOption = None) -> None:
     """Show the gate story on a running server: a failing version is refused, a fixed one ships."""
     with make_client(url, api_key) as client:
-        client.request("POST", f"/v1/datasets/{DATASET}/versions", json=_dataset())
-        suite, _ = client.push_suite(SUITE_YAML)
+        published = client.request("POST", f"/v1/datasets/{DATASET}/versions", json=_dataset())
+        dataset = published.json()
+        suite, suite_created = client.push_suite(SUITE_YAML)
         # v1 is misconfigured: its model echoes the ticket instead of classifying it.
-        bad, _ = client.publish_version(PROMPT, _version("offline/echo", "first try"))
+        bad, bad_created = client.publish_version(PROMPT, _version("offline/echo", "first try"))
         client.put_policy(
             "production",
             {"required_suites": [SUITE], "prompt": PROMPT, "reason": "demo: gate production"},
         )
         console.print(
-            f"Dataset {DATASET} ({len(TICKETS)} tickets), suite {SUITE} v{suite['version']}, "
+            f"Dataset {DATASET} ({len(TICKETS)} tickets; "
+            f"{_status(published.status_code == 201, dataset['version'])}), "
+            f"suite {SUITE} ({_status(suite_created, suite['version'])}), "
             f"and a policy: production of {PROMPT} needs {SUITE} to pass."
         )
+        console.print(f"{PROMPT} v{bad['version']}: {_status(bad_created, bad['version'])}")
         _run(client, bad["version"])
         _promote(client, bad["version"])
         # v2 fixes the model config; the offline scripted model answers like a good model.
-        good, _ = client.publish_version(PROMPT, _version("offline/scripted", "fix the model"))
+        good, good_created = client.publish_version(
+            PROMPT, _version("offline/scripted", "fix the model")
+        )
+        console.print(f"{PROMPT} v{good['version']}: {_status(good_created, good['version'])}")
         run = _run(client, good["version"])
         if run.verdict is Verdict.PASSED:
             _promote(client, good["version"])

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from api.cli import junit
 from api.cli._common import (
@@ -20,11 +17,12 @@ from api.cli._common import (
     UrlOption,
     console,
     err_console,
+    exit_on_errors,
     fail,
     handle_errors,
     make_client,
-    print_json,
-    unexpected_answer,
+    print_table,
+    show,
 )
 from evals.reports import (
     RunComparison,
@@ -36,7 +34,7 @@ from evals.reports import (
     ScoreEntry,
     Verdict,
 )
-from promptlane_client import APIError, Client, PromptlaneError
+from promptlane_client import Client
 
 app = typer.Typer(
     help="Evaluation runs: run a suite on a prompt version (exit 0 passed, 1 failed, 2 error).",
@@ -50,19 +48,7 @@ R = TypeVar("R")
 
 def exit_two_on_error(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn client errors into a one-line message and exit code 2 (CI: not a gate failure)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except APIError as exc:
-            fail(exc.one_line(), code=EXIT_ERROR)
-        except PromptlaneError as exc:
-            fail(str(exc), code=EXIT_ERROR)
-        except ValidationError as exc:
-            fail(unexpected_answer(exc), code=EXIT_ERROR)
-
-    return wrapper
+    return exit_on_errors(EXIT_ERROR, key_hint=False)(fn)
 
 
 def parse_target(ref: str) -> dict[str, Any]:
@@ -156,27 +142,27 @@ def _score_text(item: RunItemRead) -> str:
 def _print_summary(summary: RunSummary) -> None:
     console.print(cost_line(summary), markup=False)
     if summary.metrics:
-        table = Table("metric", "mean", "p50", "p95", "pass rate", "error rate")
-        for name, m in summary.metrics.items():
-            table.add_row(
-                name, *(_fmt(v) for v in (m.mean, m.p50, m.p95, m.pass_rate, m.error_rate))
-            )
-        console.print(table)
+        rows = (
+            (name, *(_fmt(v) for v in (m.mean, m.p50, m.p95, m.pass_rate, m.error_rate)))
+            for name, m in summary.metrics.items()
+        )
+        print_table(("metric", "mean", "p50", "p95", "pass rate", "error rate"), rows)
 
 
 def _print_gate(run: RunRead) -> None:
     if run.gate is None:
         return
     if run.gate.conditions:
-        table = Table("gate", "value", "threshold", "result")
-        for c in run.gate.conditions:
-            table.add_row(
+        rows = (
+            (
                 f"{c.aggregate}({c.metric})",
                 _fmt(c.value),
                 f"{c.op} {_fmt(c.threshold)}",
                 "pass" if c.passed else "FAIL",
             )
-        console.print(table)
+            for c in run.gate.conditions
+        )
+        print_table(("gate", "value", "threshold", "result"), rows)
     baseline = run.gate.baseline
     if baseline:
         low, high = baseline.interval or (None, None)
@@ -187,13 +173,17 @@ def _print_gate(run: RunRead) -> None:
         )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def print_run(run: RunRead) -> None:
     """Print a run's summary, gate conditions and verdict as tables."""
     console.print(
         f"run {run.id}: suite {run.suite} v{run.suite_version} on "
         f"{run.prompt} v{run.version} ({run.content_hash[:12]}), dataset "
         f"{run.dataset} v{run.dataset_version}: {run.status}, "
-        f"{run.completed}/{run.total} items, {run.errors} errors"
+        f"{run.completed} of {run.manifest.counts(run.total)}, {_count(run.errors, 'error')}"
     )
     if run.summary is not None:
         _print_summary(run.summary)
@@ -223,6 +213,16 @@ def run_suite(
     junit_file: Annotated[
         Path | None, typer.Option("--junit", help="Write a JUnit XML report here.")
     ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, max=256, help="This run only: items in flight (default: the suite's)."),
+    ] = None,
+    repeats: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=100, help="This run only: times each item runs (default: suite's)."
+        ),
+    ] = None,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Follow the run.")] = True,
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
@@ -234,10 +234,11 @@ def run_suite(
         body["suite"] = _suite_name(client, suite, as_json=as_json)
         if baseline_label:
             body["baseline_label"] = baseline_label
+        body.update({k: v for k, v in (("concurrency", concurrency), ("repeats", repeats)) if v})
         started = client.start_run(body)
         run = RunRead.model_validate(started)
         if not wait:
-            print_json(started) if as_json else console.print(f"run {run.id} queued")
+            show(started, as_json, lambda _: console.print(f"run {run.id} queued"))
             return
         try:
             finished = _follow(client, run, quiet=as_json)
@@ -251,7 +252,7 @@ def run_suite(
         items = _all_items(client, run.id) if junit_file else []
     if junit_file:
         junit.write(junit_file, run, items)
-    print_json(finished) if as_json else print_run(run)
+    show(finished, as_json, lambda _: print_run(run))
     raise typer.Exit(exit_code(run))
 
 
@@ -268,18 +269,19 @@ def show_run(
     with make_client(url, api_key) as client:
         found = client.get_run(run_id)
         listed = client.run_items(run_id, failed=True, limit=50)["items"] if failed else []
-    if as_json:
-        print_json({**found, "failed_items": listed} if failed else found)
-        return
+    shown = {**found, "failed_items": listed} if failed else found
+    show(shown, as_json, lambda _: _print_run_items(found, listed))
+
+
+def _print_run_items(found: dict[str, Any], listed: list[dict[str, Any]]) -> None:
     print_run(RunRead.model_validate(found))
     items = [RunItemRead.model_validate(item) for item in listed]
+    rows = (
+        (str(item.position), str(item.repeat), _score_text(item), (item.output or "")[:60])
+        for item in items
+    )
     if items:
-        table = Table("item", "repeat", "error or failed scores", "output")
-        for item in items:
-            table.add_row(
-                str(item.position), str(item.repeat), _score_text(item), (item.output or "")[:60]
-            )
-        console.print(table)
+        print_table(("item", "repeat", "error or failed scores", "output"), rows)
 
 
 @app.command("list")
@@ -295,12 +297,12 @@ def list_runs(
     """List recent runs."""
     with make_client(url, api_key) as client:
         page = client.list_runs(prompt=prompt, suite=suite, limit=limit)
-    if as_json:
-        print_json(page)
-        return
-    table = Table("id", "suite", "prompt", "status", "verdict", "items", "created")
-    for r in (RunRead.model_validate(item) for item in page["items"]):
-        table.add_row(
+    show(page, as_json, _print_runs)
+
+
+def _print_runs(page: dict[str, Any]) -> None:
+    rows = (
+        (
             str(r.id),
             f"{r.suite} v{r.suite_version}",
             f"{r.prompt} v{r.version}",
@@ -309,7 +311,9 @@ def list_runs(
             f"{r.completed}/{r.total}",
             _when(r),
         )
-    console.print(table)
+        for r in map(RunRead.model_validate, page["items"])
+    )
+    print_table(("id", "suite", "prompt", "status", "verdict", "items", "created"), rows)
 
 
 @app.command("compare")
@@ -324,14 +328,12 @@ def compare_runs(
     """Compare two runs: per-metric and per-item deltas (b minus a)."""
     with make_client(url, api_key) as client:
         result = client.compare_runs(a, b)
-    if as_json:
-        print_json(result)
-        return
-    comparison = RunComparison.model_validate(result)
-    table = Table("metric", f"run {a}", f"run {b}", "delta")
-    for name, d in comparison.metrics.items():
-        table.add_row(name, _fmt(d.a), _fmt(d.b), _fmt(d.delta))
-    console.print(table)
+    show(result, as_json, lambda _: _print_comparison(a, b, RunComparison.model_validate(result)))
+
+
+def _print_comparison(a: int, b: int, comparison: RunComparison) -> None:
+    rows = ((name, _fmt(d.a), _fmt(d.b), _fmt(d.delta)) for name, d in comparison.metrics.items())
+    print_table(("metric", f"run {a}", f"run {b}", "delta"), rows)
     console.print(f"{comparison.changed_items} items changed")
 
 

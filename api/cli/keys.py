@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from api.cli._common import (
     ApiKeyOption,
@@ -16,7 +15,8 @@ from api.cli._common import (
     fail,
     handle_errors,
     make_client,
-    print_json,
+    print_table,
+    show,
 )
 from api.identity import credentials
 
@@ -37,9 +37,10 @@ def create_key(
     """Create an API key and print it (it is shown only this once)."""
     with make_client(url, api_key) as client:
         created = client.create_key(name, role)
-    if as_json:
-        print_json(created)
-        return
+    show(created, as_json, _print_created)
+
+
+def _print_created(created: dict[str, Any]) -> None:
     console.print(f"created {created['role']} key {created['name']!r} (id {created['id']}):")
     console.print(created["key"], markup=False)
 
@@ -54,12 +55,12 @@ def list_keys(
     """List API keys (never the keys themselves)."""
     with make_client(url, api_key) as client:
         keys = client.list_keys()
-    if as_json:
-        print_json(keys)
-        return
-    table = Table("id", "name", "role", "prefix", "created", "revoked")
-    for key in keys:
-        table.add_row(
+    show(keys, as_json, _print_keys)
+
+
+def _print_keys(keys: list[dict[str, Any]]) -> None:
+    rows = (
+        (
             str(key["id"]),
             key["name"],
             key["role"],
@@ -67,7 +68,17 @@ def list_keys(
             key["created_at"][:19],
             (key["revoked_at"] or "")[:19],
         )
-    console.print(table)
+        for key in keys
+    )
+    print_table(("id", "name", "role", "prefix", "created", "revoked"), rows)
+
+
+@app.command("generate")
+def generate_key() -> None:
+    """Print a new, well-formed key without a server (e.g. for PROMPTLANE_BOOTSTRAP_ADMIN_KEY)."""
+    from api.identity.keys import generate_key as new_key
+
+    typer.echo(new_key())
 
 
 @app.command("saved")
@@ -91,7 +102,4 @@ def revoke_key(
     """Revoke an API key."""
     with make_client(url, api_key) as client:
         revoked = client.revoke_key(key_id)
-    if as_json:
-        print_json(revoked)
-        return
-    console.print(f"revoked key {revoked['name']!r} (id {revoked['id']})")
+    show(revoked, as_json, lambda r: console.print(f"revoked key {r['name']!r} (id {r['id']})"))

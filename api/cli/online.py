@@ -6,7 +6,6 @@ import json
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from api.cli._common import (
     DEFAULT_URL,
@@ -17,7 +16,8 @@ from api.cli._common import (
     fail,
     handle_errors,
     make_client,
-    print_json,
+    print_table,
+    show,
 )
 
 app = typer.Typer(
@@ -94,12 +94,12 @@ def list_online(
     params = {"prompt": prompt} if prompt else {}
     with make_client(url, api_key) as client:
         found = client.request("GET", PATH, params=params).json()
-    if as_json:
-        print_json(found)
-        return
-    table = Table("id", "prompt", "label", "rate", "scorers", "enabled", "updated by")
-    for e in found:
-        table.add_row(
+    show(found, as_json, _print_list)
+
+
+def _print_list(found: list[dict[str, Any]]) -> None:
+    rows = (
+        (
             str(e["id"]),
             e["prompt"],
             e["label"] or "*",
@@ -108,7 +108,9 @@ def list_online(
             "yes" if e["enabled"] else "no",
             e["updated_by"],
         )
-    console.print(table)
+        for e in found
+    )
+    print_table(("id", "prompt", "label", "rate", "scorers", "enabled", "updated by"), rows)
 
 
 @app.command("delete")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from api.cli._common import (
     DEFAULT_URL,
@@ -15,7 +14,8 @@ from api.cli._common import (
     console,
     handle_errors,
     make_client,
-    print_json,
+    print_table,
+    show,
 )
 from evals.promotion.reports import PolicyEventRead, PolicyRead
 
@@ -70,10 +70,10 @@ def set_policy(
     }
     with make_client(url, api_key) as client:
         stored = client.put_policy(label, body)
-    if as_json:
-        print_json(stored)
-        return
-    policy = PolicyRead.model_validate(stored)
+    show(stored, as_json, lambda _: _print_policy(label, PolicyRead.model_validate(stored)))
+
+
+def _print_policy(label: str, policy: PolicyRead) -> None:
     console.print(f"{label} ({policy.prompt or 'every prompt'}) requires: {_pins(policy)}")
 
 
@@ -85,12 +85,12 @@ def list_policies(
     """List promotion policies with their pinned suite versions."""
     with make_client(url, api_key) as client:
         policies = client.list_policies()
-    if as_json:
-        print_json(policies)
-        return
-    table = Table("label", "prompt", "pinned suites", "max age", "force role", "updated by")
-    for p in (PolicyRead.model_validate(policy) for policy in policies):
-        table.add_row(
+    show(policies, as_json, _print_policies)
+
+
+def _print_policies(policies: list[dict[str, Any]]) -> None:
+    rows = (
+        (
             p.label,
             p.prompt or "*",
             _pins(p),
@@ -98,7 +98,10 @@ def list_policies(
             p.force_role,
             p.updated_by,
         )
-    console.print(table)
+        for p in map(PolicyRead.model_validate, policies)
+    )
+    headers = ("label", "prompt", "pinned suites", "max age", "force role", "updated by")
+    print_table(headers, rows)
 
 
 @app.command("history")
@@ -116,12 +119,12 @@ def policy_history(
         params["label"] = label
     with make_client(url, api_key) as client:
         page = client.policy_history(**params)
-    if as_json:
-        print_json(page)
-        return
-    table = Table("seq", "when", "action", "label", "prompt", "pins", "actor", "reason")
-    for e in (PolicyEventRead.model_validate(event) for event in page["items"]):
-        table.add_row(
+    show(page, as_json, _print_history)
+
+
+def _print_history(page: dict[str, Any]) -> None:
+    rows = (
+        (
             str(e.seq),
             e.created_at.isoformat()[:19],
             e.action,
@@ -131,7 +134,9 @@ def policy_history(
             f"{e.actor} ({e.actor_role})",
             e.reason,
         )
-    console.print(table)
+        for e in map(PolicyEventRead.model_validate, page["items"])
+    )
+    print_table(("seq", "when", "action", "label", "prompt", "pins", "actor", "reason"), rows)
 
 
 @app.command("delete")

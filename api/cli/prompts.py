@@ -9,10 +9,11 @@ from typing import Annotated, Any
 import typer
 import yaml
 from rich.syntax import Syntax
-from rich.table import Table
 
+from api.cli import prompt_push
 from api.cli._common import (
     DEFAULT_URL,
+    PROMPT_REF_HELP,
     ApiKeyOption,
     JsonOption,
     UrlOption,
@@ -20,8 +21,12 @@ from api.cli._common import (
     fail,
     handle_errors,
     make_client,
+    page_caption,
     parse_value,
     print_json,
+    print_table,
+    prompt_target,
+    show,
 )
 from api.cli.prompt_files import PromptFileError, load_prompt_files
 from evals.promotion.reports import GateReport
@@ -30,14 +35,10 @@ from promptlane_client.snapshot import build_snapshot
 app = typer.Typer(help="Versioned prompts: push, inspect, render and label.", no_args_is_help=True)
 
 Name = Annotated[str, typer.Argument(help="Prompt name, e.g. support/triage.")]
+Ref = Annotated[str, typer.Argument(help=PROMPT_REF_HELP)]
 LabelOpt = Annotated[str | None, typer.Option("--label", "-l", help="Label (default: production).")]
 VersionOpt = Annotated[int | None, typer.Option("--version", "-v", help="Version number.", min=1)]
 URL = DEFAULT_URL
-
-
-def _selector(label: str | None, version: int | None) -> None:
-    if label is not None and version is not None:
-        fail("give --label or --version, not both", code=2)
 
 
 @app.command("list")
@@ -59,27 +60,22 @@ def list_prompts(
     """List prompts with their labels and latest version."""
     with make_client(url, api_key) as client:
         page = client.list_prompts(q=query, tag=tag, label=label, limit=limit, offset=offset)
-    if as_json:
-        print_json(page)
-        return
-    table = Table(
-        "name",
-        "latest",
-        "labels",
-        "tags",
-        "description",
-        caption=f"{len(page['items'])} of {page['total']}",
-    )
-    for p in page["items"]:
-        labels = ", ".join(f"{k}→v{v}" for k, v in p["labels"].items())
-        table.add_row(
+    show(page, as_json, _print_prompts)
+
+
+def _print_prompts(page: dict[str, Any]) -> None:
+    rows = (
+        (
             p["name"],
             str(p["latest_version"] or "-"),
-            labels,
+            ", ".join(f"{k}→v{v}" for k, v in p["labels"].items()),
             ", ".join(p["tags"]),
             p["description"][:60],
         )
-    console.print(table)
+        for p in page["items"]
+    )
+    headers = ("name", "latest", "labels", "tags", "description")
+    print_table(headers, rows, caption=page_caption(page))
 
 
 @app.command("versions")
@@ -94,12 +90,12 @@ def list_versions(
     """List a prompt's versions, newest first."""
     with make_client(url, api_key) as client:
         page = client.list_versions(name, limit=limit)
-    if as_json:
-        print_json(page)
-        return
-    table = Table("version", "labels", "model", "author", "created", "message", "hash")
-    for v in page["items"]:
-        table.add_row(
+    show(page, as_json, _print_versions)
+
+
+def _print_versions(page: dict[str, Any]) -> None:
+    rows = (
+        (
             str(v["version"]),
             ", ".join(v["labels"]),
             v["config"].get("model", ""),
@@ -108,7 +104,9 @@ def list_versions(
             v["message"][:50],
             v["content_hash"][:12],
         )
-    console.print(table)
+        for v in page["items"]
+    )
+    print_table(("version", "labels", "model", "author", "created", "message", "hash"), rows)
 
 
 def _print_version(v: dict[str, Any]) -> None:
@@ -125,15 +123,13 @@ def _print_version(v: dict[str, Any]) -> None:
         console.print(Syntax(yaml.safe_dump(v["config"], sort_keys=False), "yaml"))
     if v["kind"] == "text":
         console.print(v["template"], markup=False)
-    for m in v["messages"] or []:
-        console.print(f"[bold]{m['role']}[/bold]:")
-        console.print(m["content"], markup=False)
+    _print_messages(v["messages"] or [])
 
 
 @app.command("show")
 @handle_errors
 def show_prompt(
-    name: Name,
+    name: Ref,
     label: LabelOpt = None,
     version: VersionOpt = None,
     url: UrlOption = URL,
@@ -141,19 +137,26 @@ def show_prompt(
     as_json: JsonOption = False,
 ) -> None:
     """Show the version a label (default production) or number selects."""
-    _selector(label, version)
+    name, label, version = prompt_target(name, label, version)
     with make_client(url, api_key) as client:
         found = client.resolve_prompt(name, label=label, version=version)
-    if as_json:
-        print_json(found)
-    else:
-        _print_version(found)
+    show(found, as_json, _print_version)
 
 
 @app.command("push")
 @handle_errors
 def push_prompts(
     path: Annotated[Path, typer.Argument(help="A prompt YAML/JSON file or a directory of them.")],
+    root: Annotated[
+        Path | None,
+        typer.Option(
+            "--root",
+            help="Names are paths below this directory (default: PATH when it is a directory).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only show what would be created; push nothing.")
+    ] = False,
     label: Annotated[
         str | None, typer.Option("--label", help="Also point this label at each pushed version.")
     ] = None,
@@ -161,37 +164,33 @@ def push_prompts(
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Publish prompt files; unchanged files create no versions (idempotent)."""
+    """Publish prompt files; unchanged files create no versions (idempotent).
+
+    A file's prompt is its 'name:' field, else its path below the root without the suffix.
+    """
     try:
-        files = load_prompt_files(path)
+        files = load_prompt_files(path, root)
     except PromptFileError as exc:
         fail(str(exc))
-    results = []
     with make_client(url, api_key) as client:
-        for file in files:
-            version, created = client.publish_version(file.name, file.body)
-            moved = None
-            if label is not None and label not in version["labels"]:
-                moved = client.move_label(file.name, label, version["version"], "prompts push")
-            results.append(
-                {
-                    "file": str(file.path),
-                    "name": file.name,
-                    "version": version["version"],
-                    "created": created,
-                    "label": label if moved or label in version["labels"] else None,
-                }
-            )
-    if as_json:
-        print_json(results)
-        return
-    table = Table("file", "prompt", "version", "status")
-    for r in results:
-        status = "created" if r["created"] else "unchanged"
-        if r["label"]:
-            status += f", {r['label']}"
-        table.add_row(r["file"], r["name"], f"v{r['version']}", status)
-    console.print(table)
+        planned = prompt_push.plan_files(client, files)
+        if dry_run:
+            prompt_push.show_plan(planned, as_json=as_json)
+            return
+        results = prompt_push.publish(client, planned, label)
+    show(results, as_json, _print_pushed)
+
+
+def _print_pushed(results: list[dict[str, Any]]) -> None:
+    rows = ((r["file"], r["name"], f"v{r['version']}", _push_status(r)) for r in results)
+    print_table(("file", "prompt", "version", "status"), rows)
+
+
+def _push_status(result: dict[str, Any]) -> str:
+    status = (
+        "new prompt" if result["new_prompt"] else "created" if result["created"] else "unchanged"
+    )
+    return f"{status}, {result['label']}" if result["label"] else status
 
 
 @app.command("diff")
@@ -207,18 +206,20 @@ def diff_versions(
     """Show what changed between two versions."""
     with make_client(url, api_key) as client:
         diff = client.diff_versions(name, from_version, to_version)
-    if as_json:
-        print_json(diff)
-        return
+    show(diff, as_json, _print_diff)
+
+
+def _print_diff(diff: dict[str, Any]) -> None:
     if diff["template_diff"]:
         console.print(Syntax(diff["template_diff"], "diff"))
     else:
         console.print("templates identical")
     if diff["changes"]:
-        table = Table("field", "change", "before", "after")
-        for c in diff["changes"]:
-            table.add_row(c["path"], c["change"], json.dumps(c["before"]), json.dumps(c["after"]))
-        console.print(table)
+        rows = (
+            (c["path"], c["change"], json.dumps(c["before"]), json.dumps(c["after"]))
+            for c in diff["changes"]
+        )
+        print_table(("field", "change", "before", "after"), rows)
     for key, sign in (("variables_added", "+"), ("variables_removed", "-")):
         for var in diff[key]:
             console.print(f"{sign} variable {var}", markup=False)
@@ -245,7 +246,7 @@ def _variables(pairs: list[str], vars_file: Path | None) -> dict[str, Any]:
 @app.command("render")
 @handle_errors
 def render_prompt(
-    name: Name,
+    name: Ref,
     var: Annotated[
         list[str] | None,
         typer.Option("--var", help="NAME=VALUE (VALUE parsed as JSON when it parses). Repeatable."),
@@ -260,15 +261,20 @@ def render_prompt(
     as_json: JsonOption = False,
 ) -> None:
     """Render a version with variables, exactly as applications receive it."""
-    _selector(label, version)
+    name, label, version = prompt_target(name, label, version)
     variables = _variables(var or [], vars_file)
     with make_client(url, api_key) as client:
         rendered = client.render_prompt(name, variables, label=label, version=version)
-    if as_json:
-        print_json(rendered)
-        return
+    show(rendered, as_json, _print_rendered)
+
+
+def _print_rendered(rendered: dict[str, Any]) -> None:
     console.print(f"[bold]{rendered['name']}[/bold] v{rendered['version']}")
-    for m in rendered["messages"]:
+    _print_messages(rendered["messages"])
+
+
+def _print_messages(messages: list[dict[str, Any]]) -> None:
+    for m in messages:
         console.print(f"[bold]{m['role']}[/bold]:")
         console.print(m["content"], markup=False)
 
@@ -292,9 +298,10 @@ def move_label(
     """Point a label at a version (a rollback is a move back to an earlier one)."""
     with make_client(url, api_key) as client:
         event = client.move_label(name, label, version, reason, force=force)
-    if as_json:
-        print_json(event)
-        return
+    show(event, as_json, lambda e: _print_move(name, label, e))
+
+
+def _print_move(name: str, label: str, event: dict[str, Any]) -> None:
     before = f"v{event['from_version']}" if event["from_version"] else "unset"
     console.print(f"{name}: {label} {before} → v{event['to_version']}", markup=False)
 
@@ -313,24 +320,26 @@ def can_promote(
     with make_client(url, api_key) as client:
         answer = client.check_promotion(name, label, version)
     report = GateReport.model_validate(answer)
-    if as_json:
-        print_json(answer)
-    else:
-        table = Table("suite", "run", "verdict", "result", "detail")
-        for s in report.suites:
-            table.add_row(
-                f"{s.suite}:{s.suite_version}",
-                str(s.run_id or "-"),
-                s.verdict or "-",
-                "pass" if s.passed else "FAIL",
-                s.detail or "",
-            )
-        if report.suites:
-            console.print(table)
-        verdict = "[green]allowed[/]" if report.allowed else "[red]refused[/]"
-        console.print(f"{name} v{version} → {label}: {verdict} ({report.detail})")
+    show(answer, as_json, lambda _: _print_gate(f"{name} v{version} → {label}", report))
     if not report.allowed:
         raise typer.Exit(1)
+
+
+def _print_gate(move: str, report: GateReport) -> None:
+    rows = (
+        (
+            f"{s.suite}:{s.suite_version}",
+            str(s.run_id or "-"),
+            s.verdict or "-",
+            "pass" if s.passed else "FAIL",
+            s.detail or "",
+        )
+        for s in report.suites
+    )
+    if report.suites:
+        print_table(("suite", "run", "verdict", "result", "detail"), rows)
+    verdict = "[green]allowed[/]" if report.allowed else "[red]refused[/]"
+    console.print(f"{move}: {verdict} ({report.detail})")
 
 
 @app.command("history")
@@ -346,12 +355,12 @@ def label_history(
     """Show a label's audit trail, newest first."""
     with make_client(url, api_key) as client:
         page = client.label_history(name, label, limit=limit)
-    if as_json:
-        print_json(page)
-        return
-    table = Table("at", "from", "to", "actor", "forced", "reason")
-    for e in page["items"]:
-        table.add_row(
+    show(page, as_json, _print_history)
+
+
+def _print_history(page: dict[str, Any]) -> None:
+    rows = (
+        (
             e["created_at"][:19],
             f"v{e['from_version']}" if e["from_version"] else "-",
             f"v{e['to_version']}",
@@ -359,7 +368,9 @@ def label_history(
             "yes" if e["is_forced"] else "",
             e["reason"],
         )
-    console.print(table)
+        for e in page["items"]
+    )
+    print_table(("at", "from", "to", "actor", "forced", "reason"), rows)
 
 
 @app.command("snapshot")

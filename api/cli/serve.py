@@ -25,9 +25,10 @@ def serve(
 ) -> None:
     """Start the promptlane server (SQLite by default, no keys or network needed)."""
     import uvicorn
+    from pydantic import ValidationError
 
     from api import migrate as migrations
-    from api.settings import Settings, get_settings
+    from api.settings import Settings, get_settings, settings_problem
 
     # Workers build the app from the environment, so overrides travel through it.
     for env, value in (("HOST", host), ("PORT", port), ("DATABASE_URL", database_url)):
@@ -36,8 +37,8 @@ def serve(
     get_settings.cache_clear()
     try:
         settings = Settings()
-    except ValueError as exc:
-        fail(f"invalid settings: {exc}")
+    except ValidationError as exc:
+        fail(f"invalid settings: {settings_problem(exc)}", code=2)
     try:
         if migrate and settings.migrate_on_start:
             migrations.upgrade(settings.database_url)

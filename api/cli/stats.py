@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final
 
 import typer
@@ -12,14 +12,19 @@ from rich.table import Table
 
 from api.cli._common import (
     DEFAULT_URL,
+    PROMPT_REF_HELP,
     ApiKeyOption,
     JsonOption,
     UrlOption,
+    aligned_table,
     console,
     fail,
     handle_errors,
     make_client,
-    print_json,
+    prompt_target,
+    require_prompt,
+    show,
+    since,
 )
 from promptlane_client import Client
 
@@ -55,9 +60,7 @@ def _usage(
     version: int | None,
     bucket: str | None,
 ) -> dict[str, Any]:
-    start = datetime.now(UTC) - timedelta(days=days)
-    params: dict[str, Any] = {"group_by": list(GROUP_BY), "prompt": prompt}
-    params["start"] = start.isoformat()
+    params: dict[str, Any] = {"group_by": list(GROUP_BY), "prompt": prompt, "start": since(days)}
     for name, value in (("label", label), ("version", version), ("bucket", bucket)):
         if value is not None:
             params[name] = value
@@ -109,10 +112,8 @@ def _grid(
 def _table(title: str, usage: dict[str, Any], drift: dict[int, dict[str, Any]]) -> Table:
     """Return a line per version (and label, model, bucket); a column each if that is too wide."""
     headers, rows = _grid(usage, drift)
-    wide = Table(title=escape(title), title_justify="left")
-    for header in headers:
-        numeric = header not in _TEXT_COLUMNS
-        wide.add_column(header, overflow="fold", justify="right" if numeric else "left")
+    numeric = [header for header in headers if header not in _TEXT_COLUMNS]
+    wide = aligned_table(escape(title), headers, numeric=numeric)
     for cells in rows:
         wide.add_row(*cells)
     unbounded = console.options.update_width(10_000)
@@ -161,7 +162,7 @@ def _scope(prompt: str, days: int, label: str | None, version: int | None) -> st
 
 @handle_errors
 def stats(
-    prompt: Annotated[str, typer.Argument(help="Prompt name, e.g. support/triage.")],
+    prompt: Annotated[str, typer.Argument(help=PROMPT_REF_HELP)],
     days: Annotated[int, typer.Option("--days", help=f"Days to look back (1-{MAX_DAYS}).")] = 7,
     label: Annotated[
         str | None, typer.Option("--label", "-l", help="Only calls made through this label.")
@@ -178,14 +179,19 @@ def stats(
 ) -> None:
     """Print calls, error rate, tokens, cost, latency, scores and drift per version of a prompt."""
     _options(days, bucket)
+    prompt, label, version = prompt_target(prompt, label, version)
     with make_client(url, api_key) as client:
         usage = _usage(client, prompt, days=days, label=label, version=version, bucket=bucket)
+        if not usage["rows"]:  # nothing recorded: a typo must not read as "no calls"
+            require_prompt(client, prompt)
         versions = sorted({r["version"] for r in usage["rows"] if r["version"] is not None})
         drift = _drift(client, prompt, versions)
     scope = _scope(prompt, days, label, version)
-    if as_json:
-        print_json({"prompt": prompt, "days": days, "usage": usage, "drift": list(drift.values())})
-        return
+    shown = {"prompt": prompt, "days": days, "usage": usage, "drift": list(drift.values())}
+    show(shown, as_json, lambda _: _print_usage(scope, usage, drift))
+
+
+def _print_usage(scope: str, usage: dict[str, Any], drift: dict[int, dict[str, Any]]) -> None:
     if not usage["rows"]:
         console.print(f"no calls of {scope}", markup=False)
         return

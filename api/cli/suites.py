@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.table import Table
 
 from api.cli._common import (
     DEFAULT_URL,
@@ -18,7 +17,8 @@ from api.cli._common import (
     fail,
     handle_errors,
     make_client,
-    print_json,
+    print_table,
+    show,
 )
 
 app = typer.Typer(
@@ -57,13 +57,12 @@ def list_suites(
     """List suites with their newest version."""
     with make_client(url, api_key) as client:
         page = client.list_suites(q=query)
-    if as_json:
-        print_json(page)
-        return
-    table = Table("name", "version", "description")
-    for s in page["items"]:
-        table.add_row(s["name"], str(s["latest_version"]), s["description"])
-    console.print(table)
+    show(page, as_json, _print_suites)
+
+
+def _print_suites(page: dict[str, Any]) -> None:
+    rows = ((s["name"], str(s["latest_version"]), s["description"]) for s in page["items"])
+    print_table(("name", "version", "description"), rows)
 
 
 @app.command("show")
@@ -79,9 +78,10 @@ def show_suite(
     version = int(number) if sep and number.isdigit() else None
     with make_client(url, api_key) as client:
         stored = client.get_suite(base if version else name, version)
-    if as_json:
-        print_json(stored)
-        return
+    show(stored, as_json, _print_suite)
+
+
+def _print_suite(stored: dict[str, Any]) -> None:
     console.print(
         f"# suite {stored['name']} version {stored['version']} ({stored['content_hash'][:12]})"
     )

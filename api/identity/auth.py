@@ -1,15 +1,15 @@
-"""Bearer API-key authentication with an in-process cache, and role requirements."""
+"""Bearer API-key authentication with an in-process cache.
+
+The role requirements routes declare (`Reader`, `Writer`, `Admin`) are in api/server/deps.py.
+"""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Final
-
-from fastapi import Depends, Request
+from typing import Final
 
 from api.db import Database
-from api.identity.errors import AuthenticationError, PermissionDeniedError
+from api.identity.errors import AuthenticationError
 from api.identity.keys import find_active, hash_key, is_well_formed
 from prompts.policy import Actor, Role
 
@@ -34,8 +34,10 @@ class Authenticator:
             raise AuthenticationError("missing API key: send 'Authorization: Bearer pl_...'")
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not is_well_formed(token):
+        if scheme.lower() != "bearer" or not token:
             raise AuthenticationError("malformed API key: expected 'Authorization: Bearer pl_...'")
+        if not is_well_formed(token):  # a mistyped or made-up key: the same answer as a wrong one
+            raise AuthenticationError("unknown or revoked API key")
         digest = hash_key(token)
         hit = self._cache.get(digest)
         if hit is not None and hit[1] > time.monotonic():
@@ -63,24 +65,3 @@ class Authenticator:
     def forget_all(self) -> None:
         """Drop every cached verification (after a revocation)."""
         self._cache.clear()
-
-
-def require(role: Role) -> Callable[[Request], Awaitable[Actor]]:
-    """Return a dependency that authenticates and demands at least `role`."""
-
-    async def dependency(request: Request) -> Actor:
-        authenticator: Authenticator = request.app.state.auth
-        actor = await authenticator.authenticate(request.headers.get("authorization"))
-        if not actor.role.allows(role):
-            raise PermissionDeniedError(
-                f"this needs the {role.value} role; the key {actor.name!r} is {actor.role.value}"
-            )
-        return actor
-
-    dependency.__name__ = f"require_{role.value}"
-    return dependency
-
-
-Reader = Annotated[Actor, Depends(require(Role.READER))]
-Writer = Annotated[Actor, Depends(require(Role.WRITER))]
-Admin = Annotated[Actor, Depends(require(Role.ADMIN))]

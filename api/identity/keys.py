@@ -15,12 +15,12 @@ from sqlmodel import col, select
 
 from api.identity.errors import ApiKeyExistsError, ApiKeyNotFoundError, LastAdminKeyError
 from api.identity.models import ApiKey
+from api.settings import API_KEY_RE
 from prompts.base import utc_now
 from prompts.policy import Role
 from tracing.validation import StrictModel
 
 KEY_PREFIX: Final = "pl_"
-_KEY_RE: Final = re.compile(r"pl_[A-Za-z0-9_-]{20,200}")
 _NAME_RE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@:-]{0,99}")
 BOOTSTRAP_NAME: Final = "bootstrap-admin"
 
@@ -64,7 +64,7 @@ def generate_key() -> str:
 
 def is_well_formed(key: str) -> bool:
     """Return whether `key` looks like a promptlane API key."""
-    return bool(_KEY_RE.fullmatch(key))
+    return bool(API_KEY_RE.fullmatch(key))
 
 
 def hash_key(key: str) -> str:

@@ -1,19 +1,54 @@
-"""Request-scoped dependencies: sessions (writes commit before the response is sent)."""
+"""Request-scoped dependencies: the app's services, the caller's role, and sessions.
+
+Every route reaches the server's long-lived objects through `AppServices` (one frozen
+`Services`, built by the lifespan); writes commit before the response is sent.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Final
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import Database
-from api.server.cache import ResolveCache
+from api.identity.errors import PermissionDeniedError
+from api.server.services import Services
 from api.settings import Settings
+from prompts.policy import Actor, Role
 from prompts.service import changed_prompts
 
 _ON_COMMIT: Final = "promptlane.on_commit"
+
+
+def get_services(request: Request) -> Services:
+    """Return the app's services (built once by the lifespan)."""
+    services: Services = request.app.state.services
+    return services
+
+
+AppServices = Annotated[Services, Depends(get_services)]
+
+
+def require(role: Role) -> Callable[[Request, Services], Awaitable[Actor]]:
+    """Return a dependency that authenticates and demands at least `role`."""
+
+    async def dependency(request: Request, services: AppServices) -> Actor:
+        authorization = request.headers.get("authorization")
+        actor = await services.auth.authenticate(authorization)
+        if not actor.role.allows(role):
+            raise PermissionDeniedError(
+                f"this needs the {role.value} role; the key {actor.name!r} is {actor.role.value}"
+            )
+        return actor
+
+    dependency.__name__ = f"require_{role.value}"
+    return dependency
+
+
+Reader = Annotated[Actor, Depends(require(Role.READER))]
+Writer = Annotated[Actor, Depends(require(Role.WRITER))]
+Admin = Annotated[Actor, Depends(require(Role.ADMIN))]
 
 
 def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -21,15 +56,13 @@ def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
     session.info.setdefault(_ON_COMMIT, []).append(callback)
 
 
-async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    db: Database = request.app.state.db
-    async with db.reader() as session:
+async def _read_session(services: AppServices) -> AsyncIterator[AsyncSession]:
+    async with services.db.reader() as session:
         yield session
 
 
-async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
-    db: Database = request.app.state.db
-    async with db.writer() as session:
+async def _write_session(services: AppServices) -> AsyncIterator[AsyncSession]:
+    async with services.db.writer() as session:
         try:
             yield session
         except BaseException:
@@ -39,15 +72,13 @@ async def _write_session(request: Request) -> AsyncIterator[AsyncSession]:
         callbacks: list[Callable[[], None]] = session.info.get(_ON_COMMIT, [])
         await session.commit()
         if changed:
-            cache: ResolveCache = request.app.state.resolve_cache
-            cache.invalidate()
+            services.resolver.invalidate()
         for callback in callbacks:
             callback()
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def _settings(services: AppServices) -> Settings:
+    return services.settings
 
 
 # scope="function": the commit happens before the response is sent, so a client that got

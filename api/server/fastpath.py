@@ -23,34 +23,16 @@ from pydantic import ValidationError
 from starlette.datastructures import State
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.identity.auth import Authenticator
-from api.server.cache import ResolveCache, etag_matches
+from api.server.cache import ResolveKey, etag_matches
 from api.server.gateway.errors import error_response
-from api.server.gateway.service import Gateway
 from api.server.middleware import read_body, replay
+from api.server.services import Services
 from evals.gateway.schemas import ChatCompletionRequest
 from prompts.policy import Role
-from prompts.schemas import LABEL_RE, name_problem
-from prompts.service import DEFAULT_LABEL
 
 _PREFIX: Final = "/v1/prompts/"
 _CHAT: Final = "/v1/chat/completions"
 _TRACE_HEADERS: Final = frozenset({b"traceparent", b"tracestate", b"baggage"})
-_MAX_NAME: Final = 200
-
-
-def _cache_key(name: str, query: bytes) -> tuple[str, str | None, int | None] | None:
-    """Return the resolve cache key for a query string, or None to leave it to the route."""
-    if not query:
-        return (name, DEFAULT_LABEL, None)
-    field, sep, value = query.decode("latin-1").partition("=")
-    if not sep or "&" in value or "%" in value or "+" in value:
-        return None
-    if field == "label" and LABEL_RE.fullmatch(value):
-        return (name, value, None)
-    if field == "version" and value.isdigit() and len(value) < 10 and int(value) >= 1:
-        return (name, None, int(value))
-    return None
 
 
 class ResolveFastPath:
@@ -58,11 +40,7 @@ class ResolveFastPath:
 
     def __init__(self, app: ASGIApp, *, state: State) -> None:
         self.app = app
-        self.state = state  # the app's state: the authenticator appears when lifespan starts
-        self.cache: ResolveCache = state.resolve_cache
-        self.cache_control = str(state.cache_control).encode()
-        # Prompt fetch hits: a plain dict increment, labelled only when Prometheus scrapes.
-        self.hits: dict[tuple[str, str | None, int | None], int] = state.metrics.fetches.hits
+        self.state = state  # the app's state: its services appear when lifespan starts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -73,12 +51,11 @@ class ResolveFastPath:
 
     async def _serve(self, scope: Scope, send: Send, path: str) -> bool:
         name = path[len(_PREFIX) :]  # ASGI paths arrive percent-decoded
-        if len(name) > _MAX_NAME or name_problem(name) is not None:
-            return False
-        key = _cache_key(name, scope["query_string"])
+        key = ResolveKey.from_request(name, scope["query_string"])
         if key is None:
             return False
-        entry = self.cache.get(key)
+        services: Services = self.state.services
+        entry = services.resolver.cached(key)
         if entry is None:
             return False
         authorization = if_none_match = None
@@ -87,12 +64,12 @@ class ResolveFastPath:
                 authorization = value.decode("latin-1")
             elif header == b"if-none-match":
                 if_none_match = value.decode("latin-1")
-        auth: Authenticator = self.state.auth
-        actor = auth.cached(authorization)
+        actor = services.auth.cached(authorization)
         if actor is None or not actor.role.allows(Role.READER):
             return False
-        self.hits[key] = self.hits.get(key, 0) + 1
-        headers = [(b"etag", entry.etag.encode()), (b"cache-control", self.cache_control)]
+        services.resolver.count_hit(key)
+        cache_control = services.resolver.cache_control_raw
+        headers = [(b"etag", entry.etag.encode()), (b"cache-control", cache_control)]
         if if_none_match and etag_matches(if_none_match, entry.etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
@@ -109,8 +86,7 @@ class GatewayFastPath:
 
     def __init__(self, app: ASGIApp, *, state: State) -> None:
         self.app = app
-        self.state = state  # auth and gateway appear when lifespan starts
-        self.max_bytes: int = state.settings.max_body_bytes
+        self.state = state  # the app's state: its services appear when lifespan starts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == _CHAT:
@@ -131,15 +107,15 @@ class GatewayFastPath:
                 is_json = value.partition(b";")[0].strip().lower() == b"application/json"
             elif header in _TRACE_HEADERS:
                 carrier[header.decode()] = value.decode("latin-1")
-        auth: Authenticator = self.state.auth
-        actor = auth.cached(authorization)
+        services: Services = self.state.services
+        actor = services.auth.cached(authorization)
         if (
             actor is None
             or not actor.role.allows(Role.READER)
             or not is_json
             or length is None
             or not length.isdigit()
-            or int(length) > self.max_bytes
+            or int(length) > services.settings.max_body_bytes
         ):
             await self.app(scope, receive, send)
             return
@@ -151,12 +127,13 @@ class GatewayFastPath:
         except ValidationError:  # the route renders the error, exactly as for any other key
             await self.app(scope, replay(body, receive), send)
             return
-        response = await self._answer(request, carrier)
+        response = await self._answer(services, request, carrier)
         await response(scope, receive, send)
 
-    async def _answer(self, request: ChatCompletionRequest, carrier: dict[str, str]) -> Response:
-        gateway: Gateway = self.state.gateway
+    async def _answer(
+        self, services: Services, request: ChatCompletionRequest, carrier: dict[str, str]
+    ) -> Response:
         try:
-            return await gateway.chat(request, carrier)
+            return await services.gateway.chat(request, carrier)
         except Exception as exc:
             return error_response(exc)

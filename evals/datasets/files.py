@@ -188,26 +188,47 @@ def _jsonl_items(text: str, limits: DatasetLimits) -> list[DatasetItemIn]:
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def _column(name: str) -> tuple[str, str] | str:
-    """Return (kind, key) for a header cell, or what is wrong with it."""
-    if name in ("expected", "contexts"):
-        return name, ""
-    prefix, dot, key = name.partition(".")
+@dataclass(frozen=True)
+class _Column:
+    kind: str  # input, expected, contexts or metadata
+    key: str = ""
+    typed: bool = False  # `:json`: the cell is JSON, not text
+    header: str = ""
+
+
+_TYPE_SUFFIX: Final = ":json"
+
+
+def _column(name: str) -> _Column | str:
+    """Return the column a header cell declares, or what is wrong with it."""
+    base, colon, kind = name.rpartition(":")
+    typed = bool(colon)
+    if typed and f":{kind}" != _TYPE_SUFFIX:
+        return f"column {name!r}: unknown type {kind!r} (the one type is {_TYPE_SUFFIX})"
+    if not typed:
+        base = name
+    if base in ("expected", "contexts"):
+        return _Column(base, "", typed or base == "contexts", name)
+    prefix, dot, key = base.partition(".")
     if dot and prefix in _RESERVED_BARE:
-        return (prefix, key) if key else f"column {name!r} needs a name after the dot"
-    if name in _RESERVED_BARE:
-        return f"column {name!r} is ambiguous: use {name}.<name> columns"
-    return ("input", name) if name else "a column has no name"
+        return (
+            _Column(prefix, key, typed, name)
+            if key
+            else f"column {name!r} needs a name after the dot"
+        )
+    if base in _RESERVED_BARE:
+        return f"column {name!r} is ambiguous: use {base}.<name> columns"
+    return _Column("input", base, typed, name) if base else "a column has no name"
 
 
-def _columns(header: list[str]) -> list[tuple[str, str]]:
-    columns: list[tuple[str, str]] = []
+def _columns(header: list[str]) -> list[_Column]:
+    columns: list[_Column] = []
     problems = []
     for cell in header:
         column = _column(cell.strip())
         if isinstance(column, str):
             problems.append(column)
-        elif column in columns:
+        elif any((c.kind, c.key) == (column.kind, column.key) for c in columns):
             problems.append(f"column {cell.strip()!r} appears twice")
         else:
             columns.append(column)
@@ -219,24 +240,28 @@ def _columns(header: list[str]) -> list[tuple[str, str]]:
     return columns
 
 
-def _cell_value(cell: str) -> Any:
+def _cell_value(column: _Column, cell: str) -> Any:
+    if not column.typed:
+        return cell
     try:
         return _loads(cell)
     except (ValueError, RecursionError):
-        return cell
+        what = "a JSON list of strings" if column.kind == "contexts" else "JSON"
+        raise ValueError(f"column {column.header!r}: the cell is not {what}") from None
 
 
-def _csv_raw(columns: list[tuple[str, str]], row: list[str]) -> dict[str, Any]:
+def _csv_raw(columns: list[_Column], row: list[str]) -> dict[str, Any]:
+    """Return the item a record describes; raise ValueError naming a typed cell that is not JSON."""
     raw: dict[str, Any] = {"input": {}, "metadata": {}}
-    for (kind, key), cell in zip(columns, row, strict=True):
-        if kind == "input":
-            raw["input"][key] = cell
+    for column, cell in zip(columns, row, strict=True):
+        if column.kind == "input":
+            raw["input"][column.key] = _cell_value(column, cell)
         elif cell.strip() == "":
             continue
-        elif kind == "metadata":
-            raw["metadata"][key] = _cell_value(cell)
+        elif column.kind == "metadata":
+            raw["metadata"][column.key] = _cell_value(column, cell)
         else:
-            raw[kind] = _cell_value(cell)
+            raw[column.kind] = _cell_value(column, cell)
     return raw
 
 
@@ -271,7 +296,12 @@ def _csv_items(text: str, limits: DatasetLimits) -> list[DatasetItemIn]:
             detail = f"{len(row)} cell(s), but the header has {len(columns)} column(s)"
             problems.add(number, f"line {number}", detail)
             continue
-        item = _item(_csv_raw(columns, row), number, f"line {number}", problems)
+        try:
+            raw = _csv_raw(columns, row)
+        except ValueError as exc:
+            problems.add(number, f"line {number}", str(exc))
+            continue
+        item = _item(raw, number, f"line {number}", problems)
         if item is not None:
             items.append(item)
     problems.raise_if_any()

@@ -6,13 +6,12 @@ and lays the request's model parameters over the version's config (the request w
 `complete_chat` makes the call through `ModelClient` and returns OpenAI's response body;
 `open_chat_stream` opens a streamed call whose chunks are forwarded as they arrive
 (evals/gateway/stream.py). Each call, answered or failed, becomes one generation row
-(`generation_row`, source "gateway"), written in the background in batches
-(evals/gateway/writer.py).
+(`generation_row`, source "gateway", built as a run's calls are: `evals.runs.generations`),
+written in the background in batches (evals/gateway/writer.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -24,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals.errors import InvalidGatewayRequestError, ModelCallError
 from evals.gateway.schemas import ChatCompletionRequest
-from evals.llm.client import Completion, ModelClient, ensure_litellm, error_type, provider_of
+from evals.llm.client import Completion, ModelClient
+from evals.runs.generations import Call, generation
 from promptlane_client.params import call_config
 from promptlane_client.render import (
     DEFAULT_BUDGET,
@@ -35,10 +35,10 @@ from promptlane_client.render import (
 from prompts.base import utc_now
 from prompts.render_pool import render_prompt_async
 from prompts.schemas import PromptVersionRead
-from tracing import ingest, inserts, semconv
+from tracing import ingest, inserts
 from tracing.inserts import Dropped
 from tracing.models import Generation
-from tracing.telemetry import PromptRef, new_span_ids
+from tracing.telemetry import PromptRef
 
 SOURCE: Final = "gateway"
 _ROLES: Final = frozenset({"system", "developer", "user", "assistant", "tool", "function"})
@@ -54,17 +54,6 @@ class PreparedCall:
     prompt: PromptRef | None
     started_at: datetime
     parent: tuple[str, str] | None = None  # (trace id, span id) current when the call began
-
-
-_litellm_ready = False
-
-
-async def ensure_ready() -> None:
-    """Import litellm off the event loop, once (it takes seconds)."""
-    global _litellm_ready
-    if not _litellm_ready:
-        await asyncio.to_thread(ensure_litellm)
-        _litellm_ready = True
 
 
 def _content(version: PromptVersionRead) -> PromptContent:
@@ -178,48 +167,16 @@ def generation_row(
     record_content: bool,
 ) -> dict[str, Any]:
     """Return the generation row of a gateway call that answered or failed."""
-    p = call.prompt
-    trace_id, span_id = outcome.trace_id, outcome.span_id
-    parent = call.parent
-    if trace_id is None or span_id is None:  # the call failed before its span opened
-        trace_id, span_id = new_span_ids()
-        if parent:  # still a call in its caller's trace
-            trace_id = parent[0]
-    failure = outcome if isinstance(outcome, ModelCallError) else None
-    answer = outcome if isinstance(outcome, Completion) else None
-    return {
-        "trace_id": trace_id,
-        "span_id": span_id,
-        # The chat span's parent: the HTTP span, or a caller's (its traceparent) on the fast path.
-        "parent_span_id": parent[1] if parent and parent[0] == trace_id else None,
-        "source": SOURCE,
-        "service_name": None,
-        "operation": semconv.OPERATION_CHAT,
-        "provider": provider_of(call.model),
-        "request_model": call.model,
-        "response_model": str((answer.raw or {}).get("model") or call.model) if answer else None,
-        "prompt_name": p.name if p else None,
-        "prompt_version": p.version if p else None,
-        "prompt_label": p.label if p else None,
-        "content_hash": p.content_hash if p else None,
-        "run_id": None,
-        "started_at": call.started_at,
-        "duration_ms": duration_ms,
-        "input_tokens": answer.input_tokens if answer else None,
-        "output_tokens": answer.output_tokens if answer else None,
-        "cost_usd": answer.cost_usd if answer else None,
-        "is_error": failure is not None,
-        "error_type": error_type(failure) if failure is not None else None,
-        "finish_reasons": [answer.finish_reason] if answer and answer.finish_reason else [],
-        "input_chars": sum(len(str(m.get("content") or "")) for m in call.messages),
-        "input_messages": [dict(m) for m in call.messages] if record_content else None,
-        "output_text": answer.text if answer and record_content else None,
-        "online_eval": None,
-        "scores": {},
-        "safety_flags": [],
-        "attributes": {},
-        "created_at": utc_now(),
-    }
+    made = Call(call.prompt, call.model, call.messages, call.started_at, call.parent)
+    row = generation(
+        SOURCE,
+        made,
+        outcome,
+        duration_ms=duration_ms,
+        record_content=record_content,
+        attributes={},
+    )
+    return row.as_insert()
 
 
 async def record_generations(

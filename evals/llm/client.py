@@ -28,10 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import random
 import time
-import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -56,27 +54,13 @@ Sleep = Callable[[float], Awaitable[None]]
 Send = Callable[[], Awaitable[Any]]
 Build = Callable[..., Completion]
 
-# litellm's `acompletion` builds the provider's coroutine on an executor thread; a call cancelled
-# while that thread runs (a crashed or cancelled run, a client gone) drops it unawaited, and
-# Python then warns. Nothing leaks but the warning, which would read like a bug of ours.
-CANCELLED_CALL_WARNING: Final = r"coroutine '.*\.acompletion' was never awaited"
-
-
-def offline_env_defaults() -> None:
-    """Default the environment so model and scorer libraries stay off the network."""
-    pricing.offline_env_defaults()  # litellm's price map: its bundled copy, not GitHub's
-    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 
 @functools.cache
 def ensure_litellm() -> Any:
     """Import litellm (lazily: it takes seconds), quiet it, register the offline models."""
-    offline_env_defaults()
     litellm = pricing.load_litellm()
 
     offline.register(litellm)
-    warnings.filterwarnings("ignore", message=CANCELLED_CALL_WARNING, category=RuntimeWarning)
     return litellm
 
 

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ from sqlmodel import col, select
 
 from evals.connections.resolver import ConnectionSource
 from evals.errors import InvalidOnlineEvaluationError
-from evals.llm.client import ModelClient, ensure_litellm
+from evals.llm.client import ModelClient
 from evals.online.configs import (
     ConfigSnapshot,
     OnlineConfig,
@@ -122,8 +122,13 @@ class OnlineEvaluator:
         judge_model: str | None = None,
         connections: ConnectionSource | None = None,
         render_budget: RenderBudget = DEFAULT_BUDGET,
+        prepare_model: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        """Use `writer` sessions for writes and `reader` ones (default: writer) for reads."""
+        """Use `writer` sessions for writes and `reader` ones (default: writer) for reads.
+
+        `prepare_model` is awaited before judged scorers call the model (the server's litellm
+        readiness: the import takes seconds and must not block the event loop).
+        """
         self._writer = writer
         self._reader = reader or writer
         self.model = model
@@ -140,7 +145,7 @@ class OnlineEvaluator:
         self._built_for: ConfigSnapshot | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._recovery: asyncio.Task[None] | None = None
-        self._litellm_ready = False
+        self.prepare_model = prepare_model
 
     # --- the hot path ---------------------------------------------------------------------
 
@@ -301,8 +306,8 @@ class OnlineEvaluator:
         built = await self._scorers(config)
         if isinstance(built, InvalidOnlineEvaluationError):
             return Outcome(FAILED, reasons=[built.detail])
-        if any(is_judged(spec) for spec in config.scorers):
-            await self._prepare_model()
+        if self.prepare_model is not None and any(is_judged(s) for s in config.scorers):
+            await self.prepare_model()
         return await score_generation(row, config.scorers, built)
 
     async def _scorers(self, config: OnlineConfig) -> list[Scorer] | InvalidOnlineEvaluationError:
@@ -326,12 +331,6 @@ class OnlineEvaluator:
                 built = exc
             self._built[config.id] = built
         return built
-
-    async def _prepare_model(self) -> None:
-        # litellm takes seconds to import: do it off the event loop, once.
-        if isinstance(self.model, ModelClient) and not self._litellm_ready:
-            await asyncio.to_thread(ensure_litellm)
-            self._litellm_ready = True
 
     async def _finish(self, row: Generation, outcome: Outcome) -> bool:
         """Write scores, flags and status in one transaction; return whether this process did."""

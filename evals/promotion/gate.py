@@ -17,7 +17,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from evals.errors import ForceNotAllowedError, GateFailedError, InvalidPolicyError
+from evals.errors import (
+    ForceNotAllowedError,
+    ForceReasonMissingError,
+    GateFailedError,
+    InvalidPolicyError,
+)
 from evals.models import PromotionPolicy, Run, Suite, SuiteVersion
 from evals.promotion.policy import policy_for, policy_read
 from evals.promotion.reports import GateReport, RollbackEvidence, SuiteEvidence, SuitePin
@@ -45,6 +50,9 @@ def manifest_matches(run: Run, pin: SuitePin, content_hash: str) -> str | None:
         return f"it ran suite version {suite.version}, the policy pins {pin.version}"
     if manifest.dataset.version != pin.dataset_version:
         return f"it ran dataset version {manifest.dataset.version}"
+    if manifest.overrides is not None and manifest.overrides.fewer_repeats:
+        o = manifest.overrides
+        return f"it ran {o.repeats} repeat(s), fewer than the suite's {o.suite_repeats}"
     return None
 
 
@@ -278,5 +286,7 @@ class GatePolicy:
                 f"the key {request.actor.name!r} is {request.actor.role.value}"
             )
         if not request.reason.strip():
-            raise InvalidPolicyError("a forced move needs a reason")
+            raise ForceReasonMissingError(
+                f"forcing {request.label!r} needs a reason (--reason / `reason`): it is audited"
+            )
         return PolicyDecision(allowed=True, forced=True, evidence=evidence)

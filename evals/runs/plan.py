@@ -11,6 +11,7 @@ from sqlmodel import col, select
 from evals.connections.resolver import ConnectionSource
 from evals.llm.client import Completion
 from evals.models import DatasetItem, Run, RunItem, SuiteVersion
+from evals.reports import RunOverrides
 from evals.runs.results import BASELINE, CANDIDATE
 from evals.schemas import SuiteSpec
 from evals.scorers.base import Scorer
@@ -57,6 +58,19 @@ class Plan:
     cached: dict[str, Completion] = field(default_factory=dict)
 
 
+def effective_spec(spec: SuiteSpec, manifest: dict[str, Any]) -> SuiteSpec:
+    """Return the suite's spec with the run's recorded overrides applied."""
+    recorded = manifest.get("overrides")
+    if not recorded:
+        return spec
+    overrides = RunOverrides.model_validate(recorded)
+    changes = {
+        "concurrency": overrides.concurrency or spec.concurrency,
+        "repeats": overrides.repeats or spec.repeats,
+    }
+    return spec.model_copy(update=changes)
+
+
 async def load_plan(
     session: AsyncSession,
     *,
@@ -68,7 +82,7 @@ async def load_plan(
     """Load a run's targets, items and scorers, and the (variant, index, repeat) still to do."""
     run = await session.get(Run, run_id)
     assert run is not None
-    spec = SuiteSpec.model_validate(await _suite_spec(session, run))
+    spec = effective_spec(SuiteSpec.model_validate(await _suite_spec(session, run)), run.manifest)
     targets = {CANDIDATE: await _target(session, run.prompt_version_id, run.label)}
     if run.baseline_version_id is not None:
         targets[BASELINE] = await _target(session, run.baseline_version_id)

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Final
 
@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from evals.errors import EvalsError, LeaseLostError, ModelCallError
 from evals.llm.cache import ResponseCache
-from evals.llm.client import Completion, ModelClient, cache_key, ensure_litellm
+from evals.llm.client import Completion, ModelClient, cache_key
 from evals.models import DatasetItem, RunItem
 from evals.reports import RunStatus
 from evals.runs import generations, leases, observe
@@ -62,8 +62,11 @@ class Runner:
         flush_interval: float = 0.25,
         telemetry: Telemetry | None = None,
         render_budget: RenderBudget = DEFAULT_BUDGET,
+        prepare_model: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """`prepare_model` is awaited before each run's calls (the server's litellm readiness)."""
         self.sessions = sessions
+        self.prepare_model = prepare_model
         self.render_budget = render_budget
         self.telemetry = telemetry or Telemetry.disabled()
         self.model = model
@@ -109,9 +112,8 @@ class Runner:
         """Run every pending item of a run we can claim, then record its verdict."""
         if not await self.claim(run_id):
             return
-        # litellm takes seconds to import: do it off the event loop, so a server's first run
-        # does not stall every request it is serving.
-        await asyncio.to_thread(ensure_litellm)
+        if self.prepare_model is not None:
+            await self.prepare_model()
         with observe.run_span(self.telemetry, run_id) as span:
             try:
                 await self._execute(run_id, span)

@@ -20,6 +20,7 @@ from evals.reports import (
     RunGateReport,
     RunItemRead,
     RunManifest,
+    RunOverrides,
     RunRead,
     RunStatus,
     RunSummary,
@@ -66,10 +67,13 @@ def build_manifest(
     suite: tuple[str, SuiteVersion],
     dataset: tuple[str, DatasetVersion],
     judges: dict[str, dict[str, Any]],
+    overrides: RunOverrides | None = None,
 ) -> RunManifest:
     """Return the manifest: the hashes of everything that decides the run's verdict."""
     spec = SuiteSpec.model_validate(suite[1].spec)
     return RunManifest(
+        overrides=overrides,
+        repeats=overrides.repeats if overrides and overrides.repeats else spec.repeats,
         prompt=_ref(*prompt),
         baseline=_ref(prompt[0], baseline) if baseline else None,
         suite=VersionRef(
@@ -102,13 +106,16 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
         if baseline is not None and baseline.id == version.id:
             baseline = None
     dataset_version = await _dataset_version(session, suite_version)
+    overrides = _overrides(data, spec)
     manifest = build_manifest(
         prompt=(prompt.name, version),
         baseline=baseline,
         suite=(suite.name, suite_version),
         dataset=(spec.dataset.name, dataset_version),
         judges=dict(suite_version.judges),
+        overrides=overrides,
     ).model_dump(mode="json")
+    repeats = data.repeats or spec.repeats
     variants = 2 if baseline is not None else 1
     assert version.id is not None
     assert suite_version.id is not None
@@ -120,7 +127,7 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
         baseline_version_id=baseline.id if baseline else None,
         label=data.label,
         status=RunStatus.QUEUED.value,
-        total=dataset_version.item_count * spec.repeats * variants,
+        total=dataset_version.item_count * repeats * variants,
         manifest=manifest,
         manifest_hash=sha256_hex(manifest),
         created_by=actor,
@@ -129,6 +136,14 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
     session.add(run)
     await session.flush()
     return _run_read(run)
+
+
+def _overrides(data: RunCreate, spec: SuiteSpec) -> RunOverrides | None:
+    if data.concurrency is None and data.repeats is None:
+        return None
+    return RunOverrides(
+        concurrency=data.concurrency, repeats=data.repeats, suite_repeats=spec.repeats
+    )
 
 
 def _run_read(run: Run) -> RunRead:

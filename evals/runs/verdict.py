@@ -125,13 +125,44 @@ def summarize(results: Sequence[ItemResult], metrics: Sequence[str]) -> VariantS
     )
 
 
-def _per_position(results: Sequence[ItemResult], metric: str) -> dict[int, float]:
+def _by_position(results: Sequence[ItemResult], metric: str) -> dict[int, list[float]]:
     by_position: dict[int, list[float]] = defaultdict(list)
     for r in results:
         value = r.metrics.get(metric, {}).get("value")
         # An errored item scores the worst possible 0 here: errors are regressions too.
         by_position[r.position].append(0.0 if r.is_error or value is None else float(value))
-    return {pos: math.fsum(v) / len(v) for pos, v in by_position.items()}
+    return by_position
+
+
+def _mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values)
+
+
+def _advice(
+    cand: Mapping[int, list[float]], base: Mapping[int, list[float]], shared: Sequence[int]
+) -> str:
+    """Say what would narrow the interval: more items, or more repeats.
+
+    The variance of the mean difference is (between-item variance + within-item variance /
+    repeats) / items: repeats shrink only the part that comes from answers varying per call.
+    """
+    repeats = min(min(len(cand[p]), len(base[p])) for p in shared)
+    if repeats < 2:
+        return (
+            "each item ran once, so how much answers vary between calls is unknown: add dataset "
+            "items (more repeats help only if the model answers the same item differently)"
+        )
+    within = _mean([float(np.var(cand[p]) + np.var(base[p])) for p in shared])
+    if within == 0:
+        return (
+            f"the answers did not vary over {repeats} repeats, so more repeats cannot narrow "
+            "it: add dataset items"
+        )
+    diffs = [_mean(cand[p]) - _mean(base[p]) for p in shared]
+    between = max(float(np.var(diffs)) - within / repeats, 0.0)
+    if within / repeats > between:
+        return "answers vary between calls more than items differ: more repeats narrow it most"
+    return "items differ more than answers vary between calls: more dataset items narrow it most"
 
 
 def bootstrap_means(
@@ -163,8 +194,10 @@ def compare_baseline(
 
     CPU-bound at large sizes (resamples x items draws): call it off the event loop.
     """
-    cand = _per_position(candidate, rule.metric)
-    base = _per_position(baseline, rule.metric)
+    cand_values = _by_position(candidate, rule.metric)
+    base_values = _by_position(baseline, rule.metric)
+    cand = {p: _mean(v) for p, v in cand_values.items()}
+    base = {p: _mean(v) for p, v in base_values.items()}
     shared = sorted(set(cand) & set(base))
     report = BaselineComparison(
         metric=rule.metric,
@@ -185,13 +218,16 @@ def compare_baseline(
     report.baseline_mean = math.fsum(base[p] for p in shared) / len(shared)
     report.difference = float(diffs.mean())
     report.interval = (low, high)
+    report.repeats = max(max(len(cand_values[p]), len(base_values[p])) for p in shared)
     floor = -rule.max_regression
     if low >= floor - 1e-12:
         report.outcome, report.detail = Verdict.PASSED, "no regression beyond the limit"
     elif high < floor:
         report.outcome, report.detail = Verdict.FAILED, "regressed beyond the limit"
     else:
-        report.detail = "inconclusive — the interval straddles the limit: run more repeats"
+        report.detail = f"the interval straddles the allowed regression ({floor:g}); " + _advice(
+            cand_values, base_values, shared
+        )
     return report
 
 

@@ -15,7 +15,6 @@ import asyncio
 import functools
 import json
 import math
-import os
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -91,18 +90,14 @@ class _Ragas:
     http_client: Any
 
 
-def _offline_env_defaults() -> None:
-    # ragas phones home unless told not to, HF hub lookups would hit the network, and litellm
-    # (which ragas imports) fetches its price map from GitHub unless told to use its own copy.
-    os.environ.setdefault("RAGAS_DO_NOT_TRACK", "true")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-
-
 @functools.cache
 def load_ragas() -> _Ragas:
-    """Import ragas and the openai client (slow: seconds), once per process."""
-    _offline_env_defaults()
+    """Import ragas and the openai client (slow: seconds), once per process.
+
+    ragas sends analytics, Hugging Face lookups go to the network and litellm (which ragas
+    imports) fetches its price map unless told otherwise: the process bootstrap
+    (api/bootstrap.py) tells them, before this runs.
+    """
     from openai import AsyncOpenAI, DefaultAsyncHttpxClient
     from ragas.embeddings.openai_provider import OpenAIEmbeddings
     from ragas.llms import llm_factory

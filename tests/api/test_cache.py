@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.server.cache import ResolveCache, etag_matches, make_etag
+from api.server.cache import ResolveCache, ResolveKey, etag_matches, make_etag
 
 
 def test_put_get_and_invalidate() -> None:
@@ -41,3 +41,34 @@ def test_expiry_and_size_bound(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_etag_matching(header: str, match: bool) -> None:
     assert etag_matches(header, '"abc"') is match
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (b"", ResolveKey.of("a/p")),
+        (b"label=staging", ResolveKey.of("a/p", label="staging")),
+        (b"label=latest", ResolveKey.of("a/p", label="latest")),
+        (b"version=3", ResolveKey.of("a/p", version=3)),
+        (b"version=0", None),
+        (b"version=12345678901", None),
+        (b"label=", None),
+        (b"label=st%61ging", None),
+        (b"label=a&version=1", None),
+        (b"tag=x", None),
+    ],
+)
+def test_a_plain_request_gets_the_key_the_route_uses(
+    query: bytes, expected: ResolveKey | None
+) -> None:
+    assert ResolveKey.from_request("a/p", query) == expected
+
+
+def test_the_default_label_and_a_number_make_distinct_keys() -> None:
+    assert ResolveKey.of("p") == ResolveKey("p", "production", None)
+    assert ResolveKey.of("p", label="staging", version=2) == ResolveKey("p", None, 2)
+
+
+@pytest.mark.parametrize("name", ["Bad Name", "a" * 201, "/p", ""])
+def test_a_name_the_route_would_refuse_gets_no_key(name: str) -> None:
+    assert ResolveKey.from_request(name, b"") is None

@@ -88,6 +88,8 @@ async def test_force_needs_the_force_role_and_a_reason(
     assert refused.json()["detail"].startswith("only an admin key may force 'production'")
     no_reason = await move(gated, 1, Role.ADMIN, force=True, reason=" ")
     assert no_reason.status_code == 422
+    assert no_reason.json()["title"] == "Reason required"  # not an "Invalid promotion policy"
+    assert no_reason.json()["detail"].startswith("forcing 'production' needs a reason")
     forced = await move(gated, 1, Role.ADMIN, force=True, reason="hotfix, suite broken")
     assert forced.status_code == 200
     assert forced.json()["is_forced"] is True
@@ -195,3 +197,26 @@ async def test_policy_admin_only_and_bad_input(gated: httpx.AsyncClient) -> None
     bad_suite = await gated.put("/v1/policies/staging", json={"required_suites": ["Bad Name"]})
     assert bad_suite.status_code == 422
     assert len((await gated.get("/v1/policies")).json()) == 1
+
+
+async def test_a_run_with_fewer_repeats_than_its_suite_is_no_evidence(
+    gated: httpx.AsyncClient, db: Database
+) -> None:
+    # `eval run --repeats 1` is fine for a quick look, but it measured less than the suite asks:
+    # a gate does not accept it (issue 17, item 15).
+    await push_suite(gated, SUITE + "repeats: 3\n")
+    repinned = await gated.put(
+        "/v1/policies/production", json={"required_suites": ["triage-quality:2"]}
+    )
+    assert repinned.status_code == 200, repinned.text
+    quick = await run_suite(gated, db, version=2, repeats=1, concurrency=8)
+    assert (quick["verdict"], quick["total"]) == ("passed", 4)
+    assert quick["manifest"]["overrides"] == {"concurrency": 8, "repeats": 1, "suite_repeats": 3}
+    refused = await move(gated, 2)
+    assert refused.status_code == 409
+    assert "fewer than the suite's 3" in refused.json()["gate"]["suites"][0]["detail"]
+    faster = await run_suite(gated, db, version=2, concurrency=16)  # concurrency alone counts
+    assert faster["total"] == 12
+    moved = await move(gated, 2)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["evidence"][0]["run_id"] == faster["id"]

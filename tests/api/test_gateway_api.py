@@ -87,7 +87,7 @@ async def generations(app: FastAPI, db: Database) -> list[Generation]:
 
 
 def gateway_of(app: FastAPI) -> Gateway:
-    gateway: Gateway = app.state.gateway
+    gateway: Gateway = app.state.services.gateway
     return gateway
 
 
@@ -189,6 +189,17 @@ async def test_a_callers_traceparent_parents_the_chat_span(
     assert (row.trace_id, row.parent_span_id) == (trace_id, parent_id)
 
 
+async def test_the_gateway_and_get_share_one_resolve(
+    seeded: httpx.AsyncClient, traced: Traced
+) -> None:
+    assert (await seeded.post(URL, json=request(), headers=auth(Role.READER))).status_code == 200
+    fetched = await seeded.get(f"/v1/prompts/{PROMPT}", headers=auth(Role.READER))
+    assert fetched.json()["version"] == 1
+    [resolve] = [s for s in traced.spans() if s.name == "prompt resolve"]  # type: ignore[attr-defined]
+    assert resolve.attributes[semconv.PROMPT_LABEL] == "production"
+    assert resolve.attributes[semconv.PROMPT_CONTENT_HASH] == fetched.json()["content_hash"]
+
+
 async def test_version_and_label_references_select_their_version(
     seeded: httpx.AsyncClient, app: FastAPI, db: Database
 ) -> None:
@@ -258,7 +269,7 @@ async def test_content_is_stored_and_scored_online_when_recording_is_on(
                 response = await client.post(URL, json=request(f"promptlane/{PROMPT}:1"))
                 assert response.status_code == 200, response.text
                 await gateway_of(application).join()
-                await application.state.online_evaluator.join()
+                await application.state.services.online_evaluator.join()
     finally:
         traced.handle.shutdown()
     [row] = await generations(application, db)
@@ -302,6 +313,29 @@ async def test_missing_variables_are_400_and_named(
     assert "ticket" in error["message"]
     assert error["param"] == "promptlane.variables"
     assert await generations(app, db) == []
+
+
+async def test_optional_variables_may_be_left_out_and_render_like_the_server(
+    seeded: httpx.AsyncClient,
+) -> None:
+    body = {
+        "template_format": "jinja2",
+        "messages": [
+            {"role": "system", "content": "For {{ audience | default('engineers') }}."},
+            {"role": "user", "content": "{{ ticket | default('no ticket') }}{{ suffix }}"},
+        ],
+        "variables_schema": {"properties": {"suffix": {"type": "string", "default": "!"}}},
+        "config": ECHO,
+    }
+    assert (await seeded.post("/v1/prompts/optional/versions", json=body)).status_code == 201
+    render = {"version": 1, "variables": {}}
+    rendered = await seeded.post("/v1/prompts/optional/render", json=render)
+    assert rendered.status_code == 200, rendered.text
+    assert rendered.json()["messages"][1]["content"] == "no ticket!"
+    call = {"model": "promptlane/optional:1", "promptlane": {"variables": {}}}
+    response = await seeded.post(URL, json=call, headers=auth(Role.READER))
+    assert response.status_code == 200, response.text
+    assert response.json()["choices"][0]["message"]["content"] == "no ticket!"
 
 
 @pytest.mark.parametrize(
@@ -383,7 +417,10 @@ async def test_hostile_models_cost_other_callers_nothing(
     # The hostile calls that got past the edge are stored, normalised; none was dropped.
     recorded = {r.request_model for r in rows[1:-1]}
     assert recorded <= {m.replace("\x00", "")[:200] for m in hostile}
-    assert "promptlane_generations_dropped_total{" not in app.state.metrics.exposition().decode()
+    assert (
+        "promptlane_generations_dropped_total{"
+        not in app.state.services.metrics.exposition().decode()
+    )
 
 
 # --- streaming --------------------------------------------------------------------------------

@@ -107,12 +107,12 @@ async def test_a_verified_key_is_answered_without_the_route(
     assert completion["object"] == "chat.completion"
     assert completion["choices"][0]["message"]["content"] == "hello"
     assert downstream.bodies == []
-    gateway: Gateway = app.state.gateway
+    gateway: Gateway = app.state.services.gateway
     await gateway.join()
 
 
 async def stored(app: FastAPI, db: Database) -> list[Generation]:
-    gateway: Gateway = app.state.gateway
+    gateway: Gateway = app.state.services.gateway
     await gateway.join()
     async with db.reader() as session:
         return list(await session.scalars(select(Generation).order_by(Generation.id)))
@@ -202,7 +202,7 @@ async def test_bodies_over_the_limit_reach_the_route(
     fast: tuple[GatewayFastPath, Downstream], app: FastAPI
 ) -> None:
     path, downstream = fast
-    limit = app.state.settings.max_body_bytes
+    limit = app.state.services.settings.max_body_bytes
     headers = {**json_headers(), "Content-Length": str(limit + 1)}
     status, _ = await post(path, VALID, headers)
     assert status == 299

@@ -7,12 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from api.db import Database
 from api.identity import credentials
 from api.identity.keys import find_active, hash_key
 from api.server.app import bootstrap_admin_key
+from api.settings import settings_problem
 from prompts.policy import Role
 from tests.conftest import ADMIN_KEY, auth, make_settings
 
@@ -95,14 +97,32 @@ async def test_bootstrap_key_from_settings(db: Database, database_url: str, tmp_
     assert row.role == Role.ADMIN
 
 
-async def test_malformed_bootstrap_key_refused(
-    db: Database, database_url: str, tmp_path: Path
-) -> None:
-    settings = make_settings(database_url, tmp_path, bootstrap_admin_key="not-a-key")
-    with pytest.raises(ValueError, match="PROMPTLANE_BOOTSTRAP_ADMIN_KEY"):
-        await bootstrap_admin_key(db, settings)
+async def test_malformed_bootstrap_key_refused(database_url: str, tmp_path: Path) -> None:
+    # Refused when the settings are read, before the server starts (one line from `serve`:
+    # tests/identity/test_deployment_papercuts.py).
+    with pytest.raises(ValidationError) as refused:
+        make_settings(database_url, tmp_path, bootstrap_admin_key="not-a-key")
+    assert settings_problem(refused.value).startswith("PROMPTLANE_BOOTSTRAP_ADMIN_KEY: must look")
 
 
 async def test_reader_cannot_manage_keys(client: httpx.AsyncClient) -> None:
     response: Any = await client.post("/v1/keys", json={"name": "x"}, headers=auth(Role.READER))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        ("Bearer pl_wrong", "unknown or revoked API key"),  # mistyped: not "malformed"
+        ("Bearer " + "pl_" + "z" * 30, "unknown or revoked API key"),
+        ("Bearer sk-abc", "unknown or revoked API key"),
+        ("Basic dXNlcjpwYXNz", "malformed API key: expected 'Authorization: Bearer pl_...'"),
+        ("Bearer ", "malformed API key: expected 'Authorization: Bearer pl_...'"),
+    ],
+)
+async def test_a_wrong_key_is_unknown_and_a_wrong_header_malformed(
+    client: httpx.AsyncClient, header: str, detail: str
+) -> None:
+    response = await client.get("/v1/prompts", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.json()["detail"] == detail

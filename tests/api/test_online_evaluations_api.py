@@ -178,7 +178,7 @@ async def _stored(db: Database, **overrides: Any) -> Generation:
 async def test_app_scores_submitted_generations(
     app: FastAPI, seeded: httpx.AsyncClient, db: Database
 ) -> None:
-    evaluator: OnlineEvaluator = app.state.online_evaluator
+    evaluator: OnlineEvaluator = app.state.services.online_evaluator
     assert evaluator is not None
     await seeded.put(URL, json=body(sample_rate=0.0))
     before = await _stored(db)
@@ -218,7 +218,7 @@ async def test_ingested_spans_are_scored(
 
     found: Generation | None = None
     for _ in range(50):  # scoring is asynchronous: poll a bounded number of times
-        await app.state.online_evaluator.join()
+        await app.state.services.online_evaluator.join()
         async with db.reader() as session:
             found = await session.scalar(sa.select(Generation))
         if found is not None and found.online_eval == "scored":

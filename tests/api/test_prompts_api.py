@@ -141,7 +141,11 @@ async def test_resolve_by_version_and_latest(client: httpx.AsyncClient) -> None:
 
 
 async def test_render_422_lists_missing_and_invalid_variables(client: httpx.AsyncClient) -> None:
-    schema = {"type": "object", "properties": {"ticket": {"type": "string", "maxLength": 5}}}
+    schema = {
+        "type": "object",
+        "properties": {"ticket": {"type": "string", "maxLength": 5}},
+        "required": ["ticket"],  # a variable the schema leaves optional may be left out
+    }
     await publish(client, "p", variables_schema=schema)
     missing = assert_problem(
         await client.post("/v1/prompts/p/render", json={"version": 1, "variables": {}}), 422
@@ -213,10 +217,10 @@ async def test_template_injection_refused(
 
 
 async def test_size_limits(app: Any, client: httpx.AsyncClient) -> None:
-    limit = app.state.settings.max_template_chars
+    limit = app.state.services.settings.max_template_chars
     too_long = {"template": "x" * (limit + 1)}
     assert_problem(await client.post("/v1/prompts/p/versions", json=too_long), 422)
-    huge = b'{"template": "' + b"x" * (app.state.settings.max_body_bytes + 1) + b'"}'
+    huge = b'{"template": "' + b"x" * (app.state.services.settings.max_body_bytes + 1) + b'"}'
     response = await client.post(
         "/v1/prompts/p/versions", content=huge, headers={"content-type": "application/json"}
     )
@@ -224,7 +228,7 @@ async def test_size_limits(app: Any, client: httpx.AsyncClient) -> None:
 
     async def chunks() -> Any:
         for _ in range(3):
-            yield b"x" * app.state.settings.max_body_bytes
+            yield b"x" * app.state.services.settings.max_body_bytes
 
     chunked = await client.post(
         "/v1/prompts/p/versions", content=chunks(), headers={"content-type": "application/json"}
@@ -327,3 +331,26 @@ async def test_openapi_documents_every_route(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert "/v1/prompts/{name}/versions" in spec["paths"]
     assert spec["paths"]["/v1/prompts/{name}"]["get"]["description"]
+
+
+async def test_a_publish_plan_says_what_would_happen_and_writes_nothing(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"template": "Hello {{name}}"}
+    url = "/v1/prompts/plan/demo/versions"
+    plan = await client.post(url + "/plan", json=body, headers=auth(Role.WRITER))
+    assert plan.status_code == 200, plan.text
+    assert plan.json()["action"] == "create_prompt"
+    assert plan.json()["version"] == 1
+    assert (await client.get("/v1/prompts/plan/demo")).status_code == 404
+    published = await client.post(url, json=body)
+    assert published.json()["content_hash"] == plan.json()["content_hash"]
+    same = (await client.post(url + "/plan", json=body)).json()
+    assert (same["action"], same["version"]) == ("unchanged", 1)
+    changed = (await client.post(url + "/plan", json={"template": "Hi {{name}}"})).json()
+    assert (changed["action"], changed["version"]) == ("create_version", 2)
+    assert (await client.get(url)).json()["total"] == 1
+    refused = await client.post(url + "/plan", json=body, headers=auth(Role.READER))
+    assert refused.status_code == 403
+    bad = await client.post(url + "/plan", json={"template": "{{> partial}}"})
+    assert bad.status_code == 422

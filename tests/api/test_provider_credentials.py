@@ -88,7 +88,7 @@ async def connect(client: httpx.AsyncClient, provider: FakeOpenAI, **fields: Any
 
 
 async def generations(app: FastAPI, db: Database) -> list[Generation]:
-    gateway: Gateway = app.state.gateway
+    gateway: Gateway = app.state.services.gateway
     await gateway.join()
     async with db.reader() as session:
         return list(await session.scalars(select(Generation).order_by(sa.text("id"))))

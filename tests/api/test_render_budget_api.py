@@ -148,8 +148,8 @@ async def small_budget_app(database_url: str, tmp_path: Path, db: Database) -> A
 
 async def test_the_budget_comes_from_the_settings(small_budget_app: Any) -> None:
     small = RenderBudget(max_chars=40, max_seconds=0.2)
-    assert small_budget_app.state.gateway.render_budget == small
-    assert small_budget_app.state.online_evaluator.render_budget == small
+    assert small_budget_app.state.services.gateway.render_budget == small
+    assert small_budget_app.state.services.online_evaluator.render_budget == small
     async with client_of(small_budget_app, Role.ADMIN) as client:
         await publish(client, "p/long", "{% for i in range(41) %}x{% endfor %}")
         await publish(client, "p/slow", NESTED_LOOPS)

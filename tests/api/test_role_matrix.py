@@ -38,6 +38,7 @@ def _body(json: Any = None, params: Any = None) -> dict[str, Any]:
 
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/healthz"): Case(None, lambda t: ("/healthz", {})),
+    ("GET", "/v1/schemas/{name}.json"): Case(None, lambda t: ("/v1/schemas/suite-file.json", {})),
     ("GET", "/readyz"): Case(None, lambda t: ("/readyz", {})),
     ("GET", "/metrics"): Case(None, lambda t: ("/metrics", {})),  # PROMPTLANE_METRICS_PUBLIC
     ("GET", "/dashboard"): Case(None, lambda t: ("/dashboard", {})),  # the data needs a key
@@ -48,6 +49,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/v1/prompts"): Case(Role.READER, lambda t: ("/v1/prompts", {})),
     ("POST", "/v1/prompts/{name}/versions"): Case(
         Role.WRITER, lambda t: (f"/v1/prompts/pub/{t}/versions", _body(chat_body()))
+    ),
+    ("POST", "/v1/prompts/{name}/versions/plan"): Case(
+        Role.WRITER, lambda t: (f"/v1/prompts/pub/{t}/versions/plan", _body(chat_body()))
     ),
     ("GET", "/v1/prompts/{name}/versions"): Case(
         Role.READER, lambda t: (f"/v1/prompts/{SEED}/versions", {})
@@ -180,6 +184,8 @@ MATRIX: dict[tuple[str, str], Case] = {
             _body({"model": "offline/echo", "messages": [{"role": "user", "content": t}]}),
         ),
     ),
+    ("GET", "/v1/models"): Case(Role.READER, lambda t: ("/v1/models", {})),
+    ("GET", "/v1/models/{model}"): Case(Role.READER, lambda t: ("/v1/models/offline/echo", {})),
     ("GET", "/v1/analytics/drift"): Case(
         Role.READER,
         lambda t: ("/v1/analytics/drift", _body(params={"prompt": SEED, "version": 1})),

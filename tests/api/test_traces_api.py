@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -55,7 +56,7 @@ async def test_protobuf_export_stores_genai_spans(
         "support/triage",
     )
     assert (stored.duration_ms, stored.cost_usd) == (500.0, 0.01)
-    text = app.state.metrics.exposition().decode()
+    text = app.state.services.metrics.exposition().decode()
     assert sample(text, "promptlane_ingested_spans_total", kind="genai") == 1
     assert sample(text, "promptlane_ingested_spans_total", kind="other") == 1
     assert sample(text, "promptlane_cost_usd_total", prompt="support/triage") == 0.01
@@ -83,7 +84,7 @@ async def test_a_retried_export_is_stored_once(
     for _ in range(2):
         assert (await post(client, body, PROTOBUF)).status_code == 200
     assert len(await generations(db)) == 2
-    text = app.state.metrics.exposition().decode()
+    text = app.state.services.metrics.exposition().decode()
     assert sample(text, "promptlane_ingested_spans_total", kind="duplicate") == 2
 
 
@@ -141,9 +142,9 @@ async def test_malformed_payloads_are_400_and_store_nothing(
 async def test_a_gzip_bomb_is_413_and_stores_nothing(
     client: httpx.AsyncClient, db: Database, app: FastAPI
 ) -> None:
-    limit = app.state.settings.max_body_bytes * 10
+    limit = app.state.services.settings.max_body_bytes * 10
     bomb = gzip.compress(protobuf(span(genai(big="x" * (limit + 1)))))
-    assert len(bomb) < app.state.settings.max_body_bytes
+    assert len(bomb) < app.state.services.settings.max_body_bytes
     response = await post(client, bomb, {**PROTOBUF, "Content-Encoding": "gzip"})
     assert response.status_code == 413
     assert response.json()["type"] == "urn:promptlane:problem:decompressed-too-large"
@@ -151,7 +152,7 @@ async def test_a_gzip_bomb_is_413_and_stores_nothing(
 
 
 async def test_an_oversized_body_is_413(client: httpx.AsyncClient, app: FastAPI) -> None:
-    body = protobuf(span(genai(big="x" * app.state.settings.max_body_bytes)))
+    body = protobuf(span(genai(big="x" * app.state.services.settings.max_body_bytes)))
     response = await post(client, body, PROTOBUF)
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
@@ -196,9 +197,10 @@ class RecordingEvaluator:
 @pytest.fixture
 def evaluator(app: FastAPI) -> Iterator[RecordingEvaluator]:
     """Stand in for the app's online evaluator (the real one is put back before it stops)."""
-    real, app.state.online_evaluator = app.state.online_evaluator, RecordingEvaluator()
-    yield app.state.online_evaluator
-    app.state.online_evaluator = real
+    real, recording = app.state.services, RecordingEvaluator()
+    app.state.services = dataclasses.replace(real, online_evaluator=recording)
+    yield recording
+    app.state.services = real
 
 
 async def test_stored_generations_go_to_online_evaluation(
@@ -219,11 +221,12 @@ async def test_stored_generations_go_to_online_evaluation(
 async def test_without_an_online_evaluator_ingest_still_works(
     client: httpx.AsyncClient, db: Database, app: FastAPI
 ) -> None:
-    real, app.state.online_evaluator = app.state.online_evaluator, None
+    real = app.state.services
+    app.state.services = dataclasses.replace(real, online_evaluator=None)
     try:
         assert (await post(client, protobuf(span(genai())), PROTOBUF)).status_code == 200
     finally:
-        app.state.online_evaluator = real
+        app.state.services = real
     assert len(await generations(db)) == 1
 
 

@@ -196,7 +196,7 @@ def test_run_exit_codes_json_and_manifest(project: Project) -> None:
     assert failed.exit_code == 1, failed.output
     out = flat(failed.stdout)
     assert f"suite {project.suite}: unchanged, version 1" in out
-    assert "completed, 4/4 items, 0 errors" in out
+    assert "completed, 4 of 4 results: 4 dataset items × 1 repeat, 0 errors" in out
     cost = r"cost: \$0\.\d{6} = model calls \$0\.\d{6} \([\d,]+ input / [\d,]+ output tokens\)"
     assert re.search(cost + r" \+ scoring \$0\.000000", out), out
     assert "mean(correct)" in out
@@ -663,9 +663,16 @@ def test_demo_on_a_fresh_server_and_again(fresh_server: Server) -> None:
         run = http.get(f"/v1/runs/{evidence[0]['run_id']}").json()
         assert (run["version"], run["verdict"]) == (2, "passed")
 
+        assert "v1, new" in out
         second = cli(fresh_server, "demo")
         assert second.exit_code == 0, second.output
-        assert "Promotion of v1 refused" in flat(second.stdout)
+        again = flat(second.stdout)
+        assert "Promotion of v1 refused" in again
+        # A second run says what it did this time: nothing new, and no promotion claimed.
+        assert "Promoted" not in again
+        assert "production of demo/support-triage already points at v2" in again
+        assert "v1, unchanged since an earlier run" in again
+        assert "v2, unchanged since an earlier run" in again
         assert http.get("/v1/prompts/demo/support-triage").json()["version"] == 2
         versions = http.get("/v1/prompts/demo/support-triage/versions").json()
         assert versions["total"] == 2

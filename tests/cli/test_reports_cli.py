@@ -8,6 +8,7 @@ import pytest
 import typer
 from rich.console import Console
 
+from api.cli import _common
 from api.cli import evals as cli
 from evals.reports import RunRead
 
@@ -91,6 +92,7 @@ GATE = {
 def printed(run: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> str:
     console = Console(record=True, width=200, highlight=False)
     monkeypatch.setattr(cli, "console", console)
+    monkeypatch.setattr(_common, "console", console)  # tables print through the shared one
     cli.print_run(RunRead.model_validate(run))
     return console.export_text()
 
@@ -101,7 +103,7 @@ def test_a_finished_run_prints_its_summary_gate_and_verdict(
     text = printed(answer(summary=SUMMARY, gate=GATE), monkeypatch)
     lines = [" ".join(line.replace("│", " ").split()) for line in text.splitlines()]
     assert lines[0] == (
-        "run 7: suite s v2 on p v3 (aaaaaaaaaaaa), dataset d v1: completed, 4/4 items, 1 errors"
+        "run 7: suite s v2 on p v3 (aaaaaaaaaaaa), dataset d v1: completed, 4 of 4 results, 1 error"
     )
     assert lines[1] == (
         "cost: $0.001230 = model calls $0.001230 (1,234 input / 56 output tokens) + scoring "

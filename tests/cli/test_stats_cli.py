@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -189,6 +190,12 @@ def test_drift_is_flagged_when_recent_scores_moved(server: Server, prompt: str) 
 
 
 def test_no_calls_is_one_clear_line_and_exit_zero(server: Server, prompt: str) -> None:
+    unknown = cli(server, prompt)  # neither in the registry nor in any recorded call: a typo
+    assert unknown.exit_code == 2
+    assert f"no prompt named {prompt!r}" in unknown.stderr
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as h:
+        published = h.post(f"/v1/prompts/{prompt}/versions", json={"template": "hi"})
+        assert published.status_code == 201, published.text
     result = cli(server, prompt)
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"no calls of {prompt} in the last 7 days"

@@ -238,6 +238,26 @@ def test_a_cold_miss_with_the_server_down_uses_the_fallback(
     assert client.get_prompt("support/triage").version == 1
 
 
+def test_a_prompt_the_server_does_not_have_logs_an_error_naming_it(
+    server: FakeServer, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A typo is not an outage: error level, the name, and what to check (issue 17, item 11).
+    with caplog.at_level(logging.WARNING, logger="promptlane.client"):
+        prompt = client.get_prompt("support/triag", fallback="Hello")
+    assert prompt.is_fallback
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR
+    assert "'support/triag'" in record.getMessage()
+    assert "refused by the server" in record.getMessage()
+    caplog.clear()
+    server.status = 0
+    with caplog.at_level(logging.WARNING, logger="promptlane.client"):
+        client.get_prompt("support/other", fallback="Hello")
+    [outage] = caplog.records
+    assert outage.levelno == logging.WARNING
+    assert "could not serve" in outage.getMessage()
+
+
 def test_fallbacks_can_be_text_a_version_body_or_a_prompt(
     server: FakeServer, client: Client
 ) -> None:

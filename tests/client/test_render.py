@@ -16,6 +16,7 @@ from promptlane_client.render import (
     content_variables,
     render_prompt,
     render_template,
+    required_variables,
     template_variables,
 )
 
@@ -162,3 +163,89 @@ class TestContent:
     def test_same_output_for_same_input(self) -> None:
         content = chat(("user", "{{ a }}"), fmt="jinja2")
         assert render_prompt(content, {"a": "x"}) == render_prompt(content, {"a": "x"})
+
+
+def text(template: str, fmt: str = "jinja2", **kw: Any) -> PromptContent:
+    return PromptContent(kind="text", template=template, template_format=fmt, **kw)  # type: ignore[arg-type]
+
+
+class TestOptionalVariables:
+    """A variable is optional when the template guards every use or the schema does not require
+    it; a truly missing one is still an error (issue 17, item 3)."""
+
+    @pytest.mark.parametrize(
+        ("template", "given", "expected"),
+        [
+            ('For {{ audience | default("engineers") }}.', {}, "For engineers."),
+            ("For {{ audience | d('all') }}.", {"audience": "kids"}, "For kids."),
+            ("A{% if tone is defined %} in {{ tone }}{% endif %}.", {}, "A."),
+            ("A{% if tone is defined %} in {{ tone }}{% endif %}.", {"tone": "x"}, "A in x."),
+            ("{% if t is undefined %}none{% else %}{{ t }}{% endif %}", {}, "none"),
+            ("{{ t if t is defined else 'none' }}", {}, "none"),
+            ("{% if a is defined and b %}{{ a }}{% else %}-{% endif %}", {"b": 0}, "-"),
+            ("{% if a is defined %}{{ a }}{% elif c is defined %}{{ c }}{% endif %}", {}, ""),
+        ],
+    )
+    def test_guarded_uses_are_optional(
+        self, template: str, given: dict[str, Any], expected: str
+    ) -> None:
+        assert render_prompt(text(template), given).text == expected
+
+    @pytest.mark.parametrize(
+        ("template", "missing"),
+        [
+            ('{{ audience }} {{ audience | default("x") }}', ["audience"]),  # one bare use
+            ("{% if tone %}{{ tone }}{% endif %}", ["tone"]),  # truthiness is not definedness
+            ("{% if a is defined and b %}{{ a }}{% endif %}", ["b"]),
+            ("{% if a is defined or b %}{{ a }}{% endif %}", ["a", "b"]),  # `or` guards nothing
+            ("{% if a is defined %}x{% else %}{{ a }}{% endif %}", ["a"]),
+            ("{{ y | default(q) }}", ["q"]),  # the default's own argument is needed
+            ("{{ a.b | default(1) }}", ["a"]),  # only a bare name can be undefined safely
+        ],
+    )
+    def test_unguarded_uses_are_required(self, template: str, missing: list[str]) -> None:
+        with pytest.raises(MissingVariablesError) as err:
+            render_prompt(text(template), {})
+        assert list(err.value.missing) == missing
+
+    def test_variables_still_lists_optional_ones(self) -> None:
+        content = text('{{ a | default("x") }}{{ b }}')
+        assert content_variables(content) == ["a", "b"]
+        assert required_variables(content) == ["b"]
+
+    def test_schema_leaves_a_variable_optional(self) -> None:
+        schema = {
+            "type": "object",
+            "properties": {"name": {"type": "string"}, "level": {"type": "integer"}},
+            "required": ["name"],
+        }
+        mustache = text("Hi {{name}}{{#level}} L{{level}}{{/level}}!", "mustache")
+        content = PromptContent(kind="text", template=mustache.template, variables_schema=schema)
+        assert render_prompt(content, {"name": "Ada"}).text == "Hi Ada!"  # mustache: empty
+        assert render_prompt(content, {"name": "Ada", "level": 2}).text == "Hi Ada L2!"
+        with pytest.raises(MissingVariablesError, match=r"^missing variables: name$"):
+            render_prompt(content, {"level": 2})
+        jinja = text("Hi {{ name }} {{ level }}", variables_schema=schema)
+        with pytest.raises(RenderError, match=r"'level' is undefined.*default"):
+            render_prompt(jinja, {"name": "Ada"})  # an optional variable used bare: say how
+
+    def test_schema_defaults_fill_left_out_variables(self) -> None:
+        schema = {
+            "type": "object",
+            "properties": {"audience": {"type": "string", "default": "engineers"}},
+        }
+        for fmt in ("mustache", "jinja2"):
+            content = text("For {{audience}}.", fmt, variables_schema=schema)
+            assert render_prompt(content, {}).text == "For engineers."
+            assert render_prompt(content, {"audience": "kids"}).text == "For kids."
+
+    def test_a_schema_without_properties_makes_nothing_optional(self) -> None:
+        content = text("{{ a }}", variables_schema={"type": "object", "required": []})
+        with pytest.raises(MissingVariablesError):
+            render_prompt(content, {})
+
+    def test_given_values_are_still_checked_against_the_schema(self) -> None:
+        schema = {"type": "object", "properties": {"n": {"type": "integer", "default": 1}}}
+        content = text("{{ n }}", variables_schema=schema)
+        with pytest.raises(InvalidVariablesError):
+            render_prompt(content, {"n": "two"})

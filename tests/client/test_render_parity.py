@@ -45,7 +45,27 @@ TEXT: dict[str, Any] = {
         "properties": {"count": {"type": "integer", "minimum": 1}},
     },
 }
-PROMPTS = {"parity/mustache": MUSTACHE, "parity/jinja": JINJA, "parity/text": TEXT}
+OPTIONAL: dict[str, Any] = {  # optional variables: guarded uses and the schema's default
+    "template_format": "jinja2",
+    "messages": [
+        {
+            "role": "system",
+            "content": "You help {{ company }} for {{ audience | default('engineers') }}"
+            "{% if tone is defined %}, {{ tone }}{% endif %} in {{ lang }}.",
+        },
+        {"role": "user", "content": "{{ ticket }}"},
+    ],
+    "variables_schema": {
+        "type": "object",
+        "properties": {"lang": {"type": "string", "default": "English"}},
+    },
+}
+PROMPTS = {
+    "parity/mustache": MUSTACHE,
+    "parity/jinja": JINJA,
+    "parity/text": TEXT,
+    "parity/optional": OPTIONAL,
+}
 VARIABLES: dict[str, Any] = {
     "company": "Tom & Jerry <Ltd> \"quoted\" 'single'",
     "ticket": "<script>alert('&amp;')</script>",
@@ -115,6 +135,19 @@ async def test_a_missing_variable_fails_like_the_server(sdk: AsyncClient, name: 
         prompt.to_langchain().invoke(partial)
     with pytest.raises(MissingVariablesError, match=r"^missing variables: ticket$"):
         prompt.to_langchain().format_messages(**partial)
+
+
+async def test_optional_variables_left_out_render_like_the_server(sdk: AsyncClient) -> None:
+    given = {"company": "Acme", "ticket": "refund"}
+    server = await sdk.render_prompt("parity/optional", given)
+    assert server["messages"][0]["content"] == "You help Acme for engineers in English."
+    prompt = await sdk.get_prompt("parity/optional")
+    assert prompt.render(given).messages == server["messages"]
+    assert prompt.to_openai(given)["messages"] == server["messages"]
+    template = prompt.to_langchain()
+    assert sorted(template.input_variables) == ["company", "ticket"]
+    assert sorted(template.optional_variables) == ["audience", "lang", "tone"]
+    assert lc_messages(prompt, given) == server["messages"]
 
 
 async def test_schema_errors_match_the_server(sdk: AsyncClient) -> None:

@@ -100,10 +100,10 @@ def test_jsonl_keeps_unicode_line_separators_inside_strings() -> None:
 
 def test_csv_columns() -> None:
     text = (
-        "question,input.ctx,expected,contexts,metadata.id,metadata.tags\n"
+        "question,input.ctx,expected:json,contexts,metadata.id,metadata.tags:json\n"
         'q1,c1,"{""label"": 1}","[""p1"", ""p2""]",7,"[""a""]"\n'
         "\n"
-        "q2,,plain text,,x-2,\n"
+        'q2,,"""plain text""",,x-2,\n'
         '"multi\nline",c3,42,[],,\n'
     )
     items = datasets.parse_items(text.encode("utf-8-sig"), fmt="csv")
@@ -112,7 +112,7 @@ def test_csv_columns() -> None:
             "input": {"question": "q1", "ctx": "c1"},
             "expected": {"label": 1},
             "contexts": ["p1", "p2"],
-            "metadata": {"id": 7, "tags": ["a"]},
+            "metadata": {"id": "7", "tags": ["a"]},
         },
         {
             "input": {"question": "q2", "ctx": ""},
@@ -129,13 +129,33 @@ def test_csv_columns() -> None:
     ]
 
 
+def test_csv_keeps_text_as_text_unless_a_column_is_typed() -> None:
+    # "788" is an answer, not a number; true/null/{...} stay text too (issue 17, item 17).
+    text = 'n,expected,metadata.flag,input.k:json\n788,788,true,"{""a"": [1]}"\n007,null,{},3\n'
+    items = datasets.parse_items(text, fmt="csv")
+    assert [(i.input, i.expected, i.metadata) for i in items] == [
+        ({"n": "788", "k": {"a": [1]}}, "788", {"flag": "true"}),
+        ({"n": "007", "k": 3}, "null", {"flag": "{}"}),
+    ]
+
+
+def test_csv_typed_cells_must_be_json() -> None:
+    text = "q,expected:json,contexts\nok,1,[]\nbad,one,[]\nworse,2,not a list\n"
+    error = invalid(text, "csv")
+    assert error.detail == "2 bad rows on lines 3, 4; nothing was stored"
+    assert [e.detail for e in error.errors] == [
+        "column 'expected:json': the cell is not JSON",
+        "column 'contexts': the cell is not a JSON list of strings",
+    ]
+
+
 def test_csv_names_every_bad_row_by_its_first_line() -> None:
     text = (
         'q,contexts\nok,\nbad,not a list\n"spans\ntwo lines",[1]\ntoo,many,cells\nfine,[]\nshort\n'
     )
     error = invalid(text, "csv")
     assert error.detail == "4 bad rows on lines 3, 4, 6, 8; nothing was stored"
-    assert error.errors[0].detail == "contexts: Input should be a valid list"
+    assert error.errors[0].detail == "column 'contexts': the cell is not a JSON list of strings"
     assert error.errors[1].detail == "contexts/0: Input should be a valid string"
     assert "3 cell(s), but the header has 2 column(s)" in error.errors[2].detail
 
@@ -149,6 +169,8 @@ def test_csv_names_every_bad_row_by_its_first_line() -> None:
         ("metadata", "column 'metadata' is ambiguous"),
         ("q,,expected", "a column has no name"),
         ("input.,x", "needs a name after the dot"),
+        ("q,expected:int", "column 'expected:int': unknown type 'int' (the one type is :json)"),
+        ("q,expected,expected:json", "column 'expected:json' appears twice"),
     ],
 )
 def test_csv_bad_headers(header: str, message: str) -> None:

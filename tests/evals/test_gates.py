@@ -113,10 +113,43 @@ def test_noise_is_inconclusive() -> None:
     baseline = [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
     report = compare_baseline(results(candidate), results(baseline), RULE)
     assert report.outcome is Verdict.INCONCLUSIVE
-    assert "more repeats" in report.detail
+    assert not report.detail.startswith("inconclusive")  # printed after the outcome
+    assert "each item ran once" in report.detail
+    assert "add dataset items" in report.detail
+    assert report.repeats == 1
     assert report.interval is not None
     low, high = report.interval
     assert low < -RULE.max_regression < high
+
+
+def test_deterministic_answers_say_that_only_items_narrow_the_interval() -> None:
+    # The same answers on every repeat: ten repeats narrow nothing (issue 17, item 6).
+    candidate = [1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0]
+    baseline = [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]
+    once = compare_baseline(results(candidate), results(baseline), RULE)
+    ten = compare_baseline(results(candidate, repeats=10), results(baseline, repeats=10), RULE)
+    assert ten.interval == once.interval
+    assert ten.repeats == 10
+    assert "did not vary over 10 repeats" in ten.detail
+    assert "add dataset items" in ten.detail
+
+
+def _varying(position_scores: list[list[float]]) -> list[ItemResult]:
+    return [
+        ItemResult(position, repeat, False, {"m": {"value": v, "passed": v >= 0.5}})
+        for position, scores in enumerate(position_scores)
+        for repeat, v in enumerate(scores)
+    ]
+
+
+def test_noisy_answers_say_that_repeats_narrow_it_most() -> None:
+    # Every item scores 1 or 0 at random-looking repeats, alike for both variants: the noise is
+    # within items, so repeats are what help.
+    noisy = [[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]] * 3
+    shifted = [[1.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0]] * 3
+    report = compare_baseline(_varying(noisy), _varying(shifted), RULE)
+    assert report.outcome is Verdict.INCONCLUSIVE
+    assert "more repeats narrow it most" in report.detail
 
 
 def test_baseline_is_deterministic_and_lower_is_better_flips_the_sign() -> None:

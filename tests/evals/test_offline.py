@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from api.bootstrap import CANCELLED_CALL_WARNING
 from evals.errors import ModelCallError, ModelTimeoutError
 from evals.llm import offline
 from evals.llm.client import (
-    CANCELLED_CALL_WARNING,
     Completion,
     ModelClient,
     RetryPolicy,

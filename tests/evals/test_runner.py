@@ -16,6 +16,7 @@ from evals.errors import RunStateError
 from evals.llm.client import ModelClient, RetryPolicy
 from evals.models import Run, RunItem
 from evals.runs import service as runs
+from evals.runs.plan import load_plan
 from evals.runs.runner import Runner
 from evals.schemas import DatasetVersionCreate, RunCreate
 from evals.suites import parse_suite, publish_suite
@@ -174,6 +175,47 @@ async def test_items_over_the_render_budget_are_item_errors(database: Database) 
         1: "render: rendering took longer than 0.2 s",
         2: "render: the rendered prompt is longer than 200 characters",
     }
+
+
+async def test_items_may_leave_optional_variables_out(database: Database) -> None:
+    # The same renderer as the server's: a guarded variable left out renders its default; a
+    # truly missing one fails its item alone (issue 17, item 3).
+    messages = [{"role": "user", "content": "{{ ticket }} {{ tone | default('plainly') }}"}]
+    inputs = [{"ticket": "a"}, {"ticket": "b", "tone": "kindly"}, {"tone": "no ticket"}]
+    rows = [{"input": given, "expected": "x"} for given in inputs]
+    async with database.transaction() as session:
+        data = DatasetVersionCreate.model_validate({"items": rows})
+        await publish_dataset_version(session, name="tickets", data=data, author="tests")
+        await publish_suite(session, spec=parse_suite(suite_yaml()), author="tests")
+        version = chat_version(
+            messages=messages, template_format="jinja2", config={"model": "offline/echo"}
+        )
+        await prompts.publish_version(session, name="triage", data=version, author="tests")
+    run_id = await start(database)
+    await make_runner(database).execute(run_id)
+    run, items = await read(database, run_id)
+    assert (run.status, run.completed, run.errors) == ("completed", 3, 1)
+    by_position = {item.position: item for item in items}
+    assert [by_position[i].output for i in (0, 1)] == ["a plainly", "b kindly"]
+    assert by_position[2].error == "render: missing variables: ticket"
+
+
+async def test_run_time_overrides_are_applied_and_recorded(database: Database) -> None:
+    # One suite, two concurrencies and more repeats, without a second suite (issue 17, item 15).
+    await seed(database, items=4)
+    run_id = await start(database, concurrency=2, repeats=3)
+    async with database.reader() as session:
+        run = await session.get(Run, run_id)
+        assert run is not None
+        plan = await load_plan(session, run_id=run_id, model=ModelClient())
+    assert (plan.spec.concurrency, plan.spec.repeats) == (2, 3)
+    assert len(plan.pending) == 12
+    await make_runner(database).execute(run_id)
+    run, items = await read(database, run_id)
+    assert (run.total, run.completed, len(items)) == (12, 12, 12)
+    assert run.manifest["overrides"] == {"concurrency": 2, "repeats": 3, "suite_repeats": 1}
+    plain = await start(database)
+    assert (await read(database, plain))[0].manifest["overrides"] is None
 
 
 async def test_failing_run_fails_its_gate(database: Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from datetime import UTC, datetime
@@ -78,6 +79,59 @@ def test_a_semconv_chat_span_maps_to_every_column() -> None:
         "created_at": NOW,
     }
     assert (row["trace_id"], row["span_id"]) == (span.trace_id, span.span_id)
+
+
+def test_a_failed_span_with_content_and_a_parent_maps_to_every_column() -> None:
+    span = dataclasses.replace(
+        record(
+            genai(
+                **{
+                    "gen_ai.response.model": None,
+                    "gen_ai.usage.output_tokens": None,
+                    "gen_ai.response.finish_reasons": None,
+                    "gen_ai.prompt.0.role": "user",
+                    "gen_ai.prompt.0.content": "Hello",
+                    "error.type": "RateLimitError",
+                }
+            ),
+            status_code=2,
+            resource={},
+        ),
+        parent_span_id="c" * 16,
+    )
+    row = generation_row(span, created_at=NOW)
+    assert row == {
+        "trace_id": span.trace_id,
+        "span_id": span.span_id,
+        "parent_span_id": "c" * 16,
+        "source": "ingest",
+        "service_name": None,
+        "operation": "chat",
+        "provider": "openai",
+        "request_model": "gpt-4o-mini",
+        "response_model": None,
+        "input_tokens": 120,
+        "output_tokens": None,
+        "finish_reasons": [],
+        "cost_usd": None,
+        "prompt_name": "support/triage",
+        "prompt_version": 2,
+        "prompt_label": "production",
+        "content_hash": None,
+        "run_id": None,
+        "started_at": datetime(2023, 11, 14, 22, 13, 20, tzinfo=UTC),
+        "duration_ms": 250.0,
+        "is_error": True,
+        "error_type": "RateLimitError",
+        "input_chars": 5,
+        "input_messages": [{"role": "user", "content": "Hello"}],
+        "output_text": None,
+        "online_eval": None,
+        "scores": {},
+        "safety_flags": [],
+        "attributes": {"gen_ai.request.temperature": 0.2},
+        "created_at": NOW,
+    }
 
 
 def test_legacy_gen_ai_system_and_openllmetry_names() -> None:

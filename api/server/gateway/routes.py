@@ -15,9 +15,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from api.identity.auth import Reader
+from api.server.deps import AppServices, AppSettings, Reader, ReadSession
+from api.server.gateway import models
 from api.server.gateway.errors import error_response
-from api.server.gateway.service import Gateway
+from evals.errors import GatewayModelNotFoundError
 from evals.gateway.schemas import ChatCompletionRequest
 
 
@@ -58,8 +59,36 @@ router = APIRouter(tags=["gateway"], route_class=OpenAIErrorRoute)
     },
 )
 async def create_chat_completion(
-    data: ChatCompletionRequest, request: Request, actor: Reader
+    data: ChatCompletionRequest, request: Request, services: AppServices, actor: Reader
 ) -> Response:
     """Call a prompt by reference (`promptlane/<name>@<label>`) or a plain model, OpenAI-style."""
-    gateway: Gateway = request.app.state.gateway
-    return await gateway.chat(data, request.headers)
+    return await services.gateway.chat(data, request.headers)
+
+
+@router.get(
+    "/v1/models",
+    responses={401: {"description": "No valid API key (OpenAI error shape)"}},
+)
+async def list_models(
+    session: ReadSession, actor: Reader, settings: AppSettings
+) -> models.ModelList:
+    """List what the gateway answers: prompt references, offline and connection models."""
+    return await models.list_models(session, offline_models=settings.gateway_offline_models)
+
+
+@router.get(
+    "/v1/models/{model:path}",
+    responses={
+        401: {"description": "No valid API key (OpenAI error shape)"},
+        404: {"description": "Not a model this gateway answers (OpenAI error shape)"},
+    },
+)
+async def get_model(
+    model: str, session: ReadSession, actor: Reader, settings: AppSettings
+) -> models.ModelEntry:
+    """Return one model of `GET /v1/models` (OpenAI's `models.retrieve`)."""
+    listed = await models.list_models(session, offline_models=settings.gateway_offline_models)
+    found = next((entry for entry in listed.data if entry.id == model), None)
+    if found is None:
+        raise GatewayModelNotFoundError(f"model {model!r} is not available through this gateway")
+    return found

@@ -1,4 +1,4 @@
-"""The gateway's server side: resolution through the resolve cache, responses, generation rows.
+"""The gateway's server side: resolution through the prompt resolver, responses, generation rows.
 
 No response waits for its generation: rows go to a `GenerationWriter`, which inserts them in
 batches in the background and hands them to online evaluation; `stop` (the app's shutdown)
@@ -9,31 +9,27 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Final
 
 from fastapi.responses import Response, StreamingResponse
-from opentelemetry.util.types import AttributeValue
 
+from api.bootstrap import litellm_ready
 from api.db import Database
-from api.server.cache import ResolveCache
+from api.server.cache import PromptResolver, ResolveKey
 from evals.connections.resolver import NO_CONNECTIONS, ConnectionSource
 from evals.errors import GatewayModelNotFoundError, ModelCallError
 from evals.gateway import calls as gateway
-from evals.gateway.schemas import ChatCompletionRequest, PromptReference, parse_model
+from evals.gateway.schemas import ChatCompletionRequest, parse_model
 from evals.gateway.stream import ChatStream, open_chat_stream
 from evals.gateway.writer import FLUSH_INTERVAL, GenerationWriter
 from evals.llm.client import Completion, ModelClient
 from evals.online.evaluator import OnlineEvaluator
 from promptlane_client.params import OFFLINE_PREFIX
 from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
-from prompts import service
-from prompts.schemas import PromptVersionRead
-from tracing import semconv
 from tracing.models import Generation
 from tracing.telemetry import Telemetry, caller_context, current_ids
 
-_MAX_PARSED: Final = 1024
 _STREAM_HEADERS: Final = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -44,10 +40,10 @@ class Gateway:
         self,
         *,
         db: Database,
-        cache: ResolveCache,
+        resolver: PromptResolver,
         model: ModelClient,
         telemetry: Telemetry,
-        evaluator: Callable[[], OnlineEvaluator | None] = lambda: None,
+        evaluator: OnlineEvaluator | None = None,
         flush_interval: float = FLUSH_INTERVAL,
         connections: ConnectionSource = NO_CONNECTIONS,
         offline_models: bool = True,
@@ -55,20 +51,18 @@ class Gateway:
     ) -> None:
         self.db = db
         self.render_budget = render_budget
-        self.cache = cache
+        self.resolver = resolver
         self.model = model
         self.telemetry = telemetry
         self.connections = connections
         self.offline_models = offline_models
-        self._evaluator = evaluator
+        self.evaluator = evaluator
         self.writer = GenerationWriter(
             db.transaction,
             on_stored=self._submit,
             flush_interval=flush_interval,
             metrics=telemetry.metrics,
         )
-        # Cache entries are serialized bytes; parse each distinct body once (keyed by ETag).
-        self._parsed: dict[str, PromptVersionRead] = {}
 
     async def chat(
         self, request: ChatCompletionRequest, trace_headers: Mapping[str, str] | None = None
@@ -87,8 +81,9 @@ class Gateway:
         ref = parse_model(request.model)
         version = label = connection = None
         if ref is not None:
-            version = await self.resolve(ref)
-            label = ref.label or (service.DEFAULT_LABEL if ref.version is None else None)
+            key = ResolveKey.of(ref.name, label=ref.label, version=ref.version)
+            version = await self.resolver.version(key)  # shared with GET /v1/prompts/{name}
+            label = key.label
         else:
             connection = await self.plain_model_connection(request.model)
         call = await gateway.prepare_call(
@@ -99,7 +94,7 @@ class Gateway:
             connection=connection,
             budget=self.render_budget,
         )
-        await gateway.ensure_ready()
+        await litellm_ready()
         started = time.monotonic()
         try:
             if request.stream:
@@ -134,33 +129,6 @@ class Gateway:
             )
         return found.name
 
-    async def resolve(self, ref: PromptReference) -> PromptVersionRead:
-        """Return the referenced version through the resolve cache (shared with GET)."""
-        key = (
-            (ref.name, None, ref.version)
-            if ref.version is not None
-            else (ref.name, ref.label or service.DEFAULT_LABEL, None)
-        )
-
-        async def load() -> bytes:
-            attributes: dict[str, AttributeValue] = {semconv.PROMPT_NAME: ref.name}
-            with self.telemetry.span(semconv.SPAN_PROMPT_RESOLVE, attributes) as span:
-                async with self.db.reader() as session:
-                    found = await service.resolve_prompt(
-                        session, name=ref.name, label=ref.label, version=ref.version
-                    )
-                span.set_attribute(semconv.PROMPT_VERSION, found.version)
-            return found.model_dump_json().encode()
-
-        entry = await self.cache.get_or_fill(key, load)
-        parsed = self._parsed.get(entry.etag)
-        if parsed is None:
-            parsed = PromptVersionRead.model_validate_json(entry.body)
-            if len(self._parsed) >= _MAX_PARSED:
-                self._parsed.clear()
-            self._parsed[entry.etag] = parsed
-        return parsed
-
     async def _forward(self, stream: ChatStream, *, include_usage: bool) -> AsyncIterator[bytes]:
         events = stream.events(include_usage=include_usage)
         try:
@@ -185,9 +153,8 @@ class Gateway:
         self.writer.add(row)
 
     async def _submit(self, stored: list[Generation]) -> None:
-        evaluator = self._evaluator()
-        if evaluator is not None:
-            await evaluator.submit(stored)
+        if self.evaluator is not None:
+            await self.evaluator.submit(stored)
 
     async def join(self) -> None:
         """Wait until every generation queued so far is written and handed on."""

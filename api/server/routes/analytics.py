@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.identity.auth import Reader
-from api.server.deps import ReadSession
+from api.server.deps import Reader, ReadSession
 from api.server.params import INT_MAX
 from tracing import analytics, drift
 from tracing.schemas import Bucket, Dimension, DriftRead, Source, UsageRead

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
-from api.identity.auth import Reader
-from api.server.deps import ReadSession
-from api.settings import Settings
+from api.server.deps import AppSettings, Reader, ReadSession
 from evals.promotion.audit import verify_audit
 from evals.promotion.reports import AuditReport
 
@@ -14,7 +12,6 @@ router = APIRouter(tags=["audit"])
 
 
 @router.get("/v1/audit/verify")
-async def verify(request: Request, session: ReadSession, actor: Reader) -> AuditReport:
+async def verify(session: ReadSession, settings: AppSettings, actor: Reader) -> AuditReport:
     """Check the label and policy audit chain and every gated move's evidence."""
-    settings: Settings = request.app.state.settings
     return await verify_audit(session, protected=frozenset(settings.protected_labels))

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Path, Response
 
-from api.identity.auth import Admin, Reader
-from api.server.deps import ReadSession, WriteSession, on_commit
+from api.server.deps import Admin, AppServices, Reader, ReadSession, WriteSession, on_commit
 from evals.connections import service
-from evals.connections.resolver import ConnectionResolver
 from evals.connections.schemas import ConnectionCreate, ConnectionRead, ConnectionUpdate
 
 router = APIRouter(prefix="/v1/connections", tags=["connections"])
@@ -18,25 +16,19 @@ _NAME_PATTERN: Final = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 ConnectionName = Annotated[str, Path(pattern=_NAME_PATTERN, max_length=64)]
 
 
-def _keyring(request: Request) -> service.Keyring:
-    keyring: service.Keyring = request.app.state.keyring
-    return keyring
-
-
-def _forget_on_commit(request: Request, session: WriteSession) -> None:
+def _forget_on_commit(services: AppServices, session: WriteSession) -> None:
     """Make this process's calls see the change as soon as it is committed."""
-    resolver: ConnectionResolver = request.app.state.connections
-    on_commit(session, resolver.invalidate)
+    on_commit(session, services.connections.invalidate)
 
 
 @router.post("", status_code=201)
 async def create_connection(
-    data: ConnectionCreate, request: Request, session: WriteSession, actor: Admin
+    data: ConnectionCreate, services: AppServices, session: WriteSession, actor: Admin
 ) -> ConnectionRead:
     """Create a connection; its key is stored encrypted and never returned."""
-    _forget_on_commit(request, session)
+    _forget_on_commit(services, session)
     return await service.create_connection(
-        session, data=data, actor=actor.name, keyring=_keyring(request)
+        session, data=data, actor=actor.name, keyring=services.keyring
     )
 
 
@@ -58,21 +50,21 @@ async def get_connection(
 async def update_connection(
     name: ConnectionName,
     data: ConnectionUpdate,
-    request: Request,
+    services: AppServices,
     session: WriteSession,
     actor: Admin,
 ) -> ConnectionRead:
     """Change a connection: fields given replace the stored ones; an omitted key stays."""
-    _forget_on_commit(request, session)
+    _forget_on_commit(services, session)
     return await service.update_connection(
-        session, name=name, data=data, actor=actor.name, keyring=_keyring(request)
+        session, name=name, data=data, actor=actor.name, keyring=services.keyring
     )
 
 
 @router.delete("/{name}", status_code=204, response_class=Response)
 async def delete_connection(
-    name: ConnectionName, request: Request, session: WriteSession, actor: Admin
+    name: ConnectionName, services: AppServices, session: WriteSession, actor: Admin
 ) -> None:
     """Delete a connection; versions that name it fail with a configuration error."""
-    _forget_on_commit(request, session)
+    _forget_on_commit(services, session)
     await service.delete_connection(session, name=name)

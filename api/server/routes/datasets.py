@@ -7,8 +7,7 @@ from typing import Annotated, Final
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
-from api.identity.auth import Reader, Writer
-from api.server.deps import ReadSession, WriteSession
+from api.server.deps import Reader, ReadSession, Writer, WriteSession
 from api.server.openapi import inline_defs
 from api.server.params import INT_MAX, NAME_PATTERN
 from evals.datasets import service

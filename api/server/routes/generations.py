@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.identity.auth import Writer
-from api.server.deps import ReadSession
+from api.server.deps import ReadSession, Writer
 from api.server.params import INT_MAX
 from tracing import analytics
 from tracing.schemas import GenerationPage, Source

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
-from api.db import Database
+from api.server.deps import AppServices
 from api.server.errors import problem_response
 
 router = APIRouter(tags=["health"])
@@ -21,12 +21,11 @@ async def check_health() -> dict[str, str]:
 
 
 @router.get("/readyz", response_model=None)
-async def check_ready(request: Request) -> dict[str, Any] | Response:
+async def check_ready(services: AppServices) -> dict[str, Any] | Response:
     """Report whether the database is reachable and migrated to the code's revision."""
-    db: Database = request.app.state.db
-    expected: str | None = request.app.state.schema_head
+    expected = services.schema_head
     try:
-        async with db.reader() as session:
+        async with services.db.reader() as session:
             current = (
                 await session.execute(sa.text("SELECT version_num FROM alembic_version"))
             ).scalar_one_or_none()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 
 from api.identity import keys
-from api.identity.auth import Admin, Authenticator
-from api.server.deps import ReadSession, WriteSession, on_commit
+from api.server.deps import Admin, AppServices, ReadSession, WriteSession, on_commit
 from api.server.params import INT_MAX
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -31,11 +30,10 @@ async def list_keys(session: ReadSession, actor: Admin) -> list[keys.ApiKeyRead]
 @router.post("/{key_id}/revoke")
 async def revoke_key(
     key_id: Annotated[int, Path(ge=1, le=INT_MAX)],
-    request: Request,
+    services: AppServices,
     session: WriteSession,
     actor: Admin,
 ) -> keys.ApiKeyRead:
     """Revoke an API key; it stops working at once on this replica."""
-    authenticator: Authenticator = request.app.state.auth
-    on_commit(session, authenticator.forget_all)
+    on_commit(session, services.auth.forget_all)
     return await keys.revoke_key(session, key_id=key_id)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 
-from api.identity.auth import Reader, Writer
-from api.server.deps import AppSettings, ReadSession, WriteSession, on_commit
+from api.server.deps import AppServices, Reader, ReadSession, Writer, WriteSession, on_commit
 from api.server.params import INT_MAX
 from evals.online import configs as service
 from evals.online.schemas import OnlineEvaluationPut, OnlineEvaluationRead
@@ -15,10 +14,9 @@ from evals.online.schemas import OnlineEvaluationPut, OnlineEvaluationRead
 router = APIRouter(prefix="/v1/online-evaluations", tags=["online evaluations"])
 
 
-def _refresh_after_commit(request: Request, session: WriteSession) -> None:
-    evaluator = request.app.state.online_evaluator
-    if evaluator is not None:
-        on_commit(session, evaluator.invalidate)
+def _refresh_after_commit(services: AppServices, session: WriteSession) -> None:
+    if services.online_evaluator is not None:
+        on_commit(session, services.online_evaluator.invalidate)
 
 
 @router.get("")
@@ -34,26 +32,26 @@ async def list_online_evaluations(
 @router.put("")
 async def put_online_evaluation(
     data: OnlineEvaluationPut,
-    request: Request,
+    services: AppServices,
     session: WriteSession,
-    settings: AppSettings,
     actor: Writer,
 ) -> OnlineEvaluationRead:
     """Set the sampling rate and scorers of a prompt's generations (one label, or any)."""
+    judge_model = services.settings.online_eval_judge_model
     found = await service.put_online_evaluation(
-        session, data=data, actor=actor.name, judge_model=settings.online_eval_judge_model
+        session, data=data, actor=actor.name, judge_model=judge_model
     )
-    _refresh_after_commit(request, session)
+    _refresh_after_commit(services, session)
     return found
 
 
 @router.delete("/{evaluation_id}", status_code=204)
 async def delete_online_evaluation(
     evaluation_id: Annotated[int, Path(ge=1, le=INT_MAX)],
-    request: Request,
+    services: AppServices,
     session: WriteSession,
     actor: Writer,
 ) -> None:
     """Stop scoring a prompt's generations (scores already stored stay)."""
     await service.delete_online_evaluation(session, evaluation_id=evaluation_id)
-    _refresh_after_commit(request, session)
+    _refresh_after_commit(services, session)

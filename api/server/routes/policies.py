@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.identity.auth import Admin, Reader
-from api.server.deps import ReadSession, WriteSession
+from api.server.deps import Admin, Reader, ReadSession, WriteSession
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
 from evals.promotion import gate as promotion
 from evals.promotion import policy as service

@@ -7,15 +7,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from api.db import Database
-from api.identity.auth import Reader, Writer
-from api.server.cache import ResolveCache, etag_matches
-from api.server.deps import AppSettings, ReadSession, WriteSession
+from api.server.cache import ResolveKey, etag_matches
+from api.server.deps import AppServices, AppSettings, Reader, ReadSession, Writer, WriteSession
 from api.server.errors import InvalidRequestError
 from api.server.openapi import GATE_REFUSED
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
-from prompts import labels, service
-from prompts.policy import LabelPolicy
+from prompts import labels, publishing, service
 from prompts.schemas import (
     LabelEventRead,
     LabelMove,
@@ -25,14 +22,13 @@ from prompts.schemas import (
     PromptRead,
     PromptUpdate,
     PromptVersionRead,
+    PublishPlan,
     RenderedPromptRead,
     RenderRequest,
     VersionCreate,
     VersionDiffRead,
 )
 from tracing import semconv
-from tracing.metrics import Metrics
-from tracing.telemetry import Telemetry
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
 
@@ -105,6 +101,15 @@ async def publish_version(
     return version
 
 
+@router.post("/{name:path}/versions/plan")
+async def plan_version(
+    name: Name, data: VersionCreate, session: ReadSession, actor: Writer, settings: AppSettings
+) -> PublishPlan:
+    """Dry run of a publish: say whether it would create the prompt, a version, or nothing."""
+    limits = service.PromptLimits(max_template_chars=settings.max_template_chars)
+    return await publishing.plan_version(session, name=name, data=data, limits=limits)
+
+
 @router.get("/{name:path}/versions")
 async def list_versions(
     name: Name, session: ReadSession, actor: Reader, limit: Limit = 50, offset: Offset = 0
@@ -126,13 +131,12 @@ async def get_version(
 
 @router.post("/{name:path}/render")
 async def render_prompt(
-    name: Name, data: RenderRequest, request: Request, session: ReadSession, actor: Reader
+    name: Name, data: RenderRequest, services: AppServices, session: ReadSession, actor: Reader
 ) -> RenderedPromptRead:
     """Render a version (by label, default production, or number) into ready-to-send messages."""
-    telemetry: Telemetry = request.app.state.telemetry
-    with telemetry.span(semconv.SPAN_PROMPT_RENDER, {semconv.PROMPT_NAME: name}) as span:
+    with services.telemetry.span(semconv.SPAN_PROMPT_RENDER, {semconv.PROMPT_NAME: name}) as span:
         rendered = await service.render_version(
-            session, name=name, request=data, budget=request.app.state.render_budget
+            session, name=name, request=data, budget=services.render_budget
         )
         span.set_attribute(semconv.PROMPT_VERSION, rendered.version)
         span.set_attribute(semconv.PROMPT_CONTENT_HASH, rendered.content_hash)
@@ -183,14 +187,13 @@ async def move_label(
     name: Name,
     label: Label,
     data: LabelMove,
-    request: Request,
+    services: AppServices,
     session: WriteSession,
     actor: Writer,
 ) -> LabelEventRead:
     """Point a label at a version (a rollback is a move back); the move is audited."""
-    policy: LabelPolicy = request.app.state.label_policy
     return await labels.move_label(
-        session, name=name, label=label, move=data, actor=actor, policy=policy
+        session, name=name, label=label, move=data, actor=actor, policy=services.label_policy
     )
 
 
@@ -209,6 +212,7 @@ async def update_prompt(
 )
 async def resolve_prompt(
     request: Request,
+    services: AppServices,
     name: Name,
     actor: Reader,
     label: Annotated[str | None, Query(max_length=64, description="Default: production")] = None,
@@ -217,36 +221,8 @@ async def resolve_prompt(
     """Resolve the active version (label, default production, or number); ETag and 304 aware."""
     if label is not None and version is not None:
         raise InvalidRequestError("give 'label' or 'version', not both")
-    state = request.app.state
-    cache: ResolveCache = state.resolve_cache
-    key = (
-        (name, None, version)
-        if version is not None
-        else (name, label or service.DEFAULT_LABEL, None)
-    )
-    db: Database = state.db
-    telemetry: Telemetry = state.telemetry
-    loaded = False
-
-    async def load() -> bytes:
-        nonlocal loaded
-        with telemetry.span(semconv.SPAN_PROMPT_RESOLVE, {semconv.PROMPT_NAME: name}) as span:
-            async with db.reader() as session:
-                found = await service.resolve_prompt(
-                    session, name=name, label=label, version=version
-                )
-            span.set_attribute(semconv.PROMPT_VERSION, found.version)
-            if key[1] is not None:
-                span.set_attribute(semconv.PROMPT_LABEL, key[1])
-            span.set_attribute(semconv.PROMPT_CONTENT_HASH, found.content_hash)
-        loaded = True
-        return found.model_dump_json().encode()
-
-    entry = await cache.get_or_fill(key, load)
-    metrics: Metrics = state.metrics
-    counts = metrics.fetches.misses if loaded else metrics.fetches.hits
-    counts[key] = counts.get(key, 0) + 1
-    headers = {"ETag": entry.etag, "Cache-Control": state.cache_control}
+    entry = await services.resolver.fetch(ResolveKey.of(name, label=label, version=version))
+    headers = {"ETag": entry.etag, "Cache-Control": services.resolver.cache_control}
     if_none_match = request.headers.get("if-none-match")
     if if_none_match and etag_matches(if_none_match, entry.etag):
         return Response(status_code=304, headers=headers)

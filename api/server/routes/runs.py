@@ -6,16 +6,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 
 from api.db import Database
-from api.identity.auth import Reader, Writer
-from api.server.deps import ReadSession, WriteSession, on_commit
+from api.server.deps import AppServices, Reader, ReadSession, Writer, WriteSession, on_commit
 from api.server.params import INT_MAX
 from evals.reports import RunComparison, RunItemRead, RunProgress, RunRead, RunStatus
 from evals.runs import service
-from evals.runs.executor import Executor
 from evals.schemas import RunCreate
 from prompts.schemas import Page
 
@@ -25,19 +23,18 @@ RunId = Annotated[int, Path(ge=1, le=INT_MAX, description="Run id")]
 FINISHED = {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED}
 
 
-def _submit(request: Request, run_id: int) -> None:
-    executor: Executor | None = request.app.state.executor
-    if executor is not None:
-        executor.submit(run_id)
+def _submit(services: AppServices, run_id: int) -> None:
+    if services.executor is not None:
+        services.executor.submit(run_id)
 
 
 @router.post("", status_code=202)
 async def start_run(
-    data: RunCreate, request: Request, session: WriteSession, actor: Writer
+    data: RunCreate, services: AppServices, session: WriteSession, actor: Writer
 ) -> RunRead:
     """Queue a run of a suite on a prompt version (by number or label); 202 with its id."""
     run = await service.start_run(session, data=data, actor=actor.name)
-    on_commit(session, lambda: _submit(request, run.id))
+    on_commit(session, lambda: _submit(services, run.id))
     return run
 
 
@@ -98,11 +95,11 @@ async def cancel_run(run_id: RunId, session: WriteSession, actor: Writer) -> Run
 
 @router.post("/{run_id}/resume")
 async def resume_run(
-    run_id: RunId, request: Request, session: WriteSession, actor: Writer
+    run_id: RunId, services: AppServices, session: WriteSession, actor: Writer
 ) -> RunRead:
     """Resume a run whose worker went away (or that failed); finished items are kept."""
     run = await service.request_resume(session, run_id=run_id)
-    on_commit(session, lambda: _submit(request, run.id))
+    on_commit(session, lambda: _submit(services, run.id))
     return run
 
 
@@ -134,12 +131,12 @@ async def _progress(db: Database, run_id: int, interval: float) -> AsyncIterator
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def run_events(
-    run_id: RunId, request: Request, session: ReadSession, actor: Reader
+    run_id: RunId, services: AppServices, session: ReadSession, actor: Reader
 ) -> StreamingResponse:
     """Stream a run's progress as server-sent events until it finishes."""
     await service.get_run(session, run_id=run_id)
     return StreamingResponse(
-        _progress(request.app.state.db, run_id, request.app.state.settings.run_events_interval),
+        _progress(services.db, run_id, services.settings.run_events_interval),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

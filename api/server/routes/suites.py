@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from api.identity.auth import Reader, Writer
-from api.server.deps import ReadSession, WriteSession
+from api.server.deps import Reader, ReadSession, Writer, WriteSession
 from api.server.openapi import inline_defs
 from api.server.params import INT_MAX, NAME_PATTERN
 from evals import suites as service

@@ -8,9 +8,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from api.db import Database
-from api.identity.auth import Writer
-from api.settings import Settings
+from api.server.deps import AppServices, Writer
 from tracing import ingest, otlp
 
 router = APIRouter(tags=["traces"])
@@ -42,23 +40,20 @@ _BODY: Final[dict[str, Any]] = {
         415: {"description": "Not application/x-protobuf or application/json, or not gzip"},
     },
 )
-async def export_traces(request: Request, actor: Writer) -> Response:
+async def export_traces(request: Request, services: AppServices, actor: Writer) -> Response:
     """Receive OTLP/HTTP spans (protobuf or JSON, gzip allowed); GenAI spans become generations."""
-    settings: Settings = request.app.state.settings
     otlp.encoding_of(request.headers.get("content-type"))  # 415 before reading the body
     encoding, batch = await asyncio.to_thread(
         ingest.decode_batch,
         await request.body(),
         content_type=request.headers.get("content-type"),
         content_encoding=request.headers.get("content-encoding"),
-        max_bytes=settings.max_body_bytes * MAX_INFLATION,
+        max_bytes=services.settings.max_body_bytes * MAX_INFLATION,
     )
-    db: Database = request.app.state.db
     # The route owns the transaction: online evaluation must only see committed generations.
-    async with db.transaction() as session:
+    async with services.db.transaction() as session:
         result = await ingest.store_batch(session, batch)
-    ingest.observe(request.app.state.metrics, result)
-    evaluator = getattr(request.app.state, "online_evaluator", None)
-    if evaluator is not None:
-        await evaluator.submit(result.generations)
+    ingest.observe(services.metrics, result)
+    if services.online_evaluator is not None:
+        await services.online_evaluator.submit(result.generations)
     return Response(otlp.encode_response(encoding), media_type=otlp.RESPONSE_MEDIA_TYPES[encoding])

@@ -20,7 +20,6 @@ from promptlane_client.cache import (
     Clock,
     Entry,
     Miss,
-    ResolveCall,
     Selector,
     arun,
 )
@@ -31,12 +30,11 @@ T = TypeVar("T")
 AsyncRequest = Callable[..., Awaitable[httpx.Response]]
 
 
-class AsyncPromptCache(CacheCore):
+class AsyncPromptCache(CacheCore[Awaitable[httpx.Response]]):
     """The async client's prompt cache; refreshes run as tasks on the caller's event loop."""
 
     def __init__(self, request: AsyncRequest, *, ttl: float, clock: Clock = time.monotonic) -> None:
-        super().__init__(ttl=ttl, clock=clock)
-        self._request = request
+        super().__init__(request, ttl=ttl, clock=clock)
         self._loading: dict[tuple[str, Selector], asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -44,9 +42,6 @@ class AsyncPromptCache(CacheCore):
         """Fetch a prompt that is not cached; tasks asking for one key share one request."""
         async with self._loading.setdefault(miss.key, asyncio.Lock()):
             return await arun(self.fetch(miss), self._send)
-
-    def _send(self, call: ResolveCall) -> Awaitable[httpx.Response]:
-        return self._request(call.method, call.path, **call.options())
 
     def _start(self, name: str, sel: Selector, entry: Entry) -> None:
         task = asyncio.get_running_loop().create_task(
@@ -64,17 +59,11 @@ class AsyncPromptCache(CacheCore):
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-class AsyncClient(BaseClient[httpx.AsyncBaseTransport]):
+class AsyncClient(BaseClient[httpx.AsyncBaseTransport, httpx.AsyncClient, AsyncPromptCache]):
     """Asynchronous client for applications: cached prompts, resolve and server-side render."""
 
-    _http: httpx.AsyncClient
-    _prompts: AsyncPromptCache
-
-    def _open(self, options: dict[str, Any], transport: httpx.AsyncBaseTransport | None) -> None:
-        self._http = httpx.AsyncClient(**options, transport=transport)
-
-    def _prompt_cache(self, ttl: float) -> AsyncPromptCache:
-        return AsyncPromptCache(self.request, ttl=ttl)
+    _pool_class = httpx.AsyncClient
+    _cache_class = AsyncPromptCache
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -89,11 +78,8 @@ class AsyncClient(BaseClient[httpx.AsyncBaseTransport]):
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request; raise APIError on 4xx/5xx and ConnectionFailedError if unreachable."""
-        try:
-            response = await self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise self._unreachable(exc) from None
-        return check_response(response)
+        with self._answered():
+            return check_response(await self._http.request(method, path, **kwargs))
 
     async def _send(self, call: Call[T]) -> T:
         return call.read(await self.request(call.method, call.path, **call.options(self.timeout)))

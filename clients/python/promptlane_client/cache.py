@@ -20,7 +20,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Final, Generic, TypeVar
 
 import httpx
 
@@ -32,6 +32,7 @@ from promptlane_client.prompt import DEFAULT_LABEL, FallbackSource, Prompt, as_p
 logger = logging.getLogger("promptlane.client")
 
 T = TypeVar("T")
+Sent = TypeVar("Sent")  # what sending returns: a response, or an awaitable of one
 Selector = str | int
 Clock = Callable[[], float]
 ResolveCall = Call[httpx.Response]
@@ -171,12 +172,21 @@ class PromptStore:
                 ) from exc
             raise exc
         prompt = as_prompt(fallback, name=name, label=None if isinstance(sel, int) else sel)
-        logger.warning(
-            "promptlane: fetching prompt %r (%s) failed, using the fallback: %s",
-            name,
-            describe(sel),
-            exc,
-        )
+        if is_outage(exc):
+            logger.warning(
+                "promptlane: the server could not serve prompt %r (%s), using the fallback: %s",
+                name,
+                describe(sel),
+                exc,
+            )
+        else:  # the server answered: the name, label or key is wrong, not the network
+            logger.error(
+                "promptlane: prompt %r (%s) was refused by the server, using the fallback "
+                "(check the name, label and key): %s",
+                name,
+                describe(sel),
+                exc,
+            )
         self.put(name, sel, Entry(prompt, None, self.clock() + backoff(1), ttl, failures=1))
         return prompt
 
@@ -187,14 +197,17 @@ class PromptStore:
                 self.put(name, sel, Entry(prompt, etag, -math.inf, self.ttl))
 
 
-class CacheCore(ABC):
-    """What the sync and async prompt caches share: the hit path and both flows.
+class CacheCore(ABC, Generic[Sent]):
+    """What the sync and async prompt caches share: the hit path, both flows, how to send.
 
-    A subclass says how a refresh runs in the background (`_start`): on a worker thread, or
-    as a task on the event loop.
+    `request` is the client's (sync or async) `request`. A subclass says how a refresh runs in
+    the background (`_start`): on a worker thread, or as a task on the event loop.
     """
 
-    def __init__(self, *, ttl: float, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, request: Callable[..., Sent], *, ttl: float, clock: Clock = time.monotonic
+    ) -> None:
+        self._request = request
         self.store = PromptStore(ttl=ttl, clock=clock)
         self._entries = self.store.entries
         self._clock = clock
@@ -230,6 +243,9 @@ class CacheCore(ABC):
         if self.closed or not self.store.claim(entry):
             return
         self._start(name, sel, entry)
+
+    def _send(self, call: ResolveCall) -> Sent:
+        return self._request(call.method, call.path, **call.options())
 
     @abstractmethod
     def _start(self, name: str, sel: Selector, entry: Entry) -> None:

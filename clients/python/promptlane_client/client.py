@@ -21,7 +21,6 @@ from promptlane_client.cache import (
     Clock,
     Entry,
     Miss,
-    ResolveCall,
     Selector,
     run,
 )
@@ -34,12 +33,11 @@ T = TypeVar("T")
 Request = Callable[..., httpx.Response]
 
 
-class PromptCache(CacheCore):
+class PromptCache(CacheCore[httpx.Response]):
     """The sync client's prompt cache; thread-safe, refreshes on daemon threads."""
 
     def __init__(self, request: Request, *, ttl: float, clock: Clock = time.monotonic) -> None:
-        super().__init__(ttl=ttl, clock=clock)
-        self._request = request
+        super().__init__(request, ttl=ttl, clock=clock)
         self._loading: dict[tuple[str, Selector], threading.Lock] = {}
         self.workers = RefreshWorkers()
 
@@ -49,9 +47,6 @@ class PromptCache(CacheCore):
             key_lock = self._loading.setdefault(miss.key, threading.Lock())
         with key_lock:
             return run(self.fetch(miss), self._send)
-
-    def _send(self, call: ResolveCall) -> httpx.Response:
-        return self._request(call.method, call.path, **call.options())
 
     def _start(self, name: str, sel: Selector, entry: Entry) -> None:
         # The flow is made on the worker: the caller only hands over a closure.
@@ -63,17 +58,11 @@ class PromptCache(CacheCore):
         self.workers.shutdown()
 
 
-class Client(BaseClient[httpx.BaseTransport]):
+class Client(BaseClient[httpx.BaseTransport, httpx.Client, PromptCache]):
     """Synchronous client of the promptlane REST API (thread-safe: share one per process)."""
 
-    _http: httpx.Client
-    _prompts: PromptCache
-
-    def _open(self, options: dict[str, Any], transport: httpx.BaseTransport | None) -> None:
-        self._http = httpx.Client(**options, transport=transport)
-
-    def _prompt_cache(self, ttl: float) -> PromptCache:
-        return PromptCache(self.request, ttl=ttl)
+    _pool_class = httpx.Client
+    _cache_class = PromptCache
 
     def __enter__(self) -> Client:
         return self
@@ -88,11 +77,8 @@ class Client(BaseClient[httpx.BaseTransport]):
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Send a request; raise APIError on 4xx/5xx and ConnectionFailedError if unreachable."""
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise self._unreachable(exc) from None
-        return check_response(response)
+        with self._answered():
+            return check_response(self._http.request(method, path, **kwargs))
 
     def _send(self, call: Call[T]) -> T:
         return call.read(self.request(call.method, call.path, **call.options(self.timeout)))
@@ -125,6 +111,10 @@ class Client(BaseClient[httpx.BaseTransport]):
     def list_prompts(self, **params: Any) -> dict[str, Any]:
         """List prompts (q, tag, label, limit, offset)."""
         return self._send(endpoints.list_prompts(params))
+
+    def plan_version(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Say what publishing a version would do: create_prompt, create_version or unchanged."""
+        return self._send(endpoints.plan_version(name, body))
 
     def publish_version(self, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         """Publish a version; return it and whether it was created (False: identical exists)."""

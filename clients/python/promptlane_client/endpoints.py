@@ -78,6 +78,11 @@ def list_prompts(params: dict[str, Any]) -> Call[dict[str, Any]]:
     return Call("GET", "/v1/prompts", read_object, params=_given(params))
 
 
+def plan_version(name: str, body: dict[str, Any]) -> Call[dict[str, Any]]:
+    """Say what publishing a version would do (a dry run)."""
+    return Call("POST", prompt_path(name) + "/versions/plan", read_object, json=body)
+
+
 def publish_version(name: str, body: dict[str, Any]) -> Call[tuple[dict[str, Any], bool]]:
     """Publish a version."""
     return Call("POST", prompt_path(name) + "/versions", read_created, json=body)

@@ -1,6 +1,7 @@
-"""The few span attribute names the client writes, mirrored from `tracing.semconv`.
+"""The span attribute names the client writes: their one definition.
 
-The client stays light (no `tracing` import); a test asserts each equals tracing.semconv's.
+The server's `tracing.semconv` imports these and adds its own (the server depends on the client
+package, never the other way round, so the client stays light).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from langchain_core.messages import (
 from langchain_core.prompts import BaseChatPromptTemplate, ChatPromptTemplate
 from pydantic import ConfigDict
 
-from promptlane_client.render import PromptContent, render_prompt
+from promptlane_client.render import PromptContent, render_prompt, required_variables
 
 if TYPE_CHECKING:
     from promptlane_client.prompt import Prompt
@@ -87,8 +87,14 @@ class PromptlaneChatPromptTemplate(ChatPromptTemplate):
 
 def chat_prompt_template(prompt: Prompt) -> PromptlaneChatPromptTemplate:
     """Return the LangChain template of a prompt, its identity in `metadata`."""
-    variables = list(prompt.variables)
-    inner = PromptlaneMessagesTemplate(content=prompt.content, input_variables=variables)
+    required = required_variables(prompt.content)
+    optional = [name for name in prompt.variables if name not in required]
+    inner = PromptlaneMessagesTemplate(
+        content=prompt.content, input_variables=required, optional_variables=optional
+    )
     return PromptlaneChatPromptTemplate(
-        messages=[inner], input_variables=variables, metadata=prompt.metadata
+        messages=[inner],
+        input_variables=required,
+        optional_variables=optional,
+        metadata=prompt.metadata,
     )

@@ -19,6 +19,7 @@ from promptlane_client.render.renderer import (
     is_linear,
     render_prompt,
     render_template,
+    required_variables,
     template_variables,
     validate_variables,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "messages_from_dicts",
     "render_prompt",
     "render_template",
+    "required_variables",
     "template_variables",
     "validate_variables",
 ]

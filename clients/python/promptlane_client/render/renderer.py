@@ -9,8 +9,9 @@ renders through prompts.render_pool.render_prompt_async, which also enforces its
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any, Final
 
@@ -27,7 +28,7 @@ from promptlane_client.errors import (
 )
 from promptlane_client.render.budget import DEFAULT_BUDGET, RenderBudget, is_metering, metering
 from promptlane_client.render.content import Message, PromptContent, Rendered
-from promptlane_client.render.jinja import parse_jinja, render_jinja
+from promptlane_client.render.jinja import jinja_required, parse_jinja, render_jinja
 from promptlane_client.render.mustache import parse_mustache, render_mustache
 from promptlane_client.render.patterns import bounded_validator, schema_pattern_problem
 
@@ -82,11 +83,63 @@ def render_template(
     except SecurityError as exc:
         raise RenderError(f"template refused by the sandbox: {exc}") from None
     except jinja2.UndefinedError as exc:
-        raise RenderError(f"undefined value while rendering: {exc.message}") from None
+        hint = " (an optional variable needs `| default(...)` or `is defined`)"
+        raise RenderError(f"undefined value while rendering: {exc.message}{hint}") from None
     except RecursionError:
         raise RenderError("the template recurses or nests too deeply") from None
     except _RENDER_FAILURES as exc:
         raise RenderError(f"template failed to render: {exc}") from None
+
+
+def required_variables(content: PromptContent) -> list[str]:
+    """Return the variables a render cannot do without, in first-use order.
+
+    Every mustache variable, and every Jinja2 variable used unguarded (.jinja says which uses
+    are guarded), unless the variables schema lists it in `properties` and leaves it out of
+    `required`.
+    """
+    optional = schema_optional(content.variables_schema)
+    found: dict[str, None] = {}
+    for template in content.templates():
+        if content.template_format == "jinja2":
+            names: Sequence[str] = jinja_required(template)
+        else:
+            names = template_variables(template, content.template_format)
+        for name in names:
+            if name not in optional:
+                found.setdefault(name, None)
+    return list(found)
+
+
+def schema_optional(schema: Mapping[str, Any] | None) -> frozenset[str]:
+    """Return the variables a schema declares in `properties` but does not require."""
+    properties = (schema or {}).get("properties")
+    if not isinstance(properties, Mapping):
+        return frozenset()
+    required = (schema or {}).get("required")
+    required_names = set(required) if isinstance(required, list) else set()
+    return frozenset(name for name in properties if name not in required_names)
+
+
+def with_defaults(content: PromptContent, variables: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Fill the optional variables left out: the schema's `default`, else (mustache) empty.
+
+    A Jinja2 template handles an optional variable itself (`default`, `is defined`); a
+    mustache variable left out renders as empty and its sections are skipped, as in the spec.
+    """
+    schema = content.variables_schema or {}
+    properties = schema.get("properties") if isinstance(schema, Mapping) else None
+    missing = [n for n in sorted(schema_optional(content.variables_schema)) if n not in variables]
+    if not missing or not isinstance(properties, Mapping):
+        return variables
+    filled = dict(variables)
+    for name in missing:
+        prop = properties.get(name)
+        if isinstance(prop, Mapping) and "default" in prop:
+            filled[name] = copy.deepcopy(prop["default"])
+        elif content.template_format == "mustache":
+            filled[name] = ""
+    return filled
 
 
 def content_variables(content: PromptContent) -> list[str]:
@@ -125,7 +178,7 @@ def _schema_problem(prefix: str, error: Any) -> FieldProblem:
 def validate_variables(content: PromptContent, variables: Mapping[str, Any]) -> list[str]:
     """Check `variables` against what the content needs; return the needed names."""
     needed = content_variables(content)
-    missing = [name for name in needed if name not in variables]
+    missing = [name for name in required_variables(content) if name not in variables]
     if missing:
         raise MissingVariablesError(missing)
     if content.variables_schema:
@@ -148,6 +201,7 @@ def render_prompt(
     the server's prompts.render_pool.render_prompt_async.
     """
     needed = validate_variables(content, variables)
+    variables = with_defaults(content, variables)
     fmt = content.template_format
     with metering(budget):
         if content.kind == "text":
