@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter as CounterOf
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
@@ -31,6 +31,7 @@ INGEST_KINDS: Final = ("genai", "duplicate", "other")
 
 _PROMPT_LABELS: Final = ("prompt", "version", "label")
 _MODEL: Final = "gen_ai_request_model"
+_MAX_SERIES: Final = 10_000  # cached series handles (label values are bounded too)
 
 # A fetch is counted under its resolve cache key: (prompt, label or None, version or None).
 FetchKey = tuple[str, str | None, int | None]
@@ -168,6 +169,19 @@ class Metrics:
         )
         self.fetches = FetchCounts(self.bound)
         reg.register(self.fetches)
+        # Series looked up by label values: prometheus_client's `labels()` validates and
+        # stringifies them and takes a lock (~5 µs), several times per eval item or call.
+        self._series: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def _child(self, metric: Histogram | Counter, *values: str) -> Any:
+        """Return `metric.labels(*values)`, cached (no series is ever removed)."""
+        key = (id(metric), values)
+        child = self._series.get(key)
+        if child is None:
+            if len(self._series) >= _MAX_SERIES:
+                self._series.clear()
+            child = self._series[key] = metric.labels(*values)
+        return child
 
     def prompt_labels(
         self, model: str, name: str | None, version: int | None, label: str | None
@@ -193,23 +207,24 @@ class Metrics:
         op = b("gen_ai_operation_name", operation) if operation else semconv.OPERATION_CHAT
         if duration_s is not None:
             error = b("error_type", error_type) if error_type else ""
-            self.operation_duration.labels(op, model, error, *prompt).observe(duration_s)
+            self._child(self.operation_duration, op, model, error, *prompt).observe(duration_s)
+        tokens = self.token_usage
         if input_tokens is not None:
-            self.token_usage.labels(semconv.TOKEN_INPUT, op, model, *prompt).observe(input_tokens)
+            self._child(tokens, semconv.TOKEN_INPUT, op, model, *prompt).observe(input_tokens)
         if output_tokens is not None:
-            self.token_usage.labels(semconv.TOKEN_OUTPUT, op, model, *prompt).observe(output_tokens)
+            self._child(tokens, semconv.TOKEN_OUTPUT, op, model, *prompt).observe(output_tokens)
         if cost_usd:
-            self.cost.labels(model, *prompt).inc(cost_usd)
+            self._child(self.cost, model, *prompt).inc(cost_usd)
 
     def record_score(self, labels: tuple[str, str, str, str], metric: str, value: float) -> None:
         """Record one eval score of `metric`."""
         model, *prompt = labels
-        self.scores.labels(self.bound("metric", metric), model, *prompt).observe(value)
+        self._child(self.scores, self.bound("metric", metric), model, *prompt).observe(value)
 
     def record_flag(self, labels: tuple[str, str, str, str], flag: str) -> None:
         """Count one safety flag raised on an output."""
         model, *prompt = labels
-        self.safety_flags.labels(self.bound("flag", flag), model, *prompt).inc()
+        self._child(self.safety_flags, self.bound("flag", flag), model, *prompt).inc()
 
     def record_calls(
         self,

@@ -128,14 +128,12 @@ def model_client(
     connections: ConnectionSource,
     *,
     attempts: int,
-    direct_http: bool = False,
 ) -> ModelClient:
-    """Build a model client with the server's timeout and `attempts` tries a call."""
+    """Build a model client (native path where a call is plain) with `attempts` tries a call."""
     return ModelClient(
         retry=RetryPolicy(attempts=attempts),
         timeout=settings.model_timeout,
         telemetry=telemetry,
-        direct_http=direct_http,
         connections=connections,
     )
 
@@ -143,7 +141,7 @@ def model_client(
 def make_executor(
     db: Database, settings: Settings, model: ModelClient, telemetry: Telemetry
 ) -> InProcessExecutor:
-    """Build the in-process run executor (model calls through litellm, imported lazily)."""
+    """Build the in-process run executor (litellm, for the calls that need it, imported lazily)."""
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     runner = Runner(
         db.writer,
@@ -166,7 +164,7 @@ def make_online_evaluator(
     telemetry: Telemetry,
     connections: ConnectionSource,
 ) -> OnlineEvaluator:
-    """Build the online evaluator (judge calls through litellm with the app's retry policy)."""
+    """Build the online evaluator (judge calls with the app's retry policy)."""
     return OnlineEvaluator(
         db.writer,
         reader=db.reader,
@@ -193,11 +191,8 @@ def make_gateway(
     budget: RenderBudget,
 ) -> Gateway:
     """Build the OpenAI-compatible gateway."""
-    # Its own retry count (callers' SDKs retry too), and the native HTTP path for plain
-    # OpenAI-compatible calls: litellm's per-call CPU exceeds the gateway's latency budget.
-    model = model_client(
-        settings, telemetry, connections, attempts=settings.gateway_attempts, direct_http=True
-    )
+    # Its own retry count: callers' SDKs retry too.
+    model = model_client(settings, telemetry, connections, attempts=settings.gateway_attempts)
     return Gateway(
         db=db,
         model=model,

@@ -1,5 +1,5 @@
 """The model-call layer: every way a model is called.
 
-Entry points: `client.ModelClient` (litellm, and the native OpenAI-compatible path in `http`),
-`offline` models, the response `cache`.
+Entry points: `client.ModelClient` (the native path: `offline` models in-process, OpenAI-compatible
+connections in `http`; litellm for the rest), `completion.Completion`, the response `cache`.
 """

@@ -1,30 +1,45 @@
-"""The model-call layer: every model call goes through litellm with one retry policy.
+"""The model-call layer: every model call, with one retry policy, natively or through litellm.
 
-`ModelClient.complete` maps a prompt version's config to `litellm.acompletion`, retries
-429s, 5xx, timeouts and connection errors with full-jitter exponential backoff (honouring
-`Retry-After`), and returns a `Completion` with text, tokens, cost and latency. litellm's
-own retries and the openai SDK's are switched off (`max_retries=0`, `num_retries=0`) so the
-attempt count here is the number of HTTP requests a provider sees. Where a call goes and with
-which key comes only from its connection (evals/connections), never from the version's
-content nor from litellm reading the server's environment. A client built with `direct_http`
-sends plain calls to an OpenAI-compatible `api_base` itself (evals/llm/http.py).
+`ModelClient.complete` maps a prompt version's config to one request, retries 429s, 5xx,
+timeouts and connection errors with full-jitter exponential backoff (honouring `Retry-After`),
+and returns a `Completion` with text, tokens, cost and latency. Where a call goes and with which
+key comes only from its connection (evals/connections), never from the version's content nor
+from litellm reading the server's environment.
+
+Which way a call goes (runs, judges, online scoring and the gateway alike):
+
+- the native path, when the call is plain (only invocation parameters litellm passes through
+  unchanged): an offline model (`offline/...`) is answered in-process (evals/llm/offline.py
+  `respond`), an `openai/...` model whose connection has an `api_base` is posted on one pooled
+  HTTP session (evals/llm/http.py). Both answer in OpenAI's JSON shape, priced from litellm's
+  price map, so a call costs no litellm code but the price lookup (cached per model);
+- litellm (`acompletion`, `completion_cost`) for everything else: other providers, OpenAI
+  itself (no `api_base`), `reasoning_effort`, the offline models' streams, `stream` (only
+  `open_stream` has a native variant), and every call of a client built with `native=False`.
+
+Both paths give the same Completion fields and raise the same errors into the same retry loop
+(a native failure goes through litellm's own exception mapper; tests/evals/test_native_path.py
+makes each call both ways and compares them). litellm's own retries and the openai SDK's are
+switched off (`max_retries=0`, `num_retries=0`) so the attempt count here is the number of
+requests a provider sees.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import functools
-import json
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from evals.connections.resolver import NO_CONNECTIONS, ConnectionSource, Route, route
 from evals.errors import ModelCallError
 from evals.llm import http as openai_http
+from evals.llm import offline
+from evals.llm.completion import Completion as Completion
+from evals.llm.completion import from_litellm, from_openai_json
 from evals.llm.failures import call_error as call_error
 from evals.llm.failures import classify, failure_error, redact_error
 from evals.llm.failures import error_type as error_type
@@ -37,6 +52,7 @@ from tracing.telemetry import PromptRef, Telemetry, span_ids
 
 Sleep = Callable[[float], Awaitable[None]]
 Send = Callable[[], Awaitable[Any]]
+Build = Callable[..., Completion]
 
 
 @functools.cache
@@ -44,10 +60,12 @@ def ensure_litellm() -> Any:
     """Import litellm (lazily: it takes seconds), quiet it, register the offline models."""
     litellm = pricing.load_litellm()
 
-    from evals.llm import offline
-
     offline.register(litellm)
     return litellm
+
+
+# The native path's answers are OpenAI JSON, priced from litellm's map (offline prices included).
+_FROM_JSON: Final = functools.partial(from_openai_json, ensure_litellm)
 
 
 @dataclass(frozen=True)
@@ -74,106 +92,14 @@ class RetryPolicy:
         return random.uniform(0.0, ceiling) if self.jitter else ceiling  # noqa: S311
 
 
-@dataclass(frozen=True)
-class Completion:
-    """A model's answer with what it cost: tokens, USD, latency, attempts."""
-
-    text: str
-    model: str
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float | None
-    latency_ms: float
-    finish_reason: str | None
-    is_cached: bool = False
-    attempts: int = 1
-    raw: dict[str, Any] | None = None
-    # The `chat` span that recorded the call (random ids when tracing is off); not cached.
-    trace_id: str | None = None
-    span_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the completion as a JSON-ready dict (for the response cache)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Completion:
-        """Rebuild a completion from `to_json` output (unknown keys are ignored)."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
-
-
-def _cost(litellm: Any, response: Any) -> float | None:
-    # litellm already ran completion_cost while building the response (None: no price);
-    # pricing it twice would cost ~15% of an offline call.
-    hidden = getattr(response, "_hidden_params", None) or {}
-    cost = hidden.get("response_cost")
-    if cost is None and "response_cost" not in hidden:
-        try:
-            cost = litellm.completion_cost(completion_response=response)
-        except Exception:  # litellm raises for models it has no price for
-            return None
-    return float(cost) if cost is not None else None
-
-
-def _to_completion(
-    litellm: Any,
-    response: Any,
-    *,
-    model: str,
-    latency_ms: float,
-    attempts: int,
-    ids: tuple[str, str] | None = None,
-) -> Completion:
-    choice = response.choices[0] if response.choices else None
-    message = getattr(choice, "message", None)
-    text = getattr(message, "content", None)
-    tool_calls = getattr(message, "tool_calls", None)
-    raw: dict[str, Any] = {"id": getattr(response, "id", None), "model": response.model}
-    if tool_calls:
-        raw["tool_calls"] = [call.model_dump() for call in tool_calls]
-        # A tool call is the answer when there is no text: scorers see it as JSON.
-        text = text or json.dumps(raw["tool_calls"], sort_keys=True)
-    usage = getattr(response, "usage", None)
-    return Completion(
-        text=text or "",
-        model=model,
-        input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-        output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-        cost_usd=_cost(litellm, response),
-        latency_ms=latency_ms,
-        finish_reason=getattr(choice, "finish_reason", None),
-        attempts=attempts,
-        raw=raw,
-        trace_id=ids[0] if ids else None,
-        span_id=ids[1] if ids else None,
-    )
-
-
-def _direct_completion(
-    body: Any, *, model: str, latency_ms: float, attempts: int, ids: tuple[str, str]
-) -> Completion:
-    fields = openai_http.answer_fields(body)
-    cost = openai_http.cost(
-        model, fields["input_tokens"], fields["output_tokens"], loader=ensure_litellm
-    )
-    return Completion(
-        model=model,
-        cost_usd=cost,
-        latency_ms=latency_ms,
-        attempts=attempts,
-        trace_id=ids[0],
-        span_id=ids[1],
-        **fields,
-    )
-
-
 class ModelClient:
-    """Calls models through litellm with one retry policy and a per-attempt timeout.
+    """Calls models with one retry policy and a per-attempt timeout, natively or via litellm.
 
     Each call goes through the connection `connections` resolves for it (none for offline
-    models). With `direct_http`, plain calls to an OpenAI-compatible `api_base` skip litellm
-    (evals/llm/http.py) on one pooled HTTP session, closed by `aclose`.
+    models). Plain calls take the native path: offline models are answered in-process
+    (evals/llm/offline.py), OpenAI-compatible connections with an `api_base` on one pooled
+    HTTP session (evals/llm/http.py, closed by `aclose`); everything else goes through litellm.
+    `native=False` sends every call through litellm (the differential tests and benchmarks).
     """
 
     def __init__(
@@ -183,32 +109,39 @@ class ModelClient:
         timeout: float = 60.0,
         sleep: Sleep = asyncio.sleep,
         telemetry: Telemetry | None = None,
-        direct_http: bool = False,
+        native: bool = True,
         connections: ConnectionSource = NO_CONNECTIONS,
     ) -> None:
         self.retry = retry
         self.timeout = timeout
         self._sleep = sleep
         self.telemetry = telemetry or Telemetry.disabled()
-        self.direct_http = direct_http
+        self.native = native
         self.connections = connections
         self._http: openai_http.HttpPool | None = None
 
     async def aclose(self) -> None:
-        """Close the pooled HTTP session of the direct path (if one was opened)."""
+        """Close the pooled HTTP session of the native path (if one was opened)."""
         http, self._http = self._http, None
         if http is not None:
             await http.close()
 
-    def _sender(self, litellm: Any, kwargs: dict[str, Any], limit: float) -> tuple[Send, bool]:
-        """Return how to make one attempt, and whether it is the direct HTTP path."""
-        request = openai_http.direct_request(kwargs) if self.direct_http else None
-        if request is None:
-            return functools.partial(litellm.acompletion, **kwargs), False
-        return functools.partial(openai_http.send, self._pool(), request, timeout=limit), True
+    def _sender(self, litellm: Any, kwargs: dict[str, Any], limit: float) -> tuple[Send, Build]:
+        """Return how to make one attempt and how to read its answer: native, else litellm."""
+        if self.native:
+            asked = offline.native_request(kwargs)
+            if asked is not None:
+                return functools.partial(offline.respond, asked), _FROM_JSON
+            request = openai_http.direct_request(kwargs)
+            if request is not None:
+                send = functools.partial(openai_http.send, self._pool(), request, timeout=limit)
+                return send, _FROM_JSON
+        return functools.partial(litellm.acompletion, **kwargs), functools.partial(
+            from_litellm, litellm
+        )
 
     def _pool(self) -> openai_http.HttpPool:
-        """Return the direct path's pooled HTTP session, opening it on first use."""
+        """Return the native path's pooled HTTP session, opening it on first use."""
         if self._http is None or self._http.closed:
             self._http = openai_http.HttpPool()
         return self._http
@@ -245,13 +178,12 @@ class ModelClient:
                 kwargs = call_kwargs(
                     call, route=way, messages=messages, metadata=metadata, timeout=limit
                 )
-                send, direct = self._sender(litellm, kwargs, limit)
+                send, build = self._sender(litellm, kwargs, limit)
                 response, attempts, latency_ms = await self._call(send, model, limit, way)
             except ModelCallError as exc:
                 exc.trace_id, exc.span_id = ids
                 span.fail(error_type(exc), exc.detail)
                 raise
-            build = _direct_completion if direct else functools.partial(_to_completion, litellm)
             completion = build(
                 response, model=model, latency_ms=latency_ms, attempts=attempts, ids=ids
             )
@@ -315,13 +247,13 @@ class ModelClient:
         """Open a streaming call (retried until it opens); return its chunks, attempts, route.
 
         Usage is always asked for (the last chunk carries it); the caller reads the chunks
-        (litellm's objects, or the provider's JSON on the direct path), maps a failure with
+        (litellm's objects, or the provider's JSON on the native path), maps a failure with
         `call_error` (redacted with the route) and records the call.
         """
         limit = self.timeout if timeout is None else timeout
         model, way, kwargs = await self._prepare(config, messages, limit)
         kwargs["stream_options"] = {"include_usage": True}
-        request = openai_http.direct_request(kwargs) if self.direct_http else None
+        request = openai_http.direct_request(kwargs) if self.native else None
         if request is None:
             send: Send = functools.partial(ensure_litellm().acompletion, **kwargs)
         else:  # chunks are the provider's JSON (dicts), not litellm's objects

@@ -1,31 +1,34 @@
-"""A direct HTTP path for plain calls to an OpenAI-compatible `api_base` (`openai/*` models).
+"""The native HTTP path for plain calls to an OpenAI-compatible `api_base` (`openai/*` models).
 
 litellm spends ~4 ms of CPU on each such call (the openai SDK's request transforms, its cost
 calculation, logging payloads) where the HTTP request itself takes ~2 ms, which is more than
-the gateway's whole latency budget (bench/gateway.py). For an `openai/<name>` call whose
-connection has an `api_base`, with only standard chat parameters, litellm forwards the body
-unchanged, so
-`direct_request` builds that body here and `send` posts it on one pooled aiohttp session
-(aiohttp's client costs ~0.25 ms of CPU a request, httpx's ~1.2 ms); `open_stream` does the
-same for a streamed call and yields the provider's chunks, parsed from its server-sent events,
-as they arrive. Failures are raised as the openai SDK's errors (the ones litellm's subclass),
-so the retry policy and the status kept on ModelCallError (`evals/gateway/calls.py`
-`provider_status`) stay the same. Any other call (other providers, unknown parameters)
-returns None and goes through litellm.
+the gateway's whole latency budget (bench/gateway.py) and most of an eval run's overhead
+(bench/runner.py). For an `openai/<name>` call whose connection has an `api_base`, with only
+invocation parameters litellm forwards unchanged, `direct_request` builds the body litellm
+would send and `send` posts it on one pooled aiohttp session (aiohttp's client costs ~0.25 ms
+of CPU a request, httpx's ~1.2 ms); `open_stream` does the same for a streamed call and yields
+the provider's chunks, parsed from its server-sent events, as they arrive. A failure (a 4xx/5xx
+answer, a timeout, a refused connection) is passed through litellm's own exception mapper
+(`litellm_error`), so its class, status, `Retry-After` and text are the ones the litellm path
+raises, and the retry policy, `error.type` and the status kept on ModelCallError
+(`evals/gateway/calls.py` `provider_status`) stay the same. Any other call (other providers,
+unknown parameters) returns None and goes through litellm.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import urllib.parse
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
 import httpx
 
+from promptlane_client.params import PARAM_NAMES
 from tracing import pricing
 
 _PREFIX: Final = "openai/"
@@ -37,30 +40,11 @@ _CONTROL: Final = frozenset(
     {"model", "messages", "timeout", "max_retries", "num_retries", "metadata", "api_base"}
 )
 _CONTROL_EXTRA: Final = frozenset({"api_key", "_skip_mcp_handler"})
-# Chat parameters litellm sends to an OpenAI-compatible provider as they are.
-_PASSTHROUGH: Final = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "max_completion_tokens",
-        "stop",
-        "seed",
-        "presence_penalty",
-        "frequency_penalty",
-        "n",
-        "response_format",
-        "tools",
-        "tool_choice",
-        "parallel_tool_calls",
-        "user",
-        "logit_bias",
-        "logprobs",
-        "top_logprobs",
-        "stream",
-        "stream_options",
-    }
-)
+# Chat parameters litellm sends to an OpenAI-compatible provider as they are: every invocation
+# parameter but those litellm rewrites per model (`reasoning_effort`), and the stream flags.
+_PASSTHROUGH: Final = (PARAM_NAMES - {"reasoning_effort"}) | {"stream", "stream_options"}
+_CONNECTIONS: Final = 1000
+_CONNECTIONS_PER_HOST: Final = 500
 _MAX_URLS: Final = 1024  # proxy decisions remembered (one per api_base in practice)
 _ERRORS: Final[Mapping[int, str]] = {
     400: "BadRequestError",
@@ -80,6 +64,7 @@ class DirectRequest:
     url: str
     headers: dict[str, str]
     content: bytes
+    model: str  # the routed model string (`openai/<name>`), as litellm names it in errors
 
 
 def direct_request(kwargs: Mapping[str, Any]) -> DirectRequest | None:
@@ -89,7 +74,8 @@ def direct_request(kwargs: Mapping[str, Any]) -> DirectRequest | None:
         return None
     if not isinstance(api_key, str) or not api_key:
         return None  # evals/llm/client.py always sets one (the connection's, or KEYLESS)
-    body: dict[str, Any] = {"model": model.removeprefix(_PREFIX), "messages": kwargs["messages"]}
+    name = model.removeprefix(_PREFIX)
+    body: dict[str, Any] = {"model": name, "messages": kwargs["messages"]}
     for key, value in kwargs.items():
         if key in _CONTROL or key in _CONTROL_EXTRA or value is None:
             continue
@@ -103,6 +89,7 @@ def direct_request(kwargs: Mapping[str, Any]) -> DirectRequest | None:
         url=api_base.rstrip("/") + "/chat/completions",
         headers=headers,
         content=json.dumps(body, separators=(",", ":")).encode(),
+        model=model,
     )
 
 
@@ -118,7 +105,10 @@ class HttpPool:
         """Open the session (inside the event loop that will use it)."""
         import aiohttp
 
-        self.session = aiohttp.ClientSession(trust_env=False)
+        # litellm's own aiohttp transport allows as many connections (AIOHTTP_CONNECTOR_LIMIT*):
+        # runs, judges and the gateway share this pool and must not queue where litellm did not.
+        connector = aiohttp.TCPConnector(limit=_CONNECTIONS, limit_per_host=_CONNECTIONS_PER_HOST)
+        self.session = aiohttp.ClientSession(connector=connector, trust_env=False)
         self.proxies = urllib.request.getproxies_environment()
         self._proxy_of: dict[str, str | None] = {}
 
@@ -149,11 +139,10 @@ class HttpPool:
 
 
 async def send(pool: HttpPool, request: DirectRequest, *, timeout: float) -> Any:  # noqa: ASYNC109
-    """Post `request`; return the provider's JSON answer or raise the openai SDK's error."""
+    """Post `request`; return the provider's JSON answer or raise the error litellm would."""
     import aiohttp
-    import openai
 
-    try:
+    with _provider_errors(request):
         async with pool.session.post(
             request.url,
             data=request.content,
@@ -162,18 +151,8 @@ async def send(pool: HttpPool, request: DirectRequest, *, timeout: float) -> Any
             timeout=aiohttp.ClientTimeout(total=timeout),
         ) as response:
             content = await response.read()
-    except TimeoutError as exc:
-        raise openai.APITimeoutError(request=httpx.Request("POST", request.url)) from exc
-    except aiohttp.ClientError as exc:
-        raise openai.APIConnectionError(request=httpx.Request("POST", request.url)) from exc
     if response.status >= 400:
-        answer = httpx.Response(
-            response.status,
-            headers=list(response.headers.items()),
-            content=content,
-            request=httpx.Request("POST", request.url),
-        )
-        raise status_error(answer)
+        raise _refusal(request, response, content)
     return json.loads(content)
 
 
@@ -186,12 +165,11 @@ async def open_stream(
     """Post a streamed `request`; once the provider answers 200, return its chunks.
 
     `timeout` bounds connecting and each read (a stream may run longer than it in all). A
-    refusal (4xx/5xx) is raised here, as the openai SDK's error, so it can be retried.
+    refusal (4xx/5xx) is raised here, as litellm would raise it, so it can be retried.
     """
     import aiohttp
-    import openai
 
-    try:
+    with _provider_errors(request):
         response = await pool.session.post(
             request.url,
             data=request.content,
@@ -199,21 +177,70 @@ async def open_stream(
             proxy=pool.proxy_for(request.url),
             timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout, sock_read=timeout),
         )
+        if response.status >= 400:
+            async with response:
+                content = await response.read()
+    if response.status >= 400:
+        raise _refusal(request, response, content)
+    return _chunks(response, request.url)
+
+
+@contextlib.contextmanager
+def _provider_errors(request: DirectRequest) -> Iterator[None]:
+    """Raise a timeout as the openai SDK's, and a connection failure as litellm would."""
+    import aiohttp
+    import openai
+
+    try:
+        yield
     except TimeoutError as exc:
+        # Unmapped (no status): on either path the retry loop's own timer races this one.
         raise openai.APITimeoutError(request=httpx.Request("POST", request.url)) from exc
     except aiohttp.ClientError as exc:
-        raise openai.APIConnectionError(request=httpx.Request("POST", request.url)) from exc
-    if response.status >= 400:
-        async with response:
-            content = await response.read()
-        answer = httpx.Response(
-            response.status,
-            headers=list(response.headers.items()),
-            content=content,
-            request=httpx.Request("POST", request.url),
-        )
-        raise status_error(answer)
-    return _chunks(response, request.url)
+        failed = openai.APIConnectionError(request=httpx.Request("POST", request.url))
+        raise litellm_error(request.model, failed) from exc
+
+
+def _refusal(request: DirectRequest, response: Any, content: bytes) -> Exception:
+    """Return the error litellm raises for a provider's 4xx/5xx answer."""
+    answer = httpx.Response(
+        response.status,
+        headers=list(response.headers.items()),
+        content=content,
+        request=httpx.Request("POST", request.url),
+    )
+    return litellm_error(request.model, status_error(answer))
+
+
+def litellm_error(model: str, exc: Exception) -> Exception:
+    """Return what litellm raises for the openai SDK's `exc`, by litellm's own wrap and mapper.
+
+    A failure is off the hot path, so the native path pays for litellm's mapping there: as
+    litellm's OpenAI handler does, the SDK's error is wrapped in its `OpenAIError` and mapped by
+    `exception_type`, so the class (`error.type`), status, headers (`Retry-After`) and text of a
+    failure are the ones the litellm path raises. `exc` itself if litellm lacks those modules.
+    """
+    try:
+        from litellm.litellm_core_utils import exception_mapping_utils
+        from litellm.llms.openai.common_utils import OpenAIError
+    except ImportError:  # internal modules of litellm: without them the SDK's error will do
+        return exc
+    response = getattr(exc, "response", None)
+    headers = getattr(exc, "headers", None)
+    if headers is None and response is not None:
+        headers = getattr(response, "headers", None)
+    wrapped = OpenAIError(
+        status_code=getattr(exc, "status_code", 500),
+        message=getattr(exc, "message", str(exc)),
+        headers=headers,
+        body=getattr(exc, "body", None),
+    )
+    mapper: Any = exception_mapping_utils.exception_type
+    try:
+        mapper(model=model, original_exception=wrapped, custom_llm_provider="openai")
+    except Exception as mapped:  # the mapper raises the error it maps to
+        return mapped
+    return exc
 
 
 async def _chunks(response: Any, url: str) -> AsyncIterator[dict[str, Any]]:

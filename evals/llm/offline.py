@@ -13,6 +13,8 @@ calls), `fail_times` (fail the first N attempts of each distinct request) and `f
 custom provider in `optional_params` and the `metadata=` kwarg in `litellm_params`.
 
 litellm is imported lazily (it takes seconds); `evals.llm.client.ensure_litellm` calls `register`.
+The model client answers plain calls in-process without litellm (`native_request`, `respond`):
+the same answer, tokens, errors and, through the registered prices, cost, in OpenAI's JSON shape.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import json
 import math
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
+
+from promptlane_client.params import OFFLINE_KNOBS, OFFLINE_PREFIX, PARAM_NAMES
 
 PROVIDER: Final = "offline"
 MODELS: Final = ("echo", "scripted")
@@ -36,6 +41,15 @@ OUTPUT_COST_PER_TOKEN: Final = 2e-7
 FAILURES: Final = ("rate_limit", "server_error", "timeout")
 # Bounds the per-request attempt counters `fail_times` keeps (a long-lived server's memory).
 _MAX_TRACKED: Final = 100_000
+
+# What evals/llm/params.py `call_kwargs` may add for litellm; never a model's knob.
+_CONTROL: Final = frozenset(
+    {"model", "messages", "timeout", "max_retries", "num_retries", "metadata", "_skip_mcp_handler"}
+)
+# What litellm hands the provider unchanged; it refuses `reasoning_effort` for this provider.
+_NATIVE: Final = (PARAM_NAMES - {"reasoning_effort"}) | OFFLINE_KNOBS
+# Message contents litellm accepts; it crashes (a retryable APIConnectionError) on the others.
+_CONTENTS: Final = (str, list, dict, type(None))
 
 _attempts: dict[str, int] = {}
 _attempts_lock = threading.Lock()
@@ -282,3 +296,45 @@ def register(litellm: Any) -> None:
         "mode": "chat",
     }
     litellm.register_model({f"{PROVIDER}/{name}": dict(prices) for name in MODELS})
+
+
+def native_request(kwargs: dict[str, Any]) -> OfflineRequest | None:
+    """Return the request litellm would hand this provider for `kwargs`, or None if not plain."""
+    model = kwargs["model"]
+    if not model.startswith(OFFLINE_PREFIX) or "api_key" in kwargs or "api_base" in kwargs:
+        return None
+    params: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in _CONTROL or value is None:
+            continue
+        if key not in _NATIVE:
+            return None
+        params[key] = value
+    messages = kwargs["messages"]
+    if not all(isinstance(m, dict) and isinstance(m.get("content"), _CONTENTS) for m in messages):
+        return None
+    metadata = kwargs.get("metadata") or {}
+    item = metadata.get(ITEM_KEY) if isinstance(metadata, dict) else None
+    name = model.removeprefix(OFFLINE_PREFIX)
+    return OfflineRequest(name, messages, params, item if isinstance(item, dict) else None)
+
+
+async def respond(request: OfflineRequest) -> dict[str, Any]:
+    """Answer `request` as the litellm provider does (same checks, latency, failures), as JSON."""
+    _check(request)
+    await asyncio.sleep(_latency(request))
+    text = _answer_or_fail(request)
+    return {
+        "id": f"chatcmpl-{uuid.uuid4()}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": f"{PROVIDER}/{request.model}",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": _usage(request, text),
+    }

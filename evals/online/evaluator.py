@@ -28,6 +28,7 @@ from sqlmodel import col, select
 
 from evals.connections.resolver import ConnectionSource
 from evals.errors import InvalidOnlineEvaluationError
+from evals.llm.client import ModelClient
 from evals.online.configs import (
     ConfigSnapshot,
     OnlineConfig,
@@ -243,12 +244,14 @@ class OnlineEvaluator:
         await self._queue.join()
 
     async def stop(self) -> None:
-        """Stop recovery and the workers; what they had not finished stays pending."""
+        """Stop recovery and the workers (unfinished work stays pending); close the model's pool."""
         tasks = [t for t in (self._recovery, *self._workers) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._workers, self._recovery = [], None
+        if isinstance(self.model, ModelClient):
+            await self.model.aclose()
 
     async def _pending_page(self, *, after: int) -> list[int]:
         async with self._reader() as session:

@@ -77,7 +77,7 @@ class InProcessExecutor:
                 await task
 
     async def stop(self) -> None:
-        """Cancel recovery and every run task; each releases its lease."""
+        """Cancel recovery and every run task (each releases its lease); close the model's pool."""
         if self._recovery is not None:
             self._recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -86,3 +86,4 @@ class InProcessExecutor:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.runner.model.aclose()

@@ -1,12 +1,13 @@
-"""Fixtures of the evaluation tests: the local OpenAI-compatible server."""
+"""Fixtures of the evaluation tests: the local OpenAI-compatible server, model clients."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from tests.evals.fake_openai import FakeOpenAI
+from tests.evals.model_helpers import ModelClients
 
 
 @pytest.fixture
@@ -17,3 +18,12 @@ def fake_openai() -> Iterator[FakeOpenAI]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+async def model_clients() -> AsyncIterator[ModelClients]:
+    """Return a ModelClient factory; every client it made is closed after the test."""
+    clients = ModelClients()
+    yield clients
+    for model in clients.made:
+        await model.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from evals.connections.resolver import ResolvedConnection, StaticConnections
+from evals.llm.client import ModelClient
 from tests.evals.fake_openai import FakeOpenAI
 
 TEST_KEY = "sk-test-not-a-real-key"
@@ -40,3 +41,16 @@ def connections(server: FakeOpenAI, **options: Any) -> StaticConnections:
 def openai_config(model: str = "openai/gpt-4o-mini", **fields: Any) -> dict[str, Any]:
     """Return a config calling `model` through the connection named `openai`."""
     return {"model": model, "temperature": 0.0, **fields}
+
+
+class ModelClients:
+    """Builds model clients and closes them all (their HTTP pools) after the test."""
+
+    def __init__(self) -> None:
+        self.made: list[ModelClient] = []
+
+    def __call__(self, **options: Any) -> ModelClient:
+        """Return a new ModelClient built with `options`."""
+        model = ModelClient(**options)
+        self.made.append(model)
+        return model

@@ -20,10 +20,10 @@ from evals.connections.resolver import (
 )
 from evals.connections.schemas import ConnectionCreate
 from evals.errors import ModelCallError, ModelConfigurationError
-from evals.llm.client import ModelClient, RetryPolicy, known_providers
+from evals.llm.client import RetryPolicy, known_providers
 from tests.conftest import DatabaseFactory
 from tests.evals.fake_openai import FakeOpenAI, Step
-from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config
+from tests.evals.model_helpers import MESSAGES, ModelClients, Sleeps, connections, openai_config
 
 OPENAI = ResolvedConnection("openai", "openai", "http://127.0.0.1:1/v1", "sk-k")
 PROD = ResolvedConnection("prod", "openai", "http://127.0.0.1:2/v1", "sk-p")
@@ -86,9 +86,11 @@ async def test_a_connection_whose_key_cannot_be_used_says_why() -> None:
         await route(broken, model="openai/x", connection=None, providers=known_providers())
 
 
-async def test_a_configuration_error_is_never_retried_nor_sent(fake_openai: FakeOpenAI) -> None:
+async def test_a_configuration_error_is_never_retried_nor_sent(
+    fake_openai: FakeOpenAI, model_clients: ModelClients
+) -> None:
     sleeps = Sleeps()
-    client = ModelClient(retry=RetryPolicy(attempts=4), sleep=sleeps)  # no connections at all
+    client = model_clients(retry=RetryPolicy(attempts=4), sleep=sleeps)  # no connections at all
     with pytest.raises(ModelConfigurationError) as caught:
         await client.complete(messages=MESSAGES, config=openai_config())
     assert isinstance(caught.value, ModelCallError)
@@ -100,13 +102,16 @@ async def test_a_configuration_error_is_never_retried_nor_sent(fake_openai: Fake
 # --- keys stay out of error text ----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("native", [True, False], ids=["native", "litellm"])
 async def test_a_provider_that_echoes_the_key_does_not_put_it_in_the_error(
-    fake_openai: FakeOpenAI,
+    fake_openai: FakeOpenAI, model_clients: ModelClients, native: bool
 ) -> None:
     secret = "sk-live-0123456789abcdef"
     fake_openai.script(Step.error(401, message=f"Incorrect API key provided: {secret}."))
-    client = ModelClient(
-        retry=RetryPolicy(attempts=1), connections=connections(fake_openai, key=secret)
+    client = model_clients(
+        retry=RetryPolicy(attempts=1),
+        native=native,
+        connections=connections(fake_openai, key=secret),
     )
     with pytest.raises(ModelCallError) as caught:
         await client.complete(messages=MESSAGES, config=openai_config())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,14 +17,22 @@ from evals.llm.http import KEYLESS
 from evals.llm.params import cache_key, call_kwargs
 from promptlane_client.params import call_config
 from tests.evals.fake_openai import FakeOpenAI, Step, fake_embedding
-from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config
+from tests.evals.model_helpers import MESSAGES, ModelClients, Sleeps, connections, openai_config
+
+Make = Callable[..., ModelClient]
 
 
-def client(server: FakeOpenAI | None = None, attempts: int = 4, **options: Any) -> ModelClient:
-    retry = RetryPolicy(attempts=attempts, base_delay=0.001, max_delay=0.5)
-    if server is not None:
-        options["connections"] = connections(server)
-    return ModelClient(retry=retry, **options)
+@pytest.fixture(params=[True, False], ids=["native", "litellm"])
+def client(request: pytest.FixtureRequest, model_clients: ModelClients) -> Make:
+    """Return a client factory for the native path and for litellm: both must behave alike."""
+
+    def make(server: FakeOpenAI | None = None, attempts: int = 4, **options: Any) -> ModelClient:
+        retry = RetryPolicy(attempts=attempts, base_delay=0.001, max_delay=0.5)
+        if server is not None:
+            options["connections"] = connections(server)
+        return model_clients(retry=retry, native=request.param, **options)
+
+    return make
 
 
 # --- the retry policy -----------------------------------------------------------------------
@@ -136,7 +145,9 @@ def test_completion_round_trips_through_json() -> None:
 # --- the real provider path against the local server ----------------------------------------
 
 
-async def test_openai_compatible_call_returns_text_tokens_and_cost(fake_openai: FakeOpenAI) -> None:
+async def test_openai_compatible_call_returns_text_tokens_and_cost(
+    fake_openai: FakeOpenAI, client: Make
+) -> None:
     fake_openai.script(Step.ok("billing", prompt_tokens=1000, completion_tokens=10))
     completion = await client(fake_openai).complete(
         messages=MESSAGES, config=openai_config(), metadata={"promptlane_item": {}}
@@ -156,7 +167,7 @@ async def test_openai_compatible_call_returns_text_tokens_and_cost(fake_openai: 
     assert request.headers["authorization"] == "Bearer sk-test-not-a-real-key"
 
 
-async def test_rate_limits_are_retried_by_us_alone(fake_openai: FakeOpenAI) -> None:
+async def test_rate_limits_are_retried_by_us_alone(fake_openai: FakeOpenAI, client: Make) -> None:
     fake_openai.script(
         Step.error(429, retry_after=0.2), Step.error(429, retry_after=30), Step.ok("ok")
     )
@@ -170,7 +181,9 @@ async def test_rate_limits_are_retried_by_us_alone(fake_openai: FakeOpenAI) -> N
     assert sleeps.delays == [0.2, 0.5]  # Retry-After, then Retry-After capped at max_delay
 
 
-async def test_server_errors_beyond_the_budget_fail_with_a_reason(fake_openai: FakeOpenAI) -> None:
+async def test_server_errors_beyond_the_budget_fail_with_a_reason(
+    fake_openai: FakeOpenAI, client: Make
+) -> None:
     fake_openai.script(Step.error(500), Step.error(503), Step.error(500), Step.ok("late"))
     with pytest.raises(ModelCallError) as caught:
         await client(fake_openai, attempts=3, sleep=Sleeps()).complete(
@@ -183,7 +196,9 @@ async def test_server_errors_beyond_the_budget_fail_with_a_reason(fake_openai: F
 
 
 @pytest.mark.parametrize("status", [400, 401, 404])
-async def test_client_errors_are_not_retried(fake_openai: FakeOpenAI, status: int) -> None:
+async def test_client_errors_are_not_retried(
+    fake_openai: FakeOpenAI, status: int, client: Make
+) -> None:
     fake_openai.script(Step.error(status))
     with pytest.raises(ModelCallError, match=rf"\({status}\) after 1 attempt:"):
         await client(fake_openai, sleep=Sleeps()).complete(
@@ -192,7 +207,9 @@ async def test_client_errors_are_not_retried(fake_openai: FakeOpenAI, status: in
     assert len(fake_openai.requests) == 1
 
 
-async def test_a_hanging_server_times_out_per_attempt(fake_openai: FakeOpenAI) -> None:
+async def test_a_hanging_server_times_out_per_attempt(
+    fake_openai: FakeOpenAI, client: Make
+) -> None:
     fake_openai.script(Step.hang(30), Step.hang(30))
     started = time.monotonic()
     with pytest.raises(ModelTimeoutError, match="timeout after 2 attempts"):
@@ -203,7 +220,7 @@ async def test_a_hanging_server_times_out_per_attempt(fake_openai: FakeOpenAI) -
     assert len(fake_openai.requests) == 2
 
 
-async def test_a_timeout_then_success_is_retried(fake_openai: FakeOpenAI) -> None:
+async def test_a_timeout_then_success_is_retried(fake_openai: FakeOpenAI, client: Make) -> None:
     fake_openai.script(Step.hang(30), Step.ok("second time lucky"))
     completion = await client(fake_openai, sleep=Sleeps()).complete(
         messages=MESSAGES, config=openai_config(), timeout=0.3
@@ -212,7 +229,7 @@ async def test_a_timeout_then_success_is_retried(fake_openai: FakeOpenAI) -> Non
     assert completion.latency_ms < 300  # the successful attempt's latency, not the total
 
 
-async def test_connection_errors_are_retried() -> None:
+async def test_connection_errors_are_retried(client: Make) -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -224,7 +241,9 @@ async def test_connection_errors_are_retried() -> None:
     assert len(sleeps.delays) == 1
 
 
-async def test_a_tool_call_is_the_answer_when_there_is_no_text(fake_openai: FakeOpenAI) -> None:
+async def test_a_tool_call_is_the_answer_when_there_is_no_text(
+    fake_openai: FakeOpenAI, client: Make
+) -> None:
     fake_openai.script(Step.tool_call("route", {"queue": "billing"}))
     tools = [{"type": "function", "function": {"name": "route", "parameters": {"type": "object"}}}]
     config = openai_config(tools=tools, tool_choice="auto")
@@ -240,7 +259,7 @@ async def test_a_tool_call_is_the_answer_when_there_is_no_text(fake_openai: Fake
     assert "_skip_mcp_handler" not in body
 
 
-async def test_a_model_without_a_price_has_no_cost(fake_openai: FakeOpenAI) -> None:
+async def test_a_model_without_a_price_has_no_cost(fake_openai: FakeOpenAI, client: Make) -> None:
     config = openai_config(model="openai/promptlane-unpriced-model")
     completion = await client(fake_openai).complete(messages=MESSAGES, config=config)
     assert completion.text == "my card was charged twice"
@@ -248,7 +267,7 @@ async def test_a_model_without_a_price_has_no_cost(fake_openai: FakeOpenAI) -> N
     assert completion.input_tokens == 7
 
 
-async def test_streaming_through_litellm(fake_openai: FakeOpenAI) -> None:
+async def test_streaming_through_litellm(fake_openai: FakeOpenAI, client: Make) -> None:
     fake_openai.script(Step.error(429, retry_after=0), Step.ok("your refund is on its way"))
     pieces = [
         piece

@@ -247,7 +247,9 @@ async def test_a_call_cancelled_inside_litellm_warns_only_what_the_filter_matche
 
     monkeypatch.setattr(handler, "acompletion", gated)
     task = asyncio.create_task(
-        ModelClient(retry=FAST).complete(messages=user("hello"), config={"model": "offline/echo"})
+        ModelClient(retry=FAST, native=False).complete(
+            messages=user("hello"), config={"model": "offline/echo"}
+        )
     )
     assert await asyncio.to_thread(building.wait, 10)
     task.cancel()

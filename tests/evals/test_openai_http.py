@@ -21,13 +21,14 @@ from evals.gateway.calls import provider_status
 from evals.llm.client import ModelClient, RetryPolicy, error_type
 from evals.llm.http import direct_request
 from evals.llm.params import call_kwargs
+from promptlane_client.params import PARAM_NAMES
 from tests.evals.fake_openai import FakeOpenAI, Step
 from tests.evals.model_helpers import MESSAGES, Sleeps, connections, openai_config
 
 
 def direct_client(via: ConnectionSource) -> ModelClient:
     retry = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.5)
-    return ModelClient(retry=retry, sleep=Sleeps(), direct_http=True, connections=via)
+    return ModelClient(retry=retry, sleep=Sleeps(), connections=via)
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ async def direct(fake_openai: FakeOpenAI) -> AsyncIterator[ModelClient]:
 
 def through_litellm(server: FakeOpenAI) -> ModelClient:
     retry = RetryPolicy(attempts=3, base_delay=0.001)
-    return ModelClient(retry=retry, sleep=Sleeps(), connections=connections(server))
+    return ModelClient(retry=retry, sleep=Sleeps(), native=False, connections=connections(server))
 
 
 def kwargs_of(
@@ -70,6 +71,14 @@ def test_a_connection_without_a_key_sends_no_authorization() -> None:
     request = direct_request(kwargs_of({"model": "openai/llama"}, api_key=None))
     assert request is not None
     assert "Authorization" not in request.headers
+
+
+def test_every_invocation_parameter_but_reasoning_effort_is_sent_as_it_is() -> None:
+    call = {name: f"value-{name}" for name in PARAM_NAMES - {"reasoning_effort"}}
+    request = direct_request(kwargs_of({"model": "openai/m", **call}))
+    assert request is not None
+    body = json.loads(request.content)
+    assert {k: v for k, v in body.items() if k not in ("model", "messages")} == call
 
 
 @pytest.mark.parametrize(
@@ -194,7 +203,6 @@ async def test_rate_limits_are_retried_after_retry_after(fake_openai: FakeOpenAI
     model = ModelClient(
         retry=RetryPolicy(attempts=3),
         sleep=sleeps,
-        direct_http=True,
         connections=connections(fake_openai),
     )
     try:
@@ -244,11 +252,11 @@ async def test_connection_errors_are_retried() -> None:
     gone = ResolvedConnection("openai", "openai", f"http://127.0.0.1:{port}/v1", "sk-x")
     direct = direct_client(StaticConnections([gone]))
     try:
-        with pytest.raises(ModelCallError, match="connection error after 3 attempts") as caught:
+        with pytest.raises(ModelCallError, match="after 3 attempts") as caught:
             await direct.complete(messages=MESSAGES, config={"model": "openai/gpt-4o-mini"})
     finally:
         await direct.aclose()
-    assert error_type(caught.value) == "APIConnectionError"
+    assert error_type(caught.value) == "InternalServerError"  # litellm's name for it
 
 
 def use_proxy(monkeypatch: pytest.MonkeyPatch, proxy: str | None, no_proxy: str = "") -> None:

@@ -96,7 +96,10 @@ async def execute(
     retry = RetryPolicy(attempts=attempts, base_delay=0.001, max_delay=0.002)
     via = connections(server) if server is not None else NO_CONNECTIONS
     model = ModelClient(retry=retry, sleep=sleeps, connections=via)
-    await Runner(db.writer, model=model, owner="tests").execute(run_id)
+    try:
+        await Runner(db.writer, model=model, owner="tests").execute(run_id)
+    finally:
+        await model.aclose()
 
 
 async def read(db: Database, run_id: int) -> tuple[Run, list[RunItem]]:

@@ -115,6 +115,22 @@ def test_label_values_are_capped() -> None:
     assert sample(text, "promptlane_cost_usd_total", prompt="a") == 1
 
 
+def test_repeated_calls_add_up_in_their_own_series() -> None:
+    metrics = Metrics()
+    for name, score in (("a", 1.0), ("a", 0.0), ("b", 1.0)):
+        labels = metrics.prompt_labels("m", name, 1, None)
+        metrics.record_call(
+            labels, duration_s=0.1, input_tokens=3, output_tokens=1, cost_usd=0.5, error_type=None
+        )
+        metrics.record_score(labels, "correct", score)
+    text = metrics.exposition().decode()
+    assert sample(text, "promptlane_cost_usd_total", prompt="a") == 1.0
+    assert sample(text, "promptlane_cost_usd_total", prompt="b") == 0.5
+    assert sample(text, "promptlane_eval_score_count", prompt="a", metric="correct") == 2
+    assert sample(text, "promptlane_eval_score_sum", prompt="a", metric="correct") == 1.0
+    assert sample(text, "promptlane_eval_score_count", prompt="b", metric="correct") == 1
+
+
 def test_fetch_counts_are_labelled_at_scrape_time() -> None:
     metrics = Metrics()
     hits: dict[Any, int] = metrics.fetches.hits

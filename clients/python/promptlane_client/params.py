@@ -35,6 +35,7 @@ PARAM_NAMES: Final = frozenset(
         "user",
     }
 )
+_PARAM_ORDER: Final = tuple(sorted(PARAM_NAMES))  # a config's parameters, in a stable order
 # The offline models' knobs (prompts.config.OfflineParams' fields).
 OFFLINE_KNOBS: Final = frozenset(
     {
@@ -101,7 +102,7 @@ def call_config(config: Mapping[str, Any]) -> dict[str, Any]:
     }
     legacy = config.get("extra")
     legacy = legacy if isinstance(legacy, Mapping) else {}
-    for name in sorted(PARAM_NAMES):
+    for name in _PARAM_ORDER:
         value = config.get(name)
         if value is None:
             value = legacy.get(name)
