@@ -51,6 +51,9 @@ def list_prompts(
     label: Annotated[
         str | None, typer.Option("--label", help="Only prompts with this label.")
     ] = None,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="List archived prompts instead.")
+    ] = False,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     url: UrlOption = URL,
@@ -59,7 +62,9 @@ def list_prompts(
 ) -> None:
     """List prompts with their labels and latest version."""
     with make_client(url, api_key) as client:
-        page = client.list_prompts(q=query, tag=tag, label=label, limit=limit, offset=offset)
+        page = client.list_prompts(
+            q=query, tag=tag, label=label, archived=archived or None, limit=limit, offset=offset
+        )
     if as_json:
         print_json(page)
         return
@@ -358,7 +363,7 @@ def label_history(
         table.add_row(
             e["created_at"][:19],
             f"v{e['from_version']}" if e["from_version"] else "-",
-            f"v{e['to_version']}",
+            f"v{e['to_version']}" if e["to_version"] else "unset",
             e["actor"],
             "yes" if e["is_forced"] else "",
             e["reason"],

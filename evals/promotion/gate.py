@@ -31,8 +31,9 @@ from evals.schemas import SuiteSpec
 from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
 from prompts.base import utc_now
+from prompts.errors import LabelProtectedError
 from prompts.models import LabelEvent, Prompt, PromptVersion
-from prompts.policy import MoveRequest, PolicyDecision, ProtectedLabels, Role
+from prompts.policy import MoveRequest, PolicyDecision, ProtectedLabels, Role, UnsetRequest
 
 _CANDIDATE_RUNS = 20
 
@@ -271,6 +272,16 @@ class GatePolicy:
             f"{request.target.version}: {report.detail}",
             report=report,
         )
+
+    async def check_unset(self, session: AsyncSession, request: UnsetRequest) -> PolicyDecision:
+        """Let only admins unset a label a promotion policy gates (or a protected one)."""
+        policy = await policy_for(session, label=request.label, prompt=request.prompt.name)
+        if policy is not None and not request.actor.role.allows(Role.ADMIN):
+            raise LabelProtectedError(
+                f"label {request.label!r} of {request.prompt.name!r} is gated by a promotion "
+                "policy: only an admin key may unset it"
+            )
+        return await self.protected.check_unset(session, request)
 
     @staticmethod
     def _forced(

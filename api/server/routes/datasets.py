@@ -19,7 +19,7 @@ from evals.schemas import (
     DatasetVersionCreate,
     DatasetVersionRead,
 )
-from prompts.schemas import Page
+from prompts.schemas import ArchiveEventRead, ArchiveRequest, Page
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
 
@@ -127,11 +127,36 @@ async def list_datasets(
     q: Annotated[
         str | None, Query(max_length=200, description="Text in name or description")
     ] = None,
+    archived: Annotated[bool, Query(description="List archived ones instead")] = False,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[DatasetRead]:
-    """List datasets by name with their latest version, filtered by text."""
-    return await service.list_datasets(session, query=q, limit=limit, offset=offset)
+    """List datasets in use (or archived ones) by name with their latest version."""
+    return await service.list_datasets(
+        session, query=q, archived=archived, limit=limit, offset=offset
+    )
+
+
+@router.post("/{name:path}/archive")
+async def archive_dataset(
+    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
+) -> ArchiveEventRead:
+    """Archive a dataset: out of lists and new suites and runs, versions kept; audited."""
+    reason = data.reason if data else ""
+    return await service.set_dataset_archived(
+        session, name=name, archive=True, actor=actor, reason=reason
+    )
+
+
+@router.post("/{name:path}/restore")
+async def restore_dataset(
+    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
+) -> ArchiveEventRead:
+    """Restore an archived dataset as it was; audited."""
+    reason = data.reason if data else ""
+    return await service.set_dataset_archived(
+        session, name=name, archive=False, actor=actor, reason=reason
+    )
 
 
 @router.get("/{name:path}/versions")
@@ -184,7 +209,7 @@ async def get_dataset(
     limit: ItemLimit = None,
     offset: Offset = 0,
 ) -> DatasetVersionRead:
-    """Return a dataset's latest version, with its items if asked."""
+    """Return a dataset's current version, with its items if asked (archived: 404)."""
     return await service.get_dataset_version(
         session, name=name, with_items=items, item_limit=limit, item_offset=offset
     )

@@ -17,6 +17,8 @@ from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
 from prompts import labels, publishing, service
 from prompts.policy import LabelPolicy
 from prompts.schemas import (
+    ArchiveEventRead,
+    ArchiveRequest,
     LabelEventRead,
     LabelMove,
     LabelRead,
@@ -55,6 +57,8 @@ Label = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="Items to skip")]
+Archived = Annotated[bool, Query(description="List archived ones instead")]
+Reason = Annotated[str, Query(max_length=2_000, description="Why (kept in the audit trail)")]
 
 
 @router.post("", status_code=201)
@@ -74,12 +78,35 @@ async def list_prompts(
     label: Annotated[
         str | None, Query(max_length=64, description="Only prompts with this label")
     ] = None,
+    archived: Archived = False,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[PromptRead]:
-    """List prompts by name, filtered by text, tag and label."""
+    """List prompts in use (or archived ones) by name, filtered by text, tag and label."""
     return await service.list_prompts(
-        session, query=q, tag=tag, label=label, limit=limit, offset=offset
+        session, query=q, tag=tag, label=label, archived=archived, limit=limit, offset=offset
+    )
+
+
+@router.post("/{name:path}/archive")
+async def archive_prompt(
+    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
+) -> ArchiveEventRead:
+    """Archive a prompt: out of lists and resolution, history and runs kept; audited."""
+    reason = data.reason if data else ""
+    return await service.set_prompt_archived(
+        session, name=name, archive=True, actor=actor, reason=reason
+    )
+
+
+@router.post("/{name:path}/restore")
+async def restore_prompt(
+    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
+) -> ArchiveEventRead:
+    """Restore an archived prompt as it was, labels included; audited."""
+    reason = data.reason if data else ""
+    return await service.set_prompt_archived(
+        session, name=name, archive=False, actor=actor, reason=reason
     )
 
 
@@ -130,8 +157,8 @@ async def get_version(
     session: ReadSession,
     actor: Reader,
 ) -> PromptVersionRead:
-    """Return one version."""
-    return await service.resolve_prompt(session, name=name, version=version)
+    """Return one version (of an archived prompt too: its history stays readable)."""
+    return await service.resolve_prompt(session, name=name, version=version, archived=True)
 
 
 @router.post("/{name:path}/render")
@@ -204,6 +231,22 @@ async def move_label(
     )
 
 
+@router.delete("/{name:path}/labels/{label}")
+async def unset_label(
+    name: Name,
+    label: Label,
+    request: Request,
+    session: WriteSession,
+    actor: Writer,
+    reason: Reason = "",
+) -> LabelEventRead:
+    """Unset a label (protected or gated labels: admins only); the unset is audited."""
+    policy: LabelPolicy = request.app.state.label_policy
+    return await labels.unset_label(
+        session, name=name, label=label, actor=actor, reason=reason, policy=policy
+    )
+
+
 @router.patch("/{name:path}")
 async def update_prompt(
     name: Name, data: PromptUpdate, session: WriteSession, actor: Writer
@@ -224,7 +267,7 @@ async def resolve_prompt(
     label: Annotated[str | None, Query(max_length=64, description="Default: production")] = None,
     version: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
 ) -> Any:
-    """Resolve the active version (label, default production, or number); ETag and 304 aware."""
+    """Resolve a version (label, default production, or number); archived: 404; ETag aware."""
     if label is not None and version is not None:
         raise InvalidRequestError("give 'label' or 'version', not both")
     state = request.app.state

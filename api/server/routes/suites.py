@@ -15,7 +15,7 @@ from api.server.params import INT_MAX, NAME_PATTERN
 from evals import suites as service
 from evals.errors import InvalidSuiteError
 from evals.schemas import SuiteRead, SuiteSpec, SuiteVersionRead
-from prompts.schemas import Page
+from prompts.schemas import ArchiveEventRead, ArchiveRequest, Page
 
 router = APIRouter(prefix="/v1/suites", tags=["suites"])
 
@@ -71,11 +71,36 @@ async def list_suites(
     session: ReadSession,
     actor: Reader,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    archived: Annotated[bool, Query(description="List archived ones instead")] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> Page[SuiteRead]:
-    """List suites with their newest version."""
-    return await service.list_suites(session, query=q, limit=limit, offset=offset)
+    """List suites in use (or archived ones) with their newest version."""
+    return await service.list_suites(
+        session, query=q, archived=archived, limit=limit, offset=offset
+    )
+
+
+@router.post("/{name:path}/archive")
+async def archive_suite(
+    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
+) -> ArchiveEventRead:
+    """Archive a suite: out of lists and runs, versions and runs kept; audited."""
+    reason = data.reason if data else ""
+    return await service.set_suite_archived(
+        session, name=name, archive=True, actor=actor, reason=reason
+    )
+
+
+@router.post("/{name:path}/restore")
+async def restore_suite(
+    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
+) -> ArchiveEventRead:
+    """Restore an archived suite as it was; audited."""
+    reason = data.reason if data else ""
+    return await service.set_suite_archived(
+        session, name=name, archive=False, actor=actor, reason=reason
+    )
 
 
 @router.get("/{name:path}/versions")
@@ -96,5 +121,5 @@ async def get_suite_version(
 
 @router.get("/{name:path}")
 async def get_suite(name: Name, session: ReadSession, actor: Reader) -> SuiteVersionRead:
-    """Return a suite's newest version."""
+    """Return a suite's current version (archived: 404)."""
     return await service.read_suite_version(session, name=name)
