@@ -55,7 +55,9 @@ def _command(kind: Kind, action: Action) -> Callable[..., None]:
             return
         done = "archived" if action == "archive" else "restored"
         hint = f"; `promptlane {kind}s restore {name}` brings it back" if done == "archived" else ""
-        console.print(f"{done} {kind} {name} (audit #{event['seq']}){hint}", markup=False)
+        console.print(
+            f"{done} {kind} {name} (audit #{event['seq']}){hint}", markup=False, soft_wrap=True
+        )
 
     command.__doc__ = _HELP[action].format(kind=kind, use=_USE[kind])
     return command
@@ -77,7 +79,9 @@ def unset_label(
         print_json(event)
         return
     console.print(
-        f"{name}: {label} v{event['from_version']} → unset (audit #{event['seq']})", markup=False
+        f"{name}: {label} v{event['from_version']} → unset (audit #{event['seq']})",
+        markup=False,
+        soft_wrap=True,
     )
 
 

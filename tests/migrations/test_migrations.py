@@ -127,3 +127,57 @@ def test_the_connections_migration_removes_stored_endpoints_and_keys(
         ),
         (clean, "2" * 64),
     ]
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = sa.create_engine(sync_url(url), poolclass=NullPool)
+    try:
+        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def test_the_archive_migration_reverses_dropping_unsets_and_archives(
+    databases: DatabaseFactory,
+) -> None:
+    url = databases.create()
+    now = datetime.now(UTC)
+    engine = sa.create_engine(sync_url(url), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO prompts (id, name, description, created_at, updated_at, "
+                    "archived_at) VALUES (1, 'p', '', :now, :now, :now)"
+                ),
+                {"now": now},
+            )
+            for seq, to_version in ((1, 1), (2, None)):  # a move, then an unset
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO label_events (prompt_id, label, from_version, to_version, "
+                        "actor, reason, is_forced, evidence, created_at, seq) VALUES "
+                        "(1, 'staging', NULL, :to, 'a', '', false, '[]', :now, :seq)"
+                    ),
+                    {"to": to_version, "now": now, "seq": seq},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO archive_events (seq, kind, name, action, actor, actor_role, "
+                    "reason, created_at, prev_hash, hash) VALUES "
+                    "(3, 'prompt', 'p', 'archive', 'a', 'writer', '', :now, 'x', 'y')"
+                ),
+                {"now": now},
+            )
+        migrate.downgrade(url, "be70163fc3d8")
+        with engine.connect() as conn:
+            kept = conn.execute(sa.text("SELECT seq, to_version FROM label_events")).all()
+        assert [tuple(row) for row in kept] == [(1, 1)]
+        assert "archive_events" not in _tables(url)
+        assert "archived_at" not in _columns(url, "prompts")
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            archived = conn.execute(sa.text("SELECT archived_at FROM prompts")).scalar_one()
+        assert archived is None  # a downgrade brings archived prompts back
+    finally:
+        engine.dispose()
