@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -16,12 +18,26 @@ from api.models import metadata
 from tests.conftest import DatabaseFactory
 
 
-def _tables(url: str) -> set[str]:
+@contextmanager
+def _engine(url: str) -> Iterator[sa.Engine]:
     engine = sa.create_engine(sync_url(url), poolclass=NullPool)
     try:
-        return set(sa.inspect(engine).get_table_names())
+        yield engine
     finally:
         engine.dispose()
+
+
+def _inspected(url: str) -> dict[str, set[str]]:
+    """Return each table of the database with its column names."""
+    with _engine(url) as engine:
+        inspector = sa.inspect(engine)
+        return {
+            t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()
+        }
+
+
+def _tables(url: str) -> set[str]:
+    return set(_inspected(url))
 
 
 def test_single_head() -> None:
@@ -129,21 +145,12 @@ def test_the_connections_migration_removes_stored_endpoints_and_keys(
     ]
 
 
-def _columns(url: str, table: str) -> set[str]:
-    engine = sa.create_engine(sync_url(url), poolclass=NullPool)
-    try:
-        return {c["name"] for c in sa.inspect(engine).get_columns(table)}
-    finally:
-        engine.dispose()
-
-
 def test_the_archive_migration_reverses_dropping_unsets_and_archives(
     databases: DatabaseFactory,
 ) -> None:
     url = databases.create()
     now = datetime.now(UTC)
-    engine = sa.create_engine(sync_url(url), poolclass=NullPool)
-    try:
+    with _engine(url) as engine:
         with engine.begin() as conn:
             conn.execute(
                 sa.text(
@@ -173,11 +180,10 @@ def test_the_archive_migration_reverses_dropping_unsets_and_archives(
         with engine.connect() as conn:
             kept = conn.execute(sa.text("SELECT seq, to_version FROM label_events")).all()
         assert [tuple(row) for row in kept] == [(1, 1)]
-        assert "archive_events" not in _tables(url)
-        assert "archived_at" not in _columns(url, "prompts")
+        schema = _inspected(url)
+        assert "archive_events" not in schema
+        assert "archived_at" not in schema["prompts"]
         migrate.upgrade(url)
         with engine.connect() as conn:
             archived = conn.execute(sa.text("SELECT archived_at FROM prompts")).scalar_one()
         assert archived is None  # a downgrade brings archived prompts back
-    finally:
-        engine.dispose()

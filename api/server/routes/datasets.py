@@ -11,6 +11,7 @@ from api.identity.auth import Reader, Writer
 from api.server.deps import ReadSession, WriteSession
 from api.server.openapi import inline_defs
 from api.server.params import INT_MAX, NAME_PATTERN
+from api.server.routes.archiving import add_archive_routes
 from evals.datasets import service
 from evals.schemas import (
     DatasetDiffRead,
@@ -19,9 +20,12 @@ from evals.schemas import (
     DatasetVersionCreate,
     DatasetVersionRead,
 )
-from prompts.schemas import ArchiveEventRead, ArchiveRequest, Page
+from prompts.schemas import Page
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+add_archive_routes(
+    router, kind="dataset", use="new suites and runs", setter=service.set_dataset_archived
+)
 
 Name = Annotated[
     str,
@@ -134,28 +138,6 @@ async def list_datasets(
     """List datasets in use (or archived ones) by name with their latest version."""
     return await service.list_datasets(
         session, query=q, archived=archived, limit=limit, offset=offset
-    )
-
-
-@router.post("/{name:path}/archive")
-async def archive_dataset(
-    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
-) -> ArchiveEventRead:
-    """Archive a dataset: out of lists and new suites and runs, versions kept; audited."""
-    reason = data.reason if data else ""
-    return await service.set_dataset_archived(
-        session, name=name, archive=True, actor=actor, reason=reason
-    )
-
-
-@router.post("/{name:path}/restore")
-async def restore_dataset(
-    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
-) -> ArchiveEventRead:
-    """Restore an archived dataset as it was; audited."""
-    reason = data.reason if data else ""
-    return await service.set_dataset_archived(
-        session, name=name, archive=False, actor=actor, reason=reason
     )
 
 

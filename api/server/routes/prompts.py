@@ -14,11 +14,10 @@ from api.server.deps import AppSettings, ReadSession, WriteSession
 from api.server.errors import InvalidRequestError
 from api.server.openapi import GATE_REFUSED
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
+from api.server.routes.archiving import add_archive_routes
 from prompts import labels, publishing, service
 from prompts.policy import LabelPolicy
 from prompts.schemas import (
-    ArchiveEventRead,
-    ArchiveRequest,
     LabelEventRead,
     LabelMove,
     LabelRead,
@@ -38,6 +37,7 @@ from tracing.metrics import Metrics
 from tracing.telemetry import Telemetry
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
+add_archive_routes(router, kind="prompt", use="resolution", setter=service.set_prompt_archived)
 
 Name = Annotated[
     str,
@@ -85,28 +85,6 @@ async def list_prompts(
     """List prompts in use (or archived ones) by name, filtered by text, tag and label."""
     return await service.list_prompts(
         session, query=q, tag=tag, label=label, archived=archived, limit=limit, offset=offset
-    )
-
-
-@router.post("/{name:path}/archive")
-async def archive_prompt(
-    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
-) -> ArchiveEventRead:
-    """Archive a prompt: out of lists and resolution, history and runs kept; audited."""
-    reason = data.reason if data else ""
-    return await service.set_prompt_archived(
-        session, name=name, archive=True, actor=actor, reason=reason
-    )
-
-
-@router.post("/{name:path}/restore")
-async def restore_prompt(
-    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
-) -> ArchiveEventRead:
-    """Restore an archived prompt as it was, labels included; audited."""
-    reason = data.reason if data else ""
-    return await service.set_prompt_archived(
-        session, name=name, archive=False, actor=actor, reason=reason
     )
 
 

@@ -12,12 +12,14 @@ from api.identity.auth import Reader, Writer
 from api.server.deps import ReadSession, WriteSession
 from api.server.openapi import inline_defs
 from api.server.params import INT_MAX, NAME_PATTERN
+from api.server.routes.archiving import add_archive_routes
 from evals import suites as service
 from evals.errors import InvalidSuiteError
 from evals.schemas import SuiteRead, SuiteSpec, SuiteVersionRead
-from prompts.schemas import ArchiveEventRead, ArchiveRequest, Page
+from prompts.schemas import Page
 
 router = APIRouter(prefix="/v1/suites", tags=["suites"])
+add_archive_routes(router, kind="suite", use="new runs", setter=service.set_suite_archived)
 
 Name = Annotated[
     str,
@@ -78,28 +80,6 @@ async def list_suites(
     """List suites in use (or archived ones) with their newest version."""
     return await service.list_suites(
         session, query=q, archived=archived, limit=limit, offset=offset
-    )
-
-
-@router.post("/{name:path}/archive")
-async def archive_suite(
-    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
-) -> ArchiveEventRead:
-    """Archive a suite: out of lists and runs, versions and runs kept; audited."""
-    reason = data.reason if data else ""
-    return await service.set_suite_archived(
-        session, name=name, archive=True, actor=actor, reason=reason
-    )
-
-
-@router.post("/{name:path}/restore")
-async def restore_suite(
-    name: Name, session: WriteSession, actor: Writer, data: ArchiveRequest | None = None
-) -> ArchiveEventRead:
-    """Restore an archived suite as it was; audited."""
-    reason = data.reason if data else ""
-    return await service.set_suite_archived(
-        session, name=name, archive=False, actor=actor, reason=reason
     )
 
 
