@@ -30,6 +30,7 @@ from evals.reports import RunManifest, RunStatus, Verdict
 from evals.schemas import SuiteSpec
 from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
+from prompts.archive import check_active
 from prompts.base import utc_now
 from prompts.errors import LabelProtectedError
 from prompts.models import LabelEvent, Prompt, PromptVersion
@@ -218,6 +219,7 @@ async def check_promotion(
 ) -> GateReport:
     """Dry-run a label move: the gate report, without moving anything."""
     prompt, target = await prompts.find_version(session, name=name, version=version)
+    check_active("prompt", prompt, doing="moving its labels")
     current = await prompts.labelled_version(session, prompt=prompt, label=label)
     return await gate_report(session, prompt=prompt, label=label, target=target, current=current)
 

@@ -207,8 +207,13 @@ async def test_an_archived_prompt_cannot_be_changed_moved_or_run(
         ),
         "patch": await seeded.patch(f"/v1/prompts/{PROMPT}", json={"description": "x"}),
         "move": await seeded.put(f"/v1/prompts/{PROMPT}/labels/canary", json={"version": 1}),
+        "check": await seeded.get(f"/v1/prompts/{PROMPT}/labels/canary/check?version=1"),
         "unset": await seeded.delete(f"/v1/prompts/{PROMPT}/labels/staging"),
         "run": await seeded.post("/v1/runs", json={"suite": SUITE, "prompt": PROMPT, "version": 1}),
+        "online": await seeded.put(
+            "/v1/online-evaluations",
+            json={"prompt": PROMPT, "sample_rate": 1.0, "scorers": [{"type": "pii"}]},
+        ),
     }
     for what, response in refused.items():
         assert response.status_code == 409, (what, response.text)
