@@ -2,7 +2,9 @@
 
 EvalsError
 ├── DatasetNotFoundError
+│   └── DatasetArchivedError  (reading an archived dataset as current: restore it first)
 ├── SuiteNotFoundError
+│   └── SuiteArchivedError    (reading an archived suite as current: restore it first)
 ├── RunNotFoundError
 ├── PolicyNotFoundError
 ├── OnlineEvaluationNotFoundError
@@ -53,10 +55,22 @@ class DatasetNotFoundError(EvalsError):
     title = "Dataset not found"
 
 
+class DatasetArchivedError(DatasetNotFoundError):
+    """The dataset is archived: it is not listed or used until it is restored."""
+
+    title = "Dataset archived"
+
+
 class SuiteNotFoundError(EvalsError):
     """No suite (or suite version) has this name or number."""
 
     title = "Suite not found"
+
+
+class SuiteArchivedError(SuiteNotFoundError):
+    """The suite is archived: it is not listed or run until it is restored."""
+
+    title = "Suite archived"
 
 
 class RunNotFoundError(EvalsError):

@@ -34,6 +34,10 @@ class Dataset(SQLModel, table=True):
     current_version: int | None = Field(
         default=None, sa_column=sa.Column(sa.Integer, nullable=True)
     )
+    # Set while archived: absent from lists, not used by new runs, kept with its versions.
+    archived_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
+    )
 
 
 class DatasetVersion(SQLModel, table=True):
@@ -84,6 +88,10 @@ class Suite(SQLModel, table=True):
     # The version last pushed (re-pushing an older version's content makes it current again).
     current_version: int | None = Field(
         default=None, sa_column=sa.Column(sa.Integer, nullable=True)
+    )
+    # Set while archived: absent from lists, not used by new runs, kept with its versions.
+    archived_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
     )
 
 

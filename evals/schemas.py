@@ -90,6 +90,7 @@ class DatasetRead(BaseModel):
         description="The version last pushed (suites naming no version pin it)"
     )
     created_at: datetime
+    archived_at: datetime | None = Field(default=None, description="Set while archived")
 
 
 class DatasetItemChange(BaseModel):
@@ -262,6 +263,7 @@ class SuiteRead(BaseModel):
     latest_version: int
     current_version: int = Field(description="The version last pushed (runs use it by default)")
     created_at: datetime
+    archived_at: datetime | None = Field(default=None, description="Set while archived")
 
 
 # --- runs (what a run reports, clients parse: evals/reports.py) ----------------------------

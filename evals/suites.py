@@ -15,16 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from evals.datasets.repository import DatasetRepository
-from evals.errors import InvalidSuiteError, SuiteNotFoundError
+from evals.errors import InvalidSuiteError, SuiteArchivedError, SuiteNotFoundError
 from evals.models import DatasetVersion, Suite, SuiteVersion
 from evals.schemas import SuiteRead, SuiteSpec, SuiteVersionRead
 from evals.scorers.registry import judge_refs, validate_scorer_specs
 from promptlane_client.errors import FieldProblem
 from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
+from prompts.archive import archived_detail, check_active, set_archived
 from prompts.base import metadata, upsert_insert, utc_now
 from prompts.errors import PromptsError
-from prompts.schemas import Page, parse_prompt_ref
+from prompts.policy import Actor
+from prompts.schemas import ArchiveEventRead, Page, parse_prompt_ref
 
 MAX_SUITE_BYTES = 256_000
 # YAML aliases share nodes, so a few hundred bytes can expand to billions of values that
@@ -126,6 +128,7 @@ async def pinned_dataset(session: AsyncSession, spec: SuiteSpec) -> DatasetVersi
             errors=[FieldProblem("#/dataset", f"no dataset named {ref.name!r}")],
         )
     assert dataset.id is not None
+    check_active("dataset", dataset, doing="pushing suites that use it")
     number = ref.version if ref.version is not None else dataset.current_version
     found = await DatasetRepository(session).version(dataset.id, number)
     if found is None:
@@ -142,7 +145,10 @@ async def pinned_judges(session: AsyncSession, spec: SuiteSpec) -> dict[str, dic
     for ref in sorted(judge_refs(spec.scorers)):
         name, label, version = parse_prompt_ref(ref)
         try:
-            _, found = await prompts.find_version(session, name=name, label=label, version=version)
+            judge, found = await prompts.find_version(
+                session, name=name, label=label, version=version
+            )
+            check_active("prompt", judge, doing="judging with it")
         except PromptsError as exc:
             raise InvalidSuiteError(f"judge prompt {ref!r}: {exc}") from None
         pinned[ref] = {"name": name, "version": found.version, "content_hash": found.content_hash}
@@ -174,6 +180,7 @@ async def publish_suite(
         await session.execute(select(Suite).where(Suite.name == spec.name).with_for_update())
     ).scalar_one()
     assert suite.id is not None
+    check_active("suite", suite, doing="pushing to it")
     suite.description = spec.description
     existing = await session.scalar(
         select(SuiteVersion).where(
@@ -231,8 +238,10 @@ async def _dataset_of(session: AsyncSession, row: SuiteVersion) -> DatasetVersio
 async def read_suite_version(
     session: AsyncSession, *, name: str, version: int | None = None
 ) -> SuiteVersionRead:
-    """Return a suite version (the current one by default)."""
+    """Return a suite version (the current one by default, which an archived suite has not)."""
     suite, row = await get_suite_version(session, name=name, version=version)
+    if version is None and suite.archived_at is not None:
+        raise SuiteArchivedError(archived_detail("suite", name))
     dataset = await _dataset_of(session, row)
     return _version_read(name, row, dataset=dataset, current=suite.current_version)
 
@@ -257,15 +266,25 @@ async def list_suite_versions(session: AsyncSession, *, name: str) -> list[Suite
 
 
 async def list_suites(
-    session: AsyncSession, *, query: str | None = None, limit: int = 50, offset: int = 0
+    session: AsyncSession,
+    *,
+    query: str | None = None,
+    archived: bool = False,
+    limit: int = 50,
+    offset: int = 0,
 ) -> Page[SuiteRead]:
-    """List suites by name with their newest version number."""
+    """List suites in use (or archived ones) by name with their newest version number."""
     latest = (
         select(SuiteVersion.suite_id, sa.func.max(SuiteVersion.version).label("latest"))
         .group_by(col(SuiteVersion.suite_id))
         .subquery()
     )
-    stmt = select(Suite, latest.c.latest).join(latest, latest.c.suite_id == Suite.id)
+    archived_at = col(Suite.archived_at)
+    stmt = (
+        select(Suite, latest.c.latest)
+        .join(latest, latest.c.suite_id == Suite.id)
+        .where(archived_at.is_not(None) if archived else archived_at.is_(None))
+    )
     if query:
         stmt = stmt.where(col(Suite.name).ilike(f"%{query}%"))
     total = await session.scalar(select(sa.func.count()).select_from(stmt.subquery()))
@@ -277,7 +296,21 @@ async def list_suites(
             latest_version=latest_version,
             current_version=suite.current_version or latest_version,
             created_at=suite.created_at,
+            archived_at=suite.archived_at,
         )
         for suite, latest_version in rows
     ]
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
+
+
+async def set_suite_archived(
+    session: AsyncSession, *, name: str, archive: bool, actor: Actor, reason: str = ""
+) -> ArchiveEventRead:
+    """Archive (or restore) a suite, audited; its versions and runs stay."""
+    stmt = select(Suite).where(Suite.name == name).with_for_update()
+    suite = (await session.execute(stmt)).scalar_one_or_none()
+    if suite is None:
+        raise SuiteNotFoundError(f"no suite named {name!r}")
+    return await set_archived(
+        session, suite, kind="suite", archive=archive, actor=actor, reason=reason
+    )

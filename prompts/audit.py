@@ -1,7 +1,8 @@
-"""The audit chain: label moves and policy changes, each linked to the one before by hash.
+"""The audit chain: label, policy and archive events, each linked to the one before by hash.
 
-Every event gets the next position (`seq`) of one chain shared by label and policy events,
-and stores `hash = sha256(prev_hash + canonical JSON of the event)`. Editing, deleting or
+Label events are moves and unsets; archive events archive or restore a prompt, dataset or
+suite. Every event gets the next position (`seq`) of one chain shared by all three, and
+stores `hash = sha256(prev_hash + canonical JSON of the event)`. Editing, deleting or
 reordering a stored event breaks every later link, which `evals.promotion.audit.verify_audit`
 reports; the head hash (`audit_head`) can be kept elsewhere to anchor the chain. Appends lock
 the head row, so concurrent events are serialised (SQLite write transactions already are).
@@ -19,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from promptlane_client.hashing import canonical_json
-from prompts.models import AuditHead, LabelEvent, Prompt, PromptVersion
+from prompts.models import ArchiveEvent, AuditHead, LabelEvent, Prompt, PromptVersion
 
 GENESIS: Final = "0" * 64
 HEAD_ID: Final = 1
 LABEL: Final = "label"
 POLICY: Final = "policy"
+ARCHIVE: Final = "archive"
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,10 @@ def link_hash(prev_hash: str, seq: int, payload: Mapping[str, Any]) -> str:
 
 
 def label_payload(event: LabelEvent, *, prompt: str, content_hash: str) -> dict[str, Any]:
-    """Return what the chain hashes of a label move (the target's content hash included)."""
+    """Return what the chain hashes of a label move (the target's content hash included).
+
+    An unset has no target: `to_version` is None and `content_hash` empty.
+    """
     return {
         "kind": LABEL,
         "prompt": prompt,
@@ -61,6 +66,20 @@ def label_payload(event: LabelEvent, *, prompt: str, content_hash: str) -> dict[
         "reason": event.reason,
         "is_forced": event.is_forced,
         "evidence": event.evidence,
+        "created_at": timestamp(event.created_at),
+    }
+
+
+def archive_payload(event: ArchiveEvent) -> dict[str, Any]:
+    """Return what the chain hashes of an archive or restore."""
+    return {
+        "kind": ARCHIVE,
+        "object": event.kind,
+        "name": event.name,
+        "action": event.action,
+        "actor": event.actor,
+        "actor_role": event.actor_role,
+        "reason": event.reason,
         "created_at": timestamp(event.created_at),
     }
 
@@ -100,6 +119,12 @@ async def seal_label_event(
 ) -> None:
     """Link a label event into the chain (before it is flushed)."""
     link = await append(session, label_payload(event, prompt=prompt, content_hash=content_hash))
+    event.seq, event.prev_hash, event.hash = link.seq, link.prev_hash, link.hash
+
+
+async def seal_archive_event(session: AsyncSession, event: ArchiveEvent) -> None:
+    """Link an archive event into the chain (before it is flushed)."""
+    link = await append(session, archive_payload(event))
     event.seq, event.prev_hash, event.hash = link.seq, link.prev_hash, link.hash
 
 

@@ -2,10 +2,13 @@
 
 PromptsError
 ├── PromptNotFoundError
+│   └── PromptArchivedError     (resolving or rendering an archived prompt: restore it first)
 ├── VersionNotFoundError
 ├── LabelNotFoundError
 ├── PromptExistsError
 ├── InvalidPromptError          (bad name, label, schema, limits)
+├── ArchiveStateError           (archiving what is archived, restoring what is not, or
+│                                changing or running an archived prompt, dataset or suite)
 └── LabelMoveDeniedError
     └── LabelProtectedError     (the actor's role may not move this label)
 
@@ -37,6 +40,12 @@ class PromptNotFoundError(PromptsError):
     title = "Prompt not found"
 
 
+class PromptArchivedError(PromptNotFoundError):
+    """The prompt is archived: it is not served until it is restored."""
+
+    title = "Prompt archived"
+
+
 class VersionNotFoundError(PromptsError):
     """The prompt has no such version."""
 
@@ -59,6 +68,12 @@ class InvalidPromptError(PromptsError):
     """The prompt, version or label given is not acceptable."""
 
     title = "Invalid prompt"
+
+
+class ArchiveStateError(PromptsError):
+    """The object is archived (or not) and this needs the other state."""
+
+    title = "Archive state conflict"
 
 
 class LabelMoveDeniedError(PromptsError):

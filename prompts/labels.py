@@ -1,14 +1,15 @@
-"""Labels: where each points, moving one under the label policy, and its audit trail."""
+"""Labels: where each points, moving or unsetting one under the label policy, its audit trail."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prompts import audit, service
+from prompts.archive import check_active
 from prompts.base import utc_now
 from prompts.errors import InvalidPromptError, LabelMoveDeniedError, LabelNotFoundError
 from prompts.models import Label, LabelEvent
-from prompts.policy import Actor, LabelPolicy, MoveRequest, PolicyDecision
+from prompts.policy import Actor, LabelPolicy, MoveRequest, PolicyDecision, UnsetRequest
 from prompts.repository import PromptRepository
 from prompts.schemas import LATEST, LabelEventRead, LabelMove, LabelRead, Page, label_problem
 
@@ -59,7 +60,9 @@ def _check_label(label: str) -> None:
     if problem:
         raise InvalidPromptError(problem)
     if label == LATEST:
-        raise InvalidPromptError("'latest' always means the highest version and cannot be moved")
+        raise InvalidPromptError(
+            "'latest' always means the highest version: it is never moved or unset"
+        )
 
 
 async def move_label(
@@ -78,6 +81,7 @@ async def move_label(
         session, name=name, version=move.version, for_update=True
     )
     assert prompt.id is not None
+    check_active("prompt", prompt, doing="moving its labels")
     row = await repo.label(prompt.id, label)
     current = await repo.version_by_id(row.version_id) if row else None
     if row is not None and current is not None and current.id == target.id:
@@ -139,6 +143,48 @@ async def _record_move(
     session.add(event)
     await session.flush()
     return event
+
+
+async def unset_label(
+    session: AsyncSession,
+    *,
+    name: str,
+    label: str,
+    actor: Actor,
+    reason: str,
+    policy: LabelPolicy,
+) -> LabelEventRead:
+    """Remove `label` from the prompt if the policy allows it, and record the unset."""
+    _check_label(label)
+    repo = PromptRepository(session)
+    prompt = await service.prompt_row(session, name=name, for_update=True)
+    assert prompt.id is not None
+    check_active("prompt", prompt, doing="unsetting its labels")
+    row = await repo.label(prompt.id, label)
+    if row is None:
+        raise LabelNotFoundError(f"prompt {name!r} has no label {label!r}")
+    current = await repo.version_by_id(row.version_id)
+    request = UnsetRequest(prompt=prompt, label=label, current=current, actor=actor, reason=reason)
+    decision = await policy.check_unset(session, request)
+    if not decision.allowed:
+        raise LabelMoveDeniedError(decision.reason or f"unsetting {label!r} is not allowed")
+    await session.delete(row)
+    event = LabelEvent(
+        prompt_id=prompt.id,
+        label=label,
+        from_version=current.version,
+        to_version=None,
+        actor=actor.name,
+        reason=reason,
+        created_at=utc_now(),
+        actor_role=actor.role.value,
+    )
+    # An unset has no target: the chain hashes an empty content hash (as verify reads it).
+    await audit.seal_label_event(session, event, prompt=prompt.name, content_hash="")
+    session.add(event)
+    await session.flush()
+    service.mark_changed(session, name)
+    return _event_read(event)
 
 
 async def label_history(

@@ -25,6 +25,10 @@ class Prompt(SQLModel, table=True):
     updated_at: datetime = Field(
         default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
     )
+    # Set while the prompt is archived: absent from lists, not resolved, kept with its history.
+    archived_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
+    )
 
 
 class PromptTag(SQLModel, table=True):
@@ -100,7 +104,7 @@ class Label(SQLModel, table=True):
 
 
 class LabelEvent(SQLModel, table=True):
-    """The audit trail: one row per label move, never updated, a link of the audit chain."""
+    """The audit trail: one row per label move or unset, never updated, a link of the chain."""
 
     __tablename__ = "label_events"
     __table_args__ = (sa.Index("ix_label_events_prompt_id_label_id", "prompt_id", "label", "id"),)
@@ -113,7 +117,8 @@ class LabelEvent(SQLModel, table=True):
     )
     label: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
     from_version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
-    to_version: int = Field(sa_column=sa.Column(sa.Integer, nullable=False))
+    # NULL when the event unset the label.
+    to_version: int | None = Field(default=None, sa_column=sa.Column(sa.Integer, nullable=True))
     actor: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
     reason: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     is_forced: bool = Field(
@@ -134,6 +139,28 @@ class LabelEvent(SQLModel, table=True):
     )
     prev_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
     hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+
+
+class ArchiveEvent(SQLModel, table=True):
+    """One archive or restore of a prompt, dataset or suite, a link of the audit chain."""
+
+    __tablename__ = "archive_events"
+    __table_args__ = (sa.Index("ix_archive_events_kind_name_seq", "kind", "name", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False, unique=True))
+    # What was archived or restored: prompt, dataset or suite, and its name.
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    action: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    actor: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    actor_role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    reason: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+    prev_hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
 
 
 class AuditHead(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""Who may move which label: the promotion policy that `move_label` consults.
+"""Who may move or unset which label: the policy that `move_label` and `unset_label` consult.
 
 The policy is a protocol so the evaluation gate can plug in without changing the move.
 """
@@ -56,6 +56,17 @@ class MoveRequest:
 
 
 @dataclass(frozen=True)
+class UnsetRequest:
+    """A proposed label unset, as the policy sees it."""
+
+    prompt: Prompt
+    label: str
+    current: PromptVersion
+    actor: Actor
+    reason: str
+
+
+@dataclass(frozen=True)
 class PolicyDecision:
     """The policy's answer: allowed or not, why, and the evidence that allowed it."""
 
@@ -66,10 +77,14 @@ class PolicyDecision:
 
 
 class LabelPolicy(Protocol):
-    """Decides whether a label move may happen."""
+    """Decides whether a label move or unset may happen."""
 
     async def check(self, session: AsyncSession, request: MoveRequest) -> PolicyDecision:
         """Return the decision for `request`; raise a LabelMoveDeniedError to refuse."""
+        ...
+
+    async def check_unset(self, session: AsyncSession, request: UnsetRequest) -> PolicyDecision:
+        """Return the decision for an unset; raise a LabelMoveDeniedError to refuse."""
         ...
 
 
@@ -81,8 +96,16 @@ class ProtectedLabels:
 
     async def check(self, session: AsyncSession, request: MoveRequest) -> PolicyDecision:
         """Refuse a non-admin move of a protected label."""
-        if request.label in self.protected and not request.actor.role.allows(Role.ADMIN):
-            raise LabelProtectedError(
-                f"label {request.label!r} is protected: only an admin key may move it"
-            )
+        self._admin_only(request.label, request.actor, "move")
         return PolicyDecision(allowed=True)
+
+    async def check_unset(self, session: AsyncSession, request: UnsetRequest) -> PolicyDecision:
+        """Refuse a non-admin unset of a protected label."""
+        self._admin_only(request.label, request.actor, "unset")
+        return PolicyDecision(allowed=True)
+
+    def _admin_only(self, label: str, actor: Actor, verb: str) -> None:
+        if label in self.protected and not actor.role.allows(Role.ADMIN):
+            raise LabelProtectedError(
+                f"label {label!r} is protected: only an admin key may {verb} it"
+            )

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from promptlane_client.errors import FieldProblem
 from promptlane_client.hashing import content_hash, version_content
 from promptlane_client.render import PromptContent, content_variables, messages_from_dicts
+from prompts.archive import check_active
 from prompts.errors import InvalidPromptError
 from prompts.repository import PromptRepository
 from prompts.schemas import PublishPlan, VersionCreate, name_problem
@@ -80,6 +81,7 @@ async def plan_version(
     prompt = await repo.get(name)
     if prompt is None or prompt.id is None:
         return PublishPlan(name=name, action="create_prompt", version=1, content_hash=digest)
+    check_active("prompt", prompt, doing="publishing to it")
     existing = await repo.version_by_hash(prompt.id, digest)
     if existing is not None:
         return PublishPlan(

@@ -45,10 +45,18 @@ class PromptRepository:
         return inserted.first() is not None
 
     async def search(
-        self, *, query: str | None, tag: str | None, label: str | None, limit: int, offset: int
+        self,
+        *,
+        query: str | None,
+        tag: str | None,
+        label: str | None,
+        archived: bool,
+        limit: int,
+        offset: int,
     ) -> tuple[list[Prompt], int]:
-        """Return one page of prompts matching the filters, by name, and the total."""
-        stmt = select(Prompt)
+        """Return one page of prompts (archived ones or the others), by name, and the total."""
+        archived_at = col(Prompt.archived_at)
+        stmt = select(Prompt).where(archived_at.is_not(None) if archived else archived_at.is_(None))
         if query:
             pattern = f"%{query}%"
             stmt = stmt.where(

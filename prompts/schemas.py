@@ -182,6 +182,12 @@ class LabelMove(_Strict):
     )
 
 
+class ArchiveRequest(_Strict):
+    """Archive or restore something; the reason is kept in the audit trail."""
+
+    reason: str = Field(default="", max_length=2_000)
+
+
 class RenderRequest(_Strict):
     """Which version to render (a label or a number) and with what variables."""
 
@@ -222,6 +228,7 @@ class PromptRead(BaseModel):
     latest_version: int | None
     created_at: datetime
     updated_at: datetime
+    archived_at: datetime | None = Field(default=None, description="Set while archived")
 
 
 class PromptVersionRead(BaseModel):
@@ -270,7 +277,7 @@ class LabelEventRead(BaseModel):
     id: int
     label: str
     from_version: int | None
-    to_version: int
+    to_version: int | None = Field(description="None: the event unset the label")
     actor: str
     reason: str
     is_forced: bool
@@ -279,6 +286,24 @@ class LabelEventRead(BaseModel):
     actor_role: str | None = Field(default=None, description="None: recorded before roles were")
     seq: int | None = Field(default=None, description="Position in the audit chain")
     hash: str | None = Field(default=None, description="This link's hash in the audit chain")
+
+
+ArchiveKind = Literal["prompt", "dataset", "suite"]
+
+
+class ArchiveEventRead(BaseModel):
+    """One archive or restore of a prompt, dataset or suite, as the audit chain holds it."""
+
+    id: int
+    kind: ArchiveKind
+    name: str
+    action: Literal["archive", "restore"]
+    actor: str
+    actor_role: str
+    reason: str
+    created_at: datetime
+    seq: int = Field(description="Position in the audit chain")
+    hash: str = Field(description="This link's hash in the audit chain")
 
 
 class FieldChange(BaseModel):

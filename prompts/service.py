@@ -14,21 +14,25 @@ from promptlane_client.render import (
     messages_from_dicts,
 )
 from prompts import diff as diffs
+from prompts.archive import archived_detail, check_active, set_archived
 from prompts.base import utc_now
 from prompts.errors import (
     InvalidPromptError,
     LabelNotFoundError,
+    PromptArchivedError,
     PromptExistsError,
     PromptNotFoundError,
     VersionNotFoundError,
 )
 from prompts.models import Prompt, PromptVersion
+from prompts.policy import Actor
 from prompts.publishing import PromptLimits as PromptLimits
 from prompts.publishing import check_version
 from prompts.render_pool import render_prompt_async
 from prompts.repository import PromptRepository
 from prompts.schemas import (
     LATEST,
+    ArchiveEventRead,
     Page,
     PromptCreate,
     PromptRead,
@@ -92,9 +96,15 @@ async def _prompt(repo: PromptRepository, name: str, *, for_update: bool = False
     return prompt
 
 
-async def prompt_row(session: AsyncSession, *, name: str) -> Prompt:
-    """Return the prompt named `name`; raise if there is none."""
-    return await _prompt(PromptRepository(session), name)
+def _served(prompt: Prompt) -> Prompt:
+    if prompt.archived_at is not None:
+        raise PromptArchivedError(archived_detail("prompt", prompt.name))
+    return prompt
+
+
+async def prompt_row(session: AsyncSession, *, name: str, for_update: bool = False) -> Prompt:
+    """Return the prompt named `name` (archived or not); raise if there is none."""
+    return await _prompt(PromptRepository(session), name, for_update=for_update)
 
 
 async def _prompt_reads(repo: PromptRepository, prompts: list[Prompt]) -> list[PromptRead]:
@@ -113,6 +123,7 @@ async def _prompt_reads(repo: PromptRepository, prompts: list[Prompt]) -> list[P
             latest_version=latest.get(p.id),
             created_at=p.created_at,
             updated_at=p.updated_at,
+            archived_at=p.archived_at,
         )
         for p in prompts
         if p.id is not None
@@ -125,7 +136,9 @@ async def create_prompt(session: AsyncSession, *, data: PromptCreate) -> PromptR
     now = utc_now()
     values = {"description": data.description, "created_at": now, "updated_at": now}
     if not await repo.insert_if_absent(data.name, values):
-        raise PromptExistsError(f"a prompt named {data.name!r} already exists")
+        taken = await repo.get(data.name)
+        archived = " (archived: restore it to use it)" if taken and taken.archived_at else ""
+        raise PromptExistsError(f"a prompt named {data.name!r} already exists{archived}")
     prompt = await _prompt(repo, data.name)
     assert prompt.id is not None
     await repo.set_tags(prompt.id, data.tags)
@@ -139,6 +152,7 @@ async def update_prompt(session: AsyncSession, *, name: str, data: PromptUpdate)
     repo = PromptRepository(session)
     prompt = await _prompt(repo, name, for_update=True)
     assert prompt.id is not None
+    check_active("prompt", prompt, doing="changing it")
     if data.description is not None:
         prompt.description = data.description
     if data.tags is not None:
@@ -161,13 +175,14 @@ async def list_prompts(
     query: str | None = None,
     tag: str | None = None,
     label: str | None = None,
+    archived: bool = False,
     limit: int = 50,
     offset: int = 0,
 ) -> Page[PromptRead]:
-    """Return one page of prompts, by name, filtered by text, tag and label."""
+    """Return one page of prompts in use (or archived ones), by name, filtered."""
     repo = PromptRepository(session)
     prompts, total = await repo.search(
-        query=query, tag=tag, label=label, limit=limit, offset=offset
+        query=query, tag=tag, label=label, archived=archived, limit=limit, offset=offset
     )
     return Page(items=await _prompt_reads(repo, prompts), total=total, limit=limit, offset=offset)
 
@@ -193,6 +208,7 @@ async def publish_version(
     # transactions are serialised by BEGIN IMMEDIATE (api.db).
     prompt = await _prompt(repo, name, for_update=True)
     assert prompt.id is not None
+    check_active("prompt", prompt, doing="publishing to it")
     await _apply_metadata(repo, prompt, data)
     mark_changed(session, name)
 
@@ -289,11 +305,21 @@ async def labelled_version(
 
 
 async def resolve_prompt(
-    session: AsyncSession, *, name: str, label: str | None = None, version: int | None = None
+    session: AsyncSession,
+    *,
+    name: str,
+    label: str | None = None,
+    version: int | None = None,
+    archived: bool = False,
 ) -> PromptVersionRead:
-    """Return the version a label (default `production`) or number selects, with its labels."""
+    """Return the version a label (default `production`) or number selects, with its labels.
+
+    An archived prompt is not resolved unless `archived` (its history stays readable).
+    """
     repo = PromptRepository(session)
     prompt = await _prompt(repo, name)
+    if not archived:
+        _served(prompt)
     found = await _select_version(repo, prompt, label=label, version=version)
     assert found.id is not None
     return _version_read(name, found, (await repo.labels_by_version([found.id]))[found.id])
@@ -308,7 +334,7 @@ async def render_version(
 ) -> RenderedPromptRead:
     """Render the selected version with the request's variables, within `budget`."""
     repo = PromptRepository(session)
-    prompt = await _prompt(repo, name)
+    prompt = _served(await _prompt(repo, name))
     found = await _select_version(repo, prompt, label=request.label, version=request.version)
     rendered = await render_prompt_async(content_of(found), request.variables, budget)
     return RenderedPromptRead(
@@ -339,3 +365,15 @@ async def diff_versions(
         variables_added=[v for v in b.variables if v not in a.variables],
         variables_removed=[v for v in a.variables if v not in b.variables],
     )
+
+
+async def set_prompt_archived(
+    session: AsyncSession, *, name: str, archive: bool, actor: Actor, reason: str = ""
+) -> ArchiveEventRead:
+    """Archive (or restore) a prompt, audited; cached resolutions of it go on commit."""
+    prompt = await _prompt(PromptRepository(session), name, for_update=True)
+    event = await set_archived(
+        session, prompt, kind="prompt", archive=archive, actor=actor, reason=reason
+    )
+    mark_changed(session, name)
+    return event

@@ -6,6 +6,7 @@ import typer
 
 from api.bootstrap import bootstrap
 from api.cli import (
+    archive,
     audit,
     connections,
     datasets,
@@ -37,6 +38,7 @@ app.add_typer(connections.app, name="connections")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(suites.app, name="suites")
+archive.register(prompts=prompts.app, datasets=datasets.app, suites=suites.app)
 app.add_typer(evals.app, name="eval")
 app.add_typer(policies.app, name="policies")
 app.add_typer(audit.app, name="audit")

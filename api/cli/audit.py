@@ -19,7 +19,9 @@ from api.cli._common import (
 )
 from evals.promotion.reports import AuditProblem, AuditReport
 
-app = typer.Typer(help="The audit trail: a hash chain of label moves and policy changes.")
+app = typer.Typer(
+    help="The audit trail: a hash chain of label moves and unsets, policy changes, archives."
+)
 URL = DEFAULT_URL
 
 
@@ -28,7 +30,8 @@ def _print(report: AuditReport, problems: list[AuditProblem]) -> None:
         f"checked {report.events} audit events ({report.policy_events} policy "
         f"changes, {report.label_moves} label moves: {report.gated_moves} gated, "
         f"{report.rollbacks} rollbacks, {report.forced_moves} forced, "
-        f"{report.ungated_moves} with no policy in force)"
+        f"{report.ungated_moves} with no policy in force; {report.label_unsets} unsets, "
+        f"{report.archive_events} archives and restores)"
     )
     console.print(f"head: {report.head_seq} {report.head_hash}")
     for p in problems:

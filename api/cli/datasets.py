@@ -105,6 +105,9 @@ def list_datasets(
     query: Annotated[
         str | None, typer.Option("--query", "-q", help="Text in name or description.")
     ] = None,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="List archived datasets instead.")
+    ] = False,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     url: UrlOption = URL,
@@ -113,7 +116,7 @@ def list_datasets(
 ) -> None:
     """List datasets with their latest version."""
     with make_client(url, api_key) as client:
-        page = client.list_datasets(q=query, limit=limit, offset=offset)
+        page = client.list_datasets(q=query, archived=archived or None, limit=limit, offset=offset)
     show(page, as_json, _print_datasets)
 
 

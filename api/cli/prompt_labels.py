@@ -58,7 +58,8 @@ def move_label(
 
 def _print_move(name: str, label: str, event: dict[str, Any]) -> None:
     before = f"v{event['from_version']}" if event["from_version"] else "unset"
-    console.print(f"{name}: {label} {before} → v{event['to_version']}", markup=False)
+    after = f"v{event['to_version']}" if event["to_version"] else "unset"
+    console.print(f"{name}: {label} {before} → {after}", markup=False)
 
 
 @handle_errors
@@ -129,7 +130,7 @@ def _print_history(page: dict[str, Any], *, wide: bool = False) -> None:
         (
             e["created_at"][:16].replace("T", " "),
             f"v{e['from_version']}" if e["from_version"] else "-",
-            f"v{e['to_version']}",
+            f"v{e['to_version']}" if e["to_version"] else "unset",
             e["actor"],
             _evidence(e),
             e["reason"],

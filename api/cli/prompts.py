@@ -50,6 +50,9 @@ def list_prompts(
     label: Annotated[
         str | None, typer.Option("--label", help="Only prompts with this label.")
     ] = None,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="List archived prompts instead.")
+    ] = False,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
     offset: Annotated[int, typer.Option(min=0)] = 0,
     url: UrlOption = URL,
@@ -58,7 +61,9 @@ def list_prompts(
 ) -> None:
     """List prompts with their labels and latest version."""
     with make_client(url, api_key) as client:
-        page = client.list_prompts(q=query, tag=tag, label=label, limit=limit, offset=offset)
+        page = client.list_prompts(
+            q=query, tag=tag, label=label, archived=archived or None, limit=limit, offset=offset
+        )
     show(page, as_json, _print_prompts)
 
 

@@ -50,13 +50,16 @@ def push_suites(
 @handle_errors
 def list_suites(
     query: Annotated[str | None, typer.Option("--query", "-q")] = None,
+    archived: Annotated[
+        bool, typer.Option("--archived", help="List archived suites instead.")
+    ] = False,
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """List suites with their newest version."""
     with make_client(url, api_key) as client:
-        page = client.list_suites(q=query)
+        page = client.list_suites(q=query, archived=archived or None)
     show(page, as_json, _print_suites)
 
 

@@ -38,6 +38,7 @@ from evals.errors import (
     ConnectionConflictError,
     ConnectionExistsError,
     ConnectionNotFoundError,
+    DatasetArchivedError,
     DatasetNotFoundError,
     EvalsError,
     ForceNotAllowedError,
@@ -59,6 +60,7 @@ from evals.errors import (
     RunNotFoundError,
     RunStateError,
     ScorerError,
+    SuiteArchivedError,
     SuiteNotFoundError,
 )
 from promptlane_client.errors import (
@@ -68,10 +70,12 @@ from promptlane_client.errors import (
     TemplateError,
 )
 from prompts.errors import (
+    ArchiveStateError,
     InvalidPromptError,
     LabelMoveDeniedError,
     LabelNotFoundError,
     LabelProtectedError,
+    PromptArchivedError,
     PromptExistsError,
     PromptNotFoundError,
     PromptsError,
@@ -116,6 +120,8 @@ class PayloadTooLargeError(ApiError):
 
 STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
     PromptNotFoundError: 404,
+    PromptArchivedError: 404,
+    ArchiveStateError: 409,
     VersionNotFoundError: 404,
     LabelNotFoundError: 404,
     PromptExistsError: 409,
@@ -132,7 +138,9 @@ STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
     ApiKeyExistsError: 409,
     LastAdminKeyError: 409,
     DatasetNotFoundError: 404,
+    DatasetArchivedError: 404,
     SuiteNotFoundError: 404,
+    SuiteArchivedError: 404,
     RunNotFoundError: 404,
     PolicyNotFoundError: 404,
     OnlineEvaluationNotFoundError: 404,

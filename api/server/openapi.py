@@ -31,7 +31,7 @@ PROBLEM_STATUSES: Final = {
     "503": "The database is busy or unavailable; retry",
 }
 # Routes that answer in another error shape (the OpenAI-compatible gateway).
-_OWN_ERROR_SHAPE: Final = frozenset({"/v1/chat/completions"})
+_OWN_ERROR_SHAPE: Final = frozenset({"/v1/chat/completions", "/v1/models", "/v1/models/{model}"})
 
 
 class ProblemField(BaseModel):

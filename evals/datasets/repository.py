@@ -41,10 +41,13 @@ class DatasetRepository:
         return inserted.first() is not None
 
     async def search(
-        self, *, query: str | None, limit: int, offset: int
+        self, *, query: str | None, archived: bool, limit: int, offset: int
     ) -> tuple[list[Dataset], int]:
-        """Return one page of datasets matching `query`, by name, and the total."""
-        stmt = select(Dataset)
+        """Return one page of datasets (archived ones or the others) matching `query`."""
+        archived_at = col(Dataset.archived_at)
+        stmt = select(Dataset).where(
+            archived_at.is_not(None) if archived else archived_at.is_(None)
+        )
         if query:
             pattern = f"%{query}%"
             stmt = stmt.where(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from evals.datasets.files import DatasetLimits, Format, parse_items, parse_version
 from evals.datasets.repository import DatasetRepository, ItemRow
-from evals.errors import DatasetNotFoundError, InvalidDatasetError
+from evals.errors import DatasetArchivedError, DatasetNotFoundError, InvalidDatasetError
 from evals.models import Dataset, DatasetItem, DatasetVersion
 from evals.schemas import (
     DatasetDiffCounts,
@@ -24,8 +24,10 @@ from evals.schemas import (
     DatasetVersionRead,
 )
 from promptlane_client.hashing import canonical_json, sha256_hex
+from prompts.archive import archived_detail, check_active, set_archived
 from prompts.base import utc_now
-from prompts.schemas import Page, name_problem
+from prompts.policy import Actor
+from prompts.schemas import ArchiveEventRead, Page, name_problem
 
 __all__ = [
     "DatasetLimits",
@@ -39,6 +41,7 @@ __all__ = [
     "parse_version",
     "publish_dataset_file",
     "publish_dataset_version",
+    "set_dataset_archived",
 ]
 
 _ITEM_FIELDS = ("input", "expected", "contexts", "metadata")
@@ -100,6 +103,7 @@ async def _locked_dataset(repo: DatasetRepository, name: str, description: str |
     # The row lock serialises concurrent publishes to one dataset on PostgreSQL; SQLite write
     # transactions are serialised by BEGIN IMMEDIATE (api.db).
     dataset = await _dataset(repo, name, for_update=True)
+    check_active("dataset", dataset, doing="pushing to it")
     if description is not None:
         dataset.description = description
     return dataset
@@ -177,11 +181,16 @@ async def publish_dataset_file(
 
 
 async def list_datasets(
-    session: AsyncSession, *, query: str | None = None, limit: int = 50, offset: int = 0
+    session: AsyncSession,
+    *,
+    query: str | None = None,
+    archived: bool = False,
+    limit: int = 50,
+    offset: int = 0,
 ) -> Page[DatasetRead]:
-    """Return one page of datasets, by name, filtered by text in name or description."""
+    """Return one page of datasets in use (or archived ones), by name, filtered by text."""
     repo = DatasetRepository(session)
-    datasets, total = await repo.search(query=query, limit=limit, offset=offset)
+    datasets, total = await repo.search(query=query, archived=archived, limit=limit, offset=offset)
     latest = await repo.latest_numbers([d.id for d in datasets if d.id is not None])
     items = [
         DatasetRead(
@@ -190,6 +199,7 @@ async def list_datasets(
             latest_version=latest.get(d.id) if d.id is not None else None,
             current_version=d.current_version,
             created_at=d.created_at,
+            archived_at=d.archived_at,
         )
         for d in datasets
     ]
@@ -218,14 +228,30 @@ async def get_dataset_version(
     item_limit: int | None = None,
     item_offset: int = 0,
 ) -> DatasetVersionRead:
-    """Return a version (None: the current one), with all its items or a page if asked."""
+    """Return a version (None: the current one), with all its items or a page if asked.
+
+    An archived dataset has no current version (404); its numbered versions stay readable.
+    """
     repo = DatasetRepository(session)
-    found = await _version(repo, await _dataset(repo, name), version)
+    dataset = await _dataset(repo, name)
+    if version is None and dataset.archived_at is not None:
+        raise DatasetArchivedError(archived_detail("dataset", name))
+    found = await _version(repo, dataset, version)
     if not with_items:
         return _version_read(name, found)
     assert found.id is not None
     items = await repo.item_contents(found.id, limit=item_limit, offset=item_offset)
     return _version_read(name, found, items)
+
+
+async def set_dataset_archived(
+    session: AsyncSession, *, name: str, archive: bool, actor: Actor, reason: str = ""
+) -> ArchiveEventRead:
+    """Archive (or restore) a dataset, audited; its versions and the runs on them stay."""
+    dataset = await _dataset(DatasetRepository(session), name, for_update=True)
+    return await set_archived(
+        session, dataset, kind="dataset", archive=archive, actor=actor, reason=reason
+    )
 
 
 async def dataset_items(session: AsyncSession, *, dataset_version_id: int) -> list[DatasetItem]:

@@ -31,6 +31,7 @@ from evals.scorers.registry import build_scorers, judge_refs, validate_scorer_sp
 from promptlane_client.errors import FieldProblem
 from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
 from prompts import service as prompts
+from prompts.archive import check_active
 from prompts.base import utc_now
 from prompts.errors import PromptNotFoundError, PromptsError
 from prompts.models import Prompt
@@ -152,6 +153,7 @@ async def put_online_evaluation(
     prompt = await session.scalar(select(Prompt).where(Prompt.name == data.prompt))
     if prompt is None or prompt.id is None:
         raise PromptNotFoundError(f"no prompt named {data.prompt!r}")
+    check_active("prompt", prompt, doing="evaluating it online")
     await build_online_scorers(session, specs=data.scorers, judge_model=judge_model)
     label = data.label or ANY_LABEL
     row = await session.scalar(

@@ -1,10 +1,11 @@
 """Check the audit trail: the hash chain, and the evidence behind every gated label move.
 
-`verify_audit` walks label and policy events in chain order. It recomputes every link (an
-edited, deleted or reordered event breaks it), then replays the policies: every non-forced
+`verify_audit` walks label, policy and archive events in chain order. It recomputes every link
+(an edited, deleted or reordered event breaks it), then replays the policies: every non-forced
 move of a label with a policy in force must cite, for each suite version pinned at that
 moment, a completed passing run whose manifest matches the pin and the moved content (and was
-fresh enough); a rollback must cite an earlier such move of the same version.
+fresh enough); a rollback must cite an earlier such move of the same version; an unset of a
+protected or gated label must be an admin's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from evals.promotion.policy import GLOBAL, policy_payload, record_unaudited_poli
 from evals.promotion.reports import AuditProblem, AuditReport, SuitePin
 from evals.reports import RunStatus, Verdict
 from prompts import audit
-from prompts.models import LabelEvent, Prompt, PromptVersion
+from prompts.models import ArchiveEvent, LabelEvent, Prompt, PromptVersion
 from prompts.policy import Actor, Role
 
 UPGRADE_ACTOR: Final = Actor(id="system", name="promptlane upgrade", role=Role.ADMIN)
@@ -72,8 +73,11 @@ class _Walk:
 
     def check(self, move: _Move) -> None:
         e = move.event
-        self.count("label_moves")
         policy = self.policies.get((e.label, move.prompt)) or self.policies.get((e.label, GLOBAL))
+        if e.to_version is None:
+            self._unset(move, gated=policy is not None)
+            return
+        self.count("label_moves")
         if policy is None:
             self.count("ungated_moves")
             if e.label in self.protected and e.actor_role not in (None, Role.ADMIN.value):
@@ -92,6 +96,12 @@ class _Walk:
             self.problem(move, problem)
         elif e.id is not None:
             self.valid[e.id] = move
+
+    def _unset(self, move: _Move, *, gated: bool) -> None:
+        self.count("label_unsets")
+        e = move.event
+        if (gated or e.label in self.protected) and e.actor_role != Role.ADMIN.value:
+            self.problem(move, f"unset by a {e.actor_role} key; only an admin may unset it")
 
     def _rollback(self, move: _Move) -> str | None:
         self.count("rollbacks")
@@ -170,23 +180,34 @@ async def _runs(session: AsyncSession, moves: Iterable[_Move]) -> dict[int, Run]
     return {run.id: run for run in rows if run.id is not None}
 
 
-def _payload(item: _Move | PolicyEvent) -> dict[str, Any]:
+_Link = _Move | PolicyEvent | ArchiveEvent
+
+
+def _payload(item: _Link) -> dict[str, Any]:
     if isinstance(item, PolicyEvent):
         return policy_payload(item)
+    if isinstance(item, ArchiveEvent):
+        return audit.archive_payload(item)
     return audit.label_payload(item.event, prompt=item.prompt, content_hash=item.content_hash or "")
 
 
-def _link_of(item: _Move | PolicyEvent) -> tuple[int | None, str | None, str | None]:
-    e = item if isinstance(item, PolicyEvent) else item.event
+def _link_of(item: _Link) -> tuple[int | None, str | None, str | None]:
+    e = item.event if isinstance(item, _Move) else item
     return e.seq, e.prev_hash, e.hash
 
 
-def _chain_problems(chain: list[_Move | PolicyEvent], head: tuple[int, str]) -> list[AuditProblem]:
+def _kind(item: _Link) -> str:
+    if isinstance(item, PolicyEvent):
+        return "policy"
+    return "archive" if isinstance(item, ArchiveEvent) else "label"
+
+
+def _chain_problems(chain: list[_Link], head: tuple[int, str]) -> list[AuditProblem]:
     problems: list[AuditProblem] = []
     prev, expected = audit.GENESIS, 1
     for item in chain:
         seq, prev_hash, stored = _link_of(item)
-        kind = "policy" if isinstance(item, PolicyEvent) else "label"
+        kind = _kind(item)
         if seq is None:
             detail = f"a {kind} event is not linked (start the server once to link it)"
             problems.append(AuditProblem(seq=None, kind="chain", detail=detail))
@@ -209,8 +230,9 @@ async def verify_audit(session: AsyncSession, *, protected: frozenset[str]) -> A
     """Check the whole chain and every move's evidence; report what was checked and gaps."""
     moves = await _moves(session)
     policies = list(await session.scalars(select(PolicyEvent).order_by(col(PolicyEvent.seq))))
-    chain: list[_Move | PolicyEvent] = sorted(
-        [*moves, *policies], key=lambda item: _link_of(item)[0] or 0
+    archives = list(await session.scalars(select(ArchiveEvent).order_by(col(ArchiveEvent.seq))))
+    chain: list[_Link] = sorted(
+        [*moves, *policies, *archives], key=lambda item: _link_of(item)[0] or 0
     )
     head = await audit.read_head(session)
     walk = _Walk(protected=protected, runs=await _runs(session, moves))
@@ -218,7 +240,7 @@ async def verify_audit(session: AsyncSession, *, protected: frozenset[str]) -> A
     for item in chain:
         if isinstance(item, PolicyEvent):
             walk.apply(item)
-        else:
+        elif isinstance(item, _Move):
             walk.check(item)
     return AuditReport(
         ok=not walk.problems,
@@ -231,5 +253,7 @@ async def verify_audit(session: AsyncSession, *, protected: frozenset[str]) -> A
         rollbacks=walk.counts.get("rollbacks", 0),
         forced_moves=walk.counts.get("forced_moves", 0),
         ungated_moves=walk.counts.get("ungated_moves", 0),
+        label_unsets=walk.counts.get("label_unsets", 0),
+        archive_events=len(archives),
         problems=walk.problems,
     )

@@ -30,9 +30,11 @@ from evals.reports import RunManifest, RunStatus, Verdict
 from evals.schemas import SuiteSpec
 from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
+from prompts.archive import check_active
 from prompts.base import utc_now
+from prompts.errors import LabelProtectedError
 from prompts.models import LabelEvent, Prompt, PromptVersion
-from prompts.policy import MoveRequest, PolicyDecision, ProtectedLabels, Role
+from prompts.policy import MoveRequest, PolicyDecision, ProtectedLabels, Role, UnsetRequest
 
 _CANDIDATE_RUNS = 20
 
@@ -220,6 +222,7 @@ async def check_promotion(
 ) -> GateReport:
     """Dry-run a label move: the gate report, without moving anything."""
     prompt, target = await prompts.find_version(session, name=name, version=version)
+    check_active("prompt", prompt, doing="moving its labels")
     current = await prompts.labelled_version(session, prompt=prompt, label=label)
     return await gate_report(session, prompt=prompt, label=label, target=target, current=current)
 
@@ -274,6 +277,16 @@ class GatePolicy:
             f"{request.target.version}: {report.detail}",
             report=report,
         )
+
+    async def check_unset(self, session: AsyncSession, request: UnsetRequest) -> PolicyDecision:
+        """Let only admins unset a label a promotion policy gates (or a protected one)."""
+        policy = await policy_for(session, label=request.label, prompt=request.prompt.name)
+        if policy is not None and not request.actor.role.allows(Role.ADMIN):
+            raise LabelProtectedError(
+                f"label {request.label!r} of {request.prompt.name!r} is gated by a promotion "
+                "policy: only an admin key may unset it"
+            )
+        return await self.protected.check_unset(session, request)
 
     @staticmethod
     def _forced(

@@ -110,4 +110,6 @@ class AuditReport(BaseModel):
     rollbacks: int
     forced_moves: int
     ungated_moves: int = Field(description="Moves of labels with no policy in force")
+    label_unsets: int = Field(default=0, description="Labels unset (not counted as moves)")
+    archive_events: int = Field(default=0, description="Archives and restores")
     problems: list[AuditProblem]

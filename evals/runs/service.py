@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from evals.errors import RunNotFoundError, RunStateError
-from evals.models import DatasetItem, DatasetVersion, Run, RunItem, Suite, SuiteVersion
+from evals.models import Dataset, DatasetItem, DatasetVersion, Run, RunItem, Suite, SuiteVersion
 from evals.reports import (
     ItemDelta,
     ItemScore,
@@ -33,6 +33,7 @@ from evals.schemas import RunCreate, SuiteSpec
 from evals.suites import get_suite_version
 from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
+from prompts.archive import check_active
 from prompts.base import utc_now
 from prompts.models import Prompt, PromptVersion
 from prompts.schemas import Page
@@ -42,7 +43,7 @@ _SCORES: Final = TypeAdapter(dict[str, ItemScore])
 
 
 async def _dataset_version(session: AsyncSession, suite: SuiteVersion) -> DatasetVersion:
-    """Return the dataset version the suite version pinned when it was pushed."""
+    """Return the dataset version the suite version pinned when it was pushed (not archived)."""
     found = (
         await session.get(DatasetVersion, suite.dataset_version_id)
         if suite.dataset_version_id is not None
@@ -53,6 +54,9 @@ async def _dataset_version(session: AsyncSession, suite: SuiteVersion) -> Datase
             f"suite version {suite.version} was stored before suites pinned their dataset and "
             "its dataset did not exist then: push the suite again"
         )
+    dataset = await session.get(Dataset, found.dataset_id)
+    assert dataset is not None
+    check_active("dataset", dataset, doing="running suites on it")
     return found
 
 
@@ -95,10 +99,12 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
     suite, suite_version = await get_suite_version(
         session, name=data.suite, version=data.suite_version
     )
+    check_active("suite", suite, doing="running it")
     spec = SuiteSpec.model_validate(suite_version.spec)
     prompt, version = await prompts.find_version(
         session, name=data.prompt, label=data.label, version=data.version
     )
+    check_active("prompt", prompt, doing="running suites on it")
     baseline: PromptVersion | None = None
     if spec.baseline is not None:
         holder = data.baseline_label or data.label or prompts.DEFAULT_LABEL

@@ -17,6 +17,7 @@ SEED = "matrix/prompt"
 SUITE = "matrix/suite"
 DATASET = "matrix/dataset"
 CONNECTION = "matrix"
+ARCHIVED = "matrix/archived"  # an archived prompt, dataset and suite, to restore
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,27 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("PUT", "/v1/prompts/{name}/labels/{label}"): Case(
         Role.WRITER, lambda t: (f"/v1/prompts/{SEED}/labels/{t}", _body({"version": 2}))
+    ),
+    ("DELETE", "/v1/prompts/{name}/labels/{label}"): Case(
+        Role.WRITER, lambda t: (f"/v1/prompts/{SEED}/labels/staging", _body(params={"reason": t}))
+    ),
+    ("POST", "/v1/prompts/{name}/archive"): Case(
+        Role.WRITER, lambda t: (f"/v1/prompts/{SEED}/archive", _body({"reason": t}))
+    ),
+    ("POST", "/v1/prompts/{name}/restore"): Case(
+        Role.WRITER, lambda t: (f"/v1/prompts/{ARCHIVED}/restore", {})
+    ),
+    ("POST", "/v1/datasets/{name}/archive"): Case(
+        Role.WRITER, lambda t: (f"/v1/datasets/{DATASET}/archive", _body({"reason": t}))
+    ),
+    ("POST", "/v1/datasets/{name}/restore"): Case(
+        Role.WRITER, lambda t: (f"/v1/datasets/{ARCHIVED}/restore", {})
+    ),
+    ("POST", "/v1/suites/{name}/archive"): Case(
+        Role.WRITER, lambda t: (f"/v1/suites/{SUITE}/archive", _body({"reason": t}))
+    ),
+    ("POST", "/v1/suites/{name}/restore"): Case(
+        Role.WRITER, lambda t: (f"/v1/suites/{ARCHIVED}/restore", {})
     ),
     ("PATCH", "/v1/prompts/{name}"): Case(
         Role.WRITER, lambda t: (f"/v1/prompts/{SEED}", _body({"description": t}))
@@ -229,6 +251,12 @@ async def _seed(client: httpx.AsyncClient) -> dict[str, int]:
         run = await client.post("/v1/runs", json={"suite": SUITE, "prompt": SEED, "version": 1})
         ids[key] = int(run.json()["id"])
     await client.post(f"/v1/runs/{ids['cancelled']}/cancel")
+    await client.post(f"/v1/prompts/{ARCHIVED}/versions", json=chat_body())
+    await client.post(f"/v1/datasets/{ARCHIVED}/versions", json=[{"input": {"q": "x"}}])
+    await client.post("/v1/suites", json=suite_json(ARCHIVED))
+    for kind in ("prompts", "datasets", "suites"):
+        archived = await client.post(f"/v1/{kind}/{ARCHIVED}/archive")
+        assert archived.status_code == 200, archived.text
     return ids
 
 

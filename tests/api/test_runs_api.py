@@ -240,7 +240,8 @@ BAD_STARTS: list[tuple[str, dict[str, Any], str]] = [
     ("bad label", {"label": "Not A Label"}, "invalid label"),
     ("bad baseline label", {"version": 1, "baseline_label": "x y"}, "invalid label"),
     ("version zero", {"version": 0}, "greater than or equal to 1"),
-    ("unknown field", {"version": 1, "repeats": 3}, "Extra inputs"),
+    ("unknown field", {"version": 1, "repeat": 3}, "Extra inputs"),
+    ("too many repeats", {"version": 1, "repeats": 101}, "less than or equal to 100"),
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -16,12 +18,26 @@ from api.models import metadata
 from tests.conftest import DatabaseFactory
 
 
-def _tables(url: str) -> set[str]:
+@contextmanager
+def _engine(url: str) -> Iterator[sa.Engine]:
     engine = sa.create_engine(sync_url(url), poolclass=NullPool)
     try:
-        return set(sa.inspect(engine).get_table_names())
+        yield engine
     finally:
         engine.dispose()
+
+
+def _inspected(url: str) -> dict[str, set[str]]:
+    """Return each table of the database with its column names."""
+    with _engine(url) as engine:
+        inspector = sa.inspect(engine)
+        return {
+            t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()
+        }
+
+
+def _tables(url: str) -> set[str]:
+    return set(_inspected(url))
 
 
 def test_single_head() -> None:
@@ -127,3 +143,47 @@ def test_the_connections_migration_removes_stored_endpoints_and_keys(
         ),
         (clean, "2" * 64),
     ]
+
+
+def test_the_archive_migration_reverses_dropping_unsets_and_archives(
+    databases: DatabaseFactory,
+) -> None:
+    url = databases.create()
+    now = datetime.now(UTC)
+    with _engine(url) as engine:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO prompts (id, name, description, created_at, updated_at, "
+                    "archived_at) VALUES (1, 'p', '', :now, :now, :now)"
+                ),
+                {"now": now},
+            )
+            for seq, to_version in ((1, 1), (2, None)):  # a move, then an unset
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO label_events (prompt_id, label, from_version, to_version, "
+                        "actor, reason, is_forced, evidence, created_at, seq) VALUES "
+                        "(1, 'staging', NULL, :to, 'a', '', false, '[]', :now, :seq)"
+                    ),
+                    {"to": to_version, "now": now, "seq": seq},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO archive_events (seq, kind, name, action, actor, actor_role, "
+                    "reason, created_at, prev_hash, hash) VALUES "
+                    "(3, 'prompt', 'p', 'archive', 'a', 'writer', '', :now, 'x', 'y')"
+                ),
+                {"now": now},
+            )
+        migrate.downgrade(url, "be70163fc3d8")
+        with engine.connect() as conn:
+            kept = conn.execute(sa.text("SELECT seq, to_version FROM label_events")).all()
+        assert [tuple(row) for row in kept] == [(1, 1)]
+        schema = _inspected(url)
+        assert "archive_events" not in schema
+        assert "archived_at" not in schema["prompts"]
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            archived = conn.execute(sa.text("SELECT archived_at FROM prompts")).scalar_one()
+        assert archived is None  # a downgrade brings archived prompts back

@@ -1,9 +1,9 @@
 """`GET /v1/models`: what a key may call through the gateway, in OpenAI's list shape.
 
 Prompt references (`promptlane/<name>` for a prompt whose production label is set, and
-`promptlane/<name>@<label>` for each label), the offline models unless they are switched off,
-and the plain models admins offer through connections (`gateway_models`). Nothing secret: no
-endpoint, key or key variable.
+`promptlane/<name>@<label>` for each label; archived prompts are left out), the offline
+models unless they are switched off, and the plain models admins offer through connections
+(`gateway_models`). Nothing secret: no endpoint, key or key variable.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ async def list_models(session: AsyncSession, *, offline_models: bool) -> ModelLi
     labels = await session.execute(
         sa.select(col(Prompt.name), col(Label.name), col(Label.updated_at))
         .join(Label, col(Label.prompt_id) == col(Prompt.id))
+        .where(col(Prompt.archived_at).is_(None))
         .order_by(col(Prompt.name), col(Label.name))
     )
     for prompt, label, updated_at in labels:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from api.server.deps import Reader, ReadSession, Writer, WriteSession
 from api.server.openapi import inline_defs
 from api.server.params import INT_MAX, NAME_PATTERN
+from api.server.routes.archiving import add_archive_routes
 from evals.datasets import service
 from evals.schemas import (
     DatasetDiffRead,
@@ -21,6 +22,9 @@ from evals.schemas import (
 from prompts.schemas import Page
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"])
+add_archive_routes(
+    router, kind="dataset", use="new suites and runs", setter=service.set_dataset_archived
+)
 
 Name = Annotated[
     str,
@@ -126,11 +130,14 @@ async def list_datasets(
     q: Annotated[
         str | None, Query(max_length=200, description="Text in name or description")
     ] = None,
+    archived: Annotated[bool, Query(description="List archived ones instead")] = False,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[DatasetRead]:
-    """List datasets by name with their latest version, filtered by text."""
-    return await service.list_datasets(session, query=q, limit=limit, offset=offset)
+    """List datasets in use (or archived ones) by name with their latest version."""
+    return await service.list_datasets(
+        session, query=q, archived=archived, limit=limit, offset=offset
+    )
 
 
 @router.get("/{name:path}/versions")
@@ -183,7 +190,7 @@ async def get_dataset(
     limit: ItemLimit = None,
     offset: Offset = 0,
 ) -> DatasetVersionRead:
-    """Return a dataset's latest version, with its items if asked."""
+    """Return a dataset's current version, with its items if asked (archived: 404)."""
     return await service.get_dataset_version(
         session, name=name, with_items=items, item_limit=limit, item_offset=offset
     )

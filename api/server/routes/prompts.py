@@ -12,6 +12,7 @@ from api.server.deps import AppServices, AppSettings, Reader, ReadSession, Write
 from api.server.errors import InvalidRequestError
 from api.server.openapi import GATE_REFUSED
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
+from api.server.routes.archiving import add_archive_routes
 from prompts import labels, publishing, service
 from prompts.schemas import (
     LabelEventRead,
@@ -31,6 +32,7 @@ from prompts.schemas import (
 from tracing import semconv
 
 router = APIRouter(prefix="/v1/prompts", tags=["prompts"])
+add_archive_routes(router, kind="prompt", use="resolution", setter=service.set_prompt_archived)
 
 Name = Annotated[
     str,
@@ -50,6 +52,8 @@ Label = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=INT_MAX, description="Items to skip")]
+Archived = Annotated[bool, Query(description="List archived ones instead")]
+Reason = Annotated[str, Query(max_length=2_000, description="Why (kept in the audit trail)")]
 
 
 @router.post("", status_code=201)
@@ -69,12 +73,13 @@ async def list_prompts(
     label: Annotated[
         str | None, Query(max_length=64, description="Only prompts with this label")
     ] = None,
+    archived: Archived = False,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[PromptRead]:
-    """List prompts by name, filtered by text, tag and label."""
+    """List prompts in use (or archived ones) by name, filtered by text, tag and label."""
     return await service.list_prompts(
-        session, query=q, tag=tag, label=label, limit=limit, offset=offset
+        session, query=q, tag=tag, label=label, archived=archived, limit=limit, offset=offset
     )
 
 
@@ -125,8 +130,8 @@ async def get_version(
     session: ReadSession,
     actor: Reader,
 ) -> PromptVersionRead:
-    """Return one version."""
-    return await service.resolve_prompt(session, name=name, version=version)
+    """Return one version (of an archived prompt too: its history stays readable)."""
+    return await service.resolve_prompt(session, name=name, version=version, archived=True)
 
 
 @router.post("/{name:path}/render")
@@ -197,6 +202,21 @@ async def move_label(
     )
 
 
+@router.delete("/{name:path}/labels/{label}")
+async def unset_label(
+    name: Name,
+    label: Label,
+    services: AppServices,
+    session: WriteSession,
+    actor: Writer,
+    reason: Reason = "",
+) -> LabelEventRead:
+    """Unset a label (protected or gated labels: admins only); the unset is audited."""
+    return await labels.unset_label(
+        session, name=name, label=label, actor=actor, reason=reason, policy=services.label_policy
+    )
+
+
 @router.patch("/{name:path}")
 async def update_prompt(
     name: Name, data: PromptUpdate, session: WriteSession, actor: Writer
@@ -218,7 +238,7 @@ async def resolve_prompt(
     label: Annotated[str | None, Query(max_length=64, description="Default: production")] = None,
     version: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
 ) -> Any:
-    """Resolve the active version (label, default production, or number); ETag and 304 aware."""
+    """Resolve a version (label, default production, or number); archived: 404; ETag aware."""
     if label is not None and version is not None:
         raise InvalidRequestError("give 'label' or 'version', not both")
     entry = await services.resolver.fetch(ResolveKey.of(name, label=label, version=version))

@@ -11,12 +11,14 @@ from fastapi.responses import Response
 from api.server.deps import Reader, ReadSession, Writer, WriteSession
 from api.server.openapi import inline_defs
 from api.server.params import INT_MAX, NAME_PATTERN
+from api.server.routes.archiving import add_archive_routes
 from evals import suites as service
 from evals.errors import InvalidSuiteError
 from evals.schemas import SuiteRead, SuiteSpec, SuiteVersionRead
 from prompts.schemas import Page
 
 router = APIRouter(prefix="/v1/suites", tags=["suites"])
+add_archive_routes(router, kind="suite", use="new runs", setter=service.set_suite_archived)
 
 Name = Annotated[
     str,
@@ -70,11 +72,14 @@ async def list_suites(
     session: ReadSession,
     actor: Reader,
     q: Annotated[str | None, Query(max_length=200)] = None,
+    archived: Annotated[bool, Query(description="List archived ones instead")] = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> Page[SuiteRead]:
-    """List suites with their newest version."""
-    return await service.list_suites(session, query=q, limit=limit, offset=offset)
+    """List suites in use (or archived ones) with their newest version."""
+    return await service.list_suites(
+        session, query=q, archived=archived, limit=limit, offset=offset
+    )
 
 
 @router.get("/{name:path}/versions")
@@ -95,5 +100,5 @@ async def get_suite_version(
 
 @router.get("/{name:path}")
 async def get_suite(name: Name, session: ReadSession, actor: Reader) -> SuiteVersionRead:
-    """Return a suite's newest version."""
+    """Return a suite's current version (archived: 404)."""
     return await service.read_suite_version(session, name=name)

@@ -109,7 +109,7 @@ class Client(BaseClient[httpx.BaseTransport, httpx.Client, PromptCache]):
     # --- prompts ---------------------------------------------------------------------------
 
     def list_prompts(self, **params: Any) -> dict[str, Any]:
-        """List prompts (q, tag, label, limit, offset)."""
+        """List prompts (q, tag, label, archived, limit, offset)."""
         return self._send(endpoints.list_prompts(params))
 
     def plan_version(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -165,6 +165,18 @@ class Client(BaseClient[httpx.BaseTransport, httpx.Client, PromptCache]):
         """Dry-run moving a label to a version: the gate report."""
         return self._send(endpoints.check_promotion(name, label, version))
 
+    def unset_label(self, name: str, label: str, reason: str = "") -> dict[str, Any]:
+        """Unset a label; return the audit event (protected labels need an admin key)."""
+        return self._send(endpoints.unset_label(name, label, reason))
+
+    def archive(self, kind: endpoints.Archivable, name: str, reason: str = "") -> dict[str, Any]:
+        """Archive a prompt, dataset or suite; return the audit event."""
+        return self._send(endpoints.set_archived(kind, name, "archive", reason))
+
+    def restore(self, kind: endpoints.Archivable, name: str, reason: str = "") -> dict[str, Any]:
+        """Restore an archived prompt, dataset or suite; return the audit event."""
+        return self._send(endpoints.set_archived(kind, name, "restore", reason))
+
     # --- suites, runs, policies ------------------------------------------------------------
 
     def push_suite(self, text: str) -> tuple[dict[str, Any], bool]:
@@ -172,7 +184,7 @@ class Client(BaseClient[httpx.BaseTransport, httpx.Client, PromptCache]):
         return self._send(endpoints.push_suite(text))
 
     def list_suites(self, **params: Any) -> dict[str, Any]:
-        """List suites (q, limit, offset)."""
+        """List suites (q, archived, limit, offset)."""
         return self._send(endpoints.list_suites(params))
 
     def get_suite(self, name: str, version: int | None = None) -> dict[str, Any]:
@@ -301,7 +313,7 @@ class Client(BaseClient[httpx.BaseTransport, httpx.Client, PromptCache]):
         return self._send(endpoints.publish_dataset(name, body))
 
     def list_datasets(self, **params: Any) -> dict[str, Any]:
-        """List datasets (q, limit, offset)."""
+        """List datasets (q, archived, limit, offset)."""
         return self._send(endpoints.list_datasets(params))
 
     def list_dataset_versions(

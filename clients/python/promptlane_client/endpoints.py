@@ -6,7 +6,7 @@ client sends it.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import quote
 
 import httpx
@@ -22,6 +22,8 @@ from promptlane_client.http import (
 )
 
 Selector = str | int
+Archivable = Literal["prompt", "dataset", "suite"]
+_COLLECTIONS: Final = {"prompt": "/v1/prompts/", "dataset": "/v1/datasets/", "suite": "/v1/suites/"}
 _DATASET_MEDIA: Final = {
     "json": "application/json",
     "jsonl": "application/x-ndjson",
@@ -117,6 +119,22 @@ def label_history(name: str, label: str, limit: int, offset: int) -> Call[dict[s
     """Read a label's audit trail."""
     params = {"limit": limit, "offset": offset}
     return Call("GET", _label_path(name, label) + "/history", read_object, params=params)
+
+
+def unset_label(name: str, label: str, reason: str) -> Call[dict[str, Any]]:
+    """Unset a label."""
+    params = {"reason": reason} if reason else {}
+    return Call("DELETE", _label_path(name, label), read_object, params=params)
+
+
+def set_archived(
+    kind: Archivable, name: str, action: Literal["archive", "restore"], reason: str
+) -> Call[dict[str, Any]]:
+    """Archive or restore a prompt, dataset or suite."""
+    if kind not in _COLLECTIONS:
+        raise ValueError(f"cannot archive a {kind!r}: give prompt, dataset or suite")
+    path = f"{_COLLECTIONS[kind]}{quote(name, safe='/')}/{action}"
+    return Call("POST", path, read_object, json={"reason": reason})
 
 
 def check_promotion(name: str, label: str, version: int) -> Call[dict[str, Any]]:
