@@ -21,6 +21,8 @@ from api.server.gateway.errors import error_response
 from evals.errors import GatewayModelNotFoundError
 from evals.gateway.schemas import ChatCompletionRequest
 
+PROBLEM_REF = "#/components/schemas/Problem"
+
 
 class OpenAIErrorRoute(APIRoute):
     """A route whose errors (auth and body validation included) are OpenAI-shaped."""
@@ -81,6 +83,10 @@ async def list_models(
     responses={
         401: {"description": "No valid API key (OpenAI error shape)"},
         404: {"description": "Not a model this gateway answers (OpenAI error shape)"},
+        422: {
+            "description": "A control character in the path (problem JSON, before routing)",
+            "content": {"application/problem+json": {"schema": {"$ref": PROBLEM_REF}}},
+        },
     },
 )
 async def get_model(
