@@ -48,12 +48,35 @@ app.command("stats")(stats)
 app.command("calls")(calls)
 
 
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("promptlane")
+
+
 @app.command("version")
 def show_version() -> None:
     """Print promptlane's version."""
-    from importlib.metadata import version
+    typer.echo(_version())
 
-    typer.echo(version("promptlane"))
+
+def _print_version(given: bool) -> None:
+    if given:
+        typer.echo(_version())
+        raise typer.Exit
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
+    """promptlane: versioned prompts and LLM configs, evaluation gates, tracing."""
 
 
 def main() -> None:

@@ -128,6 +128,11 @@ def unexpected_answer(exc: ValidationError) -> str:
     )
 
 
+def plural(n: int, noun: str) -> str:
+    """Return `1 item`, `2 items`."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def print_json(value: Any) -> None:
     """Print `value` as indented JSON on stdout."""
     typer.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))

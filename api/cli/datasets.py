@@ -20,6 +20,7 @@ from api.cli._common import (
     handle_errors,
     make_client,
     page_caption,
+    plural,
     print_table,
     show,
 )
@@ -92,8 +93,8 @@ def push_dataset(
 def _print_pushed(version: dict[str, Any]) -> None:
     status = "created" if version["created"] else "unchanged"
     console.print(
-        f"{version['name']} v{version['version']}: {status} ({version['item_count']} items, "
-        f"hash {version['content_hash'][:12]})",
+        f"{version['name']} v{version['version']}: {status} "
+        f"({plural(version['item_count'], 'item')}, hash {version['content_hash'][:12]})",
         markup=False,
         soft_wrap=True,
     )
@@ -205,8 +206,8 @@ def show_dataset(
 def _print_dataset(found: dict[str, Any]) -> None:
     console.print(f"[bold]{found['name']}[/bold] v{found['version']}")
     console.print(
-        f"{found['item_count']} items · hash {found['content_hash'][:12]} · by {found['author']}"
-        f" · {found['created_at'][:19]}",
+        f"{plural(found['item_count'], 'item')} · hash {found['content_hash'][:12]}"
+        f" · by {found['author']} · {found['created_at'][:19]}",
         markup=False,
         soft_wrap=True,
     )

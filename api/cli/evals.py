@@ -22,6 +22,7 @@ from api.cli._common import (
     fail,
     handle_errors,
     make_client,
+    plural,
     print_table,
     show,
 )
@@ -174,17 +175,13 @@ def _print_gate(run: RunRead) -> None:
         )
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def print_run(run: RunRead) -> None:
     """Print a run's summary, gate conditions and verdict as tables."""
     console.print(
         f"run {run.id}: suite {run.suite} v{run.suite_version} on "
         f"{run.prompt} v{run.version} ({run.content_hash[:12]}), dataset "
         f"{run.dataset} v{run.dataset_version}: {run.status}, "
-        f"{run.completed} of {run.manifest.counts(run.total)}, {_count(run.errors, 'error')}"
+        f"{run.completed} of {run.manifest.counts(run.total)}, {plural(run.errors, 'error')}"
     )
     if run.summary is not None:
         _print_summary(run.summary)

@@ -146,3 +146,16 @@ def test_help_texts() -> None:
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0
         assert "Usage" in result.stdout
+
+
+def test_one_item_is_one_item_and_the_version_flag_works(server: Server, tmp_path: Path) -> None:
+    # Messages a newcomer read (issue 17, item 10).
+    path = write(tmp_path / "one.jsonl", jsonl([{"input": {"q": "only"}}]))
+    pushed = cli(server, "datasets", "push", str(path), "--name", "msg/one-item")
+    assert pushed.exit_code == 0, pushed.output
+    assert "(1 item, hash" in pushed.stdout
+    shown = cli(server, "datasets", "show", "msg/one-item")
+    assert "1 item · hash" in shown.stdout
+    version = CliRunner().invoke(app, ["--version"])
+    assert version.exit_code == 0
+    assert version.stdout.strip() == CliRunner().invoke(app, ["version"]).stdout.strip()
