@@ -192,6 +192,9 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "secret_key_file": tmp_path / "secret.key",
         # In-process tests share one connection; runs are executed explicitly by the tests.
         "run_executor": "none",
+        # litellm is imported when a test needs it; the warm-up has its own test, and the
+        # servers the e2e tests start warm up as a deployment does.
+        "warm_model_layer": False,
     }
     values.update(overrides)
     return Settings.model_validate(values)

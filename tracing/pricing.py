@@ -16,6 +16,7 @@ import functools
 import importlib.util
 import json
 import math
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Final
@@ -47,14 +48,24 @@ LITELLM_PROVIDERS: Final[Mapping[str, str]] = {
 }
 
 
-@functools.cache
-def load_litellm() -> Any:
-    """Import litellm once (slow: seconds; blocking), quiet."""
-    import litellm
+# One import of litellm at a time: a background warm-up (api.bootstrap) and a call that needs it
+# now would otherwise import it in two threads at once, and Python's import deadlock detection
+# then hands one of them a partially initialised module.
+_import_lock = threading.Lock()
+_litellm: Any = None
 
-    litellm.telemetry = False
-    litellm.suppress_debug_info = True
-    return litellm
+
+def load_litellm() -> Any:
+    """Import litellm once (slow: seconds; blocking), quiet; every thread waits for the one."""
+    global _litellm
+    with _import_lock:
+        if _litellm is None:
+            import litellm
+
+            litellm.telemetry = False
+            litellm.suppress_debug_info = True
+            _litellm = litellm
+    return _litellm
 
 
 _PRICE_MAP_FILE: Final = "model_prices_and_context_window_backup.json"

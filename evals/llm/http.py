@@ -220,6 +220,7 @@ def litellm_error(model: str, exc: Exception) -> Exception:
     `exception_type`, so the class (`error.type`), status, headers (`Retry-After`) and text of a
     failure are the ones the litellm path raises. `exc` itself if litellm lacks those modules.
     """
+    pricing.load_litellm()  # under the import lock (tracing.pricing): never half-imported
     try:
         from litellm.litellm_core_utils import exception_mapping_utils
         from litellm.llms.openai.common_utils import OpenAIError

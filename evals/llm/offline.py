@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from promptlane_client.params import OFFLINE_KNOBS, OFFLINE_PREFIX, PARAM_NAMES
+from tracing.pricing import load_litellm
 
 PROVIDER: Final = "offline"
 MODELS: Final = ("echo", "scripted")
@@ -151,6 +152,7 @@ def reset_failures() -> None:
 
 
 def _failure(request: OfflineRequest) -> Exception:
+    load_litellm()  # under the import lock (tracing.pricing)
     from litellm.exceptions import InternalServerError, RateLimitError, Timeout
 
     kind = request.params.get("fail_with") or "server_error"
@@ -165,6 +167,7 @@ def _failure(request: OfflineRequest) -> Exception:
 
 def _check(request: OfflineRequest) -> None:
     """Refuse unknown models and knobs with a 400 (never retried, unlike a crash)."""
+    load_litellm()  # under the import lock (tracing.pricing)
     from litellm.exceptions import BadRequestError
 
     problem = None
@@ -207,6 +210,7 @@ def _answer_or_fail(request: OfflineRequest) -> str:
 
 
 def _fill(model_response: Any, request: OfflineRequest) -> Any:
+    load_litellm()  # under the import lock (tracing.pricing)
     from litellm.types.utils import Usage
 
     text = _answer_or_fail(request)
@@ -242,6 +246,7 @@ def _chunks(request: OfflineRequest, text: str) -> Iterator[dict[str, Any]]:
 
 
 def _provider_class() -> type[Any]:
+    load_litellm()  # under the import lock (tracing.pricing)
     from litellm.llms.custom_llm import CustomLLM
 
     class OfflineLLM(CustomLLM):

@@ -89,7 +89,7 @@ async def test_an_archived_prompt_is_not_resolved_even_from_the_fast_path(
     reader = auth(Role.READER)
     for _ in range(2):  # the second answer comes from the resolve cache, via the fast path
         assert (await seeded.get(f"/v1/prompts/{PROMPT}", headers=reader)).status_code == 200
-    assert app.state.metrics.fetches.hits[(PROMPT, "production", None)] >= 1
+    assert app.state.services.metrics.fetches.hits[(PROMPT, "production", None)] >= 1
     archived = await archive(seeded, "prompts", PROMPT, reason="superseded")
     assert archived.status_code == 200, archived.text
     event = archived.json()

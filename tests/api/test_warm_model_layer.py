@@ -28,7 +28,7 @@ async def test_a_start_warms_the_model_layer_in_the_background(
 ) -> None:
     monkeypatch.setattr(bootstrap, "_litellm", None)  # as in a fresh process
     caplog.set_level(logging.INFO, logger="promptlane")
-    app = create_app(make_settings(database_url, tmp_path), database=db)
+    app = create_app(make_settings(database_url, tmp_path, warm_model_layer=True), database=db)
     async with app.router.lifespan_context(app):
         [task] = _warming()  # started, not awaited: the start did not wait for it
         await task
@@ -36,6 +36,26 @@ async def test_a_start_warms_the_model_layer_in_the_background(
     messages = [r.getMessage() for r in caplog.records if r.name == "promptlane"]
     assert "warming the model layer (importing litellm) in the background" in messages
     assert any(m.startswith("model layer ready in ") for m in messages)
+
+
+def test_one_import_at_a_time_whoever_asks() -> None:
+    # A warm-up thread and a call that needs litellm now must not import it concurrently
+    # (Python would hand one of them a half-initialised module): both wait for one import.
+    import threading
+
+    from tracing import pricing
+
+    results: list[object] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(pricing.load_litellm())) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4
+    assert all(r is results[0] for r in results)
+    assert hasattr(results[0], "utils")
 
 
 async def test_it_can_be_switched_off(database_url: str, tmp_path: Path, db: Database) -> None:
