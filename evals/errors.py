@@ -17,6 +17,7 @@ EvalsError
 ├── InvalidPolicyError
 ├── InvalidOnlineEvaluationError (a scorer or judge of an online evaluation, with its path)
 ├── RunStateError             (cancel a finished run, resume a cancelled one, ...)
+├── RunStoppedError           (a configuration error every item would hit stopped the run)
 ├── LeaseLostError            (a worker's run was taken over; its writes are refused)
 ├── InvalidGatewayRequestError (a chat completion request the gateway cannot serve)
 ├── GatewayModelNotFoundError (a plain model no connection offers through the gateway)
@@ -186,6 +187,12 @@ class ModelConfigurationError(ModelCallError):
     """The model cannot be called as configured (no such connection, no key); not retried."""
 
     title = "Model not configured"
+
+
+class RunStoppedError(EvalsError):
+    """A run stopped early: a configuration error (model or judge) every item would hit."""
+
+    title = "Run stopped early"
 
 
 class ScorerError(EvalsError):

@@ -171,7 +171,7 @@ class OfflineParams(_NoEndpoints):
     output_tokens: int | None = _strict(ge=0, le=INT32_MAX)
     fail_rate: float | None = _strict(ge=0, le=1)
     fail_times: int | None = _strict(ge=0, le=1_000)
-    fail_with: Literal["rate_limit", "server_error", "timeout"] | None = None
+    fail_with: Literal["rate_limit", "server_error", "timeout", "auth"] | None = None
     script: dict[str, Any] | None = Field(default=None, max_length=1_000)
     default: Any = None
 

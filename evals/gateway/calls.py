@@ -153,12 +153,6 @@ def completion_body(completion: Completion) -> dict[str, Any]:
     }
 
 
-def provider_status(exc: ModelCallError) -> int | None:
-    """Return the HTTP status the provider answered with, if the failure had one."""
-    status = getattr(exc.__cause__, "status_code", None)
-    return status if isinstance(status, int) else None
-
-
 def generation_row(
     call: PreparedCall,
     outcome: Completion | ModelCallError,

@@ -3,7 +3,9 @@
 `classify` reads the openai SDK's errors (litellm's subclass them, and evals/llm/http.py
 raises them) and their status and `Retry-After`; `failure_error` turns the last one into the
 ModelCallError (or ModelTimeoutError) that callers see, keeping the provider's error as its
-cause so its status can be read back (`evals/gateway/calls.py` `provider_status`).
+cause so its status can be read back (`provider_status`). `is_configuration_error` says
+whether a failure is one every call would hit alike (no connection or key, a key or model the
+provider refuses): a run stops at the first one instead of recording it as every item's error.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ import time
 from dataclasses import dataclass
 from typing import Any, Final
 
-from evals.errors import ModelCallError, ModelTimeoutError
+from evals.errors import ModelCallError, ModelConfigurationError, ModelTimeoutError
 
 _REASON_MAX: Final = 300
 _REDACTED: Final = "[redacted]"
 # Shorter "secrets" (test placeholders) would turn unrelated words into [redacted].
 _MIN_REDACTED: Final = 8
+# The provider refused the key (401), the key's permission (403) or the model (404): the next
+# call, the next item and a retry get the same answer until the configuration changes.
+CONFIGURATION_STATUSES: Final = frozenset({401, 403, 404})
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,18 @@ def error_type(exc: ModelCallError) -> str:
         return "timeout"
     cause = exc.__cause__
     return type(cause).__name__ if cause is not None else type(exc).__name__
+
+
+def provider_status(exc: ModelCallError) -> int | None:
+    """Return the HTTP status the provider answered with, if the failure had one."""
+    return _status(exc.__cause__) if exc.__cause__ is not None else None
+
+
+def is_configuration_error(exc: ModelCallError) -> bool:
+    """Say whether every call to this model would fail alike until its configuration changes."""
+    return (
+        isinstance(exc, ModelConfigurationError) or provider_status(exc) in CONFIGURATION_STATUSES
+    )
 
 
 def failure_error(

@@ -11,7 +11,7 @@ the provider's chunks, parsed from its server-sent events, as they arrive. A fai
 answer, a timeout, a refused connection) is passed through litellm's own exception mapper
 (`litellm_error`), so its class, status, `Retry-After` and text are the ones the litellm path
 raises, and the retry policy, `error.type` and the status kept on ModelCallError
-(`evals/gateway/calls.py` `provider_status`) stay the same. Any other call (other providers,
+(`evals/llm/failures.py` `provider_status`) stay the same. Any other call (other providers,
 unknown parameters) returns None and goes through litellm.
 """
 

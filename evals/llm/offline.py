@@ -9,8 +9,9 @@ Both take their knobs as extra call parameters (a prompt version's `config.offli
 `latency_ms`, `input_tokens` / `output_tokens` (default: words x 1.3, rounded up),
 `fail_rate` (0..1, decided by a hash of `seed` and the request, so reruns fail the same
 calls), `fail_times` (fail the first N attempts of each distinct request) and `fail_with`
-(`rate_limit` 429, `server_error` 500, `timeout`). litellm hands call parameters to a
-custom provider in `optional_params` and the `metadata=` kwarg in `litellm_params`.
+(`rate_limit` 429, `server_error` 500, `timeout`, `auth` 401: a key the provider refuses).
+litellm hands call parameters to a custom provider in `optional_params` and the `metadata=`
+kwarg in `litellm_params`.
 
 litellm is imported lazily (it takes seconds); `evals.llm.client.ensure_litellm` calls `register`.
 The model client answers plain calls in-process without litellm (`native_request`, `respond`):
@@ -39,7 +40,7 @@ ITEM_KEY: Final = "promptlane_item"
 # Fictional prices (USD per token) so that cost tracking has something to add up offline.
 INPUT_COST_PER_TOKEN: Final = 1e-7
 OUTPUT_COST_PER_TOKEN: Final = 2e-7
-FAILURES: Final = ("rate_limit", "server_error", "timeout")
+FAILURES: Final = ("rate_limit", "server_error", "timeout", "auth")
 # Bounds the per-request attempt counters `fail_times` keeps (a long-lived server's memory).
 _MAX_TRACKED: Final = 100_000
 
@@ -153,7 +154,7 @@ def reset_failures() -> None:
 
 def _failure(request: OfflineRequest) -> Exception:
     load_litellm()  # under the import lock (tracing.pricing)
-    from litellm.exceptions import InternalServerError, RateLimitError, Timeout
+    from litellm.exceptions import AuthenticationError, InternalServerError, RateLimitError, Timeout
 
     kind = request.params.get("fail_with") or "server_error"
     model = f"{PROVIDER}/{request.model}"
@@ -162,21 +163,24 @@ def _failure(request: OfflineRequest) -> Exception:
         return RateLimitError(message, llm_provider=PROVIDER, model=model)
     if kind == "timeout":
         return Timeout(message, model=model, llm_provider=PROVIDER)
+    if kind == "auth":
+        return AuthenticationError(message, llm_provider=PROVIDER, model=model)
     return InternalServerError(message, llm_provider=PROVIDER, model=model)
 
 
 def _check(request: OfflineRequest) -> None:
-    """Refuse unknown models and knobs with a 400 (never retried, unlike a crash)."""
+    """Refuse unknown models (404, as providers do) and knobs (400); neither is retried."""
     load_litellm()  # under the import lock (tracing.pricing)
-    from litellm.exceptions import BadRequestError
+    from litellm.exceptions import BadRequestError, NotFoundError
 
-    problem = None
+    model = f"{PROVIDER}/{request.model}"
     if request.model not in MODELS:
-        problem = f"unknown offline model {request.model!r} (known: {', '.join(MODELS)})"
-    elif (request.params.get("fail_with") or "server_error") not in FAILURES:
+        known = ", ".join(MODELS)
+        problem = f"unknown offline model {request.model!r} (known: {known})"
+        raise NotFoundError(problem, model=model, llm_provider=PROVIDER)
+    if (request.params.get("fail_with") or "server_error") not in FAILURES:
         problem = f"fail_with must be one of {', '.join(FAILURES)}"
-    if problem:
-        raise BadRequestError(problem, model=f"{PROVIDER}/{request.model}", llm_provider=PROVIDER)
+        raise BadRequestError(problem, model=model, llm_provider=PROVIDER)
 
 
 def _request(

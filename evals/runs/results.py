@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from evals.errors import ScorerError
+from evals.errors import ModelCallError, RunStoppedError, ScorerError
 from evals.llm.client import Completion
+from evals.llm.failures import is_configuration_error
 from evals.models import DatasetItem, RunItem
 from evals.reports import RunGateReport, RunSummary
 from evals.runs import verdict as gates
@@ -19,7 +20,11 @@ CANDIDATE, BASELINE = "candidate", "baseline"
 async def score_item(
     scorers: Sequence[Scorer], completion: Completion, item: DatasetItem, stats: dict[str, Any]
 ) -> dict[str, Any]:
-    """Run every scorer on one answer; a scorer's failure is recorded, not raised."""
+    """Run every scorer on one answer; a scorer's failure is recorded, not raised.
+
+    A judge model that cannot be called as configured raises RunStoppedError instead: every
+    item's scorer would fail alike.
+    """
     metadata = {**item.item_metadata, "promptlane": {**stats, "model": completion.model}}
     out: dict[str, Any] = {}
     for scorer in scorers:
@@ -32,6 +37,9 @@ async def score_item(
                 metadata=metadata,
             )
         except ScorerError as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ModelCallError) and is_configuration_error(cause):
+                raise RunStoppedError(f"scorer {scorer.name}: {cause.detail}") from cause
             out[scorer.name] = {"error": exc.detail}
             continue
         out[scorer.name] = score_entry(score, scorer)

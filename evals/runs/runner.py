@@ -5,7 +5,9 @@ writes, so a crashed process's runs become claimable again and another process (
 one after a restart) resumes them. Results are inserted with ON CONFLICT DO NOTHING on
 (run, variant, position, repeat): every item ends up recorded exactly once. Every write is
 fenced on the lease (evals/runs/leases.py): a worker whose run was taken over has its write
-refused, its batch rolled back, and stops.
+refused, its batch rolled back, and stops. A configuration error (no connection or key, a key
+or model the provider refuses, for the model or a judge) stops the run at once: what was done
+is written, the rest stays pending for `resume`, and the run fails with the cause.
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from opentelemetry.trace import Span
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from evals.errors import EvalsError, LeaseLostError, ModelCallError
+from evals.errors import EvalsError, LeaseLostError, ModelCallError, RunStoppedError
 from evals.llm.cache import ResponseCache
 from evals.llm.client import Completion, ModelClient, cache_key
+from evals.llm.failures import is_configuration_error
 from evals.models import DatasetItem, RunItem
 from evals.reports import RunStatus
 from evals.runs import generations, leases, observe
@@ -141,6 +144,14 @@ class Runner:
             raise
         except LeaseLostError:
             raise
+        except RunStoppedError as exc:
+            log.warning("run %s stopped early: %s", run_id, exc.detail)
+            mark_error(span, type(exc).__name__, exc.detail[:300])
+            detail = (
+                f"stopped early: {exc.detail}; fix that, then "
+                f"`promptlane eval resume {run_id}` runs the items not done yet"
+            )
+            await self._fail(run_id, RunStoppedError(detail))
         except Exception as exc:
             log.exception("run %s failed", run_id)
             mark_error(span, type(exc).__name__, str(exc)[:300])
@@ -193,11 +204,17 @@ class Runner:
             while workers:
                 done, _ = await asyncio.wait(workers, timeout=self.flush_interval)
                 workers = [w for w in workers if w not in done]
-                for task in done:
-                    task.result()
+                # Read every finished worker's exception (none is left unretrieved), raise one.
+                raised = [exc for task in done if (exc := task.exception()) is not None]
+                if raised:
+                    raise raised[0]
                 if await self._flush(plan.run_id, batch):
                     return True
             return await self._flush(plan.run_id, batch, force=True)
+        except RunStoppedError:
+            # Keep what finished; the items in flight stay pending (no row) for `resume`.
+            await self._flush(plan.run_id, batch, force=True)
+            raise
         finally:
             for task in workers:
                 task.cancel()
@@ -247,6 +264,8 @@ class Runner:
         if completion is None:
             answer, outcome.generation = await self._call(plan, item, target, messages, ref, row)
             if isinstance(answer, ModelCallError):
+                if is_configuration_error(answer):  # every item would fail alike: stop
+                    raise RunStoppedError(answer.detail) from answer
                 outcome.row = {**row, "error": answer.detail}
                 return outcome
             completion = answer

@@ -298,6 +298,38 @@ def test_run_errors_are_one_line_with_exit_two(
     assert listed["total"] == 0
 
 
+def test_a_model_without_a_connection_stops_the_run_with_exit_two(project: Project) -> None:
+    with project.http() as http:
+        published = http.post(
+            f"/v1/prompts/{project.prompt}/versions", json=chat("openai/gpt-4o-mini", "real")
+        )
+        assert published.status_code == 201, published.text
+    result = cli(
+        project.server, "eval", "run", str(project.suite_file), "-p", f"{project.prompt}:3"
+    )
+    assert result.exit_code == 2, result.output
+    out = flat(result.stdout)
+    assert "failed, 0 of 4 results" in out
+    assert "error: stopped early: no connection named 'openai'" in out
+    assert "promptlane connections create openai" in out  # what to do about it
+    assert "then `promptlane eval resume" in out
+    assert "verdict" not in out  # not a quality failure
+
+    as_json = cli(
+        project.server,
+        "eval",
+        "run",
+        str(project.suite_file),
+        "-p",
+        f"{project.prompt}:3",
+        "--json",
+    )
+    assert as_json.exit_code == 2, as_json.output
+    run = json.loads(as_json.stdout)
+    assert (run["status"], run["verdict"], run["completed"]) == ("failed", None, 0)
+    assert run["error"].startswith("stopped early: no connection named 'openai'")
+
+
 def test_unreachable_server_is_exit_two() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     result = runner.invoke(

@@ -19,9 +19,9 @@ import pytest
 
 from evals.connections.resolver import ResolvedConnection, Route, StaticConnections
 from evals.errors import ModelCallError
-from evals.gateway.calls import provider_status
 from evals.llm import offline
 from evals.llm.client import Completion, RetryPolicy, ensure_litellm, error_type
+from evals.llm.failures import is_configuration_error, provider_status
 from evals.llm.params import call_kwargs
 from tests.evals.fake_openai import FakeOpenAI, Step
 from tests.evals.model_helpers import MESSAGES, ModelClients, Sleeps, connections, openai_config
@@ -144,6 +144,19 @@ async def test_offline_failures_match_litellms(model_clients: ModelClients, kind
     assert_same_failure(mine, theirs)
     assert f"after {RETRY.attempts} attempts" in mine.detail
     assert pair.sleeps[True].delays == pair.sleeps[False].delays
+
+
+async def test_offline_refused_key_matches_litellms_and_is_not_retried(
+    model_clients: ModelClients,
+) -> None:
+    config = {"model": "offline/echo", "offline": {"fail_rate": 1.0, "fail_with": "auth"}}
+    pair = Pair(model_clients)
+    mine, theirs = await pair.both(messages=user("hello"), config=config)
+    assert_same_failure(mine, theirs)
+    assert "AuthenticationError (401) after 1 attempt:" in mine.detail
+    assert provider_status(mine) == 401
+    assert is_configuration_error(mine)
+    assert pair.sleeps[True].delays == pair.sleeps[False].delays == []
 
 
 async def test_offline_retries_match_litellms(model_clients: ModelClients) -> None:

@@ -17,8 +17,8 @@ from evals.connections.resolver import (
     StaticConnections,
 )
 from evals.errors import ModelCallError, ModelTimeoutError
-from evals.gateway.calls import provider_status
 from evals.llm.client import ModelClient, RetryPolicy, error_type
+from evals.llm.failures import provider_status
 from evals.llm.http import direct_request
 from evals.llm.params import call_kwargs
 from promptlane_client.params import PARAM_NAMES

@@ -24,7 +24,7 @@ from evals.errors import (
     ModelConfigurationError,
     ModelTimeoutError,
 )
-from evals.gateway.calls import provider_status
+from evals.llm.failures import provider_status
 from promptlane_client.errors import RenderBudgetError, RenderError
 
 log = logging.getLogger("promptlane.gateway")
