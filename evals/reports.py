@@ -276,6 +276,9 @@ class RunItemRead(BaseModel):
     variant: str
     position: int
     repeat: int
+    item_id: str | None = Field(
+        default=None, description="The dataset item's `metadata.id`, when it has one"
+    )
     status: str
     input: dict[str, Any] | None = None
     expected: Any = None
@@ -296,6 +299,10 @@ class RunItemRead(BaseModel):
             if isinstance(score, ScoreFailure) or score.passed is False
         }
 
+    def label(self) -> str:
+        """Return how reports name the item: its `metadata.id`, else its position."""
+        return self.item_id or f"item {self.position}"
+
 
 # --- comparison ---------------------------------------------------------------------------
 
@@ -312,7 +319,14 @@ class ItemDelta(BaseModel):
     """One dataset item's mean scores in two runs."""
 
     position: int
+    item_id: str | None = Field(
+        default=None, description="The dataset item's `metadata.id`, when it has one"
+    )
     metrics: dict[str, MetricDelta]
+
+    def label(self) -> str:
+        """Return how reports name the item: its `metadata.id`, else its position."""
+        return self.item_id or f"item {self.position}"
 
 
 class RunComparison(BaseModel):

@@ -26,6 +26,7 @@ from api.cli._common import (
     print_table,
     show,
 )
+from api.cli.run_report import fmt, print_comparison, print_failed_items
 from evals.reports import (
     RunComparison,
     RunItemRead,
@@ -33,7 +34,6 @@ from evals.reports import (
     RunRead,
     RunStatus,
     RunSummary,
-    ScoreEntry,
     Verdict,
 )
 from promptlane_client import Client
@@ -110,14 +110,6 @@ def _all_items(client: Client, run_id: int) -> list[RunItemRead]:
             return items
 
 
-def _fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
 def cost_line(summary: RunSummary) -> str:
     """Return what a run cost: its model calls (and their tokens) and its scoring."""
     model, scoring = summary.cost_usd, summary.scoring_cost_usd or 0.0
@@ -133,19 +125,11 @@ def _when(run: RunRead) -> str:
     return str(run.model_dump(mode="json", include={"created_at"})["created_at"])
 
 
-def _score_text(item: RunItemRead) -> str:
-    """Return an item's error, or its failed scores as `metric=value`."""
-    return item.error or ", ".join(
-        f"{name}={_fmt(score.value if isinstance(score, ScoreEntry) else None)}"
-        for name, score in item.failed_scores().items()
-    )
-
-
 def _print_summary(summary: RunSummary) -> None:
     console.print(cost_line(summary), markup=False)
     if summary.metrics:
         rows = (
-            (name, *(_fmt(v) for v in (m.mean, m.p50, m.p95, m.pass_rate, m.error_rate)))
+            (name, *(fmt(v) for v in (m.mean, m.p50, m.p95, m.pass_rate, m.error_rate)))
             for name, m in summary.metrics.items()
         )
         print_table(("metric", "mean", "p50", "p95", "pass rate", "error rate"), rows)
@@ -158,8 +142,8 @@ def _print_gate(run: RunRead) -> None:
         rows = (
             (
                 f"{c.aggregate}({c.metric})",
-                _fmt(c.value),
-                f"{c.op} {_fmt(c.threshold)}",
+                fmt(c.value),
+                f"{c.op} {fmt(c.threshold)}",
                 "pass" if c.passed else "FAIL",
             )
             for c in run.gate.conditions
@@ -170,7 +154,7 @@ def _print_gate(run: RunRead) -> None:
         low, high = baseline.interval or (None, None)
         console.print(
             f"baseline v{run.baseline_version}: {baseline.metric} difference "
-            f"{_fmt(baseline.difference)} (CI {_fmt(low)} .. {_fmt(high)}),"
+            f"{fmt(baseline.difference)} (CI {fmt(low)} .. {fmt(high)}),"
             f" {baseline.outcome}: {baseline.detail}"
         )
 
@@ -258,28 +242,33 @@ def run_suite(
 @handle_errors
 def show_run(
     run_id: Annotated[int, typer.Argument(help="Run id.", min=1)],
-    failed: Annotated[bool, typer.Option("--failed", help="List failed items too.")] = False,
+    failed: Annotated[
+        bool,
+        typer.Option(
+            "--failed", help="Also each failed item: input, expected, output, scores and reasons."
+        ),
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, max=500, help="Failed items to show.")] = 20,
+    wide: WideOption = False,
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show a run's status, summary and gate verdict."""
+    """Show a run's status, summary and gate verdict (--failed: why items failed)."""
     with make_client(url, api_key) as client:
         found = client.get_run(run_id)
-        listed = client.run_items(run_id, failed=True, limit=50)["items"] if failed else []
-    shown = {**found, "failed_items": listed} if failed else found
-    show(shown, as_json, lambda _: _print_run_items(found, listed))
+        page = client.run_items(run_id, failed=True, limit=limit) if failed else None
+    if page is None:
+        show(found, as_json, lambda _: print_run(RunRead.model_validate(found)))
+        return
+    items = [RunItemRead.model_validate(item) for item in page["items"]]
 
+    def render(_: object) -> None:
+        print_run(RunRead.model_validate(found))
+        print_failed_items(items, page["total"], wide=wide)
 
-def _print_run_items(found: dict[str, Any], listed: list[dict[str, Any]]) -> None:
-    print_run(RunRead.model_validate(found))
-    items = [RunItemRead.model_validate(item) for item in listed]
-    rows = (
-        (str(item.position), str(item.repeat), _score_text(item), (item.output or "")[:60])
-        for item in items
-    )
-    if items:
-        print_table(("item", "repeat", "error or failed scores", "output"), rows)
+    shown = {**found, "failed_items": page["items"], "failed_total": page["total"]}
+    show(shown, as_json, render)
 
 
 @app.command("list")
@@ -321,20 +310,19 @@ def _print_runs(page: dict[str, Any], *, wide: bool = False) -> None:
 def compare_runs(
     a: Annotated[int, typer.Argument(help="First run id.", min=1)],
     b: Annotated[int, typer.Argument(help="Second run id.", min=1)],
+    limit: Annotated[
+        int, typer.Option(min=0, max=10_000, help="Changed item scores to list (0: none).")
+    ] = 20,
+    wide: WideOption = False,
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Compare two runs: per-metric and per-item deltas (b minus a)."""
+    """Compare two runs: per-metric means, then each changed item score, lowest delta first."""
     with make_client(url, api_key) as client:
         result = client.compare_runs(a, b)
-    show(result, as_json, lambda _: _print_comparison(a, b, RunComparison.model_validate(result)))
-
-
-def _print_comparison(a: int, b: int, comparison: RunComparison) -> None:
-    rows = ((name, _fmt(d.a), _fmt(d.b), _fmt(d.delta)) for name, d in comparison.metrics.items())
-    print_table(("metric", f"run {a}", f"run {b}", "delta"), rows)
-    console.print(f"{comparison.changed_items} items changed")
+    comparison = RunComparison.model_validate(result)
+    show(result, as_json, lambda _: print_comparison(a, b, comparison, limit=limit, wide=wide))
 
 
 @app.command("cancel")

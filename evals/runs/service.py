@@ -230,10 +230,19 @@ async def list_runs(
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
 
 
+def item_id(metadata: Mapping[str, Any] | None) -> str | None:
+    """Return a dataset item's `metadata.id` as text (a string or an integer), if it has one."""
+    found = (metadata or {}).get("id")
+    if isinstance(found, bool) or not isinstance(found, str | int):
+        return None
+    return str(found) or None
+
+
 def _item_read(row: RunItem, item: DatasetItem | None = None) -> RunItemRead:
     return RunItemRead(
         input=item.input if item else None,
         expected=item.expected if item else None,
+        item_id=item_id(item.item_metadata) if item else None,
         variant=row.variant,
         position=row.position,
         repeat=row.repeat,
@@ -333,9 +342,16 @@ async def compare_runs(session: AsyncSession, *, a: int, b: int) -> RunCompariso
     run_a, run_b = _run_read(row_a), _run_read(row_b)
     items_a = await _mean_scores(session, a)
     items_b = await _mean_scores(session, b)
+    positions = sorted(set(items_a) | set(items_b))
+    # Items are matched by position; they are named as the later run's dataset names them.
+    ids = await _item_ids(session, row_b.dataset_version_id, positions)
     per_item = [
-        ItemDelta(position=pos, metrics=_deltas(items_a.get(pos, {}), items_b.get(pos, {})))
-        for pos in sorted(set(items_a) | set(items_b))
+        ItemDelta(
+            position=pos,
+            item_id=ids.get(pos),
+            metrics=_deltas(items_a.get(pos, {}), items_b.get(pos, {})),
+        )
+        for pos in positions
     ]
     changed = [
         item for item in per_item if any(d.delta not in (0, None) for d in item.metrics.values())
@@ -348,6 +364,21 @@ async def compare_runs(session: AsyncSession, *, a: int, b: int) -> RunCompariso
         items=per_item,
         changed_items=len(changed),
     )
+
+
+async def _item_ids(
+    session: AsyncSession, dataset_version_id: int, positions: Sequence[int]
+) -> dict[int, str]:
+    """Return the `metadata.id` of the dataset version's items at `positions` that have one."""
+    wanted = set(positions)
+    rows = await session.execute(  # the whole version: an IN list of every position may not fit
+        select(DatasetItem.position, DatasetItem.item_metadata).where(
+            DatasetItem.dataset_version_id == dataset_version_id
+        )
+    )
+    return {
+        pos: found for pos, meta in rows if pos in wanted and (found := item_id(meta)) is not None
+    }
 
 
 def _metric_means(run: RunRead) -> dict[str, float | None]:

@@ -80,7 +80,7 @@ def items(count: int) -> list[dict[str, Any]]:
         {
             "input": {"ticket": f"ticket {i}"},
             "expected": CATEGORIES[i % len(CATEGORIES)],
-            "metadata": {"answer": CATEGORIES[i % len(CATEGORIES)]},
+            "metadata": {"answer": CATEGORIES[i % len(CATEGORIES)], "id": f"t-{i}"},
         }
         for i in range(count)
     ]
@@ -239,10 +239,17 @@ def test_run_writes_junit(project: Project, tmp_path: Path) -> None:
     assert [c.get("name") for c in gate] == ["mean(correct) >= 0.9"]
     assert gate[0].find("failure") is not None
     failing_items = [c for c in cases if c.find("failure") is not None and c not in gate]
-    assert [c.get("name") for c in failing_items] == [f"item {i} repeat 0" for i in range(4)]
+    # Cases are named by the items' metadata.id: CI keeps a test's history by its name.
+    assert [c.get("name") for c in failing_items] == [f"t-{i}" for i in range(4)]
     failure = failing_items[0].find("failure")
     assert failure is not None
-    assert failure.get("message") == "correct=0.0"
+    assert failure.get("message") == "correct: 0 (failed): expected 'billing', got 'ticket 0'"
+    assert (failure.text or "").splitlines() == [
+        'input: {"ticket": "ticket 0"}',
+        'expected: "billing"',
+        "output: ticket 0",
+        "correct: 0 (failed): expected 'billing', got 'ticket 0'",
+    ]
     assert re.fullmatch(r"run \d+: verdict failed", suite.findtext("system-out", ""))
 
     # An item that cannot even be rendered is an <error>, counted apart from failures.
@@ -268,10 +275,37 @@ def test_run_writes_junit(project: Project, tmp_path: Path) -> None:
     suite = junit_suite(second)
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "1", "1")
     errored = [c for c in suite.findall("testcase") if c.find("error") is not None]
-    assert [c.get("name") for c in errored] == ["item 2 repeat 0"]
+    assert [c.get("name") for c in errored] == ["item 2"]  # no metadata.id: its position
     error = errored[0].find("error")
     assert error is not None
     assert "missing variables: ticket" in error.get("message", "")
+    assert 'input: {"other": "no ticket"}' in (error.text or "")
+
+    # Repeats name each case's repeat; text XML cannot hold is escaped, so CI can parse it.
+    odd = f"{project.prefix}/odd"
+    with project.http() as http:
+        rows = [{"input": {"ticket": "bell \u0007 x"}, "expected": "billing", "metadata": {}}]
+        assert http.post(f"/v1/datasets/{odd}/versions", json={"items": rows}).status_code == 201
+    suite_file = write(tmp_path / "odd.yaml", project.suite_yaml(name=f"{odd}-suite", dataset=odd))
+    third = tmp_path / "odd.xml"
+    result = cli(
+        project.server,
+        "eval",
+        "run",
+        str(suite_file),
+        "-p",
+        f"{project.prompt}:1",
+        "--repeats",
+        "2",
+        "--junit",
+        str(third),
+    )
+    assert result.exit_code == 1, result.output
+    cases = junit_suite(third).findall("testcase")
+    assert [c.get("name") for c in cases[1:]] == ["item 0 repeat 0", "item 0 repeat 1"]
+    failure = cases[1].find("failure")
+    assert failure is not None
+    assert "got 'bell \\x07 x'" in failure.get("message", "")
 
 
 @pytest.mark.parametrize(
@@ -425,16 +459,40 @@ def test_show_failed_list_and_compare(project: Project) -> None:
     out = flat(shown.stdout)
     assert f"run {bad['id']}: suite {project.suite} v1 on {project.prompt} v1" in out
     assert "verdict: failed" in out
-    assert "correct=0" in out
-    assert "ticket 3" in out  # the echoed output of a failed item
+    assert "4 failed results:" in out
+    lines = [line.strip() for line in shown.stdout.splitlines()]
+    at = lines.index("t-3 (item 3, repeat 0)")  # named by metadata.id, with where it is
+    assert [" ".join(line.split()) for line in lines[at + 1 : at + 5]] == [
+        'input {"ticket": "ticket 3"}',
+        'expected "billing"',
+        "output ticket 3",
+        "correct 0 (failed): expected 'billing', got 'ticket 3'",
+    ]
+    first_two = flat(
+        cli(project.server, "eval", "show", str(bad["id"]), "--failed", "--limit", "2").stdout
+    )
+    assert "4 failed results; showing the first 2 (--limit N shows more):" in first_two
+    assert "t-1 (item 1" in first_two
+    assert "t-2 (item 2" not in first_two
     as_json = json.loads(
         cli(project.server, "eval", "show", str(bad["id"]), "--failed", "--json").stdout
     )
     assert [i["position"] for i in as_json["failed_items"]] == [0, 1, 2, 3]
-    clean = json.loads(
+    assert as_json["failed_total"] == 4
+    item = as_json["failed_items"][0]
+    assert (item["item_id"], item["input"], item["expected"]) == (
+        "t-0",
+        {"ticket": "ticket 0"},
+        "billing",
+    )
+    assert item["scores"]["correct"]["reason"] == "expected 'billing', got 'ticket 0'"
+    clean = cli(project.server, "eval", "show", str(good["id"]), "--failed")
+    assert clean.exit_code == 0, clean.output
+    assert clean.stdout.rstrip().endswith("no failed items")
+    clean_json = json.loads(
         cli(project.server, "eval", "show", str(good["id"]), "--failed", "--json").stdout
     )
-    assert clean["failed_items"] == []
+    assert (clean_json["failed_items"], clean_json["failed_total"]) == ([], 0)
 
     listed = cli(project.server, "eval", "list", "--prompt", project.prompt)
     assert listed.exit_code == 0, listed.output
@@ -448,13 +506,28 @@ def test_show_failed_list_and_compare(project: Project) -> None:
 
     compared = cli(project.server, "eval", "compare", str(bad["id"]), str(good["id"]))
     assert compared.exit_code == 0, compared.output
-    assert "correct" in compared.stdout
-    assert "4 items changed" in compared.stdout
+    rows = [" ".join(line.replace("│", " ").split()) for line in compared.stdout.splitlines()]
+    assert "correct 0 1 1" in rows  # the metric's mean in each run and the delta
+    assert "4 of 4 items changed (b minus a)" in rows
+    assert [row for row in rows if row.startswith("t-")] == [
+        f"t-{i} correct 0 1 1" for i in range(4)
+    ]
+    reverse = cli(
+        project.server, "eval", "compare", str(good["id"]), str(bad["id"]), "--limit", "1"
+    )
+    assert "the 1 lowest of 4 changed scores" in flat(reverse.stdout)
+    quiet = cli(project.server, "eval", "compare", str(bad["id"]), str(good["id"]), "--limit", "0")
+    assert "t-0" not in quiet.stdout
     delta = json.loads(
         cli(project.server, "eval", "compare", str(bad["id"]), str(good["id"]), "--json").stdout
     )
     assert delta["metrics"]["correct"] == {"a": 0.0, "b": 1.0, "delta": 1.0}
     assert delta["same_dataset"] is True
+    assert delta["items"][0] == {
+        "position": 0,
+        "item_id": "t-0",
+        "metrics": {"correct": {"a": 0.0, "b": 1.0, "delta": 1.0}},
+    }
     assert "404" in one_line_error(cli(project.server, "eval", "show", "999999"), 1)
 
 

@@ -176,7 +176,7 @@ async def test_fail_rate_is_deterministic_per_seed_and_request() -> None:
 
 
 async def test_bad_knobs_and_unknown_models_fail_fast_without_retries() -> None:
-    with pytest.raises(ModelCallError, match=r"BadRequestError \(400\) after 1 attempt: .*nope"):
+    with pytest.raises(ModelCallError, match=r"NotFoundError \(404\) after 1 attempt: .*nope"):
         await call("offline/nope", "hello")
     with pytest.raises(ModelCallError, match="fail_with must be one of"):
         await call("offline/echo", "hello", fail_with="gremlins")
