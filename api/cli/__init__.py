@@ -18,12 +18,13 @@ from api.cli import (
     prompts,
     suites,
 )
+from api.cli._typer import Cli
 from api.cli.calls import calls
 from api.cli.demo import demo
 from api.cli.serve import serve
 from api.cli.stats import stats
 
-app = typer.Typer(
+app = Cli(
     name="promptlane",
     help="promptlane: versioned prompts and LLM configs, evaluation gates, tracing.",
     no_args_is_help=True,

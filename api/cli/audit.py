@@ -17,11 +17,10 @@ from api.cli._common import (
     make_client,
     show,
 )
+from api.cli._typer import Cli
 from evals.promotion.reports import AuditProblem, AuditReport
 
-app = typer.Typer(
-    help="The audit trail: a hash chain of label moves and unsets, policy changes, archives."
-)
+app = Cli(help="The audit trail: a hash chain of label moves and unsets, policy changes, archives.")
 URL = DEFAULT_URL
 
 

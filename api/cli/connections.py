@@ -24,8 +24,9 @@ from api.cli._common import (
     print_table,
     show,
 )
+from api.cli._typer import Cli
 
-app = typer.Typer(
+app = Cli(
     help="Provider connections: endpoints and keys model calls go through (admin).",
     no_args_is_help=True,
 )

@@ -24,8 +24,9 @@ from api.cli._common import (
     print_table,
     show,
 )
+from api.cli._typer import Cli
 
-app = typer.Typer(
+app = Cli(
     help="Versioned datasets: push JSON, JSONL or CSV files, inspect and diff versions.",
     no_args_is_help=True,
 )

@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from api.cli._common import console, fail
+from api.cli._typer import Cli
 
-app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+app = Cli(help="Database schema migrations.", no_args_is_help=True)
 
 DatabaseUrl = Annotated[
     str | None,

@@ -26,6 +26,7 @@ from api.cli._common import (
     print_table,
     show,
 )
+from api.cli._typer import Cli
 from api.cli.run_report import fmt, print_comparison, print_failed_items
 from evals.reports import (
     RunComparison,
@@ -38,7 +39,7 @@ from evals.reports import (
 )
 from promptlane_client import Client
 
-app = typer.Typer(
+app = Cli(
     help="Evaluation runs: run a suite on a prompt version (exit 0 passed, 1 failed, 2 error).",
     no_args_is_help=True,
 )

@@ -18,9 +18,10 @@ from api.cli._common import (
     print_table,
     show,
 )
+from api.cli._typer import Cli
 from api.identity import credentials
 
-app = typer.Typer(help="Manage API keys (needs an admin key).", no_args_is_help=True)
+app = Cli(help="Manage API keys (needs an admin key).", no_args_is_help=True)
 
 Role = Annotated[str, typer.Option("--role", help="reader, writer or admin.")]
 

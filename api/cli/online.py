@@ -19,8 +19,9 @@ from api.cli._common import (
     print_table,
     show,
 )
+from api.cli._typer import Cli
 
-app = typer.Typer(
+app = Cli(
     help="Online evaluation: sampling rate and scorers per prompt (and label).",
     no_args_is_help=True,
 )

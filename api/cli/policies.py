@@ -17,9 +17,10 @@ from api.cli._common import (
     print_table,
     show,
 )
+from api.cli._typer import Cli
 from evals.promotion.reports import PolicyEventRead, PolicyRead
 
-app = typer.Typer(
+app = Cli(
     help="Promotion policies: the suite versions a label requires (admins pin them).",
     no_args_is_help=True,
 )

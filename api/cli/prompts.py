@@ -28,10 +28,11 @@ from api.cli._common import (
     prompt_target,
     show,
 )
+from api.cli._typer import Cli
 from api.cli.prompt_files import PromptFileError, load_prompt_files
 from promptlane_client.snapshot import build_snapshot
 
-app = typer.Typer(help="Versioned prompts: push, inspect, render and label.", no_args_is_help=True)
+app = Cli(help="Versioned prompts: push, inspect, render and label.", no_args_is_help=True)
 
 Name = Annotated[str, typer.Argument(help="Prompt name, e.g. support/triage.")]
 Ref = Annotated[str, typer.Argument(help=PROMPT_REF_HELP)]

@@ -20,10 +20,9 @@ from api.cli._common import (
     print_table,
     show,
 )
+from api.cli._typer import Cli
 
-app = typer.Typer(
-    help="Evaluation suites as code: push YAML files, inspect them.", no_args_is_help=True
-)
+app = Cli(help="Evaluation suites as code: push YAML files, inspect them.", no_args_is_help=True)
 URL = DEFAULT_URL
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -253,8 +256,37 @@ def test_cli_does_not_import_the_server_stack_or_model_sdks(server: Server) -> N
     assert out.stdout.strip() == "[]"
 
 
+def _command_paths(group: TyperGroup, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, TyperGroup):
+            paths += _command_paths(command, (*prefix, name))
+        else:
+            paths.append((*prefix, name))
+    return paths
+
+
 def test_help_texts() -> None:
     for args in ([], ["prompts"], ["keys"], ["db"], ["serve"], ["prompts", "push"]):
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0
         assert "Usage" in result.stdout
+
+
+def test_every_help_shows_flags_bare_and_arguments_without_braces() -> None:
+    root = typer.main.get_command(app)
+    assert isinstance(root, TyperGroup)
+    paths = _command_paths(root)
+    assert len(paths) > 60  # every command of every group
+    for path in paths:
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "120"})
+        assert result.exit_code == 0, (path, result.output)
+        assert "<bool>" not in result.stdout, path  # a flag takes no value
+        usage = next(line for line in result.stdout.splitlines() if "Usage:" in line)
+        assert "{" not in usage, usage
+    label = runner.invoke(app, ["prompts", "label", "--help"], env={"COLUMNS": "120"})
+    assert "Usage: promptlane prompts label [OPTIONS] NAME LABEL VERSION" in label.stdout
+    assert re.search(r"--json\s+Print JSON", label.stdout)
+    missing = runner.invoke(app, ["prompts", "label"])
+    assert missing.exit_code == 2
+    assert "Missing argument 'NAME'" in missing.output
