@@ -8,7 +8,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -201,6 +208,18 @@ class Settings(BaseSettings):
         ),
         description="Record prompt and answer text on model-call spans (personal data!)",
     )
+    otlp_grpc_enabled: bool = Field(
+        default=False,
+        description="Also receive OTLP traces over gRPC (TraceService/Export) on otlp_grpc_port",
+    )
+    otlp_grpc_port: int = Field(
+        default=4317, ge=1, le=65535, description="Port of the OTLP/gRPC receiver (on host)"
+    )
+    otlp_grpc_reuse_port: bool = Field(
+        default=False,
+        description="Let several processes bind the OTLP/gRPC port (SO_REUSEPORT; set by "
+        "`promptlane serve --workers N`)",
+    )
     metrics_public: bool = Field(
         default=True, description="Serve GET /metrics without an API key (Prometheus' norm)"
     )
@@ -224,6 +243,15 @@ class Settings(BaseSettings):
             if name.startswith("PROMPTLANE_"):  # the server's own secrets are never a key
                 raise ValueError(f"{name} cannot be a connection's key variable")
         return names
+
+    @model_validator(mode="after")
+    def _check_grpc_port(self) -> Settings:
+        if self.otlp_grpc_enabled and self.otlp_grpc_port == self.port:
+            raise ValueError(
+                f"PROMPTLANE_OTLP_GRPC_PORT: {self.otlp_grpc_port} is the HTTP port "
+                "(PROMPTLANE_PORT); the gRPC receiver needs a port of its own"
+            )
+        return self
 
     def connection_env(self) -> dict[str, str]:
         """Return the allow-listed key variables that are set: all a connection may read."""

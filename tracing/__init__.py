@@ -1,7 +1,8 @@
 """Tracing domain: OpenTelemetry setup, GenAI conventions, metrics, OTLP ingest and analytics.
 
 Entry points: `setup.configure` (providers, exporters, metrics), `telemetry.Telemetry`,
-`ingest.decode_batch` / `ingest.store_batch` (OTLP/HTTP trace ingest), `inserts.insert_rows`
+`ingest.decode_batch` (OTLP/HTTP) / `ingest.decode_message` (OTLP/gRPC) then
+`ingest.store_batch` (trace ingest), `inserts.insert_rows`
 (every generation row, built as a `generation.GenerationRow`, normalised by
 `normalise.normalise_row`).
 """

@@ -1,10 +1,12 @@
 """OTLP ingest: decode a request, store its GenAI spans as generations, count the rest.
 
-One request is one batch: spans are decoded and mapped to rows (CPU-bound, `decode_batch`,
-run it in a thread), priced from litellm's price map when a span has no `promptlane.cost_usd`,
-and inserted with a single INSERT … ON CONFLICT DO NOTHING (`inserts.insert_rows`, which
+One request is one batch, whatever its transport: spans are decoded and mapped to rows
+(CPU-bound: `decode_batch` for OTLP/HTTP, `decode_message` for OTLP/gRPC; run them in a
+thread), priced from litellm's price map when a span has no `promptlane.cost_usd`, and
+inserted with a single INSERT … ON CONFLICT DO NOTHING (`inserts.insert_rows`, which
 normalises every row and drops only a row the database refuses), so a span delivered twice
-(OTLP clients retry) is stored once. The caller owns the transaction.
+(OTLP clients retry) is stored once; the spans it refused are the export's partial success
+(`export_response`). The caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import sqlalchemy as sa
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers
 
@@ -78,6 +81,11 @@ def decode_batch(
     return decoded.encoding, build_batch(decoded.spans)
 
 
+def decode_message(message: bytes) -> Batch:
+    """Decode an OTLP/gRPC request message (gRPC has inflated it) and map its spans."""
+    return build_batch(otlp.spans_of(otlp.parse(message, "protobuf")))
+
+
 def _models(row: Mapping[str, Any]) -> list[str]:
     return [m for m in (row["response_model"], row["request_model"]) if m]
 
@@ -133,6 +141,18 @@ async def store_batch(
         non_genai=batch.non_genai,
         dropped=inserted.dropped,
     )
+
+
+def export_response(result: IngestResult) -> ExportTraceServiceResponse:
+    """Return the answer to an export: full success, or the spans the database refused."""
+    response = ExportTraceServiceResponse()
+    if result.dropped:
+        reasons = sorted({d.reason for d in result.dropped})
+        response.partial_success.rejected_spans = len(result.dropped)
+        response.partial_success.error_message = (
+            f"{len(result.dropped)} span(s) could not be stored: {', '.join(reasons)}"
+        )
+    return response
 
 
 async def ingest_spans(

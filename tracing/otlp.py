@@ -268,9 +268,12 @@ def decode_request(
     return DecodedRequest(encoding, spans_of(parse(payload, encoding)))
 
 
-def encode_response(encoding: Encoding) -> bytes:
-    """Return the full-success ExportTraceServiceResponse in the request's encoding."""
-    response = ExportTraceServiceResponse()
+def encode_response(
+    encoding: Encoding, response: ExportTraceServiceResponse | None = None
+) -> bytes:
+    """Return an ExportTraceServiceResponse (by default full success) in the request's encoding."""
+    if response is None:
+        response = ExportTraceServiceResponse()
     if encoding == "protobuf":
         return response.SerializeToString()
     return json_format.MessageToJson(response, indent=None).encode()

@@ -34,6 +34,8 @@ def serve(
     for env, value in (("HOST", host), ("PORT", port), ("DATABASE_URL", database_url)):
         if value is not None:
             os.environ[f"PROMPTLANE_{env}"] = str(value)
+    if workers > 1:  # every worker binds the OTLP/gRPC port; the kernel spreads connections
+        os.environ.setdefault("PROMPTLANE_OTLP_GRPC_REUSE_PORT", "true")
     get_settings.cache_clear()
     try:
         settings = Settings()

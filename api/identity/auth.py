@@ -1,6 +1,7 @@
 """Bearer API-key authentication with an in-process cache.
 
-The role requirements routes declare (`Reader`, `Writer`, `Admin`) are in api/server/deps.py.
+The role requirements routes declare (`Reader`, `Writer`, `Admin`) are in api/server/deps.py;
+they and the OTLP/gRPC receiver check roles with `Authenticator.authorize`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import time
 from typing import Final
 
 from api.db import Database
-from api.identity.errors import AuthenticationError
+from api.identity.errors import AuthenticationError, PermissionDeniedError
 from api.identity.keys import find_active, hash_key, is_well_formed
 from prompts.policy import Actor, Role
 
@@ -50,6 +51,15 @@ class Authenticator:
         if len(self._cache) >= _MAX_CACHED:
             self._cache.clear()
         self._cache[digest] = (actor, time.monotonic() + self._ttl)
+        return actor
+
+    async def authorize(self, authorization: str | None, role: Role) -> Actor:
+        """Return the actor for a `Bearer pl_...` header if its role allows `role`."""
+        actor = await self.authenticate(authorization)
+        if not actor.role.allows(role):
+            raise PermissionDeniedError(
+                f"this needs the {role.value} role; the key {actor.name!r} is {actor.role.value}"
+            )
         return actor
 
     def cached(self, authorization: str | None) -> Actor | None:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -41,6 +42,10 @@ from api.server.telemetry import add_fast_path, configure_tracing
 from api.settings import Settings, get_settings
 from evals.promotion.audit import ensure_chain
 from tracing.setup import TracingHandle
+
+if TYPE_CHECKING:
+    from api.server.otlp_grpc import OtlpGrpcServer
+    from api.server.services import Services
 
 log = logging.getLogger("promptlane")
 
@@ -104,6 +109,15 @@ async def link_audit_chain(db: Database) -> None:
         log.info("audit chain: linked %d label events and %d policies", sealed, recorded)
 
 
+def otlp_grpc_server(services: Services) -> OtlpGrpcServer | None:
+    """Return the OTLP/gRPC receiver when it is enabled (grpc, 0.2 s to import, only then)."""
+    if not services.settings.otlp_grpc_enabled:
+        return None
+    from api.server.otlp_grpc import OtlpGrpcServer
+
+    return OtlpGrpcServer(services)
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -125,6 +139,7 @@ def create_app(
         )
         services = build_services(settings, db, tracing, box)
         app.state.services = services
+        receiver = otlp_grpc_server(services)
         warming: asyncio.Task[None] | None = None
         try:
             await check_schema(db, services.schema_head)
@@ -134,6 +149,8 @@ def create_app(
                 await services.executor.start()
             if services.online_evaluator is not None:
                 await services.online_evaluator.start()
+            if receiver is not None:
+                await receiver.start()
             warming = (
                 asyncio.create_task(warm_model_layer(log), name="warm-model-layer")
                 if settings.warm_model_layer
@@ -143,6 +160,8 @@ def create_app(
         finally:
             if warming is not None and not warming.done():
                 warming.cancel()  # the import thread finishes on its own; nothing waits on it
+            if receiver is not None:
+                await receiver.stop()  # before what its exports use: the database, the evaluator
             await services.gateway.stop()  # write the generations still queued
             if services.online_evaluator is not None:
                 await services.online_evaluator.stop()

@@ -12,7 +12,6 @@ from typing import Annotated, Final
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.identity.errors import PermissionDeniedError
 from api.server.services import Services
 from api.settings import Settings
 from prompts.policy import Actor, Role
@@ -34,13 +33,7 @@ def require(role: Role) -> Callable[[Request, Services], Awaitable[Actor]]:
     """Return a dependency that authenticates and demands at least `role`."""
 
     async def dependency(request: Request, services: AppServices) -> Actor:
-        authorization = request.headers.get("authorization")
-        actor = await services.auth.authenticate(authorization)
-        if not actor.role.allows(role):
-            raise PermissionDeniedError(
-                f"this needs the {role.value} role; the key {actor.name!r} is {actor.role.value}"
-            )
-        return actor
+        return await services.auth.authorize(request.headers.get("authorization"), role)
 
     dependency.__name__ = f"require_{role.value}"
     return dependency

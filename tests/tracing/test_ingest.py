@@ -20,6 +20,7 @@ from tests.otlp_requests import genai, protobuf, record, span
 from tests.tracing.test_metrics import sample
 from tracing import ingest, inserts, pricing
 from tracing.base import utc_now
+from tracing.errors import InvalidPayloadError
 from tracing.metrics import Metrics
 from tracing.models import Generation
 from tracing.pricing import PriceBook
@@ -143,6 +144,20 @@ async def test_decode_batch_then_store(session: AsyncSession, book: PriceBook) -
     assert (encoding, batch.received, batch.non_genai, len(batch.rows)) == ("protobuf", 2, 1, 1)
     result = await ingest.store_batch(session, batch, prices=book)
     assert result.generations[0].service_name == "a"
+
+
+def test_grpc_messages_map_like_http_bodies() -> None:
+    body = protobuf(span(genai()), span({"db.system": "sqlite"}), resource={"service.name": "a"})
+    _, http = ingest.decode_batch(
+        body, content_type="application/x-protobuf", content_encoding=None, max_bytes=10**6
+    )
+    grpc = ingest.decode_message(body)
+    assert (grpc.received, grpc.non_genai) == (http.received, http.non_genai) == (2, 1)
+    assert [{**row, "created_at": None} for row in grpc.rows.values()] == [
+        {**row, "created_at": None} for row in http.rows.values()
+    ]
+    with pytest.raises(InvalidPayloadError, match="not an OTLP protobuf request"):
+        ingest.decode_message(b"\xff\xff")
 
 
 async def test_litellm_prices_are_read_offline() -> None:
@@ -342,6 +357,11 @@ async def test_a_row_that_cannot_be_stored_costs_the_others_nothing(
     assert (result.stored, result.duplicates, result.non_genai) == (2, 0, 1)
     assert result.dropped == [inserts.Dropped("ingest", "ValueError")]
     assert len(await stored(session)) == 2
+    partial = ingest.export_response(result).partial_success  # what the exporter is told
+    assert (partial.rejected_spans, partial.error_message) == (
+        1,
+        "1 span(s) could not be stored: ValueError",
+    )
     metrics = Metrics()
     ingest.observe(metrics, result)
     text = metrics.exposition().decode()

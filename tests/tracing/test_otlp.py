@@ -254,6 +254,12 @@ def test_responses_are_encoded_like_the_request() -> None:
     response = ExportTraceServiceResponse.FromString(otlp.encode_response("protobuf"))
     assert not response.HasField("partial_success")
     assert json.loads(otlp.encode_response("json")) == {}
+    partial = ExportTraceServiceResponse()
+    partial.partial_success.rejected_spans = 2
+    assert json.loads(otlp.encode_response("json", partial)) == {
+        "partialSuccess": {"rejectedSpans": "2"}
+    }
+    assert otlp.encode_response("protobuf", partial) == partial.SerializeToString()
     assert otlp.RESPONSE_MEDIA_TYPES == {
         "protobuf": "application/x-protobuf",
         "json": "application/json",

@@ -9,12 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.server.deps import AppServices, Writer
+from api.server.ingest import max_export_bytes, receive
 from tracing import ingest, otlp
 
 router = APIRouter(tags=["traces"])
-
-# A gzip body may inflate to this many times the body size limit (OTLP compresses ~5-10x).
-MAX_INFLATION: Final = 10
 
 _PAYLOAD = {"schema": {"type": "string", "format": "binary"}}
 _BODY: Final[dict[str, Any]] = {
@@ -32,7 +30,8 @@ _BODY: Final[dict[str, Any]] = {
     openapi_extra=_BODY,
     responses={
         200: {
-            "description": "An ExportTraceServiceResponse, encoded like the request",
+            "description": "An ExportTraceServiceResponse, encoded like the request "
+            "(partial_success counts the spans the database refused)",
             "content": {"application/x-protobuf": _PAYLOAD, "application/json": {}},
         },
         400: {"description": "The payload, its gzip or a span id is malformed; nothing stored"},
@@ -48,12 +47,10 @@ async def export_traces(request: Request, services: AppServices, actor: Writer) 
         await request.body(),
         content_type=request.headers.get("content-type"),
         content_encoding=request.headers.get("content-encoding"),
-        max_bytes=services.settings.max_body_bytes * MAX_INFLATION,
+        max_bytes=max_export_bytes(services.settings),
     )
-    # The route owns the transaction: online evaluation must only see committed generations.
-    async with services.db.transaction() as session:
-        result = await ingest.store_batch(session, batch)
-    ingest.observe(services.metrics, result)
-    if services.online_evaluator is not None:
-        await services.online_evaluator.submit(result.generations)
-    return Response(otlp.encode_response(encoding), media_type=otlp.RESPONSE_MEDIA_TYPES[encoding])
+    result = await receive(services, batch)
+    return Response(
+        otlp.encode_response(encoding, ingest.export_response(result)),
+        media_type=otlp.RESPONSE_MEDIA_TYPES[encoding],
+    )
