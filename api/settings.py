@@ -201,6 +201,15 @@ class Settings(BaseSettings):
         ),
         description="Record prompt and answer text on model-call spans (personal data!)",
     )
+    trace_retention_days: int = Field(
+        default=30,
+        ge=0,
+        le=36500,
+        description="Days ingested spans (trace trees) are kept; 0 keeps them forever",
+    )
+    trace_purge_interval: float = Field(
+        default=3600.0, gt=0, description="Seconds between two purges of expired spans"
+    )
     metrics_public: bool = Field(
         default=True, description="Serve GET /metrics without an API key (Prometheus' norm)"
     )

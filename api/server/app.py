@@ -20,6 +20,7 @@ from api.server import openapi
 from api.server.errors import install_error_handlers
 from api.server.gateway import routes as gateway_routes
 from api.server.middleware import BodyLimitMiddleware, UrlGuardMiddleware
+from api.server.retention import RetentionJob
 from api.server.routes import analytics as analytics_routes
 from api.server.routes import audit as audit_routes
 from api.server.routes import connections as connection_routes
@@ -126,6 +127,11 @@ def create_app(
         services = build_services(settings, db, tracing, box)
         app.state.services = services
         warming: asyncio.Task[None] | None = None
+        retention = RetentionJob(
+            db,
+            retention_days=settings.trace_retention_days,
+            interval=settings.trace_purge_interval,
+        )
         try:
             await check_schema(db, services.schema_head)
             await bootstrap_admin_key(db, settings)
@@ -134,6 +140,7 @@ def create_app(
                 await services.executor.start()
             if services.online_evaluator is not None:
                 await services.online_evaluator.start()
+            retention.start()
             warming = (
                 asyncio.create_task(warm_model_layer(log), name="warm-model-layer")
                 if settings.warm_model_layer
@@ -141,6 +148,7 @@ def create_app(
             )
             yield
         finally:
+            await retention.stop()
             if warming is not None and not warming.done():
                 warming.cancel()  # the import thread finishes on its own; nothing waits on it
             await services.gateway.stop()  # write the generations still queued
