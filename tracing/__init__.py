@@ -3,5 +3,6 @@
 Entry points: `setup.configure` (providers, exporters, metrics), `telemetry.Telemetry`,
 `ingest.decode_batch` / `ingest.store_batch` (OTLP/HTTP trace ingest), `inserts.insert_rows`
 (every generation row, built as a `generation.GenerationRow`, normalised by
-`normalise.normalise_row`).
+`normalise.normalise_row`), `traces` (every ingested span, links along the trace, the trace
+list and tree, retention).
 """

@@ -143,25 +143,24 @@ async def list_traces(
     return TracePage(items=items, total=total or 0, limit=limit, offset=offset)
 
 
+async def _of_trace(
+    session: AsyncSession, model: type[Any], table: sa.Table, trace_id: str
+) -> list[Any]:
+    """Return a trace's rows of `model` by start time, one more than an answer holds."""
+    statement = (
+        sa.select(model)
+        .where(table.c.trace_id == trace_id)
+        .order_by(table.c.started_at)
+        .limit(MAX_TRACE_SPANS + 1)
+    )
+    return list(await session.scalars(statement))
+
+
 async def read_trace(session: AsyncSession, trace_id: str) -> TraceRead:
     """Return one trace as a tree of its spans with its generations in place."""
     trace_id = trace_id.lower()
-    spans = list(
-        await session.scalars(
-            sa.select(Span)
-            .where(Span.trace_id == trace_id)  # type: ignore[arg-type]
-            .order_by(S.c.started_at)
-            .limit(MAX_TRACE_SPANS + 1)
-        )
-    )
-    generations = list(
-        await session.scalars(
-            sa.select(Generation)
-            .where(Generation.trace_id == trace_id)  # type: ignore[arg-type]
-            .order_by(G.c.started_at)
-            .limit(MAX_TRACE_SPANS + 1)
-        )
-    )
+    spans: list[Span] = await _of_trace(session, Span, S, trace_id)
+    generations: list[Generation] = await _of_trace(session, Generation, G, trace_id)
     if not spans and not generations:
         raise TraceNotFoundError(f"no span or generation of trace {trace_id} is stored")
     truncated = len(spans) > MAX_TRACE_SPANS or len(generations) > MAX_TRACE_SPANS
