@@ -220,6 +220,15 @@ class Settings(BaseSettings):
         description="Let several processes bind the OTLP/gRPC port (SO_REUSEPORT; set by "
         "`promptlane serve --workers N`)",
     )
+    trace_retention_days: int = Field(
+        default=30,
+        ge=0,
+        le=36500,
+        description="Days ingested spans (trace trees) are kept; 0 keeps them forever",
+    )
+    trace_purge_interval: float = Field(
+        default=3600.0, gt=0, description="Seconds between two purges of expired spans"
+    )
     metrics_public: bool = Field(
         default=True, description="Serve GET /metrics without an API key (Prometheus' norm)"
     )

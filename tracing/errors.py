@@ -5,7 +5,9 @@ TracingError
 ├── ScanLimitExceededError    (more generations in range than one query may scan)
 ├── InvalidPayloadError       (an OTLP request that cannot be decoded: protobuf, JSON, gzip, ids)
 ├── DecompressedTooLargeError (an OTLP request that decompresses past the size limit)
-└── UnsupportedMediaTypeError (a Content-Type or Content-Encoding the OTLP receiver does not take)
+├── UnsupportedMediaTypeError (a Content-Type or Content-Encoding the OTLP receiver does not take)
+├── TraceNotFoundError        (no span and no generation of that trace id is stored)
+└── GenerationNotFoundError   (no generation has that id)
 """
 
 from __future__ import annotations
@@ -49,3 +51,15 @@ class UnsupportedMediaTypeError(TracingError):
     """The request's Content-Type or Content-Encoding is not one OTLP/HTTP defines."""
 
     title = "Unsupported media type"
+
+
+class TraceNotFoundError(TracingError):
+    """No span and no generation of the trace is stored (or its spans were purged)."""
+
+    title = "Trace not found"
+
+
+class GenerationNotFoundError(TracingError):
+    """No generation has the id asked for."""
+
+    title = "Generation not found"

@@ -1,12 +1,14 @@
-"""OTLP ingest: decode a request, store its GenAI spans as generations, count the rest.
+"""OTLP ingest: decode a request, store every span, and its GenAI spans as generations.
 
 One request is one batch, whatever its transport: spans are decoded and mapped to rows
 (CPU-bound: `decode_batch` for OTLP/HTTP, `decode_message` for OTLP/gRPC; run them in a
-thread), priced from litellm's price map when a span has no `promptlane.cost_usd`, and
-inserted with a single INSERT … ON CONFLICT DO NOTHING (`inserts.insert_rows`, which
-normalises every row and drops only a row the database refuses), so a span delivered twice
-(OTLP clients retry) is stored once; the spans it refused are the export's partial success
-(`export_response`). The caller owns the transaction.
+thread), priced from litellm's price map when a span has no `promptlane.cost_usd`, linked to
+their prompt version along the trace (`traces.relink`), and inserted with a single
+INSERT … ON CONFLICT DO NOTHING (`inserts.insert_rows`, which normalises every row and drops
+only a row the database refuses), so a span delivered twice (OTLP clients retry) is stored
+once; the spans it refused are the export's partial success (`export_response`). Every span,
+model call or not, is also a `spans` row (`traces.spans`), the trace's tree. The caller owns
+the transaction.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from tracing.models import Generation
 from tracing.otlp import Encoding, SpanRecord
 from tracing.pricing import PRICES, PriceBook
 from tracing.rows import generation_row
+from tracing.traces import relink
+from tracing.traces.spans import nodes_of, span_row, store_spans
 
 RowKey = tuple[str, str]  # (trace id, span id)
 _NEW_GENERATION: Final = sa.inspect(Generation).class_manager.new_instance
@@ -35,22 +39,28 @@ _NEW_GENERATION: Final = sa.inspect(Generation).class_manager.new_instance
 
 @dataclass
 class Batch:
-    """The spans of one request mapped to rows: GenAI ones by (trace id, span id), deduplicated."""
+    """The spans of one request mapped to rows by (trace id, span id), deduplicated.
+
+    Every span has its `spans` row; the GenAI ones have their generation row too.
+    """
 
     received: int
     non_genai: int
     rows: dict[RowKey, dict[str, Any]] = field(default_factory=dict)
+    spans: dict[RowKey, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
 class IngestResult:
-    """What one export request did: spans received, generations stored, the rest counted."""
+    """What one export request did: spans received and stored, generations stored, relinked."""
 
     received: int
     generations: list[Generation]
     duplicates: int
     non_genai: int
     dropped: list[Dropped] = field(default_factory=list)  # rows the database refused
+    spans: int = 0  # spans stored (not stored before)
+    relinked: list[relink.Relinked] = field(default_factory=list)  # stored, linked now
 
     @property
     def stored(self) -> int:
@@ -63,11 +73,14 @@ def build_batch(spans: Sequence[SpanRecord]) -> Batch:
     created_at = utc_now()
     batch = Batch(received=len(spans), non_genai=0)
     for span in spans:
+        key = (span.trace_id, span.span_id)
         row = generation_row(span, created_at=created_at)
         if row is None:
             batch.non_genai += 1
         else:
-            batch.rows.setdefault((span.trace_id, span.span_id), row)
+            batch.rows.setdefault(key, row)
+        if key not in batch.spans:
+            batch.spans[key] = span_row(span, created_at=created_at, is_generation=row is not None)
     return batch
 
 
@@ -129,9 +142,20 @@ def loaded(stored: Iterable[tuple[Mapping[str, Any], int]]) -> list[Generation]:
 async def store_batch(
     session: AsyncSession, batch: Batch, *, prices: PriceBook = PRICES
 ) -> IngestResult:
-    """Price and insert a batch's rows; return the generations stored (not duplicates)."""
+    """Price, link and insert a batch's rows; return the generations stored (not duplicates).
+
+    Generations stored earlier whose nearest linked ancestor arrives in this batch are
+    relinked (`relink.relink`).
+    """
     await price_rows(batch.rows.values(), prices)
+    nodes = nodes_of(batch.spans)
+    links = await relink.resolve_links(session, nodes)
+    relink.fill_links(batch.rows, nodes, links)
     inserted = await insert_rows(session, batch.rows.values())
+    new = await store_spans(session, batch.spans.values())
+    # Only spans stored now pass their link down: a resent span is kept as first stored.
+    below = await relink.inherited(session, {k: nodes[k] for k in new}, links, skip=nodes)
+    relinked = await relink.relink(session, below)
     generations = loaded(inserted.stored)
     dropped = len(inserted.dropped)
     return IngestResult(
@@ -140,6 +164,8 @@ async def store_batch(
         duplicates=batch.received - batch.non_genai - len(generations) - dropped,
         non_genai=batch.non_genai,
         dropped=inserted.dropped,
+        spans=len(new),
+        relinked=relinked,
     )
 
 
@@ -158,7 +184,7 @@ def export_response(result: IngestResult) -> ExportTraceServiceResponse:
 async def ingest_spans(
     session: AsyncSession, spans: Sequence[SpanRecord], *, prices: PriceBook = PRICES
 ) -> IngestResult:
-    """Store the GenAI spans of one request as generations; count duplicates and the rest."""
+    """Store the spans of one request, GenAI ones as generations too; count duplicates."""
     return await store_batch(session, build_batch(spans), prices=prices)
 
 

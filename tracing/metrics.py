@@ -154,7 +154,8 @@ class Metrics:
         )
         self.ingested_spans = Counter(
             "promptlane_ingested_spans",
-            "Spans received over OTLP, by kind: genai (stored), duplicate (already stored), other.",
+            "Spans received over OTLP, by kind: genai (model calls stored as generations), "
+            "duplicate (already stored), other (stored as spans of their trace only).",
             ["kind"],
             registry=reg,
         )

@@ -1,4 +1,4 @@
-"""Tables of the tracing domain: generations (LLM calls seen by promptlane)."""
+"""Tables of the tracing domain: generations (LLM calls seen by promptlane) and spans."""
 
 from __future__ import annotations
 
@@ -69,6 +69,48 @@ class Generation(SQLModel, table=True):
     safety_flags: list[str] = Field(
         default_factory=list, sa_column=sa.Column(JSONType, nullable=False)
     )
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    created_at: datetime = Field(
+        default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+
+
+class Span(SQLModel, table=True):
+    """One ingested span of an application's trace (any kind), kept for the retention window.
+
+    Model-call spans are generations too; this table holds the trace's shape (parents, names,
+    timing, status, bounded attributes without message content) and the prompt link the span
+    itself carries, which linkage follows down to the generations below it.
+    """
+
+    __tablename__ = "spans"
+    __table_args__ = (
+        sa.PrimaryKeyConstraint("trace_id", "span_id"),
+        sa.Index("ix_spans_started_at", "started_at"),
+        sa.Index("ix_spans_trace_id_parent_span_id", "trace_id", "parent_span_id"),
+    )
+
+    trace_id: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
+    span_id: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    parent_span_id: str | None = _nullable(sa.String(16))
+    name: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
+    kind: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    service_name: str | None = _nullable(sa.String(200))
+    scope: str | None = _nullable(sa.String(200))
+    started_at: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))
+    ended_at: datetime | None = _nullable(UTCDateTime)
+    duration_ms: float | None = _nullable(sa.Float)
+    is_error: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
+    status_message: str | None = _nullable(sa.String(1024))
+    is_generation: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False))
+    # The prompt link the span carries itself (any convention), not one inherited.
+    prompt_name: str | None = _nullable(sa.String(200))
+    prompt_version: int | None = _nullable(sa.Integer)
+    prompt_label: str | None = _nullable(sa.String(64))
+    content_hash: str | None = _nullable(sa.String(64))
+    run_id: int | None = _nullable(sa.Integer)
     attributes: dict[str, Any] = Field(
         default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
     )

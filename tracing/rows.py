@@ -23,6 +23,7 @@ from tracing import dialects, semconv
 from tracing.generation import GenerationRow
 from tracing.models import Generation
 from tracing.otlp import STATUS_CODE_ERROR, SpanRecord
+from tracing.traces import linkage
 
 SOURCE: Final = "ingest"
 TABLE: Final = cast(sa.Table, Generation.__table__)  # type: ignore[attr-defined]
@@ -114,7 +115,8 @@ def _item(value: Any, limit: int) -> Any:
     return clean(json.dumps(value, default=str), limit)
 
 
-def _bounded(key: str, value: Any) -> Any:
+def bounded(key: str, value: Any) -> Any:
+    """Return an attribute value bounded as stored: lists and text cut, NaN as text."""
     if isinstance(value, list):
         return [_item(item, MAX_ITEM_CHARS) for item in value[:MAX_LIST_ITEMS]]
     return _item(value, MAX_CONTENT_CHARS if key in _LONG_VALUES else MAX_VALUE_CHARS)
@@ -144,10 +146,10 @@ def split_attributes(span: SpanRecord) -> tuple[dict[str, Any], dict[str, float]
         elif type(value) in _PLAIN:  # the common case, without a call per attribute
             kept[key if "\x00" not in key else clean(key, MAX_KEY_CHARS)] = value
         else:
-            kept[clean(key, MAX_KEY_CHARS)] = _bounded(key, value)
+            kept[clean(key, MAX_KEY_CHARS)] = bounded(key, value)
     for key in RESOURCE_KEPT:
         if key in span.resource and key not in kept:
-            kept[key] = _bounded(key, span.resource[key])
+            kept[key] = bounded(key, span.resource[key])
     if dropped:
         kept[DROPPED] = dropped
     return kept, scores
@@ -206,12 +208,13 @@ def _model_fields(attributes: Mapping[str, Any], flat: dialects.Flattened) -> _M
 
 
 def _prompt_fields(attributes: Mapping[str, Any]) -> _PromptFields:
+    link = linkage.link_of(attributes) or linkage.NO_LINK
     return {
-        "prompt_name": _column_text(attributes.get(semconv.PROMPT_NAME), "prompt_name"),
-        "prompt_version": _int(attributes.get(semconv.PROMPT_VERSION), low=1),
-        "prompt_label": _column_text(attributes.get(semconv.PROMPT_LABEL), "prompt_label"),
-        "content_hash": _column_text(attributes.get(semconv.PROMPT_CONTENT_HASH), "content_hash"),
-        "run_id": _int(attributes.get(semconv.RUN_ID), low=1),
+        "prompt_name": link.prompt_name,
+        "prompt_version": link.prompt_version,
+        "prompt_label": link.prompt_label,
+        "content_hash": link.content_hash,
+        "run_id": link.run_id,
     }
 
 

@@ -85,11 +85,8 @@ class DriftRead(BaseModel):
     signals: list[DriftSignal]
 
 
-class GenerationRead(BaseModel):
-    """One recorded LLM call: its trace ids, prompt linkage, usage, outcome and scores.
-
-    `input_messages` and `output_text` are present only when content was recorded.
-    """
+class GenerationSummary(BaseModel):
+    """One recorded LLM call without its content: trace ids, prompt linkage, usage, outcome."""
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -116,11 +113,23 @@ class GenerationRead(BaseModel):
     is_error: bool
     error_type: str | None
     finish_reasons: list[str]
-    input_messages: list[dict[str, Any]] | None
-    output_text: str | None
     online_eval: str | None
     scores: dict[str, Any]
     safety_flags: list[str]
+
+
+class GenerationRead(GenerationSummary):
+    """One recorded LLM call, every stored field.
+
+    `input_messages` and `output_text` are present only when content was recorded;
+    `attributes` holds the span's other attributes (and why online evaluation failed or
+    skipped it, under `promptlane.online_eval.reason`).
+    """
+
+    input_messages: list[dict[str, Any]] | None
+    output_text: str | None
+    attributes: dict[str, Any]
+    created_at: datetime
 
 
 class GenerationPage(BaseModel):

@@ -1,4 +1,4 @@
-"""`promptlane db`: schema migrations."""
+"""`promptlane db`: schema migrations, secret rotation and the span purge."""
 
 from __future__ import annotations
 
@@ -103,5 +103,44 @@ async def _rotate(url: str) -> tuple[int, list[str]]:
     try:
         async with db.transaction() as session:
             return await service.rotate_secrets(session, box=box)
+    finally:
+        await db.dispose()
+
+
+@app.command("purge-spans")
+def purge_spans(
+    days: Annotated[
+        int | None,
+        typer.Option(
+            "--days",
+            min=1,
+            help="Keep spans of the last DAYS days (default: PROMPTLANE_TRACE_RETENTION_DAYS).",
+            show_default=False,
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Delete ingested spans older than the retention window now (generations stay)."""
+    import asyncio
+
+    from api.settings import Settings
+
+    keep = days if days is not None else Settings().trace_retention_days
+    if keep == 0:
+        fail("PROMPTLANE_TRACE_RETENTION_DAYS is 0 (keep forever): give --days to purge")
+    try:
+        deleted = asyncio.run(_purge(_url(database_url), keep))
+    except Exception as exc:
+        fail(f"purge failed: {exc}")
+    console.print(f"deleted {deleted} span(s) older than {keep} day(s)")
+
+
+async def _purge(url: str, days: int) -> int:
+    from api.db import Database
+    from api.server.retention import purge_expired
+
+    db = Database.from_url(url)
+    try:
+        return await purge_expired(db, retention_days=days)
     finally:
         await db.dispose()

@@ -21,6 +21,7 @@ from api.server import openapi
 from api.server.errors import install_error_handlers
 from api.server.gateway import routes as gateway_routes
 from api.server.middleware import BodyLimitMiddleware, UrlGuardMiddleware
+from api.server.retention import RetentionJob
 from api.server.routes import analytics as analytics_routes
 from api.server.routes import audit as audit_routes
 from api.server.routes import connections as connection_routes
@@ -141,6 +142,11 @@ def create_app(
         app.state.services = services
         receiver = otlp_grpc_server(services)
         warming: asyncio.Task[None] | None = None
+        retention = RetentionJob(
+            db,
+            retention_days=settings.trace_retention_days,
+            interval=settings.trace_purge_interval,
+        )
         try:
             await check_schema(db, services.schema_head)
             await bootstrap_admin_key(db, settings)
@@ -151,6 +157,7 @@ def create_app(
                 await services.online_evaluator.start()
             if receiver is not None:
                 await receiver.start()
+            retention.start()
             warming = (
                 asyncio.create_task(warm_model_layer(log), name="warm-model-layer")
                 if settings.warm_model_layer
@@ -158,6 +165,7 @@ def create_app(
             )
             yield
         finally:
+            await retention.stop()
             if warming is not None and not warming.done():
                 warming.cancel()  # the import thread finishes on its own; nothing waits on it
             if receiver is not None:

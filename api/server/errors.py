@@ -84,9 +84,11 @@ from prompts.errors import (
 )
 from tracing.errors import (
     DecompressedTooLargeError,
+    GenerationNotFoundError,
     InvalidPayloadError,
     InvalidTimeRangeError,
     ScanLimitExceededError,
+    TraceNotFoundError,
     TracingError,
     UnsupportedMediaTypeError,
 )
@@ -166,6 +168,8 @@ STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
     ForceNotAllowedError: 403,
     ForceReasonMissingError: 422,
     InvalidTimeRangeError: 422,
+    TraceNotFoundError: 404,
+    GenerationNotFoundError: 404,
     ScanLimitExceededError: 422,
     InvalidPayloadError: 400,
     DecompressedTooLargeError: 413,

@@ -12,12 +12,16 @@ import pytest
 from prompts.policy import Role
 from tests.conftest import auth
 from tests.factories import chat_body
+from tests.otlp_requests import JSON, genai, otlp_json, span
 
 SEED = "matrix/prompt"
 SUITE = "matrix/suite"
 DATASET = "matrix/dataset"
 CONNECTION = "matrix"
-ARCHIVED = "matrix/archived"  # an archived prompt, dataset and suite, to restore
+ARCHIVED = "matrix/archived"
+TRACE = (
+    "5eed" * 8
+)  # an ingested trace with one model call  # an archived prompt, dataset and suite, to restore
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,11 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/v1/analytics/usage"): Case(Role.READER, lambda t: ("/v1/analytics/usage", {})),
     ("GET", "/v1/generations"): Case(Role.WRITER, lambda t: ("/v1/generations", {})),
+    ("GET", "/v1/generations/{generation_id}"): Case(
+        Role.WRITER, lambda t: ("/v1/generations/{generation}", {})
+    ),
+    ("GET", "/v1/traces"): Case(Role.READER, lambda t: ("/v1/traces", {})),
+    ("GET", "/v1/traces/{trace_id}"): Case(Role.READER, lambda t: (f"/v1/traces/{TRACE}", {})),
     ("POST", "/v1/traces"): Case(  # an empty OTLP/JSON export
         Role.WRITER, lambda t: ("/v1/traces", _body({"resourceSpans": []}))
     ),
@@ -247,6 +256,9 @@ async def _seed(client: httpx.AsyncClient) -> dict[str, int]:
         await client.post("/v1/connections", json={"name": name, "provider": "openai"})
     online = await client.put("/v1/online-evaluations", json=online_json(None))
     ids = {"victim": int(victim.json()["id"]), "online": int(online.json()["id"])}
+    await client.post("/v1/traces", content=otlp_json(span(genai(), trace_id=TRACE)), headers=JSON)
+    calls = await client.get("/v1/generations", params={"trace_id": TRACE})
+    ids["generation"] = int(calls.json()["items"][0]["id"])
     for key in ("run", "cancelled"):
         run = await client.post("/v1/runs", json={"suite": SUITE, "prompt": SEED, "version": 1})
         ids[key] = int(run.json()["id"])

@@ -290,3 +290,16 @@ def test_every_help_shows_flags_bare_and_arguments_without_braces() -> None:
     missing = runner.invoke(app, ["prompts", "label"])
     assert missing.exit_code == 2
     assert "Missing argument 'NAME'" in missing.output
+
+
+def test_db_purge_spans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'purge.db'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    done = runner.invoke(app, ["db", "purge-spans", "--database-url", url])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.strip() == "deleted 0 span(s) older than 30 day(s)"
+    assert runner.invoke(app, ["db", "purge-spans", "--days", "0"]).exit_code == 2
+    monkeypatch.setenv("PROMPTLANE_TRACE_RETENTION_DAYS", "0")
+    forever = runner.invoke(app, ["db", "purge-spans", "--database-url", url])
+    assert forever.exit_code == 1
+    assert "give --days" in forever.stderr

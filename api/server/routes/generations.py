@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api.server.deps import ReadSession, Writer
 from api.server.params import INT_MAX
 from tracing import analytics
-from tracing.schemas import GenerationPage, Source
+from tracing.schemas import GenerationPage, GenerationRead, Source
+from tracing.traces import queries
 
 router = APIRouter(prefix="/v1/generations", tags=["analytics"])
 
@@ -49,3 +50,13 @@ async def list_generations(
         limit=limit,
         offset=offset,
     )
+
+
+@router.get("/{generation_id}")
+async def read_generation(
+    generation_id: Annotated[int, Path(ge=1, le=INT_MAX, description="Generation id")],
+    session: ReadSession,
+    actor: Writer,  # it may hold recorded content, like the list
+) -> GenerationRead:
+    """Return one generation with every stored field (content only where it was recorded)."""
+    return await queries.read_generation(session, generation_id)

@@ -1,7 +1,8 @@
 """promptlane's Python client: cached prompts rendered by promptlane's own renderer.
 
 Entry points: `Client` / `AsyncClient` (`get_prompt`), `Prompt` (`render`, `to_openai`,
-`to_langchain`), and `promptlane_client.render`, the one renderer the server uses too.
+`to_langchain`, `link`), `linked` / `PromptlaneSpanProcessor` (link the spans of a block to a
+prompt version), and `promptlane_client.render`, the one renderer the server uses too.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from promptlane_client.render import Rendered
 
 if TYPE_CHECKING:
     from promptlane_client.aio import AsyncClient
+    from promptlane_client.otel import PromptlaneSpanProcessor, linked
 
 __all__ = [
     "DEFAULT_URL",
@@ -41,11 +43,13 @@ __all__ = [
     "Prompt",
     "PromptUnavailableError",
     "PromptlaneError",
+    "PromptlaneSpanProcessor",
     "RenderBudgetError",
     "RenderError",
     "Rendered",
     "SnapshotError",
     "TemplateError",
+    "linked",
     "prompt_path",
 ]
 
@@ -57,4 +61,8 @@ def __getattr__(name: str) -> Any:
         from promptlane_client.aio import AsyncClient
 
         return AsyncClient
+    if name in ("linked", "PromptlaneSpanProcessor"):  # OpenTelemetry only when used
+        from promptlane_client import otel
+
+        return getattr(otel, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

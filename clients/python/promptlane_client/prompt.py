@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 
@@ -142,6 +143,21 @@ class Prompt:
         if self.label is not None:
             meta[semconv.PROMPT_LABEL] = self.label
         return meta
+
+    @property
+    def ref(self) -> str:
+        """Return the version's reference, `name@version` (OpenInference's template version)."""
+        return f"{self.name}@{self.version}"
+
+    def link(self) -> AbstractContextManager[None]:
+        """Return a block linking the spans started inside it to this version.
+
+        `with prompt.link():` is `with promptlane_client.linked(prompt):`; it needs
+        OpenTelemetry and a `PromptlaneSpanProcessor` on the tracer provider.
+        """
+        from promptlane_client.otel import linked
+
+        return linked(self)
 
     def render(self, variables: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Rendered:
         """Render into ready-to-send messages (and `.text` for text prompts).
