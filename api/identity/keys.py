@@ -51,6 +51,13 @@ class ApiKeyRead(BaseModel):
     revoked_at: datetime | None
 
 
+class ApiKeyIdentity(BaseModel):
+    """The key making the request: its name and role (what a UI may offer its holder)."""
+
+    name: str
+    role: Role
+
+
 class ApiKeyCreated(ApiKeyRead):
     """A key just created: the only response that contains the key."""
 

@@ -174,6 +174,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         Role.ADMIN, lambda t: ("/v1/keys", _body({"name": f"key-{t}", "role": "reader"}))
     ),
     ("GET", "/v1/keys"): Case(Role.ADMIN, lambda t: ("/v1/keys", {})),
+    ("GET", "/v1/keys/me"): Case(Role.READER, lambda t: ("/v1/keys/me", {})),
     ("POST", "/v1/keys/{key_id}/revoke"): Case(
         Role.ADMIN, lambda t: ("/v1/keys/{victim}/revoke", {})
     ),

@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from api.db import sync_url
+from tests import otlp_requests
 from tests.conftest import ADMIN_KEY, DatabaseFactory
 from tests.e2e.server import Server, start_server
 from tests.factories import generation
@@ -52,6 +53,35 @@ SUITES = {
     "dash/strict": ("dash/hard", 1),
 }
 CHARTS = ("calls", "cost", "latency", "score-quality")
+# An application's trace: the request span carries the prompt link, the model call under it
+# takes it from there; a tool span beside it; and another app's call that names no prompt.
+_TRACE_ID, _ROOT = "ab" * 16, "cd" * 8
+TRACE = otlp_requests.otlp_json(
+    otlp_requests.span(
+        {"promptlane.prompt.name": PROMPT, "promptlane.prompt.version": 2},
+        trace_id=_TRACE_ID,
+        span_id=_ROOT,
+        name="handle ticket",
+        duration_ms=900.0,
+    ),
+    otlp_requests.span(
+        otlp_requests.genai(
+            **{f"promptlane.prompt.{k}": None for k in ("name", "version", "label")}
+        ),
+        trace_id=_TRACE_ID,
+        parent_span_id=_ROOT,
+        name="chat gpt-4o-mini",
+    ),
+    otlp_requests.span(
+        {"tool.name": "lookup"}, trace_id=_TRACE_ID, parent_span_id=_ROOT, name="lookup order"
+    ),
+    otlp_requests.span(
+        otlp_requests.genai(
+            **{f"promptlane.prompt.{k}": None for k in ("name", "version", "label")}
+        ),
+        name="chat unlinked",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -116,6 +146,8 @@ def seed_api(server: Server) -> tuple[str, dict[str, dict[str, Any]]]:
             run = http.post("/v1/runs", json={"suite": suite, "prompt": PROMPT, "version": number})
             assert run.status_code == 202, run.text
             runs[suite] = _wait_for_run(http, run.json()["id"])
+        traced = http.post("/v1/traces", content=TRACE, headers=otlp_requests.JSON)
+        assert traced.status_code == 200, traced.text
         key = http.post("/v1/keys", json={"name": "dashboard", "role": "reader"})
         assert key.status_code == 201, key.text
     return str(key.json()["key"]), runs
@@ -294,15 +326,16 @@ def assert_versions_table(page: Page, totals: dict[int, dict[str, Any]]) -> None
         assert cells[0].strip() == f"v{version}"
         assert cells[2] == str(row["calls"])
         assert cells[3] == f"{row['errors']} ({percent(row['error_rate'])})"
-        assert cells[4] == usd(row["cost_usd"])
-        assert (cells[5], cells[6]) == (ms(row["latency_p50_ms"]), ms(row["latency_p95_ms"]))
+        assert cells[4] == f"{row['input_tokens']:,} / {row['output_tokens']:,}"
+        assert cells[5] == usd(row["cost_usd"])
+        assert (cells[6], cells[7]) == (ms(row["latency_p50_ms"]), ms(row["latency_p95_ms"]))
         means = [f"{name} {score['mean']:.3f}" for name, score in row["scores"].items()]
-        assert cells[7] == ", ".join(means)
+        assert cells[8] == ", ".join(means)
         assert "quality" in row["scores"]
     assert page.locator('#versions tr[data-version="2"] td').nth(1).inner_text() == (
         "production → v2"
     )
-    flags = page.locator('#versions tr[data-version="2"] td').nth(8).inner_text()
+    flags = page.locator('#versions tr[data-version="2"] td').nth(9).inner_text()
     assert flags == f"pii {totals[2]['safety_flags']['pii']}"
 
 
@@ -398,6 +431,36 @@ def test_dashboard_shows_prompts_charts_drift_and_runs(
     outside = [u for u in tab.requests if not u.startswith(seeded.server.url + "/")]
     assert outside == []
     assert any("/v1/analytics/drift" in u for u in tab.requests)
+
+
+def test_unlinked_calls_and_a_calls_trace(tab: Tab, seeded: Seeded) -> None:
+    # A reader sees every call's totals and the unlinked share, not the calls themselves.
+    page = connect(tab, seeded, seeded.reader_key, "#prompt=support/triage&range=7d")
+    expect(page.locator('#overview [data-overview="unlinked"]')).to_contain_text(
+        "Not linked to a prompt: 1 call ("
+    )
+    expect(page.locator('#overview [data-overview="all"]')).to_contain_text("tokens (in / out)")
+    expect(page.locator("#calls")).to_have_text(
+        "Individual calls need a writer key (they may hold recorded message content)."
+    )
+
+    # A writer opens the application's call: its fields and its trace, the model call in place.
+    page.click("#forget-key")
+    page = connect(tab, seeded, ADMIN_KEY, "#prompt=support/triage&range=7d")
+    call = page.locator(f'#calls tbody tr[data-trace="{_TRACE_ID}"]')
+    expect(call.locator("td").nth(1)).to_have_text("v2")  # linked through its parent span
+    call.locator("button.link").click()
+    detail = page.locator("#call-detail")
+    expect(detail.locator("h4")).to_contain_text("Call #")
+    expect(detail.locator(".fields")).to_contain_text(f"{PROMPT} v2")
+    expect(detail.locator(".fields")).to_contain_text("120 / 30")
+    root = detail.locator(f'.trace-tree > li[data-span="{_ROOT}"]')
+    expect(root.locator("> .span-name")).to_have_text("handle ticket")
+    children = root.locator("> ul > li")
+    expect(children).to_have_count(2)
+    expect(root.locator("li.generation .span-name")).to_have_text("chat gpt-4o-mini")
+    expect(root).to_contain_text("lookup order")
+    assert tab.errors == []
 
 
 def test_a_refused_key_is_explained_and_not_kept(tab: Tab, seeded: Seeded) -> None:

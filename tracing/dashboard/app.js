@@ -15,8 +15,10 @@ const RANGES = {
   "30d": { span: 30 * DAY, bucket: "day" },
 };
 const MAX_SCORE_CHARTS = 6;
+const RECENT_CALLS = 20;
+const RANGE_TEXT = { "24h": "Last 24 hours", "7d": "Last 7 days", "30d": "Last 30 days" };
 
-const state = { key: null, prompts: null, prompt: null, range: "7d", generation: 0 };
+const state = { key: null, role: null, prompts: null, prompt: null, range: "7d", generation: 0 };
 const $ = (id) => document.getElementById(id);
 
 class ApiError extends Error {
@@ -102,7 +104,7 @@ async function connect(key) {
   state.key = key;
   setStatus("Connecting…");
   try {
-    state.prompts = await api("v1/prompts", { limit: 200 });
+    [state.prompts, { role: state.role }] = await Promise.all([api("v1/prompts", { limit: 200 }), api("v1/keys/me")]);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) disconnect(explain(error));
     else setStatus(explain(error), "error");
@@ -155,17 +157,51 @@ async function loadDetail() {
   $("prompt-title").textContent = prompt.name;
   const labels = Object.entries(prompt.labels).map(([l, v]) => `${l} → v${v}`);
   $("prompt-labels").textContent = labels.length ? `Labels: ${labels.join(", ")}` : "No labels yet.";
-  for (const id of ["versions", "charts", "drift", "runs"]) $(id).replaceChildren(views.note("Loading…", "loading"));
-  const [totals, series, runs] = await Promise.allSettled([
+  for (const id of ["versions", "charts", "drift", "calls", "runs"]) $(id).replaceChildren(views.note("Loading…", "loading"));
+  $("call-detail").hidden = true;
+  const range = { start: query.start, end: query.end };
+  const [totals, series, runs, everything, calls] = await Promise.allSettled([
     api("v1/analytics/usage", query),
     api("v1/analytics/usage", { ...query, bucket: frame.bucket }),
     api("v1/runs", { prompt: prompt.name, limit: 10 }),
+    api("v1/analytics/usage", { ...range, group_by: "prompt" }),
+    // Calls may hold recorded content: listing them takes a writer key (docs/tracing.md).
+    state.role === "reader" ? Promise.resolve(null) : api("v1/generations", { ...range, prompt: prompt.name, limit: RECENT_CALLS }),
   ]);
   if (generation !== state.generation) return;
+  showOverview(everything);
+  showCalls(calls);
   showRuns(runs);
   const versions = showTotals(totals, labelsByVersion(prompt));
   showCharts(series, versions, frame);
   await showDrift(prompt.name, versions, generation);
+}
+
+function showOverview(result) {
+  if (result.status === "rejected") fail($("overview"), result.reason);
+  else $("overview").replaceChildren(...views.overview(result.value.rows, RANGE_TEXT[state.range]));
+}
+
+function showCalls(result) {
+  if (result.status === "rejected") fail($("calls"), result.reason);
+  else if (result.value === null) $("calls").replaceChildren(views.note("Individual calls need a writer key (they may hold recorded message content)."));
+  else $("calls").replaceChildren(views.callTable(result.value, openCall));
+}
+
+async function openCall(call) {
+  const generation = state.generation;
+  const panel = $("call-detail");
+  panel.hidden = false;
+  panel.replaceChildren(views.note("Loading…", "loading"));
+  const [detail, trace] = await Promise.allSettled([api(`v1/generations/${call.id}`), api(`v1/traces/${call.trace_id}`)]);
+  if (generation !== state.generation) return;
+  if (detail.status === "rejected") {
+    fail(panel, detail.reason);
+    return;
+  }
+  const traceError = trace.status === "rejected" ? explain(trace.reason) : null;
+  panel.replaceChildren(...views.callDetail(detail.value, trace.value, traceError));
+  panel.scrollIntoView({ block: "nearest" });
 }
 
 function showRuns(result) {

@@ -78,6 +78,7 @@ export function versionTable(rows, labelsByVersion) {
       h("td", {}, labelChips((labelsByVersion.get(row.version) || []).map((l) => [l, row.version]))),
       h("td", { class: "num", text: fmt.count(row.calls) }),
       h("td", { class: "num", text: `${fmt.count(row.errors)} (${fmt.percent(row.error_rate)})` }),
+      h("td", { class: "num", text: `${fmt.count(row.input_tokens)} / ${fmt.count(row.output_tokens)}` }),
       h("td", { class: "num", text: fmt.usd(row.cost_usd) }),
       h("td", { class: "num", text: fmt.ms(row.latency_p50_ms) }),
       h("td", { class: "num", text: fmt.ms(row.latency_p95_ms) }),
@@ -86,7 +87,7 @@ export function versionTable(rows, labelsByVersion) {
       h("td", { class: "drift-cell" }, h("span", { class: "badge muted", text: "…" })),
     ),
   );
-  const headers = ["Version", "Labels", "Calls", "Errors", "Cost", "p50", "p95", "Mean scores", "Safety flags", "Drift"];
+  const headers = ["Version", "Labels", "Calls", "Errors", "Tokens (in / out)", "Cost", "p50", "p95", "Mean scores", "Safety flags", "Drift"];
   return table("Totals per version over the selected range", headers, body, { class: "versions" });
 }
 
@@ -187,4 +188,105 @@ export function runTable(page) {
   );
   const headers = ["Run", "Version", "Suite", "Status", "Verdict", "Items", "Gate", "Started"];
   return table("Recent eval runs", headers, rows, { class: "runs" });
+}
+
+/** Render every call in range and the share not linked to a prompt (rows grouped by prompt). */
+export function overview(rows, rangeText) {
+  const sum = (list, key) => list.reduce((total, row) => total + row[key], 0);
+  const callCount = (n) => `${fmt.count(n)} ${n === 1 ? "call" : "calls"}`;
+  const unlinked = rows.filter((row) => row.prompt == null);
+  const calls = sum(rows, "calls");
+  const lost = sum(unlinked, "calls");
+  const all = h(
+    "p",
+    { "data-overview": "all" },
+    h("strong", { text: `${rangeText}: ` }),
+    h("span", { text: `${callCount(calls)}, ${fmt.usd(sum(rows, "cost_usd"))}, ` }),
+    h("span", { text: `${fmt.count(sum(rows, "input_tokens"))} / ${fmt.count(sum(rows, "output_tokens"))} tokens (in / out)` }),
+  );
+  const share = calls ? lost / calls : 0;
+  const text = lost
+    ? `Not linked to a prompt: ${callCount(lost)} (${fmt.percent(share)}), ${fmt.usd(sum(unlinked, "cost_usd"))}. ` +
+      "Link them with the client's prompt.link() or your instrumentation's recipe (docs/tracing.md)."
+    : "Every call in range is linked to a prompt version.";
+  const linked = h("p", { class: lost ? "unlinked warn" : "unlinked", "data-overview": "unlinked", text });
+  return [all, linked];
+}
+
+function outcome(call) {
+  if (call.is_error) return h("span", { class: "badge bad", text: call.error_type || "error" });
+  return h("span", { class: "badge good", text: (call.finish_reasons || []).join(", ") || "ok" });
+}
+
+/** Render recent calls; `onOpen(call)` shows one call's detail and trace. */
+export function callTable(page, onOpen) {
+  if (!page.items.length) return note("No calls in range for this prompt.");
+  const rows = page.items.map((call) => {
+    const open = h("button", { type: "button", class: "link", "data-call": call.id, text: fmt.when(call.started_at) });
+    open.addEventListener("click", () => onOpen(call));
+    return h(
+      "tr",
+      { "data-call": call.id, "data-trace": call.trace_id },
+      h("td", {}, open),
+      call.version == null ? h("td", { text: "–" }) : versionCell(call.version),
+      h("td", { text: call.response_model || call.request_model || "–" }),
+      h("td", { text: call.source }),
+      h("td", { class: "num", text: fmt.ms(call.duration_ms) }),
+      h("td", { class: "num", text: `${fmt.count(call.input_tokens)} / ${fmt.count(call.output_tokens)}` }),
+      h("td", { class: "num", text: fmt.usd(call.cost_usd) }),
+      h("td", {}, outcome(call)),
+    );
+  });
+  const headers = ["Started", "Version", "Model", "Source", "Duration", "Tokens (in / out)", "Cost", "Outcome"];
+  const out = table("Recent calls of this prompt", headers, rows, { class: "calls" });
+  return page.total > page.items.length ? h("div", {}, out, note(`Showing the latest ${page.items.length} of ${fmt.count(page.total)} calls.`)) : out;
+}
+
+function field(name, value) {
+  return [h("dt", { text: name }), h("dd", { text: value == null || value === "" ? "–" : String(value) })];
+}
+
+function spanLine(node) {
+  const call = node.generation;
+  const name = node.name || (call ? `${call.source} call` : "span");
+  const parts = [fmt.ms(node.duration_ms)];
+  if (call) parts.push(`${call.response_model || call.request_model || "model"}`, `${fmt.count(call.input_tokens)} / ${fmt.count(call.output_tokens)} tokens`, fmt.usd(call.cost_usd));
+  if (node.prompt) parts.push(`${node.prompt}${node.version ? ` v${node.version}` : ""}`);
+  const item = h(
+    "li",
+    { "data-span": node.span_id, class: [call ? "generation" : null, node.is_error ? "error" : null].filter(Boolean).join(" ") || null },
+    h("span", { class: "span-name", text: name }),
+    h("span", { class: "span-meta", text: parts.join(" · ") }),
+  );
+  if (node.children.length) item.append(h("ul", {}, ...node.children.map(spanLine)));
+  return item;
+}
+
+/** Render one call's stored fields and its trace as a tree of spans. */
+export function callDetail(call, trace, traceError) {
+  const fields = h(
+    "dl",
+    { class: "fields" },
+    ...field("Trace id", call.trace_id),
+    ...field("Span id", call.span_id),
+    ...field("Prompt", call.prompt ? `${call.prompt} v${call.version ?? "?"}${call.label ? ` (${call.label})` : ""}` : "not linked"),
+    ...field("Service", call.service_name),
+    ...field("Model (requested → answered)", `${call.request_model || "–"} → ${call.response_model || "–"}`),
+    ...field("Tokens (in / out)", `${fmt.count(call.input_tokens)} / ${fmt.count(call.output_tokens)}`),
+    ...field("Cost", fmt.usd(call.cost_usd)),
+    ...field("Duration", fmt.ms(call.duration_ms)),
+    ...field("Outcome", call.is_error ? call.error_type || "error" : (call.finish_reasons || []).join(", ") || "ok"),
+    ...field("Online evaluation", call.online_eval),
+    ...field("Scores", Object.entries(call.scores || {}).map(([k, v]) => `${k} ${typeof v === "number" ? fmt.score(v) : JSON.stringify(v)}`).join(", ")),
+    ...field("Safety flags", (call.safety_flags || []).join(", ") || "none"),
+  );
+  const head = h("h4", { text: `Call #${call.id}` });
+  const body = [head, fields];
+  if (traceError) body.push(note(traceError, "error"));
+  else if (trace) {
+    const summary = `Trace: ${fmt.count(trace.spans)} spans, ${fmt.count(trace.generations)} calls, ${fmt.ms(trace.duration_ms)}, ${fmt.usd(trace.cost_usd)}`;
+    body.push(h("p", { class: "hint", text: summary + (trace.truncated ? " (truncated)" : "") }));
+    body.push(h("ul", { class: "trace-tree", "aria-label": "Trace" }, ...trace.roots.map(spanLine)));
+  }
+  return body;
 }

@@ -1,4 +1,4 @@
-"""API key management (admin only)."""
+"""API key management (admin only), and which key is calling (any key)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from api.identity import keys
-from api.server.deps import Admin, AppServices, ReadSession, WriteSession, on_commit
+from api.server.deps import Admin, AppServices, Reader, ReadSession, WriteSession, on_commit
 from api.server.params import INT_MAX
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
@@ -25,6 +25,12 @@ async def create_key(
 async def list_keys(session: ReadSession, actor: Admin) -> list[keys.ApiKeyRead]:
     """List API keys (never the keys themselves)."""
     return await keys.list_keys(session)
+
+
+@router.get("/me")
+async def read_own_key(actor: Reader) -> keys.ApiKeyIdentity:
+    """Return the calling key's name and role (any valid key may ask)."""
+    return keys.ApiKeyIdentity(name=actor.name, role=actor.role)
 
 
 @router.post("/{key_id}/revoke")
