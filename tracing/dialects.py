@@ -48,8 +48,11 @@ OPENINFERENCE_OUTPUT: Final = "llm.output_messages."
 # --- Field → names, first present wins -------------------------------------------------------
 OPERATION: Final = (semconv.GEN_AI_OPERATION_NAME, LLM_REQUEST_TYPE)
 PROVIDER: Final = (semconv.GEN_AI_PROVIDER_NAME, GEN_AI_SYSTEM, LLM_PROVIDER, LLM_SYSTEM)
-REQUEST_MODEL: Final = (semconv.GEN_AI_REQUEST_MODEL, LLM_MODEL_NAME)
-RESPONSE_MODEL: Final = (semconv.GEN_AI_RESPONSE_MODEL,)
+REQUEST_MODEL: Final = (semconv.GEN_AI_REQUEST_MODEL,)
+# OpenInference's `llm.model_name` is the model that answered (the dated snapshot, e.g.
+# gpt-4o-mini-2024-07-18); the requested one is in `llm.invocation_parameters` (`invocation_model`),
+# and `llm.model_name` stands in for it only when the parameters do not name one.
+RESPONSE_MODEL: Final = (semconv.GEN_AI_RESPONSE_MODEL, LLM_MODEL_NAME)
 INPUT_TOKENS: Final = (
     semconv.GEN_AI_USAGE_INPUT_TOKENS,
     GEN_AI_USAGE_PROMPT_TOKENS,

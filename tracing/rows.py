@@ -187,8 +187,10 @@ class _ErrorFields(TypedDict):
 
 def _model_fields(attributes: Mapping[str, Any], flat: dialects.Flattened) -> _ModelFields:
     first = dialects.first
-    request_model = first(attributes, dialects.REQUEST_MODEL) or dialects.invocation_model(
-        attributes
+    request_model = (
+        first(attributes, dialects.REQUEST_MODEL)
+        or dialects.invocation_model(attributes)
+        or first(attributes, (dialects.LLM_MODEL_NAME,))
     )
     return {
         "operation": _column_text(dialects.operation(attributes), "operation"),

@@ -206,6 +206,20 @@ def test_openinference_llm_span() -> None:
     }
 
 
+def test_openinference_requested_and_answering_models_are_kept_apart() -> None:
+    row = row_of(
+        {
+            "openinference.span.kind": "LLM",
+            "llm.model_name": "gpt-4o-mini-2024-07-18",  # what answered
+            "llm.invocation_parameters": '{"model": "gpt-4o-mini"}',  # what was asked for
+        }
+    )
+    assert (row["request_model"], row["response_model"]) == (
+        "gpt-4o-mini",
+        "gpt-4o-mini-2024-07-18",
+    )
+
+
 def test_openinference_model_may_come_from_the_invocation_parameters() -> None:
     row = row_of(
         {
