@@ -86,7 +86,6 @@ from tracing.errors import (
     DecompressedTooLargeError,
     InvalidPayloadError,
     InvalidTimeRangeError,
-    ScanLimitExceededError,
     TracingError,
     UnsupportedMediaTypeError,
 )
@@ -166,7 +165,6 @@ STATUS_BY_ERROR: Final[Mapping[type[Exception], int]] = {
     ForceNotAllowedError: 403,
     ForceReasonMissingError: 422,
     InvalidTimeRangeError: 422,
-    ScanLimitExceededError: 422,
     InvalidPayloadError: 400,
     DecompressedTooLargeError: 413,
     UnsupportedMediaTypeError: 415,
