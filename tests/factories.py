@@ -115,6 +115,9 @@ def generation_row(**overrides: Any) -> dict[str, Any]:
 
 
 async def store_generations(session: AsyncSession, *rows: Generation) -> None:
-    """Store generations as the service does: through insert_rows, so rollups count them."""
+    """Store generations as the service does (insert_rows, so rollups count them); set ids."""
     inserted = await insert_rows(session, [g.model_dump(exclude={"id"}) for g in rows])
     assert not inserted.dropped, inserted.dropped
+    ids = {(row["trace_id"], row["span_id"]): id_ for row, id_ in inserted.stored}
+    for g in rows:
+        g.id = ids[g.trace_id, g.span_id]

@@ -31,6 +31,11 @@ SEPARATOR: Final = "\x1f"  # between a score metric and its bin key
 SUMS: Final = ("calls", "errors", "input_tokens", "output_tokens", "cost_usd")
 MAPS: Final = ("latency_ms", "input_chars", "scores", "flags")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+# The columns of a generation the rollups read (a later update passes them before and after).
+ROW_FIELDS: Final = ("started_at", "prompt_name", "prompt_version", "prompt_label", "model",
+                     "source", "request_model", "response_model", "is_error", "input_tokens",
+                     "output_tokens", "cost_usd", "duration_ms", "input_chars", "scores",
+                     "safety_flags")  # fmt: skip
 
 # Sum two JSON maps key by key, dropping keys that sum to 0 (the stored row is locked).
 _MERGE_SQL: Final = {
@@ -192,11 +197,3 @@ async def apply_change(
         else:
             changes[key] = delta
     await write(session, changes)
-
-
-def as_row(generation: Any) -> dict[str, Any]:
-    """Return the fields rollups read of a loaded generation (an ORM instance), as a row."""
-    names = ("started_at", "prompt_name", "prompt_version", "prompt_label", "model", "source",
-             "request_model", "response_model", "is_error", "input_tokens", "output_tokens",
-             "cost_usd", "duration_ms", "input_chars", "scores", "safety_flags")  # fmt: skip
-    return {name: getattr(generation, name) for name in names}
