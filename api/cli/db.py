@@ -1,4 +1,4 @@
-"""`promptlane db`: schema migrations."""
+"""`promptlane db`: schema migrations, secret rotation and rebuilding the analytics rollups."""
 
 from __future__ import annotations
 
@@ -103,5 +103,29 @@ async def _rotate(url: str) -> tuple[int, list[str]]:
     try:
         async with db.transaction() as session:
             return await service.rotate_secrets(session, box=box)
+    finally:
+        await db.dispose()
+
+
+@app.command("rebuild-rollups")
+def rebuild_rollups(database_url: DatabaseUrl = None) -> None:
+    """Recompute the analytics rollups from the stored generations (after an upgrade)."""
+    import asyncio
+
+    try:
+        count = asyncio.run(_rebuild(_url(database_url)))
+    except Exception as exc:
+        fail(f"rebuild failed: {exc}")
+    console.print(f"rolled up {count:,} generation(s)")
+
+
+async def _rebuild(url: str) -> int:
+    from api.db import Database
+    from tracing.rollups.rebuild import rebuild
+
+    db = Database.from_url(url)
+    try:
+        async with db.transaction() as session:
+            return await rebuild(session)
     finally:
         await db.dispose()
