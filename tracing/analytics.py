@@ -24,8 +24,8 @@ from tracing.model_names import normalise_model
 from tracing.models import Generation
 from tracing.rollups import histogram
 from tracing.rollups.models import DAY, HOUR
-from tracing.rollups.read import Filters, Part, generation_clauses, read_parts
-from tracing.rollups.write import SEPARATOR, Delta
+from tracing.rollups.read import Filters, Part, Query, generation_clauses, read_parts
+from tracing.rollups.write import FLAG, LATENCY, SCORE, Delta
 from tracing.rollups.write import score_value as score_value  # how analytics read a score
 from tracing.schemas import (
     Bucket,
@@ -97,25 +97,32 @@ def bucket_start(at: datetime, bucket: Bucket) -> datetime:
     return at.replace(hour=0) if bucket == "day" else at
 
 
-def _scores(counters: Mapping[str, float]) -> dict[str, ScoreSummary]:
+def _scores(totals: Delta) -> dict[str, ScoreSummary]:
     """Return each metric's mean and count from its histogram's bins."""
-    counts: dict[str, float] = {}
-    sums: dict[str, float] = {}
-    for key, value in counters.items():
-        metric, _, bin_key = key.rpartition(SEPARATOR)
-        if bin_key.endswith(histogram.SUM):
-            sums[metric] = sums.get(metric, 0.0) + value
-        else:
-            counts[metric] = counts.get(metric, 0) + value
+    sums: dict[str, list[float]] = {}
+    for (series, _), (count, total) in totals.bins.items():
+        if series.startswith(SCORE):
+            found = sums.setdefault(series[len(SCORE) :], [0, 0.0])
+            found[0] += count
+            found[1] += total
     return {
-        metric: ScoreSummary(mean=sums.get(metric, 0.0) / count, count=round(count))
-        for metric, count in sorted(counts.items())
+        metric: ScoreSummary(mean=total / count, count=round(count))
+        for metric, (count, total) in sorted(sums.items())
         if round(count) > 0
     }
 
 
+def _flags(totals: Delta) -> dict[str, int]:
+    counts = {
+        series[len(FLAG) :]: round(count)
+        for (series, _), (count, _total) in totals.bins.items()
+        if series.startswith(FLAG)
+    }
+    return {flag: n for flag, n in sorted(counts.items()) if n > 0}
+
+
 def _row(key: Key, totals: Delta) -> UsageRow:
-    durations = histogram.points(totals.latency_ms)
+    durations = totals.series(LATENCY)
     return UsageRow(
         bucket_start=key[0],
         prompt=key[1],
@@ -130,8 +137,8 @@ def _row(key: Key, totals: Delta) -> UsageRow:
         cost_usd=round(totals.cost_usd, 10),
         latency_p50_ms=histogram.quantile(durations, 0.5),
         latency_p95_ms=histogram.quantile(durations, 0.95),
-        scores=_scores(totals.scores),
-        safety_flags={flag: round(n) for flag, n in sorted(totals.flags.items()) if round(n) > 0},
+        scores=_scores(totals),
+        safety_flags=_flags(totals),
     )
 
 
@@ -164,7 +171,7 @@ def _key(part: Part, group_by: Sequence[Dimension], bucket: Bucket | None) -> Ke
     values = {"prompt": part.prompt, "version": part.version, "label": part.label,
               "model": part.model}  # fmt: skip
     return (
-        bucket_start(part.start, bucket) if bucket else None,
+        bucket_start(part.start, bucket) if bucket and part.start else None,
         *(values[d] if d in group_by else None for d in DIMENSIONS),
     )
 
@@ -187,7 +194,12 @@ async def usage(
     begin, stop = time_range(start, end, now=now)
     dims: list[Dimension] = list(dict.fromkeys(group_by))
     parts = await read_parts(
-        session, start=begin, end=stop, filters=filters.for_rollups(), max_period=_PERIODS[bucket]
+        session,
+        start=begin,
+        end=stop,
+        filters=filters.for_rollups(),
+        query=Query(group_by=dims, by_bucket=bucket is not None, detailed=(LATENCY,)),
+        max_period=_PERIODS[bucket],
     )
     groups: dict[Key, Delta] = {}
     for part in parts:

@@ -21,8 +21,8 @@ from tracing.analytics import MAX_WINDOW, as_utc
 from tracing.base import utc_now
 from tracing.errors import InvalidTimeRangeError
 from tracing.rollups import histogram
-from tracing.rollups.read import Filters, read_parts
-from tracing.rollups.write import SEPARATOR, Delta
+from tracing.rollups.read import Filters, Query, read_parts
+from tracing.rollups.write import INPUT_CHARS, SCORE, Delta
 from tracing.schemas import DriftRead, DriftSignal
 
 Points = list[tuple[float, int]]  # ascending (value, count) pairs of a histogram
@@ -36,7 +36,6 @@ DEFAULT_BINS: Final = 10
 EPSILON: Final = 1e-4
 # Fewer points than this per window make the quantile bins (and so PSI) mostly noise.
 MIN_SAMPLES: Final = 30
-INPUT_CHARS: Final = "input_chars"
 
 
 def quantile_edges(baseline: Points, bins: int = DEFAULT_BINS) -> list[float]:
@@ -107,20 +106,22 @@ def compare(
 
 def distributions(totals: Delta) -> dict[str, Points]:
     """Return the histogram of input length and of each score metric, as (value, count)."""
-    out: dict[str, Points] = {}
-    if totals.input_chars:
-        out[INPUT_CHARS] = histogram.points(totals.input_chars)
-    metrics = {key.rpartition(SEPARATOR)[0] for key in totals.scores}
-    for metric in sorted(metrics):
-        out[metric] = histogram.points(totals.scores, prefix=metric + SEPARATOR)
+    names = sorted({series for series, _ in totals.bins if series.startswith(SCORE)})
+    out = {INPUT_CHARS: totals.series(INPUT_CHARS)}
+    out.update((name[len(SCORE) :], totals.series(name)) for name in names)
     return {name: points for name, points in out.items() if points}
+
+
+# The series drift compares: their bins, not their sums.
+_DISTRIBUTIONS: Final = Query(detailed=(INPUT_CHARS, SCORE + "%"))
 
 
 async def _window(
     session: AsyncSession, filters: Filters, start: datetime, end: datetime
 ) -> dict[str, Points]:
     totals = Delta()
-    for part in await read_parts(session, start=start, end=end, filters=filters):
+    parts = await read_parts(session, start=start, end=end, filters=filters, query=_DISTRIBUTIONS)
+    for part in parts:
         totals.merge(part.delta)
     return distributions(totals)
 

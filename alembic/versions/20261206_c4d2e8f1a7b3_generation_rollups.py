@@ -1,9 +1,10 @@
 """Generation rollups and the normalised model: analytics read O(buckets), not O(rows).
 
 `generations.model` is the model analytics group by (provider prefix and dated snapshot
-resolved; tracing/model_names.py). `generation_rollups` holds the aggregates of generations
-per bucket size (minute, hour, day) × prompt × version × label × model × source, kept as
-generations are written. Rows stored before this revision have no `model` and are in no
+resolved; tracing/model_names.py). `generation_rollups` holds the counters of generations
+per bucket size (minute, hour, day) × prompt × version × label × model × source, and
+`generation_rollup_bins` their histogram bins and flag counts (integer rows keyed by rollup
+row, series and bin), kept as generations are written. Rows stored before this revision have no `model` and are in no
 rollup: `promptlane db rebuild-rollups` fills both from the stored generations.
 
 Revision ID: c4d2e8f1a7b3
@@ -17,8 +18,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel  # noqa: F401
-from sqlalchemy.dialects import postgresql
-
 from alembic import op
 
 revision: str = "c4d2e8f1a7b3"
@@ -30,9 +29,6 @@ _KEY = ("period_s", "bucket_start", "prompt_name", "prompt_version", "prompt_lab
         "source")  # fmt: skip
 
 
-JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-
 def upgrade() -> None:
     """Apply this revision."""
     with op.batch_alter_table("generations") as batch_op:
@@ -40,10 +36,6 @@ def upgrade() -> None:
     counters = [
         sa.Column(name, sa.BigInteger(), nullable=False)
         for name in ("calls", "errors", "input_tokens", "output_tokens")
-    ]
-    maps = [
-        sa.Column(name, JSON, nullable=False)
-        for name in ("latency_ms", "input_chars", "scores", "flags")
     ]
     op.create_table(
         "generation_rollups",
@@ -57,7 +49,6 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=16), nullable=False),
         *counters,
         sa.Column("cost_usd", sa.Float(), nullable=False),
-        *maps,
         sa.PrimaryKeyConstraint("id", name=op.f("pk_generation_rollups")),
         sa.UniqueConstraint(*_KEY, name="uq_generation_rollups_key"),
     )
@@ -67,10 +58,20 @@ def upgrade() -> None:
         ["prompt_name", "period_s", "bucket_start"],
         unique=False,
     )
+    op.create_table(
+        "generation_rollup_bins",
+        sa.Column("rollup_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("series", sa.String(length=200), nullable=False),
+        sa.Column("bin", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+        sa.Column("sum", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("rollup_id", "series", "bin", name=op.f("pk_generation_rollup_bins")),
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("generation_rollup_bins")
     op.drop_index("ix_generation_rollups_prompt", table_name="generation_rollups")
     op.drop_table("generation_rollups")
     with op.batch_alter_table("generations") as batch_op:

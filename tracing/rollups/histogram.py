@@ -1,13 +1,13 @@
-"""Log-spaced histograms kept as JSON maps that add up: percentiles within a known error.
+"""Log-spaced histograms kept as integer bins that add up: percentiles within a known error.
 
 A value v > 0 falls in bin i = floor(log(v) / log(GAMMA)), the range [GAMMA^i, GAMMA^(i+1));
 0 has a bin of its own and negative values (scores may be) mirror the positive ones. A bin
 keeps its count and the sum of its values, so every field of a histogram is a sum: two
-histograms merge by adding key by key (in SQL, in the upsert), and a row is taken out by
-subtracting. A bin's value is the mean of what fell in it, so an order statistic read from a
-histogram is within the bin of the true one: its relative error is below GAMMA - 1 (4 %), and
-exact when a bin holds one distinct value. Percentiles interpolate between two order
-statistics as `tracing.analytics.interpolate` does, so they keep the same bound.
+histograms merge by adding bin by bin (in SQL, `SUM(count) GROUP BY bin`), and a value is
+taken out by subtracting. A bin's value is the mean of what fell in it, so an order statistic
+read from a histogram is within the bin of the true one: its relative error is below
+GAMMA - 1 (4 %), and exact when a bin holds one distinct value. Percentiles interpolate
+between two order statistics as `tracing.analytics.interpolate` does, so they keep the bound.
 """
 
 from __future__ import annotations
@@ -18,46 +18,30 @@ from typing import Final
 
 GAMMA: Final = 1.04
 RELATIVE_ERROR: Final = GAMMA - 1
-ZERO: Final = "z"
-SUM: Final = "+"  # a bin's sum is stored under its key followed by this
+ZERO: Final = 0  # the bin of 0
+# Added to a positive value's log index (-18,980 for the smallest double, 18,098 for the
+# largest) so that every bin number is an int32, positive above 0 and negative below.
+_OFFSET: Final = 20_000
 _LOG_GAMMA: Final = math.log(GAMMA)
 
-Counters = dict[str, float]  # the JSON map: key → a number that merges by addition
+Bin = list[float]  # [count, sum of the values]: both add up
+Points = list[tuple[float, int]]  # ascending (value, count) pairs
 
 
-def bin_key(value: float) -> str:
-    """Return the key of the bin `value` falls in."""
+def bin_of(value: float) -> int | None:
+    """Return the bin `value` falls in (None for a value that is not finite)."""
     if value == 0:
         return ZERO
-    index = math.floor(math.log(abs(value)) / _LOG_GAMMA)
-    return f"{'p' if value > 0 else 'n'}{index}"
+    if not math.isfinite(value):
+        return None
+    index = math.floor(math.log(abs(value)) / _LOG_GAMMA) + _OFFSET
+    return index if value > 0 else -index
 
 
-def add(counters: Counters, value: float, *, prefix: str = "", weight: int = 1) -> None:
-    """Add `value` (`weight` times: -1 takes it out) to the histogram in `counters`."""
-    key = prefix + bin_key(value)
-    counters[key] = counters.get(key, 0) + weight
-    if value != 0:
-        counters[key + SUM] = counters.get(key + SUM, 0) + weight * value
-
-
-def merge(into: Counters, other: Mapping[str, float]) -> None:
-    """Add every field of `other` to `into`."""
-    for key, value in other.items():
-        into[key] = into.get(key, 0) + value
-
-
-def points(counters: Mapping[str, float], *, prefix: str = "") -> list[tuple[float, int]]:
+def points(bins: Iterable[tuple[int, Bin]] | Mapping[int, Bin]) -> Points:
     """Return the histogram's (value, count) pairs, ascending: a bin's value is its mean."""
-    out: list[tuple[float, int]] = []
-    for key, count in counters.items():
-        if not key.startswith(prefix) or key.endswith(SUM):
-            continue
-        n = round(count)
-        if n <= 0:
-            continue
-        total = counters.get(key + SUM, 0.0) if key[len(prefix) :] != ZERO else 0.0
-        out.append((total / n, n))
+    items = bins.items() if isinstance(bins, Mapping) else bins
+    out = [(total / n, n) for n, total in ((round(b[0]), b[1]) for _, b in items) if n > 0]
     out.sort()
     return out
 
@@ -67,7 +51,7 @@ def count(pairs: Iterable[tuple[float, int]]) -> int:
     return sum(n for _, n in pairs)
 
 
-def _order_statistic(pairs: list[tuple[float, int]], rank: int) -> float:
+def _order_statistic(pairs: Points, rank: int) -> float:
     seen = 0
     for value, n in pairs:
         seen += n
@@ -76,7 +60,7 @@ def _order_statistic(pairs: list[tuple[float, int]], rank: int) -> float:
     return pairs[-1][0]
 
 
-def quantile(pairs: list[tuple[float, int]], q: float) -> float | None:
+def quantile(pairs: Points, q: float) -> float | None:
     """Return the `q` quantile (0..1) of ascending (value, count) pairs, interpolated."""
     total = count(pairs)
     if total == 0:

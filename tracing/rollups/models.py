@@ -1,9 +1,19 @@
-"""The rollup table: one row per time bucket × prompt × version × label × model × source.
+"""The rollup tables: counters per time bucket × group, and their histogram bins.
 
-Every bucket size in `PERIODS` is kept (a generation adds to one row of each), so a range is
-read from the coarsest buckets that fit inside it. The key columns take no NULL (a unique key
-treats NULLs as distinct on both databases, which would split a group): a generation without a
-prompt, label or model is stored under '' (0 for the version) and read back as None.
+`generation_rollups` has one row per bucket size × bucket × prompt × version × label × model
+× source, with counters that add up. Every bucket size in `PERIODS` is kept (a generation
+adds to one row of each), so a range is read from the coarsest buckets that fit inside it.
+The key columns take no NULL (a unique key treats NULLs as distinct on both databases, which
+would split a group): a generation without a prompt, label or model is stored under '' (0
+for the version) and read back as None.
+
+`generation_rollup_bins` holds what does not fit in fixed columns, as narrow integer rows
+keyed by (rollup row, series, bin) that add up too: the histograms of latency, input length
+and each score metric (tracing/rollups/histogram.py), and the calls per safety flag (bin 0).
+Reads sum them in SQL (`GROUP BY` the report's groups, series and bin), so Python only turns
+merged bins into percentiles. There is no foreign key: bins are written by the transaction
+that holds their rollup row's lock, and a key check per bin would double the write's index
+work; `rebuild` clears both tables.
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from tracing.base import JSONType, UTCDateTime
+from tracing.base import UTCDateTime
 
 MINUTE: Final = 60
 HOUR: Final = 3600
@@ -29,18 +39,15 @@ KEY: Final = (
     "model",
     "source",
 )
+SERIES_CHARS: Final = 200  # a series name: "latency", "input_chars", "score:…", "flag:…"
 
 
 def _counter(type_: Any = sa.BigInteger) -> Any:
     return Field(default=0, sa_column=sa.Column(type_, nullable=False))
 
 
-def _json() -> Any:
-    return Field(default_factory=dict, sa_column=sa.Column(JSONType, nullable=False))
-
-
 class GenerationRollup(SQLModel, table=True):
-    """Aggregates of the generations of one bucket and group; every field adds up."""
+    """Counters of the generations of one bucket and group; every field adds up."""
 
     __tablename__ = "generation_rollups"
     __table_args__ = (
@@ -61,8 +68,15 @@ class GenerationRollup(SQLModel, table=True):
     input_tokens: int = _counter()
     output_tokens: int = _counter()
     cost_usd: float = _counter(sa.Float)
-    # Histograms (tracing/rollups/histogram.py) and counters, JSON maps merged by addition.
-    latency_ms: dict[str, float] = _json()
-    input_chars: dict[str, float] = _json()
-    scores: dict[str, float] = _json()  # "<metric>\x1f<bin>" histograms, one per metric
-    flags: dict[str, float] = _json()  # flag → calls that raised it
+
+
+class GenerationRollupBin(SQLModel, table=True):
+    """One histogram bin (or flag counter) of one rollup row: a count and a sum that add up."""
+
+    __tablename__ = "generation_rollup_bins"
+
+    rollup_id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
+    series: str = Field(sa_column=sa.Column(sa.String(SERIES_CHARS), primary_key=True))
+    bin: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
+    count: int = _counter()
+    sum: float = _counter(sa.Float)

@@ -2,7 +2,7 @@
 
 Generations stored before rollups existed are in none, and have no normalised `model`;
 `rebuild` fills both, in one transaction, a page of generations at a time. On PostgreSQL the
-rollup table is locked first, so a generation inserted meanwhile waits and is counted once.
+rollup tables are locked first, so a generation inserted meanwhile waits and is counted once.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracing.model_names import row_model
 from tracing.models import Generation
-from tracing.rollups.write import ROW_FIELDS, TABLE, apply
+from tracing.rollups.write import BINS, ROW_FIELDS, TABLE, apply
 
 GENERATIONS: Final = cast(sa.Table, Generation.__table__)  # type: ignore[attr-defined]
 PAGE: Final = 5_000
@@ -36,7 +36,9 @@ async def _fill_models(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
 async def rebuild(session: AsyncSession, *, page: int = PAGE) -> int:
     """Recompute every rollup from the generations; return how many generations were read."""
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(sa.text(f"LOCK TABLE {TABLE.name} IN EXCLUSIVE MODE"))
+        tables = f"{TABLE.name}, {BINS.name}"
+        await session.execute(sa.text(f"LOCK TABLE {tables} IN EXCLUSIVE MODE"))
+    await session.execute(sa.delete(BINS))
     await session.execute(sa.delete(TABLE))
     columns = [GENERATIONS.c.id, *(GENERATIONS.c[name] for name in ROW_FIELDS)]
     last, total = 0, 0

@@ -3,17 +3,18 @@
 `apply(session, rows, sign)` adds generation rows to their rollups (sign=-1 takes them out:
 a generation whose prompt link or scores change is taken out as it was and added as it is,
 `apply_change`). The rows of one call are summed per rollup key in Python first, then written
-with one INSERT … ON CONFLICT DO UPDATE that adds column by column and merges the JSON maps
-key by key in SQL: concurrent writers add to the same row without losing an update (the
-conflicting row is locked, on PostgreSQL, or the database has one writer, on SQLite). Keys are
-written in sorted order, so two transactions touching the same rows never deadlock.
+with two multi-row INSERT … ON CONFLICT DO UPDATE statements that add column by column: one
+for the counter rows (returning their ids), one for their histogram bins. Concurrent writers
+add to the same row without losing an update (the conflicting row is locked, on PostgreSQL,
+or the database has one writer, on SQLite). Keys are written in sorted order, and a rollup
+row's bins only by the transaction holding its lock, so two writers never deadlock.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
 
@@ -23,13 +24,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tracing.base import upsert_insert
 from tracing.model_names import row_model
 from tracing.rollups import histogram
-from tracing.rollups.histogram import Counters
-from tracing.rollups.models import KEY, PERIODS, GenerationRollup
+from tracing.rollups.histogram import Bin
+from tracing.rollups.models import KEY, PERIODS, SERIES_CHARS, GenerationRollup, GenerationRollupBin
 
 TABLE: Final = cast(sa.Table, GenerationRollup.__table__)  # type: ignore[attr-defined]
-SEPARATOR: Final = "\x1f"  # between a score metric and its bin key
+BINS: Final = cast(sa.Table, GenerationRollupBin.__table__)  # type: ignore[attr-defined]
 SUMS: Final = ("calls", "errors", "input_tokens", "output_tokens", "cost_usd")
-MAPS: Final = ("latency_ms", "input_chars", "scores", "flags")
+# Series of generation_rollup_bins: two histograms, one per score metric, one counter per flag.
+LATENCY: Final = "latency"
+INPUT_CHARS: Final = "input_chars"
+SCORE: Final = "score:"  # followed by the metric
+FLAG: Final = "flag:"  # followed by the flag; bin 0 counts the calls that raised it
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 # The columns of a generation the rollups read (a later update passes them before and after).
 ROW_FIELDS: Final = ("started_at", "prompt_name", "prompt_version", "prompt_label", "model",
@@ -37,26 +42,10 @@ ROW_FIELDS: Final = ("started_at", "prompt_name", "prompt_version", "prompt_labe
                      "output_tokens", "cost_usd", "duration_ms", "input_chars", "scores",
                      "safety_flags")  # fmt: skip
 
-# Sum two JSON maps key by key, dropping keys that sum to 0 (the stored row is locked).
-_MERGE_SQL: Final = {
-    "postgresql": (
-        "(SELECT coalesce(jsonb_object_agg(k, t), '{{}}'::jsonb) FROM ("
-        "SELECT k, sum(v) AS t FROM ("
-        "SELECT key AS k, value::numeric AS v FROM jsonb_each_text({table}.{column}) "
-        "UNION ALL SELECT key, value::numeric FROM jsonb_each_text(excluded.{column})"
-        ") AS u GROUP BY k) AS g WHERE t <> 0)"
-    ),
-    "sqlite": (
-        "(SELECT json_group_object(k, t) FROM ("
-        "SELECT key AS k, sum(value) AS t FROM ("
-        "SELECT key, value FROM json_each({table}.{column}) "
-        "UNION ALL SELECT key, value FROM json_each(excluded.{column})"
-        ") GROUP BY key) WHERE t <> 0)"
-    ),
-}
-
 # (period_s, bucket_start, prompt_name, prompt_version, prompt_label, model, source)
 Key = tuple[int, datetime, str, int, str, str, str]
+BinKey = tuple[str, int]  # (series, bin)
+_Value = tuple[str, int, float]  # a value a row adds to a series' bin
 
 
 def score_value(raw: Any) -> float | None:
@@ -76,6 +65,31 @@ def floor_time(at: datetime, period_s: int) -> datetime:
     return _EPOCH + timedelta(seconds=seconds)
 
 
+def series_name(prefix: str, name: Any) -> str:
+    """Return a score's or flag's series: NUL dropped (PostgreSQL refuses it), fitted."""
+    return (prefix + str(name).replace("\x00", ""))[:SERIES_CHARS]
+
+
+def _histogram_value(series: str, value: Any) -> list[_Value]:
+    if value is None:
+        return []
+    number = float(value)
+    index = histogram.bin_of(number)
+    return [] if index is None else [(series, index, number)]
+
+
+def row_values(row: Mapping[str, Any]) -> list[_Value]:
+    """Return the (series, bin, value) a generation row adds to the bins of its rollups."""
+    out = _histogram_value(LATENCY, row.get("duration_ms"))
+    out += _histogram_value(INPUT_CHARS, row.get("input_chars"))
+    for name, raw in (row.get("scores") or {}).items():
+        out += _histogram_value(series_name(SCORE, name), score_value(raw))
+    # A flag counts once per call, however often the call repeats it.
+    flags = {series_name(FLAG, flag) for flag in row.get("safety_flags") or ()}
+    out += [(flag, 0, 0.0) for flag in sorted(flags)]
+    return out
+
+
 @dataclass
 class Delta:
     """What some generations add to one rollup row (negative when they are taken out)."""
@@ -85,44 +99,49 @@ class Delta:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
-    latency_ms: Counters = field(default_factory=dict)
-    input_chars: Counters = field(default_factory=dict)
-    scores: Counters = field(default_factory=dict)
-    flags: Counters = field(default_factory=dict)
+    bins: dict[BinKey, Bin] = field(default_factory=dict)
 
-    def add_row(self, row: Mapping[str, Any], sign: int = 1) -> None:
-        """Add one generation row (`sign` -1: take it out)."""
+    def add_bin(self, key: BinKey, count: float, total: float) -> None:
+        """Add `count` values summing to `total` to one bin."""
+        found = self.bins.get(key)
+        if found is None:
+            self.bins[key] = [count, total]
+        else:
+            found[0] += count
+            found[1] += total
+
+    def add_row(
+        self, row: Mapping[str, Any], sign: int = 1, values: list[_Value] | None = None
+    ) -> None:
+        """Add one generation row (`sign` -1: take it out); `values`: its row_values."""
         self.calls += sign
         self.errors += sign * bool(row.get("is_error"))
         self.input_tokens += sign * (row.get("input_tokens") or 0)
         self.output_tokens += sign * (row.get("output_tokens") or 0)
         self.cost_usd += sign * (row.get("cost_usd") or 0.0)
-        if row.get("duration_ms") is not None:
-            histogram.add(self.latency_ms, float(row["duration_ms"]), weight=sign)
-        if row.get("input_chars") is not None:
-            histogram.add(self.input_chars, float(row["input_chars"]), weight=sign)
-        for name, raw in (row.get("scores") or {}).items():
-            value = score_value(raw)
-            if value is not None:
-                metric = str(name).replace(SEPARATOR, "")
-                histogram.add(self.scores, value, prefix=metric + SEPARATOR, weight=sign)
-        # A flag counts once per call, however often the call repeats it.
-        for flag in {str(flag) for flag in row.get("safety_flags") or ()}:
-            self.flags[flag] = self.flags.get(flag, 0) + sign
+        for series, index, value in row_values(row) if values is None else values:
+            self.add_bin((series, index), sign, sign * value)
 
     def merge(self, other: Delta) -> None:
         """Add another delta to this one."""
         for name in SUMS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for name in MAPS:
-            histogram.merge(getattr(self, name), getattr(other, name))
+        for key, (count, total) in other.bins.items():
+            self.add_bin(key, count, total)
 
-    def values(self) -> dict[str, Any]:
-        """Return the delta as column values, zero fields of the maps left out."""
-        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name in MAPS:
-            out[name] = {k: v for k, v in out[name].items() if v != 0}
-        return out
+    def counters(self) -> dict[str, Any]:
+        """Return the counter columns' values."""
+        return {name: getattr(self, name) for name in SUMS}
+
+    def empty(self) -> bool:
+        """Return whether adding this delta would change nothing."""
+        return not any(self.counters().values()) and not any(
+            count or total for count, total in self.bins.values()
+        )
+
+    def series(self, name: str) -> histogram.Points:
+        """Return one series' histogram as ascending (value, count) pairs."""
+        return histogram.points((index, b) for (s, index), b in self.bins.items() if s == name)
 
 
 def dimensions(row: Mapping[str, Any]) -> tuple[str, int, str, str, str]:
@@ -142,43 +161,49 @@ def deltas(rows: Iterable[Mapping[str, Any]], sign: int = 1) -> dict[Key, Delta]
     out: dict[Key, Delta] = {}
     for row in rows:
         dims = dimensions(row)
+        values = row_values(row)
         for period in PERIODS:
             key = (period, floor_time(row["started_at"], period), *dims)
             delta = out.get(key)
             if delta is None:
                 delta = out[key] = Delta()
-            delta.add_row(row, sign)
+            delta.add_row(row, sign, values)
     return out
 
 
-def _merge_map(dialect: str, column: str) -> sa.ColumnElement[Any]:
-    """Return SQL adding the JSON map `excluded.<column>` into the stored one, key by key."""
-    # Formatted with this module's own table and column names, never with input.
-    sql = _MERGE_SQL[dialect].format(table=TABLE.name, column=column)
-    return sa.literal_column(sql, type_=TABLE.c[column].type)
-
-
-def _upsert(session: AsyncSession) -> Any:
-    insert = upsert_insert(session, TABLE)
-    dialect = session.get_bind().dialect.name
-    added: dict[str, Any] = {name: TABLE.c[name] + insert.excluded[name] for name in SUMS}
-    added.update({name: _merge_map(dialect, name) for name in MAPS})
-    return insert.on_conflict_do_update(index_elements=list(KEY), set_=added)
-
-
-def _nothing(delta: Delta) -> bool:
-    return not any(delta.values().values())
+def _upserts(session: AsyncSession) -> tuple[Any, Any]:
+    rollups = upsert_insert(session, TABLE)
+    rollups = rollups.on_conflict_do_update(
+        index_elements=list(KEY),
+        set_={name: TABLE.c[name] + rollups.excluded[name] for name in SUMS},
+    ).returning(TABLE.c.id, *(TABLE.c[name] for name in KEY))
+    bins = upsert_insert(session, BINS)
+    added = ("count", "sum")
+    # RETURNING makes SQLAlchemy send the rows as multi-row VALUES (insertmanyvalues).
+    bins = bins.on_conflict_do_update(
+        index_elements=["rollup_id", "series", "bin"],
+        set_={name: BINS.c[name] + bins.excluded[name] for name in added},
+    ).returning(BINS.c.rollup_id)
+    return rollups, bins
 
 
 async def write(session: AsyncSession, changes: Mapping[Key, Delta]) -> None:
     """Add deltas to their rollup rows (in sorted key order), in the session's transaction."""
-    params = [
-        dict(zip(KEY, key, strict=True), **delta.values())
-        for key, delta in sorted(changes.items(), key=lambda item: item[0])
-        if not _nothing(delta)
-    ]
-    if params:
-        await session.execute(_upsert(session), params)
+    items = sorted((item for item in changes.items() if not item[1].empty()), key=lambda i: i[0])
+    if not items:
+        return
+    rollups, bins = _upserts(session)
+    params = [dict(zip(KEY, key, strict=True), **delta.counters()) for key, delta in items]
+    ids = {tuple(row[1:]): row[0] for row in await session.execute(rollups, params)}
+    values = sorted(
+        (ids[key], series, index, count, total)
+        for key, delta in items
+        for (series, index), (count, total) in delta.bins.items()
+        if count or total
+    )
+    if values:
+        names = ("rollup_id", "series", "bin", "count", "sum")
+        await session.execute(bins, [dict(zip(names, v, strict=True)) for v in values])
 
 
 async def apply(session: AsyncSession, rows: Iterable[Mapping[str, Any]], sign: int = 1) -> None:
