@@ -198,7 +198,12 @@ async def usage(
         start=begin,
         end=stop,
         filters=filters.for_rollups(),
-        query=Query(group_by=dims, by_bucket=bucket is not None, detailed=(LATENCY,)),
+        query=Query(
+            group_by=dims,
+            by_bucket=bucket is not None,
+            detailed=(LATENCY,),
+            summed=(SCORE + "%", FLAG + "%"),
+        ),
         max_period=_PERIODS[bucket],
     )
     groups: dict[Key, Delta] = {}

@@ -14,7 +14,7 @@ Python receives a row per output group and bin, whatever the number of buckets.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -74,13 +74,15 @@ class Filters:
 class Query:
     """What a read returns per part.
 
-    The dimensions it groups by, per bucket or not, and the series (LIKE patterns) whose
-    bins it needs; other series come summed, one bin each.
+    The dimensions it groups by, per bucket or not; the series (LIKE patterns) whose bins
+    it needs, and those it needs summed (one bin 0 per series: a score's count and sum, a
+    flag's count). Other series are not read.
     """
 
     group_by: Sequence[str] = ()
     by_bucket: bool = False
-    detailed: Sequence[str] = field(default_factory=tuple)
+    detailed: Sequence[str] = ()
+    summed: Sequence[str] = ()
 
 
 def cover(start: datetime, end: datetime, periods: Sequence[int]) -> dict[int, list[Range]]:
@@ -165,6 +167,7 @@ def _statement(where: list[sa.ColumnElement[bool]], query: Query) -> sa.Compound
     )
     series = BINS.c.series
     detailed = sa.or_(sa.false(), *(series.like(pattern) for pattern in query.detailed))
+    wanted = sa.or_(detailed, *(series.like(pattern) for pattern in query.summed))
     index = sa.case((detailed, BINS.c.bin), else_=0)
     bins = (
         sa.select(
@@ -176,7 +179,7 @@ def _statement(where: list[sa.ColumnElement[bool]], query: Query) -> sa.Compound
             sa.func.sum(BINS.c.sum),
         )
         .select_from(BINS.join(TABLE, TABLE.c.id == BINS.c.rollup_id))
-        .where(*where)
+        .where(*where, wanted)
         .group_by(*keys, series, index)
     )
     return sa.union_all(counters, bins)

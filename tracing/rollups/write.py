@@ -13,12 +13,13 @@ row's bins only by the transaction holding its lock, so two writers never deadlo
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracing.base import upsert_insert
@@ -36,6 +37,7 @@ INPUT_CHARS: Final = "input_chars"
 SCORE: Final = "score:"  # followed by the metric
 FLAG: Final = "flag:"  # followed by the flag; bin 0 counts the calls that raised it
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND: Final = timedelta(seconds=1)
 # The columns of a generation the rollups read (a later update passes them before and after).
 ROW_FIELDS: Final = ("started_at", "prompt_name", "prompt_version", "prompt_label", "model",
                      "source", "request_model", "response_model", "is_error", "input_tokens",
@@ -156,69 +158,119 @@ def dimensions(row: Mapping[str, Any]) -> tuple[str, int, str, str, str]:
     )
 
 
-def deltas(rows: Iterable[Mapping[str, Any]], sign: int = 1) -> dict[Key, Delta]:
-    """Return the delta of every rollup row the generation rows touch, one per bucket size."""
-    out: dict[Key, Delta] = {}
-    for row in rows:
-        dims = dimensions(row)
-        values = row_values(row)
-        for period in PERIODS:
-            key = (period, floor_time(row["started_at"], period), *dims)
-            delta = out.get(key)
-            if delta is None:
-                delta = out[key] = Delta()
-            delta.add_row(row, sign, values)
-    return out
+class Changes:
+    """What generation rows add to the rollups, summed per key before anything is written."""
+
+    def __init__(self) -> None:
+        self.counters: dict[Key, list[Any]] = {}  # key → the SUMS, in order
+        self.bins: dict[tuple[Key, str, int], list[float]] = {}  # (key, series, bin) → [n, sum]
+        self._buckets: dict[int, datetime] = {}
+
+    def _bucket(self, seconds: int) -> datetime:
+        found = self._buckets.get(seconds)
+        if found is None:
+            found = self._buckets[seconds] = _EPOCH + timedelta(seconds=seconds)
+        return found
+
+    def add(self, rows: Iterable[Mapping[str, Any]], sign: int = 1) -> Changes:
+        """Add generation rows (`sign` -1: take them out) to one rollup row per bucket size."""
+        for row in rows:
+            dims = dimensions(row)
+            counts = (sign, sign * bool(row.get("is_error")),
+                      sign * (row.get("input_tokens") or 0), sign * (row.get("output_tokens") or 0),
+                      sign * (row.get("cost_usd") or 0.0))  # fmt: skip
+            values = row_values(row)
+            seconds = (row["started_at"] - _EPOCH) // _SECOND
+            for period in PERIODS:
+                key = (period, self._bucket(seconds - seconds % period), *dims)
+                found = self.counters.get(key)
+                if found is None:
+                    self.counters[key] = list(counts)
+                else:
+                    for i, count in enumerate(counts):
+                        found[i] += count
+                for series, index, value in values:
+                    bin_ = self.bins.get((key, series, index))
+                    if bin_ is None:
+                        self.bins[(key, series, index)] = [sign, sign * value]
+                    else:
+                        bin_[0] += sign
+                        bin_[1] += sign * value
+        return self
 
 
-def _upserts(session: AsyncSession) -> tuple[Any, Any]:
-    rollups = upsert_insert(session, TABLE)
-    rollups = rollups.on_conflict_do_update(
-        index_elements=list(KEY),
-        set_={name: TABLE.c[name] + rollups.excluded[name] for name in SUMS},
-    ).returning(TABLE.c.id, *(TABLE.c[name] for name in KEY))
-    bins = upsert_insert(session, BINS)
-    added = ("count", "sum")
-    # RETURNING makes SQLAlchemy send the rows as multi-row VALUES (insertmanyvalues).
-    bins = bins.on_conflict_do_update(
-        index_elements=["rollup_id", "series", "bin"],
-        set_={name: BINS.c[name] + bins.excluded[name] for name in added},
-    ).returning(BINS.c.rollup_id)
-    return rollups, bins
+def _element(type_: Any) -> Any:
+    """Return the array element type a column's values are sent as (PostgreSQL)."""
+    type_ = getattr(type_, "impl", type_)  # UTCDateTime: its timestamptz
+    return sa.Text() if isinstance(type_, sa.String) else type_
 
 
-async def write(session: AsyncSession, changes: Mapping[Key, Delta]) -> None:
-    """Add deltas to their rollup rows (in sorted key order), in the session's transaction."""
-    items = sorted((item for item in changes.items() if not item[1].empty()), key=lambda i: i[0])
-    if not items:
+async def _upsert(
+    session: AsyncSession,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    *,
+    key: Sequence[str],
+    returning: Sequence[str] = (),
+) -> Any:
+    """Upsert `rows` (in their order) adding the non-key columns to those stored.
+
+    On PostgreSQL the rows go as one array per column (`INSERT … SELECT FROM unnest(…)`): a
+    short statement, prepared once, whatever the number of rows; SQLite takes an executemany.
+    """
+    insert = upsert_insert(session, table)
+    params: Any = [dict(zip(columns, row, strict=True)) for row in rows]
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = [
+            sa.bindparam(f"p_{name}", type_=postgresql.ARRAY(_element(table.c[name].type)))
+            for name in columns
+        ]
+        source = sa.func.unnest(*arrays).table_valued(*columns).render_derived()
+        insert = insert.from_select(columns, sa.select(*(source.c[name] for name in columns)))
+        params = {
+            f"p_{name}": list(values)
+            for name, values in zip(columns, zip(*rows, strict=True), strict=True)
+        }
+    added = {name: table.c[name] + insert.excluded[name] for name in columns if name not in key}
+    statement = insert.on_conflict_do_update(index_elements=list(key), set_=added)
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
+    return await session.execute(statement, params)
+
+
+async def write(session: AsyncSession, changes: Changes) -> None:
+    """Add changes to their rollup rows and bins (in sorted key order), in the transaction.
+
+    What adds nothing is not written.
+    """
+    bins = [(key, series, index, n, total)
+            for (key, series, index), (n, total) in changes.bins.items() if n or total]  # fmt: skip
+    keys = {bin_[0] for bin_ in bins}
+    keys.update(key for key, counts in changes.counters.items() if any(counts))
+    if not keys:
         return
-    rollups, bins = _upserts(session)
-    params = [dict(zip(KEY, key, strict=True), **delta.counters()) for key, delta in items]
-    ids = {tuple(row[1:]): row[0] for row in await session.execute(rollups, params)}
-    values = sorted(
-        (ids[key], series, index, count, total)
-        for key, delta in items
-        for (series, index), (count, total) in delta.bins.items()
-        if count or total
-    )
-    if values:
+    empty = [0, 0, 0, 0, 0.0]
+    rows = []
+    for key in sorted(keys):
+        calls, errors, tokens_in, tokens_out, cost = changes.counters.get(key, empty)
+        rows.append((*key, calls, errors, tokens_in, tokens_out, float(cost)))
+    found = await _upsert(session, TABLE, (*KEY, *SUMS), rows, key=KEY, returning=("id", *KEY))
+    ids = {tuple(row[1:]): row[0] for row in found}
+    if bins:
         names = ("rollup_id", "series", "bin", "count", "sum")
-        await session.execute(bins, [dict(zip(names, v, strict=True)) for v in values])
+        values = sorted((ids[key], series, index, round(n), total)
+                        for key, series, index, n, total in bins)  # fmt: skip
+        await _upsert(session, BINS, names, values, key=names[:3])
 
 
 async def apply(session: AsyncSession, rows: Iterable[Mapping[str, Any]], sign: int = 1) -> None:
     """Add generation rows to the rollups (`sign` -1: take them out), in the same transaction."""
-    await write(session, deltas(rows, sign))
+    await write(session, Changes().add(rows, sign))
 
 
 async def apply_change(
     session: AsyncSession, before: Mapping[str, Any], after: Mapping[str, Any]
 ) -> None:
     """Move one generation in the rollups from what it was to what it is now."""
-    changes = deltas([before], -1)
-    for key, delta in deltas([after]).items():
-        if key in changes:
-            changes[key].merge(delta)
-        else:
-            changes[key] = delta
-    await write(session, changes)
+    await write(session, Changes().add([before], -1).add([after]))
