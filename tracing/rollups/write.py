@@ -1,4 +1,4 @@
-"""Rollups kept up to date in the writer's transaction: rows become deltas, deltas upserts.
+"""Rollups kept up to date in the writer's transaction: rows are summed per key, then upserted.
 
 `apply(session, rows, sign)` adds generation rows to their rollups (sign=-1 takes them out:
 a generation whose prompt link or scores change is taken out as it was and added as it is,
@@ -112,16 +112,14 @@ class Delta:
             found[0] += count
             found[1] += total
 
-    def add_row(
-        self, row: Mapping[str, Any], sign: int = 1, values: list[_Value] | None = None
-    ) -> None:
-        """Add one generation row (`sign` -1: take it out); `values`: its row_values."""
+    def add_row(self, row: Mapping[str, Any], sign: int = 1) -> None:
+        """Add one generation row (`sign` -1: take it out)."""
         self.calls += sign
         self.errors += sign * bool(row.get("is_error"))
         self.input_tokens += sign * (row.get("input_tokens") or 0)
         self.output_tokens += sign * (row.get("output_tokens") or 0)
         self.cost_usd += sign * (row.get("cost_usd") or 0.0)
-        for series, index, value in row_values(row) if values is None else values:
+        for series, index, value in row_values(row):
             self.add_bin((series, index), sign, sign * value)
 
     def merge(self, other: Delta) -> None:
@@ -130,16 +128,6 @@ class Delta:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, (count, total) in other.bins.items():
             self.add_bin(key, count, total)
-
-    def counters(self) -> dict[str, Any]:
-        """Return the counter columns' values."""
-        return {name: getattr(self, name) for name in SUMS}
-
-    def empty(self) -> bool:
-        """Return whether adding this delta would change nothing."""
-        return not any(self.counters().values()) and not any(
-            count or total for count, total in self.bins.values()
-        )
 
     def series(self, name: str) -> histogram.Points:
         """Return one series' histogram as ascending (value, count) pairs."""
