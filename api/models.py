@@ -6,7 +6,8 @@ import api.identity.models  # noqa: F401  (registers the api_keys table)
 import evals.connections.models
 import evals.models  # noqa: F401  (registers the evaluation tables)
 import prompts.models  # noqa: F401  (registers the prompt tables)
-import tracing.models  # noqa: F401  (registers the tracing tables)
+import tracing.models  # registers the tracing tables
+import tracing.rollups.models  # noqa: F401  (registers the rollup table)
 from api.identity.models import ApiKey
 from prompts.base import metadata
 

@@ -6,9 +6,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from prompts.schemas import VersionCreate
 from tracing.base import utc_now
 from tracing.generation import GenerationRow
+from tracing.inserts import insert_rows
 from tracing.models import Generation
 
 
@@ -109,3 +112,12 @@ def generation_row(**overrides: Any) -> dict[str, Any]:
     ).as_insert()
     values.update(overrides)
     return values
+
+
+async def store_generations(session: AsyncSession, *rows: Generation) -> None:
+    """Store generations as the service does (insert_rows, so rollups count them); set ids."""
+    inserted = await insert_rows(session, [g.model_dump(exclude={"id"}) for g in rows])
+    assert not inserted.dropped, inserted.dropped
+    ids = {(row["trace_id"], row["span_id"]): id_ for row, id_ in inserted.stored}
+    for g in rows:
+        g.id = ids[g.trace_id, g.span_id]

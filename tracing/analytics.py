@@ -1,15 +1,16 @@
 """Usage analytics over generations: calls, errors, tokens, cost, latency, scores and flags.
 
-Rows are aggregated in Python from a bounded scan (the time range and the row count are both
-capped), which keeps percentiles and time buckets identical on SQLite and PostgreSQL.
+Reports read the rollups (tracing/rollups/): O(buckets) rollup rows and at most two minutes of
+generations at the range's edges, whatever the number of generations. Counts and sums are
+those of a full scan; latency percentiles come from the rollups' histograms, within
+`histogram.RELATIVE_ERROR` of the exact value. Models are normalised (tracing/model_names.py).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -18,8 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tracing.base import utc_now
-from tracing.errors import InvalidTimeRangeError, ScanLimitExceededError
+from tracing.errors import InvalidTimeRangeError
+from tracing.model_names import normalise_model
 from tracing.models import Generation
+from tracing.rollups import histogram
+from tracing.rollups.models import DAY, HOUR
+from tracing.rollups.read import Filters, Part, Query, generation_clauses, read_parts
+from tracing.rollups.write import FLAG, LATENCY, SCORE, Delta
+from tracing.rollups.write import score_value as score_value  # how analytics read a score
 from tracing.schemas import (
     Bucket,
     Dimension,
@@ -33,11 +40,10 @@ from tracing.schemas import (
 
 DEFAULT_WINDOW: Final = timedelta(days=7)
 MAX_WINDOW: Final = timedelta(days=90)
-MAX_SCANNED: Final = 200_000
 DIMENSIONS: Final[tuple[Dimension, ...]] = ("prompt", "version", "label", "model")
 
-# The model that answered, else the one asked for (ingested spans may carry only one).
-MODEL: Final = sa.func.coalesce(col(Generation.response_model), col(Generation.request_model))
+# The coarsest rollup a report reads: one no coarser than its own buckets.
+_PERIODS: Final[Mapping[Bucket | None, int]] = {None: DAY, "day": DAY, "hour": HOUR}
 
 Key = tuple[Any, ...]  # (bucket_start, prompt, version, label, model); ungrouped parts are None
 
@@ -70,16 +76,6 @@ def time_range(
     return begin, stop
 
 
-async def scan(session: AsyncSession, statement: sa.Select[Any], limit: int) -> Sequence[Any]:
-    """Return the statement's rows, refusing to read more than `limit` of them."""
-    rows = (await session.execute(statement.limit(limit + 1))).all()
-    if len(rows) > limit:
-        raise ScanLimitExceededError(
-            f"more than {limit} generations match; narrow the time range or add filters"
-        )
-    return rows
-
-
 def percentile(values: Sequence[float], q: float) -> float | None:
     """Return the `q` quantile (0..1) with linear interpolation, as PG's percentile_cont."""
     if not values:
@@ -95,76 +91,60 @@ def interpolate(ordered: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def score_value(raw: Any) -> float | None:
-    """Return a score as a float: a number, a boolean (1/0) or `{"value": number}`."""
-    if isinstance(raw, dict):
-        raw = raw.get("value")
-    if isinstance(raw, bool):
-        return 1.0 if raw else 0.0
-    if isinstance(raw, int | float) and math.isfinite(raw):
-        return float(raw)
-    return None
-
-
 def bucket_start(at: datetime, bucket: Bucket) -> datetime:
     """Return the start of the UTC hour or day that `at` falls in."""
     at = as_utc(at).replace(minute=0, second=0, microsecond=0)
     return at.replace(hour=0) if bucket == "day" else at
 
 
-@dataclass
-class _Totals:
-    calls: int = 0
-    errors: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    durations: list[float] = field(default_factory=list)
-    scores: dict[str, list[float]] = field(default_factory=dict)
-    flags: Counter[str] = field(default_factory=Counter)
+def _scores(totals: Delta) -> dict[str, ScoreSummary]:
+    """Return each metric's mean and count from its histogram's bins."""
+    sums: dict[str, list[float]] = {}
+    for (series, _), (count, total) in totals.bins.items():
+        if series.startswith(SCORE):
+            found = sums.setdefault(series[len(SCORE) :], [0, 0.0])
+            found[0] += count
+            found[1] += total
+    return {
+        metric: ScoreSummary(mean=total / count, count=round(count))
+        for metric, (count, total) in sorted(sums.items())
+        if round(count) > 0
+    }
 
-    def add(self, row: Any) -> None:
-        self.calls += 1
-        self.errors += bool(row.is_error)
-        self.input_tokens += row.input_tokens or 0
-        self.output_tokens += row.output_tokens or 0
-        self.cost_usd += row.cost_usd or 0.0
-        if row.duration_ms is not None:
-            self.durations.append(float(row.duration_ms))
-        for name, raw in (row.scores or {}).items():
-            value = score_value(raw)
-            if value is not None:
-                self.scores.setdefault(str(name), []).append(value)
-        # A flag counts once per call, however often the call repeats it.
-        self.flags.update({str(flag) for flag in row.safety_flags or ()})
 
-    def to_row(self, key: Key) -> UsageRow:
-        ordered = sorted(self.durations)
-        return UsageRow(
-            bucket_start=key[0],
-            prompt=key[1],
-            version=key[2],
-            label=key[3],
-            model=key[4],
-            calls=self.calls,
-            errors=self.errors,
-            error_rate=self.errors / self.calls,
-            input_tokens=self.input_tokens,
-            output_tokens=self.output_tokens,
-            cost_usd=round(self.cost_usd, 10),
-            latency_p50_ms=interpolate(ordered, 0.5) if ordered else None,
-            latency_p95_ms=interpolate(ordered, 0.95) if ordered else None,
-            scores={
-                name: ScoreSummary(mean=math.fsum(values) / len(values), count=len(values))
-                for name, values in sorted(self.scores.items())
-            },
-            safety_flags=dict(sorted(self.flags.items())),
-        )
+def _flags(totals: Delta) -> dict[str, int]:
+    counts = {
+        series[len(FLAG) :]: round(count)
+        for (series, _), (count, _total) in totals.bins.items()
+        if series.startswith(FLAG)
+    }
+    return {flag: n for flag, n in sorted(counts.items()) if n > 0}
+
+
+def _row(key: Key, totals: Delta) -> UsageRow:
+    durations = totals.series(LATENCY)
+    return UsageRow(
+        bucket_start=key[0],
+        prompt=key[1],
+        version=key[2],
+        label=key[3],
+        model=key[4],
+        calls=totals.calls,
+        errors=totals.errors,
+        error_rate=totals.errors / totals.calls,
+        input_tokens=totals.input_tokens,
+        output_tokens=totals.output_tokens,
+        cost_usd=round(totals.cost_usd, 10),
+        latency_p50_ms=histogram.quantile(durations, 0.5),
+        latency_p95_ms=histogram.quantile(durations, 0.95),
+        scores=_scores(totals),
+        safety_flags=_flags(totals),
+    )
 
 
 @dataclass(frozen=True)
 class UsageFilter:
-    """Which generations to aggregate (None: any)."""
+    """Which generations to aggregate (None: any); a model matches by its normalised name."""
 
     prompt: str | None = None
     version: int | None = None
@@ -172,27 +152,26 @@ class UsageFilter:
     model: str | None = None
     source: Source | None = None
 
+    def for_rollups(self) -> Filters:
+        """Return the filters as rollups read them (the model normalised)."""
+        return Filters(
+            prompt=self.prompt,
+            version=self.version,
+            label=self.label,
+            model=normalise_model(self.model) if self.model is not None else None,
+            source=self.source,
+        )
+
     def clauses(self) -> list[sa.ColumnElement[bool]]:
-        """Return the WHERE clauses of the given fields."""
-        pairs: list[tuple[Any, Any]] = [
-            (col(Generation.prompt_name), self.prompt),
-            (col(Generation.prompt_version), self.version),
-            (col(Generation.prompt_label), self.label),
-            (MODEL, self.model),
-            (col(Generation.source), self.source),
-        ]
-        return [column == value for column, value in pairs if value is not None]
+        """Return the WHERE clauses of the given fields on the generations table."""
+        return generation_clauses(self.for_rollups())
 
 
-def _key(row: Any, group_by: Sequence[Dimension], bucket: Bucket | None) -> Key:
-    values = {
-        "prompt": row.prompt_name,
-        "version": row.prompt_version,
-        "label": row.prompt_label,
-        "model": row.model,
-    }
+def _key(part: Part, group_by: Sequence[Dimension], bucket: Bucket | None) -> Key:
+    values = {"prompt": part.prompt, "version": part.version, "label": part.label,
+              "model": part.model}  # fmt: skip
     return (
-        bucket_start(row.started_at, bucket) if bucket else None,
+        bucket_start(part.start, bucket) if bucket and part.start else None,
         *(values[d] if d in group_by else None for d in DIMENSIONS),
     )
 
@@ -210,40 +189,34 @@ async def usage(
     end: datetime | None = None,
     filters: UsageFilter = UsageFilter(),
     now: datetime | None = None,
-    max_scanned: int = MAX_SCANNED,
 ) -> UsageRead:
-    """Aggregate generations in [start, end) per group and time bucket."""
+    """Aggregate generations in [start, end) per group and time bucket, from the rollups."""
     begin, stop = time_range(start, end, now=now)
     dims: list[Dimension] = list(dict.fromkeys(group_by))
-    statement = sa.select(
-        col(Generation.started_at),
-        col(Generation.prompt_name),
-        col(Generation.prompt_version),
-        col(Generation.prompt_label),
-        MODEL.label("model"),
-        col(Generation.is_error),
-        col(Generation.input_tokens),
-        col(Generation.output_tokens),
-        col(Generation.cost_usd),
-        col(Generation.duration_ms),
-        col(Generation.scores),
-        col(Generation.safety_flags),
-    ).where(
-        col(Generation.started_at) >= begin,
-        col(Generation.started_at) < stop,
-        *filters.clauses(),
+    parts = await read_parts(
+        session,
+        start=begin,
+        end=stop,
+        filters=filters.for_rollups(),
+        query=Query(
+            group_by=dims,
+            by_bucket=bucket is not None,
+            detailed=(LATENCY,),
+            summed=(SCORE + "%", FLAG + "%"),
+        ),
+        max_period=_PERIODS[bucket],
     )
-    groups: dict[Key, _Totals] = {}
-    rows = await scan(session, statement, max_scanned)
-    for row in rows:
-        groups.setdefault(_key(row, dims, bucket), _Totals()).add(row)
+    groups: dict[Key, Delta] = {}
+    for part in parts:
+        groups.setdefault(_key(part, dims, bucket), Delta()).merge(part.delta)
+    rows = [_row(key, groups[key]) for key in sorted(groups, key=_sort_key) if groups[key].calls]
     return UsageRead(
         start=begin,
         end=stop,
         group_by=dims,
         bucket=bucket,
-        scanned=len(rows),
-        rows=[groups[key].to_row(key) for key in sorted(groups, key=_sort_key)],
+        scanned=sum(row.calls for row in rows),
+        rows=rows,
     )
 
 

@@ -1,7 +1,10 @@
 """Drift of a prompt version: PSI of its scores and input length, recent against baseline.
 
 The population stability index compares a recent window with the baseline window before it,
-on quantile bins of the baseline; a signal is flagged above a threshold.
+on quantile bins of the baseline; a signal is flagged above a threshold. Both windows are read
+from the rollups' histograms (tracing/rollups/histogram.py): a value counts as its histogram
+bin's mean, so quantile edges fall between bins (values within 4 % of each other share a
+bin) and means are exact.
 """
 
 from __future__ import annotations
@@ -10,17 +13,19 @@ import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from tracing.analytics import MAX_SCANNED, MAX_WINDOW, as_utc, interpolate, scan, score_value
+from tracing.analytics import MAX_WINDOW, as_utc
 from tracing.base import utc_now
 from tracing.errors import InvalidTimeRangeError
-from tracing.models import Generation
+from tracing.rollups import histogram
+from tracing.rollups.read import Filters, Query, read_parts
+from tracing.rollups.write import INPUT_CHARS, SCORE, Delta
 from tracing.schemas import DriftRead, DriftSignal
+
+Points = list[tuple[float, int]]  # ascending (value, count) pairs of a histogram
 
 # The industry rule of thumb for PSI: < 0.1 no significant change, 0.1-0.2 moderate,
 # > 0.2 a significant shift (Siddiqi, "Credit Risk Scorecards", 2006; discussed in
@@ -31,23 +36,21 @@ DEFAULT_BINS: Final = 10
 EPSILON: Final = 1e-4
 # Fewer points than this per window make the quantile bins (and so PSI) mostly noise.
 MIN_SAMPLES: Final = 30
-INPUT_CHARS: Final = "input_chars"
 
 
-def quantile_edges(baseline: Sequence[float], bins: int = DEFAULT_BINS) -> list[float]:
+def quantile_edges(baseline: Points, bins: int = DEFAULT_BINS) -> list[float]:
     """Return the distinct inner cut points splitting `baseline` into `bins` quantile bins."""
     if not baseline:
         return []
-    ordered = sorted(baseline)
-    return sorted({interpolate(ordered, i / bins) for i in range(1, bins)})
+    return sorted({histogram.quantile(baseline, i / bins) or 0.0 for i in range(1, bins)})
 
 
-def bin_fractions(values: Sequence[float], edges: Sequence[float]) -> list[float]:
-    """Return the fraction of `values` in each bin (-inf, e1], (e1, e2], ..., (ek, inf)."""
+def bin_fractions(points: Points, edges: Sequence[float]) -> list[float]:
+    """Return the fraction of the values in each bin (-inf, e1], (e1, e2], ..., (ek, inf)."""
     counts = [0] * (len(edges) + 1)
-    for value in values:
-        counts[bisect_left(edges, value)] += 1
-    total = len(values)
+    for value, n in points:
+        counts[bisect_left(edges, value)] += n
+    total = sum(counts)
     return [count / total if total else 0.0 for count in counts]
 
 
@@ -63,32 +66,30 @@ def psi(expected: Sequence[float], actual: Sequence[float], *, epsilon: float = 
 
 
 def population_stability_index(
-    baseline: Sequence[float],
-    recent: Sequence[float],
-    *,
-    bins: int = DEFAULT_BINS,
-    epsilon: float = EPSILON,
+    baseline: Points, recent: Points, *, bins: int = DEFAULT_BINS, epsilon: float = EPSILON
 ) -> float:
     """Return the PSI of `recent` against `baseline`, on quantile bins of the baseline."""
     edges = quantile_edges(baseline, bins)
     return psi(bin_fractions(baseline, edges), bin_fractions(recent, edges), epsilon=epsilon)
 
 
-def _mean(values: Sequence[float]) -> float | None:
-    return math.fsum(values) / len(values) if values else None
+def _mean(points: Points) -> float | None:
+    total = histogram.count(points)
+    return math.fsum(value * n for value, n in points) / total if total else None
 
 
 def compare(
     metric: str,
-    baseline: Sequence[float],
-    recent: Sequence[float],
+    baseline: Points,
+    recent: Points,
     *,
     threshold: float = DEFAULT_THRESHOLD,
     bins: int = DEFAULT_BINS,
     min_samples: int = MIN_SAMPLES,
 ) -> DriftSignal:
     """Return the drift signal of one metric, or `insufficient_data` with the counts."""
-    enough = len(baseline) >= min_samples and len(recent) >= min_samples
+    baseline_count, recent_count = histogram.count(baseline), histogram.count(recent)
+    enough = baseline_count >= min_samples and recent_count >= min_samples
     value = population_stability_index(baseline, recent, bins=bins) if enough else None
     flag = value is not None and value > threshold
     return DriftSignal(
@@ -96,20 +97,33 @@ def compare(
         status="insufficient_data" if value is None else ("drift" if flag else "ok"),
         psi=round(value, 6) if value is not None else None,
         flag=flag,
-        baseline_count=len(baseline),
-        recent_count=len(recent),
+        baseline_count=baseline_count,
+        recent_count=recent_count,
         baseline_mean=_mean(baseline),
         recent_mean=_mean(recent),
     )
 
 
-def _collect(row: Any, into: dict[str, list[float]]) -> None:
-    if row.input_chars is not None:
-        into.setdefault(INPUT_CHARS, []).append(float(row.input_chars))
-    for name, raw in (row.scores or {}).items():
-        value = score_value(raw)
-        if value is not None:
-            into.setdefault(str(name), []).append(value)
+def distributions(totals: Delta) -> dict[str, Points]:
+    """Return the histogram of input length and of each score metric, as (value, count)."""
+    names = sorted({series for series, _ in totals.bins if series.startswith(SCORE)})
+    out = {INPUT_CHARS: totals.series(INPUT_CHARS)}
+    out.update((name[len(SCORE) :], totals.series(name)) for name in names)
+    return {name: points for name, points in out.items() if points}
+
+
+# The series drift compares: their bins, not their sums.
+_DISTRIBUTIONS: Final = Query(detailed=(INPUT_CHARS, SCORE + "%"))
+
+
+async def _window(
+    session: AsyncSession, filters: Filters, start: datetime, end: datetime
+) -> dict[str, Points]:
+    totals = Delta()
+    parts = await read_parts(session, start=start, end=end, filters=filters, query=_DISTRIBUTIONS)
+    for part in parts:
+        totals.merge(part.delta)
+    return distributions(totals)
 
 
 async def drift(
@@ -123,7 +137,6 @@ async def drift(
     threshold: float = DEFAULT_THRESHOLD,
     min_samples: int = MIN_SAMPLES,
     now: datetime | None = None,
-    max_scanned: int = MAX_SCANNED,
 ) -> DriftRead:
     """Compare a version's last `recent` against the `baseline` before it, per metric."""
     if baseline <= timedelta(0) or recent <= timedelta(0) or baseline + recent > MAX_WINDOW:
@@ -133,18 +146,9 @@ async def drift(
     end = as_utc(now or utc_now())
     recent_start = end - recent
     baseline_start = recent_start - baseline
-    statement = sa.select(
-        col(Generation.started_at), col(Generation.scores), col(Generation.input_chars)
-    ).where(
-        col(Generation.prompt_name) == prompt,
-        col(Generation.prompt_version) == version,
-        col(Generation.started_at) >= baseline_start,
-        col(Generation.started_at) < end,
-    )
-    before: dict[str, list[float]] = {}
-    after: dict[str, list[float]] = {}
-    for row in await scan(session, statement, max_scanned):
-        _collect(row, after if row.started_at >= recent_start else before)
+    filters = Filters(prompt=prompt, version=version)
+    before = await _window(session, filters, baseline_start, recent_start)
+    after = await _window(session, filters, recent_start, end)
     names = [metric] if metric else sorted(before.keys() | after.keys())
     signals = [
         compare(

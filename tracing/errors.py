@@ -2,7 +2,6 @@
 
 TracingError
 ├── InvalidTimeRangeError     (start after end, or a window over the limit)
-├── ScanLimitExceededError    (more generations in range than one query may scan)
 ├── InvalidPayloadError       (an OTLP request that cannot be decoded: protobuf, JSON, gzip, ids)
 ├── DecompressedTooLargeError (an OTLP request that decompresses past the size limit)
 ├── UnsupportedMediaTypeError (a Content-Type or Content-Encoding the OTLP receiver does not take)
@@ -27,12 +26,6 @@ class InvalidTimeRangeError(TracingError):
     """The requested time range is empty, reversed or longer than allowed."""
 
     title = "Invalid time range"
-
-
-class ScanLimitExceededError(TracingError):
-    """More generations match than one analytics query scans; narrow the range or filter."""
-
-    title = "Too many generations"
 
 
 class InvalidPayloadError(TracingError):

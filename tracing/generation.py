@@ -36,6 +36,7 @@ class GenerationRow(NamedTuple):
     provider: str | None = None
     request_model: str | None = None
     response_model: str | None = None
+    model: str | None = None  # normalised: filled by insert_rows when not given
     prompt_name: str | None = None
     prompt_version: int | None = None
     prompt_label: str | None = None

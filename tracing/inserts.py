@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracing.base import upsert_insert
 from tracing.metrics import Metrics
+from tracing.model_names import row_model
 from tracing.models import Generation
 from tracing.normalise import normalise_row
+from tracing.rollups import write as rollups
 
 log = logging.getLogger("promptlane.tracing")
 
@@ -101,7 +103,10 @@ def _normalised(rows: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]]
     dropped: list[Dropped] = []
     for row in rows:
         try:
-            clean.append(normalise_row(row))
+            normalised = normalise_row(row)
+            if normalised.get("model") is None:
+                normalised["model"] = row_model(normalised)
+            clean.append(normalised)
         except Exception as exc:  # a bug here must cost this row only, never the batch
             dropped.append(Dropped(_source(row), type(exc).__name__))
     return clean, dropped
@@ -110,7 +115,8 @@ def _normalised(rows: Iterable[Mapping[str, Any]]) -> tuple[list[dict[str, Any]]
 async def insert_rows(session: AsyncSession, rows: Iterable[Mapping[str, Any]]) -> Inserted:
     """Normalise and insert generation rows; return those stored, with ids, and those dropped.
 
-    A span already stored (by (trace id, span id)) is not stored again and not returned.
+    A span already stored (by (trace id, span id)) is not stored again and not returned. The
+    rows stored, and only they, are added to the rollups in the same transaction.
     """
     clean, dropped = _normalised(rows)
     statement = (
@@ -131,6 +137,7 @@ async def insert_rows(session: AsyncSession, rows: Iterable[Mapping[str, Any]]) 
         if id_ is not None:
             stored.append((row, id_))
     dropped.extend(Dropped(_source(row), reason) for row, reason in refused)
+    await rollups.apply(session, (row for row, _ in stored))
     for (source, reason), count in Counter((d.source, d.reason) for d in dropped).items():
         log.warning("dropped %d %s generation(s), not storable: %s", count, source, reason)
     return Inserted(stored, dropped)

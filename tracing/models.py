@@ -42,6 +42,8 @@ class Generation(SQLModel, table=True):
     provider: str | None = _nullable(sa.String(64))
     request_model: str | None = _nullable(sa.String(200))
     response_model: str | None = _nullable(sa.String(200))
+    # The model for analytics: provider prefix and dated snapshot resolved (model_names.py).
+    model: str | None = _nullable(sa.String(200))
     prompt_name: str | None = _nullable(sa.String(200))
     prompt_version: int | None = _nullable(sa.Integer)
     prompt_label: str | None = _nullable(sa.String(64))

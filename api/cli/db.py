@@ -1,4 +1,4 @@
-"""`promptlane db`: schema migrations, secret rotation and the span purge."""
+"""`promptlane db`: schema migrations, secret rotation, the span purge and the rollups."""
 
 from __future__ import annotations
 
@@ -142,5 +142,29 @@ async def _purge(url: str, days: int) -> int:
     db = Database.from_url(url)
     try:
         return await purge_expired(db, retention_days=days)
+    finally:
+        await db.dispose()
+
+
+@app.command("rebuild-rollups")
+def rebuild_rollups(database_url: DatabaseUrl = None) -> None:
+    """Recompute the analytics rollups from the stored generations (after an upgrade)."""
+    import asyncio
+
+    try:
+        count = asyncio.run(_rebuild(_url(database_url)))
+    except Exception as exc:
+        fail(f"rebuild failed: {exc}")
+    console.print(f"rolled up {count:,} generation(s)")
+
+
+async def _rebuild(url: str) -> int:
+    from api.db import Database
+    from tracing.rollups.rebuild import rebuild
+
+    db = Database.from_url(url)
+    try:
+        async with db.transaction() as session:
+            return await rebuild(session)
     finally:
         await db.dispose()

@@ -51,6 +51,7 @@ from prompts.base import metadata
 from tracing import semconv
 from tracing.models import Generation
 from tracing.normalise import normalise_row
+from tracing.rollups import write as rollups
 from tracing.telemetry import Telemetry
 
 log = logging.getLogger("promptlane.online")
@@ -351,13 +352,25 @@ class OnlineEvaluator:
             }
         )
         async with self._writer() as session:
-            result = await session.execute(
+            # Locked first: the rollups take the row out as it is and add it back scored.
+            before = (
+                await session.execute(
+                    sa.select(*(table.c[name] for name in rollups.ROW_FIELDS))
+                    .where(table.c.id == row.id, table.c.online_eval == PENDING)
+                    .with_for_update()
+                )
+            ).first()
+            if before is None:
+                return False
+            await session.execute(
                 sa.update(table)
                 .where(table.c.id == row.id, table.c.online_eval == PENDING)
                 .values(**values)
             )
+            old = dict(before._mapping)
+            await rollups.apply_change(session, old, {**old, **values})
             await session.commit()
-        return bool(getattr(result, "rowcount", 0))
+        return True
 
 
 def _wanted(snapshot: ConfigSnapshot, generation: Generation) -> bool:

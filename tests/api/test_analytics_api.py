@@ -11,14 +11,17 @@ import pytest
 from api.db import Database
 from prompts.policy import Role
 from tests.conftest import auth
-from tests.factories import generation
+from tests.factories import generation, store_generations
 
 
 async def seed(db: Database) -> None:
     async with db.writer() as session:
-        session.add(generation(prompt_version=1, ago=timedelta(hours=2), duration_ms=100.0))
-        session.add(generation(prompt_version=2, ago=timedelta(hours=1), duration_ms=300.0))
-        session.add(generation(prompt_version=2, ago=timedelta(hours=1), is_error=True))
+        await store_generations(
+            session,
+            generation(prompt_version=1, ago=timedelta(hours=2), duration_ms=100.0),
+            generation(prompt_version=2, ago=timedelta(hours=1), duration_ms=300.0),
+            generation(prompt_version=2, ago=timedelta(hours=1), is_error=True),
+        )
         await session.commit()
 
 

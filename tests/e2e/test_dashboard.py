@@ -18,13 +18,10 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
-from sqlalchemy.pool import NullPool
-from sqlmodel import Session
 
-from api.db import sync_url
 from tests import otlp_requests
+from tests.cli.generations import store_at
 from tests.conftest import ADMIN_KEY, DatabaseFactory
 from tests.e2e.server import Server, start_server
 from tests.factories import generation
@@ -189,13 +186,7 @@ def seed_generations(url: str) -> None:
                 cost_usd=0.004,
             )
         )
-    engine = sa.create_engine(sync_url(url), poolclass=NullPool)
-    try:
-        with Session(engine) as session:
-            session.add_all(rows)
-            session.commit()
-    finally:
-        engine.dispose()
+    store_at(url, rows)
 
 
 @pytest.fixture(scope="module")

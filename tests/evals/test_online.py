@@ -17,8 +17,9 @@ from evals.online.schemas import OnlineEvaluationPut, OnlineEvaluationRead
 from evals.schemas import ScorerSpec
 from evals.scorers.registry import needs_expected, needs_output
 from prompts import service as prompts
-from tests.factories import chat_version, generation
+from tests.factories import chat_version, generation, store_generations
 from tracing import semconv
+from tracing.analytics import usage
 from tracing.metrics import Metrics
 from tracing.models import Generation
 from tracing.telemetry import Telemetry
@@ -102,7 +103,7 @@ async def store(db: Database, count: int = 1, **overrides: Any) -> list[Generati
     values.update(overrides)
     rows = [generation(**values) for _ in range(count)]
     async with db.transaction() as session:
-        session.add_all(rows)
+        await store_generations(session, *rows)
     return rows
 
 
@@ -183,6 +184,13 @@ async def test_rate_one_stores_scores_flags_and_metrics(db: Database, prompt: st
     assert sample(text, "promptlane_safety_flags_total", flag="pii", **labels) == 2.0
     assert sample(text, "promptlane_eval_score_count", metric="refusal", **labels) == 2.0
     assert sample(text, "promptlane_eval_score_sum", metric="pii", **labels) == 0.0
+    async with db.reader() as session:  # the rollups count the scores that came later
+        [totals] = (await usage(session, group_by=[])).rows
+    assert (totals.calls, totals.safety_flags) == (2, {"pii": 2})
+    assert {name: (s.mean, s.count) for name, s in totals.scores.items()} == {
+        "pii": (0.0, 2),
+        "refusal": (1.0, 2),
+    }
 
 
 async def test_fractional_rate_follows_the_hash(db: Database, prompt: str) -> None:

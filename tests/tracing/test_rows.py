@@ -52,6 +52,7 @@ def test_a_semconv_chat_span_maps_to_every_column() -> None:
         "provider": "openai",
         "request_model": "gpt-4o-mini",
         "response_model": "gpt-4o-mini-2024-07-18",
+        "model": None,  # filled by insert_rows
         "input_tokens": 120,
         "output_tokens": 30,
         "finish_reasons": ["stop"],
@@ -110,6 +111,7 @@ def test_a_failed_span_with_content_and_a_parent_maps_to_every_column() -> None:
         "provider": "openai",
         "request_model": "gpt-4o-mini",
         "response_model": None,
+        "model": None,
         "input_tokens": 120,
         "output_tokens": None,
         "finish_reasons": [],

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracing.models import Generation, Span
+from tracing.rollups import write as rollups
 from tracing.traces.linkage import MAX_DEPTH, Key, Link, Node, nearest
 
 SPANS: Final = cast(sa.Table, Span.__table__)  # type: ignore[attr-defined]
@@ -153,6 +154,8 @@ async def relink(session: AsyncSession, updates: Mapping[Key, Link]) -> list[Rel
             await session.execute(
                 sa.update(GENERATIONS).where(GENERATIONS.c.id.in_(part)).values(**link.columns())
             )
+    # Analytics count each call under its link: move the relinked ones to their new group.
+    await rollups.apply_changes(session, [(c.before, c.after) for c in changed])
     return changed
 
 

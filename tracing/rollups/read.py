@@ -1,0 +1,252 @@
+"""Rollups read back: a time range covered by the coarsest buckets that fit, edges exact.
+
+A range [start, end) is split into whole days, then whole hours and whole minutes at its two
+ends, and what is left (under a minute at each end) is read from the generations themselves:
+answers are those of a full scan, at the cost of O(buckets) rollup rows and at most two
+minutes of generations. `max_period` keeps buckets no coarser than the report's own (hourly
+reports read no day rows).
+
+The rollup rows are summed in SQL, grouped by what the report asks for (its dimensions, the
+bucket start for a time series, and each histogram bin), in one statement (one snapshot):
+Python receives a row per output group and bin, whatever the number of buckets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from tracing.models import Generation
+from tracing.rollups.models import PERIODS
+from tracing.rollups.write import (
+    BINS,
+    ROW_FIELDS,
+    SUMS,
+    TABLE,
+    Delta,
+    dimensions,
+    floor_time,
+)
+
+Range = tuple[datetime, datetime]
+# A row stored before the model column existed has none (until `db rebuild-rollups`).
+MODEL: Final = sa.func.coalesce(
+    col(Generation.model), col(Generation.response_model), col(Generation.request_model)
+)
+_RAW: Final = 0  # the period of a part read from generations
+# A report's dimensions and the rollup columns holding them.
+DIMENSIONS: Final = ("prompt", "version", "label", "model", "source")
+COLUMNS: Final = dict(zip(DIMENSIONS, ("prompt_name", "prompt_version", "prompt_label",
+                                       "model", "source"), strict=True))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Part:
+    """The aggregates of one group (over one bucket, for a time series); None: not grouped."""
+
+    start: datetime | None
+    prompt: str | None
+    version: int | None
+    label: str | None
+    model: str | None
+    source: str | None
+    delta: Delta
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which generations a read keeps (None: any); `model` is a normalised name."""
+
+    prompt: str | None = None
+    version: int | None = None
+    label: str | None = None
+    model: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a read returns per part.
+
+    The dimensions it groups by, per bucket or not; the series (LIKE patterns) whose bins
+    it needs, and those it needs summed (one bin 0 per series: a score's count and sum, a
+    flag's count). Other series are not read.
+    """
+
+    group_by: Sequence[str] = ()
+    by_bucket: bool = False
+    detailed: Sequence[str] = ()
+    summed: Sequence[str] = ()
+
+
+def cover(start: datetime, end: datetime, periods: Sequence[int]) -> dict[int, list[Range]]:
+    """Split [start, end) into aligned ranges per bucket size, coarsest first; 0: the rest."""
+    out: dict[int, list[Range]] = {}
+
+    def split(a: datetime, b: datetime, level: int) -> None:
+        if a >= b:
+            return
+        if level == len(periods):
+            out.setdefault(_RAW, []).append((a, b))
+            return
+        period = periods[level]
+        low = floor_time(a, period)
+        low = low if low == a else low + timedelta(seconds=period)
+        high = floor_time(b, period)
+        if low < high:
+            out.setdefault(period, []).append((low, high))
+            split(a, low, level + 1)
+            split(high, b, level + 1)
+        else:
+            split(a, b, level + 1)
+
+    split(start, end, 0)
+    return out
+
+
+def _rollup_clauses(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    pairs: list[tuple[Any, Any]] = [
+        (TABLE.c.prompt_name, filters.prompt),
+        (TABLE.c.prompt_version, filters.version),
+        (TABLE.c.prompt_label, filters.label),
+        (TABLE.c.model, filters.model),
+        (TABLE.c.source, filters.source),
+    ]
+    return [column == value for column, value in pairs if value is not None]
+
+
+def generation_clauses(filters: Filters) -> list[sa.ColumnElement[bool]]:
+    """Return the WHERE clauses of `filters` on the generations table."""
+    pairs: list[tuple[Any, Any]] = [
+        (col(Generation.prompt_name), filters.prompt),
+        (col(Generation.prompt_version), filters.version),
+        (col(Generation.prompt_label), filters.label),
+        (MODEL, filters.model),
+        (col(Generation.source), filters.source),
+    ]
+    return [column == value for column, value in pairs if value is not None]
+
+
+def _within(ranges: dict[int, list[Range]]) -> list[sa.ColumnElement[bool]]:
+    bucket = TABLE.c.bucket_start
+    return [
+        sa.and_(TABLE.c.period_s == period, bucket >= a, bucket < b)
+        for period, spans in ranges.items()
+        if period != _RAW
+        for a, b in spans
+    ]
+
+
+def _grouping(query: Query) -> list[sa.ColumnElement[Any]]:
+    columns = [TABLE.c.bucket_start] if query.by_bucket else []
+    return columns + [TABLE.c[COLUMNS[d]] for d in DIMENSIONS if d in query.group_by]
+
+
+def _statement(where: list[sa.ColumnElement[bool]], query: Query) -> sa.CompoundSelect[Any]:
+    """Counters per group, then bins per group, series and bin, in one UNION ALL."""
+    keys = _grouping(query)
+    sums = [sa.cast(sa.func.sum(TABLE.c[name]), TABLE.c[name].type) for name in SUMS]
+    none = sa.null()
+    counters = (
+        sa.select(
+            *keys,
+            sa.cast(none, BINS.c.series.type),
+            sa.cast(none, sa.Integer),
+            *sums,
+            sa.cast(none, sa.BigInteger),
+            sa.cast(none, sa.Float),
+        )
+        .where(*where)
+        .group_by(*keys)
+    )
+    series = BINS.c.series
+    detailed = sa.or_(sa.false(), *(series.like(pattern) for pattern in query.detailed))
+    wanted = sa.or_(detailed, *(series.like(pattern) for pattern in query.summed))
+    index = sa.case((detailed, BINS.c.bin), else_=0)
+    bins = (
+        sa.select(
+            *keys,
+            series,
+            index,
+            *(sa.cast(sa.null(), TABLE.c[n].type) for n in SUMS),
+            sa.cast(sa.func.sum(BINS.c["count"]), sa.BigInteger),
+            sa.func.sum(BINS.c.sum),
+        )
+        .select_from(BINS.join(TABLE, TABLE.c.id == BINS.c.rollup_id))
+        .where(*where, wanted)
+        .group_by(*keys, series, index)
+    )
+    return sa.union_all(counters, bins)
+
+
+async def _rollup_parts(
+    session: AsyncSession, ranges: dict[int, list[Range]], filters: Filters, query: Query
+) -> list[Part]:
+    within = _within(ranges)
+    if not within:
+        return []
+    statement = _statement([sa.or_(*within), *_rollup_clauses(filters)], query)
+    width = len(_grouping(query))
+    dims = [d for d in DIMENSIONS if d in query.group_by]
+    parts: dict[tuple[Any, ...], Part] = {}
+    for row in await session.execute(statement):
+        key = tuple(row[:width])
+        part = parts.get(key)
+        if part is None:
+            start = key[0] if query.by_bucket else None
+            found = dict(zip(dims, key[width - len(dims) :], strict=True))
+            values = {d: found.get(d) or None for d in DIMENSIONS}
+            part = parts[key] = Part(start=start, delta=Delta(), **values)
+        series, index, *sums, count, total = row[width:]
+        if series is None:
+            for name, value in zip(SUMS, sums, strict=True):
+                setattr(part.delta, name, value or 0)
+        else:
+            part.delta.add_bin((series, index), int(count or 0), total or 0.0)
+    return list(parts.values())
+
+
+async def _raw_parts(session: AsyncSession, ranges: list[Range], filters: Filters) -> list[Part]:
+    if not ranges:
+        return []
+    started = col(Generation.started_at)
+    statement = sa.select(*(col(getattr(Generation, name)) for name in ROW_FIELDS)).where(
+        sa.or_(*(sa.and_(started >= a, started < b) for a, b in ranges)),
+        *generation_clauses(filters),
+    )
+    parts = []
+    for row in await session.execute(statement):
+        mapping = dict(row._mapping)
+        delta = Delta()
+        delta.add_row(mapping)
+        prompt, version, label, model, source = dimensions(mapping)
+        part = Part(row.started_at, prompt or None, version or None, label or None,
+                    model or None, source, delta)  # fmt: skip
+        parts.append(part)
+    return parts
+
+
+async def read_parts(
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    filters: Filters = Filters(),
+    query: Query = Query(),
+    max_period: int = max(PERIODS),
+) -> list[Part]:
+    """Return parts that together hold exactly the generations of [start, end).
+
+    Rollup parts are grouped as `query` asks; parts read from the range's edges are single
+    generations with every dimension: the caller folds them into its groups.
+    """
+    periods = [p for p in PERIODS if p <= max_period]
+    ranges = cover(start, end, periods)
+    parts = await _rollup_parts(session, ranges, filters, query)
+    return parts + await _raw_parts(session, ranges.get(_RAW, []), filters)

@@ -1,0 +1,273 @@
+"""Rollups kept up to date in the writer's transaction: rows are summed per key, then upserted.
+
+`apply(session, rows, sign)` adds generation rows to their rollups (sign=-1 takes them out:
+a generation whose prompt link or scores change is taken out as it was and added as it is,
+`apply_change`). The rows of one call are summed per rollup key in Python first, then written
+with two multi-row INSERT … ON CONFLICT DO UPDATE statements that add column by column: one
+for the counter rows (returning their ids), one for their histogram bins. Concurrent writers
+add to the same row without losing an update (the conflicting row is locked, on PostgreSQL,
+or the database has one writer, on SQLite). Keys are written in sorted order, and a rollup
+row's bins only by the transaction holding its lock, so two writers never deadlock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, cast
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tracing.base import upsert_insert
+from tracing.model_names import row_model
+from tracing.rollups import histogram
+from tracing.rollups.histogram import Bin
+from tracing.rollups.models import KEY, PERIODS, SERIES_CHARS, GenerationRollup, GenerationRollupBin
+
+TABLE: Final = cast(sa.Table, GenerationRollup.__table__)  # type: ignore[attr-defined]
+BINS: Final = cast(sa.Table, GenerationRollupBin.__table__)  # type: ignore[attr-defined]
+SUMS: Final = ("calls", "errors", "input_tokens", "output_tokens", "cost_usd")
+# Series of generation_rollup_bins: two histograms, one per score metric, one counter per flag.
+LATENCY: Final = "latency"
+INPUT_CHARS: Final = "input_chars"
+SCORE: Final = "score:"  # followed by the metric
+FLAG: Final = "flag:"  # followed by the flag; bin 0 counts the calls that raised it
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND: Final = timedelta(seconds=1)
+# The columns of a generation the rollups read (a later update passes them before and after).
+ROW_FIELDS: Final = ("started_at", "prompt_name", "prompt_version", "prompt_label", "model",
+                     "source", "request_model", "response_model", "is_error", "input_tokens",
+                     "output_tokens", "cost_usd", "duration_ms", "input_chars", "scores",
+                     "safety_flags")  # fmt: skip
+
+# (period_s, bucket_start, prompt_name, prompt_version, prompt_label, model, source)
+Key = tuple[int, datetime, str, int, str, str, str]
+BinKey = tuple[str, int]  # (series, bin)
+_Value = tuple[str, int, float]  # a value a row adds to a series' bin
+
+
+def score_value(raw: Any) -> float | None:
+    """Return a score as a float: a number, a boolean (1/0) or `{"value": number}`."""
+    if isinstance(raw, dict):
+        raw = raw.get("value")
+    if isinstance(raw, bool):
+        return 1.0 if raw else 0.0
+    if isinstance(raw, int | float) and math.isfinite(raw):
+        return float(raw)
+    return None
+
+
+def floor_time(at: datetime, period_s: int) -> datetime:
+    """Return the start of the `period_s`-second bucket (aligned on the epoch) holding `at`."""
+    seconds = (at.astimezone(UTC) - _EPOCH) // timedelta(seconds=period_s) * period_s
+    return _EPOCH + timedelta(seconds=seconds)
+
+
+def series_name(prefix: str, name: Any) -> str:
+    """Return a score's or flag's series: NUL dropped (PostgreSQL refuses it), fitted."""
+    return (prefix + str(name).replace("\x00", ""))[:SERIES_CHARS]
+
+
+def _histogram_value(series: str, value: Any) -> list[_Value]:
+    if value is None:
+        return []
+    number = float(value)
+    index = histogram.bin_of(number)
+    return [] if index is None else [(series, index, number)]
+
+
+def row_values(row: Mapping[str, Any]) -> list[_Value]:
+    """Return the (series, bin, value) a generation row adds to the bins of its rollups."""
+    out = _histogram_value(LATENCY, row.get("duration_ms"))
+    out += _histogram_value(INPUT_CHARS, row.get("input_chars"))
+    for name, raw in (row.get("scores") or {}).items():
+        out += _histogram_value(series_name(SCORE, name), score_value(raw))
+    # A flag counts once per call, however often the call repeats it.
+    flags = {series_name(FLAG, flag) for flag in row.get("safety_flags") or ()}
+    out += [(flag, 0, 0.0) for flag in sorted(flags)]
+    return out
+
+
+@dataclass
+class Delta:
+    """What some generations add to one rollup row (negative when they are taken out)."""
+
+    calls: int = 0
+    errors: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    bins: dict[BinKey, Bin] = field(default_factory=dict)
+
+    def add_bin(self, key: BinKey, count: float, total: float) -> None:
+        """Add `count` values summing to `total` to one bin."""
+        found = self.bins.get(key)
+        if found is None:
+            self.bins[key] = [count, total]
+        else:
+            found[0] += count
+            found[1] += total
+
+    def add_row(self, row: Mapping[str, Any], sign: int = 1) -> None:
+        """Add one generation row (`sign` -1: take it out)."""
+        self.calls += sign
+        self.errors += sign * bool(row.get("is_error"))
+        self.input_tokens += sign * (row.get("input_tokens") or 0)
+        self.output_tokens += sign * (row.get("output_tokens") or 0)
+        self.cost_usd += sign * (row.get("cost_usd") or 0.0)
+        for series, index, value in row_values(row):
+            self.add_bin((series, index), sign, sign * value)
+
+    def merge(self, other: Delta) -> None:
+        """Add another delta to this one."""
+        for name in SUMS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for key, (count, total) in other.bins.items():
+            self.add_bin(key, count, total)
+
+    def series(self, name: str) -> histogram.Points:
+        """Return one series' histogram as ascending (value, count) pairs."""
+        return histogram.points((index, b) for (s, index), b in self.bins.items() if s == name)
+
+
+def dimensions(row: Mapping[str, Any]) -> tuple[str, int, str, str, str]:
+    """Return a row's (prompt, version, label, model, source) as the rollup key stores them."""
+    model = row.get("model") or row_model(row)
+    return (
+        row.get("prompt_name") or "",
+        row.get("prompt_version") or 0,
+        row.get("prompt_label") or "",
+        model or "",
+        str(row.get("source") or ""),
+    )
+
+
+class Changes:
+    """What generation rows add to the rollups, summed per key before anything is written."""
+
+    def __init__(self) -> None:
+        self.counters: dict[Key, list[Any]] = {}  # key → the SUMS, in order
+        self.bins: dict[tuple[Key, str, int], list[float]] = {}  # (key, series, bin) → [n, sum]
+        self._buckets: dict[int, datetime] = {}
+
+    def _bucket(self, seconds: int) -> datetime:
+        found = self._buckets.get(seconds)
+        if found is None:
+            found = self._buckets[seconds] = _EPOCH + timedelta(seconds=seconds)
+        return found
+
+    def add(self, rows: Iterable[Mapping[str, Any]], sign: int = 1) -> Changes:
+        """Add generation rows (`sign` -1: take them out) to one rollup row per bucket size."""
+        for row in rows:
+            dims = dimensions(row)
+            counts = (sign, sign * bool(row.get("is_error")),
+                      sign * (row.get("input_tokens") or 0), sign * (row.get("output_tokens") or 0),
+                      sign * (row.get("cost_usd") or 0.0))  # fmt: skip
+            values = row_values(row)
+            seconds = (row["started_at"] - _EPOCH) // _SECOND
+            for period in PERIODS:
+                key = (period, self._bucket(seconds - seconds % period), *dims)
+                found = self.counters.get(key)
+                if found is None:
+                    self.counters[key] = list(counts)
+                else:
+                    for i, count in enumerate(counts):
+                        found[i] += count
+                for series, index, value in values:
+                    bin_ = self.bins.get((key, series, index))
+                    if bin_ is None:
+                        self.bins[(key, series, index)] = [sign, sign * value]
+                    else:
+                        bin_[0] += sign
+                        bin_[1] += sign * value
+        return self
+
+
+def _element(type_: Any) -> Any:
+    """Return the array element type a column's values are sent as (PostgreSQL)."""
+    type_ = getattr(type_, "impl", type_)  # UTCDateTime: its timestamptz
+    return sa.Text() if isinstance(type_, sa.String) else type_
+
+
+async def _upsert(
+    session: AsyncSession,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    *,
+    key: Sequence[str],
+    returning: Sequence[str] = (),
+) -> Any:
+    """Upsert `rows` (in their order) adding the non-key columns to those stored.
+
+    On PostgreSQL the rows go as one array per column (`INSERT … SELECT FROM unnest(…)`): a
+    short statement, prepared once, whatever the number of rows; SQLite takes an executemany.
+    """
+    insert = upsert_insert(session, table)
+    params: Any = [dict(zip(columns, row, strict=True)) for row in rows]
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = [
+            sa.bindparam(f"p_{name}", type_=postgresql.ARRAY(_element(table.c[name].type)))
+            for name in columns
+        ]
+        source = sa.func.unnest(*arrays).table_valued(*columns).render_derived()
+        insert = insert.from_select(columns, sa.select(*(source.c[name] for name in columns)))
+        params = {
+            f"p_{name}": list(values)
+            for name, values in zip(columns, zip(*rows, strict=True), strict=True)
+        }
+    added = {name: table.c[name] + insert.excluded[name] for name in columns if name not in key}
+    statement = insert.on_conflict_do_update(index_elements=list(key), set_=added)
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
+    return await session.execute(statement, params)
+
+
+async def write(session: AsyncSession, changes: Changes) -> None:
+    """Add changes to their rollup rows and bins (in sorted key order), in the transaction.
+
+    What adds nothing is not written.
+    """
+    bins = [(key, series, index, n, total)
+            for (key, series, index), (n, total) in changes.bins.items() if n or total]  # fmt: skip
+    keys = {bin_[0] for bin_ in bins}
+    keys.update(key for key, counts in changes.counters.items() if any(counts))
+    if not keys:
+        return
+    empty = [0, 0, 0, 0, 0.0]
+    rows = []
+    for key in sorted(keys):
+        calls, errors, tokens_in, tokens_out, cost = changes.counters.get(key, empty)
+        rows.append((*key, calls, errors, tokens_in, tokens_out, float(cost)))
+    found = await _upsert(session, TABLE, (*KEY, *SUMS), rows, key=KEY, returning=("id", *KEY))
+    ids = {tuple(row[1:]): row[0] for row in found}
+    if bins:
+        names = ("rollup_id", "series", "bin", "count", "sum")
+        values = sorted((ids[key], series, index, round(n), total)
+                        for key, series, index, n, total in bins)  # fmt: skip
+        await _upsert(session, BINS, names, values, key=names[:3])
+
+
+async def apply(session: AsyncSession, rows: Iterable[Mapping[str, Any]], sign: int = 1) -> None:
+    """Add generation rows to the rollups (`sign` -1: take them out), in the same transaction."""
+    await write(session, Changes().add(rows, sign))
+
+
+async def apply_change(
+    session: AsyncSession, before: Mapping[str, Any], after: Mapping[str, Any]
+) -> None:
+    """Move one generation in the rollups from what it was to what it is now."""
+    await apply_changes(session, [(before, after)])
+
+
+async def apply_changes(
+    session: AsyncSession, changes: Sequence[tuple[Mapping[str, Any], Mapping[str, Any]]]
+) -> None:
+    """Move generations in the rollups from what they were to what they are now (one write)."""
+    if changes:
+        olds, news = [old for old, _ in changes], [new for _, new in changes]
+        await write(session, Changes().add(olds, -1).add(news))
