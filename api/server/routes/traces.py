@@ -50,6 +50,8 @@ async def export_traces(request: Request, services: AppServices, actor: Writer) 
         content_encoding=request.headers.get("content-encoding"),
         max_bytes=services.settings.max_body_bytes * MAX_INFLATION,
     )
+    # Sampled rows keep the content their scorers read; the others only if content is recorded.
+    await services.content.prepare(list(batch.rows.values()))
     # The route owns the transaction: online evaluation must only see committed generations.
     async with services.db.transaction() as session:
         result = await ingest.store_batch(session, batch)
