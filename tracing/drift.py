@@ -16,7 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from tracing.analytics import MAX_SCANNED, MAX_WINDOW, as_utc, interpolate, scan, score_value
+from tracing.analytics import (
+    COUNTED,
+    MAX_SCANNED,
+    MAX_WINDOW,
+    as_utc,
+    interpolate,
+    scan,
+    score_value,
+)
 from tracing.base import utc_now
 from tracing.errors import InvalidTimeRangeError
 from tracing.models import Generation
@@ -140,6 +148,7 @@ async def drift(
         col(Generation.prompt_version) == version,
         col(Generation.started_at) >= baseline_start,
         col(Generation.started_at) < end,
+        COUNTED,
     )
     before: dict[str, list[float]] = {}
     after: dict[str, list[float]] = {}

@@ -328,7 +328,9 @@ class OnlineEvaluator:
 
 
 def _due(snapshot: ConfigSnapshot, generation: Generation) -> bool:
-    return generation.online_eval is None and in_sample(
+    if generation.online_eval is not None or generation.is_duplicate:
+        return False
+    return in_sample(
         snapshot,
         prompt=generation.prompt_name,
         label=generation.prompt_label,

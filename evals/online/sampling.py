@@ -60,7 +60,9 @@ def in_sample(
 
 def row_in_sample(snapshot: ConfigSnapshot, row: Mapping[str, Any]) -> bool:
     """Return whether a generation row, not sampled yet, is in its config's sample."""
-    return row.get("online_eval") is None and in_sample(
+    if row.get("online_eval") is not None or row.get("is_duplicate"):
+        return False  # decided already, or the gateway's generation of the call is scored
+    return in_sample(
         snapshot,
         prompt=row.get("prompt_name"),
         label=row.get("prompt_label"),

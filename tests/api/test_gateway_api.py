@@ -32,6 +32,7 @@ from tests.evals.model_helpers import TEST_KEY
 from tests.factories import chat_body
 from tests.tracing.conftest import Traced
 from tracing import semconv
+from tracing.dedupe import is_gateway_response
 from tracing.models import Generation
 
 PROMPT = "support/triage"
@@ -167,6 +168,8 @@ async def test_a_prompt_reference_answers_in_openai_shape(
     assert row.is_error is False
     assert row.input_messages is None  # record_content is off
     assert row.output_text is None
+    assert row.response_id == body["id"]  # the gateway's own id: a client span's twin key
+    assert is_gateway_response(body["id"])
     [span] = [s for s in traced.spans() if s.name == "chat offline/echo"]  # type: ignore[attr-defined]
     assert (span.context.trace_id, span.context.span_id) == (  # type: ignore[attr-defined]
         int(row.trace_id, 16),
@@ -570,6 +573,8 @@ async def test_an_openai_compatible_provider_streams_through(
     assert chunks[-1]["usage"]["total_tokens"] == 8
     [row] = await generations(app, db)
     assert (row.input_tokens, row.output_tokens) == (5, 3)
+    assert {c["id"] for c in chunks} == {row.response_id}  # the provider's id replaced
+    assert is_gateway_response(row.response_id)
 
 
 async def test_a_provider_failing_mid_stream_ends_it_with_an_error_event(
