@@ -1,30 +1,23 @@
 """One call, one generation: an app instrumented by OpenLLMetry, calling through the gateway.
 
 The official openai SDK, instrumented with `opentelemetry-instrumentation-openai`, calls a
-prompt through the gateway of a real server and exports its client spans to the same server.
-Each call then exists twice (the client span, the gateway's generation); analytics and
-`/metrics` must count it once, whether the client's spans arrive before the gateway writes its
-row or after.
+prompt through the gateway of a real server and exports its client spans to the same server
+(tests/e2e/instrumented_app.py, a process of its own). Each call then exists twice (the client
+span, the gateway's generation); analytics and `/metrics` must count it once, whether the
+client's spans arrive before the gateway writes its row or after.
 """
 
 from __future__ import annotations
 
-import asyncio
+import subprocess
+import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
-import openai
 import pytest
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.openai import OpenAIInstrumentor
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    SimpleSpanProcessor,
-    SpanProcessor,
-)
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ADMIN_KEY
@@ -33,8 +26,8 @@ from tests.e2e.server import Server
 pytestmark = pytest.mark.e2e
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 PROMPT = "e2e/twins"
-MODEL = f"promptlane/{PROMPT}@production"
-EXTRA = {"promptlane": {"variables": {"ticket": "my card was charged twice"}}}
+APP = Path(__file__).with_name("instrumented_app.py")
+ROOT = Path(__file__).resolve().parents[2]
 # Generous bound against a hang (a server that never writes); no test asserts how fast.
 HANG_GUARD = 60.0
 
@@ -50,40 +43,20 @@ def prompt(server: Server) -> None:
         assert moved.status_code == 200, moved.text
 
 
-def instrumented(server: Server, processor: type[SpanProcessor]) -> TracerProvider:
-    """Return a tracer provider exporting to the server, and instrument the openai SDK with it."""
-    provider = TracerProvider(resource=Resource.create({"service.name": "support-app"}))
-    exporter = OTLPSpanExporter(endpoint=f"{server.url}/v1/traces", headers=AUTH)
-    if processor is BatchSpanProcessor:  # held until flushed: the gateway writes first
-        provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=600_000))
-    else:  # each span exported as it ends, before the gateway's batch is written
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-    OpenAIInstrumentor().instrument(tracer_provider=provider)
-    return provider
-
-
-def make_calls(server: Server) -> None:
-    """Call the prompt sync, streamed and async (one answer each)."""
-    kwargs: dict[str, Any] = {
-        "model": MODEL,
-        "messages": [],
-        "extra_body": EXTRA,
-    }
-    with openai.OpenAI(base_url=f"{server.url}/v1", api_key=ADMIN_KEY, max_retries=0) as sdk:
-        assert sdk.chat.completions.create(**kwargs).choices[0].message.content
-        chunks = sdk.chat.completions.create(
-            **kwargs, stream=True, stream_options={"include_usage": True}
-        )
-        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-
-    async def call_async() -> None:
-        async with openai.AsyncOpenAI(
-            base_url=f"{server.url}/v1", api_key=ADMIN_KEY, max_retries=0
-        ) as client:
-            answer = await client.chat.completions.create(**kwargs)
-            assert answer.choices[0].message.content
-
-    asyncio.run(call_async())
+def run_app(server: Server, mode: str, gateway_rows: Callable[[], object]) -> None:
+    """Run the instrumented application; in batch mode, let it flush once `gateway_rows` ran."""
+    command = [sys.executable, str(APP), server.url, ADMIN_KEY, PROMPT, mode]
+    with subprocess.Popen(
+        command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
+    ) as app:
+        assert app.stdin is not None
+        assert app.stdout is not None
+        if mode == "batch":
+            assert app.stdout.readline().strip() == "called"
+            gateway_rows()  # the gateway's rows are written before any client span arrives
+            app.stdin.write("flush\n")
+            app.stdin.flush()
+        assert app.wait(timeout=HANG_GUARD) == 0
 
 
 def generations(http: httpx.Client, **params: Any) -> list[dict[str, Any]]:
@@ -126,27 +99,22 @@ def twins(http: httpx.Client, gateway: list[dict[str, Any]]) -> list[dict[str, A
     return found
 
 
-@pytest.mark.parametrize("processor", [SimpleSpanProcessor, BatchSpanProcessor])
-def test_each_call_is_counted_once(server: Server, processor: type[SpanProcessor]) -> None:
+@pytest.mark.parametrize("mode", ["simple", "batch"])
+def test_each_call_is_counted_once(server: Server, mode: str) -> None:
     with httpx.Client(base_url=server.url, headers=AUTH) as http:
         before = len(generations(http, source="gateway"))
         cost_before = cost_metric(http)
         usage_before = http.get("/v1/analytics/usage").json()["rows"]
-        provider = instrumented(server, processor)
-        try:
-            make_calls(server)
-            gateway = wait_for(http, before + 3, source="gateway")
-            gateway = sorted(gateway, key=lambda g: g["id"])[before:]
-            provider.force_flush()
-        finally:
-            OpenAIInstrumentor().uninstrument()
-            provider.shutdown()
+        run_app(server, mode, lambda: wait_for(http, before + 3, source="gateway"))
+        gateway = wait_for(http, before + 3, source="gateway")
+        gateway = sorted(gateway, key=lambda g: g["id"])[before:]
         assert len(gateway) == 3
         spans = twins(http, gateway)
         assert len(spans) == 3  # every client span arrived, was stored, and is marked
         assert {s["response_id"] for s in spans} == {g["response_id"] for g in gateway}
         for span in spans:
             assert span["source"] == "ingest"
+            assert span["service_name"] == "support-app"
             assert span["response_id"].startswith("chatcmpl-promptlane-")
             assert (span["input_tokens"] or 0) > 0  # a real call's span, priced as one would be
 
