@@ -44,6 +44,8 @@ DIMENSIONS: Final[tuple[Dimension, ...]] = ("prompt", "version", "label", "model
 
 # The coarsest rollup a report reads: one no coarser than its own buckets.
 _PERIODS: Final[Mapping[Bucket | None, int]] = {None: DAY, "day": DAY, "hour": HOUR}
+# A gateway call's ingested client span is stored but is not a call of its own (tracing/dedupe.py).
+COUNTED: Final = col(Generation.is_duplicate) == sa.false()
 
 Key = tuple[Any, ...]  # (bucket_start, prompt, version, label, model); ungrouped parts are None
 
@@ -234,11 +236,15 @@ async def list_generations(
 ) -> GenerationPage:
     """List generations, newest first: those of one trace, or those in [start, end).
 
-    A trace is looked up whatever its age; otherwise the time range is bounded as for usage.
+    A trace is looked up whatever its age, with the client spans of its gateway calls (their
+    `is_duplicate` set); otherwise the time range is bounded as for usage, and each call
+    listed once.
     """
     clauses = filters.clauses()
     if trace_id is not None:
         clauses.append(col(Generation.trace_id) == trace_id.lower())
+    else:
+        clauses.append(COUNTED)
     if trace_id is None or start is not None or end is not None:
         begin, stop = time_range(start, end, now=now)
         clauses += [col(Generation.started_at) >= begin, col(Generation.started_at) < stop]

@@ -52,6 +52,8 @@ class GenerationRow(NamedTuple):
     input_messages: list[dict[str, Any]] | None = None
     output_text: str | None = None
     online_eval: str | None = None
+    response_id: str | None = None
+    is_duplicate: bool = False
 
     def as_insert(self) -> dict[str, Any]:
         """Return the row as `insert_rows` takes it: a new dict, column name to value."""

@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import configure_mappers
 
-from tracing import otlp
+from tracing import dedupe, otlp
 from tracing.base import utc_now
 from tracing.inserts import Dropped, count_dropped, insert_rows
 from tracing.metrics import Calls, Metrics
@@ -81,6 +81,7 @@ def build_batch(spans: Sequence[SpanRecord]) -> Batch:
             batch.rows.setdefault(key, row)
         if key not in batch.spans:
             batch.spans[key] = span_row(span, created_at=created_at, is_generation=row is not None)
+    dedupe.mark_gateway_twins(batch.rows.values())  # one call through the gateway: counted once
     return batch
 
 
@@ -195,6 +196,8 @@ def _grouped(generations: Iterable[Generation]) -> dict[CallKey, Calls]:
     """Gather generations by (model, prompt, version, label, operation, error type)."""
     groups: dict[CallKey, Calls] = {}
     for g in generations:
+        if g.is_duplicate:  # the gateway counted this call when it made it
+            continue
         model = g.request_model or g.response_model or ""
         key = (model, g.prompt_name, g.prompt_version, g.prompt_label, g.operation, g.error_type)
         calls = groups.get(key)

@@ -23,6 +23,8 @@ class Generation(SQLModel, table=True):
         sa.UniqueConstraint("trace_id", "span_id"),
         sa.Index("ix_generations_prompt_name_started_at", "prompt_name", "started_at"),
         sa.Index("ix_generations_started_at", "started_at"),
+        # The gateway's twin of a client span is found by the response id both recorded.
+        sa.Index("ix_generations_response_id", "response_id"),
         # Partial: only the few rows waiting for online evaluation (crash recovery reads it).
         sa.Index(
             "ix_generations_online_eval_pending",
@@ -73,6 +75,13 @@ class Generation(SQLModel, table=True):
     )
     attributes: dict[str, Any] = Field(
         default_factory=dict, sa_column=sa.Column(JSONType, nullable=False)
+    )
+    # The chat completion's `id` (gen_ai.response.id): the gateway's own, or a span's.
+    response_id: str | None = _nullable(sa.String(200))
+    # The client span of a call the gateway recorded: stored, not counted (tracing/dedupe.py).
+    is_duplicate: bool = Field(
+        default=False,
+        sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()),
     )
     created_at: datetime = Field(
         default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)

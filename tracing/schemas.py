@@ -116,6 +116,12 @@ class GenerationSummary(BaseModel):
     online_eval: str | None
     scores: dict[str, Any]
     safety_flags: list[str]
+    response_id: str | None = Field(
+        description="The chat completion's id (the gateway's own, or the span's gen_ai.response.id)"
+    )
+    is_duplicate: bool = Field(
+        description="A client span of a call the gateway recorded (same response_id): not counted"
+    )
 
 
 class GenerationRead(GenerationSummary):

@@ -27,6 +27,8 @@ def max_export_bytes(settings: Settings) -> int:
 
 async def receive(services: Services, batch: Batch) -> IngestResult:
     """Store a decoded export's generations, count them, and offer them to online evaluation."""
+    # Sampled rows keep the content their scorers read; the others only if content is recorded.
+    await services.content.prepare(list(batch.rows.values()))
     # One transaction per export: online evaluation must only see committed generations.
     async with services.db.transaction() as session:
         result = await ingest.store_batch(session, batch)

@@ -23,6 +23,7 @@ from evals.connections.resolver import ConnectionResolver, ConnectionSource
 from evals.connections.service import Keyring
 from evals.llm.client import ModelClient, RetryPolicy
 from evals.online.evaluator import OnlineEvaluator
+from evals.online.sampling import ContentGate
 from evals.promotion.gate import GatePolicy
 from evals.runs.executor import Executor, InProcessExecutor
 from evals.runs.runner import Runner
@@ -50,6 +51,7 @@ class Services:
     gateway: Gateway
     executor: Executor | None  # None: runs are executed by separate workers
     online_evaluator: OnlineEvaluator | None  # None: online evaluation is off
+    content: ContentGate  # which generations keep their message content
     schema_head: str | None  # the migration revision the code expects
 
 
@@ -68,6 +70,9 @@ def build_services(
     if settings.online_eval_enabled:
         judge = model_client(settings, telemetry, connections, attempts=settings.model_attempts)
         evaluator = make_online_evaluator(db, settings, judge, telemetry, connections)
+    content = ContentGate(
+        evaluator.configs if evaluator else None, record_content=telemetry.record_content
+    )
     resolver = PromptResolver(
         db=db,
         cache=ResolveCache(ttl=settings.resolve_cache_ttl, maxsize=settings.resolve_cache_size),
@@ -93,10 +98,12 @@ def build_services(
             telemetry=telemetry,
             connections=connections,
             evaluator=evaluator,
+            content=content,
             budget=budget,
         ),
         executor=executor,
         online_evaluator=evaluator,
+        content=content,
         schema_head=head_revision(),
     )
 
@@ -177,6 +184,7 @@ def make_online_evaluator(
         connections=connections,
         render_budget=render_budget(settings),
         prepare_model=litellm_ready,
+        record_content=telemetry.record_content,
     )
 
 
@@ -188,6 +196,7 @@ def make_gateway(
     telemetry: Telemetry,
     connections: ConnectionSource,
     evaluator: OnlineEvaluator | None,
+    content: ContentGate | None = None,
     budget: RenderBudget,
 ) -> Gateway:
     """Build the OpenAI-compatible gateway."""
@@ -198,6 +207,7 @@ def make_gateway(
         model=model,
         resolver=resolver,
         evaluator=evaluator,
+        content=content,
         flush_interval=settings.gateway_flush_interval,
         telemetry=telemetry,
         connections=connections,

@@ -13,9 +13,8 @@ written in the background in batches (evals/gateway/writer.py).
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal, cast
 
@@ -36,6 +35,7 @@ from prompts.base import utc_now
 from prompts.render_pool import render_prompt_async
 from prompts.schemas import PromptVersionRead
 from tracing import ingest, inserts
+from tracing.dedupe import gateway_response_id
 from tracing.inserts import Dropped
 from tracing.models import Generation
 from tracing.telemetry import PromptRef
@@ -54,6 +54,9 @@ class PreparedCall:
     prompt: PromptRef | None
     started_at: datetime
     parent: tuple[str, str] | None = None  # (trace id, span id) current when the call began
+    # The `id` the caller gets back: the gateway's own, so an ingested client span that
+    # records it (gen_ai.response.id) is recognised as this call's twin (tracing/dedupe.py).
+    response_id: str = field(default_factory=gateway_response_id)
 
 
 def _content(version: PromptVersionRead) -> PromptContent:
@@ -122,18 +125,18 @@ async def complete_chat(
     completion = await client.complete(
         messages=call.messages, config=call.config, prompt=call.prompt
     )
-    return completion_body(completion), completion
+    return completion_body(completion, call.response_id), completion
 
 
-def completion_body(completion: Completion) -> dict[str, Any]:
-    """Return a completion in OpenAI's `chat.completion` shape."""
+def completion_body(completion: Completion, response_id: str) -> dict[str, Any]:
+    """Return a completion in OpenAI's `chat.completion` shape, with the gateway's id."""
     raw = completion.raw or {}
     message: dict[str, Any] = {"role": "assistant", "content": completion.text}
     if raw.get("tool_calls"):
         message["content"] = None
         message["tool_calls"] = raw["tool_calls"]
     return {
-        "id": str(raw.get("id") or f"chatcmpl-{uuid.uuid4().hex}"),
+        "id": response_id,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": str(raw.get("model") or completion.model),
@@ -170,7 +173,8 @@ def generation_row(
         record_content=record_content,
         attributes={},
     )
-    return row.as_insert()
+    answered = isinstance(outcome, Completion)
+    return row._replace(response_id=call.response_id if answered else None).as_insert()
 
 
 async def record_generations(

@@ -112,8 +112,9 @@ class ChatStream:
         data: dict[str, Any] = (
             chunk if isinstance(chunk, dict) else chunk.model_dump(exclude_none=True)
         )
-        self.ids.setdefault("id", data.get("id"))
+        self.ids.setdefault("id", data.get("id"))  # the provider's, for the chat span
         self.ids.setdefault("model", data.get("model"))
+        data["id"] = self.call.response_id  # the caller sees the gateway's id (tracing/dedupe.py)
         for choice in data.get("choices") or []:
             content = (choice.get("delta") or {}).get("content")
             if content:

@@ -1,15 +1,16 @@
 """Gateway generations written in the background, in batches (group commit).
 
-A gateway response never waits for its generation's INSERT: `add` queues the row and wakes
-one writer task, which lets rows gather for up to `flush_interval` seconds (or until a batch
-is full), inserts them in one transaction and hands the stored rows to `on_stored` (online
-evaluation). One INSERT costs about as much on the event loop as a gateway call itself, so at
-any request rate the calls of one interval share it. Rows are normalised on the way in and a
-row the database refuses is dropped on its own, never its batch (`tracing.inserts`); a batch
-that fails otherwise (the database is down) is retried; `stop` (the app's shutdown) writes
-whatever is still queued, so an answered call is not lost when the server stops cleanly (a
-crash loses at most the last interval's rows). Every row not stored is counted in
-`promptlane_generations_dropped_total{source="gateway"}`.
+A gateway response never waits for its generation's INSERT: `add` queues the row and wakes one
+writer task, which lets rows gather for up to `flush_interval` seconds (or until a batch is
+full), inserts them in one transaction and hands the stored rows to `on_stored` (online
+evaluation); `prepare` sees each batch first (online evaluation's sampling: a row's message
+content is kept only when it is sampled or content recording is on). One INSERT costs about as
+much on the event loop as a gateway call itself, so at any request rate the calls of one
+interval share it. Rows are normalised on the way in and a row the database refuses is dropped
+on its own, never its batch (`tracing.inserts`); a batch that fails otherwise (the database is
+down) is retried; `stop` (the app's shutdown) writes whatever is still queued, so an answered
+call is not lost when the server stops cleanly (a crash loses at most the last interval's rows).
+Every row not stored is counted in `promptlane_generations_dropped_total{source="gateway"}`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ log = logging.getLogger("promptlane.gateway")
 
 Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 OnStored = Callable[[list[Generation]], Awaitable[None]]
+Prepare = Callable[[list[dict[str, Any]]], Awaitable[None]]
 
 MAX_BATCH: Final = 64
 FLUSH_INTERVAL: Final = 0.2
@@ -48,11 +50,17 @@ class GenerationWriter:
         transaction: Transaction,
         *,
         on_stored: OnStored | None = None,
+        prepare: Prepare | None = None,
         flush_interval: float = FLUSH_INTERVAL,
         metrics: Metrics | None = None,
     ) -> None:
-        """Open write transactions with `transaction`; `on_stored` gets each stored batch."""
+        """Open write transactions with `transaction`; `on_stored` gets each stored batch.
+
+        `prepare` sees each batch before its INSERT (online evaluation's sampling, which
+        decides whose content is kept) and must not raise.
+        """
         self._transaction = transaction
+        self._prepare = prepare
         self._on_stored = on_stored
         self._metrics = metrics
         self.flush_interval = flush_interval
@@ -116,6 +124,8 @@ class GenerationWriter:
             count_dropped(self._metrics, dropped)
 
     async def _write(self, batch: list[dict[str, Any]]) -> None:
+        if self._prepare is not None:
+            await self._prepare(batch)
         for delay in (*RETRY_DELAYS, None):
             try:
                 async with self._transaction() as session:

@@ -23,6 +23,7 @@ from evals.errors import (
     OnlineEvaluationNotFoundError,
 )
 from evals.models import OnlineEvaluation
+from evals.online.checks import check_runnable
 from evals.online.schemas import OnlineEvaluationPut, OnlineEvaluationRead
 from evals.schemas import ScorerSpec
 from evals.scorers.base import Scorer
@@ -147,14 +148,24 @@ async def build_online_scorers(
 
 
 async def put_online_evaluation(
-    session: AsyncSession, *, data: OnlineEvaluationPut, actor: str, judge_model: str | None
+    session: AsyncSession,
+    *,
+    data: OnlineEvaluationPut,
+    actor: str,
+    judge_model: str | None,
+    connections: ConnectionSource | None = None,
 ) -> OnlineEvaluationRead:
-    """Create or replace the online evaluation of a prompt for one label or any label."""
+    """Create or replace the online evaluation of a prompt for one label or any label.
+
+    A scorer that could never score a production call (it needs an expected value or
+    contexts, or its judge model has no usable connection in `connections`) is refused here.
+    """
     prompt = await session.scalar(select(Prompt).where(Prompt.name == data.prompt))
     if prompt is None or prompt.id is None:
         raise PromptNotFoundError(f"no prompt named {data.prompt!r}")
     check_active("prompt", prompt, doing="evaluating it online")
-    await build_online_scorers(session, specs=data.scorers, judge_model=judge_model)
+    scorers = await build_online_scorers(session, specs=data.scorers, judge_model=judge_model)
+    await check_runnable(data.scorers, scorers, connections=connections)
     label = data.label or ANY_LABEL
     row = await session.scalar(
         select(OnlineEvaluation)

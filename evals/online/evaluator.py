@@ -1,25 +1,25 @@
 """Online evaluation: score a sample of production generations in the background.
 
 `OnlineEvaluator.submit` is handed generations after they are committed (by the OTLP ingest
-route, later by the gateway). It finds each one's config in a short-lived cache (one query per
-TTL, never one per generation), samples by a hash of (trace_id, span_id) so a decision is
-reproducible, marks the sampled rows "pending" and queues their ids. When the bounded queue is
-full, a sampled generation stays stored, is marked "skipped" and counted
+route and the gateway's writer). Their sampling was decided before the insert
+(evals/online/sampling.py: sampled rows are stored "pending", with the content their scorers
+read); a generation stored without that decision is sampled here, by the same hash of
+(trace_id, span_id) and the config from a short-lived cache (one query per TTL, never one per
+generation), and marked "pending". Pending ids are queued. When the bounded queue is full, a
+sampled generation stays stored, is marked "skipped" and counted
 (`promptlane_online_eval_skipped_total`). Workers score and write scores, safety flags and
 the status in one transaction, guarded on "pending" so a row is recorded once even when two
-processes score it. On start, rows left "pending" by a crash are queued again.
+processes score it; unless content recording is on, that write also clears the content.
+On start, rows left "pending" by a crash are queued again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
-import math
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Final
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Final
 
 import sqlalchemy as sa
 from opentelemetry.util.types import AttributeValue
@@ -29,12 +29,8 @@ from sqlmodel import col, select
 from evals.connections.resolver import ConnectionSource
 from evals.errors import InvalidOnlineEvaluationError
 from evals.llm.client import ModelClient
-from evals.online.configs import (
-    ConfigSnapshot,
-    OnlineConfig,
-    build_online_scorers,
-    load_snapshot,
-)
+from evals.online.configs import ConfigSnapshot, OnlineConfig, build_online_scorers
+from evals.online.sampling import ConfigCache, cleared, in_sample
 from evals.online.scoring import (
     FAILED,
     PENDING,
@@ -58,53 +54,6 @@ log = logging.getLogger("promptlane.online")
 
 SessionFactory = Callable[[], AsyncSession]
 _RECOVERY_PAGE: Final = 500
-_SCALE: Final = float(2**64)
-
-
-def sample_point(trace_id: str, span_id: str) -> float:
-    """Return where a generation falls in [0, 1): the same ids always give the same point."""
-    digest = hashlib.sha256(f"{trace_id}:{span_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / _SCALE
-
-
-def is_sampled(trace_id: str, span_id: str, rate: float) -> bool:
-    """Return whether a generation is in a `rate` sample (0: never, 1: always)."""
-    return sample_point(trace_id, span_id) < rate
-
-
-class ConfigCache:
-    """The configs, re-read at most every `ttl` seconds (one query, however many callers)."""
-
-    def __init__(
-        self, sessions: SessionFactory, *, ttl: float, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        """Read configs through `sessions`; `clock` is injectable for tests."""
-        self._sessions, self._ttl, self._clock = sessions, ttl, clock
-        self._snapshot: ConfigSnapshot | None = None
-        self._loaded_at = -math.inf
-        self._lock = asyncio.Lock()
-
-    def _fresh(self) -> ConfigSnapshot | None:
-        if self._clock() - self._loaded_at < self._ttl:
-            return self._snapshot
-        return None
-
-    async def get(self) -> ConfigSnapshot:
-        """Return the current snapshot, reading the table when the cached one is stale."""
-        found = self._fresh()
-        if found is not None:
-            return found
-        async with self._lock:
-            found = self._fresh()
-            if found is None:
-                async with self._sessions() as session:
-                    found = await load_snapshot(session)
-                self._snapshot, self._loaded_at = found, self._clock()
-        return found
-
-    def invalidate(self) -> None:
-        """Forget the snapshot (this process changed a config)."""
-        self._loaded_at = -math.inf
 
 
 class OnlineEvaluator:
@@ -124,8 +73,12 @@ class OnlineEvaluator:
         connections: ConnectionSource | None = None,
         render_budget: RenderBudget = DEFAULT_BUDGET,
         prepare_model: Callable[[], Awaitable[None]] | None = None,
+        record_content: bool = False,
     ) -> None:
         """Use `writer` sessions for writes and `reader` ones (default: writer) for reads.
+
+        Unless `record_content`, a generation's messages and answer are cleared once it is
+        scored, failed or skipped (they were kept for its scorers only).
 
         `prepare_model` is awaited before judged scorers call the model (the server's litellm
         readiness: the import takes seconds and must not block the event loop).
@@ -147,6 +100,7 @@ class OnlineEvaluator:
         self._workers: list[asyncio.Task[None]] = []
         self._recovery: asyncio.Task[None] | None = None
         self.prepare_model = prepare_model
+        self.record_content = record_content
 
     # --- the hot path ---------------------------------------------------------------------
 
@@ -166,21 +120,26 @@ class OnlineEvaluator:
 
     async def _admit(self, generations: Sequence[Generation]) -> None:
         snapshot = await self.configs.get()
-        sampled = await self._ids([g for g in generations if _wanted(snapshot, g)])
-        if not sampled:
+        # Sampled before the insert (stored pending, content kept), or sampled now.
+        marked = await self._ids([g for g in generations if g.online_eval == PENDING])
+        marked = [gid for gid in marked if gid not in self._queued]  # recovery found it first
+        fresh = await self._ids([g for g in generations if _due(snapshot, g)])
+        if not marked and not fresh:
             return
         free = max(0, self._queue.maxsize - self._queue.qsize() - self._reserved)
-        accepted, skipped = sampled[:free], sampled[free:]
-        self._count_skipped(len(skipped))
+        accepted = [*marked, *fresh][:free]
+        self._count_skipped(len(marked) + len(fresh) - len(accepted))
         self._reserved += len(accepted)
         try:
-            await self._mark({PENDING: accepted, SKIPPED: skipped})
+            await self._mark(PENDING, fresh[:free], was=None)
+            await self._mark(SKIPPED, fresh[free:], was=None)
+            await self._mark(SKIPPED, marked[free:], was=PENDING)
         finally:
             self._reserved -= len(accepted)
         late = [gid for gid in accepted if not self._enqueue(gid)]
         if late:  # recovery filled the queue meanwhile
             self._count_skipped(len(late))
-            await self._mark({SKIPPED: late}, was=PENDING)
+            await self._mark(SKIPPED, late, was=PENDING)
 
     async def _ids(self, generations: Sequence[Generation]) -> list[int]:
         """Return the generations' ids, looking up (in one query) those stored without one."""
@@ -194,6 +153,8 @@ class OnlineEvaluator:
         return ids
 
     def _enqueue(self, generation_id: int) -> bool:
+        if generation_id in self._queued:
+            return True  # queued already (by recovery)
         try:
             self._queue.put_nowait(generation_id)
         except asyncio.QueueFull:
@@ -205,18 +166,22 @@ class OnlineEvaluator:
         if count:
             self.telemetry.metrics.online_eval_skipped.inc(count)
 
-    async def _mark(self, groups: Mapping[str, list[int]], *, was: str | None = None) -> None:
-        """Set the status of generations that are still `was` (None: not sampled yet)."""
+    async def _mark(self, status: str, ids: list[int], *, was: str | None) -> None:
+        """Set the status of generations that are still `was` (None: not sampled yet).
+
+        A skipped generation will not be scored: its content goes unless recording is on.
+        """
+        if not ids:
+            return
         table = metadata.tables["generations"]
         current = table.c.online_eval.is_(None) if was is None else table.c.online_eval == was
+        values: dict[str, Any] = {"online_eval": status}
+        if status == SKIPPED and not self.record_content:
+            values.update(cleared())
         async with self._writer() as session:
-            for status, ids in groups.items():
-                if ids:
-                    await session.execute(
-                        sa.update(table)
-                        .where(table.c.id.in_(ids), current)
-                        .values(online_eval=status)
-                    )
+            await session.execute(
+                sa.update(table).where(table.c.id.in_(ids), current).values(values)
+            )
             await session.commit()
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -349,6 +314,8 @@ class OnlineEvaluator:
                 "scores": {**(row.scores or {}), **outcome.scores},
                 "safety_flags": flags,
                 "attributes": attributes,
+                # Scored: its content goes now, unless the deployment records content.
+                **({} if self.record_content else cleared()),
             }
         )
         async with self._writer() as session:
@@ -373,13 +340,16 @@ class OnlineEvaluator:
         return True
 
 
-def _wanted(snapshot: ConfigSnapshot, generation: Generation) -> bool:
-    if generation.online_eval is not None:
+def _due(snapshot: ConfigSnapshot, generation: Generation) -> bool:
+    if generation.online_eval is not None or generation.is_duplicate:
         return False
-    config = snapshot.match(generation.prompt_name, generation.prompt_label)
-    if config is None or not config.enabled:
-        return False
-    return is_sampled(generation.trace_id, generation.span_id, config.sample_rate)
+    return in_sample(
+        snapshot,
+        prompt=generation.prompt_name,
+        label=generation.prompt_label,
+        trace_id=generation.trace_id,
+        span_id=generation.span_id,
+    )
 
 
 def _span_attributes(row: Generation) -> dict[str, AttributeValue]:

@@ -195,6 +195,11 @@ class JudgeScorer:
         self._content = judge.content()
         self._budget = render_budget
 
+    @property
+    def call_config(self) -> dict[str, Any]:
+        """Return the config the judge's calls are made with (its model, connection, ...)."""
+        return dict(self._config)
+
     async def _messages(self, variables: Mapping[str, Any]) -> list[dict[str, Any]]:
         try:
             rendered = await render_prompt_async(self._content, variables, self._budget)

@@ -31,8 +31,10 @@ __all__ = [
     "build_scorers",
     "is_judged",
     "judge_refs",
+    "needs_contexts",
     "needs_expected",
     "needs_output",
+    "own_expected_param",
     "validate_scorer_specs",
 ]
 
@@ -88,6 +90,8 @@ _EXPECTED_UNLESS: Final[Mapping[str, tuple[str, ...]]] = {
 }
 # Types that read only the call's stats (metadata), never the output text.
 _OUTPUT_FREE: Final = frozenset({"latency", "cost"})
+# Types that read the retrieved contexts (an eval item's `contexts`).
+_CONTEXTS: Final = frozenset(cls.kind for cls in rag.RAG if "retrieved_contexts" in cls.arguments)
 
 
 def _pointer(index: int, loc: Sequence[str | int]) -> str:
@@ -141,6 +145,17 @@ def needs_expected(spec: ScorerSpec) -> bool:
         return True
     own = _EXPECTED_UNLESS.get(spec.type)
     return own is not None and all(spec.params.get(key) is None for key in own)
+
+
+def own_expected_param(spec: ScorerSpec) -> str | None:
+    """Return the parameter that gives a scorer its own value instead of `expected`, if any."""
+    own = _EXPECTED_UNLESS.get(spec.type)
+    return own[0] if own else None
+
+
+def needs_contexts(spec: ScorerSpec) -> bool:
+    """Return whether a scorer reads retrieved contexts (it fails without them)."""
+    return spec.type in _CONTEXTS
 
 
 def needs_output(spec: ScorerSpec) -> bool:

@@ -32,6 +32,7 @@ from tests.evals.model_helpers import TEST_KEY
 from tests.factories import chat_body
 from tests.tracing.conftest import Traced
 from tracing import semconv
+from tracing.dedupe import is_gateway_response
 from tracing.models import Generation
 
 PROMPT = "support/triage"
@@ -167,6 +168,8 @@ async def test_a_prompt_reference_answers_in_openai_shape(
     assert row.is_error is False
     assert row.input_messages is None  # record_content is off
     assert row.output_text is None
+    assert row.response_id == body["id"]  # the gateway's own id: a client span's twin key
+    assert is_gateway_response(body["id"])
     [span] = [s for s in traced.spans() if s.name == "chat offline/echo"]  # type: ignore[attr-defined]
     assert (span.context.trace_id, span.context.span_id) == (  # type: ignore[attr-defined]
         int(row.trace_id, 16),
@@ -247,10 +250,17 @@ async def test_a_plain_model_is_proxied(
     assert (row.prompt_name, row.request_model) == (None, "offline/echo")
 
 
-async def test_content_is_stored_and_scored_online_when_recording_is_on(
-    database_url: str, tmp_path: Path, db: Database
-) -> None:
-    traced = Traced(record_content=True)
+async def scored_online(
+    database_url: str,
+    tmp_path: Path,
+    db: Database,
+    *,
+    record_content: bool,
+    calls: tuple[str, ...] = (PROMPT,),
+    stream: bool = False,
+) -> list[Generation]:
+    """Call `calls` prompts (all echo) on an app scoring PROMPT's calls; return the rows after."""
+    traced = Traced(record_content=record_content)
     settings = make_settings(database_url, tmp_path, online_eval_concurrency=1)
     application = create_app(settings, database=db, tracing=traced.handle)
     spec = {"prompt": PROMPT, "label": None, "sample_rate": 1.0, "scorers": [{"type": "pii"}]}
@@ -260,25 +270,52 @@ async def test_content_is_stored_and_scored_online_when_recording_is_on(
             async with httpx.AsyncClient(
                 transport=transport, base_url="http://t", headers=auth(Role.ADMIN)
             ) as client:
-                published = await client.post(
-                    f"/v1/prompts/{PROMPT}/versions", json=chat_body(config=ECHO)
-                )
-                assert published.status_code == 201
+                for name in dict.fromkeys((PROMPT, *calls)):
+                    published = await client.post(
+                        f"/v1/prompts/{name}/versions", json=chat_body(config=ECHO)
+                    )
+                    assert published.status_code == 201
                 online = await client.put("/v1/online-evaluations", json=spec)
-                assert online.status_code in (200, 201), online.text
-                response = await client.post(URL, json=request(f"promptlane/{PROMPT}:1"))
-                assert response.status_code == 200, response.text
+                assert online.status_code == 200, online.text
+                for name in calls:
+                    body = {**request(f"promptlane/{name}:1"), "stream": stream}
+                    response = await client.post(URL, json=body)
+                    assert response.status_code == 200, response.text
                 await gateway_of(application).join()
                 await application.state.services.online_evaluator.join()
     finally:
         traced.handle.shutdown()
-    [row] = await generations(application, db)
+    return await generations(application, db)
+
+
+async def test_content_is_stored_and_scored_online_when_recording_is_on(
+    database_url: str, tmp_path: Path, db: Database
+) -> None:
+    [row] = await scored_online(database_url, tmp_path, db, record_content=True)
     assert row.online_eval == "scored"
     assert row.output_text == VARIABLES["ticket"]
     assert row.input_messages == [
         {"role": "system", "content": "You triage tickets for Acme."},
         {"role": "user", "content": VARIABLES["ticket"]},
     ]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+async def test_sampled_calls_keep_content_until_scored_when_recording_is_off(
+    database_url: str, tmp_path: Path, db: Database, stream: bool
+) -> None:
+    calls = (PROMPT, PROMPT, "unsampled")
+    rows = await scored_online(
+        database_url, tmp_path, db, record_content=False, calls=calls, stream=stream
+    )
+    assert len(rows) == 3
+    for row in rows:
+        assert (row.input_messages, row.output_text) == (None, None)
+        sampled = row.prompt_name == PROMPT
+        assert row.online_eval == ("scored" if sampled else None)
+        if sampled:  # the scorer read the answer: no "no output text" failure
+            assert row.scores["pii"]["value"] == 1.0
+            assert semconv.ONLINE_EVAL_REASON not in row.attributes
 
 
 # --- errors: OpenAI's shape and status codes, nothing stored -----------------------------------
@@ -536,6 +573,8 @@ async def test_an_openai_compatible_provider_streams_through(
     assert chunks[-1]["usage"]["total_tokens"] == 8
     [row] = await generations(app, db)
     assert (row.input_tokens, row.output_tokens) == (5, 3)
+    assert {c["id"] for c in chunks} == {row.response_id}  # the provider's id replaced
+    assert is_gateway_response(row.response_id)
 
 
 async def test_a_provider_failing_mid_stream_ends_it_with_an_error_event(

@@ -123,6 +123,25 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
         422,
         "#/scorers/0/params/model",
     ),
+    (
+        "judge model without a connection",
+        body(scorers=[{"type": "pii"}, {"type": "toxicity", "params": {"model": "openai/gpt-4o"}}]),
+        422,
+        "#/scorers/1/params/model",
+    ),
+    ("needs an expected value", body(scorers=[{"type": "exact_match"}]), 422, "#/scorers/0/type"),
+    (
+        "contains without a value",
+        body(scorers=[{"type": "contains"}]),
+        422,
+        "#/scorers/0/params/value",
+    ),
+    (
+        "needs contexts",
+        body(scorers=[{"type": "faithfulness", "params": {"model": "offline/echo"}}]),
+        422,
+        "#/scorers/0/type",
+    ),
 ]
 
 
@@ -145,6 +164,30 @@ async def test_bad_input_stores_nothing(
         assert pointer in [e.get("pointer") for e in problem["errors"]], problem
     assert await stored_rows(db) == 1
     assert (await seeded.get(URL)).json() == [existing.json()]
+
+
+async def test_refusals_say_what_a_production_call_lacks(seeded: httpx.AsyncClient) -> None:
+    scorers = [
+        {"type": "exact_match"},
+        {"type": "pii"},
+        {"type": "toxicity", "params": {"model": "openai/gpt-4o"}},
+    ]
+    problem = (await seeded.put(URL, json=body(scorers=scorers))).json()
+    details = {e["pointer"]: e["detail"] for e in problem["errors"]}
+    assert set(details) == {"#/scorers/0/type", "#/scorers/2/params/model"}  # all, not the first
+    assert "production calls have none" in details["#/scorers/0/type"]
+    assert "no connection named 'openai'" in details["#/scorers/2/params/model"]
+    assert "promptlane connections create openai" in details["#/scorers/2/params/model"]
+
+
+async def test_scorers_that_can_run_are_accepted(seeded: httpx.AsyncClient) -> None:
+    scorers = [
+        {"type": "contains", "params": {"value": "refund"}},
+        {"type": "toxicity", "params": {"model": "offline/echo"}},
+        {"type": "latency", "params": {"max_ms": 500}},
+    ]
+    response = await seeded.put(URL, json=body(scorers=scorers))
+    assert response.status_code == 200, response.text
 
 
 async def test_bad_update_keeps_the_stored_config(seeded: httpx.AsyncClient) -> None:
@@ -212,20 +255,24 @@ async def test_ingested_spans_are_scored(
     await seeded.put(URL, json=body(label="production", sample_rate=1.0))
     output = [{"role": "assistant", "parts": [{"type": "text", "content": "Call +1 415 555 0100"}]}]
     attributes = otlp_requests.genai(**{"gen_ai.output.messages": json.dumps(output)})
-    payload = otlp_requests.otlp_json(otlp_requests.span(attributes))
+    unsampled = {**attributes, "promptlane.prompt.label": "staging"}  # no config for staging
+    payload = otlp_requests.otlp_json(otlp_requests.span(attributes), otlp_requests.span(unsampled))
     response = await seeded.post("/v1/traces", content=payload, headers=otlp_requests.JSON)
     assert response.status_code == 200, response.text
 
-    found: Generation | None = None
+    found = other = None
     for _ in range(50):  # scoring is asynchronous: poll a bounded number of times
         await app.state.services.online_evaluator.join()
         async with db.reader() as session:
-            found = await session.scalar(sa.select(Generation))
-        if found is not None and found.online_eval == "scored":
+            found, other = (await session.scalars(sa.select(Generation).order_by("id"))).all()
+        if found.online_eval == "scored":
             break
         await asyncio.sleep(0)
     assert found is not None
+    assert other is not None
     assert found.online_eval == "scored"
-    assert found.output_text == "Call +1 415 555 0100"
+    assert (other.online_eval, other.output_text) == (None, None)  # never stored
+    # Kept for the scorer, cleared once scored: this server does not record content.
+    assert (found.output_text, found.input_messages) == (None, None)
     assert found.scores["pii"]["reason"] == "phone"
     assert found.safety_flags == ["pii"]

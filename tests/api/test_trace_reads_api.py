@@ -158,7 +158,8 @@ async def test_one_generation_has_every_stored_field(client: httpx.AsyncClient) 
     assert one.status_code == 200, one.text
     body = one.json()
     assert body == listed
-    assert body["input_messages"] == [{"role": "user", "content": "secret question"}]
+    # Ingest keeps message content only when it is recorded (or a sampled call awaits scoring).
+    assert body["input_messages"] is None
     assert body["prompt"] == "support/triage"
     assert "created_at" in body
     gone = await client.get("/v1/generations/2147483647")

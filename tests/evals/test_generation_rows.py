@@ -18,6 +18,7 @@ from evals.scorers.context import JudgeCall
 from evals.scorers.judge import BUILTIN_TOXICITY
 from prompts.base import utc_now
 from tracing import semconv
+from tracing.dedupe import is_gateway_response
 from tracing.models import Generation
 from tracing.telemetry import PromptRef
 
@@ -88,6 +89,9 @@ GATEWAY_ANSWERED = {
     "scores": {},
     "safety_flags": [],
     "attributes": {},
+    "response_id": None,
+    "is_duplicate": False,
+    "model": None,  # normalised as the row is inserted (tracing/inserts.py)
 }
 
 
@@ -95,7 +99,8 @@ def test_a_gateway_call_that_answered_is_a_full_row() -> None:
     before = utc_now()
     call = gateway_call(parent=(TRACE, "d" * 16))
     row = gateway_row(call, answer(), duration_ms=12.5, record_content=True)
-    assert created(row, before) == GATEWAY_ANSWERED
+    assert created(row, before) == GATEWAY_ANSWERED | {"response_id": call.response_id}
+    assert is_gateway_response(call.response_id)  # the id the caller got back
     assert row["input_messages"] is not MESSAGES  # copied, never the caller's list
 
 
@@ -116,6 +121,7 @@ def test_a_gateway_call_without_content_or_raw_model_or_prompt() -> None:
         "finish_reasons": [],
         "input_messages": None,
         "output_text": None,
+        "response_id": call.response_id,
     }
 
 

@@ -11,13 +11,17 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.db import Database
+from evals.gateway.calls import record_generations
+from evals.models import OnlineEvaluation
 from evals.online import configs as online_configs
-from evals.online.evaluator import ConfigCache, OnlineEvaluator, is_sampled, sample_point
+from evals.online.evaluator import OnlineEvaluator
+from evals.online.sampling import ConfigCache, ContentGate, is_sampled, sample_point
 from evals.online.schemas import OnlineEvaluationPut, OnlineEvaluationRead
 from evals.schemas import ScorerSpec
 from evals.scorers.registry import needs_expected, needs_output
 from prompts import service as prompts
-from tests.factories import chat_version, generation, store_generations
+from prompts.models import Prompt
+from tests.factories import chat_version, generation, generation_row, store_generations
 from tracing import semconv
 from tracing.analytics import usage
 from tracing.metrics import Metrics
@@ -294,8 +298,18 @@ def test_what_a_scorer_needs(spec: dict[str, Any], expected: bool, output: bool)
     assert (needs_expected(parsed), needs_output(parsed)) == (expected, output)
 
 
+async def stored_before_checks(db: Database, scorers: list[dict[str, Any]]) -> None:
+    """Store a config as a server without the runnable check could (PUT refuses it now)."""
+    async with db.transaction() as session:
+        prompt_id = await session.scalar(sa.select(Prompt.id).where(Prompt.name == PROMPT))
+        assert prompt_id is not None
+        row = OnlineEvaluation(prompt_id=prompt_id, label="*", sample_rate=1.0, scorers=scorers)
+        row.updated_by = "tests"
+        session.add(row)
+
+
 async def test_scorers_needing_expected_wait_for_it(db: Database, prompt: str) -> None:
-    await configure(db, scorers=[{"type": "exact_match"}, {"type": "pii"}])
+    await stored_before_checks(db, [{"type": "exact_match"}, {"type": "pii"}])
     with_expected = await store(db, output_text="yes", attributes={semconv.EXPECTED: "yes"})
     without = await store(db, output_text="yes")
     await run(evaluator(db), [*with_expected, *without])
@@ -447,3 +461,115 @@ async def test_submit_never_raises(db: Database, prompt: str) -> None:
     ev = OnlineEvaluator(broken)
     rows = await store(db)
     assert await ev.submit(rows) is None
+
+
+# --- content: kept for scorers, then only when recorded --------------------------------------
+
+MESSAGES = [{"role": "user", "content": EMAIL}]
+
+
+def content_row(**overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "prompt_label": None,
+        "input_messages": MESSAGES,
+        "output_text": EMAIL,
+    }
+    values.update(overrides)
+    return generation_row(**values)
+
+
+def sampled_at(rate: float, *, inside: bool) -> dict[str, Any]:
+    """Return a row that falls inside (or outside) a `rate` sample."""
+    while True:
+        row = content_row()
+        if is_sampled(row["trace_id"], row["span_id"], rate) == inside:
+            return row
+
+
+async def insert(db: Database, rows: list[dict[str, Any]]) -> list[Generation]:
+    async with db.transaction() as session:
+        stored, dropped = await record_generations(session, rows)
+    assert not dropped
+    return stored
+
+
+async def test_the_gate_keeps_content_of_sampled_rows_only(db: Database, prompt: str) -> None:
+    await configure(db, rate=0.5)
+    ev = evaluator(db)
+    inside, outside = sampled_at(0.5, inside=True), sampled_at(0.5, inside=False)
+    other = content_row(prompt_name="no/config")
+    await ContentGate(ev.configs, record_content=False).prepare([inside, outside, other])
+    assert (inside["online_eval"], inside["output_text"], inside["input_messages"]) == (
+        "pending",
+        EMAIL,
+        MESSAGES,
+    )
+    for row in (outside, other):
+        assert (row["online_eval"], row["output_text"], row["input_messages"]) == (None, None, None)
+
+
+async def test_the_gate_keeps_all_content_when_recording(db: Database, prompt: str) -> None:
+    await configure(db, rate=0.5)
+    inside, outside = sampled_at(0.5, inside=True), sampled_at(0.5, inside=False)
+    await ContentGate(evaluator(db).configs, record_content=True).prepare([inside, outside])
+    assert [r["online_eval"] for r in (inside, outside)] == ["pending", None]
+    assert [r["output_text"] for r in (inside, outside)] == [EMAIL, EMAIL]
+
+
+async def test_without_evaluation_or_configs_no_content_is_kept(db: Database) -> None:
+    off = content_row()
+    await ContentGate(None, record_content=False).prepare([off])
+
+    def broken() -> Any:
+        raise RuntimeError("database on fire")
+
+    unreadable = content_row()
+    await ContentGate(OnlineEvaluator(broken).configs, record_content=False).prepare([unreadable])
+    for row in (off, unreadable):
+        assert (row["online_eval"], row["output_text"], row["input_messages"]) == (None, None, None)
+
+
+@pytest.mark.parametrize("record_content", [False, True])
+async def test_content_waits_for_the_scorer_then_goes(
+    db: Database, prompt: str, record_content: bool
+) -> None:
+    await configure(db, scorers=[{"type": "pii"}])
+    ev = evaluator(db, record_content=record_content)
+    rows = [content_row()]
+    await ContentGate(ev.configs, record_content=record_content).prepare(rows)
+    stored = await insert(db, rows)
+    (waiting,) = await reload(db, stored)
+    assert (waiting.online_eval, waiting.output_text) == ("pending", EMAIL)  # for its scorer
+    await run(ev, stored)
+    (row,) = await reload(db, stored)
+    assert row.online_eval == "scored"
+    assert row.safety_flags == ["pii"]  # the scorer read the answer
+    kept = (MESSAGES, EMAIL) if record_content else (None, None)
+    assert (row.input_messages, row.output_text) == kept
+
+
+async def test_a_skipped_generation_loses_its_content(db: Database, prompt: str) -> None:
+    await configure(db, scorers=[{"type": "toxicity"}], judge_model="fake/judge")
+    judge = GatedJudge()
+    ev = evaluator(db, model=judge, judge_model="fake/judge", queue_size=1)
+    rows = [content_row() for _ in range(3)]
+    await ContentGate(ev.configs, record_content=False).prepare(rows)
+    await ev.start()  # before the inserts, as a server does: nothing to recover
+    try:
+        first, queued, late = [await insert(db, [r]) for r in rows]
+        await ev.submit(first)
+        await asyncio.wait_for(judge.started.wait(), HANG_GUARD)
+        await ev.submit(queued)
+        await ev.submit(late)  # no room
+        (skipped,) = await reload(db, late)
+        assert (skipped.online_eval, skipped.output_text, skipped.input_messages) == (
+            "skipped",
+            None,
+            None,
+        )
+        judge.gate.set()
+        await asyncio.wait_for(ev.join(), HANG_GUARD)
+    finally:
+        await ev.stop()
+    for row in await reload(db, [*first, *queued]):
+        assert (row.online_eval, row.output_text) == ("scored", None)

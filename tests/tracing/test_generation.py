@@ -47,6 +47,7 @@ def test_a_row_as_inserted_is_a_new_dict_with_the_defaults() -> None:
         "safety_flags",
         "attributes",
         "is_error",
+        "is_duplicate",
     ]
     inserted["scores"]["q"] = 1.0  # the caller's to change: rows share no list or dict
     assert bare().scores == {}

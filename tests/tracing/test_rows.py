@@ -70,6 +70,8 @@ def test_a_semconv_chat_span_maps_to_every_column() -> None:
         "input_messages": None,
         "output_text": None,
         "online_eval": None,
+        "response_id": None,
+        "is_duplicate": False,
         "scores": {"helpfulness": 0.75, "exact": 1.0},
         "safety_flags": ["pii", "refusal"],
         "attributes": {
@@ -129,6 +131,8 @@ def test_a_failed_span_with_content_and_a_parent_maps_to_every_column() -> None:
         "input_messages": [{"role": "user", "content": "Hello"}],
         "output_text": None,
         "online_eval": None,
+        "response_id": None,
+        "is_duplicate": False,
         "scores": {},
         "safety_flags": [],
         "attributes": {"gen_ai.request.temperature": 0.2},

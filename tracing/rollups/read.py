@@ -218,6 +218,7 @@ async def _raw_parts(session: AsyncSession, ranges: list[Range], filters: Filter
     started = col(Generation.started_at)
     statement = sa.select(*(col(getattr(Generation, name)) for name in ROW_FIELDS)).where(
         sa.or_(*(sa.and_(started >= a, started < b) for a, b in ranges)),
+        col(Generation.is_duplicate) == sa.false(),  # not rolled up either (tracing/dedupe.py)
         *generation_clauses(filters),
     )
     parts = []

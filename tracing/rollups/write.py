@@ -163,6 +163,8 @@ class Changes:
     def add(self, rows: Iterable[Mapping[str, Any]], sign: int = 1) -> Changes:
         """Add generation rows (`sign` -1: take them out) to one rollup row per bucket size."""
         for row in rows:
+            if row.get("is_duplicate"):
+                continue  # a gateway call's client span: the gateway's row counts the call
             dims = dimensions(row)
             counts = (sign, sign * bool(row.get("is_error")),
                       sign * (row.get("input_tokens") or 0), sign * (row.get("output_tokens") or 0),

@@ -25,6 +25,7 @@ from evals.gateway.stream import ChatStream, open_chat_stream
 from evals.gateway.writer import FLUSH_INTERVAL, GenerationWriter
 from evals.llm.client import Completion, ModelClient
 from evals.online.evaluator import OnlineEvaluator
+from evals.online.sampling import ContentGate
 from promptlane_client.params import OFFLINE_PREFIX
 from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
 from tracing.models import Generation
@@ -48,7 +49,13 @@ class Gateway:
         connections: ConnectionSource = NO_CONNECTIONS,
         offline_models: bool = True,
         render_budget: RenderBudget = DEFAULT_BUDGET,
+        content: ContentGate | None = None,
     ) -> None:
+        """Serve calls with these services; `content` decides whose messages are stored.
+
+        By default those the evaluator samples (until scored), or all when telemetry records
+        content.
+        """
         self.db = db
         self.render_budget = render_budget
         self.resolver = resolver
@@ -57,9 +64,13 @@ class Gateway:
         self.connections = connections
         self.offline_models = offline_models
         self.evaluator = evaluator
+        self.content = content or ContentGate(
+            evaluator.configs if evaluator else None, record_content=telemetry.record_content
+        )
         self.writer = GenerationWriter(
             db.transaction,
             on_stored=self._submit,
+            prepare=self.content.prepare,
             flush_interval=flush_interval,
             metrics=telemetry.metrics,
         )
@@ -146,10 +157,13 @@ class Gateway:
         *,
         duration_ms: float,
     ) -> None:
-        """Queue the call's generation (written in the background, then evaluated online)."""
-        row = gateway.generation_row(
-            call, outcome, duration_ms=duration_ms, record_content=self.telemetry.record_content
-        )
+        """Queue the call's generation (written in the background, then evaluated online).
+
+        The row holds the messages and answer until the writer's `ContentGate` decides:
+        kept when online evaluation samples the call (until it is scored) or content is
+        recorded, else dropped before the INSERT.
+        """
+        row = gateway.generation_row(call, outcome, duration_ms=duration_ms, record_content=True)
         self.writer.add(row)
 
     async def _submit(self, stored: list[Generation]) -> None:

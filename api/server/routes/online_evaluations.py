@@ -39,7 +39,11 @@ async def put_online_evaluation(
     """Set the sampling rate and scorers of a prompt's generations (one label, or any)."""
     judge_model = services.settings.online_eval_judge_model
     found = await service.put_online_evaluation(
-        session, data=data, actor=actor.name, judge_model=judge_model
+        session,
+        data=data,
+        actor=actor.name,
+        judge_model=judge_model,
+        connections=services.connections,
     )
     _refresh_after_commit(services, session)
     return found
