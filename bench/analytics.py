@@ -78,16 +78,27 @@ def make_row(rng: random.Random, started_s: float) -> dict[str, Any]:
     ).as_insert()
 
 
-def fresh_database(url: str) -> None:
+def _admin(url: str, *statements: str) -> None:
+    """Run statements on the server's `postgres` database (creating or dropping `url`'s)."""
     admin = sa.create_engine(
         sync_url(url.rsplit("/", 1)[0] + "/postgres"), isolation_level="AUTOCOMMIT"
     )
+    try:
+        with admin.connect() as conn:
+            for statement in statements:
+                conn.execute(sa.text(statement))
+    finally:
+        admin.dispose()
+
+
+def fresh_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
+    _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
     upgrade(url)
+
+
+def drop_database(url: str) -> None:
+    _admin(url, f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
 
 
 async def load(db: Database, rows: int, days: int, batch: int, rng: random.Random) -> float:
@@ -171,6 +182,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         ratio = await ingest_ratio(db, args.batch, args.rounds, rng)
     finally:
         await db.dispose()
+        if not args.keep:  # gigabytes at the real size: gone unless asked for
+            drop_database(args.url)
     assert total.latency_p95_ms is not None
     assert exact is not None
     return {
@@ -198,6 +211,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/promptlane_bench")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return parser.parse_args()
 
 

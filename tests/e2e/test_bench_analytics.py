@@ -12,6 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+
+from api.db import sync_url
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,3 +38,13 @@ def test_the_analytics_benchmark_runs() -> None:
     assert figures["calls_7d"] == 600
     assert figures["p95_relative_error"] < 0.04
     assert figures["ingest"]["ratio"] > 0
+    # The benchmark drops the database it made (no test leaves one behind).
+    admin = sa.create_engine(sync_url(f"{base}/postgres"))
+    try:
+        with admin.connect() as conn:
+            left = conn.scalar(
+                sa.text("SELECT count(*) FROM pg_database WHERE datname = 'promptlane_bench_smoke'")
+            )
+    finally:
+        admin.dispose()
+    assert left == 0
