@@ -6,6 +6,7 @@ makes that version current (suites that name no version pin the current one when
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -259,11 +260,17 @@ async def dataset_items(session: AsyncSession, *, dataset_version_id: int) -> li
     return await DatasetRepository(session).items(dataset_version_id)
 
 
+def metadata_id(metadata: Mapping[str, Any] | None) -> str | int | None:
+    """Return an item's `metadata.id` if it is one (a string or an integer, not a bool)."""
+    key = (metadata or {}).get("id")
+    return None if isinstance(key, bool) or not isinstance(key, str | int) else key
+
+
 def _by_id(rows: list[ItemRow]) -> dict[Key, ItemRow] | None:
     keyed: dict[Key, ItemRow] = {}
     for row in rows:
-        key = row[4].get("id")
-        if not isinstance(key, str | int) or isinstance(key, bool) or key in keyed:
+        key = metadata_id(row[4])
+        if key is None or key in keyed:
             return None
         keyed[key] = row
     return keyed

@@ -10,6 +10,7 @@ from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from evals.datasets.service import metadata_id
 from evals.errors import RunNotFoundError, RunStateError
 from evals.models import Dataset, DatasetItem, DatasetVersion, Run, RunItem, Suite, SuiteVersion
 from evals.reports import (
@@ -231,11 +232,9 @@ async def list_runs(
 
 
 def item_id(metadata: Mapping[str, Any] | None) -> str | None:
-    """Return a dataset item's `metadata.id` as text (a string or an integer), if it has one."""
-    found = (metadata or {}).get("id")
-    if isinstance(found, bool) or not isinstance(found, str | int):
-        return None
-    return str(found) or None
+    """Return a dataset item's `metadata.id` as text, as dataset diff matches items by it."""
+    found = metadata_id(metadata)
+    return None if found is None else str(found) or None
 
 
 def _item_read(row: RunItem, item: DatasetItem | None = None) -> RunItemRead:
