@@ -47,8 +47,10 @@ class UsageRow(BaseModel):
 class UsageRead(BaseModel):
     """Usage over a time range, grouped and optionally bucketed."""
 
-    start: datetime
-    end: datetime
+    start: datetime = Field(
+        description="Start of the range reported (a range of a day or more: whole hours)"
+    )
+    end: datetime = Field(description="End of the range reported, exclusive")
     group_by: list[Dimension]
     bucket: Bucket | None
     scanned: int = Field(description="Generations aggregated")

@@ -16,6 +16,8 @@ from api import migrate
 from api.db import sync_url
 from api.models import metadata
 from tests.conftest import DatabaseFactory
+from tracing.rollups import packed
+from tracing.rollups.models import TOTAL
 
 
 @contextmanager
@@ -187,3 +189,59 @@ def test_the_archive_migration_reverses_dropping_unsets_and_archives(
         with engine.connect() as conn:
             archived = conn.execute(sa.text("SELECT archived_at FROM prompts")).scalar_one()
         assert archived is None  # a downgrade brings archived prompts back
+
+
+def test_the_packed_latency_migration_converts_rollups_both_ways(
+    databases: DatabaseFactory,
+) -> None:
+    url = databases.create()
+    migrate.downgrade(url, "c4d6e8f0a2b4")
+    old_bins = [
+        (1, "latency", 20_100, 2, 30.5),
+        (1, "latency", 20_050, 1, 7.25),
+        (1, "score:quality", 19_990, 2, 1.5),
+        (1, "score:quality", 0, 1, 0.0),
+        (1, "flag:pii", 0, 3, 0.0),
+        (2, "latency", 20_000, 4, 4.0),
+    ]
+    with _engine(url) as engine:
+        with engine.begin() as conn:
+            for rollup_id in (1, 2):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO generation_rollups (id, period_s, bucket_start, prompt_name, "
+                        "prompt_version, prompt_label, model, source, calls, errors, "
+                        "input_tokens, output_tokens, cost_usd) VALUES "
+                        "(:id, 60, :at, 'p', :id, '', 'm', 'ingest', 4, 0, 0, 0, 0)"
+                    ),
+                    {"id": rollup_id, "at": datetime(2026, 3, 1, tzinfo=UTC)},
+                )
+            conn.execute(
+                sa.text(
+                    'INSERT INTO generation_rollup_bins (rollup_id, series, bin, count, "sum") '
+                    "VALUES (:r, :s, :b, :n, :t)"
+                ),
+                [dict(zip("rsbnt", row, strict=True)) for row in old_bins],
+            )
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            latency = dict(
+                conn.execute(sa.text("SELECT id, latency FROM generation_rollups")).all()
+            )
+            bins = conn.execute(
+                sa.text('SELECT rollup_id, series, bin, count, "sum" FROM generation_rollup_bins')
+            ).all()
+        assert packed.unpack(latency[1]) == {20_050: [1, 7.25], 20_100: [2, 30.5]}
+        assert packed.unpack(latency[2]) == {20_000: [4, 4.0]}
+        assert sorted(tuple(row) for row in bins) == [
+            (1, "flag:pii", TOTAL, 3, 0.0),
+            (1, "score:quality", TOTAL, 3, 1.5),
+            (1, "score:quality", 0, 1, 0.0),
+            (1, "score:quality", 19_990, 2, 1.5),
+        ]
+        migrate.downgrade(url, "c4d6e8f0a2b4")
+        with engine.connect() as conn:
+            restored = conn.execute(
+                sa.text('SELECT rollup_id, series, bin, count, "sum" FROM generation_rollup_bins')
+            ).all()
+        assert sorted(tuple(row) for row in restored) == sorted(old_bins)

@@ -125,7 +125,7 @@ async def test_filters(session: AsyncSession) -> None:
         {"request_model": "m/other", "prompt_version": 2},
         {"prompt_label": "staging", "source": "gateway"},
         {"started_at": NOW - timedelta(days=8)},
-        {"started_at": NOW + timedelta(minutes=1)},
+        {"started_at": NOW + timedelta(hours=1)},  # after the range (widened to 13:00)
     )
 
     async def calls(**given: Any) -> int:
@@ -149,6 +149,28 @@ async def test_filters(session: AsyncSession) -> None:
     }
 
 
+async def test_a_range_of_a_day_or_more_is_widened_to_whole_hours(session: AsyncSession) -> None:
+    await seed(
+        session,
+        {"started_at": NOW - timedelta(days=2, minutes=20)},  # 10:10, before the range asked
+        {"started_at": NOW - timedelta(days=2, minutes=40)},  # 09:50: before the hour
+        {"started_at": NOW + timedelta(minutes=20)},  # 12:50, after it
+        {"started_at": NOW + timedelta(minutes=40)},  # 13:10: after the hour
+    )
+    week = await usage(session, group_by=[], start=NOW - timedelta(days=2), end=NOW)
+    assert (week.start, week.end) == (
+        NOW - timedelta(days=2, minutes=30),
+        NOW + timedelta(minutes=30),
+    )
+    assert [r.calls for r in week.rows] == [2]
+    aligned = NOW - timedelta(minutes=30)
+    exact = await usage(session, group_by=[], start=aligned - timedelta(days=1), end=aligned)
+    assert (exact.start, exact.end) == (aligned - timedelta(days=1), aligned)
+    short = await usage(session, group_by=[], start=NOW - timedelta(hours=23, minutes=59), end=NOW)
+    assert (short.start, short.end) == (NOW - timedelta(hours=23, minutes=59), NOW)
+    assert short.rows == []  # under a day: the range asked, to the microsecond
+
+
 async def test_group_by_label_keeps_unlabelled_calls_last(session: AsyncSession) -> None:
     await seed(session, {"prompt_label": "staging"}, {}, {"prompt_label": "production"})
     report = await usage(session, group_by=["label", "label"], now=NOW)
@@ -157,8 +179,9 @@ async def test_group_by_label_keeps_unlabelled_calls_last(session: AsyncSession)
 
 
 async def test_time_range_is_bounded(session: AsyncSession) -> None:
-    report = await usage(session, now=NOW)
-    assert (report.start, report.end) == (NOW - timedelta(days=7), NOW)
+    report = await usage(session, now=NOW)  # 7 days, widened to whole hours
+    hour = timedelta(minutes=30)
+    assert (report.start, report.end) == (NOW - timedelta(days=7) - hour, NOW + hour)
     naive = await usage(session, start=datetime(2026, 3, 1), end=datetime(2026, 3, 2))
     assert naive.start == datetime(2026, 3, 1, tzinfo=UTC)
     with pytest.raises(InvalidTimeRangeError, match="must be before"):
@@ -168,9 +191,9 @@ async def test_time_range_is_bounded(session: AsyncSession) -> None:
 
 
 async def test_range_edges_between_buckets_are_exact(session: AsyncSession) -> None:
-    start = NOW - timedelta(days=2, minutes=7, seconds=13, microseconds=5)
+    start = NOW - timedelta(hours=23, minutes=7, seconds=13, microseconds=5)  # under a day
     inside = [start, start + timedelta(seconds=30), NOW - timedelta(microseconds=1)]
-    inside += [NOW - timedelta(hours=h, seconds=s) for h, s in ((1, 1), (30, 59), (47, 0))]
+    inside += [NOW - timedelta(hours=h, seconds=s) for h, s in ((1, 1), (20, 59), (23, 0))]
     outside = [start - timedelta(microseconds=1), NOW, NOW + timedelta(seconds=5)]
     await seed(session, *({"started_at": t} for t in inside + outside))
     report = await usage(session, start=start, end=NOW, group_by=[])

@@ -7,13 +7,18 @@ The key columns take no NULL (a unique key treats NULLs as distinct on both data
 would split a group): a generation without a prompt, label or model is stored under '' (0
 for the version) and read back as None.
 
+The latency histogram, which every usage report reads, is packed in the row itself
+(`latency`, tracing/rollups/packed.py): a report fetches one value per rollup row and merges
+them in numpy, instead of a row per bin.
+
 `generation_rollup_bins` holds what does not fit in fixed columns, as narrow integer rows
-keyed by (rollup row, series, bin) that add up too: the histograms of latency, input length
-and each score metric (tracing/rollups/histogram.py), and the calls per safety flag (bin 0).
-Reads sum them in SQL (`GROUP BY` the report's groups, series and bin), so Python only turns
-merged bins into percentiles. There is no foreign key: bins are written by the transaction
-that holds their rollup row's lock, and a key check per bin would double the write's index
-work; `rebuild` clears both tables.
+keyed by (rollup row, series, bin) that add up too: the histograms of input length and of each
+score metric (tracing/rollups/histogram.py), read by drift; and in bin `TOTAL` the count and
+sum of every value of a series (a score's mean; the calls that raised a safety flag, a flag
+having no other bin), read by usage without the histogram. Reads sum them in SQL (`GROUP BY`
+the report's groups, series and bin). There is no foreign key: bins are written by the
+transaction that holds their rollup row's lock, and a key check per bin would double the
+write's index work; `rebuild` clears both tables.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ KEY: Final = (
     "model",
     "source",
 )
+TOTAL: Final = -(2**31)  # the bin holding a series' count and sum (no histogram bin is this low)
 SERIES_CHARS: Final = 200  # a series name: "latency", "input_chars", "score:…", "flag:…"
 
 
@@ -68,6 +74,7 @@ class GenerationRollup(SQLModel, table=True):
     input_tokens: int = _counter()
     output_tokens: int = _counter()
     cost_usd: float = _counter(sa.Float)
+    latency: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary))  # None: none
 
 
 class GenerationRollupBin(SQLModel, table=True):

@@ -6,9 +6,12 @@ answers are those of a full scan, at the cost of O(buckets) rollup rows and at m
 minutes of generations. `max_period` keeps buckets no coarser than the report's own (hourly
 reports read no day rows).
 
-The rollup rows are summed in SQL, grouped by what the report asks for (its dimensions, the
-bucket start for a time series, and each histogram bin), in one statement (one snapshot):
-Python receives a row per output group and bin, whatever the number of buckets.
+One statement (one snapshot) reads it all: the bins are summed in SQL, grouped by what the
+report asks for (its dimensions, the bucket start for a time series, and each bin); the
+counters too, unless the report reads latency: then each rollup row comes with its packed
+latency histogram, and Python adds counters and merges histograms (numpy) per group.
+Callers that want few rows keep their ranges aligned (usage reads a day or more in whole
+hours: no minute row, no generation).
 """
 
 from __future__ import annotations
@@ -23,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tracing.models import Generation
-from tracing.rollups.models import PERIODS
+from tracing.rollups.models import PERIODS, TOTAL
 from tracing.rollups.write import (
     BINS,
+    LATENCY,
     ROW_FIELDS,
     SUMS,
     TABLE,
@@ -75,8 +79,8 @@ class Query:
     """What a read returns per part.
 
     The dimensions it groups by, per bucket or not; the series (LIKE patterns) whose bins
-    it needs, and those it needs summed (one bin 0 per series: a score's count and sum, a
-    flag's count). Other series are not read.
+    it needs (`latency`: the packed histogram), and those it needs summed (their bin TOTAL:
+    a score's count and sum, a flag's count). Other series are not read.
     """
 
     group_by: Sequence[str] = ()
@@ -149,38 +153,48 @@ def _grouping(query: Query) -> list[sa.ColumnElement[Any]]:
 
 
 def _statement(where: list[sa.ColumnElement[bool]], query: Query) -> sa.CompoundSelect[Any]:
-    """Counters per group, then bins per group, series and bin, in one UNION ALL."""
+    """Counters per group, then bins per group, series and bin, in one UNION ALL.
+
+    When the query reads latency, counters come per rollup row with its packed histogram
+    (histograms merge in Python, not in SQL).
+    """
     keys = _grouping(query)
-    sums = [sa.cast(sa.func.sum(TABLE.c[name]), TABLE.c[name].type) for name in SUMS]
     none = sa.null()
-    counters = (
-        sa.select(
-            *keys,
-            sa.cast(none, BINS.c.series.type),
-            sa.cast(none, sa.Integer),
-            *sums,
-            sa.cast(none, sa.BigInteger),
-            sa.cast(none, sa.Float),
-        )
-        .where(*where)
-        .group_by(*keys)
-    )
+    latency = LATENCY in query.detailed
+    sums: list[sa.ColumnElement[Any]]
+    if latency:
+        sums = [TABLE.c[name] for name in SUMS]
+    else:
+        sums = [sa.cast(sa.func.sum(TABLE.c[name]), TABLE.c[name].type) for name in SUMS]
+    counters = sa.select(
+        *keys,
+        sa.cast(none, BINS.c.series.type),
+        sa.cast(none, sa.Integer),
+        *sums,
+        sa.cast(none, sa.BigInteger),
+        sa.cast(none, sa.Float),
+        TABLE.c.latency if latency else sa.cast(none, TABLE.c.latency.type),
+    ).where(*where)
+    if not latency:
+        counters = counters.group_by(*keys)
     series = BINS.c.series
-    detailed = sa.or_(sa.false(), *(series.like(pattern) for pattern in query.detailed))
-    wanted = sa.or_(detailed, *(series.like(pattern) for pattern in query.summed))
-    index = sa.case((detailed, BINS.c.bin), else_=0)
+    histograms = [series.like(p) for p in query.detailed if p != LATENCY]
+    detailed = sa.and_(sa.or_(sa.false(), *histograms), BINS.c.bin != TOTAL)
+    summed = sa.and_(sa.or_(sa.false(), *(series.like(p) for p in query.summed)),
+                     BINS.c.bin == TOTAL)  # fmt: skip
     bins = (
         sa.select(
             *keys,
             series,
-            index,
+            BINS.c.bin,
             *(sa.cast(sa.null(), TABLE.c[n].type) for n in SUMS),
             sa.cast(sa.func.sum(BINS.c["count"]), sa.BigInteger),
             sa.func.sum(BINS.c.sum),
+            sa.cast(none, TABLE.c.latency.type),
         )
         .select_from(BINS.join(TABLE, TABLE.c.id == BINS.c.rollup_id))
-        .where(*where, wanted)
-        .group_by(*keys, series, index)
+        .where(*where, sa.or_(detailed, summed))
+        .group_by(*keys, series, BINS.c.bin)
     )
     return sa.union_all(counters, bins)
 
@@ -203,10 +217,13 @@ async def _rollup_parts(
             found = dict(zip(dims, key[width - len(dims) :], strict=True))
             values = {d: found.get(d) or None for d in DIMENSIONS}
             part = parts[key] = Part(start=start, delta=Delta(), **values)
-        series, index, *sums, count, total = row[width:]
+        series, index, *sums, count, total, latency = row[width:]
         if series is None:
+            delta = part.delta
             for name, value in zip(SUMS, sums, strict=True):
-                setattr(part.delta, name, value or 0)
+                setattr(delta, name, getattr(delta, name) + (value or 0))
+            if latency:
+                delta.packed.append(latency)
         else:
             part.delta.add_bin((series, index), int(count or 0), total or 0.0)
     return list(parts.values())

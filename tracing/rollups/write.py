@@ -3,11 +3,13 @@
 `apply(session, rows, sign)` adds generation rows to their rollups (sign=-1 takes them out:
 a generation whose prompt link or scores change is taken out as it was and added as it is,
 `apply_change`). The rows of one call are summed per rollup key in Python first, then written
-with two multi-row INSERT … ON CONFLICT DO UPDATE statements that add column by column: one
-for the counter rows (returning their ids), one for their histogram bins. Concurrent writers
-add to the same row without losing an update (the conflicting row is locked, on PostgreSQL,
-or the database has one writer, on SQLite). Keys are written in sorted order, and a rollup
-row's bins only by the transaction holding its lock, so two writers never deadlock.
+in three statements: a multi-row INSERT … ON CONFLICT DO UPDATE adding the counters column by
+column, which locks each row and returns its id and packed latency histogram; an UPDATE of
+the latency histograms with the batch's bins added (tracing/rollups/packed.py); and a
+multi-row upsert of the other bins. Concurrent writers add to the same row without losing an
+update (the conflicting row is locked until commit, on PostgreSQL, or the database has one
+writer, on SQLite). Keys are written in sorted order, and a rollup row's histogram and bins
+only by the transaction holding its lock, so two writers never deadlock.
 """
 
 from __future__ import annotations
@@ -24,18 +26,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracing.base import upsert_insert
 from tracing.model_names import row_model
-from tracing.rollups import histogram
+from tracing.rollups import histogram, packed
 from tracing.rollups.histogram import Bin
-from tracing.rollups.models import KEY, PERIODS, SERIES_CHARS, GenerationRollup, GenerationRollupBin
+from tracing.rollups.models import (
+    KEY,
+    PERIODS,
+    SERIES_CHARS,
+    TOTAL,
+    GenerationRollup,
+    GenerationRollupBin,
+)
 
 TABLE: Final = cast(sa.Table, GenerationRollup.__table__)  # type: ignore[attr-defined]
 BINS: Final = cast(sa.Table, GenerationRollupBin.__table__)  # type: ignore[attr-defined]
 SUMS: Final = ("calls", "errors", "input_tokens", "output_tokens", "cost_usd")
-# Series of generation_rollup_bins: two histograms, one per score metric, one counter per flag.
+# Series: latency (packed in the rollup row), then those of generation_rollup_bins: input
+# length, one per score metric (a histogram and its TOTAL), one counter per flag (TOTAL only).
 LATENCY: Final = "latency"
 INPUT_CHARS: Final = "input_chars"
 SCORE: Final = "score:"  # followed by the metric
-FLAG: Final = "flag:"  # followed by the flag; bin 0 counts the calls that raised it
+FLAG: Final = "flag:"  # followed by the flag; bin TOTAL counts the calls that raised it
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _SECOND: Final = timedelta(seconds=1)
 # The columns of a generation the rollups read (a later update passes them before and after).
@@ -85,10 +95,11 @@ def row_values(row: Mapping[str, Any]) -> list[_Value]:
     out = _histogram_value(LATENCY, row.get("duration_ms"))
     out += _histogram_value(INPUT_CHARS, row.get("input_chars"))
     for name, raw in (row.get("scores") or {}).items():
-        out += _histogram_value(series_name(SCORE, name), score_value(raw))
+        value = _histogram_value(series_name(SCORE, name), score_value(raw))
+        out += value + [(series, TOTAL, number) for series, _, number in value]
     # A flag counts once per call, however often the call repeats it.
     flags = {series_name(FLAG, flag) for flag in row.get("safety_flags") or ()}
-    out += [(flag, 0, 0.0) for flag in sorted(flags)]
+    out += [(flag, TOTAL, 0.0) for flag in sorted(flags)]
     return out
 
 
@@ -102,6 +113,7 @@ class Delta:
     output_tokens: int = 0
     cost_usd: float = 0.0
     bins: dict[BinKey, Bin] = field(default_factory=dict)
+    packed: list[bytes] = field(default_factory=list)  # latency histograms read packed
 
     def add_bin(self, key: BinKey, count: float, total: float) -> None:
         """Add `count` values summing to `total` to one bin."""
@@ -128,10 +140,23 @@ class Delta:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for key, (count, total) in other.bins.items():
             self.add_bin(key, count, total)
+        self.packed += other.packed
 
     def series(self, name: str) -> histogram.Points:
         """Return one series' histogram as ascending (value, count) pairs."""
-        return histogram.points((index, b) for (s, index), b in self.bins.items() if s == name)
+        bins = [(i, b) for (s, i), b in self.bins.items() if s == name and i != TOTAL]
+        if name == LATENCY and self.packed:
+            merged = packed.merge(self.packed)
+            for index, (count, total) in bins:
+                found = merged.setdefault(index, [0, 0.0])
+                found[0] += count
+                found[1] += total
+            return histogram.points(merged)
+        return histogram.points(bins)
+
+    def total(self, name: str) -> Bin:
+        """Return a series' count and sum of values (a flag's count of calls)."""
+        return self.bins.get((name, TOTAL), [0, 0.0])
 
 
 def dimensions(row: Mapping[str, Any]) -> tuple[str, int, str, str, str]:
@@ -151,6 +176,7 @@ class Changes:
 
     def __init__(self) -> None:
         self.counters: dict[Key, list[Any]] = {}  # key → the SUMS, in order
+        self.latency: dict[Key, dict[int, Bin]] = {}  # key → bin → [n, sum]
         self.bins: dict[tuple[Key, str, int], list[float]] = {}  # (key, series, bin) → [n, sum]
         self._buckets: dict[int, datetime] = {}
 
@@ -180,12 +206,18 @@ class Changes:
                     for i, count in enumerate(counts):
                         found[i] += count
                 for series, index, value in values:
-                    bin_ = self.bins.get((key, series, index))
-                    if bin_ is None:
-                        self.bins[(key, series, index)] = [sign, sign * value]
+                    if series == LATENCY:
+                        bin_ = self.latency.setdefault(key, {}).get(index)
+                        if bin_ is None:
+                            self.latency[key][index] = [sign, sign * value]
+                            continue
                     else:
-                        bin_[0] += sign
-                        bin_[1] += sign * value
+                        bin_ = self.bins.get((key, series, index))
+                        if bin_ is None:
+                            self.bins[(key, series, index)] = [sign, sign * value]
+                            continue
+                    bin_[0] += sign
+                    bin_[1] += sign * value
         return self
 
 
@@ -229,6 +261,32 @@ async def _upsert(
     return await session.execute(statement, params)
 
 
+async def _set_latency(session: AsyncSession, rows: list[tuple[int, bytes]]) -> None:
+    """Store the rollup rows' new latency histograms (rows the caller has locked)."""
+    values = [(row_id, value or None) for row_id, value in rows]
+    if session.get_bind().dialect.name == "postgresql":
+        source = (
+            sa.func.unnest(
+                sa.bindparam("p_id", type_=postgresql.ARRAY(sa.Integer)),
+                sa.bindparam("p_latency", type_=postgresql.ARRAY(sa.LargeBinary)),
+            )
+            .table_valued("id", "latency")
+            .render_derived()
+        )
+        statement = (
+            sa.update(TABLE).where(TABLE.c.id == source.c.id).values(latency=source.c.latency)
+        )
+        ids, blobs = zip(*values, strict=True)
+        await session.execute(statement, {"p_id": list(ids), "p_latency": list(blobs)})
+        return
+    statement = (
+        sa.update(TABLE)
+        .where(TABLE.c.id == sa.bindparam("_id"))
+        .values(latency=sa.bindparam("_latency"))
+    )
+    await session.execute(statement, [{"_id": i, "_latency": v} for i, v in values])
+
+
 async def write(session: AsyncSession, changes: Changes) -> None:
     """Add changes to their rollup rows and bins (in sorted key order), in the transaction.
 
@@ -236,7 +294,9 @@ async def write(session: AsyncSession, changes: Changes) -> None:
     """
     bins = [(key, series, index, n, total)
             for (key, series, index), (n, total) in changes.bins.items() if n or total]  # fmt: skip
-    keys = {bin_[0] for bin_ in bins}
+    latency = {key: delta for key, delta in changes.latency.items()
+               if any(n or total for n, total in delta.values())}  # fmt: skip
+    keys = {bin_[0] for bin_ in bins} | set(latency)
     keys.update(key for key, counts in changes.counters.items() if any(counts))
     if not keys:
         return
@@ -245,8 +305,18 @@ async def write(session: AsyncSession, changes: Changes) -> None:
     for key in sorted(keys):
         calls, errors, tokens_in, tokens_out, cost = changes.counters.get(key, empty)
         rows.append((*key, calls, errors, tokens_in, tokens_out, float(cost)))
-    found = await _upsert(session, TABLE, (*KEY, *SUMS), rows, key=KEY, returning=("id", *KEY))
-    ids = {tuple(row[1:]): row[0] for row in found}
+    found = await _upsert(
+        session, TABLE, (*KEY, *SUMS), rows, key=KEY, returning=("id", "latency", *KEY)
+    )
+    ids, stored = {}, {}
+    for row in found:
+        ids[tuple(row[2:])] = row[0]
+        stored[row[0]] = row[1]
+    if latency:
+        merged = sorted(
+            (ids[key], packed.add(stored[ids[key]], delta)) for key, delta in latency.items()
+        )
+        await _set_latency(session, merged)
     if bins:
         names = ("rollup_id", "series", "bin", "count", "sum")
         values = sorted((ids[key], series, index, round(n), total)

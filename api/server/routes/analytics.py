@@ -26,7 +26,10 @@ async def report_usage(
         list[Dimension] | None, Query(description="Repeat to group by several (default prompt)")
     ] = None,
     bucket: Bucket | None = None,
-    start: Annotated[datetime | None, Query(description="ISO 8601; default end - 7 days")] = None,
+    start: Annotated[
+        datetime | None,
+        Query(description="ISO 8601; default end - 7 days (a day or more: widened to whole hours)"),
+    ] = None,
     end: Annotated[datetime | None, Query(description="ISO 8601; default now")] = None,
     prompt: Text = None,
     version: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
