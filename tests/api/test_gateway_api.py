@@ -170,6 +170,7 @@ async def test_a_prompt_reference_answers_in_openai_shape(
     assert row.output_text is None
     assert row.response_id == body["id"]  # the gateway's own id: a client span's twin key
     assert is_gateway_response(body["id"])
+    assert response.headers[semconv.GATEWAY_RESPONSE_ID_HEADER] == body["id"]
     [span] = [s for s in traced.spans() if s.name == "chat offline/echo"]  # type: ignore[attr-defined]
     assert (span.context.trace_id, span.context.span_id) == (  # type: ignore[attr-defined]
         int(row.trace_id, 16),
@@ -566,7 +567,8 @@ async def test_an_openai_compatible_provider_streams_through(
 ) -> None:
     provider.script(Step.ok("one two three", prompt_tokens=5, completion_tokens=3))
     body = request("promptlane/remote:1", stream=True, stream_options={"include_usage": True})
-    data = events(await remote.post(URL, json=body))
+    response = await remote.post(URL, json=body)
+    data = events(response)
     chunks = [json.loads(d) for d in data[:-1]]
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks if c["choices"])
     assert text == "one two three"
@@ -574,6 +576,8 @@ async def test_an_openai_compatible_provider_streams_through(
     [row] = await generations(app, db)
     assert (row.input_tokens, row.output_tokens) == (5, 3)
     assert {c["id"] for c in chunks} == {row.response_id}  # the provider's id replaced
+    # ...and repeated in a header, for clients that drop a stream's id (LangChain's ChatOpenAI)
+    assert response.headers[semconv.GATEWAY_RESPONSE_ID_HEADER] == row.response_id
     assert is_gateway_response(row.response_id)
 
 

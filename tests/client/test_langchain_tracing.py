@@ -10,18 +10,23 @@ from typing import Any
 import pytest
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, LLMResult
 from langchain_core.runnables import RunnableLambda, RunnableParallel
+from langchain_openai import ChatOpenAI
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from pydantic import SecretStr
 
 from promptlane_client import Prompt
 from promptlane_client import semconv as client_semconv
-from promptlane_client.langchain.tracing import PromptlaneCallbackHandler
+from promptlane_client.langchain.tracing import PromptlaneCallbackHandler, response_attributes
 from tests.client.fakes import version_body
+from tests.evals.fake_openai import FakeOpenAI, Step
 from tracing import otlp, semconv
+from tracing.dedupe import mark_gateway_twins
 from tracing.rows import generation_row
 
 VARIABLES = {"who": "<Ada & co>"}
@@ -198,3 +203,80 @@ def test_the_span_becomes_a_generation_of_the_prompt_version(
     assert (row["input_tokens"], row["output_tokens"]) == (12, 3)
     assert row["finish_reasons"] == ["stop"]
     assert row["is_error"] is False
+
+
+GATEWAY_ID = "chatcmpl-promptlane-" + "a" * 32
+
+
+def result(meta: dict[str, Any], llm_output: dict[str, Any] | None = None) -> LLMResult:
+    message = AIMessage(content="hi", response_metadata=meta)
+    return LLMResult(generations=[[ChatGeneration(message=message)]], llm_output=llm_output)
+
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        (
+            result({"id": "chatcmpl-1", "headers": {"promptlane-response-id": GATEWAY_ID}}),
+            "chatcmpl-1",
+        ),
+        (result({}, {"id": "chatcmpl-2"}), "chatcmpl-2"),
+        # ChatOpenAI's streamed answer: no id, the gateway's header (include_response_headers)
+        (
+            result(
+                {
+                    "headers": {
+                        "content-type": "text/event-stream",
+                        "promptlane-response-id": GATEWAY_ID,
+                    }
+                }
+            ),
+            GATEWAY_ID,
+        ),
+        (result({"headers": {"Promptlane-Response-Id": GATEWAY_ID}}), GATEWAY_ID),
+        (result({"id": "", "headers": {"x-request-id": "req_1"}}), None),
+        (result({"headers": "not a mapping"}), None),
+    ],
+)
+def test_the_response_id_comes_from_the_answer_or_the_gateways_header(
+    response: LLMResult, expected: str | None
+) -> None:
+    assert response_attributes(response).get(semconv.GEN_AI_RESPONSE_ID) == expected
+
+
+@pytest.fixture
+def openai_stub() -> Iterator[FakeOpenAI]:
+    stub = FakeOpenAI().start()
+    yield stub
+    stub.stop()
+
+
+def test_a_streamed_chat_openai_call_through_the_gateway_is_its_twin(
+    prompt: Prompt,
+    handler: PromptlaneCallbackHandler,
+    exporter: InMemorySpanExporter,
+    openai_stub: FakeOpenAI,
+) -> None:
+    # The stub answers like the gateway: the id in a header (ChatOpenAI drops a stream's id).
+    openai_stub.script(Step(text="hi there", headers={"Promptlane-Response-Id": GATEWAY_ID}))
+    llm = ChatOpenAI(
+        model="gpt-4o-mini",
+        base_url=openai_stub.base_url,
+        api_key=SecretStr("sk-test"),
+        max_retries=0,
+        stream_usage=True,
+        include_response_headers=True,
+    )
+    chain = prompt.to_langchain() | llm
+    streamed = chain.stream(VARIABLES, config={"callbacks": [handler]})
+    assert "".join(str(chunk.content) for chunk in streamed) == "hi there"
+    body = encode_spans(chat_spans(exporter)).SerializeToString()
+    decoded = otlp.decode_request(
+        body, content_type="application/x-protobuf", content_encoding=None, max_bytes=len(body)
+    )
+    (row,) = [generation_row(r, created_at=datetime.now(UTC)) for r in decoded.spans]
+    assert row is not None
+    assert mark_gateway_twins([row]) == 1
+    assert (row["response_id"], row["is_duplicate"]) == (GATEWAY_ID, True)
+    assert (row["prompt_name"], row["prompt_version"]) == ("support/greet", 4)
+    assert (row["input_tokens"], row["output_tokens"]) == (7, 3)

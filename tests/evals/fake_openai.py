@@ -204,6 +204,8 @@ def _send_stream(
     handler.send_response(200)
     handler.send_header("Content-Type", "text/event-stream")
     handler.send_header("Cache-Control", "no-cache")
+    for name, value in step.headers.items():
+        handler.send_header(name, value)
     handler.end_headers()
     words = text.split(" ")
     pieces = [w if i == 0 else f" {w}" for i, w in enumerate(words)]

@@ -29,6 +29,7 @@ from evals.online.sampling import ContentGate
 from promptlane_client.params import OFFLINE_PREFIX
 from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
 from tracing.models import Generation
+from tracing.semconv import GATEWAY_RESPONSE_ID_HEADER
 from tracing.telemetry import Telemetry, caller_context, current_ids
 
 _STREAM_HEADERS: Final = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -113,14 +114,18 @@ class Gateway:
                 return StreamingResponse(
                     self._forward(stream, include_usage=request.include_usage),
                     media_type="text/event-stream",
-                    headers=_STREAM_HEADERS,
+                    headers={**_STREAM_HEADERS, GATEWAY_RESPONSE_ID_HEADER: call.response_id},
                 )
             body, completion = await gateway.complete_chat(self.model, call)
         except ModelCallError as exc:
             self.record(call, exc, duration_ms=(time.monotonic() - started) * 1000.0)
             raise
         self.record(call, completion, duration_ms=(time.monotonic() - started) * 1000.0)
-        return Response(json.dumps(body).encode(), media_type="application/json")
+        return Response(
+            json.dumps(body).encode(),
+            media_type="application/json",
+            headers={GATEWAY_RESPONSE_ID_HEADER: call.response_id},  # as in the body
+        )
 
     async def plain_model_connection(self, model: str) -> str | None:
         """Return the connection a plain model is offered through (None: an offline model).

@@ -25,6 +25,9 @@ GEN_AI_INPUT_MESSAGES: Final = "gen_ai.input.messages"
 GEN_AI_OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
 ERROR_TYPE: Final = "error.type"
 OPERATION_CHAT: Final = "chat"
+# Not an attribute: the response header in which the gateway repeats its completion id, for
+# clients that cannot read the id of a streamed answer (LangChain's ChatOpenAI drops it).
+GATEWAY_RESPONSE_ID_HEADER: Final = "promptlane-response-id"
 
 PROMPT_NAME: Final = "promptlane.prompt.name"
 PROMPT_VERSION: Final = "promptlane.prompt.version"

@@ -97,6 +97,25 @@ def _parts(messages: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+def response_id_of(meta: Mapping[str, Any], llm_output: Mapping[str, Any]) -> str | None:
+    """Return the provider's completion id: the message's, the result's, or the gateway's header.
+
+    ChatOpenAI drops the id of a streamed answer; promptlane's gateway repeats it in a response
+    header, which ChatOpenAI keeps in `response_metadata["headers"]` with
+    `include_response_headers=True`. Without the id, a span of a gateway call is not known as
+    the gateway generation's twin and the call is counted twice (tracing/dedupe.py).
+    """
+    for value in (meta.get("id"), llm_output.get("id")):
+        if isinstance(value, str) and value:
+            return value
+    headers = meta.get("headers")
+    if isinstance(headers, Mapping):
+        for name, value in headers.items():
+            if str(name).lower() == semconv.GATEWAY_RESPONSE_ID_HEADER and value:
+                return str(value)
+    return None
+
+
 def response_attributes(response: LLMResult) -> dict[str, AttributeValue]:
     """Return usage, response model and finish reasons from a model's result."""
     out: dict[str, AttributeValue] = {}
@@ -122,8 +141,9 @@ def response_attributes(response: LLMResult) -> dict[str, AttributeValue]:
     model = meta.get("model_name") or meta.get("model") or llm_output.get("model_name")
     if model:
         out[semconv.GEN_AI_RESPONSE_MODEL] = str(model)
-    if meta.get("id"):
-        out[semconv.GEN_AI_RESPONSE_ID] = str(meta["id"])
+    response_id = response_id_of(meta, llm_output)
+    if response_id:
+        out[semconv.GEN_AI_RESPONSE_ID] = response_id
     reason = meta.get("finish_reason") or info.get("finish_reason")
     if reason:
         out[semconv.GEN_AI_RESPONSE_FINISH_REASONS] = [str(reason)]
