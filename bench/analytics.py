@@ -15,13 +15,17 @@ Two loaders (bench/analytics_load.py), the same rows (`make_row`) and the same r
 service's own rollup code) either way:
 
 - `--load copy` (the default, at every size, so that figures of any size come from one
-  loader): time in pieces, oldest first (one UTC day at most, `--chunk` rows at most), each
-  normalised as insert_rows does, written with COPY, and added to the rollups by
-  `tracing.rollups.write.apply` in the same transaction; tens of thousands of rows/s, so the
-  issue's size loads in minutes. Rows land in time order, as production's do;
+  loader): time in UTC days, oldest first, each cut in pieces of at most `--chunk` rows; each
+  piece is normalised as insert_rows does, written with COPY, and added to the rollups by
+  `tracing.rollups.write.apply` in the same transaction. Days are loaded by `--jobs` worker
+  processes (more on a quiet machine with cores to spare: the loader is bound by Python's CPU,
+  mostly the rollup writes). About 5,000 rows/s with one job on a shared 2-core machine (about
+  35 minutes at the issue's size). Rows land in time order, as production's do, so
+  `generations.started_at` and the rollups' `bucket_start` are correlated with their pages;
 - `--load write-path`: the service's write path (`tracing.inserts.insert_rows`, `--batch` rows
   per transaction), as in production, about 2,000 rows/s (1.5 hours at the issue's size); its
-  rows land in random time order.
+  rows land in random time order (no such correlation: queries over a range read more pages).
+  Figures measured before `--load copy` existed were loaded this way.
 
 After loading, `VACUUM ANALYZE` (not only ANALYZE): autovacuum would have vacuumed past days in
 production, and the visibility map it leaves decides whether PostgreSQL can scan indexes only.
@@ -30,7 +34,7 @@ count: the load is right when they are equal (printed, never asserted). Figures 
 (JSON with --json); timings never make it fail.
 
     .venv/bin/python bench/analytics.py [--rows 20000] [--days 7] [--url postgresql://…]
-    .venv/bin/python bench/analytics.py --rows 10000000 --days 30   # the issue's size
+    .venv/bin/python bench/analytics.py --rows 10000000 --days 30 [--jobs 2]   # the issue's size
 """
 
 from __future__ import annotations
@@ -129,7 +133,9 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     try:
         if args.load == "copy":
-            load_rate = await load_copy(db, args.rows, args.days, args.chunk, rng)
+            load_rate = await load_copy(
+                args.url, args.rows, args.days, args.chunk, args.jobs, args.seed
+            )
         else:
             load_rate = await load_write_path(db, args.rows, args.days, args.batch, rng)
         vacuum_s = await vacuum_analyze(db)
@@ -171,6 +177,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         "load": args.load,
         "batch": args.batch,
         "chunk": args.chunk if args.load == "copy" else None,
+        "jobs": args.jobs if args.load == "copy" else None,
         "load_rows_per_s": round(load_rate),
         "vacuum_analyze_s": round(vacuum_s, 1),
         "load_check": load_check,
@@ -191,6 +198,7 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--load", choices=("copy", "write-path"), default="copy")
     parser.add_argument("--batch", type=int, default=500, help="rows per write-path batch")
     parser.add_argument("--chunk", type=int, default=100_000, help="most rows per COPY piece")
+    parser.add_argument("--jobs", type=int, default=1, help="processes loading days by COPY")
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=10, help="ingest batches per mode")
     parser.add_argument("--seed", type=int, default=13)

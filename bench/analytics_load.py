@@ -5,10 +5,11 @@ uniformly over the last `days` days, and leave the rollups holding exactly those
 
 - `load_write_path`: `tracing.inserts.insert_rows`, `batch` rows per transaction, as in
   production (about 2,000 rows/s: hours at the issue's size);
-- `load_copy`: time in pieces, oldest first, each within one UTC day and holding at most
-  `chunk` rows (bounded memory); each piece is normalised as `insert_rows` does, written with
-  PostgreSQL's COPY, and added to the rollups by the real rollup code
-  (`tracing.rollups.write.apply`), COPY and rollups in one transaction per piece.
+- `load_copy`: time in UTC days, each a task for one of `jobs` worker processes, cut in pieces
+  of at most `chunk` rows (bounded memory: about 2 KB a row, twice that while its rollups are
+  summed); each piece is normalised as `insert_rows` does, written with PostgreSQL's COPY, and
+  added to the rollups by the real rollup code (`tracing.rollups.write.apply`), COPY and
+  rollups in one transaction per piece.
 
 `check_load` compares the rollups' total calls with the generations they count; `vacuum_analyze`
 does what autovacuum would have done to past days in production.
@@ -16,12 +17,15 @@ does what autovacuum would have done to past days in production.
 
 from __future__ import annotations
 
+import asyncio
 import math
+import multiprocessing
 import random
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any, Final, cast
@@ -29,6 +33,7 @@ from typing import Any, Final, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.bootstrap import bootstrap
 from api.db import Database
 from tracing.base import utc_now
 from tracing.generation import GenerationRow
@@ -99,28 +104,34 @@ async def load_write_path(
     return rows / (time.perf_counter() - started)
 
 
-def pieces(rows: int, span_s: float, chunk: int, now: datetime) -> list[tuple[float, float, int]]:
-    """Split the last `span_s` seconds before `now` into pieces, oldest first.
+Piece = tuple[float, float, int]  # (newest, oldest) in seconds before now, and its rows
 
-    Cut at every UTC midnight, then evenly so that no piece expects more than `chunk` rows.
-    Returns (newest, oldest) in seconds before `now` and the rows of each piece: in proportion
-    to its length, `rows` in all (uniform start times, as `load_write_path` draws them).
+
+def days_of(rows: int, span_s: float, chunk: int, now: datetime) -> list[list[Piece]]:
+    """Split the last `span_s` seconds before `now` into UTC days of pieces, oldest first.
+
+    Each UTC day (the first and last in part) is cut evenly so that no piece expects more than
+    `chunk` rows. A piece's rows are in proportion to its length, `rows` in all: uniform start
+    times, as `load_write_path` draws them.
     """
     start = now.timestamp() - span_s
-    days = [0.0]
+    bounds = [0.0]
     midnight = (start // DAY_S + 1) * DAY_S
     while midnight < now.timestamp():
-        days.append(midnight - start)
+        bounds.append(midnight - start)
         midnight += DAY_S
-    days.append(span_s)
-    cuts = [0.0]
-    for low, high in pairwise(days):
+    bounds.append(span_s)
+    days = []
+    for low, high in pairwise(bounds):
         parts = max(1, math.ceil(rows * (high - low) / span_s / chunk))
-        cuts += [low + (high - low) * (i + 1) / parts for i in range(parts)]
-    return [
-        (span_s - high, span_s - low, round(rows * high / span_s) - round(rows * low / span_s))
-        for low, high in pairwise(cuts)
-    ]
+        cuts = [low + (high - low) * i / parts for i in range(parts)] + [high]
+        days.append(
+            [
+                (span_s - b, span_s - a, round(rows * b / span_s) - round(rows * a / span_s))
+                for a, b in pairwise(cuts)
+            ]
+        )
+    return days
 
 
 def normalised(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -173,15 +184,43 @@ async def store(
     return copied
 
 
-async def load_copy(db: Database, rows: int, days: int, chunk: int, rng: random.Random) -> float:
-    """Store `rows` generations by COPY, piece by piece of time; return rows/s."""
+async def _load_pieces(url: str, pieces: list[Piece], seed: str) -> int:
+    rng = random.Random(seed)
+    db = Database.from_url(url, pool_size=1)
+    try:
+        done = 0
+        for newest, oldest, count in pieces:
+            part = [make_row(rng, rng.uniform(newest, oldest)) for _ in range(count)]
+            async with db.transaction() as session:
+                done += await store(session, part, processors(session))
+        return done
+    finally:
+        await db.dispose()
+
+
+def load_day(url: str, pieces: list[Piece], seed: str) -> int:
+    """Store one UTC day's pieces (in a worker process); return the rows stored."""
+    bootstrap()
+    return asyncio.run(_load_pieces(url, pieces, seed))
+
+
+async def load_copy(url: str, rows: int, days: int, chunk: int, jobs: int, seed: int) -> float:
+    """Store `rows` generations by COPY, a UTC day per task, in `jobs` processes; return rows/s.
+
+    Each day's rows come from a generator seeded by `seed` and the day: the same rows whatever
+    `jobs` is. Days touch rollup rows of their own: workers seldom wait for each other's locks.
+    """
     started = time.perf_counter()
+    loop = asyncio.get_running_loop()
     done = 0
-    for newest, oldest, count in pieces(rows, days * DAY_S, chunk, utc_now()):
-        part = [make_row(rng, rng.uniform(newest, oldest)) for _ in range(count)]
-        async with db.transaction() as session:
-            done += await store(session, part, processors(session))
-        _progress(done, started)
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        tasks = [
+            loop.run_in_executor(pool, load_day, url, pieces, f"{seed}/{index}")
+            for index, pieces in enumerate(days_of(rows, days * DAY_S, chunk, utc_now()))
+        ]
+        for task in asyncio.as_completed(tasks):
+            done += await task
+            _progress(done, started)
     return rows / (time.perf_counter() - started)
 
 

@@ -14,6 +14,8 @@ import random
 import subprocess
 import sys
 import uuid
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,23 +27,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.db import sync_url
 from tracing.inserts import TABLE, insert_rows
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        os.environ.get("PROMPTLANE_TEST_DATABASE") != "postgres",
-        reason="the benchmark is for PostgreSQL",
-    ),
-]
+pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
+postgres_only = pytest.mark.skipif(
+    os.environ.get("PROMPTLANE_TEST_DATABASE") != "postgres",
+    reason="the benchmark is for PostgreSQL",
+)
 
 
-@pytest.mark.parametrize(("load", "size"), [("write-path", "--batch"), ("copy", "--chunk")])
-def test_the_analytics_benchmark_runs(load: str, size: str) -> None:
+@postgres_only
+@pytest.mark.parametrize(
+    ("load", "sizes"),
+    [("write-path", ("--batch", "100")), ("copy", ("--chunk", "100", "--jobs", "2"))],
+)
+def test_the_analytics_benchmark_runs(load: str, sizes: tuple[str, ...]) -> None:
     base = os.environ["PROMPTLANE_TEST_POSTGRES_URL"].rsplit("/", 1)[0]
     command = [
         sys.executable,
         str(ROOT / "bench" / "analytics.py"),
-        *("--rows", "600", "--days", "2", "--load", load, size, "100"),
+        *("--rows", "600", "--days", "2", "--load", load, *sizes),
         *("--repeat", "1", "--rounds", "1"),
         *("--url", f"{base}/promptlane_bench_smoke", "--json"),
     ]
@@ -108,6 +112,26 @@ async def _stored(session: AsyncSession, trace_ids: list[str]) -> dict[str, dict
     }
 
 
+def test_the_copy_loader_cuts_time_in_utc_days_of_pieces() -> None:
+    load = _bench_loader()
+    now = datetime(2025, 3, 10, 15, 0, tzinfo=UTC)
+    days = load.days_of(1000, 2.5 * 86400, 150, now)
+    assert len(days) == 3  # 2.5 days ending at 15:00: 21 hours, a whole day, 15 hours
+    for day in days:
+        first = now - timedelta(seconds=day[0][1])  # where the day's oldest piece begins
+        end = now - timedelta(seconds=day[-1][0])  # where its newest piece ends
+        assert first.date() == (end - timedelta(microseconds=1)).date()
+        assert all(count <= 151 for _, _, count in day)  # at most `chunk`, rounded
+    pieces = [piece for day in days for piece in day]
+    assert sum(count for _, _, count in pieces) == 1000
+    assert pieces[0][1] == 2.5 * 86400
+    assert pieces[-1][0] == 0
+    # Oldest first, each piece ending where the next begins.
+    assert all(older[0] == newer[1] for older, newer in pairwise(pieces))
+    assert all(newest < oldest for newest, oldest, _ in pieces)
+
+
+@postgres_only
 async def test_copy_stores_rows_as_the_write_path_does(session: AsyncSession) -> None:
     load = _bench_loader()
     rng = random.Random(5)
