@@ -218,9 +218,15 @@ async def load_copy(url: str, rows: int, days: int, chunk: int, jobs: int, seed:
             loop.run_in_executor(pool, load_day, url, pieces, f"{seed}/{index}")
             for index, pieces in enumerate(days_of(rows, days * DAY_S, chunk, utc_now()))
         ]
-        for task in asyncio.as_completed(tasks):
-            done += await task
-            _progress(done, started)
+        try:
+            for task in asyncio.as_completed(tasks):
+                done += await task
+                _progress(done, started)
+        except BaseException:  # a failed day fails the load: no more days
+            for task in tasks:
+                task.cancel()
+            pool.shutdown(cancel_futures=True)
+            raise
     return rows / (time.perf_counter() - started)
 
 
