@@ -21,6 +21,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import ADMIN_KEY
+from tests.e2e.generations import HANG_GUARD, generations, wait_for
 from tests.e2e.server import Server
 
 pytestmark = pytest.mark.e2e
@@ -29,7 +30,6 @@ PROMPT = "e2e/twins"
 APP = Path(__file__).with_name("instrumented_app.py")
 ROOT = Path(__file__).resolve().parents[2]
 # Generous bound against a hang (a server that never writes); no test asserts how fast.
-HANG_GUARD = 60.0
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -57,22 +57,6 @@ def run_app(server: Server, mode: str, gateway_rows: Callable[[], object]) -> No
             app.stdin.write("flush\n")
             app.stdin.flush()
         assert app.wait(timeout=HANG_GUARD) == 0
-
-
-def generations(http: httpx.Client, **params: Any) -> list[dict[str, Any]]:
-    listed = http.get("/v1/generations", params={"limit": 200, **params})
-    assert listed.status_code == 200, listed.text
-    return list(listed.json()["items"])
-
-
-def wait_for(http: httpx.Client, count: int, **params: Any) -> list[dict[str, Any]]:
-    """Poll (bounded) until `count` generations match; return them."""
-    deadline = time.monotonic() + HANG_GUARD
-    while True:
-        found = generations(http, **params)
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
 
 
 def cost_metric(http: httpx.Client) -> float:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,6 +29,7 @@ from pydantic import SecretStr
 from promptlane_client import Client, Prompt
 from promptlane_client.langchain.tracing import PromptlaneCallbackHandler
 from tests.conftest import ADMIN_KEY, DatabaseFactory
+from tests.e2e.generations import generations, wait_for
 from tests.e2e.server import Server, start_server
 from tests.evals.fake_openai import FakeOpenAI
 from tests.factories import chat_body
@@ -41,7 +41,6 @@ VARIABLES = {"company": "Acme", "ticket": "my card was charged twice"}
 CALLS = 3  # invoke, ainvoke, stream
 # Generous bound against a hang (gateway rows are written in the background); no test asserts
 # how fast.
-HANG_GUARD = 60.0
 
 
 @pytest.fixture(autouse=True)
@@ -132,22 +131,6 @@ def call_three_ways(build: Build, inputs: Any, config: RunnableConfig, **kwargs:
             return await build(http).ainvoke(inputs, config, **kwargs)
 
     assert asyncio.run(ainvoke()).content
-
-
-def generations(http: httpx.Client, **params: Any) -> list[dict[str, Any]]:
-    listed = http.get("/v1/generations", params={"limit": 200, **params})
-    assert listed.status_code == 200, listed.text
-    return list(listed.json()["items"])
-
-
-def wait_for(http: httpx.Client, count: int, **params: Any) -> list[dict[str, Any]]:
-    """Poll (bounded) until `count` generations match; return them."""
-    deadline = time.monotonic() + HANG_GUARD
-    while True:
-        found = generations(http, **params)
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
 
 
 def usage(http: httpx.Client, **params: Any) -> list[dict[str, Any]]:

@@ -38,16 +38,21 @@ def unpack(value: bytes | None) -> dict[int, Bin]:
 
 
 def add(value: bytes | None, delta: Mapping[int, Bin]) -> bytes:
-    """Return a packed histogram with `delta`'s counts and sums added (bins left empty go)."""
-    bins = unpack(value)
-    for index, (count, total) in delta.items():
-        found = bins.get(index)
-        if found is None:
-            bins[index] = [count, total]
+    """Return a packed histogram with `delta`'s counts and sums added (bins left empty go).
+
+    A delta holds a few bins (one batch's values of one rollup row): each is found by binary
+    search in the stored bins, which are copied once, not unpacked into Python objects.
+    """
+    records = np.frombuffer(value, dtype=RECORD).copy() if value else np.empty(0, RECORD)
+    for index, (count, total) in sorted(delta.items()):
+        at = int(np.searchsorted(records["bin"], index))
+        if at < len(records) and records["bin"][at] == index:
+            records["count"][at] += round(count)
+            records["sum"][at] += total
         else:
-            found[0] += count
-            found[1] += total
-    return pack(bins)
+            records = np.insert(records, at, (index, round(count), total))
+    kept = records[records["count"] != 0]
+    return kept.tobytes() if len(kept) else EMPTY
 
 
 def merge(values: Iterable[bytes | None]) -> dict[int, Bin]:
