@@ -231,17 +231,23 @@ async def load_copy(url: str, rows: int, days: int, chunk: int, jobs: int, seed:
 
 
 async def check_load(db: Database) -> dict[str, Any]:
-    """Return the rollups' calls (at the coarsest level, a day) against the generations counted."""
+    """Return the rollups' calls against the generations counted.
+
+    At the minute level, which holds every call; at the day level, those folded (or late).
+    """
+    query = "SELECT sum(calls) FROM generation_rollups WHERE period_s = :period"
     async with db.reader() as session:
-        calls = await session.scalar(
-            sa.text("SELECT sum(calls) FROM generation_rollups WHERE period_s = :day"),
-            {"day": DAY_S},
-        )
+        minutes = int(await session.scalar(sa.text(query), {"period": 60}) or 0)
+        days = int(await session.scalar(sa.text(query), {"period": DAY_S}) or 0)
         counted = await session.scalar(
             sa.text("SELECT count(*) FROM generations WHERE NOT is_duplicate")
         )
-    calls = int(calls or 0)
-    return {"rollup_calls": calls, "generations": counted, "equal": calls == counted}
+    return {
+        "rollup_calls": minutes,
+        "generations": counted,
+        "equal": minutes == counted,
+        "folded_into_days": days,
+    }
 
 
 async def vacuum_analyze(db: Database) -> float:

@@ -22,6 +22,7 @@ from api.server.errors import install_error_handlers
 from api.server.gateway import routes as gateway_routes
 from api.server.middleware import BodyLimitMiddleware, UrlGuardMiddleware
 from api.server.retention import RetentionJob
+from api.server.rollup_fold import fold_job
 from api.server.routes import analytics as analytics_routes
 from api.server.routes import audit as audit_routes
 from api.server.routes import connections as connection_routes
@@ -147,6 +148,7 @@ def create_app(
             retention_days=settings.trace_retention_days,
             interval=settings.trace_purge_interval,
         )
+        folding = fold_job(db)
         try:
             await check_schema(db, services.schema_head)
             await bootstrap_admin_key(db, settings)
@@ -158,6 +160,7 @@ def create_app(
             if receiver is not None:
                 await receiver.start()
             retention.start()
+            folding.start()
             warming = (
                 asyncio.create_task(warm_model_layer(log), name="warm-model-layer")
                 if settings.warm_model_layer
@@ -166,6 +169,7 @@ def create_app(
             yield
         finally:
             await retention.stop()
+            await folding.stop()
             if warming is not None and not warming.done():
                 warming.cancel()  # the import thread finishes on its own; nothing waits on it
             if receiver is not None:

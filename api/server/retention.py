@@ -6,14 +6,9 @@ Every replica runs it (deletes are idempotent); each batch is its own short tran
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from api.db import Database
+from api.server.jobs import PeriodicJob
 from tracing.traces import purge
-
-log = logging.getLogger("promptlane")
 
 
 async def purge_expired(db: Database, *, retention_days: int, batch: int = purge.BATCH) -> int:
@@ -28,38 +23,18 @@ async def purge_expired(db: Database, *, retention_days: int, batch: int = purge
             return total
 
 
-class RetentionJob:
-    """Purge expired spans every `interval` seconds until stopped.
-
-    The first purge runs an interval after the start: a start is busy enough, and a replica
-    restarting in a loop must not purge in a loop.
-    """
+class RetentionJob(PeriodicJob):
+    """Purge expired spans every `interval` seconds (a retention of 0 days: no task)."""
 
     def __init__(self, db: Database, *, retention_days: int, interval: float) -> None:
-        self.db = db
+        async def purge() -> str | None:
+            deleted = await purge_expired(db, retention_days=retention_days)
+            return f"deleted {deleted} spans" if deleted else None
+
+        super().__init__("span-retention", purge, interval=interval)
         self.retention_days = retention_days
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        """Start the background task (a retention of 0 days keeps spans forever: no task)."""
-        if self.retention_days > 0 and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="span-retention")
-
-    async def stop(self) -> None:
-        """Cancel the task and wait for it."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                deleted = await purge_expired(self.db, retention_days=self.retention_days)
-                if deleted:
-                    log.info("span retention: deleted %d spans", deleted)
-            except Exception:  # a busy or unreachable database: try again next time
-                log.warning("span retention: purge failed", exc_info=True)
+        """Start the background task, unless spans are kept forever."""
+        if self.retention_days > 0:
+            super().start()

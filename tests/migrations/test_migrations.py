@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
@@ -245,3 +245,28 @@ def test_the_packed_latency_migration_converts_rollups_both_ways(
                 sa.text('SELECT rollup_id, series, bin, count, "sum" FROM generation_rollup_bins')
             ).all()
         assert sorted(tuple(row) for row in restored) == sorted(old_bins)
+
+
+def test_the_folding_migration_starts_after_every_minute_stored(
+    databases: DatabaseFactory,
+) -> None:
+    url = databases.create()
+    migrate.downgrade(url, "d7a1c3e5f9b2")
+    later = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=2)
+    with _engine(url) as engine:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO generation_rollups (id, period_s, bucket_start, prompt_name, "
+                    "prompt_version, prompt_label, model, source, calls, errors, "
+                    "input_tokens, output_tokens, cost_usd) VALUES "
+                    "(1, 60, :at, 'p', 1, '', 'm', 'ingest', 1, 0, 0, 0, 0)"
+                ),
+                {"at": later},  # a clock ahead: counted in every size already
+            )
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            folded = conn.execute(sa.text("SELECT folded_until FROM rollup_state")).scalar_one()
+    folded = folded if isinstance(folded, datetime) else datetime.fromisoformat(folded)
+    folded = folded.astimezone(UTC) if folded.tzinfo else folded.replace(tzinfo=UTC)
+    assert folded == later + timedelta(minutes=1)

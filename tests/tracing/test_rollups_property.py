@@ -11,6 +11,7 @@ import math
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from itertools import zip_longest
 from typing import Any
 
 import pytest
@@ -23,8 +24,9 @@ from tracing.analytics import bucket_start, percentile, score_value, usage
 from tracing.inserts import insert_rows
 from tracing.model_names import row_model
 from tracing.models import Generation
+from tracing.rollups.fold import fold
 from tracing.rollups.histogram import RELATIVE_ERROR
-from tracing.rollups.write import apply_change
+from tracing.rollups.write import STATE, apply_change
 from tracing.schemas import Dimension, UsageRow
 
 BASE = datetime(2026, 3, 1, tzinfo=UTC)
@@ -156,6 +158,15 @@ async def relink(session: AsyncSession, row: dict[str, Any], prompt: str) -> Non
     await apply_change(session, before, {**row, "model": row_model(row)})
 
 
+minutes = st.integers(-60, SPAN_S // 60 + 60).map(lambda m: BASE + timedelta(minutes=m))
+
+
+async def fold_all(session: AsyncSession, until: datetime) -> None:
+    """Fold every minute before `until`, as the job does (an hour per call)."""
+    while (await fold(session, until=until))[1]:
+        pass
+
+
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -163,22 +174,34 @@ async def relink(session: AsyncSession, row: dict[str, Any], prompt: str) -> Non
     batches=st.lists(st.lists(rows(), min_size=1, max_size=15), min_size=1, max_size=4),
     relinked=st.integers(0, 3),
     report=reports(),
+    folded=minutes,
+    folds=st.lists(minutes, max_size=4),
+    final=minutes,
 )
 async def test_rollups_answer_as_a_full_scan(
     session: AsyncSession,
     batches: list[list[dict[str, Any]]],
     relinked: int,
     report: dict[str, Any],
+    folded: datetime,
+    folds: list[datetime],
+    final: datetime,
 ) -> None:
+    """Whatever has been folded: rows written before and after folds, relinked on both sides."""
     savepoint = await session.begin_nested()
     try:
+        await session.execute(sa.update(STATE).values(folded_until=folded))
         stored: list[dict[str, Any]] = []
-        for batch in batches:
-            await insert_rows(session, batch)
-            await insert_rows(session, batch[:2])  # duplicates: stored once, counted once
-            stored += batch
+        for batch, until in zip_longest(batches, folds):
+            if batch:
+                await insert_rows(session, batch)
+                await insert_rows(session, batch[:2])  # duplicates: stored once, counted once
+                stored += batch
+            if until:
+                await fold_all(session, until)
         for row in stored[:relinked]:
             await relink(session, row, "relinked")
+        await fold_all(session, final)
         got = await usage(session, **report)
         if report["end"] - report["start"] < timedelta(days=1):
             assert (got.start, got.end) == (report["start"], report["end"])

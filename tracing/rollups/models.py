@@ -1,8 +1,10 @@
 """The rollup tables: counters per time bucket × group, and their histogram bins.
 
 `generation_rollups` has one row per bucket size × bucket × prompt × version × label × model
-× source, with counters that add up. Every bucket size in `PERIODS` is kept (a generation
-adds to one row of each), so a range is read from the coarsest buckets that fit inside it.
+× source, with counters that add up. Every bucket size in `PERIODS` is kept, so a range is
+read from the coarsest buckets that fit inside it: a generation adds to its minute row when it
+is written, and to its hour and day rows either then (a minute already folded) or when its
+minute is folded into them (`RollupState.folded_until`, tracing/rollups/fold.py).
 The key columns take no NULL (a unique key treats NULLs as distinct on both databases, which
 would split a group): a generation without a prompt, label or model is stored under '' (0
 for the version) and read back as None.
@@ -35,6 +37,7 @@ MINUTE: Final = 60
 HOUR: Final = 3600
 DAY: Final = 86400
 PERIODS: Final = (DAY, HOUR, MINUTE)  # bucket sizes in seconds, coarsest first
+FOLDED: Final = (DAY, HOUR)  # sizes written by folding minutes (tracing/rollups/fold.py)
 KEY: Final = (
     "period_s",
     "bucket_start",
@@ -87,3 +90,16 @@ class GenerationRollupBin(SQLModel, table=True):
     bin: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
     count: int = _counter()
     sum: float = _counter(sa.Float)
+
+
+class RollupState(SQLModel, table=True):
+    """How far minute rollups have been folded into hour and day rollups (one row, id 1).
+
+    A generation whose minute starts before `folded_until` is in its minute, hour and day
+    rows; one whose minute starts at or after it only in its minute row, until a fold.
+    """
+
+    __tablename__ = "rollup_state"
+
+    id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
+    folded_until: datetime = Field(sa_column=sa.Column(UTCDateTime, nullable=False))

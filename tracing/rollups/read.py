@@ -4,7 +4,9 @@ A range [start, end) is split into whole days, then whole hours and whole minute
 ends, and what is left (under a minute at each end) is read from the generations themselves:
 answers are those of a full scan, at the cost of O(buckets) rollup rows and at most two
 minutes of generations. `max_period` keeps buckets no coarser than the report's own (hourly
-reports read no day rows).
+reports read no day rows). Hours and days hold the minutes folded into them
+(tracing/rollups/fold.py): after the fold state a range is read from minute rows, and the
+bucket the state falls in stands for its minutes before it (`split_at_fold`).
 
 One statement (one snapshot) reads it all: the bins are summed in SQL, grouped by what the
 report asks for (its dimensions, the bucket start for a time series, and each bin); the
@@ -26,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from tracing.models import Generation
-from tracing.rollups.models import PERIODS, TOTAL
+from tracing.rollups.models import MINUTE, PERIODS, TOTAL
 from tracing.rollups.write import (
     BINS,
     LATENCY,
@@ -36,6 +38,7 @@ from tracing.rollups.write import (
     Delta,
     dimensions,
     floor_time,
+    folded_until,
 )
 
 Range = tuple[datetime, datetime]
@@ -44,6 +47,7 @@ MODEL: Final = sa.func.coalesce(
     col(Generation.model), col(Generation.response_model), col(Generation.request_model)
 )
 _RAW: Final = 0  # the period of a part read from generations
+_ATTEMPTS: Final = 3  # reads raced by a fold before the last, which reads no partial bucket
 # A report's dimensions and the rollup columns holding them.
 DIMENSIONS: Final = ("prompt", "version", "label", "model", "source")
 COLUMNS: Final = dict(zip(DIMENSIONS, ("prompt_name", "prompt_version", "prompt_label",
@@ -111,6 +115,41 @@ def cover(start: datetime, end: datetime, periods: Sequence[int]) -> dict[int, l
             split(a, b, level + 1)
 
     split(start, end, 0)
+    return out
+
+
+def split_at_fold(
+    start: datetime,
+    end: datetime,
+    periods: Sequence[int],
+    folded: datetime | None,
+    *,
+    partial: bool = True,
+) -> dict[int, list[Range]]:
+    """Cover [start, end) with every size before `folded`, with minutes only from it on.
+
+    Hour and day rows hold the minutes before `folded` only (tracing/rollups/fold.py), so
+    the coarsest row whose bucket holds `folded` holds exactly [its start, folded): with
+    `partial`, it stands for that span (one row per group for today so far). That is right
+    only if `folded` was read in the snapshot the rows are read in (`read_parts` checks);
+    without `partial`, a stale `folded` is still right: rows wholly before it do not change.
+    """
+    if folded is None or folded >= end:
+        return cover(start, end, periods)
+    minutes = [p for p in periods if p == MINUTE]
+    if folded <= start:
+        return cover(start, end, minutes)
+    out: dict[int, list[Range]] = {}
+    cut = folded
+    for period in periods if partial else ():
+        low = floor_time(folded, period)
+        if start <= low < folded:
+            out[period] = [(low, folded)]  # the one bucket of this size starting in there
+            cut = low
+            break
+    for part in (cover(start, cut, periods), cover(folded, end, minutes)):
+        for period, spans in part.items():
+            out.setdefault(period, []).extend(spans)
     return out
 
 
@@ -265,6 +304,12 @@ async def read_parts(
     generations with every dimension: the caller folds them into its groups.
     """
     periods = [p for p in PERIODS if p <= max_period]
-    ranges = cover(start, end, periods)
-    parts = await _rollup_parts(session, ranges, filters, query)
+    for attempt in range(_ATTEMPTS):
+        folded = await folded_until(session)
+        ranges = split_at_fold(start, end, periods, folded, partial=attempt < _ATTEMPTS - 1)
+        parts = await _rollup_parts(session, ranges, filters, query)
+        # Unchanged after the read: the rows were read in a snapshot where it held (it only
+        # grows, in the transaction that folds). Otherwise a fold came between: read again.
+        if attempt == _ATTEMPTS - 1 or await folded_until(session) == folded:
+            break
     return parts + await _raw_parts(session, ranges.get(_RAW, []), filters)

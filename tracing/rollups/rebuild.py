@@ -2,7 +2,9 @@
 
 Generations stored before rollups existed are in none, and have no normalised `model`;
 `rebuild` fills both, in one transaction, a page of generations at a time. On PostgreSQL the
-rollup tables are locked first, so a generation inserted meanwhile waits and is counted once.
+fold state and the rollup tables are locked first, so a generation inserted meanwhile waits
+and is counted once, and no fold runs meanwhile (a call after the fold state is rebuilt into
+its minute only, and folded later, as when it was written).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tracing.model_names import row_model
 from tracing.models import Generation
-from tracing.rollups.write import BINS, ROW_FIELDS, TABLE, apply
+from tracing.rollups.write import BINS, ROW_FIELDS, TABLE, apply, folded_until
 
 GENERATIONS: Final = cast(sa.Table, Generation.__table__)  # type: ignore[attr-defined]
 PAGE: Final = 5_000
@@ -35,6 +37,7 @@ async def _fill_models(session: AsyncSession, rows: list[dict[str, Any]]) -> Non
 
 async def rebuild(session: AsyncSession, *, page: int = PAGE) -> int:
     """Recompute every rollup from the generations; return how many generations were read."""
+    await folded_until(session, lock=True)  # first, as every rollup writer: no fold meanwhile
     if session.get_bind().dialect.name == "postgresql":
         tables = f"{TABLE.name}, {BINS.name}"
         await session.execute(sa.text(f"LOCK TABLE {tables} IN EXCLUSIVE MODE"))

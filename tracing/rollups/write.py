@@ -1,6 +1,8 @@
 """Rollups kept up to date in the writer's transaction: rows are summed per key, then upserted.
 
-`apply(session, rows, sign)` adds generation rows to their rollups (sign=-1 takes them out:
+`apply(session, rows, sign)` adds generation rows to their rollups: a row's minute row, and its
+hour and day rows only if its minute is already folded (tracing/rollups/fold.py folds the
+others later), which `apply` reads under a share lock on the fold state (sign=-1 takes rows out:
 a generation whose prompt link or scores change is taken out as it was and added as it is,
 `apply_change`). The rows of one call are summed per rollup key in Python first, then written
 in three statements: a multi-row INSERT … ON CONFLICT DO UPDATE adding the counters column by
@@ -30,15 +32,18 @@ from tracing.rollups import histogram, packed
 from tracing.rollups.histogram import Bin
 from tracing.rollups.models import (
     KEY,
+    MINUTE,
     PERIODS,
     SERIES_CHARS,
     TOTAL,
     GenerationRollup,
     GenerationRollupBin,
+    RollupState,
 )
 
 TABLE: Final = cast(sa.Table, GenerationRollup.__table__)  # type: ignore[attr-defined]
 BINS: Final = cast(sa.Table, GenerationRollupBin.__table__)  # type: ignore[attr-defined]
+STATE: Final = cast(sa.Table, RollupState.__table__)  # type: ignore[attr-defined]
 SUMS: Final = ("calls", "errors", "input_tokens", "output_tokens", "cost_usd")
 # Series: latency (packed in the rollup row), then those of generation_rollup_bins: input
 # length, one per score metric (a histogram and its TOTAL), one counter per flag (TOTAL only).
@@ -172,13 +177,18 @@ def dimensions(row: Mapping[str, Any]) -> tuple[str, int, str, str, str]:
 
 
 class Changes:
-    """What generation rows add to the rollups, summed per key before anything is written."""
+    """What generation rows add to the rollups, summed per key before anything is written.
 
-    def __init__(self) -> None:
+    A row adds to its minute row, and to its hour and day rows when its minute is already
+    folded (starts before `folded_until`; None: every bucket size, as before any fold).
+    """
+
+    def __init__(self, folded_until: datetime | None = None) -> None:
         self.counters: dict[Key, list[Any]] = {}  # key → the SUMS, in order
         self.latency: dict[Key, dict[int, Bin]] = {}  # key → bin → [n, sum]
         self.bins: dict[tuple[Key, str, int], list[float]] = {}  # (key, series, bin) → [n, sum]
         self._buckets: dict[int, datetime] = {}
+        self._folded_s = None if folded_until is None else (folded_until - _EPOCH) // _SECOND
 
     def _bucket(self, seconds: int) -> datetime:
         found = self._buckets.get(seconds)
@@ -186,8 +196,33 @@ class Changes:
             found = self._buckets[seconds] = _EPOCH + timedelta(seconds=seconds)
         return found
 
+    def count(self, key: Key, counts: Sequence[Any]) -> None:
+        """Add counters (in `SUMS` order) to one rollup row."""
+        found = self.counters.get(key)
+        if found is None:
+            self.counters[key] = list(counts)
+        else:
+            for i, value in enumerate(counts):
+                found[i] += value
+
+    def add_bin(self, key: Key, series: str, index: int, count: float, total: float) -> None:
+        """Add `count` values summing to `total` to one bin of one rollup row."""
+        if series == LATENCY:
+            bin_ = self.latency.setdefault(key, {}).get(index)
+            if bin_ is None:
+                self.latency[key][index] = [count, total]
+                return
+        else:
+            bin_ = self.bins.get((key, series, index))
+            if bin_ is None:
+                self.bins[(key, series, index)] = [count, total]
+                return
+        bin_[0] += count
+        bin_[1] += total
+
     def add(self, rows: Iterable[Mapping[str, Any]], sign: int = 1) -> Changes:
-        """Add generation rows (`sign` -1: take them out) to one rollup row per bucket size."""
+        """Add generation rows (`sign` -1: take them out) to their rollup rows."""
+        folded = self._folded_s
         for row in rows:
             if row.get("is_duplicate"):
                 continue  # a gateway call's client span: the gateway's row counts the call
@@ -197,27 +232,13 @@ class Changes:
                       sign * (row.get("cost_usd") or 0.0))  # fmt: skip
             values = row_values(row)
             seconds = (row["started_at"] - _EPOCH) // _SECOND
-            for period in PERIODS:
+            minute = seconds - seconds % MINUTE
+            periods = PERIODS if folded is None or minute < folded else (MINUTE,)
+            for period in periods:
                 key = (period, self._bucket(seconds - seconds % period), *dims)
-                found = self.counters.get(key)
-                if found is None:
-                    self.counters[key] = list(counts)
-                else:
-                    for i, count in enumerate(counts):
-                        found[i] += count
+                self.count(key, counts)
                 for series, index, value in values:
-                    if series == LATENCY:
-                        bin_ = self.latency.setdefault(key, {}).get(index)
-                        if bin_ is None:
-                            self.latency[key][index] = [sign, sign * value]
-                            continue
-                    else:
-                        bin_ = self.bins.get((key, series, index))
-                        if bin_ is None:
-                            self.bins[(key, series, index)] = [sign, sign * value]
-                            continue
-                    bin_[0] += sign
-                    bin_[1] += sign * value
+                    self.add_bin(key, series, index, sign, sign * value)
         return self
 
 
@@ -324,9 +345,23 @@ async def write(session: AsyncSession, changes: Changes) -> None:
         await _upsert(session, BINS, names, values, key=names[:3])
 
 
+async def folded_until(session: AsyncSession, *, lock: bool = False) -> datetime | None:
+    """Return how far minutes are folded (None: no state row, every size is written).
+
+    `lock`: hold a ROW SHARE lock on the state table until the transaction ends (on
+    PostgreSQL; writers share it, a fold's EXCLUSIVE lock waits for them), so no fold moves
+    the state while this transaction writes rows on the strength of it. A table lock costs
+    the lock manager only, where a row lock per write would mark the row each time.
+    """
+    if lock and session.get_bind().dialect.name == "postgresql":
+        await session.execute(sa.text(f"LOCK TABLE {STATE.name} IN ROW SHARE MODE"))
+    return await session.scalar(sa.select(STATE.c.folded_until).where(STATE.c.id == 1))
+
+
 async def apply(session: AsyncSession, rows: Iterable[Mapping[str, Any]], sign: int = 1) -> None:
     """Add generation rows to the rollups (`sign` -1: take them out), in the same transaction."""
-    await write(session, Changes().add(rows, sign))
+    folded = await folded_until(session, lock=True)
+    await write(session, Changes(folded).add(rows, sign))
 
 
 async def apply_change(
@@ -342,4 +377,5 @@ async def apply_changes(
     """Move generations in the rollups from what they were to what they are now (one write)."""
     if changes:
         olds, news = [old for old, _ in changes], [new for _, new in changes]
-        await write(session, Changes().add(olds, -1).add(news))
+        folded = await folded_until(session, lock=True)
+        await write(session, Changes(folded).add(olds, -1).add(news))

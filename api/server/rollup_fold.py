@@ -1,0 +1,39 @@
+"""The rollup fold job: minute rollups folded into hours and days (tracing/rollups/fold.py).
+
+`fold_due` is also what `promptlane db fold-rollups` runs once. Replicas fold one at a time
+(the fold locks the state row); a replica finding the work done folds nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Final
+
+from api.db import Database
+from api.server.jobs import PeriodicJob
+from tracing.base import utc_now
+from tracing.rollups import fold
+
+INTERVAL: Final = 30.0  # seconds between folds
+
+
+async def fold_due(db: Database, *, now: datetime | None = None) -> int:
+    """Fold every minute that ended `fold.LAG` ago, an hour per transaction; return rows."""
+    until = (now or utc_now()) - fold.LAG
+    total = 0
+    while True:
+        async with db.transaction() as session:
+            folded, more = await fold.fold(session, until=until)
+        total += folded
+        if not more:
+            return total
+
+
+def fold_job(db: Database, *, interval: float = INTERVAL) -> PeriodicJob:
+    """Return the job folding minutes every `interval` seconds."""
+
+    async def work() -> str | None:
+        folded = await fold_due(db)
+        return f"folded {folded} minute rollups" if folded else None
+
+    return PeriodicJob("rollup-fold", work, interval=interval)
