@@ -160,11 +160,14 @@ def rebuild_rollups(database_url: DatabaseUrl = None) -> None:
 
 async def _rebuild(url: str) -> int:
     from api.db import Database
+    from api.server.rollup_fold import fold_due
     from tracing.rollups.rebuild import rebuild
 
     db = Database.from_url(url)
     try:
         async with db.transaction() as session:
-            return await rebuild(session)
+            count = await rebuild(session)
+        await fold_due(db)  # the minutes after the fold state, as a server would
+        return count
     finally:
         await db.dispose()

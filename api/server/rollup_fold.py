@@ -1,7 +1,7 @@
 """The rollup fold job: minute rollups folded into hours and days (tracing/rollups/fold.py).
 
-`fold_due` is also what `promptlane db fold-rollups` runs once. Replicas fold one at a time
-(the fold locks the state row); a replica finding the work done folds nothing.
+`promptlane db rebuild-rollups` also runs `fold_due` once, after rebuilding. Replicas fold one
+at a time (the fold locks the state table); a replica finding the work done folds nothing.
 """
 
 from __future__ import annotations

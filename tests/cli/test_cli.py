@@ -7,10 +7,12 @@ import re
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 import typer
 from typer.core import TyperGroup
 from typer.testing import CliRunner
@@ -19,6 +21,9 @@ from api.cli import app
 from api.identity import credentials
 from tests.conftest import ADMIN_KEY
 from tests.e2e.server import Server, free_port
+from tests.factories import generation_row
+from tracing.inserts import TABLE as GENERATIONS
+from tracing.rollups.write import STATE, TABLE
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
@@ -303,3 +308,26 @@ def test_db_purge_spans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     forever = runner.invoke(app, ["db", "purge-spans", "--database-url", url])
     assert forever.exit_code == 1
     assert "give --days" in forever.stderr
+
+
+def test_db_rebuild_rollups_rebuilds_then_folds(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rollups.db'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    now = datetime.now(UTC)
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.update(STATE).values(folded_until=now - timedelta(hours=3)))
+            for ago in (timedelta(days=2), timedelta(hours=2), timedelta(0)):  # no rollups yet
+                conn.execute(sa.insert(GENERATIONS).values(generation_row(started_at=now - ago)))
+        done = runner.invoke(app, ["db", "rebuild-rollups", "--database-url", url])
+        assert done.exit_code == 0, done.output
+        assert done.stdout.strip() == "rolled up 3 generation(s)"
+        with engine.connect() as conn:
+            calls = conn.execute(
+                sa.select(TABLE.c.period_s, sa.func.sum(TABLE.c.calls)).group_by(TABLE.c.period_s)
+            ).all()
+        # 2 days ago: every size at once; 2 hours ago: folded after the rebuild; now: not yet.
+        assert dict(calls) == {60: 3, 3600: 2, 86400: 2}
+    finally:
+        engine.dispose()
