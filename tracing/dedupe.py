@@ -24,14 +24,17 @@ twin's, whichever is stored first, and never loses a link it has:
 - `link_from_twins`: a gateway row inserted after its twin takes the twin's link before it is
   inserted (`tracing.inserts.insert_rows`), so the rollups count it right the first time.
 
-When several twins of one response id carry links, the first stored (lowest id) gives it. A
-twin and its gateway row stored by concurrent transactions do not see each other: that link is
-missed and not repaired later (as links along a trace, docs/tracing.md).
+When several twins of one response id carry links, the first stored (lowest id) gives it. On
+PostgreSQL both sides take a transaction advisory lock per response id (hashed into 1,024 keys,
+taken in order, after the fold state's share lock as every rollup writer) before they look: a
+twin and its gateway row stored at the same time would otherwise not see each other (READ
+COMMITTED), and the link be missed. On SQLite writers are serialised (BEGIN IMMEDIATE).
 """
 
 from __future__ import annotations
 
 import uuid
+import zlib
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any, Final, cast
 
@@ -49,6 +52,8 @@ _MAX_ID_CHARS: Final = 200  # the column's length
 GATEWAY: Final = "gateway"  # the source of the gateway's own rows
 TABLE: Final = cast(sa.Table, Generation.__table__)  # type: ignore[attr-defined]
 _CHUNK: Final = 500  # response ids per IN list
+_LOCK_CLASS: Final = 0x74776C6E  # "twln": pg_advisory_xact_lock(class, key), a key space apart
+_LOCK_KEYS: Final = 1024
 
 
 def gateway_response_id() -> str:
@@ -85,6 +90,17 @@ def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
         yield ordered[i : i + _CHUNK]
 
 
+async def _lock(session: AsyncSession, response_ids: Iterable[str]) -> None:
+    """Serialise, until commit, the transactions linking a call and its twins (PostgreSQL)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({zlib.crc32(rid.encode()) % _LOCK_KEYS for rid in response_ids})
+    if keys:
+        await rollups.folded_until(session, lock=True)  # first, as every rollup writer
+    for key in keys:  # one at a time, in order: two linkers never wait on each other in a cycle
+        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_CLASS, key)))
+
+
 def _first_links(twins: Iterable[tuple[int, str | None, Link | None]]) -> dict[str, Link]:
     """Return, per gateway response id, the link of its first stored (lowest id) linked twin."""
     out: dict[str, Link] = {}
@@ -105,6 +121,7 @@ async def link_from_twins(session: AsyncSession, rows: Iterable[MutableMapping[s
             waiting.setdefault(response_id, []).append(row)
     if not waiting:
         return 0
+    await _lock(session, waiting)
     twins: list[tuple[int, str | None, Link | None]] = []
     columns = [TABLE.c.id, TABLE.c.response_id, *(TABLE.c[name] for name in COLUMNS)]
     for chunk in _chunks(waiting):
@@ -141,6 +158,7 @@ async def link_gateway_calls(
     ids_by_link: dict[Link, list[str]] = {}
     for response_id, link in by_id.items():
         ids_by_link.setdefault(link, []).append(response_id)
+    await _lock(session, by_id)
     changed: list[Relinked] = []
     for link, response_ids in ids_by_link.items():
         for chunk in _chunks(response_ids):

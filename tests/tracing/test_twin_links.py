@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from api.db import Database
+from tests.conftest import BACKEND, DatabaseFactory
 from tests.factories import generation_row
 from tests.otlp_requests import genai, record
 from tracing import analytics, dedupe, ingest
@@ -163,3 +169,41 @@ async def test_of_several_twins_the_first_stored_linked_one_gives_the_link(
     assert await gateway_link(session, rid) == OWN
     await ingest_batch(session, twin(rid, **NONE | {"promptlane.prompt.name": "later"}))
     assert await gateway_link(session, rid) == OWN  # linked by its first twin: kept
+
+
+async def _advisory_waiters(db: Database) -> int:
+    async with db.reader() as s:
+        query = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        return int(await s.scalar(sa.text(query)) or 0)
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="SQLite has one writer: nothing races")
+@pytest.mark.parametrize("first", ["twin", "gateway"])
+async def test_a_twin_and_its_gateway_row_stored_at_once_are_linked(
+    databases: DatabaseFactory, first: str
+) -> None:
+    rid = dedupe.gateway_response_id()
+    store: dict[str, Callable[[AsyncSession], Awaitable[Any]]] = {
+        "twin": lambda s: ingest_batch(s, twin(rid)),
+        "gateway": lambda s: store_gateway(s, gateway(rid)),
+    }
+    second = "gateway" if first == "twin" else "twin"
+    db = Database.from_url(databases.create())
+    try:
+        async with db.transaction() as s:
+            await store[first](s)  # not committed yet: the other cannot see it...
+
+            async def other() -> None:
+                async with db.transaction() as t:
+                    await store[second](t)
+
+            task = asyncio.create_task(other())
+            while await _advisory_waiters(db) == 0:  # ...so it waits for this one's commit
+                assert not task.done(), task.result()
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(task, timeout=60)  # a bound against a hang only
+        async with db.writer() as s:  # by_prompt rebuilds the rollups: rolled back
+            assert await gateway_link(s, rid) == OWN
+            assert await by_prompt(s) == [("support/triage", 2, 1)]
+    finally:
+        await db.dispose()
