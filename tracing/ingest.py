@@ -61,6 +61,8 @@ class IngestResult:
     dropped: list[Dropped] = field(default_factory=list)  # rows the database refused
     spans: int = 0  # spans stored (not stored before)
     relinked: list[relink.Relinked] = field(default_factory=list)  # stored, linked now
+    # Stored gateway rows without a link that took their twin's (tracing/dedupe.py).
+    calls_linked: list[relink.Relinked] = field(default_factory=list)
 
     @property
     def stored(self) -> int:
@@ -146,7 +148,8 @@ async def store_batch(
     """Price, link and insert a batch's rows; return the generations stored (not duplicates).
 
     Generations stored earlier whose nearest linked ancestor arrives in this batch are
-    relinked (`relink.relink`).
+    relinked (`relink.relink`). A linked twin stored or relinked now gives its link to the
+    stored gateway row of its call if that has none (`dedupe.link_gateway_calls`).
     """
     await price_rows(batch.rows.values(), prices)
     nodes = nodes_of(batch.spans)
@@ -157,6 +160,9 @@ async def store_batch(
     # Only spans stored now pass their link down: a resent span is kept as first stored.
     below = await relink.inherited(session, {k: nodes[k] for k in new}, links, skip=nodes)
     relinked = await relink.relink(session, below)
+    twins = [{**row, "id": id_} for row, id_ in inserted.stored if row.get("is_duplicate")]
+    twins.extend(change.after for change in relinked if change.after["is_duplicate"])
+    calls_linked = await dedupe.link_gateway_calls(session, twins)
     generations = loaded(inserted.stored)
     dropped = len(inserted.dropped)
     return IngestResult(
@@ -167,6 +173,7 @@ async def store_batch(
         dropped=inserted.dropped,
         spans=len(new),
         relinked=relinked,
+        calls_linked=calls_linked,
     )
 
 

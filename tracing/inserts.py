@@ -23,6 +23,7 @@ from typing import Any, Final, TypeVar, cast
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tracing import dedupe
 from tracing.base import upsert_insert
 from tracing.metrics import Metrics
 from tracing.model_names import row_model
@@ -116,9 +117,11 @@ async def insert_rows(session: AsyncSession, rows: Iterable[Mapping[str, Any]]) 
     """Normalise and insert generation rows; return those stored, with ids, and those dropped.
 
     A span already stored (by (trace id, span id)) is not stored again and not returned. The
-    rows stored, and only they, are added to the rollups in the same transaction.
+    rows stored, and only they, are added to the rollups in the same transaction. A gateway
+    row without a prompt link takes its stored twin's first (`dedupe.link_from_twins`).
     """
     clean, dropped = _normalised(rows)
+    await dedupe.link_from_twins(session, clean)
     statement = (
         upsert_insert(session, TABLE)
         .on_conflict_do_nothing(index_elements=["trace_id", "span_id"])

@@ -4,7 +4,8 @@
 streamed), and the handler's spans go over OTLP/HTTP to a real promptlane process: each call
 must be one generation of the prompt version, with its model, tokens and cost. Then the same
 application calls through promptlane's gateway, exporting its spans too: each call must be
-counted once (the handler's span is the gateway generation's twin, streamed calls included).
+counted once (the handler's span is the gateway generation's twin, streamed calls included),
+under its prompt version even when the chain calls a plain model (the twin gives the link).
 """
 
 from __future__ import annotations
@@ -261,7 +262,13 @@ def test_a_chain_calling_a_plain_model_through_the_gateway_is_counted_once(
     assert len(gateway) == len(spans) == counted == CALLS
     assert {s["response_id"] for s in spans} == {g["response_id"] for g in gateway}
     assert all(s["is_duplicate"] for s in spans)
-    assert all(s["prompt"] == prompt.name for s in spans)
-    # The counted row is the gateway's, which knows no prompt (docs/tracing.md, LangChain).
-    assert {(g["prompt"], g["request_model"]) for g in gateway} == {(None, MODEL)}
+    assert all((s["prompt"], s["version"]) == (prompt.name, 1) for s in spans)
+    # The counted row is the gateway's: it knows no prompt, so it takes its twin's link
+    # (docs/tracing.md, LangChain through the gateway), whichever was stored first.
+    linked = {(g["prompt"], g["version"], g["label"], g["request_model"]) for g in gateway}
+    assert linked == {(prompt.name, 1, "production", MODEL)}
     assert all(g["cost_usd"] > 0 for g in gateway)
+    with httpx.Client(base_url=server.url, headers=AUTH) as http:
+        (row,) = usage(http, prompt=prompt.name)
+    assert (row["version"], row["model"], row["calls"]) == (1, MODEL, CALLS)  # counted once
+    assert row["cost_usd"] == pytest.approx(sum(g["cost_usd"] for g in gateway))

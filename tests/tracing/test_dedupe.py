@@ -12,6 +12,7 @@ from tracing import analytics, dedupe, ingest
 from tracing.analytics import UsageFilter
 from tracing.metrics import Metrics
 from tracing.pricing import PriceBook
+from tracing.rollups.rebuild import rebuild
 
 
 class FlatPrices:
@@ -78,6 +79,9 @@ async def test_a_twin_is_stored_but_not_counted(session: AsyncSession) -> None:
     window = {"start": started - timedelta(minutes=1), "end": started + timedelta(hours=1)}
     usage = await analytics.usage(session, group_by=["model"], **window)
     assert [(r.calls, r.cost_usd) for r in usage.rows] == [(1, 150.0)]
+    assert await rebuild(session) == 2
+    usage = await analytics.usage(session, group_by=["model"], **window)
+    assert [(r.calls, r.cost_usd) for r in usage.rows] == [(1, 150.0)]  # rebuilt: still once
     listed = await analytics.list_generations(session, filters=UsageFilter(), **window)
     assert [g.response_id for g in listed.items] == ["chatcmpl-direct"]
     trace = await analytics.list_generations(session, trace_id=twin.trace_id)

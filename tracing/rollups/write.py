@@ -57,7 +57,7 @@ _SECOND: Final = timedelta(seconds=1)
 ROW_FIELDS: Final = ("started_at", "prompt_name", "prompt_version", "prompt_label", "model",
                      "source", "request_model", "response_model", "is_error", "input_tokens",
                      "output_tokens", "cost_usd", "duration_ms", "input_chars", "scores",
-                     "safety_flags")  # fmt: skip
+                     "safety_flags", "is_duplicate")  # fmt: skip
 
 # (period_s, bucket_start, prompt_name, prompt_version, prompt_label, model, source)
 Key = tuple[int, datetime, str, int, str, str, str]

@@ -11,7 +11,8 @@ it ends, and a parent ends after its children). So for each batch:
   down the `spans` table and stopped at any span carrying a link of its own, are the
   generations whose nearest linked ancestor just arrived (or just got connected to them);
 - `relink` gives those stored generations their new link: the only place a stored
-  generation's link ever changes.
+  generation's link changes along the trace (the other: a gateway row without a link takes
+  its twin's, `tracing.dedupe.link_gateway_calls`).
 
 Two batches of one trace stored by concurrent transactions do not see each other; a link
 missed that way is not repaired later (docs/tracing.md says so).
@@ -133,8 +134,9 @@ class Relinked:
 async def relink(session: AsyncSession, updates: Mapping[Key, Link]) -> list[Relinked]:
     """Give stored generations (by trace and span id) a new prompt link; return the changes.
 
-    This is the one function that changes the link of a stored generation, so whatever is
-    kept per link (rollups: subtract `before`, add `after`) is maintained here. A generation
+    With `tracing.dedupe.link_gateway_calls`, one of the two functions that change the link
+    of a stored generation, so whatever is kept per link (rollups: subtract `before`, add
+    `after`) is maintained in them. A generation
     whose link is already the new one is left alone and not returned.
     """
     changed: list[Relinked] = []
