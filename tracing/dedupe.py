@@ -95,10 +95,18 @@ async def _lock(session: AsyncSession, response_ids: Iterable[str]) -> None:
     if session.get_bind().dialect.name != "postgresql":
         return
     keys = sorted({zlib.crc32(rid.encode()) % _LOCK_KEYS for rid in response_ids})
-    if keys:
-        await rollups.folded_until(session, lock=True)  # first, as every rollup writer
-    for key in keys:  # one at a time, in order: two linkers never wait on each other in a cycle
-        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_CLASS, key)))
+    if not keys:
+        return
+    await rollups.folded_until(session, lock=True)  # first, as every rollup writer
+    # One statement, keys taken in ascending order (volatile functions in the select list run
+    # after ORDER BY): two linkers never wait on each other in a cycle.
+    await session.execute(
+        sa.text(
+            "SELECT pg_advisory_xact_lock(:lock_class, key) "
+            "FROM unnest(CAST(:keys AS integer[])) AS key ORDER BY key"
+        ),
+        {"lock_class": _LOCK_CLASS, "keys": keys},
+    )
 
 
 def _first_links(twins: Iterable[tuple[int, str | None, Link | None]]) -> dict[str, Link]:
