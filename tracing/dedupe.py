@@ -4,7 +4,9 @@ An application instrumented with OpenTelemetry that calls through the gateway re
 twice: its client span (ingested, `source = "ingest"`) and the gateway's own generation
 (`source = "gateway"`). The gateway answers every call with a chat completion id of its own,
 `chatcmpl-promptlane-<32 hex>` (`gateway_response_id`), and stores it as the generation's
-`response_id`; instrumentations record that id on the client span as `gen_ai.response.id`.
+`response_id`; instrumentations record that id on the client span as `gen_ai.response.id`
+(OpenLLMetry, the LangChain handler) or in the response they record as `output.value`
+(OpenInference, unless it hides outputs).
 
 `mark_gateway_twins` runs on every ingested row before it is stored: it moves the span's
 response id to the `response_id` column and marks a span whose id is a gateway's
@@ -33,6 +35,7 @@ COMMITTED), and the link be missed. On SQLite writers are serialised (BEGIN IMME
 
 from __future__ import annotations
 
+import json
 import uuid
 import zlib
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -52,6 +55,7 @@ _MAX_ID_CHARS: Final = 200  # the column's length
 GATEWAY: Final = "gateway"  # the source of the gateway's own rows
 TABLE: Final = cast(sa.Table, Generation.__table__)  # type: ignore[attr-defined]
 _CHUNK: Final = 500  # response ids per IN list
+OUTPUT_VALUE: Final = "output.value"  # OpenInference: the response, as JSON
 _LOCK_CLASS: Final = 0x74776C6E  # "twln": pg_advisory_xact_lock(class, key), a key space apart
 _LOCK_KEYS: Final = 1024
 
@@ -66,11 +70,37 @@ def is_gateway_response(response_id: str | None) -> bool:
     return response_id is not None and response_id.startswith(GATEWAY_ID_PREFIX)
 
 
+def span_response_id(attributes: Mapping[str, Any]) -> str | None:
+    """Return the response id a span recorded.
+
+    Its `gen_ai.response.id`, else a gateway's id as the top-level `id` of an OpenInference
+    `output.value` (the response, as JSON).
+    """
+    value = attributes.get(semconv.GEN_AI_RESPONSE_ID)
+    if isinstance(value, str) and value:
+        return value
+    output = attributes.get(OUTPUT_VALUE)
+    if not isinstance(output, str) or GATEWAY_ID_PREFIX not in output:
+        return None  # parsed only when it names a gateway response: rare, and cheap then
+    try:
+        found = json.loads(output)
+    except ValueError:
+        return None
+    value = found.get("id") if isinstance(found, dict) else None
+    return value if isinstance(value, str) and is_gateway_response(value) else None
+
+
 def mark_gateway_twins(rows: Iterable[MutableMapping[str, Any]]) -> int:
-    """Fill ingested rows' `response_id` from their span; mark gateway twins; return how many."""
+    """Fill ingested rows' `response_id` from their span; mark gateway twins; return how many.
+
+    A row's `response_id` is what its span recorded (`span_response_id`, set when the row was
+    built), else its `gen_ai.response.id` attribute.
+    """
     twins = 0
     for row in rows:
-        value = (row.get("attributes") or {}).get(semconv.GEN_AI_RESPONSE_ID)
+        value = row.get("response_id") or (row.get("attributes") or {}).get(
+            semconv.GEN_AI_RESPONSE_ID
+        )
         if not isinstance(value, str) or not value:
             continue
         row["response_id"] = value[:_MAX_ID_CHARS]

@@ -80,6 +80,9 @@ def build_batch(spans: Sequence[SpanRecord]) -> Batch:
         if row is None:
             batch.non_genai += 1
         else:
+            response_id = dedupe.span_response_id(span.attributes)
+            if response_id is not None:
+                row["response_id"] = response_id
             batch.rows.setdefault(key, row)
         if key not in batch.spans:
             batch.spans[key] = span_row(span, created_at=created_at, is_generation=row is not None)

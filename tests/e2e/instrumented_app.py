@@ -1,7 +1,8 @@
-"""An application instrumented by OpenLLMetry, calling a prompt through promptlane's gateway.
+"""An instrumented application (OpenLLMetry or OpenInference) calling a prompt through the gateway.
 
 Run as its own process (instrumentation patches the openai SDK for good: `uninstrument` leaves
-it wrapped): `python instrumented_app.py URL KEY PROMPT simple|batch`. It calls the prompt
+it wrapped): `python instrumented_app.py URL KEY PROMPT simple|batch openllmetry|openinference`.
+It calls the prompt
 sync, streamed and async with the official openai SDK and exports its client spans to the
 same server. `simple` exports each span as it ends; `batch` holds them until told to flush
 (a line on stdin), after printing `called`.
@@ -15,7 +16,6 @@ from typing import Any
 
 import openai
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.instrumentation.openai import OpenAIInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
@@ -23,7 +23,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 EXTRA = {"promptlane": {"variables": {"ticket": "my card was charged twice"}}}
 
 
-def instrument(url: str, key: str, mode: str) -> TracerProvider:
+def instrument(url: str, key: str, mode: str, instrumentation: str) -> TracerProvider:
     """Return a tracer provider exporting to the server; instrument the openai SDK with it."""
     provider = TracerProvider(resource=Resource.create({"service.name": "support-app"}))
     headers = {"Authorization": f"Bearer {key}"}
@@ -32,7 +32,14 @@ def instrument(url: str, key: str, mode: str) -> TracerProvider:
         provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=600_000))
     else:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-    OpenAIInstrumentor().instrument(tracer_provider=provider)
+    if instrumentation == "openinference":
+        from openinference.instrumentation.openai import OpenAIInstrumentor as OpenInference
+
+        OpenInference().instrument(tracer_provider=provider)
+    else:
+        from opentelemetry.instrumentation.openai import OpenAIInstrumentor
+
+        OpenAIInstrumentor().instrument(tracer_provider=provider)
     return provider
 
 
@@ -55,9 +62,9 @@ def call(url: str, key: str, prompt: str) -> None:
     asyncio.run(call_async())
 
 
-def main(url: str, key: str, prompt: str, mode: str) -> None:
+def main(url: str, key: str, prompt: str, mode: str, instrumentation: str) -> None:
     """Call, then export every span (in batch mode only once stdin says so)."""
-    provider = instrument(url, key, mode)
+    provider = instrument(url, key, mode, instrumentation)
     call(url, key, prompt)
     if mode == "batch":
         print("called", flush=True)
@@ -67,4 +74,4 @@ def main(url: str, key: str, prompt: str, mode: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:6])

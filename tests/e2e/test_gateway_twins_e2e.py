@@ -1,7 +1,9 @@
-"""One call, one generation: an app instrumented by OpenLLMetry, calling through the gateway.
+"""One call, one generation: an instrumented app calling through the gateway.
 
-The official openai SDK, instrumented with `opentelemetry-instrumentation-openai`, calls a
-prompt through the gateway of a real server and exports its client spans to the same server
+The official openai SDK, instrumented with `opentelemetry-instrumentation-openai` (OpenLLMetry,
+the response id as `gen_ai.response.id`) or `openinference-instrumentation-openai` (the id in
+the response it records as `output.value`), calls a prompt through the gateway of a real
+server and exports its client spans to the same server
 (tests/e2e/instrumented_app.py, a process of its own). Each call then exists twice (the client
 span, the gateway's generation); analytics and `/metrics` must count it once, whether the
 client's spans arrive before the gateway writes its row or after.
@@ -43,9 +45,11 @@ def prompt(server: Server) -> None:
         assert moved.status_code == 200, moved.text
 
 
-def run_app(server: Server, mode: str, gateway_rows: Callable[[], object]) -> None:
+def run_app(
+    server: Server, mode: str, instrumentation: str, gateway_rows: Callable[[], object]
+) -> None:
     """Run the instrumented application; in batch mode, let it flush once `gateway_rows` ran."""
-    command = [sys.executable, str(APP), server.url, ADMIN_KEY, PROMPT, mode]
+    command = [sys.executable, str(APP), server.url, ADMIN_KEY, PROMPT, mode, instrumentation]
     with subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
     ) as app:
@@ -70,26 +74,35 @@ def cost_metric(http: httpx.Client) -> float:
 
 
 def twins(http: httpx.Client, gateway: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Return the ingested client spans of the gateway's calls (each by its trace)."""
-    found = []
-    for call in gateway:
-        deadline = time.monotonic() + HANG_GUARD
-        while True:
-            spans = [g for g in generations(http, trace_id=call["trace_id"]) if g["is_duplicate"]]
-            if spans or time.monotonic() > deadline:
-                break
-            time.sleep(0.1)
-        found.extend(spans)
-    return found
+    """Return the ingested client spans of the gateway's calls, found by the app's traces.
+
+    OpenLLMetry's calls share the gateway's trace (it sends a traceparent); OpenInference's
+    do not, so the app's traces are looked up by its service, and twins by response id.
+    """
+    wanted = {call["response_id"] for call in gateway}
+    deadline = time.monotonic() + HANG_GUARD
+    while True:
+        listed = http.get("/v1/traces", params={"service": "support-app", "limit": 200})
+        assert listed.status_code == 200, listed.text
+        found = [
+            g
+            for trace in listed.json()["items"]
+            for g in generations(http, trace_id=trace["trace_id"])
+            if g["is_duplicate"] and g["response_id"] in wanted
+        ]
+        if len(found) >= len(wanted) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
+@pytest.mark.parametrize("instrumentation", ["openllmetry", "openinference"])
 @pytest.mark.parametrize("mode", ["simple", "batch"])
-def test_each_call_is_counted_once(server: Server, mode: str) -> None:
+def test_each_call_is_counted_once(server: Server, mode: str, instrumentation: str) -> None:
     with httpx.Client(base_url=server.url, headers=AUTH) as http:
         before = len(generations(http, source="gateway"))
         cost_before = cost_metric(http)
         usage_before = http.get("/v1/analytics/usage").json()["rows"]
-        run_app(server, mode, lambda: wait_for(http, before + 3, source="gateway"))
+        run_app(server, mode, instrumentation, lambda: wait_for(http, before + 3, source="gateway"))
         gateway = wait_for(http, before + 3, source="gateway")
         gateway = sorted(gateway, key=lambda g: g["id"])[before:]
         assert len(gateway) == 3

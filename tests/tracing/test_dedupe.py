@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -86,3 +87,31 @@ async def test_a_twin_is_stored_but_not_counted(session: AsyncSession) -> None:
     assert [g.response_id for g in listed.items] == ["chatcmpl-direct"]
     trace = await analytics.list_generations(session, trace_id=twin.trace_id)
     assert [(g.response_id, g.is_duplicate) for g in trace.items] == [(twin_id, True)]
+
+
+def test_openinference_spans_name_their_response_in_output_value() -> None:
+    gateway = dedupe.gateway_response_id()
+    streamed = {"choices": [{"message": {"content": f'say "id": "{gateway}"'}}], "id": gateway}
+    cases = [
+        ({"output.value": json.dumps({"id": gateway, "choices": []})}, gateway),
+        ({"output.value": json.dumps(streamed)}, gateway),  # the id after a long answer
+        ({"output.value": json.dumps({"id": "chatcmpl-direct"})}, None),  # not parsed
+        ({"output.value": json.dumps({"choices": [{"id": gateway}]})}, None),  # not top-level
+        ({"output.value": f'{{"id": "{gateway}"'}, None),  # not JSON
+        ({"output.value": json.dumps([gateway])}, None),
+        (
+            {"gen_ai.response.id": "chatcmpl-abc", "output.value": json.dumps({"id": gateway})},
+            "chatcmpl-abc",
+        ),
+    ]
+    for attributes, expected in cases:
+        assert dedupe.span_response_id(attributes) == expected, attributes
+
+
+async def test_an_openinference_twin_is_not_counted(session: AsyncSession) -> None:
+    twin_id = dedupe.gateway_response_id()
+    output = json.dumps({"id": twin_id, "object": "chat.completion"})
+    twin = record(genai(**{"output.value": output, "output.mime_type": "application/json"}))
+    result = await ingest.ingest_spans(session, [twin], prices=PriceBook(loader=FlatPrices))
+    [stored] = result.generations
+    assert (stored.response_id, stored.is_duplicate) == (twin_id, True)
