@@ -229,6 +229,12 @@ class Settings(BaseSettings):
     trace_purge_interval: float = Field(
         default=3600.0, gt=0, description="Seconds between two purges of expired spans"
     )
+    rollup_fold_interval: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds between two folds of minute rollups into hours and days; 0: none "
+        "(analytics stay exact, reading minute rollups since the last fold)",
+    )
     metrics_public: bool = Field(
         default=True, description="Serve GET /metrics without an API key (Prometheus' norm)"
     )

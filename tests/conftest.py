@@ -190,8 +190,10 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "bootstrap_admin_key": ADMIN_KEY,
         "credentials_file": tmp_path / "credentials.json",
         "secret_key_file": tmp_path / "secret.key",
-        # In-process tests share one connection; runs are executed explicitly by the tests.
+        # In-process tests share one connection; runs are executed explicitly by the tests,
+        # and so are rollup folds (tests/tracing/test_rollups_fold.py).
         "run_executor": "none",
+        "rollup_fold_interval": 0,
         # litellm is imported when a test needs it; the warm-up has its own test, and the
         # servers the e2e tests start warm up as a deployment does.
         "warm_model_layer": False,

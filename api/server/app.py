@@ -148,7 +148,7 @@ def create_app(
             retention_days=settings.trace_retention_days,
             interval=settings.trace_purge_interval,
         )
-        folding = fold_job(db)
+        folding = fold_job(db, interval=settings.rollup_fold_interval)
         try:
             await check_schema(db, services.schema_head)
             await bootstrap_admin_key(db, settings)

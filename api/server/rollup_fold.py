@@ -14,7 +14,7 @@ from api.server.jobs import PeriodicJob
 from tracing.base import utc_now
 from tracing.rollups import fold
 
-INTERVAL: Final = 30.0  # seconds between folds
+INTERVAL: Final = 30.0  # seconds between folds (PROMPTLANE_ROLLUP_FOLD_INTERVAL)
 
 
 async def fold_due(db: Database, *, now: datetime | None = None) -> int:
@@ -29,11 +29,22 @@ async def fold_due(db: Database, *, now: datetime | None = None) -> int:
             return total
 
 
-def fold_job(db: Database, *, interval: float = INTERVAL) -> PeriodicJob:
-    """Return the job folding minutes every `interval` seconds."""
+class FoldJob(PeriodicJob):
+    """Fold minutes every `interval` seconds (0: no task)."""
 
-    async def work() -> str | None:
-        folded = await fold_due(db)
-        return f"folded {folded} minute rollups" if folded else None
+    def __init__(self, db: Database, *, interval: float = INTERVAL) -> None:
+        async def work() -> str | None:
+            folded = await fold_due(db)
+            return f"folded {folded} minute rollups" if folded else None
 
-    return PeriodicJob("rollup-fold", work, interval=interval)
+        super().__init__("rollup-fold", work, interval=interval)
+
+    def start(self) -> None:
+        """Start the background task, unless folding is off."""
+        if self.interval > 0:
+            super().start()
+
+
+def fold_job(db: Database, *, interval: float = INTERVAL) -> FoldJob:
+    """Return the job folding minutes every `interval` seconds (0: never)."""
+    return FoldJob(db, interval=interval)

@@ -99,6 +99,10 @@ async def test_the_job_folds_on_its_interval(databases: DatabaseFactory) -> None
             await asyncio.sleep(0.01)
         await job.stop()
         assert await periods(db) == {MINUTE: 1, HOUR: 1, DAY: 1}
+        idle = fold_job(db, interval=0)
+        idle.start()
+        assert idle._task is None  # PROMPTLANE_ROLLUP_FOLD_INTERVAL=0: no folding
+        await idle.stop()
     finally:
         await db.dispose()
 
