@@ -262,7 +262,11 @@ async def scored_online(
 ) -> list[Generation]:
     """Call `calls` prompts (all echo) on an app scoring PROMPT's calls; return the rows after."""
     traced = Traced(record_content=record_content)
-    settings = make_settings(database_url, tmp_path, online_eval_concurrency=1)
+    # The app shares the test's one connection: the gateway writes every row in one flush (at
+    # join), so its writer and the online evaluator never use the connection at once.
+    settings = make_settings(
+        database_url, tmp_path, online_eval_concurrency=1, gateway_flush_interval=60
+    )
     application = create_app(settings, database=db, tracing=traced.handle)
     spec = {"prompt": PROMPT, "label": None, "sample_rate": 1.0, "scorers": [{"type": "pii"}]}
     try:
