@@ -36,6 +36,7 @@ from tracing.rollups.write import (
 
 LAG: Final = timedelta(minutes=1)  # a minute folds this long after it ends
 MAX_MINUTES: Final = 60  # folded per transaction: a long outage catches up hour by hour
+LOCK_WAIT_MS: Final = 2000  # the longest a fold waits for writers (then: the next round)
 _DIMS: Final = KEY[2:]  # prompt_name … source
 
 
@@ -49,15 +50,19 @@ async def fold(session: AsyncSession, *, until: datetime) -> tuple[int, bool]:
     Returns how many minute rows were folded, and whether minutes before `until` are left
     (a later call folds them). Without a state row (writers write every size) nothing folds.
     """
+    query = sa.select(STATE.c.folded_until).where(STATE.c.id == 1)
+    end = floor_time(until, MINUTE)
+    state = await session.scalar(query)
+    if state is None or end <= state:
+        return 0, False  # nothing due: no lock taken
     if session.get_bind().dialect.name == "postgresql":
         # Writers hold ROW SHARE (tracing/rollups/write.py `folded_until`): table lock
         # requests queue in order, so writers arriving meanwhile wait behind the fold instead
-        # of starving it; plain reads (ACCESS SHARE) go on.
+        # of starving it; plain reads (ACCESS SHARE) go on. A writer holding on (a long
+        # rebuild) makes the fold give up after LOCK_WAIT rather than hold every writer up.
+        await session.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'"))
         await session.execute(sa.text(f"LOCK TABLE {STATE.name} IN EXCLUSIVE MODE"))
-    state = await session.scalar(
-        sa.select(STATE.c.folded_until).where(STATE.c.id == 1).with_for_update()
-    )
-    end = floor_time(until, MINUTE)
+    state = await session.scalar(query.with_for_update())  # again, now that no writer runs
     if state is None or end <= state:
         return 0, False
     first = await session.scalar(  # a quiet stretch is skipped at once, not hour by hour
