@@ -23,12 +23,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tracing.base import upsert_insert
 from tracing.model_names import row_model
-from tracing.rollups import histogram, packed
+from tracing.rollups import histogram, packed, sql
 from tracing.rollups.histogram import Bin
 from tracing.rollups.models import (
     KEY,
@@ -242,12 +240,6 @@ class Changes:
         return self
 
 
-def _element(type_: Any) -> Any:
-    """Return the array element type a column's values are sent as (PostgreSQL)."""
-    type_ = getattr(type_, "impl", type_)  # UTCDateTime: its timestamptz
-    return sa.Text() if isinstance(type_, sa.String) else type_
-
-
 async def _upsert(
     session: AsyncSession,
     table: sa.Table,
@@ -262,50 +254,29 @@ async def _upsert(
     On PostgreSQL the rows go as one array per column (`INSERT … SELECT FROM unnest(…)`): a
     short statement, prepared once, whatever the number of rows; SQLite takes an executemany.
     """
-    insert = upsert_insert(session, table)
-    params: Any = [dict(zip(columns, row, strict=True)) for row in rows]
-    if session.get_bind().dialect.name == "postgresql":
-        arrays = [
-            sa.bindparam(f"p_{name}", type_=postgresql.ARRAY(_element(table.c[name].type)))
-            for name in columns
-        ]
-        source = sa.func.unnest(*arrays).table_valued(*columns).render_derived()
-        insert = insert.from_select(columns, sa.select(*(source.c[name] for name in columns)))
+    dialect = session.get_bind().dialect.name
+    statement = sql.upsert(dialect, table, tuple(columns), tuple(key), tuple(returning))
+    params: Any
+    if dialect == "postgresql":
         params = {
             f"p_{name}": list(values)
             for name, values in zip(columns, zip(*rows, strict=True), strict=True)
         }
-    added = {name: table.c[name] + insert.excluded[name] for name in columns if name not in key}
-    statement = insert.on_conflict_do_update(index_elements=list(key), set_=added)
-    if returning:
-        statement = statement.returning(*(table.c[name] for name in returning))
+    else:
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
     return await session.execute(statement, params)
 
 
 async def _set_latency(session: AsyncSession, rows: list[tuple[int, bytes]]) -> None:
     """Store the rollup rows' new latency histograms (rows the caller has locked)."""
     values = [(row_id, value or None) for row_id, value in rows]
-    if session.get_bind().dialect.name == "postgresql":
-        source = (
-            sa.func.unnest(
-                sa.bindparam("p_id", type_=postgresql.ARRAY(sa.Integer)),
-                sa.bindparam("p_latency", type_=postgresql.ARRAY(sa.LargeBinary)),
-            )
-            .table_valued("id", "latency")
-            .render_derived()
-        )
-        statement = (
-            sa.update(TABLE).where(TABLE.c.id == source.c.id).values(latency=source.c.latency)
-        )
+    dialect = session.get_bind().dialect.name
+    statement = sql.set_latency(dialect, TABLE)
+    if dialect == "postgresql":
         ids, blobs = zip(*values, strict=True)
         await session.execute(statement, {"p_id": list(ids), "p_latency": list(blobs)})
-        return
-    statement = (
-        sa.update(TABLE)
-        .where(TABLE.c.id == sa.bindparam("_id"))
-        .values(latency=sa.bindparam("_latency"))
-    )
-    await session.execute(statement, [{"_id": i, "_latency": v} for i, v in values])
+    else:
+        await session.execute(statement, [{"_id": i, "_latency": v} for i, v in values])
 
 
 async def write(session: AsyncSession, changes: Changes) -> None:
