@@ -1,8 +1,11 @@
-"""Runs as data: start one (with its manifest), read it, its items, cancel, resume, compare."""
+"""Runs as data: start one (with its manifest), read it, its items, cancel, resume.
+
+Comparing two runs is evals/runs/compare.py.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -14,10 +17,7 @@ from evals.datasets.service import metadata_id
 from evals.errors import RunNotFoundError, RunStateError
 from evals.models import Dataset, DatasetItem, DatasetVersion, Run, RunItem, Suite, SuiteVersion
 from evals.reports import (
-    ItemDelta,
     ItemScore,
-    MetricDelta,
-    RunComparison,
     RunGateReport,
     RunItemRead,
     RunManifest,
@@ -142,7 +142,7 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
     )
     session.add(run)
     await session.flush()
-    return _run_read(run)
+    return run_read(run)
 
 
 def _overrides(data: RunCreate, spec: SuiteSpec) -> RunOverrides | None:
@@ -153,7 +153,7 @@ def _overrides(data: RunCreate, spec: SuiteSpec) -> RunOverrides | None:
     )
 
 
-def _run_read(run: Run) -> RunRead:
+def run_read(run: Run) -> RunRead:
     assert run.id is not None
     manifest = RunManifest.model_validate(run.manifest)
     return RunRead(
@@ -184,7 +184,7 @@ def _run_read(run: Run) -> RunRead:
     )
 
 
-async def _run(session: AsyncSession, run_id: int, *, for_update: bool = False) -> Run:
+async def run_row(session: AsyncSession, run_id: int, *, for_update: bool = False) -> Run:
     stmt = select(Run).where(Run.id == run_id)
     if for_update:
         stmt = stmt.with_for_update()
@@ -196,8 +196,8 @@ async def _run(session: AsyncSession, run_id: int, *, for_update: bool = False) 
 
 async def get_run(session: AsyncSession, *, run_id: int) -> RunRead:
     """Return a run with its progress, summary, gate report and manifest."""
-    run = await _run(session, run_id)
-    return _run_read(run)
+    run = await run_row(session, run_id)
+    return run_read(run)
 
 
 async def list_runs(
@@ -227,7 +227,7 @@ async def list_runs(
         stmt = stmt.where(Run.status == status.value)
     total = await session.scalar(select(sa.func.count()).select_from(stmt.subquery()))
     rows = await session.scalars(stmt.order_by(col(Run.id).desc()).limit(limit).offset(offset))
-    items = [_run_read(run) for run in rows]
+    items = [run_read(run) for run in rows]
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
 
 
@@ -267,7 +267,7 @@ async def run_items(
     offset: int = 0,
 ) -> Page[RunItemRead]:
     """Return one page of a run's item results; `failed` keeps errors and failed scores."""
-    run = await _run(session, run_id)
+    run = await run_row(session, run_id)
     rows = list(
         await session.scalars(
             select(RunItem)
@@ -300,7 +300,7 @@ def is_failed(row: RunItem) -> bool:
 
 async def request_cancel(session: AsyncSession, *, run_id: int) -> RunRead:
     """Ask a run to stop; a queued run that no one has claimed stops at once."""
-    run = await _run(session, run_id, for_update=True)
+    run = await run_row(session, run_id, for_update=True)
     if run.status not in ACTIVE:
         raise RunStateError(f"run {run_id} is {run.status}; only queued or running runs cancel")
     run.is_cancel_requested = True
@@ -310,12 +310,12 @@ async def request_cancel(session: AsyncSession, *, run_id: int) -> RunRead:
     ):
         run.status, run.finished_at, run.lease_owner = RunStatus.CANCELLED.value, now, None
     await session.flush()
-    return _run_read(run)
+    return run_read(run)
 
 
 async def request_resume(session: AsyncSession, *, run_id: int) -> RunRead:
     """Make a stopped-by-crash or failed run claimable again; finished items are kept."""
-    run = await _run(session, run_id, for_update=True)
+    run = await run_row(session, run_id, for_update=True)
     now = utc_now()
     if run.status in (RunStatus.COMPLETED.value, RunStatus.CANCELLED.value):
         raise RunStateError(f"run {run_id} is {run.status} and cannot resume")
@@ -332,77 +332,4 @@ async def request_resume(session: AsyncSession, *, run_id: int) -> RunRead:
         None,
     )
     await session.flush()
-    return _run_read(run)
-
-
-async def compare_runs(session: AsyncSession, *, a: int, b: int) -> RunComparison:
-    """Return per-metric and per-item deltas between two runs (b minus a)."""
-    row_a, row_b = await _run(session, a), await _run(session, b)
-    run_a, run_b = _run_read(row_a), _run_read(row_b)
-    items_a = await _mean_scores(session, a)
-    items_b = await _mean_scores(session, b)
-    positions = sorted(set(items_a) | set(items_b))
-    # Items are matched by position; they are named as the later run's dataset names them.
-    ids = await _item_ids(session, row_b.dataset_version_id, positions)
-    per_item = [
-        ItemDelta(
-            position=pos,
-            item_id=ids.get(pos),
-            metrics=_deltas(items_a.get(pos, {}), items_b.get(pos, {})),
-        )
-        for pos in positions
-    ]
-    changed = [
-        item for item in per_item if any(d.delta not in (0, None) for d in item.metrics.values())
-    ]
-    return RunComparison(
-        a=run_a,
-        b=run_b,
-        same_dataset=row_a.dataset_version_id == row_b.dataset_version_id,
-        metrics=_deltas(_metric_means(run_a), _metric_means(run_b)),
-        items=per_item,
-        changed_items=len(changed),
-    )
-
-
-async def _item_ids(
-    session: AsyncSession, dataset_version_id: int, positions: Sequence[int]
-) -> dict[int, str]:
-    """Return the `metadata.id` of the dataset version's items at `positions` that have one."""
-    wanted = set(positions)
-    rows = await session.execute(  # the whole version: an IN list of every position may not fit
-        select(DatasetItem.position, DatasetItem.item_metadata).where(
-            DatasetItem.dataset_version_id == dataset_version_id
-        )
-    )
-    return {
-        pos: found for pos, meta in rows if pos in wanted and (found := item_id(meta)) is not None
-    }
-
-
-def _metric_means(run: RunRead) -> dict[str, float | None]:
-    metrics = run.summary.metrics if run.summary else {}
-    return {name: stats.mean for name, stats in metrics.items()}
-
-
-def _deltas(a: Mapping[str, float | None], b: Mapping[str, float | None]) -> dict[str, MetricDelta]:
-    """Return every metric of `a` or `b` with its value in each (None: missing) and b minus a."""
-    return {m: _delta(a.get(m), b.get(m)) for m in sorted(set(a) | set(b))}
-
-
-def _delta(a: float | None, b: float | None) -> MetricDelta:
-    return MetricDelta(a=a, b=b, delta=None if a is None or b is None else b - a)
-
-
-async def _mean_scores(session: AsyncSession, run_id: int) -> dict[int, dict[str, float]]:
-    rows: Sequence[RunItem] = list(
-        await session.scalars(
-            select(RunItem).where(RunItem.run_id == run_id, RunItem.variant == CANDIDATE)
-        )
-    )
-    sums: dict[int, dict[str, list[float]]] = {}
-    for row in rows:
-        for metric, score in row.scores.items():
-            if score.get("value") is not None:
-                sums.setdefault(row.position, {}).setdefault(metric, []).append(score["value"])
-    return {pos: {m: sum(v) / len(v) for m, v in metrics.items()} for pos, metrics in sums.items()}
+    return run_read(run)

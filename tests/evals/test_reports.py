@@ -24,6 +24,7 @@ from evals.reports import (
     ScoreFailure,
     Verdict,
 )
+from evals.runs import compare
 from evals.runs import service as runs
 from promptlane_client.hashing import sha256_hex
 from prompts import labels
@@ -191,7 +192,7 @@ async def test_comparison_is_typed_and_counts_changed_items(database: Database) 
         await _item(database, first, position, {"correct": {"value": 1.0}})
         await _item(database, second, position, {"correct": {"value": value}})
     async with database.reader() as session:
-        compared = await runs.compare_runs(session, a=first, b=second)
+        compared = await compare.compare_runs(session, a=first, b=second)
     assert compared.same_dataset is True
     assert (compared.a.id, compared.b.id) == (first, second)
     assert compared.metrics["correct"].delta == pytest.approx(-0.5)

@@ -13,7 +13,7 @@ from api.db import Database
 from api.server.deps import AppServices, Reader, ReadSession, Writer, WriteSession, on_commit
 from api.server.params import INT_MAX
 from evals.reports import RunComparison, RunItemRead, RunProgress, RunRead, RunStatus
-from evals.runs import service
+from evals.runs import compare, service
 from evals.schemas import RunCreate
 from prompts.schemas import Page
 
@@ -62,7 +62,7 @@ async def compare_runs(
     b: Annotated[int, Query(ge=1, le=INT_MAX)],
 ) -> RunComparison:
     """Compare two runs: per-metric and per-item deltas (b minus a)."""
-    return await service.compare_runs(session, a=a, b=b)
+    return await compare.compare_runs(session, a=a, b=b)
 
 
 @router.get("/{run_id}")
