@@ -84,7 +84,7 @@ def span_response_id(attributes: Mapping[str, Any]) -> str | None:
         return None  # parsed only when it names a gateway response: rare, and cheap then
     try:
         found = json.loads(output)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return None
     value = found.get("id") if isinstance(found, dict) else None
     return value if isinstance(value, str) and is_gateway_response(value) else None

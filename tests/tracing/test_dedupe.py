@@ -99,6 +99,8 @@ def test_openinference_spans_name_their_response_in_output_value() -> None:
         ({"output.value": json.dumps({"choices": [{"id": gateway}]})}, None),  # not top-level
         ({"output.value": f'{{"id": "{gateway}"'}, None),  # not JSON
         ({"output.value": json.dumps([gateway])}, None),
+        ({"output.value": gateway + "[" * 200_000}, None),  # deeper than any parser goes
+        ({"output.value": "[" * 200_000 + json.dumps({"id": gateway}) + "]" * 200_000}, None),
         (
             {"gen_ai.response.id": "chatcmpl-abc", "output.value": json.dumps({"id": gateway})},
             "chatcmpl-abc",
