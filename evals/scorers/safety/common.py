@@ -1,0 +1,21 @@
+"""What the safety scorers share: which side of a call they scan, and the strings in an input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Final, Literal
+
+Where = Literal["output", "input"]
+WHERE: Final[tuple[Where, ...]] = ("output", "input")
+
+
+def strings(value: Any) -> Iterator[str]:
+    """Yield every string in a JSON-like value (an item's input), depth first."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for child in value.values():
+            yield from strings(child)
+    elif isinstance(value, list | tuple):
+        for child in value:
+            yield from strings(child)
