@@ -228,16 +228,23 @@ def classify(
     }
 
 
-async def injection_flags(records: list[Record]) -> list[bool]:
-    """Return whether the PromptInjection scorer flags each text (given as the item's input)."""
-    scorer = PromptInjection("prompt_injection", PromptInjectionParams())
-    flags = []
+async def injection_flags(records: list[Record]) -> tuple[list[bool], list[str]]:
+    """Return whether `prompt_injection` flags each text (as the item's input), and its misses.
+
+    A miss is an attack it let through or a benign text it flagged, with the scorer's reason.
+    """
+    scorer = PromptInjection("prompt_injection", PromptInjectionParams(scan=["input"]))
+    flags, wrong = [], []
     for record in records:
         score = await scorer.score(
             output="", expected=None, input={"text": record["text"]}, contexts=[], metadata={}
         )
-        flags.append(score.value < 1.0)
-    return flags
+        flagged = score.value < 1.0
+        flags.append(flagged)
+        if flagged != record["attack"]:
+            verdict = f"flagged: {score.reason}" if flagged else "missed"
+            wrong.append(f"{record['id']} ({record['category']}): {verdict}")
+    return flags, wrong
 
 
 def report() -> dict[str, Any]:
@@ -252,9 +259,9 @@ def report() -> dict[str, Any]:
         if name == "pii":
             figures["pii"] = pii_report(records)
         elif name == "injection":
-            flags = asyncio.run(injection_flags(records))
+            flags, wrong = asyncio.run(injection_flags(records))
             scorer = classify(records, lambda r: bool(r["attack"]), flags, "category")
-            figures["injection"] = {"scorers": {"prompt_injection": scorer}}
+            figures["injection"] = {"scorers": {"prompt_injection": {**scorer, "wrong": wrong}}}
         else:
             flags = [find_refusal(r["text"]) is not None for r in records]
             scorer = classify(records, lambda r: r["label"] == "refusal", flags, "label")
@@ -304,6 +311,8 @@ def render(figures: dict[str, Any], *, errors: bool = False) -> str:
             out.append(f"    {'overall':<28} {_pr(scorer['overall'])}")
             out += _lines("per language", scorer["per_lang"].items())
             out += _lines(f"per {group}", scorer[f"per_{group}"].items())
+            if errors and "wrong" in scorer:
+                out += ["  wrong:"] + [f"    {line}" for line in scorer["wrong"]]
     return "\n".join(out)
 
 
@@ -312,7 +321,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
-        "--errors", action="store_true", help="list the PII texts each scorer gets wrong"
+        "--errors",
+        action="store_true",
+        help="list the PII and injection texts each scorer gets wrong",
     )
     args = parser.parse_args()
     figures = report()

@@ -1,0 +1,97 @@
+"""Tell an attack from text that talks about one: negations, quotations, reported speech.
+
+"Never reveal your system prompt", "the user tried to make me ignore my instructions",
+"what does 'ignore previous instructions' mean?" and a refusal that quotes the attack carry
+the attack's words without being one. A match is set aside when a negation or a reporting
+frame stands right before it, or when it is quoted in a text that discusses it. This is a
+heuristic on the normal form (lower case, no accents): an attacker can wrap an attack in
+such a frame, and an unquoted discussion without a frame is still flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+_WINDOW: Final = 90  # characters before a match where a frame counts
+# A negation up to six words before the match, with no sentence break between.
+_NEGATED: Final = re.compile(
+    r"(?<!\w)(?:not|never|n't|cannot|refuse to|nicht|nie|niemals|keinesfalls|auf keinen fall"
+    r"|ne|n'|jamais|nunca|jamas|no (?:debes|debe|puedo|voy|vas)|non|mai)"
+    r"(?:[\s,]+\w+){0,6}?[\s,]+\Z"
+)
+# Someone else said it: "the user tried to make me", "someone wrote", "asked me to".
+_FRAME: Final = re.compile(
+    r"(?:\b(?:user|users|customer|someone|somebody|attacker|attackers|people|message|email|"
+    r"prompt|input|they|he|she|it|nutzer|benutzer|anwender|kunde|jemand|utilisateur|client|"
+    r"quelqu'un|usuario|cliente|alguien|utente|qualcuno)\b(?:\W+\w+){0,3}?\W+(?:tried|tries|"
+    r"attempted|attempts|wanted|wants|asked|asks|told|tells|instructed|wrote|writes|said|says|"
+    r"typed|types|sent|sends|included|contains|contained|try|type|write|say|send|"
+    r"versuchte|versucht|wollte|bat|schrieb|schreibt|sagte|a essaye|a tente|voulait|"
+    r"m'a demande|a ecrit|ecrit|dit|intento|quiso|pidio|escribio|escribe|dice|ha provato|"
+    r"ha tentato|voleva|ha chiesto|ha scritto|scrive|dice)\b"
+    r"|\b(?:what|how) (?:does|do|is|would) (?:the )?(?:phrase|sentence|prompt|command|"
+    r"instruction|text|line)?\b|\bwas bedeutet|\bque (?:veut dire|signifie)|\bque significa"
+    r"|\bcosa significa|\b(?:phrases?|sentences?|inputs?|prompts?|attacks?) (?:like|such as)"
+    r"|\bfor example|\be\.g\.|\bexamples? (?:of|like|such as)|\bzum beispiel|\bpar exemple"
+    r"|\bpor ejemplo|\bad esempio|\bper esempio|\b(?:detect|block|flag|filter|recogni[sz]e"
+    r"|catch|classify|erkennen|blockieren|detecter|bloquer|detectar|bloquear|rilevare"
+    r"|bloccare)\w*)(?:[^.!?\n]*)\Z"
+)
+# Words of a text that discusses an attack rather than making one.
+_DISCUSSES: Final = re.compile(
+    r"\b(?:prompt injections?|injection|jailbreaks?|attacks?|attackers?|phrase|sentence|"
+    r"means?|meaning|example|classic|detect\w*|filter\w*|block\w*|flag\w*|refus\w*|declin\w*"
+    r"|can't|cannot|won't|will not|not able to|tried|attempt\w*|asked me|bedeute\w*|"
+    r"beispiel|angriff\w*|satz|erkenn\w*|ich kann nicht|ich werde nicht|versucht\w*|"
+    r"signifie|veut dire|exemple|attaque\w*|je ne peux pas|je ne vais pas|essaye|tente|"
+    r"significa|ejemplo|ataque\w*|frase|no puedo|no voy a|intento|esempio|attacc\w*|"
+    r"non posso|non lo faro|tentato|provato|m'a demande|me pidio|mi ha chiesto)\b"
+)
+_OPEN: Final = "\"“„«‹‘'`"
+_CLOSE: Final = "\"”“»›’'`"
+
+
+def negated(before: str) -> bool:
+    """Return whether a negation stands right before a match (`before`: the text up to it)."""
+    return _NEGATED.search(before[-_WINDOW:]) is not None
+
+
+def framed(before: str) -> bool:
+    """Return whether a reporting frame ("the user tried to", "for example") precedes."""
+    return _FRAME.search(before[-_WINDOW:]) is not None
+
+
+def quoted(text: str, start: int, end: int) -> bool:
+    """Return whether `text[start:end]` sits inside quotation marks on its line."""
+    line_start = text.rfind("\n", 0, start) + 1
+    opener = -1
+    for i in range(start - 1, max(line_start, start - 200) - 1, -1):
+        ch = text[i]
+        if ch in _OPEN and (ch != "'" or i == 0 or not text[i - 1].isalnum()):
+            opener = i
+            break
+    if opener < 0:
+        return False
+    line_end = text.find("\n", end)
+    stop = min(len(text) if line_end < 0 else line_end, end + 300)
+    for j in range(end, stop):
+        ch = text[j]
+        if ch in _CLOSE and (ch != "'" or j + 1 >= len(text) or not text[j + 1].isalnum()):
+            return True
+    return False
+
+
+def discussed(text: str, start: int, end: int) -> bool:
+    """Return whether the text around a match talks about an attack."""
+    return _DISCUSSES.search(text[:start]) is not None or (
+        _DISCUSSES.search(text[end:]) is not None
+    )
+
+
+def reported(text: str, start: int, end: int) -> bool:
+    """Return whether the match at `text[start:end]` is talked about rather than meant."""
+    before = text[max(0, start - _WINDOW) : start]
+    if negated(before) or framed(before):
+        return True
+    return quoted(text, start, end) and discussed(text, start, end)
