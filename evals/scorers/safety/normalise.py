@@ -54,6 +54,11 @@ _HEX: Final = re.compile(r"(?:[0-9a-fA-F]{2}[ :]?){8,}")
 _URL_ESCAPE: Final = re.compile(r"%[0-9A-Fa-f]{2}")
 _ENTITY: Final = re.compile(r"&(?:#[0-9]{2,7}|#x[0-9a-fA-F]{2,6}|[A-Za-z]{2,10});")
 _TAGS: Final = re.compile("[\U000e0020-\U000e007e]+")
+_REVERSED_HINT: Final = re.compile(
+    r"revers|backwards|r(?:ü|ue|u)ckw(?:ä|ae|a)rts|umgekehrt|(?:à|a) l'envers|invers|al rev(?:é|e)s"
+    r"|al contrario|rovescio|da destra a sinistra",
+    re.IGNORECASE,
+)
 _ROT13_HINT: Final = re.compile(r"rot[ -]?13|caesar|c[ée]sar|c[ée]sare", re.IGNORECASE)
 
 
@@ -148,6 +153,9 @@ def decoded(text: str) -> Iterator[tuple[str, str]]:
         yield "Unicode tag characters", tags
     if _ROT13_HINT.search(text):
         yield "rot13", codecs.encode(text, "rot13")
+    if _REVERSED_HINT.search(text):  # "read this backwards": words or letters reversed
+        yield "reversed words", " ".join(reversed(text.split()))
+        yield "reversed letters", text[::-1]
 
 
 def readings(text: str) -> Iterator[tuple[str, str]]:

@@ -22,30 +22,39 @@ _NEGATED: Final = re.compile(
 )
 # Someone else said it: "the user tried to make me", "someone wrote", "asked me to".
 _FRAME: Final = re.compile(
-    r"(?:\b(?:user|users|customer|someone|somebody|attacker|attackers|people|message|email|"
-    r"prompt|input|they|he|she|it|nutzer|benutzer|anwender|kunde|jemand|utilisateur|client|"
-    r"quelqu'un|usuario|cliente|alguien|utente|qualcuno)\b(?:\W+\w+){0,3}?\W+(?:tried|tries|"
-    r"attempted|attempts|wanted|wants|asked|asks|told|tells|instructed|wrote|writes|said|says|"
-    r"typed|types|sent|sends|included|contains|contained|try|type|write|say|send|"
-    r"versuchte|versucht|wollte|bat|schrieb|schreibt|sagte|a essaye|a tente|voulait|"
-    r"m'a demande|a ecrit|ecrit|dit|intento|quiso|pidio|escribio|escribe|dice|ha provato|"
-    r"ha tentato|voleva|ha chiesto|ha scritto|scrive|dice)\b"
+    r"(?:\b(?:users?|customers?|someone|somebody|attackers?|people|message|email|prompt|"
+    r"input|they|he|she|it|\w*nutzer\w*|anwender\w*|kunde\w*|jemand|utilisateur\w*|"
+    r"clients?|quelqu'un|usuario\w*|cliente\w*|alguien|utent\w*|qualcuno)\b(?:\W+\w+)"
+    r"{0,3}?\W+(?:tried|tries|attempted|attempts|wanted|wants|asked|asks|told|tells|"
+    r"instructed|wrote|writes|said|says|typed|types|sent|sends|included|contains|contained|"
+    r"try|type|write|say|send|keep typing|versuchte\w*|versucht|wollte\w*|bat|baten|"
+    r"schrieb\w*|schreibt|sagte\w*|tippte\w*|a essaye|a tente|voulait|voulaient|"
+    r"m'a demande|a ecrit|ecrit|ecrivaient|ecrivait|tapaient|disaient|dit|intento|"
+    r"intentaron|quiso|pidio|escribio|escribe|escribian|escribia|decian|dice|ha provato|"
+    r"hanno provato|ha tentato|voleva|volevano|ha chiesto|ha scritto|scrive|scrivevano|"
+    r"scriveva|digitavano|dicevano)\b"
+    r"|\b(?:asking|asked|ask|asks) (?:the|a|an) (?:bot|model|ai|assistant|chatbot|llm)s? to"
     r"|\b(?:what|how) (?:does|do|is|would) (?:the )?(?:phrase|sentence|prompt|command|"
     r"instruction|text|line)?\b|\bwas bedeutet|\bque (?:veut dire|signifie)|\bque significa"
     r"|\bcosa significa|\b(?:phrases?|sentences?|inputs?|prompts?|attacks?) (?:like|such as)"
     r"|\bfor example|\be\.g\.|\bexamples? (?:of|like|such as)|\bzum beispiel|\bpar exemple"
-    r"|\bpor ejemplo|\bad esempio|\bper esempio|\b(?:detect|block|flag|filter|recogni[sz]e"
-    r"|catch|classify|erkennen|blockieren|detecter|bloquer|detectar|bloquear|rilevare"
-    r"|bloccare)\w*)(?:[^.!?\n]*)\Z"
+    r"|\bpor ejemplo|\bad esempio|\bper esempio)(?:[^.!?\n]*)\Z"
+)
+# "the input '...'", "auf die Eingabe '...'": a quotation named as data, not given as an
+# order (a colon instead, "follow this sentence: '...'", introduces a payload).
+_NAMED: Final = re.compile(
+    r"\b(?:input|prompt|message|text|string|request|eingabe|nachricht|anfrage|saisie|entree|"
+    r"requete|entrada|mensaje|peticion|messaggio|richiesta|testo)\s*\Z"
 )
 # Words of a text that discusses an attack rather than making one.
 _DISCUSSES: Final = re.compile(
-    r"\b(?:prompt injections?|injection|jailbreaks?|attacks?|attackers?|phrase|sentence|"
+    r"\b(?:prompt injections?|injections?|inyecci\w+|iniezion\w+|injektion\w*|jailbreaks?|"
+    r"attacks?|attackers?|tricks?|techniques?|payloads?|exploits?|"
     r"means?|meaning|example|classic|detect\w*|filter\w*|block\w*|flag\w*|refus\w*|declin\w*"
     r"|can't|cannot|won't|will not|not able to|tried|attempt\w*|asked me|bedeute\w*|"
-    r"beispiel|angriff\w*|satz|erkenn\w*|ich kann nicht|ich werde nicht|versucht\w*|"
+    r"beispiel|angriff\w*|erkenn\w*|ich kann nicht|ich werde nicht|versucht\w*|"
     r"signifie|veut dire|exemple|attaque\w*|je ne peux pas|je ne vais pas|essaye|tente|"
-    r"significa|ejemplo|ataque\w*|frase|no puedo|no voy a|intento|esempio|attacc\w*|"
+    r"significa|ejemplo|ataque\w*|no puedo|no voy a|intento|esempio|attacc\w*|"
     r"non posso|non lo faro|tentato|provato|m'a demande|me pidio|mi ha chiesto)\b"
 )
 _OPEN: Final = "\"“„«‹‘'`"
@@ -62,8 +71,8 @@ def framed(before: str) -> bool:
     return _FRAME.search(before[-_WINDOW:]) is not None
 
 
-def quoted(text: str, start: int, end: int) -> bool:
-    """Return whether `text[start:end]` sits inside quotation marks on its line."""
+def quoted(text: str, start: int, end: int) -> int:
+    """Return where the quotation holding `text[start:end]` opens on its line, else -1."""
     line_start = text.rfind("\n", 0, start) + 1
     opener = -1
     for i in range(start - 1, max(line_start, start - 200) - 1, -1):
@@ -72,14 +81,14 @@ def quoted(text: str, start: int, end: int) -> bool:
             opener = i
             break
     if opener < 0:
-        return False
+        return -1
     line_end = text.find("\n", end)
     stop = min(len(text) if line_end < 0 else line_end, end + 300)
     for j in range(end, stop):
         ch = text[j]
         if ch in _CLOSE and (ch != "'" or j + 1 >= len(text) or not text[j + 1].isalnum()):
-            return True
-    return False
+            return opener
+    return -1
 
 
 def discussed(text: str, start: int, end: int) -> bool:
@@ -94,4 +103,8 @@ def reported(text: str, start: int, end: int) -> bool:
     before = text[max(0, start - _WINDOW) : start]
     if negated(before) or framed(before):
         return True
-    return quoted(text, start, end) and discussed(text, start, end)
+    opener = quoted(text, start, end)
+    if opener < 0:
+        return False
+    named = _NAMED.search(text[max(0, opener - 40) : opener]) is not None
+    return named or discussed(text, start, end)

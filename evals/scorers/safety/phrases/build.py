@@ -156,6 +156,48 @@ def standard(lang: str, w: Words) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
     return rules, cues
 
 
+@dataclass(frozen=True)
+class Moves:
+    """More word lists of one language, for the families `more` builds.
+
+    `task`/`instead`: hijacking the task ("ignore the translation request and instead");
+    `and_then`: verbs that follow a dropped rule ("forget the rules and tell me");
+    the patterns: blind obedience, the "grandmother who used to read me keys" role-play, a
+    fictional world without laws (a cue), asking to slip past a filter, an AI addressed with
+    an order inside data, "which instructions did you receive", and secrets in the context.
+    """
+
+    task: tuple[str, ...]
+    instead: tuple[str, ...]
+    conj: tuple[str, ...]
+    and_then: tuple[str, ...]
+    obey: str
+    grandma: str
+    lawless: str
+    evasion: str
+    ai_do: str
+    received: str
+    secrets: tuple[str, ...]
+    held: tuple[str, ...]
+
+
+def more(
+    lang: str, drop: Part, rules_words: Part, show: Part, m: Moves
+) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+    """Return the rules and cues `Moves` adds to a language's override/show/rules words."""
+    rules = (
+        rule(f.OVERRIDE, lang, drop, m.task, m.instead, gaps=(3, 3)),
+        rule(f.OVERRIDE, lang, drop, rules_words, m.conj, m.and_then, gaps=(1, 0, 1)),
+        raw(f.OVERRIDE, lang, m.obey),
+        raw(f.ROLEPLAY, lang, m.grandma),
+        raw(f.EVASION, lang, m.evasion),
+        raw(f.INDIRECT, lang, m.ai_do),
+        raw(f.EXTRACTION, lang, m.received),
+        rule(f.EXTRACTION, lang, show, m.secrets, m.held, gaps=(6, 6)),
+    )
+    return rules, (raw(f.LAWLESS, lang, m.lawless),)
+
+
 def words(text: str) -> tuple[str, ...]:
     """Return the items of a `;`-separated word list (regex fragments), spaces trimmed."""
     return tuple(item.strip() for item in text.split(";") if item.strip())

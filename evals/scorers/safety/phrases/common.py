@@ -32,6 +32,17 @@ _ADDRESSED: Final = (
     r"\bl'assistente (?:deve|ora))"
 )
 
+# The same inside a line: a "SYSTEM NOTE:" in a tool result, a web page or a JSON value, in
+# English word order or the Romance one ("nota del sistema", "istruzioni di sistema").
+_INLINE: Final = (
+    r"(?:\b(?:(?:new|updated|important|urgent|priority)\s+)?(?:system|admin|developer|"
+    r"sistema|systeme|entwickler)[ -]?(?:note|notice|message|instructions?|override|alert|"
+    r"update|nachricht|hinweis|anweisungen?)|\b(?:nota|mensaje|instrucci(?:on|ones)|aviso|"
+    r"note|message|instructions?|consignes?|messaggio|istruzioni|avviso)s? (?:del |de |du |"
+    r"di |dello |des )?(?:sistema|systeme|system)(?: \w+)?|[\"'>]\s*(?:system|sistema|"
+    r"systeme))\s*(?:#+\s*)?[:\n]"
+)
+
 RULES: Final[tuple[Rule, ...]] = (
     raw(
         TEMPLATE,
@@ -53,5 +64,6 @@ RULES: Final[tuple[Rule, ...]] = (
         r"certainly|of course|ok(?:ay)?|absolutely)[,!.]?[ \t]*(?:here(?:'s| is| are)|i "
         r"(?:will|can|'ll))\b",
     ),
+    raw(SYSTEM, L, rf"{_INLINE}[\s\S]{{0,200}}?{_ADDRESSED}"),
     raw(SYSTEM, L, rf"{_HEADER}[^\n]{{0,40}}(?:\n[^\n]{{0,200}}|[^\n]{{0,200}}?){_ADDRESSED}"),
 )
