@@ -21,7 +21,7 @@ from promptlane_client.errors import PatternTimeoutError
 from promptlane_client.render import patterns
 
 MAX_STRINGS: Final = 2_000  # strings of one input that are scanned
-MAX_CHARS: Final = 1_000_000  # characters of one input that are scanned, all strings together
+MAX_CHARS: Final = 300_000  # characters of one input that are scanned, all strings together
 MAX_PATH: Final = 80  # characters of a field path a reason shows
 
 
@@ -39,13 +39,16 @@ def fields(value: Any, path: str) -> Iterator[tuple[str, str]]:
             strings, chars = strings + 1, chars + len(node)
             yield where, node
         elif isinstance(node, Mapping):
-            stack.extend((f"{where}.{key}", child) for key, child in list(node.items())[::-1])
+            stack.extend((_child(where, f".{key}"), child) for key, child in [*node.items()][::-1])
         elif isinstance(node, list | tuple):
-            stack.extend((f"{where}[{i}]", child) for i, child in reversed(list(enumerate(node))))
+            stack.extend((_child(where, f"[{i}]"), child) for i, child in [*enumerate(node)][::-1])
 
 
-def _short(path: str) -> str:
-    return path if len(path) <= MAX_PATH else path[: MAX_PATH - 1] + "…"
+def _child(path: str, step: str) -> str:
+    """Return the path one step down; deep paths stop growing (a reason shows their start)."""
+    if len(path) >= MAX_PATH:
+        return path if path.endswith("…") else path + "…"
+    return path + step
 
 
 class PromptInjectionParams(ScorerParams):
@@ -89,9 +92,9 @@ class PromptInjection(BaseScorer[PromptInjectionParams]):
     def _hit(self, where: str, text: str) -> str | None:
         found = find_injection(text)
         if found is not None:
-            return f"{_short(where)}: {found.describe()}"
+            return f"{where}: {found.describe()}"
         theirs = self._extra_hit(text)
-        return None if theirs is None else f"{_short(where)}: {theirs}"
+        return None if theirs is None else f"{where}: {theirs}"
 
     async def score(self, *, output: str, input: Mapping[str, Any], **_: Any) -> Score:
         """Scan the output and the item's input; the reason names the first hit per side."""

@@ -26,7 +26,7 @@ from typing import Final
 
 from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
 
-MAX_TEXT: Final = 200_000  # characters of one string that are read at all
+MAX_TEXT: Final = 100_000  # characters of one string that are read at all
 MAX_CANDIDATES: Final = 12  # encoded runs decoded per text and encoding
 MAX_ENCODED: Final = 8_192  # characters of one encoded run that are decoded
 MIN_DECODED: Final = 8  # decoded text shorter than this says too little to match
@@ -44,8 +44,10 @@ _LEET: Final = str.maketrans(
     | {"@": "a", "$": "s", "!": "i", "|": "l", "+": "t", "€": "e"}
 )
 # A word mixing letters with leet characters (`1gn0r3`, `pr3v!ous`); plain numbers,
-# prices and dates have no letters and stay as written.
-_LEET_WORD: Final = re.compile(r"(?=[\w@$!|+€]*[a-z])(?=[\w@$!|+€]*[0-9@$!|+€])[\w@$!|+€]{3,}")
+# prices and dates have no letters and stay as written. Words are found whole (no
+# lookahead scanning to the end of each word, which is quadratic in a 10k-letter run).
+_LEET_WORD: Final = re.compile(r"(?<![\w@$!|+€])[\w@$!|+€]{3,}")
+_LEET_CHARS: Final = frozenset("01345789@$!|+€")
 # Three or more single letters with one separator repeated between them: `i g n o r e`,
 # `i.g.n.o.r.e`, `i-g-n-o-r-e`. Words apart stay apart when wider gaps separate them.
 _SPACED: Final = re.compile(r"(?<!\w)\w([ .\-_*·/|])\w(?:\1\w)+(?!\w)")
@@ -99,7 +101,13 @@ def fold_homoglyphs(text: str) -> str:
 def fold_leet(text: str, one: str = "i") -> str:
     """Return `text` with leetspeak words spelled in letters (`one`: what `1` reads as)."""
     table = _LEET | str.maketrans({"1": one})
-    return _LEET_WORD.sub(lambda m: m.group().translate(table), text)
+
+    def fold(match: re.Match[str]) -> str:
+        word = match.group()
+        mixed = any(ch.isalpha() for ch in word) and any(ch in _LEET_CHARS for ch in word)
+        return word.translate(table) if mixed else word
+
+    return _LEET_WORD.sub(fold, text)
 
 
 def join_spaced(text: str) -> str:

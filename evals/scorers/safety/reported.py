@@ -37,6 +37,9 @@ _FRAME: Final = re.compile(
     r"|\b(?:what|how) (?:does|do|is|would) (?:the )?(?:phrase|sentence|prompt|command|"
     r"instruction|text|line)?\b|\bwas bedeutet|\bque (?:veut dire|signifie)|\bque significa"
     r"|\bcosa significa|\b(?:phrases?|sentences?|inputs?|prompts?|attacks?) (?:like|such as)"
+    r"|\b(?:eingaben?|satze|befehle|phrasen|angriffe|entrees|phrases|messages|attaques|"
+    r"entradas|frases|mensajes|ataques|frasi|messaggi|attacchi|input) (?:wie|comme|telles? que"
+    r"|como|tales como|come|quali)"
     r"|\bfor example|\be\.g\.|\bexamples? (?:of|like|such as)|\bzum beispiel|\bpar exemple"
     r"|\bpor ejemplo|\bad esempio|\bper esempio)(?:[^.!?\n]*)\Z"
 )

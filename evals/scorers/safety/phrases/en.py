@@ -167,9 +167,9 @@ RULES: Final[tuple[Rule, ...]] = (
     raw(
         INDIRECT,
         L,
-        r"\b(?:note|message|instructions?|attention|notice|reminder|memo|request|"
-        r"directive|important|hey|hi|dear|attn) (?:to|for)? ?(?:the |any |all |an? )?(?:{})"
-        r"\s*[:,\-—]".format("|".join(AI)),
+        r"\b(?:(?:note|message|instructions?|attention|notice|reminder|memo|request|"
+        r"directive|important) (?:to|for)|hey|hi|dear|attn|attention) (?:the |any |all |an? )?"
+        r"(?:{})\s*[:,\-—]".format("|".join(AI)),
     ),
     raw(
         INDIRECT,
