@@ -41,8 +41,6 @@ class Finding:
 
 def _meant(layer: Layer, family: str, match: re.Match[str]) -> bool:
     text = layer.text
-    if layer.compact:  # no words left to frame a run of letters written apart
-        return True
     if reported(text, match.start(), match.end()):
         return False
     return not (family == OVERRIDE and _OWN.match(text, match.end()))
@@ -50,12 +48,12 @@ def _meant(layer: Layer, family: str, match: re.Match[str]) -> bool:
 
 def _rule_hit(layer: Layer) -> Finding | None:
     for candidate in RULES:
-        pattern = candidate.compact if layer.compact else candidate.regex
-        if pattern is None:
-            continue
-        for match in pattern.finditer(layer.text):
-            if _meant(layer, candidate.family, match):
-                return Finding(candidate.family, layer.how, match.group())
+        # Letters written apart keep their word gaps ("i.g.n.o.r.e a.l.l") or lose them.
+        compact = (candidate.compact,) if layer.compact else ()
+        for pattern in (candidate.regex, *compact):
+            for match in pattern.finditer(layer.text) if pattern is not None else ():
+                if _meant(layer, candidate.family, match):
+                    return Finding(candidate.family, layer.how, match.group())
     return None
 
 

@@ -261,16 +261,15 @@ RULES: Final[tuple[Rule, ...]] = (
 
 CUES: Final[tuple[Rule, ...]] = (
     *_MORE[1],
+    rule(PERSONA, L, PERSONA_VERBS, ("a", "an", "my", "the", "'", '"', "now"), gaps=0),
     rule(
         PERSONA,
         L,
-        PERSONA_VERBS
-        + words(
+        words(
             "let's play a game; stay in character; break character; roleplay; role-play; "
-            "role play; in character"
+            "role play; in character; pretend; let's pretend; imagine you are; "
+            "imagine you're; act as if; you are no longer an? (?:ai|assistant)"
         ),
-        ("a", "an", "my", "the", "'", '"', "now", "character"),
-        gaps=0,
     ),
     raw(
         NO_LIMITS,

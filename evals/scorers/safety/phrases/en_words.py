@@ -44,8 +44,8 @@ NEW: Final = words(
 SHOW: Final = words(
     "reveal; print; repeat; dump; leak; recite; disclose; output; spell out; copy; paste; "
     "echo; write out; write down; display; expose; show; tell; give; share; list; quote; "
-    "read back; type out; return; translate; summari[sz]e; encode; convert; rewrite; "
-    "paraphrase; provide; send; what (?:is|are|was|were); what's; output; put; include"
+    "read back; type out; translate; summari[sz]e; encode; rewrite; paraphrase; provide; "
+    "what (?:is|are|was|were); what's"
 )
 SECRET: Final = words(
     "system; initial; original; hidden; secret; internal; full; complete; confidential; "
@@ -55,7 +55,7 @@ SECRET: Final = words(
 PROMPT: Final = words(
     "system (?:prompt|message|instructions?); (?:pre|meta|hidden|initial|base)-?prompt; "
     "prompts?; instructions?; rules; guidelines; directives?; configuration; programming; "
-    "developer (?:message|instructions?); setup; messages?; context"
+    "developer (?:message|instructions?); (?:first|initial|opening|hidden) messages?"
 )
 EVERYTHING: Final = words(
     "everything; all; all the text; the text; the words; all the words; the content; "
@@ -134,10 +134,10 @@ MOVES: Final = Moves(
         r"legal|permitted)|nothing is (?:illegal|forbidden))"
     ),
     evasion=(
-        r"\b(?:so|so that|in order that|to make sure|then) (?:the |your |any )?(?:filters?|"
-        r"moderation|moderators?|safety (?:system|filter|layer)|classifiers?|monitors?|guard"
-        r"rails?|detectors?) (?:doesn't|does not|don't|do not|won't|will not|can't|cannot) "
-        r"(?:notice|detect|catch|see|flag|block|understand)"
+        r"\b(?:so|so that|in order that|to make sure|then) (?:the |your |any )?(?:\w+ )?"
+        r"(?:filters?|moderation|moderators?|safety (?:system|filter|layer)|classifiers?|"
+        r"monitors?|guardrails?|detectors?) (?:doesn't|does not|don't|do not|won't|will not|"
+        r"can't|cannot) (?:notice|detect|catch|see|flag|block|understand)"
     ),
     ai_do=(
         r"\b(?:ai|llm|assistant|chatbot|bot|model|agent)s? (?:note|instructions?|message|"
