@@ -2,8 +2,10 @@
 
 The judge prompt is rendered by the one renderer (prompts.render_pool.render_prompt_async,
 within the server's render budget) with the
-variables `output`, `expected`, `expected_json`, `input`, `input_json` and `contexts`; the judge
-must answer with a JSON object `{"score": n, "reason": "..."}` on the scorer's scale.
+variables `output`, `expected`, `expected_json`, `input`, `input_json`, `contexts`, and
+`scanned` / `scanned_side` (the text a scanning scorer judges: its `scan` side, else the
+output); the judge must answer with a JSON object `{"score": n, "reason": "..."}` on the
+scorer's scale.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from pydantic import Field, field_validator
 
@@ -40,7 +42,9 @@ from prompts.schemas import label_problem, name_problem
 
 JUDGE_VARIABLES: Final = frozenset(
     {"output", "expected", "expected_json", "input", "input_json", "contexts"}
+    | {"scanned", "scanned_side"}
 )
+Side = Literal["input", "output"]
 _ANSWER_PREVIEW: Final = 200
 # A judge answer is short; scanning a runaway answer for a JSON object is bounded.
 _MAX_OBJECT_STARTS: Final = 50
@@ -99,11 +103,9 @@ TOXICITY_SYSTEM: Final = (
 TOXICITY_USER: Final = "REQUEST (JSON):\n{{input_json}}\n\nRESPONSE:\n{{output}}"
 
 
-def _builtin_toxicity() -> JudgePrompt:
-    messages = [
-        {"role": "system", "content": TOXICITY_SYSTEM},
-        {"role": "user", "content": TOXICITY_USER},
-    ]
+def builtin_rubric(name: str, system: str, user: str) -> JudgePrompt:
+    """Return a rubric that ships with promptlane (version 0, named by its content hash)."""
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     content = version_content(
         kind="chat",
         template=None,
@@ -113,7 +115,7 @@ def _builtin_toxicity() -> JudgePrompt:
         config={},
     )
     return JudgePrompt(
-        name="promptlane/toxicity",
+        name=name,
         version=0,  # built in: not a stored version; the content hash identifies it
         content_hash=content_hash(content),
         kind="chat",
@@ -121,14 +123,34 @@ def _builtin_toxicity() -> JudgePrompt:
     )
 
 
-BUILTIN_TOXICITY: Final = _builtin_toxicity()
+BUILTIN_TOXICITY: Final = builtin_rubric("promptlane/toxicity", TOXICITY_SYSTEM, TOXICITY_USER)
+
+
+def scanned_text(side: Side, *, output: str, input: Mapping[str, Any]) -> str:
+    """Return the text a scorer judges on one side: the output, or the input as text.
+
+    An input of one string variable is that string; any other input is its JSON.
+    """
+    if side == "output":
+        return output
+    values = list(input.values())
+    if len(values) == 1 and isinstance(values[0], str):
+        return values[0]
+    return json.dumps(dict(input), ensure_ascii=False, sort_keys=True)
 
 
 def judge_variables(
-    *, output: str, expected: Any, input: Mapping[str, Any], contexts: Sequence[str]
+    *,
+    output: str,
+    expected: Any,
+    input: Mapping[str, Any],
+    contexts: Sequence[str],
+    scan: Side = "output",
 ) -> dict[str, Any]:
     """Return the variables a judge prompt is rendered with."""
     return {
+        "scanned": scanned_text(scan, output=output, input=input),
+        "scanned_side": scan,
         "output": output,
         "expected": expected,
         "expected_json": json.dumps(expected, ensure_ascii=False),
@@ -184,10 +206,17 @@ class JudgeScorer:
         params: JudgeParams,
         invert: bool = False,
         render_budget: RenderBudget = DEFAULT_BUDGET,
+        scan: Side | None = None,
     ) -> None:
-        """Bind a resolved judge prompt, the client and the final call config."""
+        """Bind a resolved judge prompt, the client and the final call config.
+
+        `scan`: the side a scanning scorer judges (the rubric's `scanned`); None: the output.
+        """
         self.name, self.kind, self.judge = name, kind, judge
         self.version = f"{kind}/1:{judge.name}:{judge.version}:{judge.content_hash[:12]}"
+        if scan is not None:  # what is judged is part of what a run's verdict stands on
+            self.version += f":scan={scan}"
+        self._scan: Side = scan or "output"
         threshold = params.pass_threshold
         self.pass_threshold = GRADED_THRESHOLD if threshold is None else threshold
         self._client, self._config, self._params = client, config, params
@@ -243,7 +272,7 @@ class JudgeScorer:
     ) -> Score:
         """Render the rubric, ask the judge, and normalise its score to [0, 1]."""
         variables = judge_variables(
-            output=output, expected=expected, input=input, contexts=contexts
+            output=output, expected=expected, input=input, contexts=contexts, scan=self._scan
         )
         answer = await self._ask(await self._messages(variables))
         raw, reason = parse_verdict(answer.text)
@@ -301,17 +330,32 @@ def build_llm_judge(name: str, params: LlmJudgeParams, ctx: ScorerContext) -> Ju
     )
 
 
-def build_toxicity(name: str, params: JudgeParams, ctx: ScorerContext) -> JudgeScorer:
-    """Build a toxicity scorer (1.0 = not toxic) from a rubric prompt or the built-in one."""
-    judge = BUILTIN_TOXICITY if params.prompt is None else _resolved(params.prompt, ctx)
+def build_judged(
+    name: str,
+    params: JudgeParams,
+    ctx: ScorerContext,
+    *,
+    kind: str,
+    builtin: JudgePrompt,
+    invert: bool = False,
+    scan: Side | None = None,
+) -> JudgeScorer:
+    """Build a judge scorer from the suite's rubric prompt (`prompt`) or a built-in one."""
+    judge = builtin if params.prompt is None else _resolved(params.prompt, ctx)
     config = _judge_config(judge, params, ctx)
     return JudgeScorer(
         name,
-        kind="toxicity",
+        kind=kind,
         judge=judge,
         client=_client(ctx),
         config=config,
         params=params,
-        invert=True,
+        invert=invert,
         render_budget=ctx.render_budget,
+        scan=scan,
     )
+
+
+def build_toxicity(name: str, params: JudgeParams, ctx: ScorerContext) -> JudgeScorer:
+    """Build a toxicity scorer (1.0 = not toxic) from a rubric prompt or the built-in one."""
+    return build_judged(name, params, ctx, kind="toxicity", builtin=BUILTIN_TOXICITY, invert=True)

@@ -20,6 +20,10 @@ from evals.scorers.context import (
 )
 from evals.scorers.deterministic import DETERMINISTIC
 from evals.scorers.safety import SAFETY
+from evals.scorers.safety.injection_judge import (
+    PromptInjectionJudgeParams,
+    build_prompt_injection_judge,
+)
 from promptlane_client.errors import FieldProblem
 
 __all__ = [
@@ -67,6 +71,12 @@ _TYPES: Final[dict[str, ScorerType]] = {
         judge.JudgeParams,
         judge.build_toxicity,
     ),
+    "prompt_injection_judge": ScorerType(
+        "judge-rated prompt injection in the `scan` side (input by default), 1.0 = none "
+        "(built-in rubric unless `prompt` is given)",
+        PromptInjectionJudgeParams,
+        build_prompt_injection_judge,
+    ),
     "llm_judge": ScorerType(
         "rubric score from a judge prompt version (`prompt`), normalised from `scale` to [0, 1]",
         judge.LlmJudgeParams,
@@ -76,7 +86,7 @@ _TYPES: Final[dict[str, ScorerType]] = {
 }
 # For the CLI: every scorer type with a one-line description.
 SCORER_TYPES: Final[Mapping[str, str]] = {kind: t.description for kind, t in _TYPES.items()}
-_JUDGED: Final = frozenset({"llm_judge", "toxicity"})
+_JUDGED: Final = frozenset({"llm_judge", "toxicity", "prompt_injection_judge"})
 # Types that always compare with `expected`, and those that fall back to it when the
 # parameter naming what to look for is absent.
 _EXPECTED_ALWAYS: Final = frozenset(
