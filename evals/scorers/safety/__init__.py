@@ -1,7 +1,10 @@
 """Safety scorers (1.0 means safe): PII, prompt injection and jailbreaks, refusals.
 
 - `pii`: PII in the scanned text (evals/scorers/safety/pii.py).
-- `prompt_injection`: injection and jailbreak markers (injection.py).
+- `prompt_injection`: injection and jailbreak phrase families, disguises undone (injection.py,
+  with tripwire.py, normalise.py, reported.py and phrases/).
+- `prompt_injection_judge`: the judge-based classifier (injection_judge.py, registered with
+  the judged scorers in evals.scorers.registry).
 - `refusal`: whether an answer refuses, against what the suite expects (refusal.py).
 
 Toxicity is judge-based and lives with the judge machinery in evals.scorers.judge.
