@@ -28,6 +28,13 @@ NOT_TOPIC: Final = (
     r"(?!\s+(?:for|on|about|regarding|concerning|of|de|pour|sur|para|sobre|per|su|fur|zu|"
     r"uber|zum|zur|zum|del|della|delle|des|du)\b)"
 )
+# After "the text above": a place in the page ("above the table"), not the conversation
+# ("above this message", "au-dessus de ce message").
+NOT_PLACE: Final = (
+    r"(?!\s+(?:du|de|des|of|del|della|dello|dei|degli|delle|dem|der|von|the|le|la|el)\s+"
+    r"(?!(?:ce|cet|cette|ces|este|esta|estos|this|these|questo|questa|dieser|diesem|diese|"
+    r"my|mon|ma|mes|mi|mis|mio|mia|meiner|meinem)\b)\w)"
+)
 Part = str | Sequence[str]
 
 
@@ -140,7 +147,7 @@ def standard(lang: str, w: Words) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
         rule(f.ROLEPLAY, lang, w.persona, w.unbound, gaps=8),
         rule(f.EXTRACTION, lang, w.show, w.own, w.prompt, gaps=(3, 2), tail=NOT_TOPIC),
         rule(f.EXTRACTION, lang, w.show, w.prompt, w.secret, gaps=(4, 1)),
-        rule(f.EXTRACTION, lang, w.show, w.everything, w.so_far, gaps=(3, 4)),
+        rule(f.EXTRACTION, lang, w.show, w.everything, w.so_far, gaps=(3, 4), tail=NOT_PLACE),
         rule(f.INDIRECT, lang, w.ai, w.reading, w.this, gaps=(1, 0)),
         raw(f.INDIRECT, lang, w.to_ai),
         raw(f.INDIRECT, lang, w.if_ai),

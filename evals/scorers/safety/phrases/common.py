@@ -40,7 +40,7 @@ _INLINE: Final = (
     r"update|nachricht|hinweis|anweisungen?)|\b(?:nota|mensaje|instrucci(?:on|ones)|aviso|"
     r"note|message|instructions?|consignes?|messaggio|istruzioni|avviso)s? (?:del |de |du |"
     r"di |dello |des )?(?:sistema|systeme|system)(?: \w+)?|[\"'>]\s*(?:system|sistema|"
-    r"systeme))\s*(?:#+\s*)?[:\n]"
+    r"systeme))\s*(?:#+\s*)?(?:[:\n]|\s[—–-]\s|\s+v?\d[\w.]*\s*[:—–-])"
 )
 
 RULES: Final[tuple[Rule, ...]] = (

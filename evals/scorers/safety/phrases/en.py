@@ -54,11 +54,22 @@ RULES: Final[tuple[Rule, ...]] = (
         gaps=(1, 4, 1),
     ),
     rule(OVERRIDE, L, BEFORE, RULES_WORDS, "no longer apply", gaps=(1, 1)),
+    rule(
+        OVERRIDE,
+        L,
+        DROP,
+        words("the; your; all; any; all the; all of the"),
+        RULES_WORDS,
+        r"(?:that )?you (?:started with|were given|received|have been given|were told|got|"
+        r"were trained (?:on|with)|follow|operate under|are running|were set up with)",
+        gaps=(2, 1, 0),
+    ),
     raw(
         OVERRIDE,
         L,
         r"(?<!\w)(?:{})(?: system)? (?:instructions?|rules|directives?|orders|"
-        r"task|objective|goal)\s*[:!]".format("|".join(NEW)),
+        r"task|objective|goal)\s*[:!](?=[^\n]{{0,80}}\b(?:you|your|assistant|ai|model|respond|"
+        r"answer|reply|ignore|obey|comply|must|reveal|disregard)\b)".format("|".join(NEW)),
     ),
     raw(
         OVERRIDE,
@@ -96,7 +107,7 @@ RULES: Final[tuple[Rule, ...]] = (
     raw(
         OVERRIDE,
         L,
-        r"\byou (?:are|'re) (?:no longer|not) (?:bound|restricted|limited|"
+        r"\byou(?: are|'re) (?:no longer|not) (?:bound|restricted|limited|"
         r"constrained|governed) by\b",
     ),
     rule(ROLEPLAY, L, PERSONA_VERBS, UNBOUND, gaps=8),
@@ -104,7 +115,9 @@ RULES: Final[tuple[Rule, ...]] = (
         ROLEPLAY,
         L,
         r"\b(?:you are|you're|act as|pretend to be|become|be|play|called|"
-        r"now)\s+(?:now\s+)?(?:an?\s+)?dan\b|\bdan mode\b|\bdo anything now\b|"
+        r"now)\s+(?:now\s+)?(?:an?\s+)?dan\b|\bdan mode\b|\bdo anything now\b|\bdan\b"
+        r"(?:\W+\w+){0,3}?\W+(?:has no|have no|without|never refuses|can do anything|does "
+        r"anything|is free)\b|"
         r"\balways intelligent and machiavellian\b|\bstrive to avoid norms\b",
     ),
     raw(
@@ -128,7 +141,7 @@ RULES: Final[tuple[Rule, ...]] = (
         SHOW,
         words("your; its; the assistant's; the model's"),
         PROMPT,
-        gaps=(3, 2),
+        gaps=(5, 2),
         tail=NOT_TOPIC,
     ),
     rule(EXTRACTION, L, SHOW, words("the; all; any; your; its"), SECRET, PROMPT, gaps=(3, 1, 1)),
@@ -312,7 +325,7 @@ CUES: Final[tuple[Rule, ...]] = (
         DUAL,
         L,
         r"\b(?:two|2|both|dual) (?:different |separate )?(?:answers|responses|replies"
-        r"|outputs|versions)\b",
+        r"|outputs|versions|characters|personas|personalities)\b",
     ),
     raw(
         DUAL,

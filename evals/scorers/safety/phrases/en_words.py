@@ -24,7 +24,8 @@ RULES_WORDS: Final = words(
     "instructions?; prompts?; rules?; directions?; directives?; guidelines?; guidance; "
     "constraints?; restrictions?; limitations?; limits?; polic(?:y|ies); programming; "
     "training; conditioning; guardrails?; filters?; safeguards?; principles?; ethics; "
-    "morals; moderation; protocols?; boundaries; system prompts?"
+    "morals; moderation; protocols?; boundaries; system prompts?; "
+    "(?:safety|security|content|moderation) (?:settings|features|measures|checks)"
 )
 LOCATOR: Final = words(
     "above; before; previously; prior; earlier; so far; until now; up to now; up until now; "
