@@ -51,6 +51,7 @@ _LEET_CHARS: Final = frozenset("01345789@$!|+€")
 # Three or more single letters with one separator repeated between them: `i g n o r e`,
 # `i.g.n.o.r.e`, `i-g-n-o-r-e`. Words apart stay apart when wider gaps separate them.
 _SPACED: Final = re.compile(r"(?<!\w)\w([ .\-_*·/|])\w(?:\1\w)+(?!\w)")
+_SPLIT: Final = re.compile(r"(?<=[a-z])[-_.*·~](?=[a-z])")
 _BASE64: Final = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _HEX: Final = re.compile(r"(?:[0-9a-fA-F]{2}[ :]?){8,}")
 _URL_ESCAPE: Final = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -182,6 +183,9 @@ def readings(text: str) -> Iterator[tuple[str, str]]:
     joined = join_spaced(leet)
     if joined != leet:
         yield JOINED, joined
+    unsplit = _SPLIT.sub("", leet)  # "ign-ore prev-ious": separators inside words
+    if unsplit != leet:
+        yield "joined split words", unsplit
 
 
 def layers(text: str) -> list[Layer]:

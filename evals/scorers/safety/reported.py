@@ -16,7 +16,7 @@ from typing import Final
 _WINDOW: Final = 90  # characters before a match where a frame counts
 # A negation up to six words before the match, with no sentence break between.
 _NEGATED: Final = re.compile(
-    r"(?<!\w)(?:not|never|n't|cannot|refuse to|nicht|nie|niemals|keinesfalls|auf keinen fall"
+    r"(?<!\w)(?:not|never|\w+n't|cannot|refuse to|nicht|nie|niemals|keinesfalls|auf keinen fall"
     r"|ne|n'|jamais|nunca|jamas|no (?:debes|debe|puedo|voy|vas)|non|mai)"
     r"(?:[\s,]+\w+){0,6}?[\s,]+\Z"
 )
@@ -51,7 +51,7 @@ _NAMED: Final = re.compile(
 )
 # Words of a text that discusses an attack rather than making one.
 _DISCUSSES: Final = re.compile(
-    r"\b(?:prompt injections?|injections?|inyecci\w+|iniezion\w+|injektion\w*|jailbreaks?|"
+    r"\b(?:\w*injections?|\w*inyecci\w+|\w*iniezion\w+|\w*injektion\w*|\w*jailbreak\w*|"
     r"attacks?|attackers?|tricks?|techniques?|payloads?|exploits?|"
     r"means?|meaning|example|classic|detect\w*|filter\w*|block\w*|flag\w*|refus\w*|declin\w*"
     r"|can't|cannot|won't|will not|not able to|tried|attempt\w*|asked me|bedeute\w*|"

@@ -57,6 +57,23 @@ RULES: Final[tuple[Rule, ...]] = (
     rule(
         OVERRIDE,
         L,
+        words("your; the assistant's; the model's"),
+        RULES_WORDS,
+        words("have; has"),
+        words("changed; been changed; been updated; been replaced; been revoked; been lifted"),
+        gaps=(0, 0, 0),
+    ),
+    raw(
+        OVERRIDE,
+        L,
+        r"\b(?:pretend|imagine|assume|act as if|suppose)\b(?:\W+\w+){0,2}?\W+(?:content "
+        r"polic(?:y|ies)|rules|guidelines|restrictions|filters|safety guidelines|guardrails|"
+        r"laws|ethics)\b(?:\W+\w+){0,2}?\W+(?:don't|doesn't|do not|does not|no longer|never) "
+        r"(?:exist|existed|apply)",
+    ),
+    rule(
+        OVERRIDE,
+        L,
         DROP,
         words("the; your; all; any; all the; all of the"),
         RULES_WORDS,
@@ -144,7 +161,7 @@ RULES: Final[tuple[Rule, ...]] = (
         gaps=(5, 2),
         tail=NOT_TOPIC,
     ),
-    rule(EXTRACTION, L, SHOW, words("the; all; any; your; its"), SECRET, PROMPT, gaps=(3, 1, 1)),
+    rule(EXTRACTION, L, SHOW, words("the; all; any; your; its"), SECRET, PROMPT, gaps=(3, 4, 1)),
     rule(
         EXTRACTION,
         L,
@@ -154,7 +171,7 @@ RULES: Final[tuple[Rule, ...]] = (
             "above; verbatim; word for word; you (?:were|have been) given; you received; "
             "at the (?:start|beginning); before (?:this|my) (?:message|question)"
         ),
-        gaps=(3, 3),
+        gaps=(5, 3),
     ),
     rule(EXTRACTION, L, SHOW, EVERYTHING, BEFORE_HERE, gaps=(3, 4)),
     raw(
@@ -275,6 +292,7 @@ RULES: Final[tuple[Rule, ...]] = (
 CUES: Final[tuple[Rule, ...]] = (
     *_MORE[1],
     rule(PERSONA, L, PERSONA_VERBS, ("a", "an", "my", "the", "'", '"', "now"), gaps=0),
+    raw(PERSONA, L, r"\bimmerse yourself (?:in|into) the (?:role|character|persona)\b"),
     rule(
         PERSONA,
         L,
@@ -301,6 +319,12 @@ CUES: Final[tuple[Rule, ...]] = (
         r"restrictions|censorship|rules|limits|guardrails|boundaries)\b",
     ),
     raw(NO_LIMITS, L, r"\b(?:uncensored|unfiltered|unrestricted|jailbroken|raw,? unfiltered)\b"),
+    raw(
+        NO_LIMITS,
+        L,
+        r"\b(?:can|will|could) (?:do|say|answer|generate) anything\b|\bno matter how "
+        r"(?:illegal|unethical|immoral|harmful|dangerous|offensive)\b",
+    ),
     raw(
         NO_REFUSAL,
         L,

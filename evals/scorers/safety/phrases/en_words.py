@@ -30,7 +30,9 @@ RULES_WORDS: Final = words(
 LOCATOR: Final = words(
     "above; before; previously; prior; earlier; so far; until now; up to now; up until now; "
     "before this; you (?:were|have been|'ve been) (?:told|given|taught); you know; "
-    "you learned; in this conversation; in your prompt; in your context"
+    "you learned; in this conversation; in your prompt; in your context; "
+    "(?:\\w+ )?(?:told|taught|instructed|gave) you; "
+    "you (?:were|have been) (?:instructed|programmed)"
 )
 VOID: Final = words(
     "void; null; cancell?ed; revoked; obsolete; invalid; lifted; suspended; deactivated; "
@@ -46,7 +48,7 @@ SHOW: Final = words(
     "reveal; print; repeat; dump; leak; recite; disclose; output; spell out; copy; paste; "
     "echo; write out; write down; display; expose; show; tell; give; share; list; quote; "
     "read back; type out; translate; summari[sz]e; encode; rewrite; paraphrase; provide; "
-    "what (?:is|are|was|were); what's"
+    "what (?:is|are|was|were); what's; reply with; respond with; answer with"
 )
 SECRET: Final = words(
     "system; initial; original; hidden; secret; internal; full; complete; confidential; "
