@@ -4,10 +4,11 @@
 the text as written (NFKC, invisible characters removed, case and accents folded), then
 with homoglyphs folded (Cyrillic/Greek look-alikes to Latin, from Unicode's confusables data
 via `confusable_homoglyphs`), leetspeak folded (`1gn0r3` to `ignore`), letters written apart
-joined (`i g n o r e`, `i.g.n.o.r.e`), and embedded encodings decoded (base64, hex, URL
-escapes, HTML entities, Unicode tag characters, rot13). Every reading is bounded: the text
-is clipped, decoding looks at a fixed number of candidates of a fixed size, nested encodings
-are followed to a fixed depth, so a hostile text costs time linear in the clipped size.
+joined (`i g n o r e`, `i.g.n.o.r.e`, `ign-ore`), and embedded encodings decoded (base64,
+hex, URL escapes, HTML entities, Unicode tag characters; rot13 and reversed text when the
+text says so). Every reading is bounded: the text is clipped, decoding looks at a fixed
+number of candidates of a fixed size, nested encodings are followed to a fixed depth and the
+readings are capped, so a hostile text costs time linear in the clipped size.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import unicodedata
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from typing import Final
 
 from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
@@ -31,11 +32,9 @@ MAX_CANDIDATES: Final = 12  # encoded runs decoded per text and encoding
 MAX_ENCODED: Final = 8_192  # characters of one encoded run that are decoded
 MIN_DECODED: Final = 8  # decoded text shorter than this says too little to match
 MAX_DEPTH: Final = 2  # encodings inside encodings followed this deep
-
 MAX_LAYERS: Final = 48  # readings of one text, decoded ones included
 
-# Format characters (zero-width spaces and joiners, bidi controls, soft hyphens, tag
-# characters) render as nothing, so attackers put them inside words to break matching.
+# Control characters and odd spaces read as a space (a tab between words is still a gap).
 _CONTROL: Final = re.compile(r"[^\S\n]|[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 _SPACES: Final = re.compile(r" {2,}")
 JOINED: Final = "joined spaced letters"
@@ -78,13 +77,16 @@ class Layer:
 def normal_form(text: str) -> str:
     """Return `text` with NFKC applied, invisibles dropped, case and accents folded."""
     text = unicodedata.normalize("NFKC", text[:MAX_TEXT])
+    # Format characters (zero-width spaces and joiners, bidi controls, soft hyphens, tag
+    # characters) render as nothing, so attackers put them inside words to break matching.
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    text = text.replace("\u2019", "'").replace("\u02bc", "'")  # typographic apostrophes
     text = unicodedata.normalize("NFKD", _CONTROL.sub(" ", text).casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return _SPACES.sub(" ", text)
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _fold(ch: str) -> str:
     """Return the ASCII letter or digit `ch` is confusable with, else `ch` itself."""
     for glyph in confusables.confusables_data.get(ch, ()):

@@ -49,9 +49,11 @@ def _meant(layer: Layer, family: str, match: re.Match[str]) -> bool:
 def _rule_hit(layer: Layer) -> Finding | None:
     for candidate in RULES:
         # Letters written apart keep their word gaps ("i.g.n.o.r.e a.l.l") or lose them.
-        compact = (candidate.compact,) if layer.compact else ()
-        for pattern in (candidate.regex, *compact):
-            for match in pattern.finditer(layer.text) if pattern is not None else ():
+        patterns = [candidate.regex]
+        if layer.compact and candidate.compact is not None:
+            patterns.append(candidate.compact)
+        for pattern in patterns:
+            for match in pattern.finditer(layer.text):
                 if _meant(layer, candidate.family, match):
                     return Finding(candidate.family, layer.how, match.group())
     return None
