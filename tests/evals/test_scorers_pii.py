@@ -187,3 +187,17 @@ async def test_a_text_over_the_scan_limit_says_where_it_stopped(
     text = "All clear. " * 200 + "jane@example.com"
     score = await run(make(), text)
     assert score == Score(1.0, f"scanned the first 1,000 of {len(text):,} characters of output")
+
+
+async def test_a_calls_messages_are_read_for_content_and_never_the_system_prompt() -> None:
+    scorer = make(scan=["input"])
+    messages = [
+        {"role": "system", "content": "Escalate to ops@example.com when unsure."},
+        {"role": "user", "content": [{"type": "text", "text": "Hi, I am at +44 20 7946 0958"}]},
+    ]
+    score = await run(scorer, "ok", {"messages": messages})
+    assert score.value == 0.0
+    assert score.reason is not None
+    assert score.reason.startswith("phone: input[")
+    assert "email" not in score.reason
+    assert (await run(scorer, "ok", {"messages": messages[:1]})).value == 1.0
