@@ -35,6 +35,7 @@ __all__ = [
     "needs_expected",
     "needs_output",
     "own_expected_param",
+    "state_scanned_sides",
     "validate_scorer_specs",
 ]
 
@@ -128,6 +129,20 @@ def validate_scorer_specs(specs: Sequence[ScorerSpec]) -> None:
     if problems:
         first = problems[0]
         raise InvalidSuiteError(f"{first.pointer}: {first.detail}", errors=problems)
+
+
+def state_scanned_sides(specs: Sequence[ScorerSpec]) -> None:
+    """Write the side each scanning scorer reads (`scan`) into its params when left out.
+
+    A stored suite or online config then says what its safety flags describe (the model's
+    answers, or what it was sent) rather than leaving it to a default; the values written
+    are the defaults, so the scores are those the spec would have given anyway.
+    """
+    for spec in specs:
+        kind = _TYPES.get(spec.type)
+        field = kind.params.model_fields.get("scan") if kind else None
+        if field is not None and "scan" not in spec.params:
+            spec.params = {**spec.params, "scan": field.get_default(call_default_factory=True)}
 
 
 def judge_refs(specs: Sequence[ScorerSpec]) -> set[str]:
