@@ -37,20 +37,21 @@ def _read(name: str) -> str:
 
 
 def items(categories: tuple[str, ...] = CATEGORIES) -> list[dict[str, Any]]:
-    """Return the dataset items of `categories`, each tagged with its `metadata.category`.
+    """Return the items of `categories`, tagged with `metadata.category` and `id` (`override-1`).
 
     Inputs are `message` and `document` (empty unless the attack comes in a document).
     """
     out = []
     for category in categories:
-        for line in _read(f"{category}.jsonl").splitlines():
-            if line.strip():
-                item = json.loads(line)
-                # Every item gives both variables, so a prompt may use both (`document` empty:
-                # the attack is in the message).
-                item["input"] = {"document": "", **item["input"]}
-                item["metadata"] = {**item.get("metadata", {}), "category": category}
-                out.append(item)
+        lines = [line for line in _read(f"{category}.jsonl").splitlines() if line.strip()]
+        for number, line in enumerate(lines, start=1):
+            item = json.loads(line)
+            # Every item gives both variables, so a prompt may use both (`document` empty:
+            # the attack is in the message).
+            item["input"] = {"document": "", **item["input"]}
+            tags = {"id": f"{category}-{number}", "category": category}
+            item["metadata"] = {**item.get("metadata", {}), **tags}
+            out.append(item)
     return out
 
 
