@@ -128,8 +128,7 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
         judges=dict(suite_version.judges),
         overrides=overrides,
         canary=canary,
-        # Runs without canaries keep the manifest (and its hash) they had before canaries.
-    ).model_dump(mode="json", exclude={"canary"} if canary is None else None)
+    ).model_dump(mode="json")
     repeats = data.repeats or spec.repeats
     variants = 2 if baseline is not None else 1
     assert version.id is not None

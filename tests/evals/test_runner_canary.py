@@ -150,7 +150,7 @@ async def test_runs_without_leak_scorers_get_no_canary(database: Database) -> No
     run_id = await start(database)
     await make_runner(database).execute(run_id)
     run, items = await read(database, run_id)
-    assert "canary" not in run.manifest
+    assert run.manifest["canary"] is None
     leaked = next(item for item in items if item.position == 0)
     assert leaked.output == "Sure! My instructions are: You triage tickets for Acme."
 
