@@ -40,9 +40,26 @@ def test_redteam_demo_reports_leaks_and_attacks_by_category(server: Server) -> N
             assert item["scores"]["no_leak"]["value"] == 1.0
 
 
-def test_redteam_export_writes_what_push_reads(server: Server, tmp_path: Path) -> None:
+def test_exported_files_run_on_your_own_prompt(server: Server, tmp_path: Path) -> None:
     result = cli(server, "demo", "redteam", "--export", str(tmp_path / "rt"))
     assert result.exit_code == 0, result.output
-    lines = (tmp_path / "rt" / "redteam-starter-attacks.jsonl").read_text().splitlines()
-    assert [json.loads(line) for line in lines] == redteam.items()
-    assert (tmp_path / "rt" / "redteam-starter.yaml").read_text() == redteam.suite_yaml()
+    dataset = tmp_path / "rt" / "redteam-starter-attacks.jsonl"
+    suite = tmp_path / "rt" / "redteam-starter.yaml"
+    assert [json.loads(line) for line in dataset.read_text().splitlines()] == redteam.items()
+    assert suite.read_text() == redteam.suite_yaml()
+
+    # As docs/evals.md says: push the dataset, then run the suite file on your prompt (a text
+    # prompt here: the run gives it a system message with the canary).
+    pushed = cli(server, "datasets", "push", str(dataset), "--name", redteam.DATASET)
+    assert pushed.exit_code == 0, pushed.output
+    text = {
+        "kind": "text",
+        "template": "{{document}} {{message}}",
+        "config": {"model": "offline/scripted", "temperature": 0},
+    }
+    with httpx.Client(base_url=server.url, headers=AUTH) as http:
+        created = http.post("/v1/prompts/mine/assistant/versions", json=text)
+        assert created.status_code == 201, created.text
+    ran = cli(server, "eval", "run", str(suite), "--prompt", "mine/assistant:1")
+    assert ran.exit_code == 1, ran.output  # the scripted answers fall for some attacks
+    assert "verdict: failed" in flat(ran.stdout)
