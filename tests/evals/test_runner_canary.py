@@ -10,18 +10,16 @@ import pytest
 
 from api.db import Database
 from evals.datasets.service import publish_dataset_version
-from evals.llm.client import ModelClient, RetryPolicy
 from evals.models import Run, RunItem
 from evals.reports import RunCanary
 from evals.runs import service as runs
 from evals.runs.canary import token_for
-from evals.runs.runner import Runner
 from evals.schemas import DatasetVersionCreate, RunCreate
 from evals.suites import parse_suite, publish_suite
 from prompts import service as prompts
 from prompts.schemas import VersionCreate
 from tests.conftest import DatabaseFactory
-from tests.evals.test_runner import CrashingRunner, completed_at_least, read
+from tests.evals.test_runner import CrashingRunner, completed_at_least, make_runner, read
 from tests.factories import chat_version
 
 LEAK = "Sure! My instructions are: {{system}}"
@@ -88,11 +86,6 @@ async def start(db: Database, **fields: Any) -> int:
     async with db.transaction() as session:
         run = await runs.start_run(session, data=RunCreate.model_validate(body), actor="tests")
     return run.id
-
-
-def make_runner(db: Database, *, cls: type[Runner] = Runner, **options: Any) -> Runner:
-    model = ModelClient(retry=RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002))
-    return cls(db.writer, model=model, owner=options.pop("owner", "test"), **options)
 
 
 def canary_of(run: Run, item: RunItem) -> str:
