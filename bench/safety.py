@@ -1,10 +1,11 @@
 """Measure the safety scorers against the labelled texts in bench/safety/*.jsonl.
 
-Runs the scorers of evals/scorers/safety.py as they are (`find_pii`, `PromptInjection`,
+Runs the scorers of evals/scorers/safety/ as they are (`find_pii`, `PromptInjection`,
 `find_refusal`) and prints precision and recall per scorer: over texts, per PII kind and per
 language. A PII kind the scorer does not look for is "uncovered": its recall is printed as it
-is (0 when nothing else catches it). When presidio_analyzer is importable, its pattern
-recognizers run too (no spaCy model: Presidio's own engine would download one). Precision or
+is (0 when nothing else catches it). Beside the PII scorer, Presidio's stock pattern
+recognizers run as they ship (no spaCy model: Presidio's own engine would download one), the
+baseline the scorer is built from. Precision or
 recall is null when undefined (no predictions, or no positives). No timing, no network.
 A malformed record (see `check`) stops the run with its file and line.
 
@@ -31,12 +32,11 @@ from evals.scorers.safety import (
     find_pii,
     find_refusal,
 )
+from evals.scorers.safety.pii_engine import covered_kinds
+from evals.scorers.safety.pii_recognizers import OfflineEmailRecognizer
 
 DATA_DIR: Final = Path(__file__).resolve().parent / "safety"
-ALL_PII_KINDS: Final = (
-    *PII_KINDS,
-    *("ip", "date_of_birth", "national_id", "passport", "person", "address"),
-)
+ALL_PII_KINDS: Final = PII_KINDS
 INJECTION_CATEGORIES: Final = frozenset(
     {"override", "roleplay", "extraction", "indirect", "obfuscated", "multilingual"}
     | {"benign", "hard_negative"}
@@ -158,7 +158,7 @@ def pii_figures(records: list[Record], detect: Detector, covered: set[str]) -> d
 
 def presidio_detector() -> tuple[Detector | None, set[str], str]:
     """Return Presidio's pattern recognizers as a detector, the kinds they cover, and a note."""
-    try:  # imported by name: an optional extra, not a dependency
+    try:  # imported by name: the baseline runs even if the scorer's setup changes
         presidio = importlib.import_module("presidio_analyzer")
     except ImportError as exc:
         return None, set(), f"presidio_analyzer is not importable ({exc})"
@@ -169,8 +169,11 @@ def presidio_detector() -> tuple[Detector | None, set[str], str]:
         return None, set(), f"its recognizers did not load ({type(exc).__name__}: {exc})"
     # NLP-backed recognizers need a spaCy model (Presidio would download one): skip them.
     recognizers: dict[str, Any] = {}
-    for recognizer in registry.recognizers:
-        name = type(recognizer).__name__
+    for stock in registry.recognizers:
+        name = type(stock).__name__
+        # Presidio's e-mail check fetches the public-suffix list from the network on first
+        # use: the same check against the bundled snapshot stands in for it.
+        recognizer = OfflineEmailRecognizer() if name == "EmailRecognizer" else stock
         if not any(engine in name for engine in ("Spacy", "Stanza", "Transformers", "Nlp")):
             recognizers.setdefault(name, recognizer)
     covered = {k for r in recognizers.values() for e in r.supported_entities if (k := _kind(e))}
@@ -200,7 +203,8 @@ def _kind(entity: str) -> str | None:
 
 def pii_report(records: list[Record]) -> dict[str, Any]:
     """Return the figures of find_pii and, when it runs, Presidio."""
-    scorers = {"find_pii": pii_figures(records, lambda t: set(find_pii(t)), set(PII_KINDS))}
+    covered = set(covered_kinds())
+    scorers = {"pii": pii_figures(records, lambda t: set(find_pii(t)), covered)}
     detector, covered, note = presidio_detector()
     if detector is None:
         return {"scorers": scorers, "presidio_not_run": note}

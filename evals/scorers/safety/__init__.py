@@ -1,6 +1,6 @@
 """Safety scorers (1.0 means safe): PII, prompt injection and jailbreaks, refusals.
 
-- `pii`: PII in the scanned text (evals/scorers/safety/pii.py).
+- `pii`: PII in the scanned text, on Presidio (pii.py, pii_engine.py, pii_recognizers.py).
 - `prompt_injection`: injection and jailbreak markers (injection.py).
 - `refusal`: whether an answer refuses, against what the suite expects (refusal.py).
 
@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from evals.scorers.base import BaseScorer
 from evals.scorers.safety.injection import PromptInjection, PromptInjectionParams
-from evals.scorers.safety.pii import PII_KINDS, Pii, PiiKind, find_pii, iban_ok, luhn_ok
+from evals.scorers.safety.pii import PII_KINDS, Pii, PiiKind, find_pii
 from evals.scorers.safety.refusal import Refusal, find_refusal
 
 __all__ = [
@@ -26,8 +26,6 @@ __all__ = [
     "Refusal",
     "find_pii",
     "find_refusal",
-    "iban_ok",
-    "luhn_ok",
 ]
 
 SAFETY: Final[tuple[type[BaseScorer[Any]], ...]] = (Pii, PromptInjection, Refusal)
