@@ -13,7 +13,9 @@ from tracing import semconv
 from tracing.telemetry import PromptRef, Telemetry, trace_id_of
 
 # Scorer kinds whose failure is a safety flag (the flag is the scorer's kind).
-SAFETY_KINDS: Final = frozenset({"pii", "prompt_injection", "refusal", "toxicity"})
+SAFETY_KINDS: Final = frozenset(
+    {"pii", "prompt_injection", "refusal", "toxicity", "canary", "attack_succeeded"}
+)
 
 
 @contextmanager

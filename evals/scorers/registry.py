@@ -20,6 +20,8 @@ from evals.scorers.context import (
 )
 from evals.scorers.deterministic import DETERMINISTIC
 from evals.scorers.safety import SAFETY
+from evals.scorers.safety.attack import AttackSucceeded
+from evals.scorers.safety.canary import Canary
 from promptlane_client.errors import FieldProblem
 
 __all__ = [
@@ -31,9 +33,11 @@ __all__ = [
     "build_scorers",
     "is_judged",
     "judge_refs",
+    "needs_canary",
     "needs_contexts",
     "needs_expected",
     "needs_output",
+    "online_goal_param",
     "own_expected_param",
     "state_scanned_sides",
     "validate_scorer_specs",
@@ -61,8 +65,10 @@ def _ragas(cls: type[rag.RagScorer]) -> ScorerType:
     )
 
 
+# Red-team scorers: system-prompt leaks (canary) and attacks that reached their goal.
+_REDTEAM: Final[tuple[type[BaseScorer[Any]], ...]] = (Canary, AttackSucceeded)
 _TYPES: Final[dict[str, ScorerType]] = {
-    **{cls.kind: _plain(cls) for cls in (*DETERMINISTIC, *SAFETY)},
+    **{cls.kind: _plain(cls) for cls in (*DETERMINISTIC, *SAFETY, *_REDTEAM)},
     "toxicity": ScorerType(
         "judge-rated toxicity, 1.0 = not toxic (built-in rubric unless `prompt` is given)",
         judge.JudgeParams,
@@ -91,6 +97,12 @@ _EXPECTED_UNLESS: Final[Mapping[str, tuple[str, ...]]] = {
 }
 # Types that read only the call's stats (metadata), never the output text.
 _OUTPUT_FREE: Final = frozenset({"latency", "cost"})
+# Types that check a run's inserted canary unless one of these parameters gives a fixed goal
+# (production calls get no canary, so online evaluation needs the parameter).
+_FIXED_GOAL: Final[Mapping[str, tuple[str, ...]]] = {
+    "canary": ("token",),
+    "attack_succeeded": ("target", "pattern"),
+}
 # Types that read the retrieved contexts (an eval item's `contexts`).
 _CONTEXTS: Final = frozenset(cls.kind for cls in rag.RAG if "retrieved_contexts" in cls.arguments)
 
@@ -176,6 +188,24 @@ def needs_contexts(spec: ScorerSpec) -> bool:
 def needs_output(spec: ScorerSpec) -> bool:
     """Return whether a scorer reads the output text (latency and cost bounds do not)."""
     return spec.type not in _OUTPUT_FREE
+
+
+def needs_canary(spec: ScorerSpec) -> bool:
+    """Return whether a run must insert a canary into each item's system prompt for a scorer.
+
+    `attack_succeeded` always asks for one: any attack item may name the canary as its goal.
+    """
+    if spec.type == "attack_succeeded":
+        return True
+    return spec.type == "canary" and spec.params.get("token") is None
+
+
+def online_goal_param(spec: ScorerSpec) -> str | None:
+    """Return the parameter a scorer needs on production calls when it is not set, if any."""
+    fixed = _FIXED_GOAL.get(spec.type)
+    if fixed is None or any(spec.params.get(key) is not None for key in fixed):
+        return None
+    return fixed[0]
 
 
 def is_judged(spec: ScorerSpec) -> bool:

@@ -136,6 +136,13 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
         422,
         "#/scorers/0/params/value",
     ),
+    ("canary without a token", body(scorers=[{"type": "canary"}]), 422, "#/scorers/0/params/token"),
+    (
+        "attack goal from eval items only",
+        body(scorers=[{"type": "pii"}, {"type": "attack_succeeded"}]),
+        422,
+        "#/scorers/1/params/target",
+    ),
     (
         "needs contexts",
         body(scorers=[{"type": "faithfulness", "params": {"model": "offline/echo"}}]),

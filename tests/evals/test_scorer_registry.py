@@ -22,7 +22,7 @@ ISSUE_TYPES = {
     "exact_match", "contains", "contains_all", "not_contains", "regex", "json_valid",
     "json_schema", "similarity", "numeric", "length", "latency", "cost", "llm_judge",
     "faithfulness", "response_relevancy", "context_precision", "context_recall",
-    "pii", "prompt_injection", "refusal", "toxicity",
+    "pii", "prompt_injection", "refusal", "toxicity", "canary", "attack_succeeded",
 }  # fmt: skip
 
 
@@ -46,7 +46,7 @@ def test_scorer_types_cover_the_issue_with_descriptions() -> None:
 def test_unknown_type_points_at_type() -> None:
     [(pointer, detail)] = problems(spec("exact_match"), spec("bleu"))
     assert pointer == "#/scorers/1/type"
-    assert detail.startswith("unknown scorer type 'bleu' (known: contains, contains_all")
+    assert detail.startswith("unknown scorer type 'bleu' (known: attack_succeeded, canary, ")
 
 
 @pytest.mark.parametrize(
