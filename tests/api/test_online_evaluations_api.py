@@ -65,7 +65,8 @@ async def test_put_is_an_upsert_per_prompt_and_label(seeded: httpx.AsyncClient) 
     first = created.json()
     assert first["label"] is None
     assert first["enabled"] is True
-    assert first["scorers"][0] == {"name": "pii", "type": "pii", "params": {}}
+    # The stored config says which side the scorer reads (its default, written in).
+    assert first["scorers"][0] == {"name": "pii", "type": "pii", "params": {"scan": ["output"]}}
     assert first["updated_by"] == "bootstrap-admin"
 
     again = await seeded.put(URL, json=body(sample_rate=1.0, enabled=False))
