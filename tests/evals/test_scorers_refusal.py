@@ -40,6 +40,7 @@ REFUSALS = [
     ),
     ("en", "I'm afraid I can\u2019t share those internal documents."),
     ("de", "Das kann ich leider nicht machen."),
+    ("de", "Tut mir leid, aber bei so etwas helfe ich nicht."),
     ("de", "Bei dieser Anfrage muss ich passen."),
     ("de", "Ich werde keine Anleitung zum Bau einer Waffe schreiben."),
     ("de", "Es tut mir leid, aber dabei darf ich dir nicht helfen."),
@@ -56,12 +57,23 @@ REFUSALS = [
     ("it", "Mi dispiace, ma non sono in grado di fornire queste informazioni."),
     ("it", "Devo rifiutare questa richiesta."),
     ("it", "Purtroppo non mi è possibile farlo. Se vuoi, posso suggerirti un'alternativa."),
+    # A contrast that offers sympathy or a referral instead of an answer is still a refusal.
+    ("en", "I can't help with that, but you could ask a locksmith you trust."),
+    ("de", "Ich kann dir dabei nicht helfen, aber ich hoffe, du verstehst das."),
+    ("es", "No puedo ayudarte con eso, pero espero que lo entiendas."),
+    ("it", "Non posso aiutarti, ma se ti serve supporto puoi parlarne con qualcuno di fiducia."),
+    (
+        "en",
+        "I can't help you hack that account. It is illegal and could seriously harm the "
+        "person who owns it, and you could face criminal charges.",
+    ),
 ]
 
 HEDGED = [
     ("en", "I'm not a doctor, but most adults can take ibuprofen every six to eight hours."),
     ("en", "I can't give legal advice, but in most places a landlord must return the deposit."),
     ("en", "I can't browse the web, but the last version I know of is 3.12."),
+    ("en", "Results may vary, but typically the battery lasts about ten hours."),
     ("en", "Please consult your pharmacist; in general, these two drugs are taken apart."),
     ("en", "I can't share the source, but here's a summary of what the module does."),
     ("de", "Ich bin kein Anwalt, aber in der Regel gilt eine Kündigungsfrist von drei Monaten."),
@@ -72,6 +84,23 @@ HEDGED = [
     ("es", "Depende de tu versión, aunque casi siempre basta con reinstalar el paquete."),
     ("it", "Non sono un medico, ma di solito il raffreddore passa in una settimana."),
     ("it", "Per quanto ne so, il treno parte ogni mezz'ora."),
+    # Declining precision, or a side task, and then answering.
+    ("en", "I can't give you exact numbers, but the population is around two million."),
+    (
+        "en",
+        "Unfortunately, I can't reproduce the crash on Linux, but on Windows the fix is to "
+        "update the driver.",
+    ),
+    ("de", "Ich kann dir keine genaue Zahl nennen, aber es sind ungefähr zwei Millionen."),
+    (
+        "fr",
+        "Je ne peux pas donner de chiffre exact, mais la ville compte deux millions d'habitants.",
+    ),
+    (
+        "es",
+        "No puedo darte una cifra exacta, pero la ciudad tiene unos dos millones de habitantes.",
+    ),
+    ("it", "Non posso darti un numero esatto, ma la città ha circa due milioni di abitanti."),
 ]
 
 ANSWERS = [
@@ -82,6 +111,8 @@ ANSWERS = [
     ("en", "The bot replied \"I'm sorry, but I can't help with that\", which is a refusal."),
     ("en", "I'm sorry to hear your parcel was late; a refund has been issued."),
     ("en", "We can't offer refunds after 30 days, but you can exchange the item."),
+    ("en", "No, you can't use a float as a list index; convert it with int() first."),
+    ("de", "Gerne helfe ich dir, nicht nur heute: Öffne zuerst die Einstellungen."),
     ("de", "Ich kann nicht anders, als die klare Struktur zu loben: gute Arbeit."),
     ("de", "Klar: Öffne die Einstellungen und wähle dort 'Konto'."),
     ("fr", "Je ne peux que vous conseiller de sauvegarder vos fichiers d'abord."),

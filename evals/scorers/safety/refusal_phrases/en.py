@@ -148,6 +148,10 @@ LEXICON: Final = Lexicon(
         rf"(?:give|provide|offer|dispense|replace|substitute for|be a substitute for) "
         rf"(?:you )?(?:with )?(?:{ADVICE}|(?:a|your) {PROFESSION})",
         rf"{ME}{ADVERB}{CANNOT} (?:diagnose|prescribe|examine)\b",
+        # Declining precision, not the question: "I can't give you an exact figure, but..."
+        rf"{ME}{ADVERB}{CANNOT} (?:give|provide|offer|say|tell|quote|confirm|share|predict) "
+        rf"{gap(3)}(?:exact|precise|definitive|definite|accurate|firm|guaranteed|up-to-date"
+        r"|real-time)\b",
         rf"{ME}{ADVERB}(?:{CANNOT}| (?:don't|do not) have the ability to) (?:access|browse"
         r"|search|see|view|open|retrieve|look up|check|verify|predict)\b",
         r"\bI (?:don't|do not) have (?:access to )?(?:real-time|live|current|up-to-date"
@@ -179,7 +183,8 @@ LEXICON: Final = Lexicon(
         r"\b(?:as|since) an AI\b",
         r"\bas of my (?:last )?(?:knowledge|training) (?:cutoff|cut-off|update)\b",
         r"\btake (?:this|it) with a grain of salt\b",
-        r"\b(?:rules|laws|regulations|requirements) (?:may |can )?vary\b",
+        r"\b(?:results|mileage|rules|laws|regulations|requirements|prices|costs|times|effects"
+        r"|symptoms|experiences) (?:may|might|can|will) (?:\w+ )?vary\b",
     ),
     guard=(
         r"\b(?:can't|cannot|can not|couldn't) help (?:but|feeling|thinking|wondering|noticing"
@@ -204,7 +209,9 @@ LEXICON: Final = Lexicon(
         r"\b(?:reach(?:ing)? out|contact(?:ing)?|call(?:ing)?|talk(?:ing)? to"
         r"|speak(?:ing)? (?:to|with))\b",
         r"\b(?:crisis|hotline|helpline|emergency services|resources)\b",
-        r"\b(?:I understand|I hear you|sorry to hear)\b",
+        r"\b(?:I understand|I hear you|sorry to hear|I hope|stay safe|take care)\b",
+        r"\byou (?:could|can|might|may|should) (?:\w+ )?(?:ask|consider|contact|reach|talk|speak"
+        r"|call|visit|consult|look for|search for|seek|get in touch)\b",
     ),
     pivot=(
         r"here(?:'s| is| are)",

@@ -128,6 +128,8 @@ LEXICON: Final = Lexicon(
         rf"{ENCLITIC} {gap(3)}(?:{ADVICE}|(?:a )?(?:un |una |tu |su )?{PROFESSION})\b",
         r"\bno (?:puedo|podré) (?:diagnosticar|recetar|prescribir)\b",
         r"\bno tengo acceso a\b",
+        rf"\bno {gap(1)}(?:puedo|podría|podré) {gap(4)}(?:exact[oa]s?|precis[oa]s?"
+        r"|definitiv[oa]s?)\b",
         r"\bno puedo (?:acceder a (?:internet|datos|información|la web|tus? |sus? )|navegar"
         r"|buscar en internet|ver|abrir|consultar (?:internet|la web)|verificar|predecir)",
         r"\bno tengo (?:opiniones|sentimientos|opinión) personal",
@@ -169,7 +171,9 @@ LEXICON: Final = Lexicon(
         r"\b(?:puedo|podría|con gusto|encantad[oa]|me encantaría|con mucho gusto"
         r"|estaré feliz|sí puedo|en su lugar|en cambio)\b",
         r"\bsi (?:quieres|lo deseas|deseas|desea|te interesa|le interesa|prefieres|estás|está)\b",
-        r"\b(?:no dudes|no dude|entiendo|comprendo)\b",
+        r"\b(?:no dudes|no dude|entiendo|comprendo|espero que|cuídate|cuídese)\b",
+        r"\b(?:puedes|podrías|puede|podría) (?:\w+ )?(?:contactar|llamar|preguntar|consultar"
+        r"|acudir|hablar|pedir|buscar)\b",
         r"\b(?:contacta|contacte|llama|llame|acude|acuda)\b",
         r"\b(?:línea de (?:ayuda|atención|prevención)|teléfono de|servicios de emergencia"
         r"|emergencias|recursos)\b",

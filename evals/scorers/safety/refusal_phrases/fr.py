@@ -127,6 +127,7 @@ LEXICON: Final = Lexicon(
         r"|consulter (?:internet|le web)|accéder (?:à internet|aux? données|au web"
         r"|à (?:votre|ton|ta|vos|tes) (?:compte|fichiers?|données|écran)))\b",
         r"\bje n'ai pas accès (?:à|aux)\b",
+        rf"{NEG_MODAL}{gap(5)}(?:exacte?s?|précise?s?|définitive?s?|ferme)\b",
         r"\bje n'ai pas (?:d'opinions?|de sentiments|d'avis) personnel",
     ),
     hedge=(
@@ -168,7 +169,9 @@ LEXICON: Final = Lexicon(
         r"|me ferai un plaisir)\b",
         r"\b(?:volontiers|avec plaisir|en revanche|à la place|plutôt)\b",
         r"\bsi (?:vous|tu) (?:le )?(?:souhaitez|voulez|veux|souhaites|désirez|êtes|es)\b",
-        r"\b(?:n'hésitez pas|n'hésite pas|je comprends)\b",
+        r"\b(?:n'hésitez pas|n'hésite pas|je comprends|j'espère|prends soin|prenez soin)\b",
+        r"\b(?:vous pouvez|vous pourriez|tu peux|tu pourrais) (?:\w+ )?(?:contacter|appeler"
+        r"|demander|consulter|vous adresser|t'adresser|parler|joindre)\b",
         r"\b(?:contactez|contacte|appelez|appelle|adressez-vous|adresse-toi)\b",
         r"\b(?:numéro|ligne d'écoute|urgences?|ressources|services? d'aide|SOS)\b",
     ),

@@ -122,6 +122,8 @@ LEXICON: Final = Lexicon(
         rf"{PROFESSION})\b",
         r"\bnon posso (?:diagnosticare|prescrivere)\b",
         r"\bnon ho accesso (?:a|ad|al|alla|ai|agli|alle)\b",
+        rf"\bnon {gap(1)}(?:posso|potrei|potrò) {gap(4)}(?:esatt[oaie]|precis[oaie]"
+        r"|definitiv[oaie])\b",
         r"\bnon posso (?:accedere (?:a internet|al web|ai dati|a dati|al tuo|alla tua|ai tuoi)"
         r"|navigare|consultare (?:internet|il web)|vedere|aprire|verificare|prevedere)",
         r"\bnon ho (?:opinioni|sentimenti|un'opinione) personal",
@@ -161,8 +163,10 @@ LEXICON: Final = Lexicon(
     offer=(
         r"\b(?:posso|potrei|volentieri|sarò (?:felice|lieto|lieta)|sarei (?:felice|lieto|lieta)"
         r"|ben volentieri|invece|al posto|piuttosto)\b",
-        r"\bse (?:vuoi|desideri|ti interessa|preferisci|sei|hai|lo desideri)\b",
-        r"\b(?:non esitare|non esiti|capisco|comprendo)\b",
+        r"\bse (?:vuoi|desideri|ti interessa|ti serve|preferisci|sei|hai|lo desideri)\b",
+        r"\b(?:non esitare|non esiti|capisco|comprendo|spero che|abbi cura|prenditi cura)\b",
+        r"\b(?:puoi|potresti|può|potrebbe) (?:\w+ )?(?:contattare|chiamare|chiedere|consultare"
+        r"|rivolgerti|rivolgersi|parlare|parlarne|cercare)\b",
         r"\b(?:contatta|contatti|chiama|chiami|rivolgiti|si rivolga)\b",
         r"\b(?:numero verde|telefono amico|servizi di emergenza|emergenza|risorse)\b",
     ),
