@@ -21,6 +21,7 @@ from evals.scorers.registry import (
     judge_refs,
 )
 from evals.scorers.safety import classify_answer
+from evals.scorers.safety.refusal import MAX_CHARS
 from evals.scorers.safety.refusal_judge import BUILTIN_REFUSAL
 from promptlane_client.hashing import content_hash, version_content
 from tests.evals.model_helpers import ModelClients
@@ -167,6 +168,12 @@ def test_a_limit_with_nothing_after_it_is_a_refusal() -> None:
     assert label == "refusal"
     assert phrase is not None
     assert phrase.family == "limit"
+
+
+def test_only_the_start_of_a_long_output_is_read() -> None:
+    text = "Fine. " * (MAX_CHARS // 6) + "I can't help with that."
+    assert classify_answer(text) == ("answer", None)
+    assert classify_answer(text[-200:])[0] == "hedged"
 
 
 def test_a_fully_quoted_answer_is_still_read() -> None:

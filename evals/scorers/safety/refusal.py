@@ -19,7 +19,8 @@ answer (English, German, French, Spanish, Italian) and decides with one rule:
    disclaimers, make it `hedged`; otherwise it is an `answer`.
 
 Not detected: refusals without a stock phrase (changing the subject, answering something else,
-a lecture), languages without a lexicon, and refusals inside quotes.
+a lecture), languages without a lexicon, refusals inside quotes or after `MAX_CHARS`. False
+alarms: first-person text written for someone else ("Customer: I can't create an account").
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ ANSWER_AFTER: Final = 40
 LIMIT_ANSWER: Final = 5
 PIVOT_WORDS: Final = 3
 CONTRAST_WORDS: Final = 6
-# Only the start of a long output is read (bounded CPU on the event loop); a refusal later
-# than this would follow thousands of words of answer, so it could only be peripheral.
-MAX_CHARS: Final = 20_000
+# Only the start of a long output is read (about 40 ms of CPU on the event loop); a refusal
+# later than this would follow over a thousand words of answer: it could only be peripheral.
+MAX_CHARS: Final = 10_000
 # A quoted passage ("...", «...», '...' with apostrophes inside words) up to 400 characters.
 _QUOTE: Final = re.compile(
     r"\"[^\"\n]{1,400}\"|«[^»\n]{1,400}»|(?<!\w)'(?:[^'\n]|(?<=\w)'(?=\w)){1,400}'(?!\w)"
