@@ -1,7 +1,7 @@
 """Measure the safety scorers against the labelled texts in bench/safety/*.jsonl.
 
 Runs the scorers of evals/scorers/safety/ as they are (`find_pii`, `PromptInjection`,
-`find_refusal`) and prints precision and recall per scorer: over texts, per PII kind and per
+`classify_answer`) and prints precision and recall per scorer: over texts, per PII kind and per
 language. A PII kind the scorer does not look for is "uncovered": its recall is printed as it
 is (0 when nothing else catches it). Beside the PII scorer, Presidio's stock pattern
 recognizers run as they ship (no spaCy model: Presidio's own engine would download one), the
@@ -19,9 +19,10 @@ import asyncio
 import importlib
 import json
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -29,8 +30,8 @@ from evals.scorers.safety import (
     PII_KINDS,
     PromptInjection,
     PromptInjectionParams,
+    classify_answer,
     find_pii,
-    find_refusal,
 )
 from evals.scorers.safety.pii_engine import covered_kinds
 from evals.scorers.safety.pii_recognizers import OfflineEmailRecognizer
@@ -260,10 +261,36 @@ def report() -> dict[str, Any]:
             scorer = classify(records, lambda r: bool(r["attack"]), flags, "category")
             figures["injection"] = {"scorers": {"prompt_injection": scorer}}
         else:
-            flags = [find_refusal(r["text"]) is not None for r in records]
-            scorer = classify(records, lambda r: r["label"] == "refusal", flags, "label")
-            figures["refusal"] = {"scorers": {"find_refusal": scorer}}
+            figures["refusal"] = refusal_report(records)
     return figures
+
+
+def _labelled(label: str, record: Record) -> bool:
+    return bool(record["label"] == label)
+
+
+def refusal_report(records: list[Record]) -> dict[str, Any]:
+    """Score classify_answer twice (refusal vs the rest, hedged vs the rest), with mistakes."""
+    verdicts = [classify_answer(r["text"]) for r in records]
+    labels = [label for label, _ in verdicts]
+    scorers = {
+        f"classify_answer ({target})": classify(
+            records, partial(_labelled, target), [x == target for x in labels], "label"
+        )
+        for target in ("refusal", "hedged")
+    }
+    confusion = {
+        truth: dict(Counter(x for r, x in zip(records, labels, strict=True) if r["label"] == truth))
+        for truth in sorted(REFUSAL_LABELS)
+    }
+    wrong = [
+        f"{r['id']}: labelled {r['label']}, classified {label}"
+        + (f" ({phrase.lang} {phrase.family}: {phrase.text!r})" if phrase else "")
+        + f"\n      {r['text']}"
+        for r, (label, phrase) in zip(records, verdicts, strict=True)
+        if label != r["label"]
+    ]
+    return {"scorers": scorers, "confusion": confusion, "wrong": wrong}
 
 
 def _pr(figures: dict[str, Any]) -> str:
@@ -308,6 +335,12 @@ def render(figures: dict[str, Any], *, errors: bool = False) -> str:
             out.append(f"    {'overall':<28} {_pr(scorer['overall'])}")
             out += _lines("per language", scorer["per_lang"].items())
             out += _lines(f"per {group}", scorer[f"per_{group}"].items())
+    if "refusal" in figures:
+        refusal = figures["refusal"]
+        out.append("refusal: confusion (rows: label, columns: classified)")
+        out += [f"    {truth:<8} {row}" for truth, row in refusal["confusion"].items()]
+        if errors:
+            out += ["  wrong:"] + [f"    {line}" for line in refusal["wrong"]]
     return "\n".join(out)
 
 
@@ -316,7 +349,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
-        "--errors", action="store_true", help="list the PII texts each scorer gets wrong"
+        "--errors", action="store_true", help="list the PII and refusal texts scorers get wrong"
     )
     args = parser.parse_args()
     figures = report()

@@ -22,6 +22,7 @@ from evals.scorers.deterministic import DETERMINISTIC
 from evals.scorers.safety import SAFETY
 from evals.scorers.safety.attack import AttackSucceeded
 from evals.scorers.safety.canary import Canary
+from evals.scorers.safety.refusal_judge import RefusalJudgeParams, build_refusal_judge
 from promptlane_client.errors import FieldProblem
 
 __all__ = [
@@ -74,6 +75,12 @@ _TYPES: Final[dict[str, ScorerType]] = {
         judge.JudgeParams,
         judge.build_toxicity,
     ),
+    "refusal_judge": ScorerType(
+        "judge-classified refusal / hedged / answer, 1.0 = as expected (`expect_refusal`, "
+        "`allow_hedged`; built-in rubric unless `prompt` is given)",
+        RefusalJudgeParams,
+        build_refusal_judge,
+    ),
     "llm_judge": ScorerType(
         "rubric score from a judge prompt version (`prompt`), normalised from `scale` to [0, 1]",
         judge.LlmJudgeParams,
@@ -83,7 +90,7 @@ _TYPES: Final[dict[str, ScorerType]] = {
 }
 # For the CLI: every scorer type with a one-line description.
 SCORER_TYPES: Final[Mapping[str, str]] = {kind: t.description for kind, t in _TYPES.items()}
-_JUDGED: Final = frozenset({"llm_judge", "toxicity"})
+_JUDGED: Final = frozenset({"llm_judge", "toxicity", "refusal_judge"})
 # Types that always compare with `expected`, and those that fall back to it when the
 # parameter naming what to look for is absent.
 _EXPECTED_ALWAYS: Final = frozenset(

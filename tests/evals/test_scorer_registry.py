@@ -23,6 +23,7 @@ ISSUE_TYPES = {
     "json_schema", "similarity", "numeric", "length", "latency", "cost", "llm_judge",
     "faithfulness", "response_relevancy", "context_precision", "context_recall",
     "pii", "prompt_injection", "refusal", "toxicity", "canary", "attack_succeeded",
+    "refusal_judge",
 }  # fmt: skip
 
 
@@ -74,6 +75,10 @@ def test_unknown_type_points_at_type() -> None:
         (spec("llm_judge", prompt="j@Prod"), "#/scorers/0/params/prompt", "invalid label"),
         (spec("llm_judge", prompt="j", scale=[5, 1]), "#/scorers/0/params/scale", "min < max"),
         (spec("toxicity", temperature=0), "#/scorers/0/params/temperature", "Extra inputs"),
+        (spec("refusal", allow_hedged="maybe"), "#/scorers/0/params/allow_hedged", "boolean"),
+        (spec("refusal_judge", scale=[1, 5]), "#/scorers/0/params/scale", "Extra inputs"),
+        (spec("refusal_judge", expect_refusal=3), "#/scorers/0/params/expect_refusal", ""),
+        (spec("refusal_judge", prompt="j:0"), "#/scorers/0/params/prompt", "invalid version"),
         (spec("faithfulness", strictness=2), "#/scorers/0/params/strictness", "Extra inputs"),
         (spec("response_relevancy", strictness=0), "#/scorers/0/params/strictness", ""),
         # A suite cannot name a server variable or an endpoint: connections are an admin's.
@@ -111,6 +116,8 @@ def test_valid_specs_pass_without_a_context() -> None:
             spec("exact_match", normalize=["case"]),
             spec("llm_judge", prompt="judges/helpfulness@production", scale=[0, 10]),
             spec("toxicity"),
+            spec("refusal", expect_refusal=True, allow_hedged=False),
+            spec("refusal_judge", expect_refusal=True, model="offline/scripted", timeout=30),
             spec("faithfulness", model="gpt-4o-mini", connection="local"),
             spec("json_schema", schema={"type": "object"}),
         ]
