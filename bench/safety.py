@@ -70,9 +70,9 @@ Record = dict[str, Any]
 Detector = Callable[[str], set[str]]
 
 
-def load(name: str) -> list[Record] | None:
-    """Return the records of bench/safety/<name>.jsonl, None when the file is missing."""
-    path = DATA_DIR / f"{name}.jsonl"
+def load(name: str, data_dir: Path = DATA_DIR) -> list[Record] | None:
+    """Return the records of <data_dir>/<name>.jsonl, None when the file is missing."""
+    path = data_dir / f"{name}.jsonl"
     if not path.exists():
         return None
     records: list[Record] = []
@@ -245,13 +245,14 @@ async def injection_flags(records: list[Record]) -> list[bool]:
     return flags
 
 
-def report() -> dict[str, Any]:
-    """Load what exists and return every scorer's figures."""
+def report(data_dir: Path = DATA_DIR) -> dict[str, Any]:
+    """Load what exists in `data_dir` and return every scorer's figures."""
     figures: dict[str, Any] = {"missing": []}
+    where = data_dir.resolve().relative_to(DATA_DIR.parent.parent)
     for name in ("pii", "injection", "refusal"):
-        records = load(name)
+        records = load(name, data_dir)
         if records is None:
-            figures["missing"].append(f"bench/safety/{name}.jsonl")
+            figures["missing"].append(f"{where}/{name}.jsonl")
             continue
         figures[f"{name}_texts"] = len(records)
         if name == "pii":
@@ -351,8 +352,15 @@ def main() -> None:
     parser.add_argument(
         "--errors", action="store_true", help="list the PII and refusal texts scorers get wrong"
     )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DATA_DIR,
+        help="directory of pii/injection/refusal.jsonl (bench/safety/heldout: texts written "
+        "after the scorers, never tuned on)",
+    )
     args = parser.parse_args()
-    figures = report()
+    figures = report(args.data)
     print(json.dumps(figures, indent=2) if args.json else render(figures, errors=args.errors))
 
 
