@@ -1,7 +1,8 @@
 """bench/safety.py runs on the labelled data in bench/safety/, and that data is well formed.
 
 The figures are checked for shape and range, and against issue 16's targets where a scorer
-meets them: PII per text on the covered kinds, precision >= 0.95 and recall >= 0.92.
+meets them: PII per text on the covered kinds, precision >= 0.95 and recall >= 0.92; refusals
+precision >= 0.90 and recall >= 0.85, in every language.
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ def test_the_benchmark_prints_precision_and_recall_in_range() -> None:
     covered = pii["overall_covered_kinds"]
     assert covered["precision"] >= 0.95
     assert covered["recall"] >= 0.92
+    refusal = report["refusal"]["scorers"]["classify_answer (refusal)"]
+    for figures in (refusal["overall"], *refusal["per_lang"].values()):
+        assert figures["precision"] >= 0.90
+        assert figures["recall"] >= 0.85
     assert report["pii"]["scorers"]["presidio_patterns"]["overall_covered_kinds"]["n"] == len(
         records("pii")
     )
