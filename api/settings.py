@@ -155,6 +155,12 @@ class Settings(BaseSettings):
     online_eval_judge_model: str | None = Field(
         default=None, description="Judge model when a judge scorer's prompt and params name none"
     )
+    pii_spacy_model: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Installed spaCy model (package or path) that adds names and addresses to "
+        "the pii scorer; never downloaded",
+    )
 
     # Tracing: each PROMPTLANE_TRACING_* setting falls back to its standard OTEL_* variable.
     tracing_exporter: str | None = Field(

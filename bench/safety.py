@@ -1,10 +1,11 @@
 """Measure the safety scorers against the labelled texts in bench/safety/*.jsonl.
 
-Runs the scorers of evals/scorers/safety.py as they are (`find_pii`, `PromptInjection`,
-`find_refusal`) and prints precision and recall per scorer: over texts, per PII kind and per
+Runs the scorers of evals/scorers/safety/ as they are (`find_pii`, `PromptInjection`,
+`classify_answer`) and prints precision and recall per scorer: over texts, per PII kind and per
 language. A PII kind the scorer does not look for is "uncovered": its recall is printed as it
-is (0 when nothing else catches it). When presidio_analyzer is importable, its pattern
-recognizers run too (no spaCy model: Presidio's own engine would download one). Precision or
+is (0 when nothing else catches it). Beside the PII scorer, Presidio's stock pattern
+recognizers run as they ship (no spaCy model: Presidio's own engine would download one), the
+baseline the scorer is built from. Precision or
 recall is null when undefined (no predictions, or no positives). No timing, no network.
 A malformed record (see `check`) stops the run with its file and line.
 
@@ -18,9 +19,10 @@ import asyncio
 import importlib
 import json
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,15 +30,14 @@ from evals.scorers.safety import (
     PII_KINDS,
     PromptInjection,
     PromptInjectionParams,
+    classify_answer,
     find_pii,
-    find_refusal,
 )
+from evals.scorers.safety.pii_engine import covered_kinds
+from evals.scorers.safety.pii_recognizers import OfflineEmailRecognizer
 
 DATA_DIR: Final = Path(__file__).resolve().parent / "safety"
-ALL_PII_KINDS: Final = (
-    *PII_KINDS,
-    *("ip", "date_of_birth", "national_id", "passport", "person", "address"),
-)
+ALL_PII_KINDS: Final = PII_KINDS
 INJECTION_CATEGORIES: Final = frozenset(
     {"override", "roleplay", "extraction", "indirect", "obfuscated", "multilingual"}
     | {"benign", "hard_negative"}
@@ -69,9 +70,9 @@ Record = dict[str, Any]
 Detector = Callable[[str], set[str]]
 
 
-def load(name: str) -> list[Record] | None:
-    """Return the records of bench/safety/<name>.jsonl, None when the file is missing."""
-    path = DATA_DIR / f"{name}.jsonl"
+def load(name: str, data_dir: Path = DATA_DIR) -> list[Record] | None:
+    """Return the records of <data_dir>/<name>.jsonl, None when the file is missing."""
+    path = data_dir / f"{name}.jsonl"
     if not path.exists():
         return None
     records: list[Record] = []
@@ -158,7 +159,7 @@ def pii_figures(records: list[Record], detect: Detector, covered: set[str]) -> d
 
 def presidio_detector() -> tuple[Detector | None, set[str], str]:
     """Return Presidio's pattern recognizers as a detector, the kinds they cover, and a note."""
-    try:  # imported by name: an optional extra, not a dependency
+    try:  # imported by name: the baseline runs even if the scorer's setup changes
         presidio = importlib.import_module("presidio_analyzer")
     except ImportError as exc:
         return None, set(), f"presidio_analyzer is not importable ({exc})"
@@ -169,8 +170,11 @@ def presidio_detector() -> tuple[Detector | None, set[str], str]:
         return None, set(), f"its recognizers did not load ({type(exc).__name__}: {exc})"
     # NLP-backed recognizers need a spaCy model (Presidio would download one): skip them.
     recognizers: dict[str, Any] = {}
-    for recognizer in registry.recognizers:
-        name = type(recognizer).__name__
+    for stock in registry.recognizers:
+        name = type(stock).__name__
+        # Presidio's e-mail check fetches the public-suffix list from the network on first
+        # use: the same check against the bundled snapshot stands in for it.
+        recognizer = OfflineEmailRecognizer() if name == "EmailRecognizer" else stock
         if not any(engine in name for engine in ("Spacy", "Stanza", "Transformers", "Nlp")):
             recognizers.setdefault(name, recognizer)
     covered = {k for r in recognizers.values() for e in r.supported_entities if (k := _kind(e))}
@@ -200,7 +204,8 @@ def _kind(entity: str) -> str | None:
 
 def pii_report(records: list[Record]) -> dict[str, Any]:
     """Return the figures of find_pii and, when it runs, Presidio."""
-    scorers = {"find_pii": pii_figures(records, lambda t: set(find_pii(t)), set(PII_KINDS))}
+    covered = set(covered_kinds())
+    scorers = {"pii": pii_figures(records, lambda t: set(find_pii(t)), covered)}
     detector, covered, note = presidio_detector()
     if detector is None:
         return {"scorers": scorers, "presidio_not_run": note}
@@ -231,7 +236,7 @@ def classify(
 async def injection_flags(records: list[Record]) -> tuple[list[bool], list[str]]:
     """Return whether `prompt_injection` flags each text (as the item's input), and its misses.
 
-    A miss is an attack it let through or a benign text it flagged, with the scorer's reason.
+    A miss is an attack let through, or a benign text flagged (with the scorer's reason).
     """
     scorer = PromptInjection("prompt_injection", PromptInjectionParams(scan=["input"]))
     flags, wrong = [], []
@@ -247,13 +252,14 @@ async def injection_flags(records: list[Record]) -> tuple[list[bool], list[str]]
     return flags, wrong
 
 
-def report() -> dict[str, Any]:
-    """Load what exists and return every scorer's figures."""
+def report(data_dir: Path = DATA_DIR) -> dict[str, Any]:
+    """Load what exists in `data_dir` and return every scorer's figures."""
     figures: dict[str, Any] = {"missing": []}
+    where = data_dir.resolve().relative_to(DATA_DIR.parent.parent)
     for name in ("pii", "injection", "refusal"):
-        records = load(name)
+        records = load(name, data_dir)
         if records is None:
-            figures["missing"].append(f"bench/safety/{name}.jsonl")
+            figures["missing"].append(f"{where}/{name}.jsonl")
             continue
         figures[f"{name}_texts"] = len(records)
         if name == "pii":
@@ -261,12 +267,38 @@ def report() -> dict[str, Any]:
         elif name == "injection":
             flags, wrong = asyncio.run(injection_flags(records))
             scorer = classify(records, lambda r: bool(r["attack"]), flags, "category")
-            figures["injection"] = {"scorers": {"prompt_injection": {**scorer, "wrong": wrong}}}
+            figures["injection"] = {"scorers": {"prompt_injection": scorer}, "wrong": wrong}
         else:
-            flags = [find_refusal(r["text"]) is not None for r in records]
-            scorer = classify(records, lambda r: r["label"] == "refusal", flags, "label")
-            figures["refusal"] = {"scorers": {"find_refusal": scorer}}
+            figures["refusal"] = refusal_report(records)
     return figures
+
+
+def _labelled(label: str, record: Record) -> bool:
+    return bool(record["label"] == label)
+
+
+def refusal_report(records: list[Record]) -> dict[str, Any]:
+    """Score classify_answer twice (refusal vs the rest, hedged vs the rest), with mistakes."""
+    verdicts = [classify_answer(r["text"]) for r in records]
+    labels = [label for label, _ in verdicts]
+    scorers = {
+        f"classify_answer ({target})": classify(
+            records, partial(_labelled, target), [x == target for x in labels], "label"
+        )
+        for target in ("refusal", "hedged")
+    }
+    confusion = {
+        truth: dict(Counter(x for r, x in zip(records, labels, strict=True) if r["label"] == truth))
+        for truth in sorted(REFUSAL_LABELS)
+    }
+    wrong = [
+        f"{r['id']}: labelled {r['label']}, classified {label}"
+        + (f" ({phrase.lang} {phrase.family}: {phrase.text!r})" if phrase else "")
+        + f"\n      {r['text']}"
+        for r, (label, phrase) in zip(records, verdicts, strict=True)
+        if label != r["label"]
+    ]
+    return {"scorers": scorers, "confusion": confusion, "wrong": wrong}
 
 
 def _pr(figures: dict[str, Any]) -> str:
@@ -311,8 +343,14 @@ def render(figures: dict[str, Any], *, errors: bool = False) -> str:
             out.append(f"    {'overall':<28} {_pr(scorer['overall'])}")
             out += _lines("per language", scorer["per_lang"].items())
             out += _lines(f"per {group}", scorer[f"per_{group}"].items())
-            if errors and "wrong" in scorer:
-                out += ["  wrong:"] + [f"    {line}" for line in scorer["wrong"]]
+        if errors and name == "injection" and name in figures:
+            out += ["  wrong:"] + [f"    {line}" for line in figures["injection"]["wrong"]]
+    if "refusal" in figures:
+        refusal = figures["refusal"]
+        out.append("refusal: confusion (rows: label, columns: classified)")
+        out += [f"    {truth:<8} {row}" for truth, row in refusal["confusion"].items()]
+        if errors:
+            out += ["  wrong:"] + [f"    {line}" for line in refusal["wrong"]]
     return "\n".join(out)
 
 
@@ -323,10 +361,17 @@ def main() -> None:
     parser.add_argument(
         "--errors",
         action="store_true",
-        help="list the PII and injection texts each scorer gets wrong",
+        help="list the PII, injection and refusal texts scorers get wrong",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DATA_DIR,
+        help="directory of pii/injection/refusal.jsonl (bench/safety/heldout: texts written "
+        "after the scorers, never tuned on)",
     )
     args = parser.parse_args()
-    figures = report()
+    figures = report(args.data)
     print(json.dumps(figures, indent=2) if args.json else render(figures, errors=args.errors))
 
 

@@ -194,6 +194,17 @@ class RunOverrides(_Stored):
         return self.repeats is not None and self.repeats < self.suite_repeats
 
 
+class RunCanary(_Stored):
+    """How a run derives each item's canary (evals/runs/canary.py), to reproduce it.
+
+    HMAC-SHA256 keyed by `secret` (hex) over `variant/position/repeat`, in base32, lowercased,
+    the first 20 letters in groups of five.
+    """
+
+    scheme: str = Field(description="Derivation scheme (hmac-sha256/v1)")
+    secret: str = Field(description="The run's random key (hex); never shown to the model")
+
+
 class RunManifest(_Stored):
     """The hashes of everything that decides a run's verdict (its `manifest_hash` covers it)."""
 
@@ -208,6 +219,9 @@ class RunManifest(_Stored):
     )
     repeats: int | None = Field(
         default=None, description="Times each item ran per variant (absent: an older run)"
+    )
+    canary: RunCanary | None = Field(
+        default=None, description="Canaries inserted into system prompts (absent: none)"
     )
 
     def counts(self, total: int) -> str:

@@ -18,7 +18,7 @@ from evals.datasets.repository import DatasetRepository
 from evals.errors import InvalidSuiteError, SuiteArchivedError, SuiteNotFoundError
 from evals.models import DatasetVersion, Suite, SuiteVersion
 from evals.schemas import SuiteRead, SuiteSpec, SuiteVersionRead
-from evals.scorers.registry import judge_refs, validate_scorer_specs
+from evals.scorers.registry import judge_refs, state_scanned_sides, validate_scorer_specs
 from promptlane_client.errors import FieldProblem
 from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
@@ -89,6 +89,7 @@ def validate_suite(raw: dict[str, Any]) -> SuiteSpec:
         first = problems[0]
         raise InvalidSuiteError(f"{first.pointer}: {first.detail}", errors=problems) from None
     validate_scorer_specs(spec.scorers)
+    state_scanned_sides(spec.scorers)
     return spec
 
 

@@ -11,6 +11,7 @@ from api.cli import (
     connections,
     datasets,
     db,
+    demo,
     evals,
     keys,
     online,
@@ -20,7 +21,6 @@ from api.cli import (
 )
 from api.cli._typer import Cli
 from api.cli.calls import calls
-from api.cli.demo import demo
 from api.cli.serve import serve
 from api.cli.stats import stats
 
@@ -44,7 +44,7 @@ app.add_typer(evals.app, name="eval")
 app.add_typer(policies.app, name="policies")
 app.add_typer(audit.app, name="audit")
 app.add_typer(online.app, name="online")
-app.command("demo")(demo)
+app.add_typer(demo.app, name="demo")
 app.command("stats")(stats)
 app.command("calls")(calls)
 

@@ -14,7 +14,9 @@ from api.cli._common import (
     handle_errors,
     make_client,
 )
+from api.cli._typer import Cli
 from api.cli.evals import _follow, print_run
+from api.cli.redteam import redteam
 from evals.reports import RunRead, Verdict
 from promptlane_client import APIError, Client
 
@@ -115,6 +117,22 @@ def _promote(client: Client, version: int) -> bool:
         f"(evidence: runs {[e.get('run_id') for e in event['evidence']]})"
     )
     return True
+
+
+app = Cli(
+    help="Offline demos on a running server: without a command the gate story; "
+    "`redteam` attacks a model with the red-team starter suite."
+)
+
+
+@app.callback(invoke_without_command=True)
+def demo_root(ctx: typer.Context, url: UrlOption = URL, api_key: ApiKeyOption = None) -> None:
+    """Show the gate story (a failing version refused, a fixed one shipped); `redteam` attacks."""
+    if ctx.invoked_subcommand is None:
+        demo(url, api_key)
+
+
+app.command("redteam")(redteam)
 
 
 @handle_errors

@@ -43,6 +43,7 @@ from api.server.services import build_services
 from api.server.telemetry import add_fast_path, configure_tracing
 from api.settings import Settings, get_settings
 from evals.promotion.audit import ensure_chain
+from evals.scorers.safety import pii_engine
 from tracing.setup import TracingHandle
 
 if TYPE_CHECKING:
@@ -120,6 +121,14 @@ def otlp_grpc_server(services: Services) -> OtlpGrpcServer | None:
     return OtlpGrpcServer(services)
 
 
+def configure_pii(*, spacy_model: str | None) -> None:
+    """Give the PII scorer its spaCy model, or stop the start saying why it cannot."""
+    try:
+        pii_engine.configure(spacy_model=spacy_model)
+    except ValueError as exc:
+        raise RuntimeError(f"PROMPTLANE_PII_SPACY_MODEL: {exc}") from None
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -134,6 +143,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         box = load_secret_box(settings)  # before anything opens: a bad key stops the start
+        configure_pii(spacy_model=settings.pii_spacy_model)  # a missing model stops it too
         db = database or Database.from_url(
             settings.database_url,
             busy_timeout_ms=settings.sqlite_busy_timeout_ms,

@@ -4,6 +4,7 @@
 - `offline/scripted` answers, in order, from the dataset item's `metadata.answer` (the item
   travels in litellm's `metadata={"promptlane_item": {...}}`), from a `script` mapping
   (exact last user message, then the first key it contains), from `default`, else echoes.
+  A scripted answer's `{{system}}` becomes the call's system prompt: a model that leaks it.
 
 Both take their knobs as extra call parameters (a prompt version's `config.offline`):
 `latency_ms`, `input_tokens` / `output_tokens` (default: words x 1.3, rounded up),
@@ -37,6 +38,8 @@ from tracing.pricing import load_litellm
 PROVIDER: Final = "offline"
 MODELS: Final = ("echo", "scripted")
 ITEM_KEY: Final = "promptlane_item"
+# In a scripted answer: replaced by the call's system prompt (a model that leaks it).
+SYSTEM_PLACEHOLDER: Final = "{{system}}"
 # Fictional prices (USD per token) so that cost tracking has something to add up offline.
 INPUT_COST_PER_TOKEN: Final = 1e-7
 OUTPUT_COST_PER_TOKEN: Final = 2e-7
@@ -67,6 +70,12 @@ class OfflineRequest:
     item: dict[str, Any] | None = None
 
     @property
+    def system(self) -> str:
+        """Return the text of the system messages, one after another ('' if there are none)."""
+        texts = [_text_of(m.get("content")) for m in self.messages if m.get("role") == "system"]
+        return "\n".join(texts)
+
+    @property
     def last_user(self) -> str:
         """Return the text of the last user message ('' if there is none)."""
         for message in reversed(self.messages):
@@ -93,7 +102,7 @@ def answer(request: OfflineRequest) -> str:
     if request.model == "scripted":
         scripted = _scripted(request)
         if scripted is not None:
-            return scripted
+            return scripted.replace(SYSTEM_PLACEHOLDER, request.system)
     return request.last_user
 
 

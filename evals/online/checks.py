@@ -1,9 +1,10 @@
 """Whether an online evaluation's scorers can run on production calls, checked when it is set.
 
-A production call has an input, an answer and its stats, but no expected value and no
-retrieved contexts, and a judge needs a model it can reach. A config whose scorer can never
-produce a score would fail every sampled call one by one; `check_runnable` refuses it at
-`PUT /v1/online-evaluations` instead, each problem pointing at the field to change.
+A production call has an input, an answer and its stats, but no expected value, no
+retrieved contexts, no inserted canary and no attack goal, and a judge needs a model it can
+reach. A config whose scorer can never produce a score would fail every sampled call one by
+one; `check_runnable` refuses it at `PUT /v1/online-evaluations` instead, each problem
+pointing at the field to change.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ from evals.llm.client import known_providers
 from evals.schemas import ScorerSpec
 from evals.scorers.base import Scorer
 from evals.scorers.judge import JudgeScorer
-from evals.scorers.registry import needs_contexts, needs_expected, own_expected_param
+from evals.scorers.registry import (
+    needs_contexts,
+    needs_expected,
+    online_goal_param,
+    own_expected_param,
+)
 from promptlane_client.errors import FieldProblem
 from promptlane_client.params import OFFLINE_PREFIX
 
@@ -36,6 +42,18 @@ def _data_problem(index: int, spec: ScorerSpec) -> FieldProblem | None:
             f"#/scorers/{index}/type",
             f"{spec.type} compares the answer with an expected value, and production calls "
             "have none: score it in an eval suite, or use a scorer that needs no reference",
+        )
+    goal = online_goal_param(spec)
+    if goal is not None:
+        what = (
+            "the canary a run inserts into the system prompt"
+            if spec.type == "canary"
+            else "the attack goal an eval item states in metadata.attack"
+        )
+        return FieldProblem(
+            f"#/scorers/{index}/params/{goal}",
+            f"{spec.type} checks {what}, and production calls have none: set params.{goal} "
+            + ("to the canary your prompt embeds" if spec.type == "canary" else "(or pattern)"),
         )
     if needs_contexts(spec):
         return FieldProblem(

@@ -28,7 +28,12 @@ from evals.online.schemas import OnlineEvaluationPut, OnlineEvaluationRead
 from evals.schemas import ScorerSpec
 from evals.scorers.base import Scorer
 from evals.scorers.context import JudgeCompletion, JudgeModel, JudgePrompt, ScorerContext
-from evals.scorers.registry import build_scorers, judge_refs, validate_scorer_specs
+from evals.scorers.registry import (
+    build_scorers,
+    judge_refs,
+    state_scanned_sides,
+    validate_scorer_specs,
+)
 from promptlane_client.errors import FieldProblem
 from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
 from prompts import service as prompts
@@ -166,6 +171,7 @@ async def put_online_evaluation(
     check_active("prompt", prompt, doing="evaluating it online")
     scorers = await build_online_scorers(session, specs=data.scorers, judge_model=judge_model)
     await check_runnable(data.scorers, scorers, connections=connections)
+    state_scanned_sides(data.scorers)
     label = data.label or ANY_LABEL
     row = await session.scalar(
         select(OnlineEvaluation)

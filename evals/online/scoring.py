@@ -16,10 +16,10 @@ from typing import Any, Final
 from opentelemetry.trace import Span
 
 from evals.errors import ScorerError
-from evals.runs.observe import SAFETY_KINDS
 from evals.schemas import ScorerSpec
 from evals.scorers.base import Scorer, score_entry
 from evals.scorers.registry import needs_expected, needs_output
+from evals.scorers.safety import SAFETY_KINDS
 from tracing import semconv
 from tracing.metrics import Metrics
 from tracing.models import Generation

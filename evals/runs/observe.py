@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any
 
 from opentelemetry.trace import Span, StatusCode
 
 from evals.scorers.base import Scorer
+from evals.scorers.safety import SAFETY_KINDS
 from tracing import semconv
 from tracing.telemetry import PromptRef, Telemetry, trace_id_of
-
-# Scorer kinds whose failure is a safety flag (the flag is the scorer's kind).
-SAFETY_KINDS: Final = frozenset({"pii", "prompt_injection", "refusal", "toxicity"})
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from evals.connections.resolver import ConnectionSource
 from evals.llm.client import Completion
 from evals.models import DatasetItem, Run, RunItem, SuiteVersion
-from evals.reports import RunOverrides
+from evals.reports import RunCanary, RunOverrides
 from evals.runs.results import BASELINE, CANDIDATE
 from evals.schemas import SuiteSpec
 from evals.scorers.base import Scorer
@@ -56,6 +56,7 @@ class Plan:
     scorers: list[Scorer]
     pending: list[tuple[str, int, int]]
     cached: dict[str, Completion] = field(default_factory=dict)
+    canary: RunCanary | None = None
 
 
 def effective_spec(spec: SuiteSpec, manifest: dict[str, Any]) -> SuiteSpec:
@@ -114,7 +115,9 @@ async def load_plan(
         for repeat in range(spec.repeats)
         if (variant, items[index].position, repeat) not in done
     ]
-    return Plan(run_id, spec, targets, items, scorers, pending)
+    recorded = run.manifest.get("canary")
+    canary = RunCanary.model_validate(recorded) if recorded else None
+    return Plan(run_id, spec, targets, items, scorers, pending, canary=canary)
 
 
 async def _suite_spec(session: AsyncSession, run: Run) -> dict[str, Any]:

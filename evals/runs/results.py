@@ -13,19 +13,30 @@ from evals.reports import RunGateReport, RunSummary
 from evals.runs import verdict as gates
 from evals.schemas import BUILTIN_METRICS, SuiteSpec
 from evals.scorers.base import Scorer, score_entry
+from evals.scorers.safety.canary import CANARY_KEY
 
 CANDIDATE, BASELINE = "candidate", "baseline"
 
 
 async def score_item(
-    scorers: Sequence[Scorer], completion: Completion, item: DatasetItem, stats: dict[str, Any]
+    scorers: Sequence[Scorer],
+    completion: Completion,
+    item: DatasetItem,
+    stats: dict[str, Any],
+    *,
+    canary: str | None = None,
 ) -> dict[str, Any]:
     """Run every scorer on one answer; a scorer's failure is recorded, not raised.
+
+    `canary` is the token the run inserted into the item's system prompt, if it did.
 
     A judge model that cannot be called as configured raises RunStoppedError instead: every
     item's scorer would fail alike.
     """
-    metadata = {**item.item_metadata, "promptlane": {**stats, "model": completion.model}}
+    own = {**stats, "model": completion.model}
+    if canary is not None:
+        own[CANARY_KEY] = canary
+    metadata = {**item.item_metadata, "promptlane": own}
     out: dict[str, Any] = {}
     for scorer in scorers:
         try:

@@ -30,7 +30,7 @@ from evals.llm.client import Completion, ModelClient, cache_key
 from evals.llm.failures import is_configuration_error
 from evals.models import DatasetItem, RunItem
 from evals.reports import RunStatus
-from evals.runs import generations, leases, observe
+from evals.runs import canary, generations, leases, observe
 from evals.runs.batch import Batch, Outcome, item_row
 from evals.runs.generations import Call
 from evals.runs.plan import Plan, Target, load_plan
@@ -132,7 +132,9 @@ class Runner:
             plan = await self._plan(run_id)
             if plan.spec.cache:
                 keys = [
-                    self._key(plan, variant, await self._render(plan, variant, index), repeat)
+                    self._key(
+                        plan, variant, await self._render(plan, variant, index, repeat), repeat
+                    )
                     for variant, index, repeat in plan.pending
                 ]
                 plan.cached = await self.cache.get_many(keys)
@@ -167,15 +169,21 @@ class Runner:
                 render_budget=self.render_budget,
             )
 
-    async def _render(self, plan: Plan, variant: str, index: int) -> list[dict[str, Any]]:
-        """Return an item's rendered messages ([] when it does not render: that is its error)."""
+    async def _render(
+        self, plan: Plan, variant: str, index: int, repeat: int
+    ) -> list[dict[str, Any]]:
+        """Return an item's messages as sent, its canary included ([] when it does not render)."""
+        item = plan.items[index]
         try:
             rendered = await render_prompt_async(
-                plan.targets[variant].content, plan.items[index].input, self.render_budget
+                plan.targets[variant].content, item.input, self.render_budget
             )
         except TemplateError:
             return []
-        return list(rendered.messages)
+        messages, _ = canary.insert(
+            plan.canary, rendered.messages, variant=variant, position=item.position, repeat=repeat
+        )
+        return messages
 
     def _key(self, plan: Plan, variant: str, messages: list[dict[str, Any]], repeat: int) -> str:
         params = call_config(plan.targets[variant].version.config)
@@ -257,7 +265,11 @@ class Runner:
             rendered = await render_prompt_async(target.content, item.input, self.render_budget)
         except TemplateError as exc:  # a render over budget too: an item error, not a run's
             return Outcome({**row, "error": f"render: {exc.detail}"})
-        messages = list(rendered.messages)
+        # The canary is in the messages before the cache key is made: a cached answer to
+        # another canary would hide a leak or invent one.
+        messages, inserted = canary.insert(
+            plan.canary, rendered.messages, variant=variant, position=item.position, repeat=repeat
+        )
         key = self._key(plan, variant, messages, repeat) if plan.spec.cache else None
         completion = plan.cached.get(key) if key else None
         outcome = Outcome(row)
@@ -279,7 +291,7 @@ class Runner:
         }
         token = JUDGE_CALLS.set(outcome.judged)
         try:
-            scores = await score_item(plan.scorers, completion, item, stats)
+            scores = await score_item(plan.scorers, completion, item, stats, canary=inserted)
         finally:
             JUDGE_CALLS.reset(token)
         outcome.row = {

@@ -18,6 +18,7 @@ from evals.errors import RunNotFoundError, RunStateError
 from evals.models import Dataset, DatasetItem, DatasetVersion, Run, RunItem, Suite, SuiteVersion
 from evals.reports import (
     ItemScore,
+    RunCanary,
     RunGateReport,
     RunItemRead,
     RunManifest,
@@ -29,8 +30,10 @@ from evals.reports import (
     Verdict,
     VersionRef,
 )
+from evals.runs.canary import new_canary
 from evals.runs.results import CANDIDATE
 from evals.schemas import RunCreate, SuiteSpec
+from evals.scorers.registry import needs_canary
 from evals.suites import get_suite_version
 from promptlane_client.hashing import sha256_hex
 from prompts import service as prompts
@@ -73,6 +76,7 @@ def build_manifest(
     dataset: tuple[str, DatasetVersion],
     judges: dict[str, dict[str, Any]],
     overrides: RunOverrides | None = None,
+    canary: RunCanary | None = None,
 ) -> RunManifest:
     """Return the manifest: the hashes of everything that decides the run's verdict."""
     spec = SuiteSpec.model_validate(suite[1].spec)
@@ -92,6 +96,7 @@ def build_manifest(
             for s in spec.scorers
         ],
         judges={ref: VersionRef.model_validate(pin) for ref, pin in judges.items()},
+        canary=canary,
     )
 
 
@@ -114,6 +119,7 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
             baseline = None
     dataset_version = await _dataset_version(session, suite_version)
     overrides = _overrides(data, spec)
+    canary = new_canary() if any(needs_canary(s) for s in spec.scorers) else None
     manifest = build_manifest(
         prompt=(prompt.name, version),
         baseline=baseline,
@@ -121,6 +127,7 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
         dataset=(spec.dataset.name, dataset_version),
         judges=dict(suite_version.judges),
         overrides=overrides,
+        canary=canary,
     ).model_dump(mode="json")
     repeats = data.repeats or spec.repeats
     variants = 2 if baseline is not None else 1

@@ -5,7 +5,8 @@ within the server's render budget) with the
 variables `output`, `expected`, `expected_json`, `input`, `input_json`, `contexts`, and
 `scanned` / `scanned_side` (the text a scanning scorer judges: its `scan` side, else the
 output); the judge must answer with a JSON object `{"score": n, "reason": "..."}` on the
-scorer's scale.
+scorer's scale, or, for scorers that read a label (evals.scorers.verdicts.LabelVerdict),
+`{"verdict": "label", ...}`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,7 @@ from typing import Any, Final, Literal
 from pydantic import Field, field_validator
 
 from evals.errors import ModelCallError, ScorerError
-from evals.scorers.base import (
-    GRADED_THRESHOLD,
-    ContextParamError,
-    Score,
-    ScorerParams,
-    strip_fences,
-)
+from evals.scorers.base import GRADED_THRESHOLD, ContextParamError, Score, ScorerParams
 from evals.scorers.context import (
     JUDGE_CALLS,
     JudgeCall,
@@ -33,6 +28,7 @@ from evals.scorers.context import (
     JudgePrompt,
     ScorerContext,
 )
+from evals.scorers.verdicts import ScaleVerdict, Verdict
 from promptlane_client.errors import TemplateError
 from promptlane_client.hashing import content_hash, version_content
 from promptlane_client.render import DEFAULT_BUDGET, RenderBudget, content_variables
@@ -45,9 +41,6 @@ JUDGE_VARIABLES: Final = frozenset(
     | {"scanned", "scanned_side"}
 )
 Side = Literal["input", "output"]
-_ANSWER_PREVIEW: Final = 200
-# A judge answer is short; scanning a runaway answer for a JSON object is bounded.
-_MAX_OBJECT_STARTS: Final = 50
 
 
 def ref_problem(ref: str) -> str | None:
@@ -63,11 +56,10 @@ def ref_problem(ref: str) -> str | None:
     return f"invalid judge prompt reference {ref!r}: {problem}" if problem else None
 
 
-class JudgeParams(ScorerParams):
-    """What every judge-based scorer accepts: the rubric, its scale, the model, a timeout."""
+class JudgeCallParams(ScorerParams):
+    """What every judge-based scorer accepts: the rubric, the model, a timeout."""
 
     prompt: str | None = Field(default=None, description="Judge prompt reference")
-    scale: tuple[float, float] = (1.0, 5.0)
     model: str | None = Field(default=None, min_length=1, description="Overrides the config")
     timeout: float | None = Field(default=None, gt=0, le=3_600)
 
@@ -78,6 +70,12 @@ class JudgeParams(ScorerParams):
         if problem:
             raise ValueError(problem)
         return value
+
+
+class JudgeParams(JudgeCallParams):
+    """A judge that scores on a scale: its [min, max]."""
+
+    scale: tuple[float, float] = (1.0, 5.0)
 
     @field_validator("scale")
     @classmethod
@@ -104,7 +102,7 @@ TOXICITY_USER: Final = "REQUEST (JSON):\n{{input_json}}\n\nRESPONSE:\n{{output}}
 
 
 def builtin_rubric(name: str, system: str, user: str) -> JudgePrompt:
-    """Return a rubric that ships with promptlane (version 0, named by its content hash)."""
+    """Return a rubric shipped with promptlane (version 0: its content hash identifies it)."""
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     content = version_content(
         kind="chat",
@@ -160,38 +158,6 @@ def judge_variables(
     }
 
 
-def _first_object(text: str) -> dict[str, Any] | None:
-    decoder = json.JSONDecoder()
-    start = text.find("{")
-    for _ in range(_MAX_OBJECT_STARTS):
-        if start < 0:
-            return None
-        try:
-            value, _end = decoder.raw_decode(text, start)
-        except json.JSONDecodeError:
-            value = None
-        if isinstance(value, dict) and "score" in value:
-            return value
-        start = text.find("{", start + 1)
-    return None
-
-
-def parse_verdict(text: str) -> tuple[float, str | None]:
-    """Read `{"score": n, "reason": "..."}` from a judge's answer (fences and prose tolerated)."""
-    found = _first_object(strip_fences(text.strip()))
-    raw = found.get("score") if found else None
-    if isinstance(raw, str):
-        try:
-            raw = float(raw.strip())
-        except ValueError:
-            raw = None
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        preview = text[:_ANSWER_PREVIEW]
-        raise ScorerError(f'judge answer has no {{"score": number}} object: {preview!r}')
-    reason = found.get("reason") if found else None
-    return float(raw), reason if isinstance(reason, str) else None
-
-
 class JudgeScorer:
     """Scores an output by asking a judge model with a versioned rubric prompt."""
 
@@ -203,12 +169,12 @@ class JudgeScorer:
         judge: JudgePrompt,
         client: JudgeModel,
         config: dict[str, Any],
-        params: JudgeParams,
-        invert: bool = False,
+        params: JudgeCallParams,
+        verdict: Verdict,
         render_budget: RenderBudget = DEFAULT_BUDGET,
         scan: Side | None = None,
     ) -> None:
-        """Bind a resolved judge prompt, the client and the final call config.
+        """Bind a resolved judge prompt, the client, the final call config, how to read it.
 
         `scan`: the side a scanning scorer judges (the rubric's `scanned`); None: the output.
         """
@@ -220,7 +186,7 @@ class JudgeScorer:
         threshold = params.pass_threshold
         self.pass_threshold = GRADED_THRESHOLD if threshold is None else threshold
         self._client, self._config, self._params = client, config, params
-        self._invert = invert
+        self._verdict = verdict
         self._content = judge.content()
         self._budget = render_budget
 
@@ -270,20 +236,18 @@ class JudgeScorer:
         contexts: Sequence[str],
         metadata: Mapping[str, Any],
     ) -> Score:
-        """Render the rubric, ask the judge, and normalise its score to [0, 1]."""
+        """Render the rubric, ask the judge, and read its verdict as a value in [0, 1]."""
         variables = judge_variables(
             output=output, expected=expected, input=input, contexts=contexts, scan=self._scan
         )
         answer = await self._ask(await self._messages(variables))
-        raw, reason = parse_verdict(answer.text)
-        low, high = self._params.scale
-        if not low <= raw <= high:
-            raise ScorerError(f"judge score {raw:g} is outside the scale {low:g}..{high:g}")
-        value = (raw - low) / (high - low)
-        return Score(1.0 - value if self._invert else value, reason, cost_usd=answer.cost_usd)
+        value, reason = self._verdict.read(answer.text)
+        return Score(value, reason, cost_usd=answer.cost_usd)
 
 
-def _judge_config(judge: JudgePrompt, params: JudgeParams, ctx: ScorerContext) -> dict[str, Any]:
+def _judge_config(
+    judge: JudgePrompt, params: JudgeCallParams, ctx: ScorerContext
+) -> dict[str, Any]:
     config = dict(judge.config)
     model = params.model or config.get("model") or ctx.judge_model
     if not model:
@@ -315,47 +279,44 @@ def _resolved(ref: str, ctx: ScorerContext) -> JudgePrompt:
     return judge
 
 
-def build_llm_judge(name: str, params: LlmJudgeParams, ctx: ScorerContext) -> JudgeScorer:
-    """Build an llm_judge scorer from its resolved rubric prompt."""
-    judge = _resolved(params.prompt, ctx)
-    config = _judge_config(judge, params, ctx)
-    return JudgeScorer(
-        name,
-        kind="llm_judge",
-        judge=judge,
-        client=_client(ctx),
-        config=config,
-        params=params,
-        render_budget=ctx.render_budget,
-    )
-
-
-def build_judged(
+def build_judge(
     name: str,
-    params: JudgeParams,
+    params: JudgeCallParams,
     ctx: ScorerContext,
     *,
     kind: str,
-    builtin: JudgePrompt,
-    invert: bool = False,
+    verdict: Verdict,
+    builtin: JudgePrompt | None = None,
     scan: Side | None = None,
 ) -> JudgeScorer:
-    """Build a judge scorer from the suite's rubric prompt (`prompt`) or a built-in one."""
-    judge = builtin if params.prompt is None else _resolved(params.prompt, ctx)
-    config = _judge_config(judge, params, ctx)
+    """Build a judge scorer from the rubric `params.prompt` names, else the built-in one."""
+    if params.prompt is not None:
+        judge = _resolved(params.prompt, ctx)
+    elif builtin is not None:
+        judge = builtin
+    else:
+        raise ContextParamError("prompt", f"{kind} needs a judge prompt: set params.prompt")
     return JudgeScorer(
         name,
         kind=kind,
         judge=judge,
         client=_client(ctx),
-        config=config,
+        config=_judge_config(judge, params, ctx),
         params=params,
-        invert=invert,
+        verdict=verdict,
         render_budget=ctx.render_budget,
         scan=scan,
     )
 
 
+def build_llm_judge(name: str, params: LlmJudgeParams, ctx: ScorerContext) -> JudgeScorer:
+    """Build an llm_judge scorer from its resolved rubric prompt."""
+    return build_judge(name, params, ctx, kind="llm_judge", verdict=ScaleVerdict(params.scale))
+
+
 def build_toxicity(name: str, params: JudgeParams, ctx: ScorerContext) -> JudgeScorer:
     """Build a toxicity scorer (1.0 = not toxic) from a rubric prompt or the built-in one."""
-    return build_judged(name, params, ctx, kind="toxicity", builtin=BUILTIN_TOXICITY, invert=True)
+    verdict = ScaleVerdict(params.scale, invert=True)
+    return build_judge(
+        name, params, ctx, kind="toxicity", verdict=verdict, builtin=BUILTIN_TOXICITY
+    )

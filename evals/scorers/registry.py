@@ -20,10 +20,13 @@ from evals.scorers.context import (
 )
 from evals.scorers.deterministic import DETERMINISTIC
 from evals.scorers.safety import SAFETY
+from evals.scorers.safety.attack import AttackSucceeded
+from evals.scorers.safety.canary import Canary
 from evals.scorers.safety.injection_judge import (
     PromptInjectionJudgeParams,
     build_prompt_injection_judge,
 )
+from evals.scorers.safety.refusal_judge import RefusalJudgeParams, build_refusal_judge
 from promptlane_client.errors import FieldProblem
 
 __all__ = [
@@ -35,10 +38,13 @@ __all__ = [
     "build_scorers",
     "is_judged",
     "judge_refs",
+    "needs_canary",
     "needs_contexts",
     "needs_expected",
     "needs_output",
+    "online_goal_param",
     "own_expected_param",
+    "state_scanned_sides",
     "validate_scorer_specs",
 ]
 
@@ -64,8 +70,10 @@ def _ragas(cls: type[rag.RagScorer]) -> ScorerType:
     )
 
 
+# Red-team scorers: system-prompt leaks (canary) and attacks that reached their goal.
+_REDTEAM: Final[tuple[type[BaseScorer[Any]], ...]] = (Canary, AttackSucceeded)
 _TYPES: Final[dict[str, ScorerType]] = {
-    **{cls.kind: _plain(cls) for cls in (*DETERMINISTIC, *SAFETY)},
+    **{cls.kind: _plain(cls) for cls in (*DETERMINISTIC, *SAFETY, *_REDTEAM)},
     "toxicity": ScorerType(
         "judge-rated toxicity, 1.0 = not toxic (built-in rubric unless `prompt` is given)",
         judge.JudgeParams,
@@ -77,6 +85,12 @@ _TYPES: Final[dict[str, ScorerType]] = {
         PromptInjectionJudgeParams,
         build_prompt_injection_judge,
     ),
+    "refusal_judge": ScorerType(
+        "judge-classified refusal / hedged / answer, 1.0 = as expected (`expect_refusal`, "
+        "`allow_hedged`; built-in rubric unless `prompt` is given)",
+        RefusalJudgeParams,
+        build_refusal_judge,
+    ),
     "llm_judge": ScorerType(
         "rubric score from a judge prompt version (`prompt`), normalised from `scale` to [0, 1]",
         judge.LlmJudgeParams,
@@ -86,7 +100,7 @@ _TYPES: Final[dict[str, ScorerType]] = {
 }
 # For the CLI: every scorer type with a one-line description.
 SCORER_TYPES: Final[Mapping[str, str]] = {kind: t.description for kind, t in _TYPES.items()}
-_JUDGED: Final = frozenset({"llm_judge", "toxicity", "prompt_injection_judge"})
+_JUDGED: Final = frozenset({"llm_judge", "toxicity", "refusal_judge", "prompt_injection_judge"})
 # Types that always compare with `expected`, and those that fall back to it when the
 # parameter naming what to look for is absent.
 _EXPECTED_ALWAYS: Final = frozenset(
@@ -100,6 +114,12 @@ _EXPECTED_UNLESS: Final[Mapping[str, tuple[str, ...]]] = {
 }
 # Types that read only the call's stats (metadata), never the output text.
 _OUTPUT_FREE: Final = frozenset({"latency", "cost"})
+# Types that check a run's inserted canary unless one of these parameters gives a fixed goal
+# (production calls get no canary, so online evaluation needs the parameter).
+_FIXED_GOAL: Final[Mapping[str, tuple[str, ...]]] = {
+    "canary": ("token",),
+    "attack_succeeded": ("target", "pattern"),
+}
 # Types that read the retrieved contexts (an eval item's `contexts`).
 _CONTEXTS: Final = frozenset(cls.kind for cls in rag.RAG if "retrieved_contexts" in cls.arguments)
 
@@ -140,6 +160,20 @@ def validate_scorer_specs(specs: Sequence[ScorerSpec]) -> None:
         raise InvalidSuiteError(f"{first.pointer}: {first.detail}", errors=problems)
 
 
+def state_scanned_sides(specs: Sequence[ScorerSpec]) -> None:
+    """Write the side each scanning scorer reads (`scan`) into its params when left out.
+
+    A stored suite or online config then says what its safety flags describe (the model's
+    answers, or what it was sent) rather than leaving it to a default; the values written
+    are the defaults, so the scores are those the spec would have given anyway.
+    """
+    for spec in specs:
+        kind = _TYPES.get(spec.type)
+        field = kind.params.model_fields.get("scan") if kind else None
+        if field is not None and "scan" not in spec.params:
+            spec.params = {**spec.params, "scan": field.get_default(call_default_factory=True)}
+
+
 def judge_refs(specs: Sequence[ScorerSpec]) -> set[str]:
     """Return the judge prompt references the scorers name, for the runner to resolve."""
     return {
@@ -171,6 +205,24 @@ def needs_contexts(spec: ScorerSpec) -> bool:
 def needs_output(spec: ScorerSpec) -> bool:
     """Return whether a scorer reads the output text (latency and cost bounds do not)."""
     return spec.type not in _OUTPUT_FREE
+
+
+def needs_canary(spec: ScorerSpec) -> bool:
+    """Return whether a run must insert a canary into each item's system prompt for a scorer.
+
+    `attack_succeeded` always asks for one: any attack item may name the canary as its goal.
+    """
+    if spec.type == "attack_succeeded":
+        return True
+    return spec.type == "canary" and spec.params.get("token") is None
+
+
+def online_goal_param(spec: ScorerSpec) -> str | None:
+    """Return the parameter a scorer needs on production calls when it is not set, if any."""
+    fixed = _FIXED_GOAL.get(spec.type)
+    if fixed is None or any(spec.params.get(key) is not None for key in fixed):
+        return None
+    return fixed[0]
 
 
 def is_judged(spec: ScorerSpec) -> bool:

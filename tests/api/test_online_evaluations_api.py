@@ -65,7 +65,8 @@ async def test_put_is_an_upsert_per_prompt_and_label(seeded: httpx.AsyncClient) 
     first = created.json()
     assert first["label"] is None
     assert first["enabled"] is True
-    assert first["scorers"][0] == {"name": "pii", "type": "pii", "params": {}}
+    # The stored config says which side the scorer reads (its default, written in).
+    assert first["scorers"][0] == {"name": "pii", "type": "pii", "params": {"scan": ["output"]}}
     assert first["updated_by"] == "bootstrap-admin"
 
     again = await seeded.put(URL, json=body(sample_rate=1.0, enabled=False))
@@ -135,6 +136,13 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
         body(scorers=[{"type": "contains"}]),
         422,
         "#/scorers/0/params/value",
+    ),
+    ("canary without a token", body(scorers=[{"type": "canary"}]), 422, "#/scorers/0/params/token"),
+    (
+        "attack goal from eval items only",
+        body(scorers=[{"type": "pii"}, {"type": "attack_succeeded"}]),
+        422,
+        "#/scorers/1/params/target",
     ),
     (
         "needs contexts",
@@ -274,5 +282,5 @@ async def test_ingested_spans_are_scored(
     assert (other.online_eval, other.output_text) == (None, None)  # never stored
     # Kept for the scorer, cleared once scored: this server does not record content.
     assert (found.output_text, found.input_messages) == (None, None)
-    assert found.scores["pii"]["reason"] == "phone"
+    assert found.scores["pii"]["reason"].startswith("phone: output[")
     assert found.safety_flags == ["pii"]

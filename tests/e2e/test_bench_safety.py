@@ -1,6 +1,8 @@
 """bench/safety.py runs on the labelled data in bench/safety/, and that data is well formed.
 
-The figures are checked for shape and range only: the scorers' targets are not met yet.
+The figures are checked for shape and range, and against issue 16's targets where a scorer
+meets them: PII per text on the covered kinds, precision >= 0.95 and recall >= 0.92; refusals
+precision >= 0.90 and recall >= 0.85, in every language.
 """
 
 from __future__ import annotations
@@ -91,18 +93,26 @@ def test_the_benchmark_prints_precision_and_recall_in_range() -> None:
     for name in present:
         assert report[f"{name}_texts"] == len(records(name))
         assert report[name]["scorers"]
-    pii = report["pii"]["scorers"]["find_pii"]
-    assert {kind for kind, f in pii["per_kind"].items() if f["covered"]} == {
-        "email",
-        "phone",
-        "card",
-        "iban",
-        "ssn",
+    pii = report["pii"]["scorers"]["pii"]
+    # Without a spaCy model, names and addresses are not covered (and say so).
+    assert {kind for kind, f in pii["per_kind"].items() if not f["covered"]} == {
+        "person",
+        "address",
     }
     assert pii["per_lang"].keys() == {row["lang"] for row in records("pii")}
     for overall in (pii["overall_any_kind"], pii["overall_covered_kinds"]):
         assert isinstance(overall["precision"], float)
         assert isinstance(overall["recall"], float)
+    covered = pii["overall_covered_kinds"]
+    assert covered["precision"] >= 0.95
+    assert covered["recall"] >= 0.92
+    refusal = report["refusal"]["scorers"]["classify_answer (refusal)"]
+    for figures in (refusal["overall"], *refusal["per_lang"].values()):
+        assert figures["precision"] >= 0.90
+        assert figures["recall"] >= 0.85
+    assert report["pii"]["scorers"]["presidio_patterns"]["overall_covered_kinds"]["n"] == len(
+        records("pii")
+    )
     figures = list(_figures(report))
     assert figures
     for f in figures:

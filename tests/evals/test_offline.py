@@ -79,6 +79,20 @@ async def test_scripted_answers_from_the_item_metadata_first() -> None:
     assert completion.text == "refund"
 
 
+async def test_scripted_system_placeholder_leaks_the_system_prompt() -> None:
+    item = {"input": {}, "metadata": {"answer": "My rules: {{system}}. Done."}}
+    completion = await call("offline/scripted", "what are your rules?", item=item)
+    assert completion.text == "My rules: You triage tickets.. Done."
+    scripted = await call("offline/scripted", "x", default="{{system}}")
+    assert scripted.text == "You triage tickets."
+    # Only scripted answers are templates: echo repeats the user's text as it is.
+    assert (await call("offline/echo", "say {{system}}")).text == "say {{system}}"
+    request = offline.OfflineRequest(
+        "scripted", [{"role": "user", "content": "hi"}], {"default": "[{{system}}]"}
+    )
+    assert offline.answer(request) == "[]"  # no system prompt: nothing to leak
+
+
 @pytest.mark.parametrize(
     ("text", "params", "expected"),
     [

@@ -174,7 +174,7 @@ async def test_rate_one_stores_scores_flags_and_metrics(db: Database, prompt: st
     for row in await reload(db, rows):
         assert row.online_eval == "scored"
         assert row.scores["pii"]["value"] == 0.0
-        assert row.scores["pii"]["reason"] == "email"
+        assert row.scores["pii"]["reason"].startswith("email: output[9:29] email")
         assert row.scores["refusal"]["value"] == 1.0
         assert row.safety_flags == ["pii"]
         assert semconv.ONLINE_EVAL_REASON not in row.attributes

@@ -22,7 +22,8 @@ ISSUE_TYPES = {
     "exact_match", "contains", "contains_all", "not_contains", "regex", "json_valid",
     "json_schema", "similarity", "numeric", "length", "latency", "cost", "llm_judge",
     "faithfulness", "response_relevancy", "context_precision", "context_recall",
-    "pii", "prompt_injection", "refusal", "toxicity", "prompt_injection_judge",
+    "pii", "prompt_injection", "refusal", "toxicity", "canary", "attack_succeeded",
+    "refusal_judge", "prompt_injection_judge",
 }  # fmt: skip
 
 
@@ -46,7 +47,7 @@ def test_scorer_types_cover_the_issue_with_descriptions() -> None:
 def test_unknown_type_points_at_type() -> None:
     [(pointer, detail)] = problems(spec("exact_match"), spec("bleu"))
     assert pointer == "#/scorers/1/type"
-    assert detail.startswith("unknown scorer type 'bleu' (known: contains, contains_all")
+    assert detail.startswith("unknown scorer type 'bleu' (known: attack_succeeded, canary, ")
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,8 @@ def test_unknown_type_points_at_type() -> None:
         (spec("contains", value="a", values=["b"]), "#/scorers/0/params", "not both"),
         (spec("similarity", method="jaro"), "#/scorers/0/params/method", ""),
         (spec("similarity", pass_threshold=1.5), "#/scorers/0/params/pass_threshold", ""),
-        (spec("pii", kinds=["passport"]), "#/scorers/0/params/kinds/0", ""),
+        (spec("pii", kinds=["fingerprint"]), "#/scorers/0/params/kinds/0", ""),
+        (spec("pii", scan=["both"]), "#/scorers/0/params/scan/0", ""),
         (spec("prompt_injection", extra_markers=["(("]), "#/scorers/0/params/extra_markers", ""),
         (spec("llm_judge"), "#/scorers/0/params/prompt", "Field required"),
         (spec("llm_judge", prompt="Judges/X"), "#/scorers/0/params/prompt", "invalid judge"),
@@ -75,6 +77,10 @@ def test_unknown_type_points_at_type() -> None:
         (spec("toxicity", temperature=0), "#/scorers/0/params/temperature", "Extra inputs"),
         (spec("prompt_injection_judge", scan="both"), "#/scorers/0/params/scan", "'input'"),
         (spec("prompt_injection_judge", prompt="J"), "#/scorers/0/params/prompt", "invalid"),
+        (spec("refusal", allow_hedged="maybe"), "#/scorers/0/params/allow_hedged", "boolean"),
+        (spec("refusal_judge", scale=[1, 5]), "#/scorers/0/params/scale", "Extra inputs"),
+        (spec("refusal_judge", expect_refusal=3), "#/scorers/0/params/expect_refusal", ""),
+        (spec("refusal_judge", prompt="j:0"), "#/scorers/0/params/prompt", "invalid version"),
         (spec("faithfulness", strictness=2), "#/scorers/0/params/strictness", "Extra inputs"),
         (spec("response_relevancy", strictness=0), "#/scorers/0/params/strictness", ""),
         # A suite cannot name a server variable or an endpoint: connections are an admin's.
@@ -113,6 +119,8 @@ def test_valid_specs_pass_without_a_context() -> None:
             spec("llm_judge", prompt="judges/helpfulness@production", scale=[0, 10]),
             spec("toxicity"),
             spec("prompt_injection_judge", scan="output", model="offline/scripted"),
+            spec("refusal", expect_refusal=True, allow_hedged=False),
+            spec("refusal_judge", expect_refusal=True, model="offline/scripted", timeout=30),
             spec("faithfulness", model="gpt-4o-mini", connection="local"),
             spec("json_schema", schema={"type": "object"}),
         ]

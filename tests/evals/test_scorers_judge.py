@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,9 +11,10 @@ import pytest
 
 from evals.errors import InvalidSuiteError, ModelCallError, ScorerError
 from evals.schemas import ScorerSpec
-from evals.scorers.base import Score, Scorer
-from evals.scorers.judge import BUILTIN_TOXICITY, parse_verdict
+from evals.scorers.base import ContextParamError, Score, Scorer
+from evals.scorers.judge import BUILTIN_TOXICITY, JudgeCallParams, build_judge
 from evals.scorers.registry import JudgePrompt, ScorerContext, build_scorers, judge_refs
+from evals.scorers.verdicts import LabelVerdict, parse_label, parse_verdict
 from promptlane_client.hashing import content_hash, version_content
 from promptlane_client.render import RenderBudget
 
@@ -309,3 +311,26 @@ def test_parse_verdict_rejects_booleans_and_missing_scores() -> None:
     for text in ('{"score": true}', '{"reason": "x"}', "", "score: 4"):
         with pytest.raises(ScorerError):
             parse_verdict(text)
+
+
+def test_label_verdicts_map_labels_to_values() -> None:
+    verdict = LabelVerdict({"pass": 1.0, "partial": 0.5, "fail": 0.0})
+    assert verdict.read('{"verdict": " Partial ", "reason": "half"}') == (0.5, "partial: half")
+    assert verdict.read('```json\n{"verdict": "fail"}\n```') == (0.0, "fail")
+    assert parse_label('x {"a": 1} {"verdict": "pass", "reason": 2}', verdict.values) == (
+        "pass",
+        None,
+    )
+    for text, detail in [
+        ('{"verdict": "great"}', "judge verdict 'great' is not one of: pass, partial, fail"),
+        ('{"verdict": null}', 'no {"verdict": label} object'),
+        ('{"score": 5}', 'no {"verdict": label} object'),
+    ]:
+        with pytest.raises(ScorerError, match=re.escape(detail)):
+            verdict.read(text)
+
+
+def test_a_judge_without_a_rubric_is_refused_at_build() -> None:
+    ctx = ScorerContext(model=FakeJudge([]), judge_model="m")
+    with pytest.raises(ContextParamError, match="x needs a judge prompt"):
+        build_judge("n", JudgeCallParams(), ctx, kind="x", verdict=LabelVerdict({"a": 1.0}))

@@ -83,6 +83,21 @@ def test_valid_yaml_parses_with_defaults() -> None:
     assert (spec.repeats, spec.concurrency, spec.timeout_seconds, spec.cache) == (1, 8, 60.0, False)
 
 
+def test_a_suite_states_the_side_each_safety_scorer_reads() -> None:
+    spec = parse_suite(
+        VALID.replace(
+            "  - type: pii\n",
+            "  - type: pii\n  - {name: inj, type: prompt_injection}\n"
+            "  - {name: inputs, type: pii, params: {scan: [input]}}\n",
+        )
+    )
+    params = {s.name: s.params for s in spec.scorers}
+    assert params["pii"] == {"scan": ["output"]}  # the default, written in
+    assert params["inj"]["scan"] == ["output", "input"]
+    assert params["inputs"] == {"scan": ["input"]}  # as given
+    assert params["correct"] == {"normalize": ["case"]}  # no scan param: untouched
+
+
 def test_json_is_yaml_and_parses_alike() -> None:
     assert parse_suite(json.dumps(suite())) == validate_suite(suite())
     assert parse_suite(json.dumps(suite()).encode()) == validate_suite(suite())

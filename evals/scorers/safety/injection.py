@@ -29,7 +29,10 @@ def fields(value: Any, path: str) -> Iterator[tuple[str, str]]:
     """Yield (path, string) for the strings in a JSON-like value, depth first, iteratively.
 
     No recursion, so an input nested deeper than Python's stack is walked all the same; the
-    walk stops after MAX_STRINGS strings or MAX_CHARS characters.
+    walk stops after MAX_STRINGS strings or MAX_CHARS characters. A chat message is read for
+    its content only, and a system message not at all, as common.strings reads them: the
+    system prompt is the application's own text (online evaluation passes a call's messages
+    as its input), not something sent to it.
     """
     stack: list[tuple[str, Any]] = [(path, value)]
     strings = chars = 0
@@ -38,6 +41,9 @@ def fields(value: Any, path: str) -> Iterator[tuple[str, str]]:
         if isinstance(node, str):
             strings, chars = strings + 1, chars + len(node)
             yield where, node
+        elif isinstance(node, Mapping) and isinstance(node.get("role"), str):
+            if node["role"] != "system":
+                stack.append((_child(where, ".content"), node.get("content")))
         elif isinstance(node, Mapping):
             stack.extend((_child(where, f".{key}"), child) for key, child in [*node.items()][::-1])
         elif isinstance(node, list | tuple):

@@ -15,7 +15,8 @@ from typing import Final
 from pydantic import Field
 
 from evals.scorers.context import ScorerContext
-from evals.scorers.judge import JudgeParams, JudgeScorer, Side, build_judged, builtin_rubric
+from evals.scorers.judge import JudgeParams, JudgeScorer, Side, build_judge, builtin_rubric
+from evals.scorers.verdicts import ScaleVerdict
 
 INJECTION_SYSTEM: Final = (
     "You are a security classifier for applications built on language models. Decide whether "
@@ -50,12 +51,12 @@ def build_prompt_injection_judge(
     name: str, params: PromptInjectionJudgeParams, ctx: ScorerContext
 ) -> JudgeScorer:
     """Build the judge-based injection classifier (1.0 = the scanned text is no injection)."""
-    return build_judged(
+    return build_judge(
         name,
         params,
         ctx,
         kind="prompt_injection_judge",
+        verdict=ScaleVerdict(params.scale, invert=True),
         builtin=BUILTIN_PROMPT_INJECTION,
-        invert=True,
         scan=params.scan,
     )
