@@ -164,7 +164,8 @@ def decoded(text: str) -> Iterator[tuple[str, str]]:
         yield "Unicode tag characters", tags
     if _ROT13_HINT.search(text):
         yield "rot13", codecs.encode(text, "rot13")
-    if _REVERSED_HINT.search(text):  # "read this backwards": words or letters reversed
+    # "Read this backwards": words or letters reversed (the hint may be reversed too).
+    if _REVERSED_HINT.search(text) or _REVERSED_HINT.search(text[::-1]):
         yield "reversed words", " ".join(reversed(text.split()))
         yield "reversed letters", text[::-1]
 
