@@ -11,9 +11,12 @@ such a frame, and an unquoted discussion without a frame is still flagged.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from itertools import islice
 from typing import Final
 
 _WINDOW: Final = 90  # characters before a match where a frame counts
+_MAX_CUES: Final = 1_000  # discussion words of one text that are looked at
 # A negation up to six words before the match, with no sentence break between.
 _NEGATED: Final = re.compile(
     r"(?<!\w)(?:not|never|\w+n't|cannot|refuse to|nicht|nie|niemals|keinesfalls|auf keinen fall"
@@ -94,11 +97,16 @@ def quoted(text: str, start: int, end: int) -> int:
     return -1
 
 
+@lru_cache(maxsize=16)
+def _discussion(text: str) -> tuple[tuple[int, int], ...]:
+    # Found once per text (a str caches its hash), not once per match: a text with
+    # thousands of quoted matches would otherwise be searched thousands of times.
+    return tuple(m.span() for m in islice(_DISCUSSES.finditer(text), _MAX_CUES))
+
+
 def discussed(text: str, start: int, end: int) -> bool:
-    """Return whether the text around a match talks about an attack."""
-    return _DISCUSSES.search(text[:start]) is not None or (
-        _DISCUSSES.search(text[end:]) is not None
-    )
+    """Return whether the text around a match (not the match itself) talks about an attack."""
+    return any(stop <= start or begin >= end for begin, stop in _discussion(text))
 
 
 def reported(text: str, start: int, end: int) -> bool:
