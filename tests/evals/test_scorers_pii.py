@@ -63,6 +63,9 @@ async def run(scorer: Scorer, output: str, input: Mapping[str, Any] | None = Non
         ("Passport number X1234567 expires next year.", ["passport"]),
         ("Reisepass C01X00T47 liegt bei.", ["passport"]),
         ("mail a@b.io or ring +49 30 1234567", ["email", "phone"]),
+        ("| Lena Vogt | 0151 23456789 |", ["phone"]),  # no phone word: the layout suffices
+        ("Número de la Seguridad Social 08 1234567890.", ["national_id"]),
+        ("Documentation uses jane@example.com and 192.0.2.10 for real ones.", ["email", "ip"]),
     ],
 )
 def test_pii_found(text: str, kinds: list[str]) -> None:
@@ -90,6 +93,12 @@ def test_pii_found(text: str, kinds: list[str]) -> None:
         "Error code 512-44-1234 appears at start-up.",
         "Timestamp 1733400000 marks the deploy.",
         "Fattura n. 2024/000123 del 3 marzo 2024.",
+        "The replica is at 10.20.0.7 and the cache at 192.168.4.2 (fd12::1 over IPv6).",
+        "Meet at 48.8584, 2.2945 near the tower.",
+        "Use part 5521-340-118-07 with the older bracket.",
+        "Barcode 4006381333931 and UPC 036000291452 both scan.",
+        "Meeting ID: 829 4410 5731, passcode 1234.",
+        "Article code 8 004120 371554 is out of stock.",
     ],
 )
 def test_pii_look_alikes_are_not_flagged(text: str) -> None:

@@ -75,6 +75,25 @@ _ID_WORDS: Final = re.compile(
 _ID_CHECKED: Final[frozenset[PiiKind]] = frozenset({"phone", "ssn", "national_id", "passport"})
 # Dates read as trunk-zero phone numbers (03.04.2026), and the SSN layout, valid or not.
 _NOT_PHONE: Final = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{3}-\d{2}-\d{4}")
+# Without a phone word near it, a number counts as a phone number only in a layout people
+# write phone numbers in: international (+ or 00), a national trunk 0 (most of Europe), the
+# North American 3-3-4, Italian mobiles (3xx) and Spanish numbers (6-9xx, in threes or twos).
+# Coordinates, part numbers and bar codes that phonenumbers accepts do not fit these.
+_PHONE_SHAPE: Final = re.compile(
+    r"(?:\+|00)\d[\d ()./-]*"
+    r"|\(?0\d{1,5}\)?[ ./-]?\d[\d ./-]*"
+    r"|\(?[2-9]\d{2}\)?[ .-]?\d{3}[ .-]\d{4}"
+    r"|3\d{2}[ .]?\d{3,4}[ .]?\d{3,4}"
+    r"|[6-9]\d{2}(?:[ .]\d{3}){2}|[6-9]\d{2}(?:[ .]\d{2}){3}"
+)
+# Addresses of machines, not people: loopback, unspecified, link-local and the private
+# ranges of RFC 1918 and RFC 4193. Documentation ranges (192.0.2.0/24, 2001:db8::/32, ...)
+# stay flagged, as do example.com mail addresses: test data uses them to stand in for real
+# ones, and a PII gate that skipped them would pass the very tests written to catch a leak.
+_MACHINE_NETS: Final = tuple(
+    ipaddress.ip_network(net)
+    for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
+)
 # Presidio's context enhancer walks the tokens once per candidate, so its time grows with
 # the square of a text's length: long texts are analysed in overlapping windows.
 WINDOW: Final = 1_500
@@ -256,6 +275,8 @@ def _plausible(text: str, result: Any, kind: PiiKind) -> bool:
             return False
     if kind == "phone" and _NOT_PHONE.fullmatch(matched):
         return False
+    if kind == "phone" and not has_context and not _phone_shaped(matched):
+        return False
     if kind == "email" and text[end : end + 1] == ":" and text[end + 1 : end + 2].strip():
         return False  # an scp-style remote (git@github.com:org/repo.git), not a mailbox
     if kind == "ip":
@@ -263,8 +284,15 @@ def _plausible(text: str, result: Any, kind: PiiKind) -> bool:
             address = ipaddress.ip_address(matched)
         except ValueError:
             return True
-        return not (address.is_loopback or address.is_unspecified)
+        machine = address.is_loopback or address.is_unspecified
+        return not (machine or any(address in net for net in _MACHINE_NETS))
     return True
+
+
+def _phone_shaped(matched: str) -> bool:
+    digits = sum(ch.isdigit() for ch in matched)
+    contiguous = matched.strip("+").isdigit()
+    return bool(_PHONE_SHAPE.fullmatch(matched)) and not (contiguous and digits > 11)
 
 
 def _recognizer(result: Any) -> str:

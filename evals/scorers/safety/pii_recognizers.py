@@ -59,11 +59,12 @@ PASSPORT_CONTEXT: Final = [
 ]
 # Labels of national identifiers (whole words; long ones also match inside compounds).
 NATIONAL_ID_CONTEXT: Final = [
-    *("insurance", "nino", "nhs", "aadhaar", "pesel", "identity", "id-card", "id"),
+    *("insurance", "nino", "nhs", "aadhaar", "pesel", "identity", "id-card"),
     *("personalausweis", "personalausweisnummer", "ausweis", "ausweisnummer", "steuer-id"),
     *("steueridentifikationsnummer", "sozialversicherungsnummer", "rentenversicherungsnummer"),
     *("identifikationsnummer", "versicherungsnummer", "sécurité", "nir", "insee", "identité"),
-    *("cni", "dni", "nie", "nif", "identidad", "fiscale", "identità", "codice"),
+    *("cni", "dni", "nie", "nif", "identidad", "fiscale", "identità", "steuer"),
+    *("social", "seguridad", "sociale", "previdenza"),
 ]
 
 _MONTHS: Final = "|".join(
@@ -209,7 +210,9 @@ class LabelledIdRecognizer(PatternRecognizer):
 
     def __init__(self) -> None:
         """Compile the layout: alphanumeric groups holding at least five digits."""
-        regex = r"(?<![\w-])(?=(?:[A-Z ]*\d){5})[A-Z0-9]{1,9}(?:[ ./-][A-Z0-9]{1,9}){0,5}(?![\w-])"
+        regex = (
+            r"(?<![\w-])(?=(?:[A-Z ]*\d){5})[A-Z0-9]{1,12}(?:[ ./-][A-Z0-9]{1,12}){0,5}(?![\w-])"
+        )
         super().__init__(
             supported_entity="LABELLED_ID",
             patterns=[_pattern("labelled id", regex, 0.05)],
@@ -324,7 +327,7 @@ def recognizers() -> list[EntityRecognizer]:
         *(pre.UkNinoRecognizer, pre.NhsRecognizer, pre.EsNifRecognizer, pre.EsNieRecognizer),
         *(pre.ItFiscalCodeRecognizer, pre.ItIdentityCardRecognizer, pre.DeTaxIdRecognizer),
         *(pre.DeIdCardRecognizer, pre.DeSocialSecurityRecognizer, pre.InAadhaarRecognizer),
-        *(pre.InPanRecognizer, pre.PlPeselRecognizer),
+        *(pre.PlPeselRecognizer, pre.InPanRecognizer),
     )
     found: list[EntityRecognizer] = [
         OfflineEmailRecognizer(supported_language=LANGUAGE),
@@ -339,5 +342,10 @@ def recognizers() -> list[EntityRecognizer]:
         FrNirRecognizer(),
         PassportRecognizer(),
     ]
-    found += [_with(cls, [*cls.CONTEXT, *NATIONAL_ID_CONTEXT]) for cls in national_ids]
+    ids = [_with(cls, [*cls.CONTEXT, *NATIONAL_ID_CONTEXT]) for cls in national_ids]
+    for recognizer in ids:
+        # Their layouts are capitals and digits: case-insensitive, Presidio's default, lets
+        # ordinary words match them ("conference" as an Indian PAN).
+        recognizer.global_regex_flags = re.DOTALL | re.MULTILINE  # type: ignore[attr-defined]
+    found += ids
     return found
