@@ -2,7 +2,9 @@
 
 The figures are checked for shape and range, and against issue 16's targets where a scorer
 meets them: PII per text on the covered kinds, precision >= 0.95 and recall >= 0.92; refusals
-precision >= 0.90 and recall >= 0.85, in every language.
+precision >= 0.90 and recall >= 0.85, in every language; the injection tripwire precision
+>= 0.90 at recall >= 0.60. The held-out set (bench/safety/heldout) is measured too, for shape:
+its figures are reported in docs/benchmarks.md, not held to the targets.
 """
 
 from __future__ import annotations
@@ -106,6 +108,9 @@ def test_the_benchmark_prints_precision_and_recall_in_range() -> None:
     covered = pii["overall_covered_kinds"]
     assert covered["precision"] >= 0.95
     assert covered["recall"] >= 0.92
+    injection = report["injection"]["scorers"]["prompt_injection"]["overall"]
+    assert injection["precision"] >= 0.90
+    assert injection["recall"] >= 0.60
     refusal = report["refusal"]["scorers"]["classify_answer (refusal)"]
     for figures in (refusal["overall"], *refusal["per_lang"].values()):
         assert figures["precision"] >= 0.90
@@ -119,3 +124,29 @@ def test_the_benchmark_prints_precision_and_recall_in_range() -> None:
         assert f["tp"] + f["fn"] == f["positives"] <= f["n"]
         for key in ("precision", "recall"):
             assert f[key] is None or 0.0 <= f[key] <= 1.0
+
+
+def test_the_held_out_set_is_measured_the_same_way() -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "safety.py"),
+            "--json",
+            "--data",
+            str(DATA / "heldout"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["missing"] == []
+    for name in FIELDS:
+        rows = [json.loads(line) for line in (DATA / "heldout" / f"{name}.jsonl").open()]
+        assert report[f"{name}_texts"] == len(rows)
+        assert {row["lang"] for row in rows} == {"en", "de", "fr", "es", "it"}
+    for f in _figures(report):
+        assert f["tp"] + f["fn"] == f["positives"] <= f["n"]

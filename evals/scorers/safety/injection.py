@@ -8,6 +8,7 @@ The reason names the field, the family, the reading that revealed it and the mat
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -106,7 +107,11 @@ class PromptInjection(BaseScorer[PromptInjectionParams]):
         return next((hit for where, text in texts if (hit := self._hit(where, text))), None)
 
     async def score(self, *, output: str, input: Mapping[str, Any], **_: Any) -> Score:
-        """Scan the output and the item's input; the reason names the first hit per side."""
+        """Scan the output and the item's input, in a thread: a long text takes seconds."""
+        return await asyncio.to_thread(self._score, output, input)
+
+    def _score(self, output: str, input: Mapping[str, Any]) -> Score:
+        """Return the score; the reason names the first hit per side."""
         found = []
         if "output" in self.params.scan:
             found.append(self._first([("output", output)]))
