@@ -145,7 +145,8 @@ def test_the_held_out_set_is_measured_the_same_way() -> None:
     report = json.loads(result.stdout)
     assert report["missing"] == []
     for name in FIELDS:
-        rows = [json.loads(line) for line in (DATA / "heldout" / f"{name}.jsonl").open()]
+        text = (DATA / "heldout" / f"{name}.jsonl").read_text(encoding="utf-8")
+        rows = [json.loads(line) for line in text.splitlines()]
         assert report[f"{name}_texts"] == len(rows)
         assert {row["lang"] for row in rows} == {"en", "de", "fr", "es", "it"}
     for f in _figures(report):
