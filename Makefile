@@ -13,8 +13,10 @@ $(UV):
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 # The client package (clients/python) is a workspace member: synced editable with the rest.
+# Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set (CI sandboxes), every
+# process would otherwise compile what it imports from source (litellm alone takes seconds).
 $(VENV)/.synced: $(UV) pyproject.toml clients/python/pyproject.toml uv.lock
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 # install: create .venv and install the locked dependencies (dev tools included).
