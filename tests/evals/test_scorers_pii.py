@@ -16,7 +16,7 @@ import pytest
 from evals.errors import InvalidSuiteError
 from evals.schemas import ScorerSpec
 from evals.scorers.base import Score, Scorer
-from evals.scorers.registry import ScorerContext, build_scorers
+from evals.scorers.registry import ScorerContext, build_scorers, validate_scorer_specs
 from evals.scorers.safety import find_pii, pii_engine
 from evals.scorers.safety.pii import mask
 
@@ -140,7 +140,7 @@ def test_mask_keeps_only_the_edges() -> None:
 def test_names_and_addresses_need_a_spacy_model() -> None:
     assert pii_engine.covered_kinds() == frozenset(pii_engine.PII_KINDS) - pii_engine.NER_KINDS
     with pytest.raises(InvalidSuiteError) as caught:
-        make(kinds=["email", "person"])
+        validate_scorer_specs([ScorerSpec(type="pii", params={"kinds": ["email", "person"]})])
     assert caught.value.errors[0].pointer == "#/scorers/0/params/kinds"
     assert "PROMPTLANE_PII_SPACY_MODEL" in caught.value.errors[0].detail
     assert "person" not in make().kinds  # type: ignore[attr-defined]

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from pydantic import Field, field_validator
 
-from evals.scorers.base import BaseScorer, ContextParamError, Score, ScorerParams
+from evals.scorers.base import BaseScorer, Score, ScorerParams
 from evals.scorers.safety import pii_engine
 from evals.scorers.safety.common import Where, strings
 from evals.scorers.safety.pii_engine import NER_KINDS, PII_KINDS, Finding, PiiKind
@@ -64,6 +64,20 @@ class PiiParams(ScorerParams):
     def _unique(cls, value: list[Where]) -> list[Where]:
         return list(dict.fromkeys(value))
 
+    @field_validator("kinds")
+    @classmethod
+    def _covered(cls, value: list[PiiKind] | None) -> list[PiiKind] | None:
+        """Refuse kinds this server cannot detect (names and addresses need a spaCy model)."""
+        covered = pii_engine.covered_kinds()
+        uncovered = [kind for kind in value or () if kind not in covered]
+        if uncovered:
+            raise ValueError(
+                f"{', '.join(uncovered)} need a spaCy model with named entities, and this "
+                "server has none: set PROMPTLANE_PII_SPACY_MODEL to an installed model, "
+                "or drop them from kinds"
+            )
+        return value
+
 
 class Pii(BaseScorer[PiiParams]):
     """1.0 when the scanned text holds no PII of the chosen kinds; the reason lists findings."""
@@ -77,16 +91,8 @@ class Pii(BaseScorer[PiiParams]):
     revision = 2
 
     def __init__(self, name: str, params: PiiParams) -> None:
-        """Refuse kinds this server cannot detect; otherwise default to all it covers."""
+        """Bind the params; no kinds given means every kind the server covers."""
         covered = pii_engine.covered_kinds()
-        uncovered = [kind for kind in params.kinds or () if kind not in covered]
-        if uncovered:
-            raise ContextParamError(
-                "kinds",
-                f"{', '.join(uncovered)} need a spaCy model with named entities, and this "
-                "server has none: set PROMPTLANE_PII_SPACY_MODEL to an installed model, "
-                "or drop them from kinds",
-            )
         super().__init__(name, params)
         self.kinds: tuple[PiiKind, ...] = tuple(
             params.kinds or [kind for kind in PII_KINDS if kind in covered]
