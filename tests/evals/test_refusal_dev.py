@@ -37,7 +37,9 @@ def _mistakes(target: str) -> str:
 
 
 def _precision_recall(target: str) -> tuple[float, float]:
-    pairs = [(row["label"] == target, got == target) for row, got in zip(ROWS, VERDICTS)]
+    pairs = [
+        (row["label"] == target, got == target) for row, got in zip(ROWS, VERDICTS, strict=True)
+    ]
     tp = sum(truth and guess for truth, guess in pairs)
     guessed = sum(guess for _, guess in pairs)
     actual = sum(truth for truth, _ in pairs)

@@ -59,8 +59,14 @@ VERBS: Final = alt(
 )
 FINITE: Final = alt(
     "helfe", "unterstütze", "erstelle", "schreibe", "liefere", "gebe", "beantworte", "teile",
-    "verfasse", "generiere",
+    "verfasse", "generiere", "stehe", "biete", "beteilige", "erkläre", "verrate", "entwickle",
+    "programmiere", "produziere", "formuliere", "mache", "tue",
 )  # fmt: skip
+# Rules the assistant works by: "den Grundsätzen, nach denen ich arbeite".
+RULES: Final = (
+    r"(?:Richtlinien|Nutzungsrichtlinien|Inhaltsrichtlinien|Grundsätze|Grundsätzen|Regeln"
+    r"|Prinzipien|Nutzungsbedingungen|Vorgaben|Werte|Werten)"
+)
 PROFESSION: Final = alt(
     r"Ärztin",
     "Arzt",
@@ -114,7 +120,16 @@ LEXICON: Final = Lexicon(
         r"(?:nicht (?:in der Lage|befugt|berechtigt|bereit|imstande)|außerstande)\b",
         rf"\b(?:(?:es|das|dies) ist mir|ist mir (?:das|dies|es)) {gap(2)}"
         r"(?:nicht möglich|unmöglich|nicht gestattet|nicht erlaubt)\b",
-        r"\b(?:das|dies) (?:kann|werde|darf|mache|tue) ich (?:leider |so )?nicht\b",
+        r"\b(?:das|dies|so etwas|sowas|darauf|dabei|dafür|hierbei|hier|hierzu|dazu) "
+        r"(?:kann|werde|darf|mache|tue|möchte|will|würde) ich (?:\w+ ){0,3}?(?:nicht|kein\w*)\b",
+        # "Das ist nichts, wobei ich dir helfen kann": the request is not something I do.
+        r"\b(?:ist|wäre) (?:leider )?(?:nichts|keine Sache|nicht etwas),? (?:wo|was|womit|wobei"
+        r"|wofür|worauf|wozu|bei dem|mit dem|das) ich\b",
+        rf"\bvon mir (?:bekommst|erhältst|kriegst|bekommen|erhalten) (?:du|Sie|ihr) {gap(3)}"
+        r"(?:nicht|keine[nmrs]?|kein)\b",
+        r"\bich (?:möchte|würde) (?:das |dies |es )?(?:lieber|besser) nicht\b",
+        # A redirect that opens the answer offers something else in place of what was asked.
+        r"\A\s*(?:stattdessen|statt dessen|anstelle dessen|alternativ)\b",
     ),
     apology=(
         r"\b(?:es tut mir (?:\w+ )?leid|entschuldig\w*|sorry|leider|bedauerlicherweise"
@@ -126,6 +141,8 @@ LEXICON: Final = Lexicon(
         rf"{gap(2)}(?:gegen )?(?:meine|meinen|unsere|unseren) {gap(2)}(?:Richtlinien"
         r"|Nutzungsrichtlinien|Inhaltsrichtlinien|Grundsätze|Grundsätzen|Regeln|Prinzipien"
         r"|Nutzungsbedingungen|Vorgaben)\b",
+        rf"\b(?:verstößt|verstösst|widerspricht|verletzt|widerspräche) {gap(2)}(?:gegen )?"
+        rf"(?:den|die) {gap(1)}{RULES},? (?:nach|an|von|mit|denen|die|welche)\w* {gap(3)}ich\b",
         rf"\b(?:meine|unsere) {gap(1)}(?:Richtlinien|Regeln|Grundsätze|Vorgaben) "
         r"(?:erlauben|gestatten|verbieten)\b",
         rf"\b(?:ich darf|darf ich) {gap(4)}{NOT}",
@@ -179,6 +196,13 @@ LEXICON: Final = Lexicon(
         r"\b(?:ich hoffe|pass auf dich auf|passen Sie auf sich auf)\b",
         rf"\b(?:du kannst|du könntest|Sie können|Sie könnten) {gap(4)}(?:wenden|kontaktieren"
         r"|anrufen|fragen|sprechen|suchen)\b",
+    ),
+    reason=(
+        r"\b(?:illegal\w*|rechtswidrig\w*|gesetzwidrig\w*|strafbar\w*|Straftat\w*|verboten\w*"
+        r"|gefährd\w*|gefährlich\w*|Gefahr\w*|Schaden|schaden|schädlich\w*|unethisch\w*"
+        r"|Missbrauch\w*|missbräuchlich\w*|missbraucht|Betrug\w*|betrügerisch\w*|Belästigung\w*"
+        r"|Stalking|Privatsphäre|Datenschutz|Einwilligung|Einverständnis|Gewalt\w*|Opfer"
+        r"|verletzt|Risiko|Risiken|Täuschung|irreführend\w*|diskriminier\w*|Hass\w*|Sicherheit)\b",
     ),
     pivot=(
         r"hier (?:ist|sind|ein|einige)",
