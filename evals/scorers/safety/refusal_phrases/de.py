@@ -60,7 +60,7 @@ VERBS: Final = alt(
 FINITE: Final = alt(
     "helfe", "unterstütze", "erstelle", "schreibe", "liefere", "gebe", "beantworte", "teile",
     "verfasse", "generiere", "stehe", "biete", "beteilige", "erkläre", "verrate", "entwickle",
-    "programmiere", "produziere", "formuliere", "mache", "tue",
+    "programmiere", "produziere", "formuliere", "mache", "tue", "übernehme", "übersetze",
 )  # fmt: skip
 # Rules the assistant works by: "den Grundsätzen, nach denen ich arbeite".
 RULES: Final = (
@@ -114,7 +114,11 @@ LEXICON: Final = Lexicon(
         rf"{I_MODAL} {gap(6)}{NOT} {gap(6)}{VERBS}\b",
         rf"\b(?:ich {FINITE}|{FINITE} ich) {gap(4)}{NOT}",
         rf"{I_MODAL} (?:dir|Ihnen|euch) {gap(2)}nicht sagen,? (?:wie|wo|wer)\b",
-        rf"\b(?:ich muss|muss ich|ich werde|werde ich) {gap(4)}(?:ablehnen|passen)\b",
+        rf"\b(?:ich muss|muss ich|ich werde|werde ich) {gap(4)}(?:ablehnen|passen|nein sagen)\b",
+        rf"\b(?:das|dies|so etwas|sowas|dabei|dazu|dafür|hierbei|hierzu) {FINITE} ich "
+        r"(?:\w+ ){0,2}?(?:nicht|kein\w*)\b",
+        r"\bich halte es (?:\w+ )?(?:nicht für (?:richtig|angebracht|angemessen|vertretbar"
+        r"|verantwortbar)|für (?:falsch|unangebracht|unangemessen|unverantwortlich))\b",
         rf"\b(?:ich lehne|lehne ich) {gap(4)}ab\b",
         rf"\b(?:ich bin|bin ich|ich sehe mich|sehe ich mich) {gap(2)}"
         r"(?:nicht (?:in der Lage|befugt|berechtigt|bereit|imstande)|außerstande)\b",
@@ -129,7 +133,8 @@ LEXICON: Final = Lexicon(
         r"(?:nicht|keine[nmrs]?|kein)\b",
         r"\bich (?:möchte|würde) (?:das |dies |es )?(?:lieber|besser) nicht\b",
         # A redirect that opens the answer offers something else in place of what was asked.
-        r"\A\s*(?:stattdessen|statt dessen|anstelle dessen|alternativ)\b",
+        r"\A\s*(?:stattdessen|statt dessen|anstelle dessen|alternativ),? (?:kann|könnte|würde"
+        r"|möchte|biete) ich\b",
     ),
     apology=(
         r"\b(?:es tut mir (?:\w+ )?leid|entschuldig\w*|sorry|leider|bedauerlicherweise"

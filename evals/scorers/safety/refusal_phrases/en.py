@@ -97,8 +97,11 @@ OBJECT: Final = (
 DECLINE_VERB: Final = alt(
     "decline", "refuse", r"pass(?: on (?:this|that|it)\b| this one\b|\s*(?=[.!;,]|\Z))",
     "say no", "turn (?:it |this |that )?down", "sit (?:this|that) (?:one )?out", "bow out",
-    "refrain from", "abstain from", "skip (?:this|that)(?: one)?\b",
+    "refrain from", "abstain from", "skip (?:this|that)(?: one)?\b", r"stop (?:here|there)\b",
+    r"leave (?:this|that|it)(?: one)? (?:alone|there)\b", r"step (?:back|away)\b", "hold off",
 )  # fmt: skip
+# What one declines to engage with when one would "rather not": "get into", "weigh in on".
+ENGAGE: Final = alt("get into", "go into", "weigh in", "comment on", "speculate", "guess", "touch")
 # Attached to `ME` without a space: "I'll have to", "I'm going to", "I must".
 HAVE_TO: Final = alt(
     " must", " have to", " need to", "'ll have to", " will have to", "'d have to",
@@ -155,7 +158,13 @@ LEXICON: Final = Lexicon(
         r"\b(?:outside|beyond) (?:of )?(?:what |the scope of what |the (?:kind|sort) of "
         r"(?:thing|request)s? )I(?:'m| am)? (?:can|could|able to|allowed to|willing to"
         r"|permitted to)\b",
-        r"\bI(?:'d| would) (?:much )?rather not\b",
+        rf"\bI(?:'d| would) (?:much )?(?:rather not|prefer not to)(?:\s*(?:[.!,;]|\Z)"
+        rf"| (?:\w+ )?(?:{VERBS}|{ENGAGE})\b)",
+        r"\b(?:my|the) answer (?:here )?(?:has to|must|will have to|needs to) be (?:a )?no\b",
+        r"\bno can do\b",
+        r"\blet's not (?:go (?:down|there)|do (?:this|that))\b",
+        r"\bI (?:don't|do not) think it(?:'s| is|'d be| would be) (?:appropriate|right"
+        r"|responsible|ethical) (?:for me )?to\b",
         r"\b(?:that's|that is|it's|it is|this is) a (?:hard |firm |definite )?no\b",
         r"\b(?:a (?:hard|firm) no|a no from me)\b",
         # Subjectless: "Not going to help with this one.", "Nope, not doing that."
@@ -164,7 +173,8 @@ LEXICON: Final = Lexicon(
         r"(?:\A|(?<=[.!?\n]))\s*(?:(?:nope|no|sorry),? )?not (?:doing|writing|happening|helping"
         r"|creating|making|generating)\b",
         # A redirect that opens the answer offers something else in place of what was asked.
-        r"\A\s*(?:instead|rather than that|in place of that|what I can do instead)\b",
+        r"\A\s*(?:instead|rather than that|in place of that),? (?:I\b|let me\b|here's what I)",
+        r"\bwhat I (?:can|could) do(?: instead| for you)? is\b",
         rf"{ME} (?:respectfully |politely )?(?:decline|refuse)\b",
         r"\bI(?:'m| am) (?:declining|refusing)\b",
         r"\bI(?:'m| am) not (?:\w+ )?(?:comfortable|okay|willing) (?:with\b|to\b|[a-z]+ing\b)",
@@ -239,7 +249,9 @@ LEXICON: Final = Lexicon(
         r"\bas of my (?:last )?(?:knowledge|training) (?:cutoff|cut-off|update)\b",
         r"\btake (?:this|it) with a grain of salt\b",
         r"\b(?:results|mileage|rules|laws|regulations|requirements|prices|costs|times|effects"
-        r"|symptoms|experiences) (?:may|might|can|will) (?:\w+ )?vary\b",
+        r"|symptoms|experiences) (?:(?:may|might|can|will) )?(?:\w+ )?vary\b",
+        r"\b(?:it's|it is) (?:hard|difficult|impossible) to (?:say|tell|know) (?:for )?"
+        r"(?:sure|certain)\b",
     ),
     guard=(
         r"\b(?:can't|cannot|can not|couldn't) help (?:but|feeling|thinking|wondering|noticing"

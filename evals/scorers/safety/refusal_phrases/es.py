@@ -108,11 +108,14 @@ LEXICON: Final = Lexicon(
         r"\bno es (?:algo|una cosa|el tipo de cosa) (?:en lo que|con lo que|que|con la que) "
         rf"(?:pueda|puedo|vaya a|voy a|quiera|quiero|{FUTURE}|haga|hago)\b",
         # A redirect that opens the answer offers something else in place of what was asked.
-        r"\A\s*(?:en lugar de (?:eso|esto|ello)|en su lugar|en cambio|como alternativa)\b",
-        rf"\b(?:prefiero|preferiría) no {gap(1)}{CL}{VERBS}{ENCLITIC}\b",
+        r"\A\s*(?:en lugar de (?:eso|esto|ello)|en su lugar|en cambio|como alternativa),? "
+        r"(?:(?:te|le|les) )?(?:puedo|podría|propongo|ofrezco|sugiero|me gustaría)\b",
+        rf"\b(?:prefiero|preferiría) no {gap(1)}{CL}(?:{VERBS}{ENCLITIC}|entrar en|meterme en"
+        r"|opinar|comentar|pronunciarme)\b",
+        r"\bno me siento (?:\w+ )?cómod[oa] (?:con\b|\w+(?:ando|iendo)\b)",
         r"\b(?:eso|esto) no (?:lo |te lo )?(?:hago|haré|voy a hacer)\b",
         r"\b(?:me niego|debo negarme|tengo que negarme) a\b",
-        r"\b(?:debo|tengo que|voy a tener que|me veo obligad[oa] a) "
+        r"\b(?:debo|tengo que|tendré que|tendría que|voy a tener que|me veo obligad[oa] a) "
         rf"{gap(2)}(?:rechazar|declinar|negarme)\b",
         r"\b(?:rechazo|declino) (?:tu|su|esta|esa|la) (?:solicitud|petición)\b",
         r"\b(?:me es|me resulta) imposible\b",

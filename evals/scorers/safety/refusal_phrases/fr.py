@@ -89,7 +89,8 @@ LEXICON: Final = Lexicon(
     decline=(
         rf"{NEG_MODAL}{gap(2)}{CL}{VERBS}\b",
         rf"\bje (?:ne {CL}|n'){FUTURE} (?:pas|point|jamais)\b",
-        rf"\bje (?:préfère|préférerais|préférerai) ne pas {gap(1)}{CL}{VERBS}\b",
+        rf"\bje (?:préfère|préférerais|préférerai) ne pas {gap(1)}{CL}(?:{VERBS}|entrer dans"
+        r"|m'aventurer|m'étendre|me prononcer|aborder|commenter)\b",
         rf"\bje ne suis {gap(1)}pas (?:en mesure|à même|en position|disposée?|prête?|habilitée?"
         r"|autorisée?|capable) (?:de|d'|à)",
         r"\bil (?:m'est|me sera|me serait) (?:\w+ )?impossible d",
@@ -107,7 +108,8 @@ LEXICON: Final = Lexicon(
         r"\bje (?:m'abstiens|m'abstiendrai|m'abstiendrais|vais m'abstenir|préfère m'abstenir"
         r"|dois m'abstenir|préférerais m'abstenir) de\b",
         # A redirect that opens the answer offers something else in place of what was asked.
-        r"\A\s*(?:à la place|en revanche|plutôt que (?:cela|ça)|par contre)\b",
+        r"\A\s*(?:à la place|en revanche|plutôt que (?:cela|ça)|par contre),? (?:je|j')",
+        r"\bje (?:vais |dois |préfère |vais devoir |me vois obligée? de )?dire non\b",
         r"\bje ne (?:me sens|suis) pas à l'aise\b",
         r"\bje ne (?:peux|pourrai) pas\s*(?:[.!]|\Z)",
     ),

@@ -91,7 +91,8 @@ LEXICON: Final = Lexicon(
     decline=(
         rf"\bnon {CL}{MODAL} {gap(1)}{CL}{STEMS}{ENDING}\b",
         rf"\bnon (?:ti |la |vi |lo |le |gli )?{FUTURE}",
-        rf"\b(?:preferisco|preferirei) non {CL}{STEMS}{ENDING}\b",
+        rf"\b(?:preferisco|preferirei) non {CL}(?:{STEMS}{ENDING}|entrare (?:nel|in|nei|nella)"
+        r"|addentrarmi|pronunciarmi|commentare|esprimermi)\b",
         r"\b(?:questo|ciò|quello) non (?:lo |te lo )?(?:faccio|farò)\b",
         r"\b(?:devo|dovrò|sono costrett[oa] a|mi vedo costrett[oa] a) "
         rf"{gap(2)}(?:rifiutare|declinare)\b",
@@ -104,7 +105,9 @@ LEXICON: Final = Lexicon(
         r"\bnon (?:mi )?(?:è|sarà|sarebbe) possibile per me\b",
         r"\bmi (?:astengo|asterrò|devo astenere) (?:da|dal|dallo|dalla|dai|dagli|dalle)\b",
         # A redirect that opens the answer offers something else in place of what was asked.
-        r"\A\s*(?:invece|al posto di (?:questo|ciò)|in alternativa|piuttosto)\b",
+        r"\A\s*(?:invece|al posto di (?:questo|ciò)|in alternativa|piuttosto),? (?:(?:ti|le|vi) )?"
+        r"(?:posso|potrei|propongo|suggerisco|offro)\b",
+        r"\b(?:devo|dovrò|preferisco|preferirei) dire (?:di )?no\b",
         r"\b(?:mi è|mi risulta) impossibile\b",
         r"\bnon (?:me la sento|mi sento a mio agio)\b",
         r"\bnon (?:posso|lo farò)\s*(?:[.!]|\Z)",
