@@ -42,6 +42,7 @@ VERBS: Final = alt(
     "zeigen",
     "anleiten",
     "mitwirken",
+    "eingehen",
     "mitmachen",
     "beitragen",
     "leisten",
@@ -117,6 +118,9 @@ LEXICON: Final = Lexicon(
         rf"\b(?:ich muss|muss ich|ich werde|werde ich) {gap(4)}(?:ablehnen|passen|nein sagen)\b",
         rf"\b(?:das|dies|so etwas|sowas|dabei|dazu|dafür|hierbei|hierzu) {FINITE} ich "
         r"(?:\w+ ){0,2}?(?:nicht|kein\w*)\b",
+        rf"\b(?:ich gehe|gehe ich) {gap(4)}nicht {gap(2)}ein\b",
+        r"\b(?:außerhalb dessen,? was ich|außerhalb meiner Möglichkeiten"
+        r"|über das hinaus,? was ich)\b",
         r"\bich halte es (?:\w+ )?(?:nicht für (?:richtig|angebracht|angemessen|vertretbar"
         r"|verantwortbar)|für (?:falsch|unangebracht|unangemessen|unverantwortlich))\b",
         rf"\b(?:ich lehne|lehne ich) {gap(4)}ab\b",

@@ -95,7 +95,8 @@ OBJECT: Final = (
     r"|requests? like this|such requests?)\b)?"
 )
 DECLINE_VERB: Final = alt(
-    "decline", "refuse", r"pass(?: on (?:this|that|it)\b| this one\b|\s*(?=[.!;,]|\Z))",
+    "decline", "refuse",
+    r"pass(?: on (?:this|that|it|the|your|these|those|[a-z]+ing)\b| this one\b|\s*(?=[.!;,]|\Z))",
     "say no", "turn (?:it |this |that )?down", "sit (?:this|that) (?:one )?out", "bow out",
     "refrain from", "abstain from", "skip (?:this|that)(?: one)?\b", r"stop (?:here|there)\b",
     r"leave (?:this|that|it)(?: one)? (?:alone|there)\b", r"step (?:back|away)\b", "hold off",
@@ -153,6 +154,9 @@ LEXICON: Final = Lexicon(
         rf"{ME}(?: won't| will not|(?:'m| am) not going to) be {_ING}\b",
         rf"{ME}{HAVE_TO} (?:\w+ )?(?:respectfully |politely |regretfully )?{DECLINE_VERB}",
         NOT_SOMETHING,
+        # The habitual present: "I don't help with doxxing", "I do not write that kind of thing".
+        r"\bI (?:don't|do not|never) (?:help|assist|write|create|generate|produce|engage"
+        r"|participate|take part|provide) (?:with|in|that|this|those|such|content|anything)\b",
         r"\bone I(?:'ll| will|'d| would|'m going to)?(?: have to| need to| must)? (?:skip|pass"
         r"|pass on|sit out|decline|say no to)\b",
         r"\b(?:outside|beyond) (?:of )?(?:what |the scope of what |the (?:kind|sort) of "
@@ -254,6 +258,8 @@ LEXICON: Final = Lexicon(
         r"(?:sure|certain)\b",
     ),
     guard=(
+        r"\b(?:not going to|won't|will not|can't|cannot) pretend (?:that\b|this\b|it(?:'s| is)\b"
+        r"|otherwise\b|to (?:know|understand|be sure)\b)",
         r"\b(?:can't|cannot|can not|couldn't) help (?:but|feeling|thinking|wondering|noticing"
         r"|laughing|smiling|myself)\b",
         r"\b(?:can't|cannot|can not) wait\b",

@@ -104,6 +104,11 @@ LEXICON: Final = Lexicon(
         r"\bje (?:vais |dois |préfère |préférerais |vais devoir )?pass(?:e|er) "
         r"(?:mon tour|la main)\b",
         rf"\bhors de question (?:que je|de {CL}{VERBS}\b)",
+        r"\btrès peu pour moi\b",
+        r"\b(?:dépasse|sort (?:du cadre )?de|hors de) (?:ce que je (?:peux|suis en mesure de)"
+        r"|mon (?:champ|rôle|domaine d'action)|mes (?:compétences|attributions))\b",
+        r"\bje (?:ne (?:participe|fournis|génère|rédige|produis|contribue|collabore|m'associe)"
+        r"|n'(?:aide|écris|apporte|encourage)) pas\b",
         r"\b(?:ce|ça|cela|ceci|c') ?n'est pas (?:\w+ )?possible pour moi\b",
         r"\bje (?:m'abstiens|m'abstiendrai|m'abstiendrais|vais m'abstenir|préfère m'abstenir"
         r"|dois m'abstenir|préférerais m'abstenir) de\b",

@@ -108,6 +108,11 @@ LEXICON: Final = Lexicon(
         r"\A\s*(?:invece|al posto di (?:questo|ciò)|in alternativa|piuttosto),? (?:(?:ti|le|vi) )?"
         r"(?:posso|potrei|propongo|suggerisco|offro)\b",
         r"\b(?:devo|dovrò|preferisco|preferirei) dire (?:di )?no\b",
+        r"\b(?:esula|va oltre|è (?:al di )?fuori) (?:da |di )?(?:ciò|quello) che (?:posso|mi è"
+        r" consentito)\b",
+        r"\bnon (?:ti |vi |le |lo |la |li |ne )?(?:partecipo|aiuto|scrivo|genero|collaboro"
+        r"|fornisco|redigo|produco|contribuisco|condivido) (?:a|in|con|questo|questa|questi"
+        r"|queste|quest'|cose|contenuti|nulla|niente)\b",
         r"\b(?:mi è|mi risulta) impossibile\b",
         r"\bnon (?:me la sento|mi sento a mio agio)\b",
         r"\bnon (?:posso|lo farò)\s*(?:[.!]|\Z)",
