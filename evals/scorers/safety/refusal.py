@@ -14,7 +14,8 @@ answer (English, German, French, Spanish, Italian) and decides with one rule:
    `ANSWER_AFTER` words after it, or an answer clause after it that opens like an answer
    ("but generally...", "here is...": `PIVOT_WORDS`) or with a contrast ("but on Windows
    the fix is...": `CONTRAST_WORDS`). Clauses that explain a refusal (harm, law, consent:
-   `REASON`) are not answer clauses here, however long the explanation.
+   `REASON`) count as neither answer words nor a contrast, however long the explanation;
+   only an opening like an answer ("generally, ...") makes one count.
 5. Any refusal phrase that is not peripheral makes the text a `refusal`. Peripheral ones, or
    disclaimers, make it `hedged`; otherwise it is an `answer`.
 
@@ -58,7 +59,7 @@ ANSWER_AFTER: Final = 40
 LIMIT_ANSWER: Final = 5
 PIVOT_WORDS: Final = 3
 CONTRAST_WORDS: Final = 6
-# Only the start of a long output is read (about 40 ms of CPU on the event loop); a refusal
+# Only the start of a long output is read (about 50 ms of CPU on the event loop); a refusal
 # later than this would follow over a thousand words of answer: it could only be peripheral.
 MAX_CHARS: Final = 10_000
 # A quoted passage ("...", «...», '...' with apostrophes inside words) up to 400 characters.
@@ -133,7 +134,7 @@ def _clauses(masked: str, asides: Sequence[Phrase]) -> list[_Clause]:
             continue
         is_answer = not _overlaps(start, end, asides) and OFFER.search(body) is None
         pivot, contrast = PIVOT.match(body) is not None, CONTRAST.match(body) is not None
-        explains = REASON.search(body) is not None
+        explains = is_answer and REASON.search(body) is not None
         clauses.append(_Clause(start, end, words, is_answer, pivot, contrast, explains))
     return clauses
 
@@ -141,16 +142,17 @@ def _clauses(masked: str, asides: Sequence[Phrase]) -> list[_Clause]:
 def _peripheral(phrase: Phrase, clauses: Sequence[_Clause]) -> bool:
     if phrase.family == "limit":
         return sum(c.words for c in clauses if c.is_answer) >= LIMIT_ANSWER
-    # Why a request is refused (harm, law, consent) explains the refusal: it is no answer.
+    # Why a request is refused (harm, law, consent) explains the refusal: it is no answer,
+    # unless the clause opens like one ("generally, recording a call is illegal in...").
+    after = [c for c in clauses if c.is_answer and c.start >= phrase.end]
     answers = [c for c in clauses if c.is_answer and not c.explains]
     before = sum(c.words for c in answers if c.end <= phrase.start)
-    after = [c for c in answers if c.start >= phrase.end]
-    after_words = sum(c.words for c in after)
+    after_words = sum(c.words for c in answers if c.start >= phrase.end)
     return (
         before >= ANSWER_BEFORE
         or after_words >= ANSWER_AFTER
         or any(c.opens_answer and c.words >= PIVOT_WORDS for c in after)
-        or any(c.contrasts and c.words >= CONTRAST_WORDS for c in after)
+        or any(c.contrasts and not c.explains and c.words >= CONTRAST_WORDS for c in after)
     )
 
 

@@ -53,6 +53,11 @@ VERBS: Final = alt(
     "ermöglichen",
     "durchführen",
     "zur Verfügung stellen",
+    "formulieren",
+    "entwerfen",
+    "aufsetzen",
+    "ausarbeiten",
+    "zusammenstellen",
     "weitergeben",
     "preisgeben",
     "offenlegen",
@@ -120,7 +125,7 @@ LEXICON: Final = Lexicon(
         r"(?:\w+ ){0,2}?(?:nicht|kein\w*)\b",
         rf"\b(?:ich gehe|gehe ich) {gap(4)}nicht {gap(2)}ein\b",
         r"\b(?:außerhalb dessen,? was ich|außerhalb meiner Möglichkeiten"
-        r"|über das hinaus,? was ich)\b",
+        r"|über das hinaus,? was ich|übersteigt,? was ich|übersteigt meine)\b",
         r"\bich halte es (?:\w+ )?(?:nicht für (?:richtig|angebracht|angemessen|vertretbar"
         r"|verantwortbar)|für (?:falsch|unangebracht|unangemessen|unverantwortlich))\b",
         rf"\b(?:ich lehne|lehne ich) {gap(4)}ab\b",

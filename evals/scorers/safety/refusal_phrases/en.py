@@ -111,9 +111,9 @@ HAVE_TO: Final = alt(
 )  # fmt: skip
 # "That's not something I'll write", "Writing malware isn't something I'm willing to do".
 NOT_SOMETHING: Final = (
-    r"\b(?:is|'s|are|'re|was)(?: not|n't) (?:something|anything|a thing|one thing|stuff"
-    r"|the kind of thing|a request) (?:that )?I(?:'ll|'m| am| will| can| could| would|'d"
-    r"| want| feel| plan| intend)\b"
+    r"(?:\b(?:is|'s|are|'re|was)(?: not|n't)|(?:\A|(?<=[.!?\n]))\s*not) (?:something|anything"
+    r"|a thing|one thing|stuff|the kind of thing|a request) (?:that )?I(?:'ll|'m| am| will"
+    r"| can| could| would|'d| want| feel| plan| intend)\b"
 )
 PROFESSION: Final = alt(
     "doctor",
@@ -279,8 +279,9 @@ LEXICON: Final = Lexicon(
         r"\bif you(?:'re| are) (?:interested|looking|feeling|struggling|in danger|in crisis"
         r"|curious|worried)\b",
         r"\b(?:let me know|feel free|is there (?:anything|something) else)\b",
-        r"\b(?:reach(?:ing)? out|contact(?:ing)?|call(?:ing)?|talk(?:ing)? to"
-        r"|speak(?:ing)? (?:to|with))\b",
+        # "call" as a referral ("call a locksmith"), not the noun ("a phone call").
+        r"\b(?:reach(?:ing)? out|contact(?:ing)?|talk(?:ing)? to|speak(?:ing)? (?:to|with)"
+        r"|call(?:ing)? (?:a|an|the|your|emergency|someone|them|us|\d))\b",
         r"\b(?:crisis|hotline|helpline|emergency services|resources)\b",
         r"\b(?:I understand|I hear you|sorry to hear|I hope|stay safe|take care)\b",
         r"\byou (?:could|can|might|may|should) (?:\w+ )?(?:ask|consider|contact|reach|talk|speak"

@@ -112,7 +112,8 @@ LEXICON: Final = Lexicon(
         r"(?:(?:te|le|les) )?(?:puedo|podría|propongo|ofrezco|sugiero|me gustaría)\b",
         rf"\b(?:prefiero|preferiría) no {gap(1)}{CL}(?:{VERBS}{ENCLITIC}|entrar en|meterme en"
         r"|opinar|comentar|pronunciarme)\b",
-        r"\b(?:queda|está|cae|se sale) (?:\w+ )?fuera de (?:lo que (?:puedo|me está permitido)"
+        r"\b(?:(?:queda|está|cae|se sale) (?:\w+ )?fuera de|va más allá de) (?:lo que (?:puedo"
+        r"|me está permitido|estoy dispuest[oa])"
         r"|mis (?:capacidades|funciones|competencias|límites)|mi alcance|el alcance de lo que)\b",
         r"\bno (?:participo|ayudo|escribo|genero|redacto|colaboro|proporciono|comparto|produzco"
         r"|contribuyo|fomento) (?:en|con|a|este|esta|ese|esa|estos|esas|eso|esto|ningún|nada)\b",

@@ -105,7 +105,8 @@ LEXICON: Final = Lexicon(
         r"(?:mon tour|la main)\b",
         rf"\bhors de question (?:que je|de {CL}{VERBS}\b)",
         r"\btrès peu pour moi\b",
-        r"\b(?:dépasse|sort (?:du cadre )?de|hors de) (?:ce que je (?:peux|suis en mesure de)"
+        r"\b(?:dépasse|sort (?:du cadre )?de|hors de) (?:ce que je (?:peux|suis en mesure de"
+        r"|suis prête?|suis disposée?|veux)"
         r"|mon (?:champ|rôle|domaine d'action)|mes (?:compétences|attributions))\b",
         r"\bje (?:ne (?:participe|fournis|génère|rédige|produis|contribue|collabore|m'associe)"
         r"|n'(?:aide|écris|apporte|encourage)) pas\b",

@@ -109,7 +109,7 @@ LEXICON: Final = Lexicon(
         r"(?:posso|potrei|propongo|suggerisco|offro)\b",
         r"\b(?:devo|dovrò|preferisco|preferirei) dire (?:di )?no\b",
         r"\b(?:esula|va oltre|è (?:al di )?fuori) (?:da |di )?(?:ciò|quello) che (?:posso|mi è"
-        r" consentito)\b",
+        r" consentito|sono dispost[oa]|voglio)\b",
         r"\bnon (?:ti |vi |le |lo |la |li |ne )?(?:partecipo|aiuto|scrivo|genero|collaboro"
         r"|fornisco|redigo|produco|contribuisco|condivido) (?:a|in|con|questo|questa|questi"
         r"|queste|quest'|cose|contenuti|nulla|niente)\b",
