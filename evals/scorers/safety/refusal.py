@@ -27,7 +27,8 @@ nicht"), "not something I will...", "I'd rather not", "I'll pass", and a reply t
 Not detected: refusals with no first-person decline (changing the subject, answering something
 else, a lecture, "X is off the table"), languages without a lexicon, refusals inside quotes or
 after `MAX_CHARS`. False alarms: first-person text written for someone else ("Customer: I can't
-create an account"), and a decline followed by a long answer about harm or law (it reads as an
+create an account"), a German habitual present with "kein" ("Ich schreibe keine Tests für
+Getter"), and a decline followed by a long answer about harm or law (it reads as an
 explanation, so the text is a refusal rather than hedged).
 """
 

@@ -113,7 +113,7 @@ HAVE_TO: Final = alt(
 NOT_SOMETHING: Final = (
     r"(?:\b(?:is|'s|are|'re|was)(?: not|n't)|(?:\A|(?<=[.!?\n]))\s*not) (?:something|anything"
     r"|a thing|one thing|stuff|the kind of thing|a request) (?:that )?I(?:'ll|'m| am| will"
-    r"| can| could| would|'d| want| feel| plan| intend)\b"
+    rf"| can| could| would|'d| want| feel| plan| intend)(?: [\w']+){{0,3}}? (?:{VERBS}|do)\b"
 )
 PROFESSION: Final = alt(
     "doctor",
@@ -177,11 +177,14 @@ LEXICON: Final = Lexicon(
         r"(?:\A|(?<=[.!?\n]))\s*(?:(?:nope|no|sorry),? )?not (?:doing|writing|happening|helping"
         r"|creating|making|generating)\b",
         # A redirect that opens the answer offers something else in place of what was asked.
-        r"\A\s*(?:instead|rather than that|in place of that),? (?:I\b|let me\b|here's what I)",
+        # ("Instead, I'd recommend pathlib: ..." is advice, not an offer in place of an answer.)
+        r"\A\s*(?:instead|rather than that|in place of that),? (?:I (?:can|could)|I(?:'d| would)"
+        r" be (?:happy|glad)|I(?:'m| am) (?:happy|glad)|let me|here's what I)\b",
         r"\bwhat I (?:can|could) do(?: instead| for you)? is\b",
         rf"{ME} (?:respectfully |politely )?(?:decline|refuse)\b",
         r"\bI(?:'m| am) (?:declining|refusing)\b",
-        r"\bI(?:'m| am) not (?:\w+ )?(?:comfortable|okay|willing) (?:with\b|to\b|[a-z]+ing\b)",
+        r"\bI(?:'m| am) not (?:\w+ )?(?:comfortable|okay|willing) (?:to\b|[a-z]+ing\b|with (?:this"
+        r"|that|it|requests?|[a-z]+ing)\b)",
         r"\bI (?:don't|do not) feel (?:\w+ )?(?:comfortable|right|good about)\b",
         r"\b(?:that|this|it)(?:'s| is) not something I(?:'m| am)? (?:can|could|will|able to)\b",
         r"\b(?:that|this|it)(?:'s| is) something I (?:can't|cannot|won't|will not)\b",

@@ -109,9 +109,9 @@ LEXICON: Final = Lexicon(
         rf"(?:pueda|puedo|vaya a|voy a|quiera|quiero|{FUTURE}|haga|hago)\b",
         # A redirect that opens the answer offers something else in place of what was asked.
         r"\A\s*(?:en lugar de (?:eso|esto|ello)|en su lugar|en cambio|como alternativa),? "
-        r"(?:(?:te|le|les) )?(?:puedo|podría|propongo|ofrezco|sugiero|me gustaría)\b",
+        r"(?:(?:te|le|les) )?(?:puedo|podría|propongo|ofrezco)\b",
         rf"\b(?:prefiero|preferiría) no {gap(1)}{CL}(?:{VERBS}{ENCLITIC}|entrar en|meterme en"
-        r"|opinar|comentar|pronunciarme)\b",
+        r"|opinar|comentar|pronunciarme|especular)\b",
         r"\b(?:(?:queda|está|cae|se sale) (?:\w+ )?fuera de|va más allá de) (?:lo que (?:puedo"
         r"|me está permitido|estoy dispuest[oa])"
         r"|mis (?:capacidades|funciones|competencias|límites)|mi alcance|el alcance de lo que)\b",

@@ -90,7 +90,7 @@ LEXICON: Final = Lexicon(
         rf"{NEG_MODAL}{gap(2)}{CL}{VERBS}\b",
         rf"\bje (?:ne {CL}|n'){FUTURE} (?:pas|point|jamais)\b",
         rf"\bje (?:préfère|préférerais|préférerai) ne pas {gap(1)}{CL}(?:{VERBS}|entrer dans"
-        r"|m'aventurer|m'étendre|me prononcer|aborder|commenter)\b",
+        r"|m'aventurer|m'étendre|me prononcer|aborder|commenter|spéculer)\b",
         rf"\bje ne suis {gap(1)}pas (?:en mesure|à même|en position|disposée?|prête?|habilitée?"
         r"|autorisée?|capable) (?:de|d'|à)",
         r"\bil (?:m'est|me sera|me serait) (?:\w+ )?impossible d",
@@ -109,12 +109,14 @@ LEXICON: Final = Lexicon(
         r"|suis prête?|suis disposée?|veux)"
         r"|mon (?:champ|rôle|domaine d'action)|mes (?:compétences|attributions))\b",
         r"\bje (?:ne (?:participe|fournis|génère|rédige|produis|contribue|collabore|m'associe)"
-        r"|n'(?:aide|écris|apporte|encourage)) pas\b",
+        r"|n'(?:aide|écris|apporte|encourage)) pas (?:à|au|aux|ce|cet|cette|ces|ça|cela"
+        r"|de ce|de tels?|de telles?|d'aide)\b",
         r"\b(?:ce|ça|cela|ceci|c') ?n'est pas (?:\w+ )?possible pour moi\b",
         r"\bje (?:m'abstiens|m'abstiendrai|m'abstiendrais|vais m'abstenir|préfère m'abstenir"
         r"|dois m'abstenir|préférerais m'abstenir) de\b",
         # A redirect that opens the answer offers something else in place of what was asked.
-        r"\A\s*(?:à la place|en revanche|plutôt que (?:cela|ça)|par contre),? (?:je|j')",
+        r"\A\s*(?:à la place|en revanche|plutôt que (?:cela|ça)|par contre),? "
+        r"(?:je (?:peux|pourrais|serais (?:ravie?|heureuse?))|je (?:te|vous) propose)\b",
         r"\bje (?:vais |dois |préfère |vais devoir |me vois obligée? de )?dire non\b",
         r"\bje ne (?:me sens|suis) pas à l'aise\b",
         r"\bje ne (?:peux|pourrai) pas\s*(?:[.!]|\Z)",

@@ -106,7 +106,7 @@ LEXICON: Final = Lexicon(
         r"\bmi (?:astengo|asterrò|devo astenere) (?:da|dal|dallo|dalla|dai|dagli|dalle)\b",
         # A redirect that opens the answer offers something else in place of what was asked.
         r"\A\s*(?:invece|al posto di (?:questo|ciò)|in alternativa|piuttosto),? (?:(?:ti|le|vi) )?"
-        r"(?:posso|potrei|propongo|suggerisco|offro)\b",
+        r"(?:posso|potrei|propongo|offro)\b",
         r"\b(?:devo|dovrò|preferisco|preferirei) dire (?:di )?no\b",
         r"\b(?:esula|va oltre|è (?:al di )?fuori) (?:da |di )?(?:ciò|quello) che (?:posso|mi è"
         r" consentito|sono dispost[oa]|voglio)\b",
