@@ -1,6 +1,7 @@
 """Refusal, hedge and look-alike phrases in English, German, French, Spanish and Italian.
 
-Entry points: `LANGUAGES` (each language's compiled families), `OFFER`, `PIVOT`, `CLAUSE_BREAK`.
+Entry points: `LANGUAGES` (each language's compiled families), `OFFER`, `REASON`, `PIVOT`,
+`CLAUSE_BREAK`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = [
     "LEXICONS",
     "OFFER",
     "PIVOT",
+    "REASON",
     "REFUSAL_FAMILIES",
     "CompiledLexicon",
     "Family",
@@ -64,6 +66,7 @@ def _compiled(lexicon: Lexicon) -> CompiledLexicon:
 
 LANGUAGES: Final = tuple(_compiled(lexicon) for lexicon in LEXICONS)
 OFFER: Final = _compile(p for lexicon in LEXICONS for p in lexicon.offer)
+REASON: Final = _compile(p for lexicon in LEXICONS for p in lexicon.reason)
 _CONTRAST: Final = "|".join(_source(c) for lexicon in LEXICONS for c in lexicon.contrast)
 _PIVOT: Final = "|".join(_source(p) for lexicon in LEXICONS for p in lexicon.pivot)
 # Matched at a clause's start: a contrast ("but ..."), or what opens an answer ("here is").

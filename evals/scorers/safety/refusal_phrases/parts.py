@@ -64,8 +64,9 @@ class Lexicon:
     model cannot do (access, diagnose), which is a caveat when an answer follows. The other
     families decide what surrounds a refusal: `hedge` (disclaimers), `guard` (look-alikes such
     as "I can't help but notice", masked before matching), `offer` (alternatives, redirects,
-    sympathy: not an answer), `pivot` (what opens an answer after a decline) and `contrast`
-    (conjunctions that start a clause).
+    sympathy: not an answer), `reason` (why a request is refused: harm, law, consent; a clause
+    that gives one explains a refusal rather than answering), `pivot` (what opens an answer
+    after a decline) and `contrast` (conjunctions that start a clause).
     """
 
     lang: str
@@ -76,5 +77,6 @@ class Lexicon:
     hedge: tuple[str, ...]
     guard: tuple[str, ...]
     offer: tuple[str, ...]
+    reason: tuple[str, ...]
     pivot: tuple[str, ...]
     contrast: tuple[str, ...]
