@@ -23,6 +23,7 @@ import re
 import shutil
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 from typing import Any, Final
 
@@ -30,7 +31,7 @@ import httpx
 
 REGISTRY: Final = "https://registry.npmjs.org"
 VENDOR: Final = Path(__file__).resolve().parents[1] / "api" / "server" / "static" / "vendor"
-RECORD: Final = VENDOR / "VENDORED.json"
+RECORD: Final = "VENDORED.json"
 # What each library contributes: path in the tarball (under package/) -> name served.
 FILES: Final[dict[str, dict[str, str]]] = {
     "swagger-ui-dist": {
@@ -86,29 +87,35 @@ def extract(tarball: bytes, wanted: dict[str, str], target: Path) -> dict[str, s
     return hashes
 
 
-def load_record() -> list[dict[str, Any]]:
+def load_record(vendor_dir: Path) -> list[dict[str, Any]]:
     """Return the libraries VENDORED.json lists (none before the first run)."""
-    if not RECORD.exists():
+    record = vendor_dir / RECORD
+    if not record.exists():
         return []
-    libraries: list[dict[str, Any]] = json.loads(RECORD.read_text(encoding="utf-8"))["libraries"]
+    libraries: list[dict[str, Any]] = json.loads(record.read_text(encoding="utf-8"))["libraries"]
     return libraries
 
 
-def vendor(name: str, version: str) -> dict[str, Any]:
+def vendor(client: httpx.Client, name: str, version: str, vendor_dir: Path) -> dict[str, Any]:
     """Download, check and install one library version; return its VENDORED.json entry."""
-    with httpx.Client(timeout=60, follow_redirects=True) as client:
-        metadata = fetch_metadata(client, name, version)
-        dist = metadata["dist"]
-        response = client.get(dist["tarball"])
-        response.raise_for_status()
+    metadata = fetch_metadata(client, name, version)
+    dist = metadata["dist"]
+    response = client.get(dist["tarball"])
+    response.raise_for_status()
     check_integrity(response.content, dist["integrity"])
     directory = f"{name}-{version}"
-    for old in VENDOR.glob(f"{name}-*"):
+    # Extract beside the old version and swap only once every file is there.
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory}-", dir=vendor_dir))
+    staging.chmod(0o755)  # mkdtemp makes it private; the files are for anyone to read
+    try:
+        files = extract(response.content, FILES[name], staging)
+    except BaseException:
+        shutil.rmtree(staging)
+        raise
+    for old in vendor_dir.glob(f"{name}-*"):
         if old.is_dir() and _VERSION.fullmatch(old.name.removeprefix(f"{name}-")):
             shutil.rmtree(old)
-    target = VENDOR / directory
-    target.mkdir(parents=True)
-    files = extract(response.content, FILES[name], target)
+    staging.rename(vendor_dir / directory)
     return {
         "name": name,
         "version": version,
@@ -120,7 +127,12 @@ def vendor(name: str, version: str) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    vendor_dir: Path = VENDOR,
+    transport: httpx.BaseTransport | None = None,
+) -> int:
     """Vendor the library and version given on the command line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", choices=sorted(FILES))
@@ -128,11 +140,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not _VERSION.fullmatch(args.version):
         parser.error("give an exact version (major.minor.patch), not a range or a tag")
-    entry = vendor(args.name, args.version)
-    libraries = [lib for lib in load_record() if lib["name"] != args.name] + [entry]
+    with httpx.Client(timeout=60, follow_redirects=True, transport=transport) as client:
+        entry = vendor(client, args.name, args.version, vendor_dir)
+    libraries = [lib for lib in load_record(vendor_dir) if lib["name"] != args.name] + [entry]
     libraries.sort(key=lambda lib: str(lib["name"]))
-    RECORD.write_text(json.dumps({"libraries": libraries}, indent=2) + "\n", encoding="utf-8")
-    sys.stdout.write(f"vendored {entry['directory']} ({entry['integrity'][:20]}…) into {VENDOR}\n")
+    text = json.dumps({"libraries": libraries}, indent=2) + "\n"
+    (vendor_dir / RECORD).write_text(text, encoding="utf-8")
+    sys.stdout.write(f"vendored {entry['directory']} into {vendor_dir}\n")
     return 0
 
 

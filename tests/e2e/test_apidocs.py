@@ -94,6 +94,10 @@ def test_swagger_ui_renders_from_this_server_alone(offline: Offline, server: Ser
     expect(page.locator(".opblock-tag")).to_have_count(len(_tags(server)))
     operation.click()  # expands: the responses are rendered from the document too
     expect(page.locator(".opblock-body").first).to_contain_text("Successful Response")
+    page.get_by_role("button", name="Try it out").click()  # a real call, within connect-src
+    page.get_by_role("button", name="Execute").click()
+    live = page.locator(".live-responses-table tr.response .response-col_status")
+    expect(live).to_have_text("200")
     assert offline.aborted == []
     assert off_origin(offline.requested, server) == set()
     assert f"{server.url}/openapi.json" in offline.served

@@ -72,7 +72,7 @@ def swagger_page(*, root: str, title: str, openapi_url: str) -> str:
 
 
 def redoc_page(*, root: str, title: str, openapi_url: str) -> str:
-    """Return the ReDoc page for the OpenAPI document at `openapi_url` (telemetry off)."""
+    """Return the ReDoc page for the OpenAPI document at `openapi_url`."""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -83,7 +83,7 @@ def redoc_page(*, root: str, title: str, openapi_url: str) -> str:
 </head>
 <body>
 <noscript>ReDoc needs JavaScript; the OpenAPI document is at {escape(openapi_url)}.</noscript>
-<redoc spec-url="{escape(openapi_url)}" disable-telemetry="true"></redoc>
+<redoc spec-url="{escape(openapi_url)}"></redoc>
 <script src="{escape(_vendored_url(root, REDOC, "redoc.standalone.js"))}"></script>
 </body>
 </html>
