@@ -24,12 +24,12 @@ from api.server.middleware import BodyLimitMiddleware, UrlGuardMiddleware
 from api.server.retention import RetentionJob
 from api.server.rollup_fold import fold_job
 from api.server.routes import analytics as analytics_routes
+from api.server.routes import apidocs, health
 from api.server.routes import audit as audit_routes
 from api.server.routes import connections as connection_routes
 from api.server.routes import dashboard as dashboard_routes
 from api.server.routes import datasets as dataset_routes
 from api.server.routes import generations as generation_routes
-from api.server.routes import health
 from api.server.routes import keys as key_routes
 from api.server.routes import metrics as metric_routes
 from api.server.routes import online_evaluations as online_routes
@@ -199,6 +199,11 @@ def create_app(
         version=_version(),
         summary="Versioned prompts and LLM configs, evaluation gates, and tracing.",
         lifespan=lifespan,
+        # /docs and /redoc come from api/server/routes/apidocs.py, with no CDN; nothing uses
+        # OAuth2, so Swagger UI needs no redirect page.
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     install_error_handlers(app)
     openapi.install(app)
@@ -223,4 +228,5 @@ def create_app(
     app.include_router(trace_routes.router)
     app.include_router(online_routes.router)
     app.include_router(dashboard_routes.router)
+    app.include_router(apidocs.router)
     return app

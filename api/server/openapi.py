@@ -111,6 +111,17 @@ def _problem_responses(operation: dict[str, Any]) -> None:
         }
 
 
+def _drop_generated_422(operation: dict[str, Any]) -> None:
+    # These routes answer a body that does not validate with an OpenAI-shaped 400, so FastAPI's
+    # generated 422 does not apply (and its schema, removed above, would be a dangling $ref).
+    responses = operation.get("responses", {})
+    content = responses.get("422", {}).get("content", {})
+    if content.get("application/json", {}).get("schema") == {
+        "$ref": _REF.format("HTTPValidationError")
+    }:
+        del responses["422"]
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     """Return the app's OpenAPI document with its problem responses declared."""
     if app.openapi_schema is not None:
@@ -123,10 +134,11 @@ def document(app: FastAPI) -> dict[str, Any]:
     )
     _problem_components(spec.setdefault("components", {}))
     for path, operations in spec.get("paths", {}).items():
-        if path in _OWN_ERROR_SHAPE:
-            continue
         for operation in operations.values():
-            _problem_responses(operation)
+            if path in _OWN_ERROR_SHAPE:
+                _drop_generated_422(operation)
+            else:
+                _problem_responses(operation)
     app.openapi_schema = spec
     return spec
 
