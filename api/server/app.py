@@ -27,6 +27,7 @@ from api.server.routes import analytics as analytics_routes
 from api.server.routes import apidocs, health
 from api.server.routes import audit as audit_routes
 from api.server.routes import connections as connection_routes
+from api.server.routes import console as console_routes
 from api.server.routes import dashboard as dashboard_routes
 from api.server.routes import datasets as dataset_routes
 from api.server.routes import generations as generation_routes
@@ -229,4 +230,5 @@ def create_app(
     app.include_router(online_routes.router)
     app.include_router(dashboard_routes.router)
     app.include_router(apidocs.router)
+    app.include_router(console_routes.router)
     return app

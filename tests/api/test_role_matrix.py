@@ -48,6 +48,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/metrics"): Case(None, lambda t: ("/metrics", {})),  # PROMPTLANE_METRICS_PUBLIC
     ("GET", "/dashboard"): Case(None, lambda t: ("/dashboard", {})),  # the data needs a key
     ("GET", "/dashboard/assets/{name}"): Case(None, lambda t: ("/dashboard/assets/app.js", {})),
+    ("GET", "/console"): Case(None, lambda t: ("/console", {})),  # the data needs a key
+    ("GET", "/console/assets/{name}"): Case(None, lambda t: ("/console/assets/app.js", {})),
+    ("GET", "/console/{page}"): Case(None, lambda t: ("/console/prompts/x/diff", {})),
     ("POST", "/v1/prompts"): Case(
         Role.WRITER, lambda t: ("/v1/prompts", _body({"name": f"new/{t}"}))
     ),

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from playwright.sync_api import Playwright
 
 from tests.conftest import ADMIN_KEY, DatabaseFactory
+from tests.e2e.browser import Tab, open_tab, start_playwright
 from tests.e2e.server import Server, start_server
 
 
@@ -21,3 +24,13 @@ def server(
     )
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    yield from start_playwright()
+
+
+@pytest.fixture
+def tab(playwright: Playwright, tmp_path: Path) -> Iterator[Tab]:
+    yield from open_tab(playwright, tmp_path / "profile")

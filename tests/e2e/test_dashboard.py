@@ -1,8 +1,4 @@
-"""The dashboard page in real headless Chromium against a real server with seeded data.
-
-Chromium is Debian's (`/usr/bin/chromium`), driven with Playwright; nothing is downloaded.
-Without it the tests skip, unless PROMPTLANE_REQUIRE_BROWSER=1 (CI), where they fail.
-"""
+"""The dashboard page in real headless Chromium (tests/e2e/browser.py) against a real server."""
 
 from __future__ import annotations
 
@@ -18,29 +14,18 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from tests import otlp_requests
 from tests.cli.generations import store_at
 from tests.conftest import ADMIN_KEY, DatabaseFactory
+from tests.e2e.browser import Tab
 from tests.e2e.server import Server, start_server
 from tests.factories import generation
 from tracing.models import Generation
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path(os.environ.get("PROMPTLANE_TEST_CHROMIUM", "/usr/bin/chromium"))  # Debian's
-# Read at import: the autouse fixture hides PROMPTLANE_* variables from the tests themselves.
-REQUIRE_BROWSER = os.environ.get("PROMPTLANE_REQUIRE_BROWSER") == "1"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "dashboard.png"
 AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 PROMPT, EMPTY = "support/triage", "support/empty"
@@ -207,49 +192,6 @@ def seeded(
         yield Seeded(server, key, runs)
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if REQUIRE_BROWSER:
-            pytest.fail(f"PROMPTLANE_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
-    with sync_playwright() as p:
-        yield p
-
-
-@dataclass
-class Tab:
-    """A page in a fresh browser profile, with what it logged and requested."""
-
-    page: Page
-    errors: list[str]
-    requests: list[str]
-
-
-@pytest.fixture
-def tab(playwright: Playwright, tmp_path: Path) -> Iterator[Tab]:
-    context: BrowserContext = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"),
-        executable_path=str(CHROMIUM),
-        args=CHROMIUM_ARGS,
-        headless=True,
-        viewport={"width": 1280, "height": 900},
-        locale="en-US",
-        timezone_id="UTC",
-        service_workers="block",
-    )
-    try:
-        page = context.pages[0] if context.pages else context.new_page()
-        opened = Tab(page, [], [])
-        page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: opened.errors.append(f"uncaught: {e}"))
-        context.on("request", lambda r: opened.requests.append(r.url))
-        yield opened
-    finally:
-        context.close()
 
 
 # Formatting as the page does it (en-US), to compare the page's text with the API's numbers.

@@ -1,0 +1,25 @@
+"""The web console's static files (an HTML shell and ES modules) served by `routes.console`.
+
+Entry point: `BUNDLE.find` (a file's bytes, content type and ETag, or None).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from tracing.static import CSS, HTML, JS, SVG, AssetBundle
+
+INDEX: Final = "index.html"
+CONTENT_TYPES: Final[Mapping[str, str]] = {
+    INDEX: HTML,
+    "style.css": CSS,
+    "favicon.svg": SVG,
+    "app.js": JS,
+    "core.js": JS,
+    "diff.js": JS,
+    "prompts.js": JS,
+    "prompt.js": JS,
+    "render.js": JS,
+}
+BUNDLE: Final = AssetBundle(__name__, CONTENT_TYPES, INDEX)
