@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, Route, expect
@@ -15,6 +17,10 @@ from tests.e2e.console_seed import BULK, PROMPT, SUITE, Seeded, seed
 from tests.e2e.server import start_server
 
 pytestmark = pytest.mark.e2e
+
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "console.png"
+# Read at import: the autouse fixture hides PROMPTLANE_* variables from the tests themselves.
+UPDATE_SCREENSHOTS = os.environ.get("PROMPTLANE_UPDATE_SCREENSHOTS") == "1"
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +135,8 @@ def test_prompt_page_versions_labels_history_and_render(tab: Tab, seeded: Seeded
     page.fill("#var-priority", "2")
     page.click("#render-form button")
     expect(page.locator("#render-output .message pre")).to_have_text(["[2] printer on fire"])
+    if UPDATE_SCREENSHOTS:  # refresh the docs' copy
+        page.screenshot(path=str(DOCS_SCREENSHOT), full_page=True)
     page.fill("#var-priority", "")
     page.click("#render-form button")
     problem = page.locator("#render-output .problem")
@@ -252,6 +260,11 @@ def test_bad_key_server_errors_and_a_narrow_window(tab: Tab, seeded: Seeded) -> 
     expect(page).to_have_url(seeded.server.url + "/console/prompts")
     expect(page.locator("#prompt-table tbody tr")).to_have_count(25)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    listed = sum("/v1/prompts?" in u for u in tab.requests)
+    page.focus(".skip")  # the skip link moves focus to the content and reloads nothing
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(seeded.server.url + "/console/prompts#main")
+    assert sum("/v1/prompts?" in u for u in tab.requests) == listed
 
     # A key refused mid-session (revoked, say) sends back to sign-in with a message.
     page.route(

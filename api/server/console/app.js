@@ -16,6 +16,7 @@ const ROUTES = [
 
 const $ = (id) => document.getElementById(id);
 let generation = 0;
+let routed = ""; // the path and query the current page was drawn for
 
 function matchRoute(path) {
   for (const [pattern, page] of ROUTES) {
@@ -51,6 +52,7 @@ async function route({ focus = false } = {}) {
   if (location.pathname === "/console" || location.pathname === "/console/") {
     history.replaceState(null, "", "/console/prompts");
   }
+  routed = location.pathname + location.search;
   showNav();
   const found = matchRoute(location.pathname);
   main.replaceChildren(note("Loading…", "loading"));
@@ -118,7 +120,11 @@ async function start() {
     event.preventDefault();
     go(anchor.getAttribute("href"));
   });
-  addEventListener("popstate", () => route({ focus: true }));
+  addEventListener("console:navigate", () => route({ focus: true }));
+  addEventListener("popstate", () => {
+    // The skip link's #main is history too: a hash alone changes no page.
+    if (location.pathname + location.search !== routed) route({ focus: true });
+  });
   if (!session.key) {
     showSignIn("");
     return;

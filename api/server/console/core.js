@@ -61,10 +61,10 @@ export function promptApi(name, suffix = "") {
   return `/v1/prompts/${name.split("/").map(encodeURIComponent).join("/")}${suffix}`;
 }
 
-/** Go to a console URL without reloading (app.js routes on the popstate event). */
+/** Go to a console URL without reloading (app.js routes on this event). */
 export function go(href) {
   history.pushState(null, "", href);
-  dispatchEvent(new PopStateEvent("popstate"));
+  dispatchEvent(new Event("console:navigate"));
 }
 
 /** A link the console follows without reloading (see app.js). */
