@@ -83,6 +83,9 @@ def test_sign_in_then_search_filter_and_page_through(tab: Tab, seeded: Seeded) -
     page.fill("#filter-label", "production")
     page.click("#prompt-filters button")
     expect(page.locator("#prompt-table tbody tr")).to_have_count(1)
+    page.goto(seeded.server.url + "/console/prompts?page=9")  # past the end: a way back
+    expect(page.locator("#prompt-results .state")).to_have_text("No prompts on this page.")
+    expect(page.locator("a[rel=prev]")).to_be_visible()
     page.goto(seeded.server.url + "/console/prompts?label=nowhere")  # a shared URL, reloaded
     expect(page.locator("#prompt-results")).to_have_text("No prompts match these filters.")
     assert page.input_value("#filter-label") == "nowhere"
@@ -191,6 +194,11 @@ def test_diff_by_url(tab: Tab, seeded: Seeded) -> None:
     expect(page.locator('.message-diff[data-index="0"] h3')).to_have_text(
         "Message 1: system → user"
     )
+
+    # A text prompt has one template to compare.
+    page.goto(f"{seeded.server.url}/console/prompts/bulk/p00/diff?a=1&b=1")
+    expect(page.locator(".message-diff h3")).to_have_text("Template (unchanged)")
+    expect(page.locator("#diff")).to_contain_text("The config is the same.")
 
     # A version that does not exist: the problem's title and detail, not a blank page.
     page.goto(f"{seeded.server.url}/console/prompts/{PROMPT}/diff?a=1&b=99")

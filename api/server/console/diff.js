@@ -96,7 +96,7 @@ function messageDiff(index, before, after, a, b) {
   return h(
     "section",
     { class: "message-diff", "data-index": index },
-    h("h3", { text: `Message ${index + 1}: ${roles}${status}` }),
+    h("h3", { text: roles === "template" ? `Template${status}` : `Message ${index + 1}: ${roles}${status}` }),
     table(`Message ${index + 1}`, ["", `v${a}`, "", `v${b}`], body, { class: "diff" }),
   );
 }

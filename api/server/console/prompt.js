@@ -36,6 +36,12 @@ function labelTable(name, pointers, label) {
   return table("Labels", ["Label", "Points at"], rows, { id: "label-table" });
 }
 
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+}
+
 function contentView(version) {
   const blocks = version.messages
     ? version.messages.map((m, i) =>
@@ -54,7 +60,7 @@ function contentView(version) {
     h("h3", { text: version.messages ? "Messages" : "Template" }),
     ...blocks,
     h("h3", { text: "Config" }),
-    h("pre", { id: "version-config", text: JSON.stringify(version.config, Object.keys(version.config).sort(), 2) }),
+    h("pre", { id: "version-config", text: JSON.stringify(sortKeys(version.config), null, 2) }),
   );
 }
 

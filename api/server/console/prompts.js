@@ -83,7 +83,12 @@ export async function promptsPage(main, { query, isCurrent }) {
   if (!isCurrent()) return;
   if (!result.items.length) {
     const filtered = Object.values(filters).some(Boolean);
-    const empty = note(filtered ? "No prompts match these filters." : "No prompts yet: publish one with `promptlane prompts push`.");
+    const why = result.total
+      ? "No prompts on this page."
+      : filtered
+        ? "No prompts match these filters."
+        : "No prompts yet: publish one with `promptlane prompts push`.";
+    const empty = note(why);
     // Past the last page of a non-empty list: keep the pager to get back.
     results.replaceChildren(...(result.total ? [empty, pager(result, filters, page)] : [empty]));
     return;
