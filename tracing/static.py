@@ -29,7 +29,7 @@ class Asset:
     etag: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: it holds a cache
 class AssetBundle:
     """The servable files of one package: names mapped to their content types."""
 
