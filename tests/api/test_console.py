@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from api.server.console import BUNDLE, CONTENT_TYPES, INDEX
-from api.server.static import CONTENT_SECURITY_POLICY
+from api.server.pages import CONTENT_SECURITY_POLICY
 from tracing.static import static_files
 
 ANONYMOUS = {"Authorization": ""}

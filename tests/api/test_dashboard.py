@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from api.server.static import CONTENT_SECURITY_POLICY
+from api.server.pages import CONTENT_SECURITY_POLICY
 from tracing.dashboard.assets import CONTENT_TYPES, INDEX
 
 ANONYMOUS = {"Authorization": ""}

@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.server.console import BUNDLE
 from api.server.errors import problem_response
-from api.server.static import ASSET_RESPONSES, send_asset
+from api.server.pages import ASSET_RESPONSES, send_asset
 
 router = APIRouter(tags=["console"])
 

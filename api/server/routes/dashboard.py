@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.server.errors import problem_response
-from api.server.static import ASSET_RESPONSES, send_asset
+from api.server.pages import ASSET_RESPONSES, send_asset
 from tracing.dashboard.assets import INDEX, find_asset
 
 router = APIRouter(tags=["dashboard"])
