@@ -269,19 +269,20 @@ async def run_items(
     *,
     run_id: int,
     failed: bool = False,
+    position: int | None = None,
     variant: str = CANDIDATE,
     limit: int = 100,
     offset: int = 0,
 ) -> Page[RunItemRead]:
-    """Return one page of a run's item results; `failed` keeps errors and failed scores."""
+    """Return one page of a run's item results; `failed` keeps errors and failed scores.
+
+    `position` keeps one dataset item (all its repeats): what a link to an item shows.
+    """
     run = await run_row(session, run_id)
-    rows = list(
-        await session.scalars(
-            select(RunItem)
-            .where(RunItem.run_id == run_id, RunItem.variant == variant)
-            .order_by(col(RunItem.position), col(RunItem.repeat))
-        )
-    )
+    query = select(RunItem).where(RunItem.run_id == run_id, RunItem.variant == variant)
+    if position is not None:
+        query = query.where(RunItem.position == position)
+    rows = list(await session.scalars(query.order_by(col(RunItem.position), col(RunItem.repeat))))
     if failed:
         rows = [row for row in rows if is_failed(row)]
     page = rows[offset : offset + limit]

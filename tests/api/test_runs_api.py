@@ -347,6 +347,10 @@ async def test_items_paginate_and_filter_failures(seeded: httpx.AsyncClient, db:
     assert "ticket" in broken["error"]
     one = (await seeded.get(base, params={"failed": "true", "limit": 1, "offset": 3})).json()
     assert [(i["position"], i["repeat"]) for i in one["items"]] == [(2, 1)]
+    item = (await seeded.get(base, params={"position": 1})).json()  # a link to one item
+    assert [(i["position"], i["repeat"]) for i in item["items"]] == [(1, 0), (1, 1)]
+    assert (await seeded.get(base, params={"position": 99})).json()["total"] == 0
+    assert_problem(await seeded.get(base, params={"position": -1}), 422)
 
     assert_problem(await seeded.get(base, params={"limit": 0}), 422)
     assert_problem(await seeded.get(base, params={"variant": "both"}), 422)

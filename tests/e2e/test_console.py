@@ -58,8 +58,8 @@ def test_sign_in_then_search_filter_and_page_through(tab: Tab, seeded: Seeded) -
     sign_in(page, seeded.reader_key)
     expect(page).to_have_url(seeded.server.url + "/console/prompts")
     expect(page.locator("#who .role")).to_have_text("reader")
-    expect(page.locator("#nav a")).to_have_text(["Prompts"])  # only pages that exist
-    expect(page.locator("#nav a")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#nav a")).to_have_text(["Prompts", "Runs"])  # only pages that exist
+    expect(page.locator("#nav a[aria-current=page]")).to_have_text("Prompts")
     expect(page.locator("#prompt-table tbody tr")).to_have_count(25)
     expect(page.locator(".pager-status")).to_have_text(f"1–25 of {BULK + 1} · page 1 of 2")
 
@@ -122,6 +122,12 @@ def test_prompt_page_versions_labels_history_and_render(tab: Tab, seeded: Seeded
     expect(history).to_have_count(2)
     expect(history.nth(0).locator("td").nth(1)).to_have_text("v1 → v2")
     expect(history.nth(0).locator(".evidence")).to_have_text(f"{SUITE} v1: run #{seeded.run_id}")
+    evidence = history.nth(0).locator(".evidence a")
+    expect(evidence).to_have_attribute("href", f"/console/runs/{seeded.run_id}")
+    evidence.click()  # the run that let v2 in, and back
+    expect(page.locator("h1")).to_have_text(f"Run #{seeded.run_id}")
+    expect(page.locator(".run-page")).to_have_attribute("data-status", "completed")
+    page.go_back()
     expect(history.nth(1)).to_contain_text("hotfix before the run")
     expect(history.nth(1).locator(".badge")).to_have_text("forced")
     expect(history.nth(1).locator("td").nth(2)).to_have_text("bootstrap-admin (admin)")

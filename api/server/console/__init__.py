@@ -21,5 +21,8 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "prompts.js": JS,
     "prompt.js": JS,
     "render.js": JS,
+    "run.js": JS,
+    "runitems.js": JS,
+    "runs.js": JS,
 }
 BUNDLE: Final = AssetBundle(__name__, CONTENT_TYPES, INDEX)

@@ -4,14 +4,21 @@ import { ApiError, api, forget, go, h, keep, link, note, problemView, session, w
 import { diffPage } from "./diff.js";
 import { promptPage } from "./prompt.js";
 import { promptsPage } from "./prompts.js";
+import { runPage } from "./run.js";
+import { runsPage } from "./runs.js";
 
 // Only pages that exist are listed: a nav link to nothing is worse than no link.
-const NAV = [{ href: "/console/prompts", text: "Prompts", section: "prompts" }];
+const NAV = [
+  { href: "/console/prompts", text: "Prompts", section: "prompts" },
+  { href: "/console/runs", text: "Runs", section: "runs" },
+];
 // path pattern → page; a page is `async (main, { params, query, isCurrent }) => void`.
 const ROUTES = [
   [/^\/console\/prompts\/?$/, promptsPage],
   [/^\/console\/prompts\/(.+)\/diff\/?$/, diffPage],
   [/^\/console\/prompts\/(.+?)\/?$/, promptPage],
+  [/^\/console\/runs\/?$/, runsPage],
+  [/^\/console\/runs\/([^/]+)\/?$/, runPage],
 ];
 
 const $ = (id) => document.getElementById(id);

@@ -9,6 +9,7 @@ const NEEDS = {
   "prompts.render": "reader",
   "prompts.publish": "writer",
   "labels.move": "writer",
+  "runs.read": "reader",
   "keys.manage": "admin",
 };
 
@@ -59,6 +60,12 @@ export function promptPath(name, suffix = "") {
 /** Return the API path of a prompt (`/v1/prompts/<name><suffix>`). */
 export function promptApi(name, suffix = "") {
   return `/v1/prompts/${name.split("/").map(encodeURIComponent).join("/")}${suffix}`;
+}
+
+/** Return the console URL of a run page, with an optional query (`{ item: 3 }`). */
+export function runPath(id, query = {}) {
+  const search = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null && v !== ""));
+  return `/console/runs/${id}${search.size ? `?${search}` : ""}`;
 }
 
 /** Go to a console URL without reloading (app.js routes on this event). */
@@ -174,4 +181,36 @@ const dateTime = new Intl.DateTimeFormat("en-US", {
 /** Format a timestamp as a UTC date and time. */
 export function when(value) {
   return value ? `${dateTime.format(new Date(value))} UTC` : "–";
+}
+
+/** Format a cost in US dollars ("–" when unknown). */
+export function money(value) {
+  if (value == null) return "–";
+  return `$${value < 0.01 && value > 0 ? value.toPrecision(2) : value.toFixed(value < 10 ? 4 : 2)}`;
+}
+
+/** Format the time between two timestamps ("–" until both are known). */
+export function duration(start, end) {
+  if (!start || !end) return "–";
+  const seconds = (new Date(end) - new Date(start)) / 1000;
+  return seconds < 60 ? `${seconds.toFixed(1)} s` : `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
+}
+
+/** Return the page number in `query` (1 when missing or not a positive integer). */
+export function pageNumber(query) {
+  return Math.max(1, Number.parseInt(query.get("page") || "1", 10) || 1);
+}
+
+/** Return a pager for one page of an API list; `hrefFor(n)` is the console URL of page n. */
+export function pager(result, size, page, hrefFor, attrs = {}) {
+  const pages = Math.max(1, Math.ceil(result.total / size));
+  const first = result.total ? result.offset + 1 : 0;
+  const last = result.offset + result.items.length;
+  return h(
+    "nav",
+    { class: "pager", "aria-label": "Pages", ...attrs },
+    page > 1 ? link(hrefFor(page - 1), "← Previous", { rel: "prev" }) : null,
+    h("span", { class: "pager-status", text: `${first}–${last} of ${result.total} · page ${page} of ${pages}` }),
+    page < pages ? link(hrefFor(page + 1), "Next →", { rel: "next" }) : null,
+  );
 }

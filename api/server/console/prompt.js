@@ -1,6 +1,6 @@
 // A prompt's page: versions, where labels point, the selected version, render preview, label history.
 
-import { api, chips, fail, go, h, link, note, promptApi, promptPath, table, when } from "./core.js";
+import { api, chips, fail, go, h, link, note, promptApi, promptPath, runPath, table, when } from "./core.js";
 import { renderPreview } from "./render.js";
 
 const MAX_VERSIONS = 200; // the API's page limit; older versions are listed as a count
@@ -83,10 +83,18 @@ function compareForm(name, versions, selected) {
   return form;
 }
 
-function evidenceText(item) {
-  if (item.rollback_of != null) return `rollback to event #${item.rollback_of}`;
-  if (item.run_id != null) return `${item.suite ?? "suite"}${item.suite_version ? ` v${item.suite_version}` : ""}: run #${item.run_id}`;
-  return JSON.stringify(item);
+function evidenceView(item) {
+  if (item.rollback_of != null) return [`rollback to event #${item.rollback_of}`];
+  if (item.run_id != null) {
+    const suite = `${item.suite ?? "suite"}${item.suite_version ? ` v${item.suite_version}` : ""}: `;
+    return [suite, link(runPath(item.run_id), `run #${item.run_id}`)];
+  }
+  return [JSON.stringify(item)];
+}
+
+function evidenceCell(evidence) {
+  if (!evidence.length) return h("td", { class: "evidence", text: "–" });
+  return h("td", { class: "evidence" }, ...evidence.flatMap((item, i) => [i ? "; " : null, ...evidenceView(item)]));
 }
 
 function historyView(page) {
@@ -100,8 +108,7 @@ function historyView(page) {
       h("td", { text: e.actor_role ? `${e.actor} (${e.actor_role})` : e.actor }),
       h("td", { text: e.reason || "–" }),
       h("td", {}, e.is_forced ? h("span", { class: "badge bad", text: "forced" }) : "no"),
-      // Run pages do not exist yet, so evidence runs are plain ids, not links.
-      h("td", { class: "evidence", text: e.evidence.map(evidenceText).join("; ") || "–" }),
+      evidenceCell(e.evidence),
     ),
   );
   const more = page.total > page.items.length ? note(`Showing the latest ${page.items.length} of ${page.total} moves.`) : null;

@@ -1,6 +1,6 @@
 // The prompts list: search by name or description, filter by tag and label, page through.
 
-import { api, chips, fail, go, h, link, note, promptPath, table, when } from "./core.js";
+import { api, chips, fail, go, h, link, note, pageNumber, pager, promptPath, table, when } from "./core.js";
 
 export const PAGE_SIZE = 25;
 
@@ -38,19 +38,6 @@ function pageHref(filters, page) {
   return `/console/prompts${query.size ? `?${query}` : ""}`;
 }
 
-function pager(result, filters, page) {
-  const pages = Math.max(1, Math.ceil(result.total / PAGE_SIZE));
-  const first = result.total ? result.offset + 1 : 0;
-  const last = result.offset + result.items.length;
-  return h(
-    "nav",
-    { class: "pager", "aria-label": "Pages" },
-    page > 1 ? link(pageHref(filters, page - 1), "← Previous", { rel: "prev" }) : null,
-    h("span", { class: "pager-status", text: `${first}–${last} of ${result.total} · page ${page} of ${pages}` }),
-    page < pages ? link(pageHref(filters, page + 1), "Next →", { rel: "next" }) : null,
-  );
-}
-
 function promptRow(prompt) {
   const labels = Object.entries(prompt.labels)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -70,7 +57,7 @@ function promptRow(prompt) {
 /** Render /console/prompts: one request for the page of prompts. */
 export async function promptsPage(main, { query, isCurrent }) {
   const filters = { q: query.get("q") || "", tag: query.get("tag") || "", label: query.get("label") || "" };
-  const page = Math.max(1, Number.parseInt(query.get("page") || "1", 10) || 1);
+  const page = pageNumber(query);
   const results = h("div", { id: "prompt-results" }, note("Loading…", "loading"));
   main.replaceChildren(h("h1", { tabindex: "-1", text: "Prompts" }), filterForm(filters), results);
   let result;
@@ -90,9 +77,9 @@ export async function promptsPage(main, { query, isCurrent }) {
         : "No prompts yet: publish one with `promptlane prompts push`.";
     const empty = note(why);
     // Past the last page of a non-empty list: keep the pager to get back.
-    results.replaceChildren(...(result.total ? [empty, pager(result, filters, page)] : [empty]));
+    results.replaceChildren(...(result.total ? [empty, pager(result, PAGE_SIZE, page, (n) => pageHref(filters, n))] : [empty]));
     return;
   }
   const headers = ["Name", "Description", "Tags", "Labels", "Latest", "Updated"];
-  results.replaceChildren(table("Prompts", headers, result.items.map(promptRow), { id: "prompt-table" }), pager(result, filters, page));
+  results.replaceChildren(table("Prompts", headers, result.items.map(promptRow), { id: "prompt-table" }), pager(result, PAGE_SIZE, page, (n) => pageHref(filters, n)));
 }

@@ -77,13 +77,22 @@ async def list_run_items(
     session: ReadSession,
     actor: Reader,
     failed: Annotated[bool, Query(description="Only errors and failed scores")] = False,
+    position: Annotated[
+        int | None, Query(ge=0, le=INT_MAX, description="Only this dataset position")
+    ] = None,
     variant: Annotated[str, Query(pattern="^(candidate|baseline)$")] = "candidate",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> Page[RunItemRead]:
     """Return a run's item results, in dataset order."""
     return await service.run_items(
-        session, run_id=run_id, failed=failed, variant=variant, limit=limit, offset=offset
+        session,
+        run_id=run_id,
+        failed=failed,
+        position=position,
+        variant=variant,
+        limit=limit,
+        offset=offset,
     )
 
 
