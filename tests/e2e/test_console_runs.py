@@ -141,3 +141,25 @@ def test_a_missing_or_malformed_run_id_shows_the_problem(tab: Tab, seeded: RunsS
     expect(page.locator("#filter-status")).to_have_value("")
     expect(page.locator(".pager-status")).to_contain_text("page 1 of 1")
     assert all("404" in e or "422" in e for e in tab.errors), tab.errors
+
+
+def test_the_event_parser_joins_chunks_and_skips_comments(tab: Tab, seeded: RunsSeeded) -> None:
+    page = tab.page
+    page.goto(f"{seeded.server.url}/console/assets/style.css")  # same origin, no app running
+    got = page.evaluate(
+        """async () => {
+          const { readEvents } = await import('/console/assets/run.js');
+          const chunks = ['event: progress\\ndata: {"completed"', ': 1}\\n\\n: keep-alive\\n\\n',
+                          'event: done\\ndata: {"id": 7}\\n\\n'];
+          const body = new ReadableStream({
+            start(c) { for (const t of chunks) c.enqueue(new TextEncoder().encode(t)); c.close(); },
+          });
+          const seen = [];
+          for await (const e of readEvents(new Response(body))) seen.push(e);
+          return seen;
+        }"""
+    )
+    assert got == [
+        {"event": "progress", "data": {"completed": 1}},
+        {"event": "done", "data": {"id": 7}},
+    ]

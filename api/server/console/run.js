@@ -108,7 +108,7 @@ export async function* readEvents(response) {
         const text = line.slice(colon + 1).replace(/^ /, "");
         fields[name] = name === "data" && fields.data ? `${fields.data}\n${text}` : text;
       }
-      yield { event: fields.event, data: JSON.parse(fields.data) };
+      if (fields.data) yield { event: fields.event, data: JSON.parse(fields.data) }; // not a keep-alive comment
     }
   }
 }
