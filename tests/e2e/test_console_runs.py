@@ -84,19 +84,28 @@ def test_a_finished_run_with_a_failing_gate_and_failing_items(tab: Tab, seeded: 
     expect(failing).to_have_count(3)
     assert [failing.nth(i).get_attribute("data-position") for i in range(3)] == ["1", "3", "5"]
     expect(failing.nth(2).locator(".error-text")).to_contain_text("render")
+    expect(failing.nth(1).locator(".score-reason")).to_have_text(
+        "expected 'account', got 'technical'"
+    )
     assert "fail" in rows(page, "item-table")[0]
 
-    # One item by URL: input, expected and output side by side, each score with its reason.
-    page.goto(f"{url}/console/runs/{run_id}?item=3")
+    # An item opens in full (input, expected, output side by side, each score and its reason)
+    # from the list, keeping the list's filter, and from its URL alone.
+    failing.nth(1).locator("a").click()
+    expect(page).to_have_url(f"{url}/console/runs/{run_id}?failed=1&item=3")
     detail = page.locator("#item-detail")
+    expect(detail.locator("h2")).to_be_focused()
+    detail.locator("a", has_text="Close").click()
+    expect(page).to_have_url(f"{url}/console/runs/{run_id}?failed=1")
+    expect(page.locator("#item-detail")).to_have_count(0)
+    page.goto(f"{url}/console/runs/{run_id}?item=3")
     expect(detail.locator("h2")).to_be_focused()
     expect(detail.locator(".item-expected")).to_have_text("account")
     expect(detail.locator(".item-output")).to_have_text("technical")
     expect(detail.locator(".item-input")).to_contain_text("ticket 3")
-    expect(detail.locator('.item-scores tr[data-metric="correct"] td').first).to_have_text("0 fail")
-    detail.locator("a", has_text="Close").click()
-    expect(page).to_have_url(f"{url}/console/runs/{run_id}")
-    expect(page.locator("#item-detail")).to_have_count(0)
+    score = detail.locator('.item-scores tr[data-metric="correct"] td')
+    expect(score).to_have_text(["0 fail", "expected 'account', got 'technical'", "–"])
+    expect(page.locator("#item-table tbody tr")).to_have_count(6)
     page.set_viewport_size({"width": 800, "height": 900})  # tables scroll inside their frame
     expect(page.locator("#item-table tbody tr")).to_have_count(6)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -73,7 +73,8 @@ async function route({ focus = false } = {}) {
       if (current === generation) main.replaceChildren(problemView(error));
     }
   }
-  if (focus && current === generation) main.querySelector("h1")?.focus();
+  // A page may have focused what the URL points at (a run's item); leave it there.
+  if (focus && current === generation && !main.contains(document.activeElement)) main.querySelector("h1")?.focus();
 }
 
 

@@ -9,7 +9,6 @@ const NEEDS = {
   "prompts.render": "reader",
   "prompts.publish": "writer",
   "labels.move": "writer",
-  "runs.read": "reader",
   "keys.manage": "admin",
 };
 

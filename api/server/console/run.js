@@ -174,7 +174,7 @@ export async function runPage(main, context) {
   if (!isCurrent()) return;
   const live = LIVE.has(run.status);
   const position = Number.parseInt(query.get("item") ?? "", 10);
-  const detail = Number.isInteger(position) && position >= 0 ? itemDetail(run, position, isCurrent) : null;
+  const detail = Number.isInteger(position) && position >= 0 ? itemDetail(run, position, query, isCurrent) : null;
   main.lastChild.replaceWith(
     h(
       "div",

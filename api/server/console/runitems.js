@@ -36,11 +36,11 @@ function scoreCell(score) {
   );
 }
 
-function itemRow(runId, item, metrics) {
+function itemRow(runId, item, metrics, keep) {
   return h(
     "tr",
     { "data-position": item.position, "data-repeat": item.repeat, class: isFailing(item) ? "failing" : null },
-    h("td", {}, link(runPath(runId, { item: item.position }), item.item_id || `#${item.position}`), item.repeat ? h("span", { class: "hint", text: ` r${item.repeat}` }) : null),
+    h("td", {}, link(runPath(runId, { ...keep, item: item.position }), item.item_id || `#${item.position}`), item.repeat ? h("span", { class: "hint", text: ` r${item.repeat}` }) : null),
     h("td", { class: "clip", text: clipped(item.input) }),
     h("td", { class: "clip", text: clipped(item.expected) }),
     h("td", { class: "clip", text: clipped(item.output) }),
@@ -49,8 +49,12 @@ function itemRow(runId, item, metrics) {
   );
 }
 
+function listState(failed, page) {
+  return { failed: failed ? "1" : null, page: page > 1 ? page : null };
+}
+
 function itemsHref(runId, failed, page) {
-  return runPath(runId, { failed: failed ? "1" : null, page: page > 1 ? page : null });
+  return runPath(runId, listState(failed, page));
 }
 
 /** Return the items section of /console/runs/<id>, filled by one request. */
@@ -86,7 +90,7 @@ export function itemsSection(run, query, isCurrent) {
       return;
     }
     const headers = ["Item", "Input", "Expected", "Output", ...names, "Error"];
-    body.replaceChildren(table("Items", headers, result.items.map((i) => itemRow(run.id, i, names)), { id: "item-table" }), more);
+    body.replaceChildren(table("Items", headers, result.items.map((i) => itemRow(run.id, i, names, listState(failed, page))), { id: "item-table" }), more);
   })();
   return section;
 }
@@ -127,13 +131,13 @@ function detailOf(item) {
 }
 
 /** Return the section showing one item (all its repeats) of a run, filled by one request. */
-export function itemDetail(run, position, isCurrent) {
+export function itemDetail(run, position, query, isCurrent) {
   const body = h("div", {}, note("Loading…", "loading"));
   const section = h(
     "section",
     { id: "item-detail", "aria-labelledby": "item-title" },
     h("h2", { id: "item-title", tabindex: "-1", text: `Item ${position}` }),
-    h("p", {}, link(runPath(run.id), "Close")),
+    h("p", {}, link(itemsHref(run.id, query.get("failed") === "1", pageNumber(query)), "Close")),
     body,
   );
   (async () => {
