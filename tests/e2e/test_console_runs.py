@@ -149,6 +149,11 @@ def test_a_missing_or_malformed_run_id_shows_the_problem(tab: Tab, seeded: RunsS
     page.goto(f"{url}/console/runs?status=bogus&page=x")  # a hand-edited URL: ignored parts
     expect(page.locator("#filter-status")).to_have_value("")
     expect(page.locator(".pager-status")).to_contain_text("page 1 of 1")
+    page.goto(f"{url}/console/runs?page=2")  # past the end: the pager leads back
+    expect(page.locator("#run-results .state")).to_have_text("No runs on this page.")
+    page.click("a[rel=prev]")
+    expect(page).to_have_url(url + "/console/runs")
+    expect(page.locator("#run-table tbody tr")).not_to_have_count(0)
     assert all("404" in e or "422" in e for e in tab.errors), tab.errors
 
 
