@@ -67,7 +67,8 @@ def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
     return body
 
 
-def _run(http: httpx.Client, version: int) -> int:
+def run_suite(http: httpx.Client, version: int) -> int:
+    """Run the console suite on a version of the prompt; return the finished run's id."""
     run = _ok(
         http.post("/v1/runs", json={"suite": SUITE, "prompt": PROMPT, "version": version}), 202
     )
@@ -96,7 +97,7 @@ def _gate_production(http: httpx.Client) -> int:
     _ok(http.put("/v1/policies/production", json={"required_suites": [SUITE], "prompt": PROMPT}))
     forced = {"version": 1, "reason": "hotfix before the run", "force": True}
     _ok(http.put(f"/v1/prompts/{PROMPT}/labels/production", json=forced))
-    run_id = _run(http, 2)
+    run_id = run_suite(http, 2)
     _ok(
         http.put(f"/v1/prompts/{PROMPT}/labels/production", json={"version": 2, "reason": "passed"})
     )

@@ -20,6 +20,7 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "diff.js": JS,
     "prompts.js": JS,
     "prompt.js": JS,
+    "promote.js": JS,
     "render.js": JS,
     "run.js": JS,
     "runitems.js": JS,

@@ -9,6 +9,7 @@ const NEEDS = {
   "prompts.render": "reader",
   "prompts.publish": "writer",
   "labels.move": "writer",
+  "labels.force": "admin", // a policy may lower its force_role; the server has the last word
   "keys.manage": "admin",
 };
 
@@ -80,12 +81,13 @@ export function link(href, text, attrs = {}) {
 
 /** An API answer other than 2xx: the problem JSON's title and detail (RFC 9457). */
 export class ApiError extends Error {
-  constructor(status, title, detail, errors = []) {
+  constructor(status, title, detail, errors = [], problem = {}) {
     super(detail || title);
     this.status = status;
     this.title = title;
     this.detail = detail;
     this.errors = errors;
+    this.problem = problem; // the whole body: a 409 gate refusal carries its report in `gate`
   }
 }
 
@@ -118,7 +120,7 @@ export async function api(path, { params = {}, method = "GET", body, key = sessi
   }
   const title = problem.title || response.statusText || "Request failed";
   const errors = Array.isArray(problem.errors) ? problem.errors : [];
-  throw new ApiError(response.status, `${title} (${response.status})`, problem.detail || "", errors);
+  throw new ApiError(response.status, `${title} (${response.status})`, problem.detail || "", errors, problem);
 }
 
 /** Return an alert showing an error: the problem's title, detail and field errors. */

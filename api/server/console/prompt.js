@@ -1,6 +1,7 @@
 // A prompt's page: versions, where labels point, the selected version, render preview, label history.
 
 import { api, chips, fail, go, h, link, note, promptApi, promptPath, runPath, table, when } from "./core.js";
+import { flashView, moveForm, takeFlash } from "./promote.js";
 import { renderPreview } from "./render.js";
 
 const MAX_VERSIONS = 200; // the API's page limit; older versions are listed as a count
@@ -97,7 +98,18 @@ function evidenceCell(evidence) {
   return h("td", { class: "evidence" }, ...evidence.flatMap((item, i) => [i ? "; " : null, ...evidenceView(item)]));
 }
 
-function historyView(page) {
+function rollbackCell(event, current, form) {
+  // Any earlier target of this label may be moved back to; the gate decides (a rollback passes).
+  if (!form || event.to_version == null || event.to_version === current) return h("td", {});
+  const button = h("button", { type: "button", class: "secondary rollback", "data-version": event.to_version, text: `Roll back to v${event.to_version}` });
+  button.addEventListener("click", () => {
+    form.aim(event.label, event.to_version);
+    form.scrollIntoView({ block: "nearest" });
+  });
+  return h("td", {}, button);
+}
+
+function historyView(page, current, form) {
   if (!page.items.length) return note("This label has no recorded moves.");
   const rows = page.items.map((e) =>
     h(
@@ -109,10 +121,11 @@ function historyView(page) {
       h("td", { text: e.reason || "–" }),
       h("td", {}, e.is_forced ? h("span", { class: "badge bad", text: "forced" }) : "no"),
       evidenceCell(e.evidence),
+      form ? rollbackCell(e, current, form) : null,
     ),
   );
   const more = page.total > page.items.length ? note(`Showing the latest ${page.items.length} of ${page.total} moves.`) : null;
-  return h("div", {}, table("Label history", ["When", "Move", "Actor", "Reason", "Forced", "Evidence"], rows, { id: "history-table" }), more);
+  return h("div", {}, table("Label history", ["When", "Move", "Actor", "Reason", "Forced", "Evidence", ...(form ? [""] : [])], rows, { id: "history-table" }), more);
 }
 
 function historySection(name, labels, label, selected) {
@@ -148,14 +161,22 @@ export async function promptPage(main, { params: [name], query, isCurrent }) {
   const labels = pointers.map(([l]) => l);
   const label = labels.includes(query.get("label")) ? query.get("label") : labels.includes("production") ? "production" : labels[0];
   const history = h("div", { id: "label-history" }, label ? note("Loading…", "loading") : note("No labels yet, so no label history."));
+  const moved = flashView(takeFlash());
+  const form = moveForm(name, selected.version, labels, {
+    label: label || "",
+    versions: versions.map((v) => v.version),
+    onMoved: (event) => go(versionHref(name, selected.version, event.label)),
+  });
   const older = page.total > versions.length ? note(`Showing the newest ${versions.length} of ${page.total} versions.`) : null;
   main.lastChild.replaceWith(
     h(
       "div",
       { class: "prompt-page" },
+      moved,
       h("section", { "aria-labelledby": "labels-title" }, h("h2", { id: "labels-title", text: "Labels" }), labelTable(name, pointers, label)),
       h("section", { "aria-labelledby": "versions-title" }, h("h2", { id: "versions-title", text: "Versions" }), versionTable(name, versions, selected, label), older, compareForm(name, versions, selected)),
       h("section", { "aria-labelledby": "selected-title" }, h("h2", { id: "selected-title", text: `Version ${selected.version}` }), contentView(selected)),
+      form ? h("section", { "aria-labelledby": "move-title" }, h("h2", { id: "move-title", text: "Promote or roll back" }), form) : null,
       h("section", { "aria-labelledby": "render-title" }, h("h2", { id: "render-title", text: `Render preview (v${selected.version})` }), renderPreview(name, selected)),
       h("section", { "aria-labelledby": "history-title" }, h("h2", { id: "history-title", text: "Label history" }), label ? historySection(name, labels, label, selected) : null, history),
     ),
@@ -163,7 +184,8 @@ export async function promptPage(main, { params: [name], query, isCurrent }) {
   if (!label) return;
   try {
     const events = await api(promptApi(name, `/labels/${encodeURIComponent(label)}/history`), { params: { limit: 50 } });
-    if (isCurrent()) history.replaceChildren(historyView(events));
+    const current = pointers.find(([l]) => l === label)?.[1];
+    if (isCurrent()) history.replaceChildren(historyView(events, current, form));
   } catch (error) {
     if (isCurrent()) fail(history, error);
   }
