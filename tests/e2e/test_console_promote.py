@@ -149,6 +149,23 @@ def test_reader_sees_no_move_or_rollback(tab: Tab, promotion: Promotion) -> None
     assert tab.errors == []
 
 
+def test_writer_refused_a_protected_label_without_a_policy(tab: Tab, promotion: Promotion) -> None:
+    page = tab.page
+    page.goto(f"{promotion.seeded.server.url}/console/prompts/bulk/p00")
+    page.fill("#api-key", promotion.seeded.writer_key)
+    page.press("#api-key", "Enter")
+    page.fill("#move-label", "production")
+    page.click("#move-check")  # the gate has nothing to say: no policy for this prompt
+    expect(page.locator("#gate-report")).to_have_attribute("data-allowed", "true")
+    expect(page.locator("#gate-report .facts dd").nth(2)).to_contain_text("not gated")
+    page.fill("#move-reason", "first release")
+    page.click("#move-submit")  # the role protection answers: only an admin may
+    expect(page.locator("#move-verdict .problem-title")).to_have_text("Label is protected (403)")
+    expect(page.locator("#move-verdict .problem-detail")).to_contain_text("admin")
+    expect(page.locator("#label-table")).to_have_count(0)
+    assert all("403" in e for e in tab.errors), tab.errors
+
+
 def test_admin_forces_with_a_reason(tab: Tab, promotion: Promotion) -> None:
     page = tab.page
     open_prompt(page, promotion, ADMIN_KEY, 4)
