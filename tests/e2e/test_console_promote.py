@@ -101,6 +101,9 @@ def test_refused_then_promoted_then_rolled_back(tab: Tab, promotion: Promotion) 
     verdict = page.locator("#move-verdict")
     expect(verdict.locator(".problem-title")).to_have_text("Promotion gate not passed (409)")
     expect(verdict.locator("#refusal-report")).to_have_attribute("data-allowed", "false")
+    expect(verdict.locator("#refusal-report .gate-verdict")).to_contain_text(
+        "Refused no qualifying"
+    )
     expect(verdict.locator(f'#refusal-report tr[data-suite="{SUITE}"] .badge')).to_have_text(
         "missing"
     )

@@ -34,8 +34,9 @@ function suiteRow(s) {
   );
 }
 
-/** Return a gate report (the dry run's, or a 409's `gate`): policy, suites, runs, verdict. */
-export function gateReportView(report, id = "gate-report") {
+/** Return a gate report (the dry run's, or a 409's `gate` when `refused`): policy, suites, runs. */
+export function gateReportView(report, id = "gate-report", refused = false) {
+  const verdict = refused ? "Refused" : report.allowed ? "Would be allowed" : "Would be refused";
   const move = `${report.label}: ${report.current_version ? `v${report.current_version}` : "unset"} → v${report.version}`;
   const facts = [
     ["Move", move],
@@ -49,7 +50,7 @@ export function gateReportView(report, id = "gate-report") {
     h(
       "p",
       { class: "gate-verdict" },
-      h("span", { class: `badge ${report.allowed ? "good" : "bad"}`, text: report.allowed ? "Would be allowed" : "Would be refused" }),
+      h("span", { class: `badge ${report.allowed ? "good" : "bad"}`, text: verdict }),
       ` ${report.detail}`,
     ),
     h("dl", { class: "facts" }, ...facts.flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])),
@@ -115,7 +116,7 @@ export function moveForm(name, version, labels, { label = "", versions = [], onM
       onMoved(moved);
     } catch (error) {
       if (error instanceof ApiError && error.status === 409 && error.problem.gate) {
-        verdict.replaceChildren(problemView(error), gateReportView(error.problem.gate, "refusal-report"));
+        verdict.replaceChildren(problemView(error), gateReportView(error.problem.gate, "refusal-report", true));
       } else {
         fail(verdict, error);
       }
