@@ -279,13 +279,34 @@ async def run_items(
     `position` keeps one dataset item (all its repeats): what a link to an item shows.
     """
     run = await run_row(session, run_id)
-    query = select(RunItem).where(RunItem.run_id == run_id, RunItem.variant == variant)
+    where: list[sa.ColumnElement[bool]] = [
+        col(RunItem.run_id) == run_id,
+        col(RunItem.variant) == variant,
+    ]
     if position is not None:
-        query = query.where(RunItem.position == position)
-    rows = list(await session.scalars(query.order_by(col(RunItem.position), col(RunItem.repeat))))
+        where.append(col(RunItem.position) == position)
+    order = (col(RunItem.position), col(RunItem.repeat))
     if failed:
-        rows = [row for row in rows if is_failed(row)]
-    page = rows[offset : offset + limit]
+        # Whether an item failed is read from its scores (JSON), so the filter runs here; it
+        # reads three small columns per item, never the inputs and outputs, and loads whole
+        # rows for the page only.
+        marks = await session.execute(
+            sa.select(col(RunItem.id), col(RunItem.status), col(RunItem.scores))
+            .where(*where)
+            .order_by(*order)
+        )
+        ids = [id_ for id_, status, scores in marks.tuples() if _failed(status, scores)]
+        total, wanted = len(ids), ids[offset : offset + limit]
+        found = await session.scalars(select(RunItem).where(col(RunItem.id).in_(wanted)))
+        page = sorted(found, key=lambda r: (r.position, r.repeat))
+    else:
+        count = sa.select(sa.func.count()).select_from(RunItem).where(*where)
+        total = int(await session.scalar(count) or 0)
+        page = list(
+            await session.scalars(
+                select(RunItem).where(*where).order_by(*order).limit(limit).offset(offset)
+            )
+        )
     dataset = {
         item.position: item
         for item in await session.scalars(
@@ -296,14 +317,18 @@ async def run_items(
         )
     }
     items = [_item_read(r, dataset.get(r.position)) for r in page]
-    return Page(items=items, total=len(rows), limit=limit, offset=offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 def is_failed(row: RunItem) -> bool:
     """Return whether an item errored or any of its scores did not pass."""
-    if row.status != "ok":
+    return _failed(row.status, row.scores)
+
+
+def _failed(status: str, scores: Mapping[str, Any]) -> bool:
+    if status != "ok":
         return True
-    return any("error" in score or score.get("passed") is False for score in row.scores.values())
+    return any("error" in score or score.get("passed") is False for score in scores.values())
 
 
 async def request_cancel(session: AsyncSession, *, run_id: int) -> RunRead:
