@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from evals.connections.resolver import ResolvedConnection, StaticConnections
 from evals.llm.client import ModelClient
+from evals.scorers.context import JudgePrompt
+from promptlane_client.hashing import content_hash, version_content
 from tests.evals.fake_openai import FakeOpenAI
 
 TEST_KEY = "sk-test-not-a-real-key"
@@ -54,3 +57,26 @@ class ModelClients:
         model = ModelClient(**options)
         self.made.append(model)
         return model
+
+
+def scripted_judge(rubric: JudgePrompt, name: str, offline: Mapping[str, Any]) -> JudgePrompt:
+    """Return a built-in rubric as the managed judge prompt `name` (version 2) whose config
+    scripts `offline/scripted` with `offline` (its `script` and `default` answers)."""
+    messages = [dict(m) for m in rubric.messages]
+    config = {"model": "offline/scripted", "offline": dict(offline)}
+    content = version_content(
+        kind="chat",
+        template=None,
+        messages=messages,
+        template_format="mustache",
+        variables_schema=None,
+        config=config,
+    )
+    return JudgePrompt(
+        name=name,
+        version=2,
+        content_hash=content_hash(content),
+        kind="chat",
+        messages=tuple(messages),
+        config=config,
+    )

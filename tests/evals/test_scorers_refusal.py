@@ -23,8 +23,7 @@ from evals.scorers.registry import (
 from evals.scorers.safety import classify_answer
 from evals.scorers.safety.refusal import MAX_CHARS
 from evals.scorers.safety.refusal_judge import BUILTIN_REFUSAL
-from promptlane_client.hashing import content_hash, version_content
-from tests.evals.model_helpers import ModelClients
+from tests.evals.model_helpers import ModelClients, scripted_judge
 
 REFUSALS = [
     ("en", "I can't do this."),
@@ -245,24 +244,7 @@ def scripted_rubric(script: dict[str, str], default: str | None = None) -> Judge
     offline: dict[str, Any] = {"script": script}
     if default is not None:
         offline["default"] = default
-    config = {"model": "offline/scripted", "offline": offline}
-    messages = [dict(m) for m in BUILTIN_REFUSAL.messages]
-    content = version_content(
-        kind="chat",
-        template=None,
-        messages=messages,
-        template_format="mustache",
-        variables_schema=None,
-        config=config,
-    )
-    return JudgePrompt(
-        name="judges/refusal",
-        version=2,
-        content_hash=content_hash(content),
-        kind="chat",
-        messages=tuple(messages),
-        config=config,
-    )
+    return scripted_judge(BUILTIN_REFUSAL, "judges/refusal", offline)
 
 
 def judged(model_clients: ModelClients, judges: dict[str, JudgePrompt], **params: Any) -> Scorer:
