@@ -17,6 +17,8 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "favicon.svg": SVG,
     "app.js": JS,
     "core.js": JS,
+    "dataset.js": JS,
+    "datasets.js": JS,
     "diff.js": JS,
     "prompts.js": JS,
     "prompt.js": JS,
@@ -25,5 +27,8 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "run.js": JS,
     "runitems.js": JS,
     "runs.js": JS,
+    "startrun.js": JS,
+    "suite.js": JS,
+    "suites.js": JS,
 }
 BUNDLE: Final = AssetBundle(__name__, CONTENT_TYPES, INDEX)

@@ -1,16 +1,22 @@
 // The console's shell: sign-in, the nav bar and history.pushState routing to the pages.
 
 import { ApiError, api, forget, go, h, keep, link, note, problemView, session, whenUnauthorized } from "./core.js";
+import { datasetPage } from "./dataset.js";
+import { datasetsPage } from "./datasets.js";
 import { diffPage } from "./diff.js";
 import { promptPage } from "./prompt.js";
 import { promptsPage } from "./prompts.js";
 import { runPage } from "./run.js";
 import { runsPage } from "./runs.js";
+import { suitePage } from "./suite.js";
+import { suitesPage } from "./suites.js";
 
 // Only pages that exist are listed: a nav link to nothing is worse than no link.
 const NAV = [
   { href: "/console/prompts", text: "Prompts", section: "prompts" },
   { href: "/console/runs", text: "Runs", section: "runs" },
+  { href: "/console/suites", text: "Suites", section: "suites" },
+  { href: "/console/datasets", text: "Datasets", section: "datasets" },
 ];
 // path pattern → page; a page is `async (main, { params, query, isCurrent }) => void`.
 const ROUTES = [
@@ -19,6 +25,10 @@ const ROUTES = [
   [/^\/console\/prompts\/(.+?)\/?$/, promptPage],
   [/^\/console\/runs\/?$/, runsPage],
   [/^\/console\/runs\/([^/]+)\/?$/, runPage],
+  [/^\/console\/suites\/?$/, suitesPage],
+  [/^\/console\/suites\/(.+?)\/?$/, suitePage],
+  [/^\/console\/datasets\/?$/, datasetsPage],
+  [/^\/console\/datasets\/(.+?)\/?$/, datasetPage],
 ];
 
 const $ = (id) => document.getElementById(id);

@@ -10,6 +10,7 @@ const NEEDS = {
   "prompts.publish": "writer",
   "labels.move": "writer",
   "labels.force": "admin", // a policy may lower its force_role; the server has the last word
+  "runs.start": "writer",
   "keys.manage": "admin",
 };
 

@@ -190,7 +190,9 @@ export async function runPage(main, context) {
   );
   if (detail) detail.querySelector("h2").focus();
   modelOf(run).then((model) => {
-    if (isCurrent() && model) main.querySelector("#run-model").textContent = model;
+    // A run that ended meanwhile has redrawn the page: the cell may be gone or not drawn yet.
+    const cell = isCurrent() && model ? main.querySelector("#run-model") : null;
+    if (cell) cell.textContent = model;
   });
   if (live) follow(run, main, isCurrent, () => isCurrent() && runPage(main, context));
 }
