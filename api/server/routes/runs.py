@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -112,8 +113,14 @@ async def resume_run(
     return run
 
 
+# A comment line this often while nothing changes keeps proxies and browsers from timing out an
+# idle stream (a run waiting in the queue, a slow judge) and shows a dead client sooner.
+KEEPALIVE_SECONDS = 15.0
+
+
 async def _progress(db: Database, run_id: int, interval: float) -> AsyncIterator[str]:
     last: tuple[Any, ...] | None = None
+    sent = time.monotonic()
     while True:
         async with db.reader() as session:
             run = await service.get_run(session, run_id=run_id)
@@ -128,6 +135,10 @@ async def _progress(db: Database, run_id: int, interval: float) -> AsyncIterator
                 errors=run.errors,
             )
             yield f"event: progress\ndata: {progress.model_dump_json()}\n\n"
+            sent = time.monotonic()
+        elif time.monotonic() - sent >= KEEPALIVE_SECONDS:
+            yield ": keep-alive\n\n"
+            sent = time.monotonic()
         if run.status in FINISHED:
             yield f"event: done\ndata: {run.model_dump_json()}\n\n"
             return
