@@ -1,7 +1,9 @@
 // The console's shell: sign-in, the nav bar and history.pushState routing to the pages.
 
+import { comparePage } from "./compare.js";
 import { ApiError, api, forget, go, h, keep, link, note, problemView, session, whenUnauthorized } from "./core.js";
 import { diffPage } from "./diff.js";
+import { playgroundPage } from "./playground.js";
 import { promptPage } from "./prompt.js";
 import { promptsPage } from "./prompts.js";
 import { runPage } from "./run.js";
@@ -11,6 +13,7 @@ import { runsPage } from "./runs.js";
 const NAV = [
   { href: "/console/prompts", text: "Prompts", section: "prompts" },
   { href: "/console/runs", text: "Runs", section: "runs" },
+  { href: "/console/playground", text: "Playground", section: "playground" },
 ];
 // path pattern → page; a page is `async (main, { params, query, isCurrent }) => void`.
 const ROUTES = [
@@ -18,7 +21,9 @@ const ROUTES = [
   [/^\/console\/prompts\/(.+)\/diff\/?$/, diffPage],
   [/^\/console\/prompts\/(.+?)\/?$/, promptPage],
   [/^\/console\/runs\/?$/, runsPage],
+  [/^\/console\/runs\/compare\/?$/, comparePage], // before runs/<id>, which "compare" would match
   [/^\/console\/runs\/([^/]+)\/?$/, runPage],
+  [/^\/console\/playground\/?$/, playgroundPage],
 ];
 
 const $ = (id) => document.getElementById(id);
