@@ -25,7 +25,7 @@ from tests.e2e.console_evals_seed import (
     seed_evals,
 )
 from tests.e2e.server import start_server
-from tests.e2e.test_console import sign_in
+from tests.e2e.test_console import NAV, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +63,7 @@ def test_browse_datasets_then_a_version_then_a_page_of_items(tab: Tab, seeded: E
     page, url = tab.page, seeded.server.url
     page.goto(url + "/console/datasets")
     sign_in(page, seeded.reader_key)
-    expect(page.locator("#nav a")).to_have_text(["Prompts", "Runs", "Suites", "Datasets"])
+    expect(page.locator("#nav a")).to_have_text(NAV)
     expect(page.locator("#nav a[aria-current=page]")).to_have_text("Datasets")
     row = page.locator(f'#dataset-table tr[data-dataset="{BIG}"] td')
     expect(row.nth(2)).to_have_text("v2")  # the current version, pushed last

@@ -1,9 +1,11 @@
 // The console's shell: sign-in, the nav bar and history.pushState routing to the pages.
 
+import { comparePage } from "./compare.js";
 import { ApiError, api, forget, go, h, keep, link, note, problemView, session, whenUnauthorized } from "./core.js";
 import { datasetPage } from "./dataset.js";
 import { datasetsPage } from "./datasets.js";
 import { diffPage } from "./diff.js";
+import { playgroundPage } from "./playground.js";
 import { promptPage } from "./prompt.js";
 import { promptsPage } from "./prompts.js";
 import { runPage } from "./run.js";
@@ -17,6 +19,7 @@ const NAV = [
   { href: "/console/runs", text: "Runs", section: "runs" },
   { href: "/console/suites", text: "Suites", section: "suites" },
   { href: "/console/datasets", text: "Datasets", section: "datasets" },
+  { href: "/console/playground", text: "Playground", section: "playground" },
 ];
 // path pattern → page; a page is `async (main, { params, query, isCurrent }) => void`.
 const ROUTES = [
@@ -24,11 +27,13 @@ const ROUTES = [
   [/^\/console\/prompts\/(.+)\/diff\/?$/, diffPage],
   [/^\/console\/prompts\/(.+?)\/?$/, promptPage],
   [/^\/console\/runs\/?$/, runsPage],
+  [/^\/console\/runs\/compare\/?$/, comparePage], // before runs/<id>, which "compare" would match
   [/^\/console\/runs\/([^/]+)\/?$/, runPage],
   [/^\/console\/suites\/?$/, suitesPage],
   [/^\/console\/suites\/(.+?)\/?$/, suitePage],
   [/^\/console\/datasets\/?$/, datasetsPage],
   [/^\/console\/datasets\/(.+?)\/?$/, datasetPage],
+  [/^\/console\/playground\/?$/, playgroundPage],
 ];
 
 const $ = (id) => document.getElementById(id);

@@ -46,12 +46,21 @@ async def list_runs(
     prompt: Annotated[str | None, Query(max_length=200)] = None,
     suite: Annotated[str | None, Query(max_length=200)] = None,
     status: RunStatus | None = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=INT_MAX, description="Only runs with a smaller id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> Page[RunRead]:
     """List runs, newest first."""
     return await service.list_runs(
-        session, prompt=prompt, suite=suite, status=status, limit=limit, offset=offset
+        session,
+        prompt=prompt,
+        suite=suite,
+        status=status,
+        before=before,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -61,9 +70,18 @@ async def compare_runs(
     actor: Reader,
     a: Annotated[int, Query(ge=1, le=INT_MAX)],
     b: Annotated[int, Query(ge=1, le=INT_MAX)],
+    changed: Annotated[
+        bool, Query(description="Only items whose scores or pass/fail changed")
+    ] = False,
+    limit: Annotated[
+        int | None, Query(ge=1, le=500, description="Items per page (none: every item)")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> RunComparison:
-    """Compare two runs: per-metric and per-item deltas (b minus a)."""
-    return await compare.compare_runs(session, a=a, b=b)
+    """Compare two runs: per-metric and per-item deltas (b minus a), items paged."""
+    return await compare.compare_runs(
+        session, a=a, b=b, changed=changed, limit=limit, offset=offset
+    )
 
 
 @router.get("/{run_id}")
