@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -72,6 +73,7 @@ def open_prompt(page: Page, promotion: Promotion, key: str, version: int) -> Non
 
 
 def test_refused_then_promoted_then_rolled_back(tab: Tab, promotion: Promotion) -> None:
+    """The README tour in the console: browse, diff, run the suite, refused, fixed, promoted, rolled back."""
     page, url = tab.page, promotion.seeded.server.url
     open_prompt(page, promotion, promotion.seeded.writer_key, 4)
     expect(page.locator("#move-label")).to_have_value("production")
@@ -109,8 +111,23 @@ def test_refused_then_promoted_then_rolled_back(tab: Tab, promotion: Promotion) 
     )
     expect(page.locator('#label-table tr[data-label="production"] td')).to_have_text("v2")
 
-    # The fixed version passes its run; the dry run names that run, and the move succeeds.
-    passed = run_suite(promotion.admin, 5)
+    # The fixed version's run, started from the suite's page, passes; the run page follows it.
+    page.click(f'#version-table a[href="/console/prompts/{PROMPT}/diff?a=4&b=5"]')
+    expect(page.locator("#diff .hint")).to_contain_text("v4 by")  # the diff of the fix
+    expect(page.locator("#diff")).to_contain_text("Route this ticket to a team")
+    page.goto(f"{url}/console/suites/{SUITE}")
+    page.fill("#start-prompt", PROMPT)
+    page.select_option("#start-by", "version")
+    page.fill("#start-target", "5")
+    page.click("#start-submit")
+    expect(page).to_have_url(re.compile(re.escape(f"{url}/console/runs/") + r"\d+$"))
+    passed = int(page.url.rsplit("/", 1)[1])
+    expect(page.locator(".run-page")).to_have_attribute("data-status", "completed", timeout=30_000)
+    expect(page.locator("#run-summary")).to_contain_text("passed")
+
+    # Back on the prompt page: the dry run names that run, and the move succeeds.
+    page.goto(f"{url}/console/prompts/{PROMPT}?version=4")
+    expect(page.locator("#move-version")).to_have_value("4")
     page.select_option("#move-version", "5")
     page.click("#move-check")
     expect(report).to_have_attribute("data-allowed", "true")
