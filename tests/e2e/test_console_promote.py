@@ -73,7 +73,7 @@ def open_prompt(page: Page, promotion: Promotion, key: str, version: int) -> Non
 
 
 def test_refused_then_promoted_then_rolled_back(tab: Tab, promotion: Promotion) -> None:
-    """The README tour in the console: browse, diff, run the suite, refused, fixed, promoted, rolled back."""
+    """The README tour in the console: refused, diff, suite run, promoted, rolled back."""
     page, url = tab.page, promotion.seeded.server.url
     open_prompt(page, promotion, promotion.seeded.writer_key, 4)
     expect(page.locator("#move-label")).to_have_value("production")
