@@ -58,7 +58,9 @@ def test_sign_in_then_search_filter_and_page_through(tab: Tab, seeded: Seeded) -
     sign_in(page, seeded.reader_key)
     expect(page).to_have_url(seeded.server.url + "/console/prompts")
     expect(page.locator("#who .role")).to_have_text("reader")
-    expect(page.locator("#nav a")).to_have_text(["Prompts", "Runs"])  # only pages that exist
+    expect(page.locator("#nav a")).to_have_text(
+        ["Prompts", "Runs", "Traces", "Dashboard"]
+    )  # only pages that exist
     expect(page.locator("#nav a[aria-current=page]")).to_have_text("Prompts")
     expect(page.locator("#prompt-table tbody tr")).to_have_count(25)
     expect(page.locator(".pager-status")).to_have_text(f"1–25 of {BULK + 1} · page 1 of 2")

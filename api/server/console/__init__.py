@@ -16,8 +16,11 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "style.css": CSS,
     "favicon.svg": SVG,
     "app.js": JS,
+    "call.js": JS,
+    "calls.js": JS,
     "core.js": JS,
     "diff.js": JS,
+    "obs.js": JS,
     "prompts.js": JS,
     "prompt.js": JS,
     "promote.js": JS,
@@ -25,5 +28,7 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "run.js": JS,
     "runitems.js": JS,
     "runs.js": JS,
+    "trace.js": JS,
+    "traces.js": JS,
 }
 BUNDLE: Final = AssetBundle(__name__, CONTENT_TYPES, INDEX)

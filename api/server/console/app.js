@@ -1,16 +1,23 @@
 // The console's shell: sign-in, the nav bar and history.pushState routing to the pages.
 
-import { ApiError, api, forget, go, h, keep, link, note, problemView, session, whenUnauthorized } from "./core.js";
+import { callPage } from "./call.js";
+import { callsPage } from "./calls.js";
+import { ApiError, api, can, forget, go, h, keep, link, note, problemView, session, whenUnauthorized } from "./core.js";
 import { diffPage } from "./diff.js";
 import { promptPage } from "./prompt.js";
 import { promptsPage } from "./prompts.js";
 import { runPage } from "./run.js";
 import { runsPage } from "./runs.js";
+import { tracePage } from "./trace.js";
+import { tracesPage } from "./traces.js";
 
 // Only pages that exist are listed: a nav link to nothing is worse than no link.
 const NAV = [
   { href: "/console/prompts", text: "Prompts", section: "prompts" },
   { href: "/console/runs", text: "Runs", section: "runs" },
+  { href: "/console/calls", text: "Calls", section: "calls", need: "calls.read" }, // may hold content
+  { href: "/console/traces", text: "Traces", section: "traces" },
+  { href: "/dashboard", text: "Dashboard", section: "dashboard", page: true }, // its own page, same key
 ];
 // path pattern → page; a page is `async (main, { params, query, isCurrent }) => void`.
 const ROUTES = [
@@ -19,6 +26,10 @@ const ROUTES = [
   [/^\/console\/prompts\/(.+?)\/?$/, promptPage],
   [/^\/console\/runs\/?$/, runsPage],
   [/^\/console\/runs\/([^/]+)\/?$/, runPage],
+  [/^\/console\/calls\/?$/, callsPage],
+  [/^\/console\/calls\/([^/]+)\/?$/, callPage],
+  [/^\/console\/traces\/?$/, tracesPage],
+  [/^\/console\/traces\/([^/]+)\/?$/, tracePage],
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -42,7 +53,9 @@ function matchRoute(path) {
 function showNav() {
   const section = location.pathname.split("/")[2] || "";
   $("nav").replaceChildren(
-    ...NAV.map((item) => link(item.href, item.text, { "aria-current": item.section === section ? "page" : null })),
+    ...NAV.filter((item) => !item.need || can(item.need)).map((item) =>
+      item.page ? h("a", { href: item.href, text: item.text }) : link(item.href, item.text, { "aria-current": item.section === section ? "page" : null }),
+    ),
   );
   $("who").replaceChildren(
     h("span", { class: "who", text: `${session.name} · ` }, h("span", { class: "role", "data-role": session.role, text: session.role })),

@@ -12,6 +12,8 @@ const NEEDS = {
   "labels.move": "writer",
   "labels.force": "admin", // a policy may lower its force_role; the server has the last word
   "keys.manage": "admin",
+  "calls.read": "writer", // a call may hold recorded message content (GET /v1/generations)
+  "traces.read": "reader",
 };
 
 /** The signed-in key (kept in sessionStorage only), its name and role. */
