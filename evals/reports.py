@@ -329,14 +329,30 @@ class MetricDelta(BaseModel):
     delta: float | None
 
 
+class ItemSide(BaseModel):
+    """One item's result in one of the two runs: its first repeat's answer and scores."""
+
+    status: str = Field(description="`ok`, else the status of the first repeat that was not")
+    passed: bool = Field(description="Every repeat answered and no score failed or errored")
+    repeats: int
+    output: str | None
+    error: str | None
+    scores: dict[str, ItemScore] = Field(description="The first repeat's scores")
+
+
 class ItemDelta(BaseModel):
-    """One dataset item's mean scores in two runs."""
+    """One dataset item in two runs: its mean scores, and both results (on a page of items)."""
 
     position: int
     item_id: str | None = Field(
         default=None, description="The dataset item's `metadata.id`, when it has one"
     )
     metrics: dict[str, MetricDelta]
+    input: dict[str, Any] | None = Field(default=None, description="As run b's dataset has it")
+    expected: Any = None
+    a: ItemSide | None = Field(default=None, description="None: no result in run a")
+    b: ItemSide | None = Field(default=None, description="None: no result in run b")
+    pass_changed: bool = Field(default=False, description="Passed in one run, failed in the other")
 
     def label(self) -> str:
         """Return how reports name the item: its `metadata.id`, else its position."""
@@ -350,5 +366,12 @@ class RunComparison(BaseModel):
     b: RunRead
     same_dataset: bool
     metrics: dict[str, MetricDelta]
-    items: list[ItemDelta]
-    changed_items: int = Field(description="Items where any metric's delta is not zero")
+    items: list[ItemDelta] = Field(description="The items asked for (`changed`, `limit`, `offset`)")
+    changed_items: int = Field(
+        description="Items whose scores changed (a delta, or a score in one run only) or that "
+        "passed in one run and failed in the other"
+    )
+    compared_items: int = Field(default=0, description="Items with a result in either run")
+    item_total: int = Field(default=0, description="Items that match the filter, before paging")
+    offset: int = 0
+    limit: int | None = Field(default=None, description="None: every item that matches")

@@ -89,7 +89,11 @@ class DatasetRead(BaseModel):
     current_version: int | None = Field(
         description="The version last pushed (suites naming no version pin it)"
     )
+    item_count: int | None = Field(default=None, description="Items in the current version")
     created_at: datetime
+    updated_at: datetime = Field(
+        description="When its newest version was published (created_at before any)"
+    )
     archived_at: datetime | None = Field(default=None, description="Set while archived")
 
 

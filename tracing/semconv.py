@@ -10,6 +10,7 @@ from typing import Final
 
 # The names the client writes too are defined there, once (re-exported here).
 from promptlane_client.semconv import ERROR_TYPE as ERROR_TYPE
+from promptlane_client.semconv import GATEWAY_COST_HEADER as GATEWAY_COST_HEADER
 from promptlane_client.semconv import GATEWAY_RESPONSE_ID_HEADER as GATEWAY_RESPONSE_ID_HEADER
 from promptlane_client.semconv import GEN_AI_INPUT_MESSAGES as GEN_AI_INPUT_MESSAGES
 from promptlane_client.semconv import GEN_AI_OPERATION_NAME as GEN_AI_OPERATION_NAME

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Final
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.server.services import Services
@@ -29,10 +30,25 @@ def get_services(request: Request) -> Services:
 AppServices = Annotated[Services, Depends(get_services)]
 
 
-def require(role: Role) -> Callable[[Request, Services], Awaitable[Actor]]:
+# Declares the scheme in the OpenAPI document (Swagger UI's "Authorize" button), with the role
+# an operation needs as its "scope" (OpenAPI 3.1 lets non-OAuth schemes list role names there);
+# the key itself is read from the raw header by `Auth.authorize`, which answers every refusal
+# with its problem JSON.
+_BEARER: Final = HTTPBearer(
+    scheme_name="apiKey",
+    description="An API key: `Authorization: Bearer pl_…` (`promptlane keys create`)",
+    auto_error=False,
+)
+
+
+def require(role: Role) -> Callable[..., Awaitable[Actor]]:
     """Return a dependency that authenticates and demands at least `role`."""
 
-    async def dependency(request: Request, services: AppServices) -> Actor:
+    async def dependency(
+        request: Request,
+        services: AppServices,
+        _: HTTPAuthorizationCredentials | None = Security(_BEARER, scopes=[role.value]),
+    ) -> Actor:
         return await services.auth.authorize(request.headers.get("authorization"), role)
 
     dependency.__name__ = f"require_{role.value}"

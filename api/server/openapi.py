@@ -4,7 +4,9 @@ FastAPI documents a JSON `HTTPValidationError` for 422 and nothing for the other
 promptlane answers every 4xx/5xx with RFC 9457 problem JSON (api/server/errors.py), so `document`
 rewrites the generated document to say so: each operation declares the problem statuses it can
 answer with, under `application/problem+json`, referencing one `Problem` schema. The gateway
-route keeps the OpenAI error shape it declares itself.
+route keeps the OpenAI error shape it declares itself. An operation that needs an API key
+lists the role it needs in its security requirement (api/server/deps.py); `document` says so in
+its description too, which Swagger UI and ReDoc show.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ GATE_REFUSED: Final[dict[int | str, dict[str, Any]]] = {
     409: {"model": GateRefusal, "description": "The promotion gate refused the move: see `gate`"}
 }
 _REF: Final = "#/components/schemas/{}"
+_SCHEME: Final = "apiKey"  # the bearer scheme's name (api/server/deps.py)
 _OWN_PROBLEMS: Final = [{"$ref": _REF.format(model.__name__)} for model in (GateRefusal,)]
 
 
@@ -122,6 +125,19 @@ def _drop_generated_422(operation: dict[str, Any]) -> None:
         del responses["422"]
 
 
+def _say_role(operation: dict[str, Any]) -> None:
+    roles = [
+        role
+        for requirement in operation.get("security", [])
+        for role in requirement.get(_SCHEME, [])
+    ]
+    if not roles:
+        return
+    needs = f"Needs a **{roles[0]}** key" + ("." if roles[0] == "admin" else " or higher.")
+    described = operation.get("description")
+    operation["description"] = f"{described}\n\n{needs}" if described else needs
+
+
 def document(app: FastAPI) -> dict[str, Any]:
     """Return the app's OpenAPI document with its problem responses declared."""
     if app.openapi_schema is not None:
@@ -135,6 +151,7 @@ def document(app: FastAPI) -> dict[str, Any]:
     _problem_components(spec.setdefault("components", {}))
     for path, operations in spec.get("paths", {}).items():
         for operation in operations.values():
+            _say_role(operation)
             if path in _OWN_ERROR_SHAPE:
                 _drop_generated_422(operation)
             else:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,14 @@ from prompts.base import metadata, upsert_insert
 
 # An item without the ORM overhead: (position, input, expected, contexts, metadata).
 ItemRow = tuple[int, dict[str, Any], Any, list[str], dict[str, Any]]
+
+
+class VersionSummary(NamedTuple):
+    """What a dataset list shows of a dataset's versions."""
+
+    latest: int
+    updated_at: datetime
+    item_count: int | None  # of the current version
 
 
 class DatasetRepository:
@@ -59,14 +68,26 @@ class DatasetRepository:
         page = stmt.order_by(col(Dataset.name)).limit(limit).offset(offset)
         return list((await self.session.execute(page)).scalars()), int(total)
 
-    async def latest_numbers(self, dataset_ids: Sequence[int]) -> dict[int, int]:
-        """Return the highest version number of each dataset that has versions."""
+    async def summaries(self, dataset_ids: Sequence[int]) -> dict[int, VersionSummary]:
+        """Return each dataset's highest version, newest publish time and current item count."""
+        current = sa.case(
+            (col(DatasetVersion.version) == col(Dataset.current_version), DatasetVersion.item_count)
+        )
         rows = await self.session.execute(
-            select(DatasetVersion.dataset_id, sa.func.max(DatasetVersion.version))
+            select(
+                DatasetVersion.dataset_id,
+                sa.func.max(DatasetVersion.version),
+                sa.func.max(DatasetVersion.created_at),
+                sa.func.max(current),
+            )
+            .join(Dataset, col(Dataset.id) == col(DatasetVersion.dataset_id))
             .where(col(DatasetVersion.dataset_id).in_(dataset_ids))
             .group_by(col(DatasetVersion.dataset_id))
         )
-        return {did: int(v) for did, v in rows}
+        return {
+            did: VersionSummary(int(latest), updated, None if count is None else int(count))
+            for did, latest, updated, count in rows
+        }
 
     async def max_version(self, dataset_id: int) -> int:
         """Return the highest version number, 0 when there is none."""

@@ -192,18 +192,22 @@ async def list_datasets(
     """Return one page of datasets in use (or archived ones), by name, filtered by text."""
     repo = DatasetRepository(session)
     datasets, total = await repo.search(query=query, archived=archived, limit=limit, offset=offset)
-    latest = await repo.latest_numbers([d.id for d in datasets if d.id is not None])
-    items = [
-        DatasetRead(
-            name=d.name,
-            description=d.description,
-            latest_version=latest.get(d.id) if d.id is not None else None,
-            current_version=d.current_version,
-            created_at=d.created_at,
-            archived_at=d.archived_at,
+    summaries = await repo.summaries([d.id for d in datasets if d.id is not None])
+    items = []
+    for d in datasets:
+        summary = summaries.get(d.id) if d.id is not None else None
+        items.append(
+            DatasetRead(
+                name=d.name,
+                description=d.description,
+                latest_version=summary.latest if summary else None,
+                current_version=d.current_version,
+                item_count=summary.item_count if summary else None,
+                created_at=d.created_at,
+                updated_at=summary.updated_at if summary else d.created_at,
+                archived_at=d.archived_at,
+            )
         )
-        for d in datasets
-    ]
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 

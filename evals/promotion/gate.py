@@ -34,7 +34,14 @@ from prompts.archive import check_active
 from prompts.base import utc_now
 from prompts.errors import LabelProtectedError
 from prompts.models import LabelEvent, Prompt, PromptVersion
-from prompts.policy import MoveRequest, PolicyDecision, ProtectedLabels, Role, UnsetRequest
+from prompts.policy import (
+    Actor,
+    MoveRequest,
+    PolicyDecision,
+    ProtectedLabels,
+    Role,
+    UnsetRequest,
+)
 
 _CANDIDATE_RUNS = 20
 
@@ -277,6 +284,29 @@ class GatePolicy:
             f"{request.target.version}: {report.detail}",
             report=report,
         )
+
+    async def dry_run(
+        self, session: AsyncSession, *, name: str, label: str, version: int, actor: Actor
+    ) -> GateReport:
+        """Return the gate report of a move, as `actor` would meet it: nothing moves.
+
+        The report is the gate's; `allowed` and `detail` also answer for the caller's role, so a
+        dry run never says "allowed" for a move the server would refuse this key (403).
+        """
+        report = await check_promotion(session, name=name, label=label, version=version)
+        if not actor.role.allows(Role.WRITER):
+            refused = (
+                f"a {actor.role.value} key may not move labels: only a writer or admin key may"
+            )
+        elif (
+            report.policy is None
+            and label in self.protected.protected
+            and not actor.role.allows(Role.ADMIN)
+        ):
+            refused = f"label {label!r} is protected: only an admin key may move it"
+        else:
+            return report
+        return report.model_copy(update={"allowed": False, "detail": refused})
 
     async def check_unset(self, session: AsyncSession, request: UnsetRequest) -> PolicyDecision:
         """Let only admins unset a label a promotion policy gates (or a protected one)."""

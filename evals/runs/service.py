@@ -213,10 +213,11 @@ async def list_runs(
     prompt: str | None = None,
     suite: str | None = None,
     status: RunStatus | None = None,
+    before: int | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> Page[RunRead]:
-    """List runs, newest first, filtered by prompt, suite and status."""
+    """List runs, newest first, filtered by prompt, suite, status and `before` (an id)."""
     stmt = select(Run)
     if prompt:
         stmt = stmt.where(
@@ -232,6 +233,8 @@ async def list_runs(
         )
     if status:
         stmt = stmt.where(Run.status == status.value)
+    if before is not None:
+        stmt = stmt.where(col(Run.id) < before)
     total = await session.scalar(select(sa.func.count()).select_from(stmt.subquery()))
     rows = await session.scalars(stmt.order_by(col(Run.id).desc()).limit(limit).offset(offset))
     items = [run_read(run) for run in rows]
@@ -295,7 +298,7 @@ async def run_items(
             .where(*where)
             .order_by(*order)
         )
-        ids = [id_ for id_, status, scores in marks.tuples() if _failed(status, scores)]
+        ids = [id_ for id_, status, scores in marks.tuples() if result_failed(status, scores)]
         total, wanted = len(ids), ids[offset : offset + limit]
         found = await session.scalars(select(RunItem).where(col(RunItem.id).in_(wanted)))
         page = sorted(found, key=lambda r: (r.position, r.repeat))
@@ -322,10 +325,11 @@ async def run_items(
 
 def is_failed(row: RunItem) -> bool:
     """Return whether an item errored or any of its scores did not pass."""
-    return _failed(row.status, row.scores)
+    return result_failed(row.status, row.scores)
 
 
-def _failed(status: str, scores: Mapping[str, Any]) -> bool:
+def result_failed(status: str, scores: Mapping[str, Any]) -> bool:
+    """Return whether a result with this status and these scores (JSON) failed."""
     if status != "ok":
         return True
     return any("error" in score or score.get("passed") is False for score in scores.values())

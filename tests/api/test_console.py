@@ -20,6 +20,8 @@ PAGES = [
     "/console/prompts",
     "/console/prompts/support/triage",
     "/console/prompts/support/triage/diff?a=1&b=2",
+    "/console/datasets/support/tickets?version=2&page=3",
+    "/console/suites/support/quality",
     "/console/no/such/page",
 ]
 

@@ -210,6 +210,23 @@ async def test_items_are_paginated_or_complete(client: httpx.AsyncClient) -> Non
     assert_problem(await client.get("/v1/datasets/pages", params={"limit": 0}), 422)
 
 
+async def test_the_list_shows_the_current_item_count_and_the_last_publish(
+    client: httpx.AsyncClient,
+) -> None:
+    base = "/v1/datasets/listed/facts/versions"
+    first = (await client.post(base, json=items(3))).json()
+    second = (await client.post(base, json=items(5))).json()
+    again = await client.post(base, json=items(3))  # v1's content again: v1 is current
+    assert again.status_code == 200
+    await client.post("/v1/datasets/listed/other/versions", json=items(1))
+    listed = (await client.get("/v1/datasets", params={"q": "listed/"})).json()
+    facts = {d["name"]: d for d in listed["items"]}
+    got = facts["listed/facts"]
+    assert (got["latest_version"], got["current_version"], got["item_count"]) == (2, 1, 3)
+    assert got["updated_at"] == second["created_at"] != first["created_at"]
+    assert facts["listed/other"]["item_count"] == 1
+
+
 async def test_diff_lists_changes(client: httpx.AsyncClient) -> None:
     old = [{"input": {"q": q}, "metadata": {"id": q}} for q in "abc"]
     new = [

@@ -220,3 +220,32 @@ async def test_a_run_with_fewer_repeats_than_its_suite_is_no_evidence(
     moved = await move(gated, 2)
     assert moved.status_code == 200, moved.text
     assert moved.json()["evidence"][0]["run_id"] == faster["id"]
+
+
+async def test_the_dry_run_answers_for_the_callers_role(client: httpx.AsyncClient) -> None:
+    # Without a policy, `production` is protected: the dry run must not tell a writer "allowed"
+    # for a move the server refuses it (403), nor tell it anything the move would not.
+    name = "dry/protected"
+    await client.post(
+        f"/v1/prompts/{name}/versions", json={"messages": [{"role": "user", "content": "hi"}]}
+    )
+    check = f"/v1/prompts/{name}/labels/{{}}/check"
+    for role, label, allowed in [
+        (Role.WRITER, "production", False),
+        (Role.READER, "production", False),
+        (Role.ADMIN, "production", True),
+        (Role.WRITER, "staging", True),
+        (Role.READER, "staging", False),
+    ]:
+        dry = await client.get(check.format(label), params={"version": 1}, headers=auth(role))
+        assert dry.status_code == 200, dry.text
+        assert dry.json()["allowed"] is allowed, (role, label, dry.json())
+        moved = await client.put(
+            f"/v1/prompts/{name}/labels/{label}",
+            json={"version": 1, "reason": "dry-run agrees"},
+            headers=auth(role),
+        )
+        assert (moved.status_code == 200) is allowed, (role, label, moved.text)
+        if not allowed:
+            assert "only" in dry.json()["detail"], dry.json()
+            await client.delete(f"/v1/prompts/{name}/labels/{label}")

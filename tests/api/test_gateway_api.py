@@ -171,6 +171,7 @@ async def test_a_prompt_reference_answers_in_openai_shape(
     assert row.response_id == body["id"]  # the gateway's own id: a client span's twin key
     assert is_gateway_response(body["id"])
     assert response.headers[semconv.GATEWAY_RESPONSE_ID_HEADER] == body["id"]
+    assert float(response.headers[semconv.GATEWAY_COST_HEADER]) == row.cost_usd  # not in the body
     [span] = [s for s in traced.spans() if s.name == "chat offline/echo"]  # type: ignore[attr-defined]
     assert (span.context.trace_id, span.context.span_id) == (  # type: ignore[attr-defined]
         int(row.trace_id, 16),
@@ -485,6 +486,7 @@ async def test_a_stream_forwards_chunks_in_order_then_done(
     chunks = [json.loads(d) for d in data[:-1]]
     assert all(c["object"] == "chat.completion.chunk" for c in chunks)
     assert all("usage" not in c for c in chunks)
+    assert semconv.GATEWAY_COST_HEADER not in response.headers  # unknown when headers are sent
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
     assert text == VARIABLES["ticket"]
     assert len(chunks) > 2  # word by word, not one buffered answer
@@ -564,6 +566,14 @@ async def test_an_openai_compatible_provider_gets_the_merged_call(
     assert provider.requests[-1].headers["authorization"] == f"Bearer {TEST_KEY}"
     [row] = await generations(app, db)
     assert (row.input_tokens, row.output_tokens) == (11, 2)
+    assert float(response.headers[semconv.GATEWAY_COST_HEADER]) == row.cost_usd > 0
+    config = {"model": "openai/unpriced-local-model"}  # litellm has no price for it
+    published = await remote.post("/v1/prompts/local/versions", json=chat_body(config=config))
+    assert published.status_code == 201, published.text
+    provider.script(Step.ok("ok"))
+    unpriced = await remote.post(URL, json=request("promptlane/local:1"))
+    assert unpriced.status_code == 200, unpriced.text
+    assert semconv.GATEWAY_COST_HEADER not in unpriced.headers
 
 
 async def test_an_openai_compatible_provider_streams_through(

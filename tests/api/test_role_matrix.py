@@ -321,3 +321,19 @@ async def test_protected_label_matrix(client: httpx.AsyncClient, role: Role, sta
         f"/v1/prompts/{SEED}/labels/production", json={"version": 1}, headers=auth(role)
     )
     assert response.status_code == status
+
+
+def test_the_openapi_document_says_which_key_each_operation_needs(app: Any) -> None:
+    spec = app.openapi()
+    assert spec["components"]["securitySchemes"]["apiKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": spec["components"]["securitySchemes"]["apiKey"]["description"],
+    }
+    for (method, path), case in MATRIX.items():
+        operation = spec["paths"][path][method.lower()]
+        if case.needs is None:
+            assert "security" not in operation, (method, path)
+        else:
+            assert operation["security"] == [{"apiKey": [case.needs.value]}], (method, path)
+            assert f"Needs a **{case.needs.value}** key" in operation["description"]

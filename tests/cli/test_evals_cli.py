@@ -523,11 +523,14 @@ def test_show_failed_list_and_compare(project: Project) -> None:
     )
     assert delta["metrics"]["correct"] == {"a": 0.0, "b": 1.0, "delta": 1.0}
     assert delta["same_dataset"] is True
-    assert delta["items"][0] == {
+    first = delta["items"][0]
+    assert {k: first[k] for k in ("position", "item_id", "metrics", "pass_changed")} == {
         "position": 0,
         "item_id": "t-0",
         "metrics": {"correct": {"a": 0.0, "b": 1.0, "delta": 1.0}},
+        "pass_changed": True,
     }
+    assert (first["a"]["passed"], first["b"]["passed"]) == (False, True)  # both results too
     assert "404" in one_line_error(cli(project.server, "eval", "show", "999999"), 1)
 
 

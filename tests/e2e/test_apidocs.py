@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
 
+from tests.conftest import ADMIN_KEY
 from tests.e2e.server import Server
 
 pytestmark = pytest.mark.e2e
@@ -102,6 +103,32 @@ def test_swagger_ui_renders_from_this_server_alone(offline: Offline, server: Ser
     assert off_origin(offline.requested, server) == set()
     assert f"{server.url}/openapi.json" in offline.served
     assert offline.errors == []
+
+
+def test_swagger_ui_authorizes_with_an_api_key(offline: Offline, server: Server) -> None:
+    page = offline.page
+    page.goto(f"{server.url}/docs")
+    operation = page.locator(".opblock-summary", has_text="/v1/keys/me").first
+    operation.click()
+    expect(page.locator(".opblock-description-wrapper").first).to_contain_text(
+        "Needs a reader key or higher."
+    )
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").click()
+    live = page.locator(".live-responses-table tr.response .response-col_status")
+    expect(live).to_have_text("401")  # no key yet
+    page.locator(".auth-wrapper button.authorize").click()
+    page.locator(".auth-container input").fill(ADMIN_KEY)
+    page.locator(".auth-container button.authorize").click()
+    page.get_by_role("button", name="Close").click()
+    page.get_by_role("button", name="Execute").click()
+    expect(live).to_have_text("200")
+    expect(
+        page.locator(".live-responses-table tr.response .response-col_description")
+    ).to_contain_text('"role": "admin"')
+    assert offline.aborted == []
+    refused = "Failed to load resource: the server responded with a status of 401 (Unauthorized)"
+    assert offline.errors == [refused]  # the call made before authorizing
 
 
 def test_redoc_renders_from_this_server_alone(offline: Offline, server: Server) -> None:

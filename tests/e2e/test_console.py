@@ -18,6 +18,8 @@ from tests.e2e.server import start_server
 
 pytestmark = pytest.mark.e2e
 
+# What a reader's nav holds: only pages that exist (Calls needs a writer: calls may hold content).
+NAV = ["Prompts", "Runs", "Suites", "Datasets", "Playground", "Traces", "Dashboard"]
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "console.png"
 # Read at import: the autouse fixture hides PROMPTLANE_* variables from the tests themselves.
 UPDATE_SCREENSHOTS = os.environ.get("PROMPTLANE_UPDATE_SCREENSHOTS") == "1"
@@ -58,9 +60,7 @@ def test_sign_in_then_search_filter_and_page_through(tab: Tab, seeded: Seeded) -
     sign_in(page, seeded.reader_key)
     expect(page).to_have_url(seeded.server.url + "/console/prompts")
     expect(page.locator("#who .role")).to_have_text("reader")
-    expect(page.locator("#nav a")).to_have_text(
-        ["Prompts", "Runs", "Traces", "Dashboard"]
-    )  # only pages that exist
+    expect(page.locator("#nav a")).to_have_text(NAV)
     expect(page.locator("#nav a[aria-current=page]")).to_have_text("Prompts")
     expect(page.locator("#prompt-table tbody tr")).to_have_count(25)
     expect(page.locator(".pager-status")).to_have_text(f"1–25 of {BULK + 1} · page 1 of 2")

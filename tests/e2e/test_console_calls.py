@@ -22,7 +22,7 @@ from tests.e2e.console_calls_seed import (
     seed_calls,
 )
 from tests.e2e.server import Server, start_server
-from tests.e2e.test_console import sign_in
+from tests.e2e.test_console import NAV, sign_in
 
 pytestmark = pytest.mark.e2e
 ENCODED = PROMPT.replace("/", "%2F")
@@ -60,7 +60,7 @@ def test_list_filter_open_a_call_then_its_trace_and_a_span(tab: Tab, seeded: Cal
     page, url, call = tab.page, seeded.server.url, seeded.traced_call
     page.goto(url + "/console/calls")
     sign_in(page, seeded.writer_key)
-    expect(page.locator("#nav a")).to_have_text(["Prompts", "Runs", "Calls", "Traces", "Dashboard"])
+    expect(page.locator("#nav a")).to_have_text([*NAV[:-2], "Calls", "Traces", "Dashboard"])
     expect(page.locator("#nav a[aria-current=page]")).to_have_text("Calls")
     expect(page.locator("#call-table tbody tr")).to_have_count(5)
     expect(page.locator(".pager-status")).to_have_text("1–5 of 5 · page 1 of 1")
@@ -167,7 +167,7 @@ def test_a_reader_sees_traces_and_charts_but_not_calls(tab: Tab, seeded: CallsSe
     page, url = tab.page, seeded.server.url
     page.goto(url + "/console/traces")
     sign_in(page, seeded.reader_key)
-    expect(page.locator("#nav a")).to_have_text(["Prompts", "Runs", "Traces", "Dashboard"])
+    expect(page.locator("#nav a")).to_have_text(NAV)
     row = page.locator(f'#trace-table tr[data-trace="{TRACE}"] td')
     expect(row.nth(1)).to_have_text("POST /triage")
     expect(row.nth(2)).to_have_text("triage-app")

@@ -158,8 +158,11 @@ def test_writer_refused_a_protected_label_without_a_policy(tab: Tab, promotion: 
     page.fill("#api-key", promotion.seeded.writer_key)
     page.press("#api-key", "Enter")
     page.fill("#move-label", "production")
-    page.click("#move-check")  # the gate has nothing to say: no policy for this prompt
-    expect(page.locator("#gate-report")).to_have_attribute("data-allowed", "true")
+    page.click("#move-check")  # no policy, but the dry run answers for this key's role
+    expect(page.locator("#gate-report")).to_have_attribute("data-allowed", "false")
+    expect(page.locator("#gate-report .gate-verdict")).to_contain_text(
+        "Would be refused label 'production' is protected: only an admin key may move it"
+    )
     expect(page.locator("#gate-report .facts dd").nth(2)).to_contain_text("not gated")
     page.fill("#move-reason", "first release")
     page.click("#move-submit")  # the role protection answers: only an admin may

@@ -20,7 +20,7 @@ from tests.e2e.console_runs_seed import (
     wait_for,
 )
 from tests.e2e.server import start_server
-from tests.e2e.test_console import rows, sign_in
+from tests.e2e.test_console import NAV, rows, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def test_a_finished_run_with_a_failing_gate_and_failing_items(tab: Tab, seeded: 
     page, url, run_id = tab.page, seeded.server.url, seeded.run_id
     page.goto(url + "/console/runs")
     sign_in(page, seeded.reader_key)
-    expect(page.locator("#nav a")).to_have_text(["Prompts", "Runs", "Traces", "Dashboard"])
+    expect(page.locator("#nav a")).to_have_text(NAV)
     expect(page.locator("#nav a[aria-current=page]")).to_have_text("Runs")
     row = page.locator(f'#run-table tr[data-run="{run_id}"] td')
     expect(row.nth(1)).to_have_text("completed")

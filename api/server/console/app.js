@@ -2,12 +2,18 @@
 
 import { callPage } from "./call.js";
 import { callsPage } from "./calls.js";
+import { comparePage } from "./compare.js";
 import { ApiError, api, can, forget, go, h, keep, link, note, problemView, session, whenUnauthorized } from "./core.js";
+import { datasetPage } from "./dataset.js";
+import { datasetsPage } from "./datasets.js";
 import { diffPage } from "./diff.js";
+import { playgroundPage } from "./playground.js";
 import { promptPage } from "./prompt.js";
 import { promptsPage } from "./prompts.js";
 import { runPage } from "./run.js";
 import { runsPage } from "./runs.js";
+import { suitePage } from "./suite.js";
+import { suitesPage } from "./suites.js";
 import { tracePage } from "./trace.js";
 import { tracesPage } from "./traces.js";
 
@@ -15,6 +21,9 @@ import { tracesPage } from "./traces.js";
 const NAV = [
   { href: "/console/prompts", text: "Prompts", section: "prompts" },
   { href: "/console/runs", text: "Runs", section: "runs" },
+  { href: "/console/suites", text: "Suites", section: "suites" },
+  { href: "/console/datasets", text: "Datasets", section: "datasets" },
+  { href: "/console/playground", text: "Playground", section: "playground" },
   { href: "/console/calls", text: "Calls", section: "calls", need: "calls.read" }, // may hold content
   { href: "/console/traces", text: "Traces", section: "traces" },
   { href: "/dashboard", text: "Dashboard", section: "dashboard", page: true }, // its own page, same key
@@ -25,7 +34,13 @@ const ROUTES = [
   [/^\/console\/prompts\/(.+)\/diff\/?$/, diffPage],
   [/^\/console\/prompts\/(.+?)\/?$/, promptPage],
   [/^\/console\/runs\/?$/, runsPage],
+  [/^\/console\/runs\/compare\/?$/, comparePage], // before runs/<id>, which "compare" would match
   [/^\/console\/runs\/([^/]+)\/?$/, runPage],
+  [/^\/console\/suites\/?$/, suitesPage],
+  [/^\/console\/suites\/(.+?)\/?$/, suitePage],
+  [/^\/console\/datasets\/?$/, datasetsPage],
+  [/^\/console\/datasets\/(.+?)\/?$/, datasetPage],
+  [/^\/console\/playground\/?$/, playgroundPage],
   [/^\/console\/calls\/?$/, callsPage],
   [/^\/console\/calls\/([^/]+)\/?$/, callPage],
   [/^\/console\/traces\/?$/, tracesPage],

@@ -11,7 +11,9 @@ const NEEDS = {
   "prompts.publish": "writer",
   "labels.move": "writer",
   "labels.force": "admin", // a policy may lower its force_role; the server has the last word
+  "runs.start": "writer",
   "keys.manage": "admin",
+  "gateway.call": "reader", // the playground: the gateway takes reader keys (applications' keys)
   "calls.read": "writer", // a call may hold recorded message content (GET /v1/generations)
   "traces.read": "reader",
 };
@@ -69,6 +71,14 @@ export function promptApi(name, suffix = "") {
 export function runPath(id, query = {}) {
   const search = new URLSearchParams(Object.entries(query).filter(([, v]) => v != null && v !== ""));
   return `/console/runs/${id}${search.size ? `?${search}` : ""}`;
+}
+
+/** Return the console URL comparing run `base` with run `head` (`changed`: only changed items). */
+export function comparePath(base, head, { changed = false, page = 1 } = {}) {
+  const query = new URLSearchParams({ base: String(base), head: String(head) });
+  if (changed) query.set("changed", "1");
+  if (page > 1) query.set("page", String(page));
+  return `/console/runs/compare?${query}`;
 }
 
 /** Go to a console URL without reloading (app.js routes on this event). */

@@ -2,6 +2,7 @@
 
 import { api, chips, fail, go, h, link, note, promptApi, promptPath, runPath, table, when } from "./core.js";
 import { versionObsLinks } from "./obs.js";
+import { playgroundPath } from "./playground.js";
 import { flashView, moveForm, takeFlash } from "./promote.js";
 import { renderPreview } from "./render.js";
 
@@ -25,9 +26,10 @@ function versionTable(name, versions, selected, label) {
       h("td", {}, h("code", { title: v.content_hash, text: v.content_hash.slice(0, 12) })),
       h("td", {}, chips(v.labels)),
       h("td", {}, i + 1 < versions.length ? link(promptPath(name, `/diff?a=${versions[i + 1].version}&b=${v.version}`), "diff with previous") : null),
+      h("td", {}, link(playgroundPath(name, v.version), "Open in playground", { class: "playground-link" })),
     ),
   );
-  return table("Versions", ["Version", "Author", "Created", "Message", "Content hash", "Labels", ""], rows, { id: "version-table" });
+  return table("Versions", ["Version", "Author", "Created", "Message", "Content hash", "Labels", "", ""], rows, { id: "version-table" });
 }
 
 function labelTable(name, pointers, label) {

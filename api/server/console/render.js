@@ -1,5 +1,6 @@
 // The render preview: a variables form (from the version's JSON schema when it has one, else a
 // JSON textarea) posted to the server's render endpoint; shows the messages or the problem.
+// The playground (playground.js) reuses the variables form.
 
 import { ApiError, api, fail, h, note, promptApi } from "./core.js";
 
@@ -58,8 +59,11 @@ function renderedView(result) {
   return h("div", { class: "rendered" }, h("p", { class: "hint", text: `Rendered v${result.version} (${result.content_hash.slice(0, 12)}):` }), ...blocks);
 }
 
-/** Return the render preview form for one version. */
-export function renderPreview(name, version) {
+/**
+ * Return a version's variables input: one field per property of its JSON schema, else one JSON
+ * textarea prefilled with `names` (its variables); `read()` returns the object or throws ApiError.
+ */
+export function variablesInput(version, names = version.variables) {
   const schema = version.variables_schema;
   const properties = schema && schema.type === "object" && schema.properties ? schema.properties : null;
   const required = new Set(schema?.required || []);
@@ -69,29 +73,34 @@ export function renderPreview(name, version) {
     : h("textarea", {
         id: "variables-json",
         name: "variables",
-        rows: Math.min(12, version.variables.length + 3),
+        rows: Math.min(12, names.length + 3),
         class: "json",
         spellcheck: "false",
       });
-  if (textarea) textarea.value = JSON.stringify(Object.fromEntries(version.variables.map((v) => [v, ""])), null, 2);
+  if (textarea) textarea.value = JSON.stringify(Object.fromEntries(names.map((v) => [v, ""])), null, 2);
+  const node = properties
+    ? h("fieldset", {}, h("legend", { text: "Variables (from the version's JSON schema)" }), ...fields.map((f) => f.field))
+    : h("div", { class: "field" }, h("label", { for: "variables-json", text: "Variables (JSON object)" }), textarea);
+  const read = () => {
+    const variables = properties ? readSchemaFields(fields) : parseJson(textarea.value || "{}", "The variables");
+    if (variables === null || typeof variables !== "object" || Array.isArray(variables)) {
+      throw new ApiError(0, "Invalid variables", "The variables must be a JSON object.");
+    }
+    return variables;
+  };
+  return { node, read };
+}
+
+/** Return the render preview form for one version. */
+export function renderPreview(name, version) {
+  const variables = variablesInput(version);
   const output = h("div", { id: "render-output", "aria-live": "polite" });
-  const form = h(
-    "form",
-    { id: "render-form", class: "render-form" },
-    properties
-      ? h("fieldset", {}, h("legend", { text: "Variables (from the version's JSON schema)" }), ...fields.map((f) => f.field))
-      : h("div", { class: "field" }, h("label", { for: "variables-json", text: "Variables (JSON object)" }), textarea),
-    h("button", { type: "submit", text: "Render" }),
-  );
+  const form = h("form", { id: "render-form", class: "render-form" }, variables.node, h("button", { type: "submit", text: "Render" }));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     output.replaceChildren(note("Rendering…", "loading"));
     try {
-      const variables = properties ? readSchemaFields(fields) : parseJson(textarea.value || "{}", "The variables");
-      if (variables === null || typeof variables !== "object" || Array.isArray(variables)) {
-        throw new ApiError(0, "Invalid variables", "The variables must be a JSON object.");
-      }
-      const body = { version: version.version, variables };
+      const body = { version: version.version, variables: variables.read() };
       output.replaceChildren(renderedView(await api(promptApi(name, "/render"), { method: "POST", body })));
     } catch (error) {
       fail(output, error);

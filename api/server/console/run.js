@@ -1,6 +1,7 @@
 // A run's page: summary, gate conditions, per-metric statistics, items; live while it runs.
 
 import { api, duration, fail, h, link, money, note, promptApi, session, table, when } from "./core.js";
+import { compareWithForm } from "./compare.js";
 import { itemDetail, itemsSection } from "./runitems.js";
 import { badge, versionLink } from "./runs.js";
 
@@ -181,7 +182,7 @@ export async function runPage(main, context) {
       { class: "run-page", "data-status": run.status },
       live ? h("div", { id: "run-live" }, progressView(run)) : null,
       run.error ? h("div", { class: "problem", role: "alert" }, h("p", { class: "problem-title", text: "The run failed" }), h("p", { class: "problem-detail", text: run.error })) : null,
-      h("section", { "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title", text: "Summary" }), summaryView(run, null)),
+      h("section", { "aria-labelledby": "summary-title" }, h("h2", { id: "summary-title", text: "Summary" }), summaryView(run, null), compareWithForm(run, isCurrent)),
       detail,
       h("section", { "aria-labelledby": "gate-title" }, h("h2", { id: "gate-title", text: "Gate" }), gateView(run.gate)),
       h("section", { "aria-labelledby": "metrics-title" }, h("h2", { id: "metrics-title", text: "Metrics" }), metricsView(run.summary)),
@@ -190,7 +191,9 @@ export async function runPage(main, context) {
   );
   if (detail) detail.querySelector("h2").focus();
   modelOf(run).then((model) => {
-    if (isCurrent() && model) main.querySelector("#run-model").textContent = model;
+    // A run that ended meanwhile has redrawn the page: the cell may be gone or not drawn yet.
+    const cell = isCurrent() && model ? main.querySelector("#run-model") : null;
+    if (cell) cell.textContent = model;
   });
   if (live) follow(run, main, isCurrent, () => isCurrent() && runPage(main, context));
 }

@@ -5,17 +5,20 @@ import { api, fail, h, link, money, note, pageNumber, pager, runPath, table } fr
 export const ITEM_PAGE_SIZE = 50;
 const CLIP = 160; // characters of a cell before it is cut (the item's own page shows all)
 
-function textOf(value) {
+/** Return a value as text: strings as they are, anything else as indented JSON. */
+export function textOf(value) {
   if (value == null) return "";
   return typeof value === "string" ? value : JSON.stringify(value, null, 2);
 }
 
-function clipped(value) {
+/** Return a value as text cut to a table cell's length. */
+export function clipped(value) {
   const text = textOf(value);
   return text.length > CLIP ? `${text.slice(0, CLIP)}…` : text;
 }
 
-function scoreText(score) {
+/** Return a score as text: its value, unit and pass or fail, or its error. */
+export function scoreText(score) {
   if (!score) return "–";
   if ("error" in score) return `error: ${score.error}`;
   const mark = score.passed === true ? "pass" : score.passed === false ? "fail" : "";

@@ -1,6 +1,6 @@
 // The runs list: filter by prompt, suite and status, page through, open a run.
 
-import { api, fail, go, h, link, money, note, pageNumber, pager, promptPath, runPath, table, when } from "./core.js";
+import { api, comparePath, fail, go, h, link, money, note, pageNumber, pager, promptPath, runPath, table, when } from "./core.js";
 
 export const PAGE_SIZE = 25;
 export const STATUSES = ["queued", "running", "completed", "failed", "cancelled"];
@@ -69,7 +69,23 @@ function runRow(run) {
     h("td", { class: "num", text: money(run.summary?.cost_usd) }),
     h("td", { text: when(run.started_at) }),
     h("td", { text: when(run.finished_at) }),
+    h("td", {}, h("input", { type: "checkbox", class: "pick", value: run.id, "aria-label": `Compare run #${run.id}` })),
   );
+}
+
+// Two ticked runs make a link to their comparison, the older one as the base.
+function comparePicker(results) {
+  const status = h("p", { id: "compare-pick", "aria-live": "polite" });
+  const update = () => {
+    const ids = [...results.querySelectorAll("input.pick:checked")].map((box) => Number(box.value)).sort((x, y) => x - y);
+    const hint = ids.length > 2 ? "Tick only two runs to compare them." : "Tick two runs to compare them (the older one is the base).";
+    status.replaceChildren(
+      ids.length === 2 ? link(comparePath(ids[0], ids[1]), `Compare run #${ids[0]} with run #${ids[1]}`, { id: "compare-link" }) : h("span", { class: "hint", text: hint }),
+    );
+  };
+  results.addEventListener("change", update);
+  update();
+  return status;
 }
 
 /** Render /console/runs: one request for the page of runs. */
@@ -94,6 +110,6 @@ export async function runsPage(main, { query, isCurrent }) {
     results.replaceChildren(...(result.total ? [note(why), more] : [note(why)]));
     return;
   }
-  const headers = ["Run", "Status", "Verdict", "Prompt", "Suite", "Items", "Cost", "Started", "Finished"];
-  results.replaceChildren(table("Runs", headers, result.items.map(runRow), { id: "run-table" }), more);
+  const headers = ["Run", "Status", "Verdict", "Prompt", "Suite", "Items", "Cost", "Started", "Finished", "Compare"];
+  results.replaceChildren(table("Runs", headers, result.items.map(runRow), { id: "run-table" }), comparePicker(results), more);
 }

@@ -29,7 +29,7 @@ from evals.online.sampling import ContentGate
 from promptlane_client.params import OFFLINE_PREFIX
 from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
 from tracing.models import Generation
-from tracing.semconv import GATEWAY_RESPONSE_ID_HEADER
+from tracing.semconv import GATEWAY_COST_HEADER, GATEWAY_RESPONSE_ID_HEADER
 from tracing.telemetry import Telemetry, caller_context, current_ids
 
 _STREAM_HEADERS: Final = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -121,11 +121,10 @@ class Gateway:
             self.record(call, exc, duration_ms=(time.monotonic() - started) * 1000.0)
             raise
         self.record(call, completion, duration_ms=(time.monotonic() - started) * 1000.0)
-        return Response(
-            json.dumps(body).encode(),
-            media_type="application/json",
-            headers={GATEWAY_RESPONSE_ID_HEADER: call.response_id},  # as in the body
-        )
+        headers = {GATEWAY_RESPONSE_ID_HEADER: call.response_id}  # as in the body
+        if completion.cost_usd is not None:  # OpenAI's body has no place for it
+            headers[GATEWAY_COST_HEADER] = repr(completion.cost_usd)
+        return Response(json.dumps(body).encode(), media_type="application/json", headers=headers)
 
     async def plain_model_connection(self, model: str) -> str | None:
         """Return the connection a plain model is offered through (None: an offline model).

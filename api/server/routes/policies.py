@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.server.deps import Admin, Reader, ReadSession, WriteSession
+from api.server.deps import Admin, AppServices, Reader, ReadSession, WriteSession
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
-from evals.promotion import gate as promotion
 from evals.promotion import policy as service
 from evals.promotion.reports import GateReport, PolicyEventRead, PolicyRead
 from evals.promotion.schemas import PolicyUpdate
@@ -71,8 +70,11 @@ async def check_promotion(
     name: Annotated[str, Path(max_length=200, json_schema_extra={"pattern": NAME_PATTERN})],
     label: Label,
     session: ReadSession,
+    services: AppServices,
     actor: Reader,
     version: Annotated[int, Query(ge=1, le=INT_MAX)],
 ) -> GateReport:
-    """Dry-run moving a label to a version: the gate report, nothing moved."""
-    return await promotion.check_promotion(session, name=name, label=label, version=version)
+    """Dry-run moving a label to a version: the gate report for this key's role, nothing moved."""
+    return await services.label_policy.dry_run(
+        session, name=name, label=label, version=version, actor=actor
+    )

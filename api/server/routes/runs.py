@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -45,12 +46,21 @@ async def list_runs(
     prompt: Annotated[str | None, Query(max_length=200)] = None,
     suite: Annotated[str | None, Query(max_length=200)] = None,
     status: RunStatus | None = None,
+    before: Annotated[
+        int | None, Query(ge=1, le=INT_MAX, description="Only runs with a smaller id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> Page[RunRead]:
     """List runs, newest first."""
     return await service.list_runs(
-        session, prompt=prompt, suite=suite, status=status, limit=limit, offset=offset
+        session,
+        prompt=prompt,
+        suite=suite,
+        status=status,
+        before=before,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -60,9 +70,18 @@ async def compare_runs(
     actor: Reader,
     a: Annotated[int, Query(ge=1, le=INT_MAX)],
     b: Annotated[int, Query(ge=1, le=INT_MAX)],
+    changed: Annotated[
+        bool, Query(description="Only items whose scores or pass/fail changed")
+    ] = False,
+    limit: Annotated[
+        int | None, Query(ge=1, le=500, description="Items per page (none: every item)")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=INT_MAX)] = 0,
 ) -> RunComparison:
-    """Compare two runs: per-metric and per-item deltas (b minus a)."""
-    return await compare.compare_runs(session, a=a, b=b)
+    """Compare two runs: per-metric and per-item deltas (b minus a), items paged."""
+    return await compare.compare_runs(
+        session, a=a, b=b, changed=changed, limit=limit, offset=offset
+    )
 
 
 @router.get("/{run_id}")
@@ -112,8 +131,14 @@ async def resume_run(
     return run
 
 
+# A comment line this often while nothing changes keeps proxies and browsers from timing out an
+# idle stream (a run waiting in the queue, a slow judge) and shows a dead client sooner.
+KEEPALIVE_SECONDS = 15.0
+
+
 async def _progress(db: Database, run_id: int, interval: float) -> AsyncIterator[str]:
     last: tuple[Any, ...] | None = None
+    sent = time.monotonic()
     while True:
         async with db.reader() as session:
             run = await service.get_run(session, run_id=run_id)
@@ -128,6 +153,10 @@ async def _progress(db: Database, run_id: int, interval: float) -> AsyncIterator
                 errors=run.errors,
             )
             yield f"event: progress\ndata: {progress.model_dump_json()}\n\n"
+            sent = time.monotonic()
+        elif time.monotonic() - sent >= KEEPALIVE_SECONDS:
+            yield ": keep-alive\n\n"
+            sent = time.monotonic()
         if run.status in FINISHED:
             yield f"event: done\ndata: {run.model_dump_json()}\n\n"
             return

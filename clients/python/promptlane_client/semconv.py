@@ -28,6 +28,9 @@ OPERATION_CHAT: Final = "chat"
 # Not an attribute: the response header in which the gateway repeats its completion id, for
 # clients that cannot read the id of a streamed answer (LangChain's ChatOpenAI drops it).
 GATEWAY_RESPONSE_ID_HEADER: Final = "promptlane-response-id"
+# The response header in which the gateway gives what a non-streamed call cost (USD, as the
+# generation records it); absent when the model has no price. OpenAI clients ignore it.
+GATEWAY_COST_HEADER: Final = "promptlane-cost-usd"
 
 PROMPT_NAME: Final = "promptlane.prompt.name"
 PROMPT_VERSION: Final = "promptlane.prompt.version"
