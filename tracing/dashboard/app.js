@@ -6,7 +6,9 @@ import * as views from "./views.js";
 
 const { h } = views;
 
-const KEY_STORAGE = "promptlane.apiKey";
+// Shared with the console (api/server/console/core.js), same origin and tab: signed in to one
+// is signed in to both, and forgetting the key in one signs both out.
+const KEY_STORAGE = "promptlane.console.key";
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const RANGES = {

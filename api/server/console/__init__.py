@@ -16,11 +16,14 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "style.css": CSS,
     "favicon.svg": SVG,
     "app.js": JS,
+    "call.js": JS,
+    "calls.js": JS,
     "compare.js": JS,
     "core.js": JS,
     "dataset.js": JS,
     "datasets.js": JS,
     "diff.js": JS,
+    "obs.js": JS,
     "playground.js": JS,
     "prompts.js": JS,
     "prompt.js": JS,
@@ -32,5 +35,7 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "startrun.js": JS,
     "suite.js": JS,
     "suites.js": JS,
+    "trace.js": JS,
+    "traces.js": JS,
 }
 BUNDLE: Final = AssetBundle(__name__, CONTENT_TYPES, INDEX)

@@ -1,7 +1,9 @@
 // The console's shell: sign-in, the nav bar and history.pushState routing to the pages.
 
+import { callPage } from "./call.js";
+import { callsPage } from "./calls.js";
 import { comparePage } from "./compare.js";
-import { ApiError, api, forget, go, h, keep, link, note, problemView, session, whenUnauthorized } from "./core.js";
+import { ApiError, api, can, forget, go, h, keep, link, note, problemView, session, whenUnauthorized } from "./core.js";
 import { datasetPage } from "./dataset.js";
 import { datasetsPage } from "./datasets.js";
 import { diffPage } from "./diff.js";
@@ -12,6 +14,8 @@ import { runPage } from "./run.js";
 import { runsPage } from "./runs.js";
 import { suitePage } from "./suite.js";
 import { suitesPage } from "./suites.js";
+import { tracePage } from "./trace.js";
+import { tracesPage } from "./traces.js";
 
 // Only pages that exist are listed: a nav link to nothing is worse than no link.
 const NAV = [
@@ -20,6 +24,9 @@ const NAV = [
   { href: "/console/suites", text: "Suites", section: "suites" },
   { href: "/console/datasets", text: "Datasets", section: "datasets" },
   { href: "/console/playground", text: "Playground", section: "playground" },
+  { href: "/console/calls", text: "Calls", section: "calls", need: "calls.read" }, // may hold content
+  { href: "/console/traces", text: "Traces", section: "traces" },
+  { href: "/dashboard", text: "Dashboard", section: "dashboard", page: true }, // its own page, same key
 ];
 // path pattern → page; a page is `async (main, { params, query, isCurrent }) => void`.
 const ROUTES = [
@@ -34,6 +41,10 @@ const ROUTES = [
   [/^\/console\/datasets\/?$/, datasetsPage],
   [/^\/console\/datasets\/(.+?)\/?$/, datasetPage],
   [/^\/console\/playground\/?$/, playgroundPage],
+  [/^\/console\/calls\/?$/, callsPage],
+  [/^\/console\/calls\/([^/]+)\/?$/, callPage],
+  [/^\/console\/traces\/?$/, tracesPage],
+  [/^\/console\/traces\/([^/]+)\/?$/, tracePage],
 ];
 
 const $ = (id) => document.getElementById(id);
@@ -57,7 +68,9 @@ function matchRoute(path) {
 function showNav() {
   const section = location.pathname.split("/")[2] || "";
   $("nav").replaceChildren(
-    ...NAV.map((item) => link(item.href, item.text, { "aria-current": item.section === section ? "page" : null })),
+    ...NAV.filter((item) => !item.need || can(item.need)).map((item) =>
+      item.page ? h("a", { href: item.href, text: item.text }) : link(item.href, item.text, { "aria-current": item.section === section ? "page" : null }),
+    ),
   );
   $("who").replaceChildren(
     h("span", { class: "who", text: `${session.name} · ` }, h("span", { class: "role", "data-role": session.role, text: session.role })),

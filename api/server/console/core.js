@@ -1,6 +1,7 @@
 // The console's kernel: DOM building, the JSON API client, the signed-in key and its role.
 // Text reaches the DOM through textContent only (the CSP requires Trusted Types for sinks).
 
+// The dashboard (/dashboard, same origin) reads the same entry: one sign-in for both.
 const KEY_STORAGE = "promptlane.console.key";
 const RANK = { reader: 0, writer: 1, admin: 2 };
 // What each action needs; later pages add theirs. Unknown actions are never allowed.
@@ -13,6 +14,8 @@ const NEEDS = {
   "runs.start": "writer",
   "keys.manage": "admin",
   "gateway.call": "reader", // the playground: the gateway takes reader keys (applications' keys)
+  "calls.read": "writer", // a call may hold recorded message content (GET /v1/generations)
+  "traces.read": "reader",
 };
 
 /** The signed-in key (kept in sessionStorage only), its name and role. */

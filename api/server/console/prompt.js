@@ -1,6 +1,7 @@
 // A prompt's page: versions, where labels point, the selected version, render preview, label history.
 
 import { api, chips, fail, go, h, link, note, promptApi, promptPath, runPath, table, when } from "./core.js";
+import { versionObsLinks } from "./obs.js";
 import { playgroundPath } from "./playground.js";
 import { flashView, moveForm, takeFlash } from "./promote.js";
 import { renderPreview } from "./render.js";
@@ -177,7 +178,7 @@ export async function promptPage(main, { params: [name], query, isCurrent }) {
       moved,
       h("section", { "aria-labelledby": "labels-title" }, h("h2", { id: "labels-title", text: "Labels" }), labelTable(name, pointers, label)),
       h("section", { "aria-labelledby": "versions-title" }, h("h2", { id: "versions-title", text: "Versions" }), versionTable(name, versions, selected, label), older, compareForm(name, versions, selected)),
-      h("section", { "aria-labelledby": "selected-title" }, h("h2", { id: "selected-title", text: `Version ${selected.version}` }), contentView(selected)),
+      h("section", { "aria-labelledby": "selected-title" }, h("h2", { id: "selected-title", text: `Version ${selected.version}` }), versionObsLinks(name, selected.version), contentView(selected)),
       form ? h("section", { "aria-labelledby": "move-title" }, h("h2", { id: "move-title", text: "Promote or roll back" }), form) : null,
       h("section", { "aria-labelledby": "render-title" }, h("h2", { id: "render-title", text: `Render preview (v${selected.version})` }), renderPreview(name, selected)),
       h("section", { "aria-labelledby": "history-title" }, h("h2", { id: "history-title", text: "Label history" }), label ? historySection(name, labels, label, selected) : null, history),

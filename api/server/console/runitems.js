@@ -89,7 +89,7 @@ export function itemsSection(run, query, isCurrent) {
     const more = pager(result, ITEM_PAGE_SIZE, page, (n) => itemsHref(run.id, failed, n), { "aria-label": "Item pages" });
     if (!result.items.length) {
       const why = result.total ? "No items on this page." : failed ? "No failing items." : "No item results yet.";
-      body.replaceChildren(note(why), result.total ? more : null);
+      body.replaceChildren(...(result.total ? [note(why), more] : [note(why)]));
       return;
     }
     const headers = ["Item", "Input", "Expected", "Output", ...names, "Error"];
