@@ -147,13 +147,15 @@ async def _dataset_items(
 
 async def _marks(session: AsyncSession, run_id: int) -> dict[int, _Mark]:
     """Return every position's score values and pass/fail (statuses and scores only)."""
-    rows = await session.execute(
-        sa.select(col(RunItem.position), col(RunItem.status), col(RunItem.scores)).where(
+    connection = await session.connection()
+    rows = await connection.execute(
+        sa.select(col(RunItem.position), col(RunItem.status), service.scores_text()).where(
             col(RunItem.run_id) == run_id, col(RunItem.variant) == CANDIDATE
         )
     )
     marks: dict[int, _Mark] = {}
-    for position, status, scores in rows.tuples():
+    for position, status, text in rows.tuples():
+        scores = service.load_scores(text)
         mark = marks.setdefault(position, _Mark())
         mark.passed = mark.passed and not service.result_failed(status, scores)
         for metric, score in scores.items():

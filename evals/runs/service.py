@@ -5,6 +5,7 @@ Comparing two runs is evals/runs/compare.py.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -293,12 +294,15 @@ async def run_items(
         # Whether an item failed is read from its scores (JSON), so the filter runs here; it
         # reads three small columns per item, never the inputs and outputs, and loads whole
         # rows for the page only.
-        marks = await session.execute(
-            sa.select(col(RunItem.id), col(RunItem.status), col(RunItem.scores))
+        connection = await session.connection()
+        marks = await connection.execute(
+            sa.select(col(RunItem.id), col(RunItem.status), scores_text())
             .where(*where)
             .order_by(*order)
         )
-        ids = [id_ for id_, status, scores in marks.tuples() if result_failed(status, scores)]
+        ids = [
+            id_ for id_, status, text in marks.tuples() if result_failed(status, load_scores(text))
+        ]
         total, wanted = len(ids), ids[offset : offset + limit]
         found = await session.scalars(select(RunItem).where(col(RunItem.id).in_(wanted)))
         page = sorted(found, key=lambda r: (r.position, r.repeat))
@@ -321,6 +325,21 @@ async def run_items(
     }
     items = [_item_read(r, dataset.get(r.position)) for r in page]
     return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def scores_text() -> sa.Cast[str]:
+    """Return the items' scores column as text, for reads of every item of a run.
+
+    Such reads go through Core and decode with `load_scores`: on a 10,000-item run the ORM's
+    row processing and JSON type took about five times as long as the query itself.
+    """
+    return sa.cast(col(RunItem.scores), sa.Text)
+
+
+def load_scores(text: str | None) -> dict[str, Any]:
+    """Return the scores read as text by `scores_text`."""
+    scores: dict[str, Any] = json.loads(text) if text else {}
+    return scores
 
 
 def is_failed(row: RunItem) -> bool:
