@@ -62,6 +62,7 @@ bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/runner.py
+	$(BIN)/python bench/console.py
 
 # db-upgrade: migrate the configured database (PROMPTLANE_DATABASE_URL) to head.
 db-upgrade: install

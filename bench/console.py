@@ -1,15 +1,16 @@
 """Benchmark the console's pages: each page's server time at 10,000 prompts and a 10,000-item run.
 
 Starts `promptlane serve` on a fresh SQLite database (or PostgreSQL with `--url`), publishes
-`--prompts` prompts (tagged, some labelled) and runs a `--items`-item suite on an offline
-model to completion (a tenth of the items fail), then requests what each console page
-requests (api/server/console/*.js), as the page does it: the requests of a step in parallel,
-the steps one after another. Each request is timed `--repeat` times over one keep-alive
-connection from the same host, so a figure is the server's time plus a loopback round trip.
-A page's figure is the sum over its steps of the slowest request's p50 (and p90). The baseline,
-from the same run, is `GET /v1/keys/me`: an authenticated request that reads nothing else. The
-issue's target is every page under 300 ms (p90); it is printed, never asserted. A wrong status or an
-empty answer where the seed put data makes it fail.
+`--prompts` prompts (tagged, some labelled) and runs a `--items`-item suite on two versions of
+a prompt with offline models (a tenth of the first run's items fail, most of the second's),
+then requests what each console page requests (api/server/console/*.js), as the page does it:
+the requests of a step in parallel, the steps one after another. Each request is timed
+`--repeat` times over one keep-alive connection from the same host, so a figure is the
+server's time plus a loopback round trip. A page's figure is the sum over its steps of the
+slowest request's p50 (and p90). The baseline, from the same run, is `GET /v1/keys/me`: an
+authenticated request that reads nothing else. The issue's target is every page under 300 ms
+(p90); it is printed, never asserted. A wrong status or an empty answer where the seed put
+data makes it fail.
 
     .venv/bin/python bench/console.py [--prompts 10000] [--items 10000] [--repeat 15]
         [--url postgresql://postgres@127.0.0.1:5432/bench_console] [--json]
@@ -27,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -50,6 +51,7 @@ from resolve import (
 TARGET_MS: Final = 300.0
 PAGE_SIZE: Final = 25  # prompts.js and runs.js
 ITEM_PAGE_SIZE: Final = 50  # runitems.js
+CALL_PAGE_SIZE: Final = 50  # calls.js
 MAX_VERSIONS: Final = 200  # prompt.js
 TAGS: Final = ("support", "billing", "search", "agents", "internal")
 PROMPT: Final = "bench/console/triage"
@@ -113,12 +115,15 @@ async def seed_prompts(client: httpx.AsyncClient, count: int) -> None:
     await asyncio.gather(*(one(i) for i in range(count)))
 
 
-async def seed_run(client: httpx.AsyncClient, items: int) -> int:
-    """Publish the triage prompt, an `items`-item dataset and a suite; run it; return its id."""
+async def seed_runs(client: httpx.AsyncClient, items: int) -> tuple[int, int]:
+    """Publish the triage prompt, an `items`-item dataset and a suite; run v1 and v2 on it.
+
+    Returns the two runs' ids, v1's first (the run page of v2's finds v1's as its previous).
+    """
     config = {"model": "offline/scripted", "temperature": 0}
     body = {"messages": [{"role": "user", "content": "Triage: {{ticket}}"}], "config": config}
     expect(await client.post(f"/v1/prompts/{PROMPT}/versions", json=body), 201, "publish")
-    second = {**body, "config": {**config, "temperature": 0.5}}  # for the diff page
+    second = {**body, "config": {"model": "offline/echo", "temperature": 0.5}}  # diff, compare
     expect(await client.post(f"/v1/prompts/{PROMPT}/versions", json=second), 201, "publish v2")
     rows = []
     for i in range(items):
@@ -136,8 +141,15 @@ async def seed_run(client: httpx.AsyncClient, items: int) -> int:
         "concurrency": 64,
     }
     expect(await client.post("/v1/suites", json=suite), 201, "suite")
+    first = await run_to_end(client, version=1)
+    second = await run_to_end(client, version=2)
+    return first, second
+
+
+async def run_to_end(client: httpx.AsyncClient, version: int) -> int:
+    """Run the suite on a version of the triage prompt; return the run's id once it is done."""
     started = time.monotonic()
-    run = {"suite": SUITE, "prompt": PROMPT, "version": 1}
+    run = {"suite": SUITE, "prompt": PROMPT, "version": version}
     run_id = int(expect(await client.post("/v1/runs", json=run), 202, "run").json()["id"])
     while True:
         state = expect(await client.get(f"/v1/runs/{run_id}"), 200, "read the run").json()
@@ -146,17 +158,27 @@ async def seed_run(client: httpx.AsyncClient, items: int) -> int:
         await asyncio.sleep(1)
     if state["status"] != "completed":
         raise BenchError(f"the run ended {state['status']}: {state.get('error')}")
-    log(f"ran {items} items in {time.monotonic() - started:.0f} s")
+    log(f"ran {state['total']} items in {time.monotonic() - started:.0f} s")
     return run_id
 
 
-def pages(run_id: int, prompts: int, items: int) -> list[Page]:
+def pages(runs: tuple[int, int], prompts: int, items: int, call: int) -> list[Page]:
     """Return the console's pages and what each requests (see api/server/console/*.js)."""
+    run_id, other = runs
+    now = datetime.now(UTC)
+    week = f"start={(now - timedelta(days=7)).isoformat()}&end={now.isoformat()}".replace(
+        "+", "%2B"
+    )
+    calls = f"/v1/generations?{week}&limit={CALL_PAGE_SIZE}"
+    last_calls = ((2 * items - 1) // CALL_PAGE_SIZE) * CALL_PAGE_SIZE  # each run's calls
     last_prompts = (prompts // PAGE_SIZE) * PAGE_SIZE
     last_items = ((items - 1) // ITEM_PAGE_SIZE) * ITEM_PAGE_SIZE
     failed_last = ((items // 10 - 1) // ITEM_PAGE_SIZE) * ITEM_PAGE_SIZE
     named = "team-10/prompt-00010"  # labelled: i % 10 == 0
-    run, items_api = f"/v1/runs/{run_id}", f"/v1/runs/{run_id}/items"
+    items_api = f"/v1/runs/{run_id}/items"
+    compare = f"/v1/runs/compare?a={run_id}&b={other}&limit={ITEM_PAGE_SIZE}"
+    dataset = f"/v1/datasets/{DATASET}"
+    previous = f"/v1/runs?prompt={PROMPT}&suite={SUITE}&before={other}&limit=1"
     return [
         Page("console shell (HTML)", (("/console/prompts",),)),
         Page("prompts, page 1", ((f"/v1/prompts?limit={PAGE_SIZE}&offset=0",),)),
@@ -170,14 +192,31 @@ def pages(run_id: int, prompts: int, items: int) -> list[Page]:
             "diff",
             ((f"/v1/prompts/{PROMPT}/versions/1", f"/v1/prompts/{PROMPT}/versions/2"),),
         ),
+        Page("suites", ((f"/v1/suites?limit={PAGE_SIZE}&offset=0",),)),
+        Page("suite page", ((f"/v1/suites/{SUITE}/versions",),)),
+        Page("datasets", ((f"/v1/datasets?limit={PAGE_SIZE}&offset=0",),)),
+        Page(
+            "dataset page, items page 1",
+            ((f"{dataset}/versions?limit=50&offset=0", f"{dataset}?items=true&limit=50&offset=0"),),
+        ),
+        Page(
+            "dataset page, items last page",
+            (
+                (
+                    f"{dataset}/versions?limit=50&offset=0",
+                    f"{dataset}/versions/1?limit=50&offset={last_items}",
+                ),
+            ),
+        ),
         Page("runs, page 1", ((f"/v1/runs?limit={PAGE_SIZE}&offset=0",),)),
         Page(
             "run page, items page 1",
             (
-                (run,),
+                (f"/v1/runs/{other}",),
                 (
-                    f"{items_api}?limit={ITEM_PAGE_SIZE}&offset=0",
-                    f"/v1/prompts/{PROMPT}/versions/1",
+                    f"/v1/runs/{other}/items?limit={ITEM_PAGE_SIZE}&offset=0",
+                    f"/v1/prompts/{PROMPT}/versions/2",
+                    previous,
                 ),
             ),
         ),
@@ -190,6 +229,16 @@ def pages(run_id: int, prompts: int, items: int) -> list[Page]:
             ((f"{items_api}?failed=true&limit={ITEM_PAGE_SIZE}&offset={failed_last}",),),
         ),
         Page("run item by URL", ((f"{items_api}?position={items - 1}&limit=100",),)),
+        Page("compare two runs, page 1", ((f"{compare}&offset=0",),)),
+        Page("compare, last page", ((f"{compare}&offset={last_items}",),)),
+        Page("compare, changed items only", ((f"{compare}&changed=true&offset=0",),)),
+        Page("calls, page 1", ((f"{calls}&offset=0",),)),
+        Page("calls, last page", ((f"{calls}&offset={last_calls}",),)),
+        Page("calls of a prompt", ((f"{calls}&prompt={PROMPT}&version=1&offset=0",),)),
+        Page(
+            "call page",
+            ((f"/v1/generations/{call}",), (f"/v1/prompts/{PROMPT}/versions/1",)),
+        ),
     ]
 
 
@@ -244,9 +293,11 @@ async def bench(server: Server, key: str, args: argparse.Namespace) -> dict[str,
     headers = {"Authorization": f"Bearer {key}"}
     async with httpx.AsyncClient(base_url=server.url, headers=headers, timeout=120) as client:
         await seed_prompts(client, args.prompts)
-        run_id = await seed_run(client, args.items)
+        runs = await seed_runs(client, args.items)  # each item's model call is recorded
+        listed = expect(await client.get("/v1/generations?limit=1"), 200, "list calls").json()
         log("measuring")
-        measured = await measure(client, pages(run_id, args.prompts, args.items), args.repeat)
+        all_pages = pages(runs, args.prompts, args.items, listed["items"][0]["id"])
+        measured = await measure(client, all_pages, args.repeat)
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
