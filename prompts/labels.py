@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prompts import audit, service
+from prompts import audit, events, service
 from prompts.archive import check_active
 from prompts.base import utc_now
 from prompts.errors import InvalidPromptError, LabelMoveDeniedError, LabelNotFoundError
-from prompts.models import Label, LabelEvent
+from prompts.models import Label, LabelEvent, PromptVersion
 from prompts.policy import Actor, LabelPolicy, MoveRequest, PolicyDecision, UnsetRequest
 from prompts.repository import PromptRepository
 from prompts.schemas import LATEST, LabelEventRead, LabelMove, LabelRead, Page, label_problem
@@ -97,9 +99,13 @@ async def move_label(
         reason=move.reason,
         force=move.force,
     )
-    decision = await policy.check(session, request)
-    if not decision.allowed:
-        raise LabelMoveDeniedError(decision.reason or f"moving {label!r} is not allowed")
+    try:
+        decision = await policy.check(session, request)
+        if not decision.allowed:
+            raise LabelMoveDeniedError(decision.reason or f"moving {label!r} is not allowed")
+    except Exception as exc:
+        _defer_refusal(session, exc, request.prompt.name, label, current, target.version, actor)
+        raise
     event = await _record_move(session, request, row, decision)
     service.mark_changed(session, name)
     return _event_read(event)
@@ -142,7 +148,50 @@ async def _record_move(
     )
     session.add(event)
     await session.flush()
+    await _emit_moved(session, prompt.name, event)
     return event
+
+
+def _moved_data(prompt: str, event: LabelEvent) -> dict[str, Any]:
+    return {
+        "prompt": prompt,
+        "label": event.label,
+        "from_version": event.from_version,
+        "to_version": event.to_version,
+        "reason": event.reason,
+        "is_forced": event.is_forced,
+        "seq": event.seq,
+    }
+
+
+async def _emit_moved(session: AsyncSession, prompt: str, event: LabelEvent) -> None:
+    """Emit `label.moved` (an unset: `to_version` null) in the move's transaction."""
+    data = _moved_data(prompt, event)
+    await events.emit(session, events.LABEL_MOVED, data, actor=event.actor)
+
+
+def _defer_refusal(
+    session: AsyncSession,
+    exc: Exception,
+    prompt: str,
+    label: str,
+    current: PromptVersion | None,
+    to_version: int | None,
+    actor: Actor,
+) -> None:
+    """Keep a `label.move_refused` event for after the rollback, if the policy refused."""
+    detail = getattr(exc, "detail", None)
+    if not isinstance(detail, str):  # not a refusal: a bug or a database error
+        return
+    data = {
+        "prompt": prompt,
+        "label": label,
+        "from_version": current.version if current else None,
+        "to_version": to_version,
+        "refusal": getattr(exc, "title", type(exc).__name__),
+        "detail": detail[:2_000],
+    }
+    events.defer_after_rollback(session, events.LABEL_MOVE_REFUSED, data, actor=actor.name)
 
 
 async def unset_label(
@@ -165,9 +214,13 @@ async def unset_label(
         raise LabelNotFoundError(f"prompt {name!r} has no label {label!r}")
     current = await repo.version_by_id(row.version_id)
     request = UnsetRequest(prompt=prompt, label=label, current=current, actor=actor, reason=reason)
-    decision = await policy.check_unset(session, request)
-    if not decision.allowed:
-        raise LabelMoveDeniedError(decision.reason or f"unsetting {label!r} is not allowed")
+    try:
+        decision = await policy.check_unset(session, request)
+        if not decision.allowed:
+            raise LabelMoveDeniedError(decision.reason or f"unsetting {label!r} is not allowed")
+    except Exception as exc:
+        _defer_refusal(session, exc, prompt.name, label, current, None, actor)
+        raise
     await session.delete(row)
     event = LabelEvent(
         prompt_id=prompt.id,
@@ -183,6 +236,7 @@ async def unset_label(
     await audit.seal_label_event(session, event, prompt=prompt.name, content_hash="")
     session.add(event)
     await session.flush()
+    await _emit_moved(session, prompt.name, event)
     service.mark_changed(session, name)
     return _event_read(event)
 

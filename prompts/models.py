@@ -171,3 +171,40 @@ class AuditHead(SQLModel, table=True):
     id: int = Field(sa_column=sa.Column(sa.Integer, primary_key=True, autoincrement=False))
     seq: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
     hash: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+
+
+# 64-bit ids where a table may outgrow 2^31 rows; SQLite's INTEGER PRIMARY KEY is 64-bit already
+# (and only that exact type autoincrements there).
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class Event(SQLModel, table=True):
+    """The outbox: one row per domain event, written in the transaction of the change itself.
+
+    Webhook delivery (evals/webhooks) fans each one out once; `fanned_out_at` stays NULL until
+    then. Pending rows are found by that, not by an id cursor: PostgreSQL's sequence ids can
+    commit out of order.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        sa.Index(
+            "ix_events_pending",
+            "id",
+            postgresql_where=sa.text("fanned_out_at IS NULL"),
+            sqlite_where=sa.text("fanned_out_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, sa_column=sa.Column(BigId, primary_key=True))
+    # The webhook id receivers deduplicate on: msg_<32 hex>, stable across retries.
+    uid: str = Field(sa_column=sa.Column(sa.String(40), nullable=False, unique=True))
+    type: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    occurred_at: datetime = Field(
+        default_factory=utc_now, sa_column=sa.Column(UTCDateTime, nullable=False)
+    )
+    actor: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
+    data: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    fanned_out_at: datetime | None = Field(
+        default=None, sa_column=sa.Column(UTCDateTime, nullable=True)
+    )

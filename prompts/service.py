@@ -14,6 +14,7 @@ from promptlane_client.render import (
     messages_from_dicts,
 )
 from prompts import diff as diffs
+from prompts import events
 from prompts.archive import archived_detail, check_active, set_archived
 from prompts.base import utc_now
 from prompts.errors import (
@@ -232,6 +233,8 @@ async def publish_version(
     session.add(version)
     prompt.updated_at = now
     await session.flush()
+    published = {"prompt": name, "version": version.version, "content_hash": digest}
+    await events.emit(session, events.PROMPT_VERSION_PUBLISHED, published, actor=author)
     return _version_read(name, version, []), True
 
 

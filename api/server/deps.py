@@ -6,6 +6,7 @@ Every route reaches the server's long-lived objects through `AppServices` (one f
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Final
 
@@ -15,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.server.services import Services
 from api.settings import Settings
+from prompts import events
 from prompts.policy import Actor, Role
 from prompts.service import changed_prompts
 
 _ON_COMMIT: Final = "promptlane.on_commit"
+log = logging.getLogger("promptlane.api")
 
 
 def get_services(request: Request) -> Services:
@@ -76,6 +79,7 @@ async def _write_session(services: AppServices) -> AsyncIterator[AsyncSession]:
             yield session
         except BaseException:
             await session.rollback()
+            await _write_deferred(services, events.deferred(session))
             raise
         changed = bool(changed_prompts(session))
         callbacks: list[Callable[[], None]] = session.info.get(_ON_COMMIT, [])
@@ -84,6 +88,17 @@ async def _write_session(services: AppServices) -> AsyncIterator[AsyncSession]:
             services.resolver.invalidate()
         for callback in callbacks:
             callback()
+
+
+async def _write_deferred(services: Services, pending: list[events.DeferredEvent]) -> None:
+    """Record the events of a refused write (a refused label move) after its rollback."""
+    if not pending:
+        return
+    try:
+        async with services.db.transaction() as session:
+            await events.write_deferred(session, pending)
+    except Exception:  # the refusal is the answer: a failure here must not replace it
+        log.warning("could not record %d refusal event(s)", len(pending), exc_info=True)
 
 
 def _settings(services: AppServices) -> Settings:

@@ -17,7 +17,7 @@ from evals.errors import InvalidPolicyError, PolicyNotFoundError
 from evals.models import DatasetVersion, PolicyEvent, PromotionPolicy, Suite, SuiteVersion
 from evals.promotion.reports import PolicyEventRead, PolicyRead, SuitePin
 from evals.promotion.schemas import PolicyUpdate, parse_suite_ref
-from prompts import audit
+from prompts import audit, events
 from prompts import service as prompts
 from prompts.base import upsert_insert, utc_now
 from prompts.policy import Actor
@@ -97,6 +97,16 @@ async def record_policy_event(
     event.seq, event.prev_hash, event.hash = link.seq, link.prev_hash, link.hash
     session.add(event)
     await session.flush()
+    if action != "recorded":  # an upgrade recording a policy as found changes nothing
+        data = {
+            "action": action,
+            "label": label,
+            "prompt": None if scope == GLOBAL else scope,
+            "policy": state,
+            "reason": reason,
+            "seq": event.seq,
+        }
+        await events.emit(session, events.POLICY_CHANGED, data, actor=actor.name)
     return event
 
 

@@ -7,7 +7,8 @@ one after a restart) resumes them. Results are inserted with ON CONFLICT DO NOTH
 fenced on the lease (evals/runs/leases.py): a worker whose run was taken over has its write
 refused, its batch rolled back, and stops. A configuration error (no connection or key, a key
 or model the provider refuses, for the model or a judge) stops the run at once: what was done
-is written, the rest stays pending for `resume`, and the run fails with the cause.
+is written, the rest stays pending for `resume`, and the run fails with the cause. The end
+(verdict or failure, and its `run.finished` event) is written by evals/runs/finish.py.
 """
 
 from __future__ import annotations
@@ -18,29 +19,26 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any
 
 from opentelemetry.trace import Span
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
 
-from evals.errors import EvalsError, LeaseLostError, ModelCallError, RunStoppedError
+from evals.errors import LeaseLostError, ModelCallError, RunStoppedError
 from evals.llm.cache import ResponseCache
 from evals.llm.client import Completion, ModelClient, cache_key
 from evals.llm.failures import is_configuration_error
-from evals.models import DatasetItem, RunItem
-from evals.reports import RunStatus
-from evals.runs import canary, generations, leases, observe
+from evals.models import DatasetItem
+from evals.runs import canary, finish, generations, leases, observe
 from evals.runs.batch import Batch, Outcome, item_row
 from evals.runs.generations import Call
 from evals.runs.plan import Plan, Target, load_plan
-from evals.runs.results import BASELINE, run_verdict, score_item
+from evals.runs.results import score_item
 from evals.scorers.context import JUDGE_CALLS
 from promptlane_client.errors import TemplateError
 from promptlane_client.params import call_config
 from promptlane_client.render import DEFAULT_BUDGET, RenderBudget
 from prompts.base import utc_now
-from prompts.errors import PromptsError
 from prompts.render_pool import render_prompt_async
 from tracing.inserts import count_dropped
 from tracing.telemetry import PromptRef, Telemetry, mark_error
@@ -48,8 +46,6 @@ from tracing.telemetry import PromptRef, Telemetry, mark_error
 log = logging.getLogger("promptlane.runner")
 
 SessionFactory = Callable[[], AsyncSession]
-# An ended run has no lease: nothing renews it and nothing may claim it.
-_ENDED: Final[dict[str, Any]] = {"lease_owner": None, "lease_expires_at": None}
 
 
 class Runner:
@@ -101,12 +97,6 @@ class Runner:
         """Give the lease back (on shutdown) so a restart resumes the run at once."""
         async with self.sessions() as session:
             await leases.release(session, run_id=run_id, owner=self.owner)
-            await session.commit()
-
-    async def _write(self, run_id: int, values: dict[str, Any]) -> None:
-        """Update the run in a transaction of its own if we still hold its lease."""
-        async with self.sessions() as session:
-            await leases.fenced_update(session, run_id=run_id, owner=self.owner, values=values)
             await session.commit()
 
     # --- execution ----------------------------------------------------------------------
@@ -363,32 +353,10 @@ class Runner:
         return cancel
 
     async def _finish(self, plan: Plan, *, cancelled: bool) -> None:
-        values: dict[str, Any] = {"status": RunStatus.CANCELLED.value}
-        if not cancelled:
-            async with self.sessions() as session:
-                rows = list(
-                    await session.scalars(select(RunItem).where(RunItem.run_id == plan.run_id))
-                )
-            # The paired bootstrap is CPU work: in a thread, so the event loop keeps serving.
-            # No item lands meanwhile: only the lease holder writes them, and if it is not us
-            # any more the fenced write below refuses this verdict.
-            summary, report = await asyncio.to_thread(
-                run_verdict, plan.spec, rows, has_baseline=BASELINE in plan.targets
-            )
-            values = {
-                "summary": summary.model_dump(mode="json"),
-                "gate": report.model_dump(mode="json"),
-                "verdict": report.verdict.value,
-                "status": RunStatus.COMPLETED.value,
-            }
-        await self._write(plan.run_id, {**values, **_ENDED, "finished_at": utc_now()})
+        await finish.finish_run(self.sessions, plan, owner=self.owner, cancelled=cancelled)
 
     async def _fail(self, run_id: int, exc: Exception) -> None:
-        detail = (
-            exc.detail if isinstance(exc, EvalsError | PromptsError | TemplateError) else repr(exc)
-        )
-        values = {"status": RunStatus.FAILED.value, "error": str(detail)[:2_000]}
-        await self._write(run_id, {**values, **_ENDED, "finished_at": utc_now()})
+        await finish.fail_run(self.sessions, run_id, exc, owner=self.owner)
 
 
 def _item_payload(item: DatasetItem) -> dict[str, Any]:

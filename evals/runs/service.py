@@ -32,6 +32,7 @@ from evals.reports import (
     VersionRef,
 )
 from evals.runs.canary import new_canary
+from evals.runs.finish import emit_finished
 from evals.runs.results import CANDIDATE
 from evals.schemas import RunCreate, SuiteSpec
 from evals.scorers.registry import needs_canary
@@ -355,7 +356,7 @@ def result_failed(status: str, scores: Mapping[str, Any]) -> bool:
 
 
 async def request_cancel(session: AsyncSession, *, run_id: int) -> RunRead:
-    """Ask a run to stop; a queued run that no one has claimed stops at once."""
+    """Ask a run to stop; a queued run that no one has claimed stops at once (`run.finished`)."""
     run = await run_row(session, run_id, for_update=True)
     if run.status not in ACTIVE:
         raise RunStateError(f"run {run_id} is {run.status}; only queued or running runs cancel")
@@ -365,6 +366,7 @@ async def request_cancel(session: AsyncSession, *, run_id: int) -> RunRead:
         run.lease_expires_at is None or run.lease_expires_at < now
     ):
         run.status, run.finished_at, run.lease_owner = RunStatus.CANCELLED.value, now, None
+        await emit_finished(session, run)
     await session.flush()
     return run_read(run)
 

@@ -21,6 +21,7 @@ from evals.runs import service as runs
 from evals.runs.plan import Plan
 from evals.runs.runner import Runner
 from prompts.base import utc_now
+from prompts.models import Event
 from tests.conftest import DatabaseFactory
 from tests.evals.test_runner import read, seed, start
 from tracing.models import Generation
@@ -176,6 +177,9 @@ async def test_a_paused_worker_cannot_finish_or_fail_a_run_taken_over(
     assert run.finished_at == ended.finished_at
     assert (run.lease_owner, run.lease_expires_at) == (None, None)
     assert len(items) == 6  # written while A still held the lease: they stay
+    async with database.reader() as session:
+        ends = list(await session.scalars(select(Event).where(Event.type == "run.finished")))
+    assert [e.data["status"] for e in ends] == ["cancelled"]  # B's end only: A's was refused
 
 
 async def test_a_worker_whose_renewal_fails_stops_calling_the_model(

@@ -270,3 +270,17 @@ def test_the_folding_migration_starts_after_every_minute_stored(
     folded = folded if isinstance(folded, datetime) else datetime.fromisoformat(folded)
     folded = folded.astimezone(UTC) if folded.tzinfo else folded.replace(tzinfo=UTC)
     assert folded == later + timedelta(minutes=1)
+
+
+def test_the_webhooks_migration_adds_and_drops_the_outbox_and_webhook_tables(
+    databases: DatabaseFactory,
+) -> None:
+    url = databases.create()
+    added = {"events", "webhook_endpoints", "webhook_deliveries", "webhook_attempts"}
+    assert added <= _tables(url)
+    migrate.downgrade(url, "f3a9c1e7b5d2")
+    assert not added & _tables(url)
+    migrate.upgrade(url)
+    schema = _inspected(url)
+    assert {"uid", "type", "data", "fanned_out_at"} <= schema["events"]
+    assert {"lease_owner", "next_attempt_at", "last_error"} <= schema["webhook_deliveries"]
