@@ -241,6 +241,22 @@ class Settings(BaseSettings):
         description="Seconds between two folds of minute rollups into hours and days; 0: none "
         "(analytics stay exact, reading minute rollups since the last fold)",
     )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds a webhook receiver has to answer"
+    )
+    webhook_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Webhook requests in flight (two per endpoint)"
+    )
+    webhook_poll_interval: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds between two looks for due webhook deliveries (a change wakes it)",
+    )
+    webhook_pause_after: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="Seconds of failing deliveries (no success) after which an endpoint pauses",
+    )
     metrics_public: bool = Field(
         default=True, description="Serve GET /metrics without an API key (Prometheus' norm)"
     )

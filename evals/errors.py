@@ -12,6 +12,10 @@ EvalsError
 ├── ConnectionExistsError
 ├── ConnectionConflictError   (a gateway model another connection already serves)
 ├── InvalidConnectionError    (a field of a connection, with its path)
+├── WebhookEndpointNotFoundError
+├── WebhookEndpointExistsError
+├── InvalidWebhookEndpointError (a field of a webhook endpoint, with its path)
+├── DeliveryNotFoundError     (no such delivery to this webhook endpoint)
 ├── InvalidDatasetError       (bad rows, with their line numbers; nothing is stored)
 ├── InvalidSuiteError         (a field of the suite spec, with its path)
 ├── InvalidPolicyError
@@ -114,6 +118,30 @@ class InvalidConnectionError(EvalsError):
     """The connection failed validation; `errors` point at the fields."""
 
     title = "Invalid connection"
+
+
+class WebhookEndpointNotFoundError(EvalsError):
+    """No webhook endpoint has this name."""
+
+    title = "Webhook endpoint not found"
+
+
+class WebhookEndpointExistsError(EvalsError):
+    """A webhook endpoint with this name exists."""
+
+    title = "Webhook endpoint already exists"
+
+
+class InvalidWebhookEndpointError(EvalsError):
+    """The webhook endpoint failed validation; `errors` point at the fields."""
+
+    title = "Invalid webhook endpoint"
+
+
+class DeliveryNotFoundError(EvalsError):
+    """The webhook endpoint has no delivery with this id."""
+
+    title = "Webhook delivery not found"
 
 
 class InvalidDatasetError(EvalsError):

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 
@@ -166,6 +166,11 @@ class Metrics:
             "Generations not stored, by source and reason (the database refused the row, "
             "or the gateway's writer gave up on a batch or had too many waiting).",
             ["source", "reason"],
+            registry=reg,
+        )
+        self.webhook_endpoints_paused = Gauge(
+            "promptlane_webhook_endpoints_paused",
+            "Webhook endpoints paused (a 410, a day of failures, or by hand): none is delivered.",
             registry=reg,
         )
         self.fetches = FetchCounts(self.bound)

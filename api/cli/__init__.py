@@ -18,6 +18,7 @@ from api.cli import (
     policies,
     prompts,
     suites,
+    webhooks,
 )
 from api.cli._typer import Cli
 from api.cli.calls import calls
@@ -36,6 +37,7 @@ app.command("serve")(serve)
 app.add_typer(db.app, name="db")
 app.add_typer(keys.app, name="keys")
 app.add_typer(connections.app, name="connections")
+app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(suites.app, name="suites")

@@ -80,29 +80,46 @@ def current(database_url: DatabaseUrl = None) -> None:
 
 @app.command("rotate-secrets")
 def rotate_secrets(database_url: DatabaseUrl = None) -> None:
-    """Re-encrypt every connection key under the first of PROMPTLANE_SECRET_KEYS."""
+    """Re-encrypt every connection key and webhook secret under the first secret key."""
     import asyncio
 
     try:
-        rotated, failed = asyncio.run(_rotate(_url(database_url)))
+        (keys, failed_keys), (hooks, failed_hooks) = asyncio.run(_rotate(_url(database_url)))
     except Exception as exc:
         fail(f"rotation failed: {exc}")
-    console.print(f"re-encrypted {rotated} connection key(s) under the first secret key")
-    if failed:
-        fail(f"no configured secret key decrypts the key of: {', '.join(failed)}; set them again")
+    console.print(
+        f"re-encrypted {keys} connection key(s) and {hooks} webhook secret(s) "
+        "under the first secret key"
+    )
+    if failed_keys:
+        fail(
+            f"no configured secret key decrypts the key of: {', '.join(failed_keys)}; "
+            "set them again"
+        )
+    if failed_hooks:
+        fail(
+            f"no configured secret key decrypts the secret of webhook(s): "
+            f"{', '.join(failed_hooks)}; rotate them (`promptlane webhooks rotate-secret`)"
+        )
 
 
-async def _rotate(url: str) -> tuple[int, list[str]]:
+Rotated = tuple[int, list[str]]
+
+
+async def _rotate(url: str) -> tuple[Rotated, Rotated]:
     from api.db import Database
     from api.identity.secret_keys import load_secret_box
     from api.settings import Settings
     from evals.connections import service
+    from evals.webhooks import service as webhooks
 
     box = load_secret_box(Settings())
     db = Database.from_url(url)
     try:
         async with db.transaction() as session:
-            return await service.rotate_secrets(session, box=box)
+            keys = await service.rotate_secrets(session, box=box)
+            hooks = await webhooks.rotate_secrets(session, box=box)
+            return keys, hooks
     finally:
         await db.dispose()
 

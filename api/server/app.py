@@ -40,6 +40,7 @@ from api.server.routes import runs as run_routes
 from api.server.routes import schemas as schema_routes
 from api.server.routes import suites as suite_routes
 from api.server.routes import traces as trace_routes
+from api.server.routes import webhooks as webhook_routes
 from api.server.services import build_services
 from api.server.telemetry import add_fast_path, configure_tracing
 from api.settings import Settings, get_settings
@@ -130,6 +131,26 @@ def configure_pii(*, spacy_model: str | None) -> None:
         raise RuntimeError(f"PROMPTLANE_PII_SPACY_MODEL: {exc}") from None
 
 
+async def start_workers(services: Services) -> None:
+    """Start the background workers this process runs: runs, online scoring, webhooks."""
+    if services.executor is not None:
+        await services.executor.start()
+    if services.online_evaluator is not None:
+        await services.online_evaluator.start()
+    if services.webhooks is not None:
+        services.webhooks.start()
+
+
+async def stop_workers(services: Services) -> None:
+    """Stop the background workers (each hands its leases back or lets them expire)."""
+    if services.online_evaluator is not None:
+        await services.online_evaluator.stop()
+    if services.executor is not None:
+        await services.executor.stop()
+    if services.webhooks is not None:
+        await services.webhooks.stop()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -164,10 +185,7 @@ def create_app(
             await check_schema(db, services.schema_head)
             await bootstrap_admin_key(db, settings)
             await link_audit_chain(db)
-            if services.executor is not None:
-                await services.executor.start()
-            if services.online_evaluator is not None:
-                await services.online_evaluator.start()
+            await start_workers(services)
             if receiver is not None:
                 await receiver.start()
             retention.start()
@@ -186,10 +204,7 @@ def create_app(
             if receiver is not None:
                 await receiver.stop()  # before what its exports use: the database, the evaluator
             await services.gateway.stop()  # write the generations still queued
-            if services.online_evaluator is not None:
-                await services.online_evaluator.stop()
-            if services.executor is not None:
-                await services.executor.stop()
+            await stop_workers(services)
             if database is None:
                 await db.dispose()
             # Flushing exports over the network: keep it off the event loop.
@@ -218,6 +233,7 @@ def create_app(
     app.include_router(metric_routes.router)
     app.include_router(key_routes.router)
     app.include_router(connection_routes.router)
+    app.include_router(webhook_routes.router)
     app.include_router(policy_routes.router)  # before prompts: its /check route is more specific
     app.include_router(audit_routes.router)
     app.include_router(prompt_routes.router)

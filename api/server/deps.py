@@ -88,6 +88,8 @@ async def _write_session(services: AppServices) -> AsyncIterator[AsyncSession]:
             services.resolver.invalidate()
         for callback in callbacks:
             callback()
+        if events.emitted(session) and services.webhooks is not None:
+            services.webhooks.wake()
 
 
 async def _write_deferred(services: Services, pending: list[events.DeferredEvent]) -> None:
@@ -97,6 +99,8 @@ async def _write_deferred(services: Services, pending: list[events.DeferredEvent
     try:
         async with services.db.transaction() as session:
             await events.write_deferred(session, pending)
+        if services.webhooks is not None:
+            services.webhooks.wake()
     except Exception:  # the refusal is the answer: a failure here must not replace it
         log.warning("could not record %d refusal event(s)", len(pending), exc_info=True)
 

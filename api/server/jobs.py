@@ -27,6 +27,11 @@ class PeriodicJob:
         self.work = work
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """Run the work now instead of at the end of the interval (only sets a flag)."""
+        self._woken.set()
 
     def start(self) -> None:
         """Start the background task (once)."""
@@ -43,7 +48,9 @@ class PeriodicJob:
 
     async def _loop(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self.interval)
+            self._woken.clear()
             try:
                 done = await self.work()
                 if done:

@@ -17,6 +17,7 @@ from api.identity.auth import Authenticator
 from api.migrate import head_revision
 from api.server.cache import PromptResolver, ResolveCache
 from api.server.gateway.service import Gateway
+from api.server.webhooks import WebhookJob, make_webhook_job
 from api.settings import Settings
 from evals.connections.crypto import SecretBox
 from evals.connections.resolver import ConnectionResolver, ConnectionSource
@@ -52,6 +53,7 @@ class Services:
     executor: Executor | None  # None: runs are executed by separate workers
     online_evaluator: OnlineEvaluator | None  # None: online evaluation is off
     content: ContentGate  # which generations keep their message content
+    webhooks: WebhookJob | None  # None: another process delivers webhooks
     schema_head: str | None  # the migration revision the code expects
 
 
@@ -104,6 +106,7 @@ def build_services(
         executor=executor,
         online_evaluator=evaluator,
         content=content,
+        webhooks=make_webhook_job(db, settings, box, tracing.metrics),
         schema_head=head_revision(),
     )
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-import urllib.parse
 from datetime import datetime
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from evals.connections.urls import URL_MAX, endpoint_url_problem
 from promptlane_client.params import OFFLINE_PREFIX
 from prompts.config import CONNECTION_RE
 
 PROVIDER_RE: Final = CONNECTION_RE  # litellm provider names: openai, anthropic, together_ai
 ENV_RE: Final = re.compile(r"[A-Z_][A-Z0-9_]{0,127}")
-API_BASE_MAX: Final = 2_000
+API_BASE_MAX: Final = URL_MAX
 GATEWAY_MODELS_MAX: Final = 100
 _API_KEY_RE: Final = re.compile(r"[\x21-\x7e]{1,4096}")  # one header value: no spaces, no CR/LF
 _GATEWAY_MODEL_RE: Final = re.compile(r"[\x21-\x7e]{1,300}")
@@ -34,24 +34,10 @@ def slug_problem(value: str, what: str) -> str | None:
 
 def api_base_problem(url: str) -> str | None:
     """Say what is wrong with an endpoint URL, or None (http/https, a host, nothing else)."""
-    if len(url) > API_BASE_MAX:
-        return f"api_base is longer than {API_BASE_MAX} characters"
-    if not re.fullmatch(r"[\x21-\x7e]+", url):
-        return "api_base must be printable ASCII without spaces or control characters"
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return "api_base must be an http:// or https:// URL"
-    if "@" in parts.netloc:
-        return "api_base must not hold a user or password: give the key as the connection's key"
-    if parts.query or parts.fragment or "?" in url or "#" in url:
-        return "api_base must not have a query or fragment"
-    try:
-        port = parts.port
-    except ValueError:
-        return "api_base has an invalid port"
-    if not parts.hostname or port == 0:
-        return "api_base needs a host"
-    return None
+    problem = endpoint_url_problem(url, "api_base")
+    if problem == "api_base must not hold a user or password":
+        return problem + ": give the key as the connection's key"
+    return problem
 
 
 def gateway_model_problem(model: str) -> str | None:

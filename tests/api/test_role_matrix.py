@@ -18,6 +18,7 @@ SEED = "matrix/prompt"
 SUITE = "matrix/suite"
 DATASET = "matrix/dataset"
 CONNECTION = "matrix"
+HOOK = "matrix"  # a webhook endpoint
 ARCHIVED = "matrix/archived"
 TRACE = (
     "5eed" * 8
@@ -195,6 +196,30 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("DELETE", "/v1/connections/{name}"): Case(
         Role.ADMIN, lambda t: ("/v1/connections/doomed", {})
     ),
+    ("POST", "/v1/webhooks"): Case(
+        Role.ADMIN, lambda t: ("/v1/webhooks", _body(webhook_json(f"hook-{t}")))
+    ),
+    ("GET", "/v1/webhooks"): Case(Role.ADMIN, lambda t: ("/v1/webhooks", {})),
+    ("GET", "/v1/webhooks/{name}"): Case(Role.ADMIN, lambda t: (f"/v1/webhooks/{HOOK}", {})),
+    ("PATCH", "/v1/webhooks/{name}"): Case(
+        Role.ADMIN, lambda t: (f"/v1/webhooks/{HOOK}", _body({"description": t}))
+    ),
+    ("DELETE", "/v1/webhooks/{name}"): Case(Role.ADMIN, lambda t: ("/v1/webhooks/doomed", {})),
+    ("POST", "/v1/webhooks/{name}/rotate-secret"): Case(
+        Role.ADMIN, lambda t: (f"/v1/webhooks/{HOOK}/rotate-secret", {})
+    ),
+    ("POST", "/v1/webhooks/{name}/test"): Case(
+        Role.ADMIN, lambda t: (f"/v1/webhooks/{HOOK}/test", {})
+    ),
+    ("GET", "/v1/webhooks/{name}/deliveries"): Case(
+        Role.ADMIN, lambda t: (f"/v1/webhooks/{HOOK}/deliveries", _body(params={"limit": 10}))
+    ),
+    ("GET", "/v1/webhooks/{name}/deliveries/{delivery_id}"): Case(
+        Role.ADMIN, lambda t: (f"/v1/webhooks/{HOOK}/deliveries/{{delivery}}", {})
+    ),
+    ("POST", "/v1/webhooks/{name}/deliveries/{delivery_id}/redeliver"): Case(
+        Role.ADMIN, lambda t: (f"/v1/webhooks/{HOOK}/deliveries/{{delivery}}/redeliver", {})
+    ),
     ("GET", "/v1/analytics/usage"): Case(Role.READER, lambda t: ("/v1/analytics/usage", {})),
     ("GET", "/v1/generations"): Case(Role.WRITER, lambda t: ("/v1/generations", {})),
     ("GET", "/v1/generations/{generation_id}"): Case(
@@ -243,6 +268,10 @@ def online_json(label: str | None) -> dict[str, Any]:
     return {"prompt": SEED, "label": label, "sample_rate": 1.0, "scorers": [{"type": "pii"}]}
 
 
+def webhook_json(name: str) -> dict[str, Any]:
+    return {"name": name, "url": "https://hooks.example.test/in", "event_types": ["*"]}
+
+
 def suite_json(name: str) -> dict[str, Any]:
     return {"name": name, "dataset": DATASET, "scorers": [{"type": "exact_match"}]}
 
@@ -260,6 +289,9 @@ async def _seed(client: httpx.AsyncClient) -> dict[str, int]:
         await client.post("/v1/connections", json={"name": name, "provider": "openai"})
     online = await client.put("/v1/online-evaluations", json=online_json(None))
     ids = {"victim": int(victim.json()["id"]), "online": int(online.json()["id"])}
+    for name in (HOOK, "doomed"):
+        await client.post("/v1/webhooks", json=webhook_json(name))
+    ids["delivery"] = int((await client.post(f"/v1/webhooks/{HOOK}/test")).json()["id"])
     await client.post("/v1/traces", content=otlp_json(span(genai(), trace_id=TRACE)), headers=JSON)
     calls = await client.get("/v1/generations", params={"trace_id": TRACE})
     ids["generation"] = int(calls.json()["items"][0]["id"])
