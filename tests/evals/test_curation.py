@@ -65,7 +65,9 @@ async def items(session: AsyncSession, name: str = DATASET) -> list[Any]:
 
 
 async def version_count(session: AsyncSession) -> int:
-    return int((await session.execute(sa.text("SELECT count(*) FROM dataset_versions"))).scalar())
+    return int(
+        (await session.execute(sa.text("SELECT count(*) FROM dataset_versions"))).scalar_one()
+    )
 
 
 @pytest.fixture
@@ -123,9 +125,7 @@ async def test_the_current_items_stay_and_running_again_adds_nothing(
     before = await version_count(seeded)
     again = await add(seeded)
     assert (again.version, again.created, again.added) == (2, False, 0)
-    assert [(s.generation_id, s.reason) for s in again.skipped] == [
-        (gid, "already in the dataset")
-    ]
+    assert [(s.generation_id, s.reason) for s in again.skipped] == [(gid, "already in the dataset")]
     assert await version_count(seeded) == before
 
 

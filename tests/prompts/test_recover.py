@@ -48,7 +48,10 @@ def test_a_text_version_with_comments_and_a_name_used_twice() -> None:
     content = text("{{! a note }}Hi {{ name }}, {{greeting}}, {{name}}!")
     messages = rendered(content, {"name": "Ann, Bo", "greeting": "welcome, friend"})
     # Without the repeated name the split would be ambiguous; with it, it is unique.
-    assert recover_variables(content, messages) == {"name": "Ann, Bo", "greeting": "welcome, friend"}
+    assert recover_variables(content, messages) == {
+        "name": "Ann, Bo",
+        "greeting": "welcome, friend",
+    }
 
 
 def test_a_schema_typed_variable_is_recovered_with_its_type() -> None:
@@ -135,7 +138,9 @@ def cases(draw: st.DrawFn, *, separated: bool) -> tuple[PromptContent, dict[str,
     chat = draw(st.booleans())
     drawn = [draw(templates(separated=separated)) for _ in range(2 if chat else 1)]
     if chat:
-        messages = tuple(Message(role, t) for role, (t, _) in zip(("system", "user"), drawn))
+        messages = tuple(
+            Message(role, t) for role, (t, _) in zip(("system", "user"), drawn, strict=True)
+        )
         content = PromptContent(kind="chat", messages=messages)
     else:
         content = text(drawn[0][0])
