@@ -105,7 +105,9 @@ def add_from_calls(
     ] = None,
     score: Annotated[
         str | None,
-        typer.Option("--score", help="Only calls scored below a value: NAME<VALUE (json_valid<1)."),
+        typer.Option(
+            "--score", help="Only calls scored below a value: 'NAME<VALUE' (quoted for the shell)."
+        ),
     ] = None,
     safety_flag: Annotated[
         str | None, typer.Option("--safety-flag", help="Only calls with this safety flag (pii).")
