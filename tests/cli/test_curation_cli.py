@@ -59,7 +59,8 @@ def test_low_scored_calls_are_added_then_nothing_twice(server: Server, calls: li
     dry = cli(server, "cli/low", "--prompt", PROMPT, "--score", "helpful<0.5", "--dry-run")
     assert dry.exit_code == 0, dry.output
     assert "dry run: would add 2 items to cli/low (3 calls selected; nothing stored)" in dry.stdout
-    assert str(calls[2]) in dry.stdout and "no recorded content" in dry.stdout
+    assert str(calls[2]) in dry.stdout
+    assert "no recorded content" in dry.stdout
     added = cli(server, "cli/low", "-p", PROMPT, "--score", "helpful<0.5", "-m", "low", "--json")
     assert added.exit_code == 0, added.output
     result = json.loads(added.stdout)
@@ -110,7 +111,8 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
     assert result.exit_code == code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith("error: ") and message in lines[0], lines[0]
+    assert lines[0].startswith("error: "), lines[0]
+    assert message in lines[0], lines[0]
     with Client(server.url, ADMIN_KEY) as admin:
         assert admin.list_datasets(q="cli/bad")["total"] == 0
 
