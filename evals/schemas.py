@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, ClassVar, Final, Literal
+from typing import Annotated, Any, ClassVar, Final, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, Strict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from evals.reports import Aggregate, Op, VersionRef
@@ -127,6 +127,85 @@ class DatasetDiffRead(BaseModel):
     removed: list[DatasetItemRead]
     changed: list[DatasetItemChange]
     limit: int
+
+
+# --- curation: recorded calls into dataset items -------------------------------------------
+
+MAX_CURATED: Final = 1_000  # generations one curation request may select
+CurationLimit = Annotated[int, Strict(), Field(ge=1, le=MAX_CURATED)]
+
+
+class ScoreBelow(_Strict):
+    """Only calls whose score `name` (online evaluation's or the application's) is below `value`."""
+
+    name: str = Field(min_length=1, max_length=64, description="Score (metric) name")
+    below: Number = Field(allow_inf_nan=False, description="Selected when the score is below this")
+
+
+class CurationCreate(_Strict):
+    """Which recorded calls become items of a new dataset version: by id, or one prompt's."""
+
+    ids: list[PositiveInt] | None = Field(
+        default=None, min_length=1, max_length=MAX_CURATED, description="Generation ids"
+    )
+    prompt: str | None = Field(default=None, max_length=200, description="Calls of this prompt")
+    version: PositiveInt | None = Field(default=None, description="Only this version's calls")
+    label: str | None = Field(default=None, description="Only calls made through this label")
+    errors: Flag | None = Field(default=None, description="Only failed (true) or good calls")
+    start: datetime | None = Field(default=None, description="ISO 8601; default end - 7 days")
+    end: datetime | None = Field(default=None, description="ISO 8601; default now")
+    score: ScoreBelow | None = None
+    safety_flag: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Only calls with this flag"
+    )
+    limit: CurationLimit = Field(default=100, description="Calls to add at most (newest first)")
+    message: str = Field(default="", max_length=2_000, description="Commit message")
+    description: str | None = Field(
+        default=None, max_length=2_000, description="Replaces the dataset's description"
+    )
+    dry_run: Flag = Field(default=False, description="Say what would be added; store nothing")
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt(cls, value: str | None) -> str | None:
+        return value if value is None else _check_name(value, "prompt")
+
+    @field_validator("label")
+    @classmethod
+    def _label(cls, value: str | None) -> str | None:
+        if value is not None and not LABEL_RE.fullmatch(value):
+            raise ValueError(f"invalid label {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _selection(self) -> CurationCreate:
+        if self.ids is None and self.prompt is None:
+            raise ValueError("give 'ids' or 'prompt' (which calls to add)")
+        if self.prompt is None and (self.version is not None or self.label is not None):
+            raise ValueError("'version' and 'label' select calls of a 'prompt': give it")
+        return self
+
+
+class CurationSkip(BaseModel):
+    """A selected call that was not added, and why."""
+
+    generation_id: int
+    reason: str
+
+
+class CurationResult(BaseModel):
+    """What adding recorded calls to a dataset did (or, in a dry run, would do)."""
+
+    name: str
+    version: int | None = Field(
+        description="The version created; else the current one (null: no dataset yet)"
+    )
+    created: bool = Field(description="Whether a new version was published")
+    dry_run: bool
+    selected: int = Field(description="Calls the selection matched")
+    added: int = Field(description="Items added (or that would be)")
+    generation_ids: list[int] = Field(description="The calls added, in item order")
+    skipped: list[CurationSkip]
 
 
 # --- suites -------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -142,6 +142,21 @@ class PromptRepository:
             PromptVersion.prompt_id == prompt_id, PromptVersion.version == number
         )
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def versions_by_number(
+        self, wanted: Collection[tuple[str, int]]
+    ) -> dict[tuple[str, int], PromptVersion]:
+        """Return the versions named by (prompt name, number) that exist, in one query."""
+        if not wanted:
+            return {}
+        names, numbers = {n for n, _ in wanted}, {v for _, v in wanted}
+        rows = await self.session.execute(
+            select(Prompt.name, PromptVersion)
+            .join(Prompt, col(Prompt.id) == col(PromptVersion.prompt_id))
+            .where(col(Prompt.name).in_(names), col(PromptVersion.version).in_(numbers))
+        )
+        found = {(name, version.version): version for name, version in rows.tuples()}
+        return {key: found[key] for key in wanted if key in found}
 
     async def latest_version(self, prompt_id: int) -> PromptVersion | None:
         """Return the prompt's highest version."""

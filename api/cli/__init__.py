@@ -9,6 +9,7 @@ from api.cli import (
     archive,
     audit,
     connections,
+    dataset_curation,
     datasets,
     db,
     demo,
@@ -42,6 +43,7 @@ app.add_typer(prompts.app, name="prompts")
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(suites.app, name="suites")
 archive.register(prompts=prompts.app, datasets=datasets.app, suites=suites.app)
+dataset_curation.register(datasets.app)
 app.add_typer(evals.app, name="eval")
 app.add_typer(policies.app, name="policies")
 app.add_typer(audit.app, name="audit")

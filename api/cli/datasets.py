@@ -1,4 +1,4 @@
-"""`promptlane datasets`: push, list, versions, show, diff."""
+"""`promptlane datasets`: push, list, versions, show, diff (add-from-calls: dataset_curation)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from api.cli._common import (
 from api.cli._typer import Cli
 
 app = Cli(
-    help="Versioned datasets: push JSON, JSONL or CSV files, inspect and diff versions.",
+    help="Versioned datasets: push JSON, JSONL or CSV files, add recorded calls, inspect and diff.",
     no_args_is_help=True,
 )
 

@@ -121,6 +121,10 @@ MATRIX: dict[tuple[str, str], Case] = {
         Role.WRITER,
         lambda t: (f"/v1/datasets/pub/{t}/versions", _body([{"input": {"q": t}}])),
     ),
+    ("POST", "/v1/datasets/{name}/versions/from-generations"): Case(
+        Role.WRITER,
+        lambda t: (f"/v1/datasets/cur/{t}/versions/from-generations", _body({"prompt": SEED})),
+    ),
     ("GET", "/v1/datasets"): Case(Role.READER, lambda t: ("/v1/datasets", {})),
     ("GET", "/v1/datasets/{name}/versions"): Case(
         Role.READER, lambda t: (f"/v1/datasets/{DATASET}/versions", {})

@@ -30,6 +30,12 @@ def test_an_upload_gets_at_least_two_minutes_whatever_the_clients_timeout() -> N
     assert call.options(10.0)["timeout"] == 120.0
     assert call.options(300.0)["timeout"] == 300.0
     assert "timeout" not in endpoints.list_datasets({}).options(10.0)
+    curate = endpoints.add_from_generations("a/b c", {"prompt": "p", "ids": None})
+    assert (curate.path, curate.json) == (
+        "/v1/datasets/a/b%20c/versions/from-generations",
+        {"prompt": "p"},
+    )
+    assert curate.options(10.0)["timeout"] == 120.0
 
 
 def _flow(log: list[Any]) -> Flow[str]:

@@ -11,8 +11,10 @@ from api.server.deps import Reader, ReadSession, Writer, WriteSession
 from api.server.openapi import inline_defs
 from api.server.params import INT_MAX, NAME_PATTERN
 from api.server.routes.archiving import add_archive_routes
-from evals.datasets import service
+from evals.datasets import curation, service
 from evals.schemas import (
+    CurationCreate,
+    CurationResult,
     DatasetDiffRead,
     DatasetItemIn,
     DatasetRead,
@@ -82,6 +84,24 @@ def _format(request: Request, given: service.Format | None) -> service.Format:
             " (or name the format with ?format=)",
         )
     return found
+
+
+@router.post(
+    "/{name:path}/versions/from-generations",
+    status_code=201,
+    responses={200: {"description": "Nothing was added (or a dry run); no version was made"}},
+)
+async def add_from_generations(
+    name: Name, body: CurationCreate, response: Response, session: WriteSession, actor: Writer
+) -> CurationResult:
+    """Add recorded calls as items: a new version of the current items plus theirs."""
+    result = await curation.add_from_generations(
+        session, name=name, selection=body, author=actor.name
+    )
+    response.status_code = 201 if result.created else 200
+    if result.created:
+        response.headers["Location"] = f"/v1/datasets/{name}/versions/{result.version}"
+    return result
 
 
 @router.post(

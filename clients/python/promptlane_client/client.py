@@ -381,3 +381,12 @@ class Client(BaseClient[httpx.BaseTransport, httpx.Client, PromptCache]):
     ) -> dict[str, Any]:
         """Compare two versions of a dataset: items added, removed and changed."""
         return self._send(endpoints.diff_datasets(name, from_version, to_version, limit))
+
+    def add_from_generations(self, name: str, **selection: Any) -> dict[str, Any]:
+        """Add recorded calls as items of a new dataset version; return what was added.
+
+        Select calls by `ids` or by `prompt` (with `version`, `label`, `errors`, `start`, `end`,
+        `score={"name": ..., "below": ...}`, `safety_flag`, `limit`); `dry_run=True` stores
+        nothing. Calls that cannot become items are listed in `skipped` with the reason.
+        """
+        return self._send(endpoints.add_from_generations(name, selection))

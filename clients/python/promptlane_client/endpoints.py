@@ -375,3 +375,14 @@ def diff_datasets(
     """Compare two versions of a dataset."""
     params = {"from": from_version, "to": to_version, "limit": limit}
     return Call("GET", _dataset_path(name) + "/diff", read_object, params=params)
+
+
+def add_from_generations(name: str, selection: dict[str, Any]) -> Call[dict[str, Any]]:
+    """Add recorded calls to a dataset as a new version (a thousand calls get 120 s at least)."""
+    return Call(
+        "POST",
+        _dataset_path(name) + "/versions/from-generations",
+        read_object,
+        json=_given(selection),
+        min_timeout=_UPLOAD_TIMEOUT,
+    )
