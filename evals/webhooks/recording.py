@@ -166,16 +166,28 @@ async def _endpoint_health(
         await pause(session, endpoint, reason="the receiver answered 410 Gone", now=now)
     elif now - endpoint.failing_since >= pause_after:
         hours = pause_after.total_seconds() / 3600
-        reason = f"every attempt failed for {hours:g} h; last: {outcome.error or '?'}"
-        await pause(session, endpoint, reason=reason[:TEXT_MAX], now=now)
+        reason = f"every attempt failed for {hours:g} h"
+        last = f"; last: {outcome.error or '?'}"
+        await pause(session, endpoint, reason=reason, detail=last, now=now)
 
 
 async def pause(
-    session: AsyncSession, endpoint: WebhookEndpoint, *, reason: str, now: datetime
+    session: AsyncSession,
+    endpoint: WebhookEndpoint,
+    *,
+    reason: str,
+    now: datetime,
+    detail: str = "",
 ) -> None:
-    """Pause an endpoint (no new deliveries, pending ones wait) and tell the others."""
-    endpoint.is_paused, endpoint.paused_reason, endpoint.updated_at = True, reason, now
-    data = {"name": endpoint.name, "url": endpoint.url, "reason": reason}
+    """Pause an endpoint (no new deliveries, pending ones wait) and tell the others.
+
+    Admins read `reason` and `detail` (the last receiver answer) on the endpoint; the other
+    endpoints, which may be third parties, get the name and `reason` only: never the URL (a
+    receiver URL can hold a token, as Slack's incoming webhooks do) nor the receiver's text.
+    """
+    paused = (reason + detail)[:TEXT_MAX]
+    endpoint.is_paused, endpoint.paused_reason, endpoint.updated_at = True, paused, now
+    data = {"name": endpoint.name, "reason": reason}
     await events.emit(session, events.WEBHOOK_ENDPOINT_PAUSED, data, actor="promptlane")
 
 
