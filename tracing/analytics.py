@@ -67,8 +67,13 @@ def time_range(
     limit: timedelta = MAX_WINDOW,
 ) -> tuple[datetime, datetime]:
     """Return the bounded [start, end) range: `default` before `end` (now) unless given."""
-    stop = as_utc(end) if end is not None else as_utc(now or utc_now())
-    begin = as_utc(start) if start is not None else stop - default
+    try:
+        stop = as_utc(end) if end is not None else as_utc(now or utc_now())
+        begin = as_utc(start) if start is not None else stop - default
+    except OverflowError:  # year 1 with an offset, or a default window before year 1
+        raise InvalidTimeRangeError(
+            f"the range {start} – {end} is outside the dates this server handles"
+        ) from None
     if begin >= stop:
         raise InvalidTimeRangeError(
             f"start {begin.isoformat()} must be before end {stop.isoformat()}"

@@ -183,6 +183,8 @@ async def test_non_finite_scores_and_bad_names_are_refused(client: httpx.AsyncCl
     assert_problem(await client.post(url("Bad Name"), json={"prompt": PROMPT}), 422)
     window = {"prompt": PROMPT, "start": "2025-01-01T00:00:00Z", "end": "2024-01-01T00:00:00Z"}
     assert "must be before" in assert_problem(await client.post(url(), json=window), 422)["detail"]
+    early = {"prompt": PROMPT, "end": "0001-01-02T00:00:00Z"}  # a week before it: no date
+    assert "outside" in assert_problem(await client.post(url(), json=early), 422)["detail"]
     assert (await client.get("/v1/datasets")).json()["total"] == 0
 
 

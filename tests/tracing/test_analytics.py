@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -188,6 +188,12 @@ async def test_time_range_is_bounded(session: AsyncSession) -> None:
         await usage(session, start=NOW, end=NOW)
     with pytest.raises(InvalidTimeRangeError, match="at most 90"):
         await usage(session, start=NOW - timedelta(days=91), end=NOW)
+    early = datetime(1, 1, 2, tzinfo=UTC)  # the default week before it is before year 1
+    with pytest.raises(InvalidTimeRangeError, match="outside the dates"):
+        await usage(session, end=early)
+    offset = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1)))  # year 0 in UTC
+    with pytest.raises(InvalidTimeRangeError, match="outside the dates"):
+        await usage(session, start=offset, end=NOW)
 
 
 async def test_range_edges_between_buckets_are_exact(session: AsyncSession) -> None:
