@@ -157,12 +157,17 @@ async def test_a_writer_publishing_an_endpoint_or_key_gets_422_and_nothing_is_st
 
 
 async def test_a_legacy_endpoint_in_content_is_never_called_with_any_key(
+    app: FastAPI,
     client: httpx.AsyncClient,
     reader: httpx.AsyncClient,
     db: Database,
     provider: FakeOpenAI,
     listener: FakeOpenAI,
 ) -> None:
+    # The app shares the test's one connection: each call's row (and its online sampling) is
+    # written before the next request, never interleaved with it (on PostgreSQL that aborts
+    # the shared transaction).
+    gateway: Gateway = app.state.services.gateway
     planted = {"api_base": listener.base_url, "api_key": PLANTED, "presence_penalty": 0.5}
     await plant_legacy_version(
         db,
@@ -174,10 +179,12 @@ async def test_a_legacy_endpoint_in_content_is_never_called_with_any_key(
     assert refused.status_code == 400, refused.text
     assert refused.json()["error"]["code"] == "model_not_configured"
     assert "promptlane connections create openai" in refused.json()["error"]["message"]
+    await gateway.join()
     # With one, the call goes through the connection: its endpoint, its key.
     await connect(client, provider, api_key=SECRET)
     answered = await reader.post(URL, json=call("promptlane/legacy/p"))
     assert answered.status_code == 200, answered.text
+    await gateway.join()
     (sent,) = provider.requests
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
     assert sent.body["presence_penalty"] == 0.5  # its known parameters still count
