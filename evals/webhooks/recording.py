@@ -127,8 +127,7 @@ async def record(
         .values(**values)
         .returning(table.c.id)
     )
-    if fenced.first() is None:
-        await session.rollback()
+    if fenced.first() is None:  # it changed nothing: other outcomes of the batch still count
         return False
     session.add(
         WebhookAttempt(
