@@ -12,7 +12,7 @@ Each batch is the caller's short transaction.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final, cast
+from typing import Any, Final, cast
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,8 +27,8 @@ _DELIVERIES: Final = cast(sa.Table, WebhookDelivery.__table__)  # type: ignore[a
 _EVENTS: Final = cast(sa.Table, Event.__table__)  # type: ignore[attr-defined]
 
 
-def _count(result: sa.Result[object]) -> int:
-    return max(cast(sa.CursorResult[object], result).rowcount, 0)
+def _count(result: sa.Result[Any]) -> int:
+    return max(cast(sa.CursorResult[Any], result).rowcount, 0)
 
 
 async def purge_deliveries(session: AsyncSession, *, before: datetime, limit: int = BATCH) -> int:
