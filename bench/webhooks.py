@@ -35,7 +35,7 @@ from typing import Any, Final
 
 import httpx
 import webhook_receiver
-from gateway import figures
+from gateway import cpu_seconds, figures
 from resolve import (
     HOST,
     PROMPTLANE,
@@ -202,9 +202,12 @@ async def throughput(
     fast = {"PROMPTLANE_WEBHOOK_POLL_INTERVAL": "0.05"}  # its first look: 50 ms after the start
     dispatcher = start_promptlane(tmp, key, "outbox-dispatcher", database, **fast)
     try:
+        before = cpu_seconds([dispatcher.process.pid])
         await received(receiver, "/outbox/", deliveries)
+        after = cpu_seconds([dispatcher.process.pid])
     finally:
         dispatcher.stop()
+    cpu = None if before is None or after is None else (after - before) / deliveries * 1000
     await bare_loop(receiver, requests=deliveries, endpoints=args.endpoints)
     counted = await stats(receiver)
     # First to last POST on the receiver's clock: neither side's start-up counts.
@@ -223,6 +226,8 @@ async def throughput(
         "bare_posts_per_s": round(deliveries / bare, 1),
         "ratio_to_bare": round(bare / seconds, 3),
         "duplicates": counted["posts"] - counted["distinct"],
+        # The dispatcher's CPU per delivery (fan-out, claim, send, record), ms; None off Linux.
+        "server_cpu_ms_per_delivery": None if cpu is None else round(cpu, 3),
     }
 
 
@@ -297,7 +302,8 @@ def print_table(results: dict[str, Any]) -> None:
     )
     print(
         f"  bare httpx loop, {CONCURRENCY} connections: {flow['bare_posts_per_s']:.0f} POSTs/s; "
-        f"dispatcher / bare {flow['ratio_to_bare']:.3f}; duplicates {flow['duplicates']}"
+        f"dispatcher / bare {flow['ratio_to_bare']:.3f}; duplicates {flow['duplicates']}; "
+        f"dispatcher CPU {flow['server_cpu_ms_per_delivery']} ms a delivery"
     )
     print(
         f"latency of a label move, {timed['requests_per_server']} per server "
