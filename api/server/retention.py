@@ -1,4 +1,4 @@
-"""The retention job: a background task that purges spans, and the webhook outbox, past their windows.
+"""The retention job: a background task purging spans and the webhook outbox past their windows.
 
 Every replica runs it (deletes are idempotent); each batch is its own short transaction.
 `purge_expired` is also what `promptlane db purge-spans` runs once; `purge_outbox` deletes

@@ -34,7 +34,8 @@ def test_the_webhooks_benchmark_runs() -> None:
     flow = figures["throughput"]
     assert (flow["events"], flow["endpoints"], flow["deliveries"]) == (20, 3, 60)
     assert flow["duplicates"] == 0
-    assert flow["events_per_s"] > 0 and flow["bare_posts_per_s"] > 0
+    assert flow["events_per_s"] > 0
+    assert flow["bare_posts_per_s"] > 0
     timed = figures["latency"]
     assert (timed["endpoints"], timed["black_holed"], timed["requests_per_server"]) == (3, 1, 10)
     for side in ("no_endpoints", "endpoints_subscribed"):

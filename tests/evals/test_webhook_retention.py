@@ -35,16 +35,13 @@ async def outbox(db: Database, statuses: dict[str, str | None], *, age_days: flo
     then = utc_now() - timedelta(days=age_days)
     uids = {key: await emit(db, reason=key) for key in statuses}
     async with db.transaction() as session:
-        fanned = [uid for key, uid in uids.items() if statuses[key] is not None]
         waiting = [uid for key, uid in uids.items() if statuses[key] is None]
         await session.execute(
             sa.update(Event).where(col(Event.uid).in_(waiting)).values(fanned_out_at=then)
         )
         await fan_out(session, now=then)
         await session.execute(
-            sa.update(Event)
-            .where(col(Event.uid).in_(list(uids.values())))
-            .values(occurred_at=then)
+            sa.update(Event).where(col(Event.uid).in_(list(uids.values()))).values(occurred_at=then)
         )
         await session.execute(
             sa.update(Event).where(col(Event.uid).in_(waiting)).values(fanned_out_at=None)
@@ -120,7 +117,7 @@ async def test_the_retention_job_purges_the_outbox(database: Database) -> None:
     job.start()
     try:
         async with asyncio.timeout(20):
-            while (await left(database))[0] != ["keep"]:
+            while (await left(database))[0] != ["keep"]:  # noqa: ASYNC110 (polls the DB)
                 await asyncio.sleep(0.01)
     finally:
         await job.stop()
