@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any, Final
 
@@ -13,7 +14,8 @@ from evals.webhooks.models import WebhookDelivery, WebhookEndpoint
 from evals.webhooks.outbox import PENDING
 
 PER_ENDPOINT: Final = 2
-CANDIDATES: Final = 200  # due deliveries looked at per claim, oldest first
+CANDIDATES: Final = 200  # due deliveries looked at per look at most, oldest first
+_LOOKS: Final = 4  # looks per claim, each leaving out the endpoints already at their two
 
 
 def lease_free(table: Any, now: datetime) -> Any:
@@ -21,19 +23,14 @@ def lease_free(table: Any, now: datetime) -> Any:
     return sa.or_(table.c.lease_expires_at.is_(None), table.c.lease_expires_at < now)
 
 
-async def due(session: AsyncSession, now: datetime) -> list[tuple[int, int]]:
-    """Return (delivery, endpoint) of the oldest due deliveries no one holds, two per endpoint.
-
-    Ranked per endpoint before the limit: a backlog of one slow endpoint's deliveries, older
-    than everyone else's, must not fill the candidates and starve the other endpoints.
-    """
+async def due(
+    session: AsyncSession, now: datetime, *, skip: Collection[int] = (), count: int = CANDIDATES
+) -> list[tuple[int, int]]:
+    """Return (delivery, endpoint) of the `count` oldest due deliveries of others than `skip`."""
     table = WebhookDelivery.__table__  # type: ignore[attr-defined]
     endpoints = WebhookEndpoint.__table__  # type: ignore[attr-defined]
-    rank = sa.func.row_number().over(
-        partition_by=table.c.endpoint_id, order_by=(table.c.next_attempt_at, table.c.id)
-    )
-    ranked = (
-        sa.select(table.c.id, table.c.next_attempt_at, rank.label("rank"))
+    stmt = (
+        sa.select(table.c.id, table.c.endpoint_id)
         .join(endpoints, endpoints.c.id == table.c.endpoint_id)
         .where(
             table.c.status == PENDING,
@@ -41,34 +38,33 @@ async def due(session: AsyncSession, now: datetime) -> list[tuple[int, int]]:
             endpoints.c.is_paused.is_(False),
             lease_free(table, now),
         )
-        .subquery()
-    )
-    oldest = (
-        sa.select(ranked.c.id)
-        .where(ranked.c.rank <= PER_ENDPOINT)
-        .order_by(ranked.c.next_attempt_at)
-        .limit(CANDIDATES)
-    )
-    stmt = (
-        sa.select(table.c.id, table.c.endpoint_id)
-        .where(table.c.id.in_(oldest))
         .order_by(table.c.next_attempt_at)
+        .limit(count)
     )
+    if skip:
+        stmt = stmt.where(table.c.endpoint_id.not_in(sorted(skip)))
     if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
+        stmt = stmt.with_for_update(skip_locked=True, of=table)
     return [(row[0], row[1]) for row in await session.execute(stmt)]
 
 
-def spread(due: list[tuple[int, int]], limit: int, busy: Counter[int]) -> list[int]:
-    """Pick up to `limit` deliveries, oldest first, at most two per endpoint (`busy` sending)."""
+async def pick(session: AsyncSession, now: datetime, limit: int, busy: Counter[int]) -> list[int]:
+    """Pick up to `limit` due deliveries, oldest first, at most two per endpoint (`busy` sending).
+
+    Endpoints at their two are left out of the next look: a backlog of one slow endpoint's
+    deliveries, older than everyone else's, must not fill the candidates and starve the others
+    (without ranking every due delivery on each claim, which costs O(backlog)).
+    """
     per_endpoint = Counter(busy)
     picked: list[int] = []
-    if limit <= 0:
-        return picked
-    for delivery_id, endpoint_id in due:
-        if per_endpoint[endpoint_id] < PER_ENDPOINT:
-            per_endpoint[endpoint_id] += 1
-            picked.append(delivery_id)
-            if len(picked) == limit:
-                break
+    count = min(CANDIDATES, max(16, limit * 4))  # rows cost: look at a few per free slot
+    for _ in range(_LOOKS):
+        full = {endpoint for endpoint, n in per_endpoint.items() if n >= PER_ENDPOINT}
+        candidates = await due(session, now, skip=full, count=count)
+        for delivery_id, endpoint_id in candidates:
+            if len(picked) < limit and per_endpoint[endpoint_id] < PER_ENDPOINT:
+                per_endpoint[endpoint_id] += 1
+                picked.append(delivery_id)
+        if len(picked) >= limit or len(candidates) < count:
+            break
     return picked

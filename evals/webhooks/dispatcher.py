@@ -243,8 +243,7 @@ class Dispatcher:
         """Lease due deliveries of unpaused endpoints (`limit`, two per endpoint with `busy`)."""
         token = uuid.uuid4().hex
         async with self.sessions() as session:
-            due = await claims.due(session, now)
-            ids = claims.spread(due, limit or self.concurrency, busy or Counter())
+            ids = await claims.pick(session, now, limit or self.concurrency, busy or Counter())
             if not ids:
                 return []
             table = WebhookDelivery.__table__  # type: ignore[attr-defined]
