@@ -117,11 +117,15 @@ class Dispatcher:
         return self._client
 
     async def aclose(self) -> None:
-        """Cancel the sends in flight (their leases expire) and close the connection pool."""
+        """Cancel the sends in flight (their leases expire) and close the connection pool.
+
+        Outcomes already answered are recorded first, so their deliveries are not sent twice.
+        """
         sending = list(self._sending)
         for task in sending:
             task.cancel()
         await asyncio.gather(*sending, return_exceptions=True)
+        await self.flush()  # never raises: a failure is logged and the leases expire
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -107,3 +107,18 @@ async def test_an_endpoint_backlog_older_than_the_candidates_does_not_starve_the
     finally:
         hole.released.set()
         await sent.aclose()
+
+
+async def test_closing_records_the_answers_already_in(database: Database) -> None:
+    await endpoint(database, "fast")
+    await emit(database)
+    hole, clock = Hole(), Clock()
+    sent = dispatcher(database, hole, clock)
+    freed = asyncio.Event()
+    sent.on_slot_free = freed.set  # as the server's job is told
+    await sent.step()  # fans out and starts the send; its answer is recorded by a later step
+    async with asyncio.timeout(30):
+        await freed.wait()
+    await sent.aclose()
+    assert hole.answered != []
+    assert [(d.status, d.attempts) for d in await deliveries(database)] == [("delivered", 1)]
