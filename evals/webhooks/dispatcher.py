@@ -140,8 +140,13 @@ class Dispatcher:
         fanned = None
         if self._events_pending or time.monotonic() - self._fanned_at >= self.poll_interval:
             fanned = await self._fan_out(now)
-        await self.flush()
-        started = await self.fill(now)
+        started = 0
+        free = self.concurrency - len(self._sending)
+        # Refill half the slots at a time, not one per answer: a record and a claim are a
+        # transaction each, and they share the API's event loop and database.
+        if free * 2 >= self.concurrency or not self._sending or fanned:
+            await self.flush()
+            started = await self.fill(now)
         recorded, lost = self._taken()
         if fanned is not None or recorded:
             await self._gauge()
