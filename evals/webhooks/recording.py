@@ -129,8 +129,11 @@ async def record(
     )
     if fenced.first() is None:  # it changed nothing: other outcomes of the batch still count
         return False
-    session.add(
-        WebhookAttempt(
+    # Core statements, not the ORM's unit of work: a dispatcher records its answers in batches,
+    # and an added row would be flushed by each following query (~3 ms an answer).
+    attempts = WebhookAttempt.__table__  # type: ignore[attr-defined]
+    await session.execute(
+        sa.insert(attempts).values(
             delivery_id=sent.delivery_id,
             attempted_at=now,
             status_code=outcome.status_code,
@@ -151,11 +154,19 @@ async def _endpoint_health(
     now: datetime,
     pause_after: timedelta,
 ) -> None:
+    if outcome.ok:  # no row to read: a success only ends a run of failures, if any
+        table = WebhookEndpoint.__table__  # type: ignore[attr-defined]
+        await session.execute(
+            sa.update(table)
+            .where(
+                table.c.id == endpoint_id,
+                sa.or_(table.c.consecutive_failures != 0, table.c.failing_since.is_not(None)),
+            )
+            .values(consecutive_failures=0, failing_since=None)
+        )
+        return
     endpoint = await session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
     if endpoint is None:  # deleted while the request was in flight (its deliveries went too)
-        return
-    if outcome.ok:
-        endpoint.consecutive_failures, endpoint.failing_since = 0, None
         return
     endpoint.consecutive_failures += 1
     endpoint.failing_since = endpoint.failing_since or now
