@@ -188,6 +188,7 @@ def make_online_evaluator(
         render_budget=render_budget(settings),
         prepare_model=litellm_ready,
         record_content=telemetry.record_content,
+        keep_content=settings.online_eval_keep_content,
     )
 
 

@@ -93,14 +93,20 @@ async def test_without_evaluation_or_configs_no_content_is_kept(db: Database) ->
         assert (row["online_eval"], row["output_text"], row["input_messages"]) == (None, None, None)
 
 
-@pytest.mark.parametrize("record_content", [False, True])
-async def test_content_waits_for_the_scorer_then_goes(
-    db: Database, prompt: str, record_content: bool
+@pytest.mark.parametrize(
+    ("record_content", "keep_content"), [(False, False), (True, False), (False, True)]
+)
+async def test_content_waits_for_the_scorer_then_goes_unless_kept(
+    db: Database, prompt: str, record_content: bool, keep_content: bool
 ) -> None:
-    await configure(db, scorers=[{"type": "pii"}])
-    ev = evaluator(db, record_content=record_content)
-    rows = [content_row()]
-    await ContentGate(ev.configs, record_content=record_content).prepare(rows)
+    await configure(db, rate=0.5, scorers=[{"type": "pii"}])
+    ev = evaluator(db, record_content=record_content, keep_content=keep_content)
+    rows = [sampled_at(0.5, inside=True)]
+    outside = [sampled_at(0.5, inside=False)]
+    await ContentGate(ev.configs, record_content=record_content).prepare([*rows, *outside])
+    (unsampled,) = await reload(db, await insert(db, outside))
+    # Keeping content is for sampled calls only: the others keep theirs only when recording.
+    assert unsampled.output_text == (EMAIL if record_content else None)
     stored = await insert(db, rows)
     (waiting,) = await reload(db, stored)
     assert (waiting.online_eval, waiting.output_text) == ("pending", EMAIL)  # for its scorer
@@ -108,7 +114,7 @@ async def test_content_waits_for_the_scorer_then_goes(
     (row,) = await reload(db, stored)
     assert row.online_eval == "scored"
     assert row.safety_flags == ["pii"]  # the scorer read the answer
-    kept = (MESSAGES, EMAIL) if record_content else (None, None)
+    kept = (MESSAGES, EMAIL) if record_content or keep_content else (None, None)
     assert (row.input_messages, row.output_text) == kept
 
 
