@@ -82,6 +82,9 @@ def build_services(
         metrics=tracing.metrics,
         cache_control=resolve_cache_control(settings),
     )
+    webhooks = make_webhook_job(db, settings, box, tracing.metrics)
+    if isinstance(executor, InProcessExecutor) and webhooks is not None:
+        executor.on_task_done.append(webhooks.wake)  # deliver `run.finished` at once
     return Services(
         settings=settings,
         db=db,
@@ -106,7 +109,7 @@ def build_services(
         executor=executor,
         online_evaluator=evaluator,
         content=content,
-        webhooks=make_webhook_job(db, settings, box, tracing.metrics),
+        webhooks=webhooks,
         schema_head=head_revision(),
     )
 
