@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from api.db import Database
 from tests.conftest import DatabaseFactory
-from tests.evals.test_runner import (
+from tests.evals.runner_support import (
     suite_yaml,
 )
 from tracing import semconv

@@ -25,7 +25,7 @@ from tests.evals.generations_support import (
     generations,
     item_key,
 )
-from tests.evals.test_runner import (
+from tests.evals.runner_support import (
     ADMIN,
     CrashingRunner,
     _allow_all,

@@ -24,7 +24,7 @@ from tests.evals.generations_support import (
     generations,
     item_key,
 )
-from tests.evals.test_runner import (
+from tests.evals.runner_support import (
     read,
     seed,
     start,
