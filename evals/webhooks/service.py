@@ -44,7 +44,17 @@ from prompts.schemas import Page
 ROTATION_OVERLAP: Final = timedelta(hours=24)
 
 
-def _read(row: WebhookEndpoint) -> WebhookEndpointRead:
+def _attempt_read(attempt: WebhookAttempt) -> WebhookAttemptRead:
+    return WebhookAttemptRead(
+        attempted_at=attempt.attempted_at,
+        status_code=attempt.status_code,
+        duration_ms=attempt.duration_ms,
+        error=attempt.error,
+        is_manual=attempt.is_manual,
+    )
+
+
+def _read(row: WebhookEndpoint, last: WebhookAttempt | None = None) -> WebhookEndpointRead:
     return WebhookEndpointRead(
         name=row.name,
         url=row.url,
@@ -56,6 +66,7 @@ def _read(row: WebhookEndpoint) -> WebhookEndpointRead:
         consecutive_failures=row.consecutive_failures,
         failing_since=row.failing_since,
         previous_secret_expires_at=row.previous_secret_expires_at,
+        last_attempt=None if last is None else _attempt_read(last),
         created_by=row.created_by,
         created_at=row.created_at,
         updated_by=row.updated_by,
@@ -65,6 +76,18 @@ def _read(row: WebhookEndpoint) -> WebhookEndpointRead:
 
 def _created(row: WebhookEndpoint, secret: str) -> WebhookEndpointCreated:
     return WebhookEndpointCreated(**_read(row).model_dump(), secret=secret)
+
+
+async def _last_attempt(session: AsyncSession, row: WebhookEndpoint) -> WebhookAttempt | None:
+    """Return the endpoint's newest attempt, whichever delivery it was for."""
+    found: WebhookAttempt | None = await session.scalar(
+        select(WebhookAttempt)
+        .join(WebhookDelivery, col(WebhookDelivery.id) == col(WebhookAttempt.delivery_id))
+        .where(WebhookDelivery.endpoint_id == row.id)
+        .order_by(col(WebhookAttempt.id).desc())
+        .limit(1)
+    )
+    return found
 
 
 async def _row(session: AsyncSession, name: str, *, for_update: bool = False) -> WebhookEndpoint:
@@ -110,12 +133,14 @@ async def create_endpoint(
 async def list_endpoints(session: AsyncSession) -> list[WebhookEndpointRead]:
     """Return every endpoint by name (never their secrets)."""
     rows = await session.execute(select(WebhookEndpoint).order_by(col(WebhookEndpoint.name)))
-    return [_read(row) for row in rows.scalars()]
+    # One query per endpoint: admins register a handful, and each stops at its newest attempt.
+    return [_read(row, await _last_attempt(session, row)) for row in rows.scalars().all()]
 
 
 async def get_endpoint(session: AsyncSession, *, name: str) -> WebhookEndpointRead:
     """Return one endpoint (never its secret)."""
-    return _read(await _row(session, name))
+    row = await _row(session, name)
+    return _read(row, await _last_attempt(session, row))
 
 
 async def update_endpoint(
@@ -138,7 +163,7 @@ async def update_endpoint(
         row.is_paused, row.paused_reason = True, f"paused by {actor}"[:300]
     row.updated_by, row.updated_at = actor, utc_now()
     await session.flush()
-    return _read(row)
+    return _read(row, await _last_attempt(session, row))
 
 
 async def delete_endpoint(session: AsyncSession, *, name: str) -> None:
@@ -270,16 +295,7 @@ async def get_delivery(
         .where(WebhookAttempt.delivery_id == delivery_id)
         .order_by(col(WebhookAttempt.id))
     )
-    history = [
-        WebhookAttemptRead(
-            attempted_at=a.attempted_at,
-            status_code=a.status_code,
-            duration_ms=a.duration_ms,
-            error=a.error,
-            is_manual=a.is_manual,
-        )
-        for a in attempts
-    ]
+    history = [_attempt_read(a) for a in attempts]
     read = _delivery_read(delivery, event)
     return WebhookDeliveryDetail(**read.model_dump(), data=event.data, history=history)
 

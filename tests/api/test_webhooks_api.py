@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from api.db import Database
-from evals.webhooks.models import WebhookEndpoint
+from evals.webhooks.models import WebhookAttempt, WebhookEndpoint
 from prompts.policy import Role
 from tests.conftest import auth
 from tests.factories import chat_body
@@ -174,3 +174,26 @@ async def test_deleting_an_endpoint_removes_its_deliveries(client: httpx.AsyncCl
     await client.post("/v1/webhooks/ops/test")
     assert (await client.delete("/v1/webhooks/ops")).status_code == 204
     assert (await client.get("/v1/webhooks/ops/deliveries")).status_code == 404
+
+
+async def test_an_endpoint_shows_its_newest_attempt_whichever_delivery(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await create(client)
+    await create(client, "quiet")
+    first = (await client.post("/v1/webhooks/ops/test")).json()["id"]
+    second = (await client.post("/v1/webhooks/ops/test")).json()["id"]
+    assert (await client.get("/v1/webhooks/ops")).json()["last_attempt"] is None
+    async with db.writer() as session:
+        session.add(WebhookAttempt(delivery_id=second, status_code=500, error="boom"))
+        await session.flush()
+        # A redelivery of the older delivery is the newer attempt.
+        session.add(WebhookAttempt(delivery_id=first, status_code=204, duration_ms=12.5))
+        await session.commit()
+    listed = {e["name"]: e["last_attempt"] for e in (await client.get("/v1/webhooks")).json()}
+    assert listed["quiet"] is None
+    newest = listed["ops"]
+    assert (newest["status_code"], newest["error"], newest["duration_ms"]) == (204, None, 12.5)
+    assert (await client.get("/v1/webhooks/ops")).json()["last_attempt"] == newest
+    paused = await client.patch("/v1/webhooks/ops", json={"is_paused": True})
+    assert paused.json()["last_attempt"] == newest
