@@ -22,6 +22,7 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "core.js": JS,
     "dataset.js": JS,
     "datasets.js": JS,
+    "delivery.js": JS,
     "diff.js": JS,
     "obs.js": JS,
     "playground.js": JS,
@@ -37,5 +38,7 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "suites.js": JS,
     "trace.js": JS,
     "traces.js": JS,
+    "webhook.js": JS,
+    "webhooks.js": JS,
 }
 BUNDLE: Final = AssetBundle(__name__, CONTENT_TYPES, INDEX)
