@@ -20,6 +20,7 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "calls.js": JS,
     "compare.js": JS,
     "core.js": JS,
+    "curate.js": JS,
     "dataset.js": JS,
     "datasets.js": JS,
     "delivery.js": JS,
