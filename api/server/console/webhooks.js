@@ -105,7 +105,7 @@ function secretView(created) {
 
 function createForm(onCreated) {
   const name = h("input", { id: "webhook-name", name: "name", required: true, maxlength: 64, spellcheck: "false", autocomplete: "off", placeholder: "ops-alerts" });
-  const url = h("input", { id: "webhook-url", name: "url", type: "url", required: true, maxlength: 2000, spellcheck: "false", autocomplete: "off", placeholder: "https://hooks.example.com/promptlane" });
+  const url = h("input", { id: "webhook-url", name: "url", type: "url", required: true, maxlength: 2000, spellcheck: "false", autocomplete: "off", placeholder: "https://your-receiver/promptlane" });
   const events = h("input", { id: "webhook-events", name: "event_types", required: true, value: "*", spellcheck: "false", autocomplete: "off" });
   const format = h(
     "select",
