@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -80,6 +81,10 @@ def test_create_shows_the_secret_once_then_test_redeliver_pause_delete(
     secret = secret_box.input_value()
     assert secret.startswith("whsec_")
     expect(page.locator("#webhook-secret-hint")).to_contain_text("shown only this once")
+    page.click("#webhook-secret-copy")  # the clipboard, or the field selected for Ctrl+C
+    expect(page.locator("#webhook-secret [role=status]")).to_have_text(
+        re.compile(r"^(Copied\.|Selected: press Ctrl\+C \(⌘C\) to copy\.)$")
+    )
     hooked.inbox.secret = secret
     row = page.locator('#webhook-table tr[data-webhook="ops"] td')
     expect(row.nth(1)).to_have_text(hooked.url)
