@@ -114,6 +114,15 @@ class WebhookAttemptRead(BaseModel):
     is_manual: bool
 
 
+class WebhookLastAttempt(BaseModel):
+    """An endpoint's newest request, to whichever delivery, and what came back."""
+
+    attempted_at: datetime
+    status_code: int | None
+    duration_ms: float
+    error: str | None
+
+
 class WebhookEndpointRead(BaseModel):
     """An endpoint as admins see it: never its secret."""
 
@@ -129,7 +138,7 @@ class WebhookEndpointRead(BaseModel):
     previous_secret_expires_at: datetime | None = Field(
         description="Until then deliveries are signed with the secret before the last rotation too"
     )
-    last_attempt: WebhookAttemptRead | None = Field(
+    last_attempt: WebhookLastAttempt | None = Field(
         default=None, description="Its newest request and what came back (null: none yet)"
     )
     created_by: str

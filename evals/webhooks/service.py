@@ -34,6 +34,7 @@ from evals.webhooks.schemas import (
     WebhookEndpointCreated,
     WebhookEndpointRead,
     WebhookEndpointUpdate,
+    WebhookLastAttempt,
 )
 from promptlane_client.errors import FieldProblem
 from prompts import events
@@ -54,7 +55,18 @@ def _attempt_read(attempt: WebhookAttempt) -> WebhookAttemptRead:
     )
 
 
-def _read(row: WebhookEndpoint, last: WebhookAttempt | None = None) -> WebhookEndpointRead:
+def _last_attempt(row: WebhookEndpoint) -> WebhookLastAttempt | None:
+    if row.last_attempt_at is None:
+        return None
+    return WebhookLastAttempt(
+        attempted_at=row.last_attempt_at,
+        status_code=row.last_status_code,
+        duration_ms=row.last_duration_ms or 0.0,
+        error=row.last_error,
+    )
+
+
+def _read(row: WebhookEndpoint) -> WebhookEndpointRead:
     return WebhookEndpointRead(
         name=row.name,
         url=row.url,
@@ -66,7 +78,7 @@ def _read(row: WebhookEndpoint, last: WebhookAttempt | None = None) -> WebhookEn
         consecutive_failures=row.consecutive_failures,
         failing_since=row.failing_since,
         previous_secret_expires_at=row.previous_secret_expires_at,
-        last_attempt=None if last is None else _attempt_read(last),
+        last_attempt=_last_attempt(row),
         created_by=row.created_by,
         created_at=row.created_at,
         updated_by=row.updated_by,
@@ -76,18 +88,6 @@ def _read(row: WebhookEndpoint, last: WebhookAttempt | None = None) -> WebhookEn
 
 def _created(row: WebhookEndpoint, secret: str) -> WebhookEndpointCreated:
     return WebhookEndpointCreated(**_read(row).model_dump(), secret=secret)
-
-
-async def _last_attempt(session: AsyncSession, row: WebhookEndpoint) -> WebhookAttempt | None:
-    """Return the endpoint's newest attempt, whichever delivery it was for."""
-    found: WebhookAttempt | None = await session.scalar(
-        select(WebhookAttempt)
-        .join(WebhookDelivery, col(WebhookDelivery.id) == col(WebhookAttempt.delivery_id))
-        .where(WebhookDelivery.endpoint_id == row.id)
-        .order_by(col(WebhookAttempt.id).desc())
-        .limit(1)
-    )
-    return found
 
 
 async def _row(session: AsyncSession, name: str, *, for_update: bool = False) -> WebhookEndpoint:
@@ -133,14 +133,12 @@ async def create_endpoint(
 async def list_endpoints(session: AsyncSession) -> list[WebhookEndpointRead]:
     """Return every endpoint by name (never their secrets)."""
     rows = await session.execute(select(WebhookEndpoint).order_by(col(WebhookEndpoint.name)))
-    # One query per endpoint: admins register a handful, and each stops at its newest attempt.
-    return [_read(row, await _last_attempt(session, row)) for row in rows.scalars().all()]
+    return [_read(row) for row in rows.scalars()]
 
 
 async def get_endpoint(session: AsyncSession, *, name: str) -> WebhookEndpointRead:
     """Return one endpoint (never its secret)."""
-    row = await _row(session, name)
-    return _read(row, await _last_attempt(session, row))
+    return _read(await _row(session, name))
 
 
 async def update_endpoint(
@@ -163,7 +161,7 @@ async def update_endpoint(
         row.is_paused, row.paused_reason = True, f"paused by {actor}"[:300]
     row.updated_by, row.updated_at = actor, utc_now()
     await session.flush()
-    return _read(row, await _last_attempt(session, row))
+    return _read(row)
 
 
 async def delete_endpoint(session: AsyncSession, *, name: str) -> None:

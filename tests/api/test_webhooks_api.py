@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from api.db import Database
-from evals.webhooks.models import WebhookAttempt, WebhookEndpoint
+from evals.webhooks.models import WebhookEndpoint
 from prompts.policy import Role
 from tests.conftest import auth
 from tests.factories import chat_body
@@ -176,24 +177,27 @@ async def test_deleting_an_endpoint_removes_its_deliveries(client: httpx.AsyncCl
     assert (await client.get("/v1/webhooks/ops/deliveries")).status_code == 404
 
 
-async def test_an_endpoint_shows_its_newest_attempt_whichever_delivery(
+async def test_an_endpoint_shows_its_last_answer_once_there_is_one(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     await create(client)
     await create(client, "quiet")
-    first = (await client.post("/v1/webhooks/ops/test")).json()["id"]
-    second = (await client.post("/v1/webhooks/ops/test")).json()["id"]
     assert (await client.get("/v1/webhooks/ops")).json()["last_attempt"] is None
-    async with db.writer() as session:
-        session.add(WebhookAttempt(delivery_id=second, status_code=500, error="boom"))
-        await session.flush()
-        # A redelivery of the older delivery is the newer attempt.
-        session.add(WebhookAttempt(delivery_id=first, status_code=204, duration_ms=12.5))
+    at = datetime(2026, 12, 9, 10, tzinfo=UTC)
+    async with db.writer() as session:  # as the dispatcher records an attempt
+        row = await session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.name == "ops"))
+        assert row is not None
+        row.last_attempt_at, row.last_status_code = at, None
+        row.last_duration_ms, row.last_error = 10_000.0, "timed out"
         await session.commit()
     listed = {e["name"]: e["last_attempt"] for e in (await client.get("/v1/webhooks")).json()}
     assert listed["quiet"] is None
-    newest = listed["ops"]
-    assert (newest["status_code"], newest["error"], newest["duration_ms"]) == (204, None, 12.5)
-    assert (await client.get("/v1/webhooks/ops")).json()["last_attempt"] == newest
+    assert listed["ops"] == {
+        "attempted_at": "2026-12-09T10:00:00Z",
+        "status_code": None,
+        "duration_ms": 10_000.0,
+        "error": "timed out",
+    }
+    assert (await client.get("/v1/webhooks/ops")).json()["last_attempt"] == listed["ops"]
     paused = await client.patch("/v1/webhooks/ops", json={"is_paused": True})
-    assert paused.json()["last_attempt"] == newest
+    assert paused.json()["last_attempt"] == listed["ops"]
