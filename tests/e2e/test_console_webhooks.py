@@ -130,6 +130,22 @@ def test_create_shows_the_secret_once_then_test_redeliver_pause_delete(
     page.locator(".crumbs a", has_text="ops").click()
     expect(page.locator("#webhook-last")).to_contain_text("204")
     expect(page.locator("#delivery-table td:nth-child(4)")).to_have_text(["2"])
+
+    # Rotating shows the new secret once; the old one still signs for a day (so still verifies).
+    page.click("#webhook-rotate")
+    rotated = page.locator("#webhook-secret-value")
+    expect(rotated).to_be_focused()
+    new_secret = rotated.input_value()
+    assert new_secret.startswith("whsec_")
+    assert new_secret != secret
+    expect(page.locator("#webhook-secret-hint")).to_contain_text("signed with the old secret too")
+    expect(page.locator("#webhook-facts")).to_contain_text("signs too until")
+    page.reload()
+    expect(page.locator("#webhook-facts")).to_contain_text("signs too until")
+    expect(page.locator("#webhook-secret")).to_have_count(0)
+    no_key(page, hooked, new_secret)
+    no_key(page, hooked, secret)
+
     page.focus("#webhook-pause")
     page.keyboard.press("Enter")
     expect(page.locator("#webhook-state")).to_have_text("paused (paused by bootstrap-admin)")

@@ -1,9 +1,9 @@
 // One webhook endpoint's page (admins only): its settings and state, its actions (send a test
-// event, pause or resume, delete after a confirmation) and its delivery log, a page at a time.
+// event, pause or resume, rotate its secret, delete after a confirmation) and its delivery log.
 
 import { api, fail, go, h, link, note, pageNumber, pager, table } from "./core.js";
 import { exactTime, facts, withQuery } from "./obs.js";
-import { answerOk, answerText, flashOnList, lastAnswer, stateView, webhookApi, webhookPath } from "./webhooks.js";
+import { answerOk, answerText, flashOnList, lastAnswer, secretView, stateView, webhookApi, webhookPath } from "./webhooks.js";
 
 export const PAGE_SIZE = 50;
 const STATUSES = ["pending", "delivered", "dead"];
@@ -116,7 +116,7 @@ function confirmDelete(name, status) {
   return { box, focus: () => cancel.focus() };
 }
 
-function actions(name, endpoint, redraw, status) {
+function actions(name, endpoint, redraw, status, secret) {
   const act = async (button, request, done) => {
     button.disabled = true;
     status.replaceChildren(note("Working…", "loading"));
@@ -143,6 +143,15 @@ function actions(name, endpoint, redraw, status) {
       redraw({ keepStatus: true, focus: "webhook-pause" });
     }),
   );
+  const rotate = h("button", { type: "button", id: "webhook-rotate", class: "secondary", text: "Rotate secret" });
+  rotate.addEventListener("click", () =>
+    act(rotate, () => api(webhookApi(name, "/rotate-secret"), { method: "POST" }), (rotated) => {
+      status.replaceChildren();
+      secret.replaceChildren(secretView(rotated, true)); // shown here once; kept nowhere
+      secret.querySelector("input").focus();
+      redraw({ keepStatus: true, keepSecret: true });
+    }),
+  );
   const remove = h("button", { type: "button", id: "webhook-delete", class: "secondary", text: "Delete…" });
   remove.addEventListener("click", () => {
     if (document.getElementById("webhook-delete-confirm")) return;
@@ -150,7 +159,7 @@ function actions(name, endpoint, redraw, status) {
     remove.parentElement.after(asked.box);
     asked.focus();
   });
-  return h("div", { class: "row actions", id: "webhook-actions" }, test, toggle, remove);
+  return h("div", { class: "row actions", id: "webhook-actions" }, test, toggle, rotate, remove);
 }
 
 /** Render /console/webhooks/<name>?status=&page=: the endpoint (one request), its deliveries (one). */
@@ -160,11 +169,13 @@ export async function webhookPage(main, { params, query, isCurrent }) {
   const page = pageNumber(query);
   const box = h("div", { id: "webhook-box" }, note("Loading…", "loading"));
   const notice = h("div", { id: "webhook-status", role: "status", "aria-live": "polite" });
+  const secret = h("div", { id: "webhook-secret-box" });
   const deliveries = h("div", { id: "delivery-results" }, note("Loading…", "loading"));
   const log = h("section", { "aria-labelledby": "deliveries-title" }, h("h2", { id: "deliveries-title", text: "Deliveries" }), statusFilter(name, status), deliveries);
-  main.replaceChildren(h("p", { class: "crumbs" }, link("/console/webhooks", "Webhooks"), " / "), h("h1", { tabindex: "-1", text: name }), box, log);
-  const redraw = async ({ keepStatus = false, focus = null } = {}) => {
+  main.replaceChildren(h("p", { class: "crumbs" }, link("/console/webhooks", "Webhooks"), " / "), h("h1", { tabindex: "-1", text: name }), secret, box, log);
+  const redraw = async ({ keepStatus = false, keepSecret = false, focus = null } = {}) => {
     if (!keepStatus) notice.replaceChildren();
+    if (!keepSecret) secret.replaceChildren(); // any other action: the new secret is gone
     const [endpoint] = await Promise.allSettled([api(webhookApi(name)), drawDeliveries(deliveries, name, status, page, isCurrent)]);
     if (!isCurrent()) return;
     if (endpoint.status === "rejected") {
@@ -172,7 +183,7 @@ export async function webhookPage(main, { params, query, isCurrent }) {
       log.hidden = true; // the same refusal (403, 404) twice says nothing more
       return;
     }
-    box.replaceChildren(endpointFacts(endpoint.value), actions(name, endpoint.value, redraw, notice), notice);
+    box.replaceChildren(endpointFacts(endpoint.value), actions(name, endpoint.value, redraw, notice, secret), notice);
     if (focus) document.getElementById(focus)?.focus();
   };
   await redraw();

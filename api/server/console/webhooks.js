@@ -75,7 +75,7 @@ function eventTypes(text) {
 }
 
 /** Return the panel showing a new secret once, with a copy button and what it is for. */
-function secretView(created) {
+export function secretView(created, rotated = false) {
   const value = h("input", { id: "webhook-secret-value", readonly: true, value: created.secret, spellcheck: "false", autocomplete: "off", "aria-describedby": "webhook-secret-hint" });
   const copied = h("span", { class: "hint", role: "status", "aria-live": "polite" });
   const copy = h("button", {
@@ -96,9 +96,15 @@ function secretView(created) {
   return h(
     "div",
     { id: "webhook-secret", class: "notice secret", role: "alert" },
-    h("p", {}, h("strong", { text: `Signing secret of ${created.name}` })),
+    h("p", {}, h("strong", { text: `${rotated ? "New signing secret" : "Signing secret"} of ${created.name}` })),
     h("div", { class: "row" }, value, copy),
-    h("p", { id: "webhook-secret-hint", class: "hint", text: "Copy it now: it is shown only this once. The receiver verifies each delivery's signature with it (Standard Webhooks); lost, it can only be replaced (promptlane webhooks rotate-secret)." }),
+    h("p", {
+      id: "webhook-secret-hint",
+      class: "hint",
+      text: rotated
+        ? "Copy it now: it is shown only this once. For 24 hours every delivery is signed with the old secret too, so the receiver can switch to this one without losing a message."
+        : "Copy it now: it is shown only this once. The receiver verifies each delivery's signature with it (Standard Webhooks); lost, it can only be replaced (Rotate secret, on the endpoint's page).",
+    }),
     copied,
   );
 }
