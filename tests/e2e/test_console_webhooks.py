@@ -213,3 +213,36 @@ def test_an_unknown_endpoint_or_delivery_shows_the_404(tab: Tab, hooked: Hooked)
     page.goto(base + "/console/webhooks/nowhere/deliveries/nope")
     expect(page.locator("#delivery-box .problem-title")).to_contain_text("(422)")
     assert all("404" in e or "422" in e for e in tab.errors), tab.errors
+
+
+def test_the_delivery_log_pages_and_filters_by_status(tab: Tab, hooked: Hooked) -> None:
+    page, base = tab.page, hooked.server.url
+    with admin_client(hooked.server) as admin:
+        body = {"name": "paged", "url": hooked.url, "event_types": ["policy.changed"]}
+        assert admin.post("/v1/webhooks", json=body).status_code == 201
+        # Paused: its deliveries wait, so each stays pending with no attempt.
+        assert admin.patch("/v1/webhooks/paged", json={"is_paused": True}).status_code == 200
+        ids = [admin.post("/v1/webhooks/paged/test").json()["id"] for _ in range(51)]
+    page.goto(base + "/console/webhooks/paged")
+    sign_in(page, ADMIN_KEY)
+    expect(page.locator("#webhook-state")).to_have_text("paused (paused by bootstrap-admin)")
+    rows = page.locator("#delivery-table tbody tr")
+    expect(rows).to_have_count(50)
+    expect(rows.first).to_have_attribute("data-delivery", str(ids[-1]))  # newest first
+    expect(page.locator("#delivery-results .pager-status")).to_have_text("1–50 of 51 · page 1 of 2")
+    page.click("#delivery-results a[rel=next]")
+    expect(page).to_have_url(base + "/console/webhooks/paged?page=2")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_have_attribute("data-delivery", str(ids[0]))
+    expect(rows.first.locator("td").nth(2)).to_have_text("pending")
+    page.select_option("#filter-status", "dead")
+    page.click("#delivery-filters button")
+    expect(page).to_have_url(base + "/console/webhooks/paged?status=dead")
+    expect(page.locator("#delivery-results .state")).to_have_text("No dead deliveries.")
+    page.goto(base + "/console/webhooks/paged?status=pending&page=2")  # a shared URL
+    expect(page.locator("#filter-status")).to_have_value("pending")
+    expect(rows).to_have_count(1)
+    rows.first.locator("a").click()
+    expect(page.locator("#attempt-table")).to_have_count(0)
+    expect(page.locator("#delivery-box")).to_contain_text("Not tried yet")
+    assert tab.errors == []

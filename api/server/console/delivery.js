@@ -39,7 +39,7 @@ function deliveryView(name, d) {
   );
   const attempts = d.history.length
     ? table("Attempts", ["#", "Time (UTC)", "Status", "Took", "Answer or error", "Why"], d.history.map(attemptRow), { id: "attempt-table" })
-    : note("Not tried yet: the dispatcher sends it within seconds.");
+    : note("Not tried yet: it is sent at its next try (a paused endpoint's deliveries wait until it is resumed).");
   return [
     summary,
     h("section", { "aria-labelledby": "attempts-title" }, h("h2", { id: "attempts-title", text: "Attempts" }), attempts),
