@@ -107,10 +107,12 @@ def test_create_shows_the_secret_once_then_test_redeliver_pause_delete(
     # A test event: queued, sent, verified by the receiver; its attempt is listed.
     page.goto(base + "/console/webhooks/ops")
     expect(page.locator("#delivery-results .state")).to_contain_text("No deliveries yet")
-    page.click("#webhook-test")
+    page.focus("#webhook-test")
+    page.keyboard.press("Enter")
     queued = page.locator("#webhook-status a")
     expect(queued).to_contain_text("delivery #")
     expect(page.locator("#delivery-table tbody tr")).to_have_count(1)
+    expect(page.locator("#webhook-test")).to_be_focused()  # redrawn, the focus stays put
     queued.click()
     expect(page.locator("#delivery-status")).to_have_text("delivered")  # the page follows it
     expect(page.locator("#attempt-table tbody tr td:nth-child(3)")).to_have_text(["204"])
@@ -140,6 +142,9 @@ def test_create_shows_the_secret_once_then_test_redeliver_pause_delete(
     assert new_secret != secret
     expect(page.locator("#webhook-secret-hint")).to_contain_text("signed with the old secret too")
     expect(page.locator("#webhook-facts")).to_contain_text("signs too until")
+    page.click("#webhook-test")  # another action before copying it: still shown
+    expect(page.locator("#webhook-status a")).to_contain_text("delivery #")
+    expect(page.locator("#webhook-secret-value")).to_have_value(new_secret)
     page.reload()
     expect(page.locator("#webhook-facts")).to_contain_text("signs too until")
     expect(page.locator("#webhook-secret")).to_have_count(0)

@@ -132,7 +132,7 @@ function actions(name, endpoint, redraw, status, secret) {
   test.addEventListener("click", () =>
     act(test, () => api(webhookApi(name, "/test"), { method: "POST" }), (delivery) => {
       status.replaceChildren(h("p", { class: "notice info" }, "Test event queued as ", link(webhookPath(name, delivery.id), `delivery #${delivery.id}`), "."));
-      redraw({ keepStatus: true });
+      redraw({ keepStatus: true, focus: "webhook-test" });
     }),
   );
   const pausing = !endpoint.is_paused;
@@ -149,7 +149,7 @@ function actions(name, endpoint, redraw, status, secret) {
       status.replaceChildren();
       secret.replaceChildren(secretView(rotated, true)); // shown here once; kept nowhere
       secret.querySelector("input").focus();
-      redraw({ keepStatus: true, keepSecret: true });
+      redraw({ keepStatus: true });
     }),
   );
   const remove = h("button", { type: "button", id: "webhook-delete", class: "secondary", text: "Delete…" });
@@ -173,9 +173,9 @@ export async function webhookPage(main, { params, query, isCurrent }) {
   const deliveries = h("div", { id: "delivery-results" }, note("Loading…", "loading"));
   const log = h("section", { "aria-labelledby": "deliveries-title" }, h("h2", { id: "deliveries-title", text: "Deliveries" }), statusFilter(name, status), deliveries);
   main.replaceChildren(h("p", { class: "crumbs" }, link("/console/webhooks", "Webhooks"), " / "), h("h1", { tabindex: "-1", text: name }), secret, box, log);
-  const redraw = async ({ keepStatus = false, keepSecret = false, focus = null } = {}) => {
+  // A rotated secret stays shown until the page is left (another action may come before it is copied).
+  const redraw = async ({ keepStatus = false, focus = null } = {}) => {
     if (!keepStatus) notice.replaceChildren();
-    if (!keepSecret) secret.replaceChildren(); // any other action: the new secret is gone
     const [endpoint] = await Promise.allSettled([api(webhookApi(name)), drawDeliveries(deliveries, name, status, page, isCurrent)]);
     if (!isCurrent()) return;
     if (endpoint.status === "rejected") {
