@@ -174,6 +174,8 @@ async def _endpoint_health(
     endpoint = await session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
     if endpoint is None:  # deleted while the request was in flight (its deliveries went too)
         return
+    endpoint.last_attempt_at, endpoint.last_status_code = now, outcome.status_code
+    endpoint.last_duration_ms, endpoint.last_error = outcome.duration_ms, outcome.error
     if outcome.ok:
         endpoint.consecutive_failures, endpoint.failing_since = 0, None
         return

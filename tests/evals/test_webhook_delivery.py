@@ -144,6 +144,9 @@ async def test_a_success_is_recorded_with_its_attempt(database: Database) -> Non
     assert (delivery.lease_owner, delivery.delivered_at) == (None, clock.now)
     (attempt,) = await attempts(database)
     assert (attempt.status_code, attempt.error, attempt.is_manual) == (204, None, False)
+    endpoint_row = await hook(database)  # its last answer, for the endpoints list
+    assert (endpoint_row.last_attempt_at, endpoint_row.last_status_code) == (clock.now, 204)
+    assert (endpoint_row.last_error, endpoint_row.last_duration_ms) == (None, attempt.duration_ms)
 
 
 async def test_a_failure_is_retried_on_the_schedule_with_jitter(database: Database) -> None:
@@ -162,7 +165,9 @@ async def test_a_failure_is_retried_on_the_schedule_with_jitter(database: Databa
     assert len(delivery.last_error) == 300
     assert not any(ord(c) < 32 for c in delivery.last_error)
     assert await sent.deliver_due(clock.now) == (0, 0)  # not due yet
-    assert (await hook(database)).consecutive_failures == 1
+    failing = await hook(database)
+    assert failing.consecutive_failures == 1
+    assert (failing.last_status_code, failing.last_error) == (500, delivery.last_error)
 
 
 async def test_a_redirect_is_a_failure_and_is_not_followed(database: Database) -> None:
