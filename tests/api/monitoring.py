@@ -25,7 +25,7 @@ gates:
 ANSWERS = {"t0": "billing", "t1": "technical", "t2": "account", "t3": "billing"}
 ITEMS = [{"input": {"company": "Acme", "ticket": t}, "expected": a} for t, a in ANSWERS.items()]
 # What the "provider" answers after it changed the model behind the same name.
-CHANGED = {t: "refund" for t in ANSWERS}
+CHANGED = dict.fromkeys(ANSWERS, "refund")
 
 
 def scripted(**config: Any) -> dict[str, Any]:

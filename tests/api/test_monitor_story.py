@@ -16,7 +16,16 @@ from evals.monitors.scheduler import Scheduler
 from evals.webhooks.dispatcher import Dispatcher
 from prompts import events
 from prompts.models import Event
-from tests.api.monitoring import PROMPT, ProviderModel, at, gated_prompt, monitor, period, promote
+from tests.api.monitoring import (
+    CHANGED,
+    PROMPT,
+    ProviderModel,
+    at,
+    gated_prompt,
+    monitor,
+    period,
+    promote,
+)
 from tests.evals.webhook_receiver import Inbox, receiver
 
 
@@ -50,7 +59,7 @@ async def test_a_changed_model_fires_the_monitor_and_rolls_back_only_where_opted
         first = at(made["next_due_at"])
 
         assert (await period(scheduler, db, model, first)).settled == {"ok": 1}
-        model.script = {"t0": "refund", "t1": "refund", "t2": "refund", "t3": "refund"}
+        model.script = CHANGED
         second = await period(scheduler, db, model, first + timedelta(hours=1))
         assert second.settled == {"fired": 1}
 

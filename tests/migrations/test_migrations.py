@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql
@@ -284,3 +285,29 @@ def test_the_webhooks_migration_adds_and_drops_the_outbox_and_webhook_tables(
     schema = _inspected(url)
     assert {"uid", "type", "data", "fanned_out_at"} <= schema["events"]
     assert {"lease_owner", "next_attempt_at", "last_error"} <= schema["webhook_deliveries"]
+
+
+def test_the_monitors_migration_adds_tables_one_open_incident_per_label_and_reverses(
+    databases: DatabaseFactory,
+) -> None:
+    url = databases.create()
+    added = {"monitors", "monitor_events", "label_incidents"}
+    assert added <= _tables(url)
+    assert "auto_rollback" in _inspected(url)["promotion_policies"]
+    now = datetime.now(UTC)
+    incident = sa.text(
+        "INSERT INTO label_incidents (prompt, label, opened_at, resolved_at, firings) "
+        "VALUES ('p', 'production', :now, :resolved, 1)"
+    )
+    with _engine(url) as engine, engine.begin() as conn:
+        conn.execute(incident, {"now": now, "resolved": now})  # resolved ones may repeat
+        conn.execute(incident, {"now": now, "resolved": now})
+        conn.execute(incident, {"now": now, "resolved": None})
+    with _engine(url) as engine, pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(incident, {"now": now, "resolved": None})
+    migrate.downgrade(url, "95b81c1db7e2")
+    assert not added & _tables(url)
+    assert "auto_rollback" not in _inspected(url)["promotion_policies"]
+    migrate.upgrade(url)
+    schema = _inspected(url)
+    assert {"period_key", "status", "evidence"} <= schema["monitor_events"]
