@@ -102,8 +102,16 @@ async def auto_rollback(
                 policy=gate,
             )  # fmt: skip
     except (EvalsError, PromptsError) as exc:
-        # The refusal's event was kept for after a rollback: the savepoint's was that rollback.
-        await events.write_deferred(session, events.deferred(session))
         refused = {"refusal": exc.title, "detail": exc.detail[:2_000]}
+        # The gate kept its refusal's event for after a rollback: the savepoint's was that
+        # rollback. A refusal before the gate (an archived prompt) kept none: say it here.
+        pending = events.deferred(session) or [
+            events.DeferredEvent(
+                type=events.LABEL_MOVE_REFUSED,
+                data={"prompt": prompt, "label": label, "to_version": target, **base, **refused},
+                actor=monitor_actor(monitor).name,
+            )
+        ]
+        await events.write_deferred(session, pending)
         return {**base, "moved": False, "to_version": target, **refused}
     return {**base, "moved": True, "to_version": target, "label_event_id": moved.id}
