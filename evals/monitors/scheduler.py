@@ -239,14 +239,12 @@ class Scheduler:
     async def _settle(self, now: datetime, report: TickReport) -> None:
         async with self.sessions() as session:
             running = list(
-
-                    await session.scalars(
-                        select(col(MonitorEvent.id))
-                        .where(col(MonitorEvent.status) == "running")
-                        .order_by(col(MonitorEvent.id))
-                        .limit(_SETTLE_BATCH)
-                    )
-
+                await session.scalars(
+                    select(col(MonitorEvent.id))
+                    .where(col(MonitorEvent.status) == "running")
+                    .order_by(col(MonitorEvent.id))
+                    .limit(_SETTLE_BATCH)
+                )
             )
         for event_id in running:
             async with self.sessions() as session:
