@@ -10,6 +10,7 @@ skips nor doubles one. Running checks are settled on every tick.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ from prompts.models import Label, Prompt, PromptVersion
 from prompts.service import changed_prompts
 
 SessionFactory = Callable[[], AsyncSession]
+log = logging.getLogger("promptlane.monitors")
 _SETTLE_BATCH = 100
 
 
@@ -196,7 +198,10 @@ class Scheduler:
                 ).tuples()
             )
         for monitor_id, next_due in due:
-            await self._advance(monitor_id, next_due, now, report)
+            try:
+                await self._advance(monitor_id, next_due, now, report)
+            except Exception:  # one broken monitor must not stop the others; retried next tick
+                log.warning("monitor %s: its period could not run", monitor_id, exc_info=True)
         await self._settle(now, report)
         return report
 
@@ -247,10 +252,14 @@ class Scheduler:
                 )
             )
         for event_id in running:
-            async with self.sessions() as session:
-                status = await self._settle_one(session, event_id, now)
-                await session.commit()
-                report.after(session)
+            try:
+                async with self.sessions() as session:
+                    status = await self._settle_one(session, event_id, now)
+                    await session.commit()
+                    report.after(session)
+            except Exception:  # retried next tick; the others settle meanwhile
+                log.warning("monitor event %s: could not settle", event_id, exc_info=True)
+                continue
             if status is not None:
                 _count(report.settled, status)
 
