@@ -49,6 +49,8 @@ def _when(row: dict[str, Any]) -> str:
         spec = f"{signal['metric']} {signal['op']} {signal['threshold']}"
         every = row["cron"] or f"every {signal['window_seconds']} s"
         return f"{spec} over {signal['window_seconds']} s ({every})"
+    if row["trigger"] == "dataset":
+        return "each new version of a pinned suite's dataset"
     return f"cron {row['cron']}"
 
 
@@ -98,18 +100,25 @@ def create_monitor(
     window: Annotated[int, typer.Option("--window", help="Signal window, seconds.")] = 3600,
     min_samples: Annotated[int, typer.Option("--min-samples", help="Fewer: no firing.")] = 20,
     score: Annotated[str | None, typer.Option("--score", help="The score (or flag) read.")] = None,
+    new_data: Annotated[
+        bool,
+        typer.Option(
+            "--new-data", help="Try each new version of a pinned suite's dataset on the label."
+        ),
+    ] = False,
     description: Annotated[str, typer.Option("--description")] = "",
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a monitor (admin): --cron re-runs the pinned suites; --metric watches a signal."""
+    """Create a monitor (admin): --cron re-runs pinned suites, --metric, --new-data datasets."""
     signal = _signal(metric, op, threshold, window, min_samples, score)
+    trigger = "dataset" if new_data else ("signal" if signal else "schedule")
     body: dict[str, Any] = {
         "name": name,
         "prompt": prompt,
         "label": label,
-        "trigger": "signal" if signal else "schedule",
+        "trigger": trigger,
         "cron": cron,
         "signal": signal,
         "description": description,
@@ -160,6 +169,9 @@ def _summary(event: dict[str, Any]) -> str:
     if "metric" in evidence:
         return f"{evidence['metric']} = {evidence['value']} ({evidence['samples']} samples)"
     runs = evidence.get("runs") or []
+    if "dataset_version" in evidence:
+        runs = [{**r, "verdict": f"{r.get('verdict') or ''} on {evidence['dataset']}:"
+                 f"{evidence['dataset_version']}"} for r in runs]  # fmt: skip
     told = ", ".join(f"run {r['run_id']} {r.get('verdict') or r.get('status') or ''}" for r in runs)
     return told or str(evidence.get("detail", ""))
 

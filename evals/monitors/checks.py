@@ -75,11 +75,12 @@ async def start_check(
         evidence["detail"] = f"could not start a run: {exc.detail}"[:2_000]
         await finish(session, check, "error", evidence)
         return "error", []
-    await _store(session, check, evidence)
+    await store(session, check, evidence)
     return "running", [r["run_id"] for r in evidence["runs"]]
 
 
-async def _store(session: AsyncSession, check: Check, evidence: dict[str, Any]) -> None:
+async def store(session: AsyncSession, check: Check, evidence: dict[str, Any]) -> None:
+    """Store a running check's evidence (its runs) so far."""
     await session.execute(
         sa.update(MonitorEvent)
         .where(col(MonitorEvent.id) == check.event_id)

@@ -47,6 +47,11 @@ async def finish(
 def _summary(check: Check, evidence: dict[str, Any]) -> dict[str, Any]:
     if check.trigger == "signal":
         return {k: evidence[k] for k in _SUMMARY if k in evidence}
+    if check.trigger == "dataset":
+        keep = ("run_id", "suite", "suite_version", "status", "verdict")
+        runs = [{k: r.get(k) for k in keep} for r in evidence.get("runs") or []]
+        return {"dataset": evidence["dataset"], "dataset_version": evidence["dataset_version"],
+                "runs": runs}  # fmt: skip
     runs = evidence.get("runs") or []
     keep = ("run_id", "suite", "suite_version", "status", "verdict")
     return {"runs": [{k: r.get(k) for k in keep} for r in runs]}
@@ -60,21 +65,26 @@ async def fire(
     Call it after `finish` recorded the event as fired (the claim); returns the evidence with
     the incident and the rollback added, which the caller stores.
     """
-    incident = await open_or_join(
-        session, prompt=check.prompt, label=check.label, event_id=check.event_id
-    )
-    incident_id = incident.id
-    evidence = {**evidence, "incident_id": incident_id}
-    rollback = await auto_rollback(
-        session,
-        prompt=check.prompt,
-        label=check.label,
-        monitor=check.monitor,
-        monitor_event_id=check.event_id,
-        protected=protected,
-    )
-    if rollback is not None:
-        evidence["rollback"] = rollback
+    incident_id: int | None = None
+    rollback: dict[str, Any] | None = None
+    # A candidate dataset failing says nothing against the label's gate (its pins still pass):
+    # it is reported, with no incident and no rollback.
+    if check.trigger != "dataset":
+        incident = await open_or_join(
+            session, prompt=check.prompt, label=check.label, event_id=check.event_id
+        )
+        incident_id = incident.id
+        evidence = {**evidence, "incident_id": incident_id}
+        rollback = await auto_rollback(
+            session,
+            prompt=check.prompt,
+            label=check.label,
+            monitor=check.monitor,
+            monitor_event_id=check.event_id,
+            protected=protected,
+        )
+        if rollback is not None:
+            evidence["rollback"] = rollback
     data = {
         "monitor": check.monitor,
         "monitor_event_id": check.event_id,

@@ -22,7 +22,8 @@ from sqlmodel import col, select
 
 from evals.models import PromotionPolicy
 from evals.monitors.cadence import period_key
-from evals.monitors.checks import settle_check, start_check
+from evals.monitors.candidates import candidates, start_candidate_check
+from evals.monitors.checks import settle_check, start_check, store
 from evals.monitors.firing import Check
 from evals.monitors.models import Monitor, MonitorEvent
 from evals.monitors.service import cadence_of
@@ -147,6 +148,8 @@ async def run_check(
     report: TickReport,
 ) -> int | None:
     """Insert a period's running event for one label and start its check; None: it existed."""
+    if monitor.trigger == "dataset":
+        return await run_dataset_checks(session, monitor, target, now=now, report=report)
     event_id = await insert_event(session, monitor, target, key, "running", now=now)
     if event_id is None:
         return None
@@ -165,6 +168,36 @@ async def run_check(
     _count(report.started, status)
     report.run_ids += run_ids
     return event_id
+
+
+async def run_dataset_checks(
+    session: AsyncSession, monitor: Monitor, target: Target, *, now: datetime, report: TickReport
+) -> int | None:
+    """Try each new dataset version of the label's pinned suites once; return the last check."""
+    last = None
+    for candidate in await candidates(session, prompt=target.prompt, label=target.label):
+        key = candidate.key(target.version)
+        event_id = await insert_event(session, monitor, target, key, "running", now=now)
+        if event_id is None:
+            continue
+        check = Check(
+            event_id=event_id,
+            monitor=monitor.name,
+            trigger=monitor.trigger,
+            prompt=target.prompt,
+            label=target.label,
+            version=target.version,
+            period_key=key,
+        )
+        status, evidence = await start_candidate_check(
+            session, check, candidate, content_hash=target.content_hash
+        )
+        if status == "running":
+            await store(session, check, evidence)
+            report.run_ids += [r["run_id"] for r in evidence["runs"]]
+        _count(report.started, status)
+        last = event_id
+    return last
 
 
 class Scheduler:
@@ -193,6 +226,7 @@ class Scheduler:
                     await session.execute(
                         sa.select(col(Monitor.id), col(Monitor.next_due_at))
                         .where(col(Monitor.is_enabled), col(Monitor.next_due_at) <= now)
+                        .where(col(Monitor.trigger) != "dataset")
                         .order_by(col(Monitor.id))
                     )
                 ).tuples()
@@ -202,8 +236,34 @@ class Scheduler:
                 await self._advance(monitor_id, next_due, now, report)
             except Exception:  # one broken monitor must not stop the others; retried next tick
                 log.warning("monitor %s: its period could not run", monitor_id, exc_info=True)
+        await self._watch_datasets(now, report)
         await self._settle(now, report)
         return report
+
+    async def _watch_datasets(self, now: datetime, report: TickReport) -> None:
+        """Run dataset monitors: each candidate is keyed, so any replica may look every tick."""
+        async with self.sessions() as session:
+            ids = list(
+                await session.scalars(
+                    select(col(Monitor.id)).where(
+                        col(Monitor.is_enabled), col(Monitor.trigger) == "dataset"
+                    )
+                )
+            )
+        for monitor_id in ids:
+            try:
+                async with self.sessions() as session:
+                    monitor = await session.get(Monitor, monitor_id)
+                    if monitor is None:  # deleted meanwhile
+                        continue
+                    for target in await targets(session, monitor, self.protected):
+                        await run_dataset_checks(session, monitor, target, now=now, report=report)
+                    await session.commit()
+                    report.after(session)
+            except Exception:  # retried next tick; the others run meanwhile
+                log.warning(
+                    "monitor %s: its datasets could not be checked", monitor_id, exc_info=True
+                )
 
     async def _advance(
         self, monitor_id: int | None, next_due: datetime, now: datetime, report: TickReport

@@ -13,7 +13,7 @@ from evals.monitors.cadence import cron_problem
 from prompts.schemas import LATEST, label_problem, name_problem
 from tracing.validation import StrictModel
 
-Trigger = Literal["schedule", "signal"]
+Trigger = Literal["schedule", "signal", "dataset"]
 Metric = Literal["score_mean", "error_rate", "cost_per_call", "drift_psi", "safety_flag_rate"]
 Op = Literal["<", "<=", ">", ">="]
 EventStatus = Literal["running", "fired", "ok", "insufficient", "superseded", "error", "timed_out"]
@@ -127,6 +127,12 @@ class MonitorCreate(MonitorUpdate):
                 raise ValueError("a schedule monitor needs `cron` (e.g. '0 * * * *')")
             if self.signal is not None:
                 raise ValueError("a schedule monitor takes no `signal`")
+        elif self.trigger == "dataset":
+            if self.cron is not None or self.signal is not None:
+                raise ValueError(
+                    "a dataset monitor takes no `cron` or `signal`: it checks when a dataset "
+                    "its label's pinned suites use gets a new version"
+                )
         elif self.signal is None:
             raise ValueError("a signal monitor needs `signal`")
         return self

@@ -105,7 +105,9 @@ async def update_monitor(
     if "signal" in fields and row.trigger == "signal" and data.signal is None:
         raise InvalidMonitorError("a signal monitor needs its signal")
     if data.signal is not None and row.trigger != "signal":
-        raise InvalidMonitorError("a schedule monitor takes no signal")
+        raise InvalidMonitorError(f"a {row.trigger} monitor takes no signal")
+    if data.cron is not None and row.trigger == "dataset":
+        raise InvalidMonitorError("a dataset monitor takes no cron expression")
     retime = bool(fields & {"cron", "signal"}) or (data.enabled is True and not row.is_enabled)
     if "cron" in fields:
         row.cron = data.cron

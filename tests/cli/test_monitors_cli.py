@@ -99,6 +99,9 @@ def test_bad_monitor_input_is_one_line_and_non_zero(server: Server) -> None:
     no_threshold = cli(server, "monitors", "create", "y", "--metric", "error_rate")
     assert no_threshold.exit_code == 2
     assert "--threshold" in no_threshold.output
+    new_data = cli(server, "monitors", "create", "fresh", "--label", "production", "--new-data")
+    assert new_data.exit_code == 0, new_data.output
+    assert "each new version of a pinned suite's dataset" in new_data.output
     missing = cli(server, "incidents", "show", "424242")
     assert missing.exit_code == 1
     assert "no incident" in missing.output
