@@ -10,6 +10,7 @@ audited in `incident.resolved`; a new firing opens a new incident.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Final
 
 from fastapi import APIRouter, Path, Query, Response
@@ -78,10 +79,9 @@ async def trigger_monitor(
     found = await trigger(
         session, name=name, protected=frozenset(services.settings.protected_labels)
     )
-    executor = services.executor
-    if executor is not None:
+    if services.executor is not None:
         for run_id in found.run_ids:
-            on_commit(session, lambda run_id=run_id: executor.submit(run_id))  # type: ignore[misc]
+            on_commit(session, functools.partial(services.executor.submit, run_id))
     return found.events
 
 
