@@ -43,6 +43,10 @@ class MonitorJob:
         """Start ticking."""
         self.job.start()
 
+    def wake(self) -> None:
+        """Tick now (a run ended: its check may settle; sets a flag only)."""
+        self.job.wake()
+
     async def stop(self) -> None:
         """Stop ticking (a check in flight is settled by the next tick of any replica)."""
         await self.job.stop()

@@ -85,6 +85,12 @@ def build_services(
         cache_control=resolve_cache_control(settings),
     )
     webhooks = make_webhook_job(db, settings, box, tracing.metrics)
+    monitors = make_monitor_job(db, settings, executor, resolver, webhooks)
+    if isinstance(executor, InProcessExecutor):
+        if webhooks is not None:
+            executor.on_task_done.append(webhooks.wake)  # deliver `run.finished` at once
+        if monitors is not None:
+            executor.on_task_done.append(monitors.wake)  # settle a monitor's check at once
     return Services(
         settings=settings,
         db=db,
@@ -110,7 +116,7 @@ def build_services(
         online_evaluator=evaluator,
         content=content,
         webhooks=webhooks,
-        monitors=make_monitor_job(db, settings, executor, resolver, webhooks),
+        monitors=monitors,
         schema_head=head_revision(),
     )
 
@@ -217,6 +223,7 @@ def make_online_evaluator(
         render_budget=render_budget(settings),
         prepare_model=litellm_ready,
         record_content=telemetry.record_content,
+        keep_content=settings.online_eval_keep_content,
     )
 
 

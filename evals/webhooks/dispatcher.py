@@ -236,13 +236,12 @@ class Dispatcher:
                     rng=self.rng,
                     pause_after=self.pause_after,
                 )
-                if done:
-                    await session.commit()
+                await session.commit()  # after a lost lease: nothing, or a redelivered one's log
         except Exception:  # the lease expires and the delivery is tried again
             log.warning("could not record delivery %s", attempted.delivery_id, exc_info=True)
             return False
         if not done:
-            log.warning("delivery %s: lease lost, outcome not recorded", attempted.delivery_id)
+            log.warning("delivery %s: lease lost, state not recorded", attempted.delivery_id)
         return done
 
 

@@ -1,11 +1,12 @@
 """What an attempt's outcome does: the delivery's next state, its attempt row, the endpoint's.
 
 Every write is fenced on the claim's lease token: a dispatcher whose lease was taken over
-(it looked dead) records nothing. A 2xx delivers; anything else (a redirect included) fails
-and is retried on the schedule below (±10% jitter, or the receiver's Retry-After, clamped to
-[0, 24 h]) until the schedule runs out: then the delivery is dead. A 410 pauses the endpoint at
-once; so does failing without a success for `pause_after`. A pause emits
-`webhook.endpoint_paused` (to the other endpoints: a paused one gets no new deliveries).
+(it looked dead) records nothing; one whose delivery was redelivered by hand while in flight
+logs its attempt and leaves the delivery queued. A 2xx delivers; anything else (a redirect
+included) fails and is retried on the schedule below (±10% jitter, or the receiver's
+Retry-After, clamped to [0, 24 h]) until the schedule runs out: then the delivery is dead. A
+410 pauses the endpoint at once; so does failing without a success for `pause_after`. A pause
+emits `webhook.endpoint_paused` (to the other endpoints: a paused one gets no new deliveries).
 """
 
 from __future__ import annotations
@@ -103,7 +104,11 @@ async def record(
     rng: random.Random,
     pause_after: timedelta,
 ) -> bool:
-    """Record an attempt if the claim still holds its lease; return whether it did."""
+    """Record an attempt if the claim still holds its lease; return whether it did.
+
+    A claim that lost its lease to a manual redelivery logs the attempt (and the endpoint's
+    health) but leaves the delivery as the redelivery set it, and returns False.
+    """
     attempts = sent.attempts + 1
     values: dict[str, object] = {
         "attempts": attempts,
@@ -127,7 +132,10 @@ async def record(
         .values(**values)
         .returning(table.c.id)
     )
-    if fenced.first() is None:
+    fenced_ok = fenced.first() is not None
+    # Lost to a manual redelivery, the attempt still happened and is logged below; the delivery
+    # stays queued to be sent again, as the admin asked. Lost to another claim: nothing.
+    if not fenced_ok and not await _redelivered(session, sent.delivery_id):
         await session.rollback()
         return False
     session.add(
@@ -141,7 +149,18 @@ async def record(
         )
     )
     await _endpoint_health(session, sent.endpoint_id, outcome, now=now, pause_after=pause_after)
-    return True
+    return fenced_ok
+
+
+async def _redelivered(session: AsyncSession, delivery_id: int) -> bool:
+    """Return whether a claim lost its lease to a manual redelivery (not to another claim)."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    row = await session.execute(
+        sa.select(table.c.id).where(
+            table.c.id == delivery_id, table.c.lease_owner.is_(None), table.c.is_manual
+        )
+    )
+    return row.first() is not None
 
 
 async def _endpoint_health(

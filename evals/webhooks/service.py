@@ -291,5 +291,7 @@ async def redeliver(
     delivery, event = await _delivery(session, name, delivery_id, for_update=True)
     delivery.status, delivery.next_attempt_at = PENDING, now or utc_now()
     delivery.is_manual, delivery.delivered_at = True, None
+    # An attempt in flight loses its claim: its outcome is logged, never written over this.
+    delivery.lease_owner, delivery.lease_expires_at = None, None
     await session.flush()
     return _delivery_read(delivery, event)
