@@ -23,7 +23,9 @@ from prompts.base import utc_now
 from prompts.policy import Actor
 from prompts.schemas import Page
 
-_DEFAULT_EVERY = 3600  # unused in practice: a monitor has a cron expression or a window
+# A dataset monitor has neither cron nor window: it looks on every tick, its `next_due_at`
+# is not read; this only gives the column a value.
+_DEFAULT_EVERY = 3600
 
 
 def cadence_of(monitor: Monitor) -> Cadence:
