@@ -16,7 +16,7 @@ from api.server.app import create_app
 from evals.models import Run
 from evals.monitors.models import MonitorEvent
 from evals.monitors.scheduler import Scheduler
-from tests.api.monitoring import PROMPT, at, gated_prompt, monitor, promote
+from tests.api.monitoring import ITEMS, PROMPT, at, gated_prompt, monitor, promote
 from tests.conftest import ADMIN_KEY, DatabaseFactory, make_settings
 
 
@@ -51,14 +51,19 @@ async def test_two_schedulers_ticking_together_run_each_period_once(
                 client, name="hourly", prompt=PROMPT, label="production", trigger="schedule",
                 cron="0 * * * *",
             )  # fmt: skip
+            await monitor(client, name="data", prompt=PROMPT, label="production", trigger="dataset")
+            pushed = await client.post("/v1/datasets/tickets/versions", json={"items": ITEMS[:2]})
+            assert pushed.status_code == 201, pushed.text
     due = at(made["next_due_at"])
     schedulers = [Scheduler(db.writer) for db in replicas]
-    for moment in (due, due + timedelta(hours=1)):
+    # The first moment: one period of `hourly` and one try of the new dataset version, each
+    # by one replica; the second: the next period only (the dataset version was tried).
+    for moment, checks in ((due, 2), (due + timedelta(hours=1), 1)):
         reports = await asyncio.gather(*(s.tick(moment) for s in schedulers))
-        assert sorted(r.started.get("running", 0) for r in reports) == [0, 1]
+        assert sum(r.started.get("running", 0) for r in reports) == checks
     async with two.reader() as session:
         found = list(await session.scalars(select(MonitorEvent).order_by(col(MonitorEvent.id))))
-        runs = list(await session.scalars(select(Run).where(Run.created_by == "monitor:hourly")))
-    assert len(found) == 2
-    assert len({e.period_key for e in found}) == 2
-    assert len(runs) == 2
+        runs = list(await session.scalars(select(Run).where(col(Run.created_by).like("monitor:%"))))
+    assert len(found) == 3
+    assert len({(e.monitor_id, e.period_key) for e in found}) == 3
+    assert len(runs) == 3
