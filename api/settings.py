@@ -260,6 +260,17 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds of failing deliveries (no success) after which an endpoint pauses",
     )
+    monitor_interval: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds between two ticks of the monitor scheduler (due periods, ended runs)",
+    )
+    monitor_run_timeout: float = Field(
+        default=21_600.0,
+        ge=60,
+        description="Seconds a scheduled monitor's re-runs may take before its event is timed_out",
+    )
     metrics_public: bool = Field(
         default=True, description="Serve GET /metrics without an API key (Prometheus' norm)"
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql
@@ -326,3 +327,29 @@ def test_the_last_attempt_migration_fills_each_endpoint_from_its_newest_attempt(
     ]
     migrate.downgrade(url, "95b81c1db7e2")
     assert "last_status_code" not in _inspected(url)["webhook_endpoints"]
+
+
+def test_the_monitors_migration_adds_tables_one_open_incident_per_label_and_reverses(
+    databases: DatabaseFactory,
+) -> None:
+    url = databases.create()
+    added = {"monitors", "monitor_events", "label_incidents"}
+    assert added <= _tables(url)
+    assert "auto_rollback" in _inspected(url)["promotion_policies"]
+    now = datetime.now(UTC)
+    incident = sa.text(
+        "INSERT INTO label_incidents (prompt, label, opened_at, resolved_at, firings) "
+        "VALUES ('p', 'production', :now, :resolved, 1)"
+    )
+    with _engine(url) as engine, engine.begin() as conn:
+        conn.execute(incident, {"now": now, "resolved": now})  # resolved ones may repeat
+        conn.execute(incident, {"now": now, "resolved": now})
+        conn.execute(incident, {"now": now, "resolved": None})
+    with _engine(url) as engine, pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(incident, {"now": now, "resolved": None})
+    migrate.downgrade(url, "a4c8e2f6b1d3")
+    assert not added & _tables(url)
+    assert "auto_rollback" not in _inspected(url)["promotion_policies"]
+    migrate.upgrade(url)
+    schema = _inspected(url)
+    assert {"period_key", "status", "evidence"} <= schema["monitor_events"]
