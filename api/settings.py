@@ -108,7 +108,6 @@ class Settings(BaseSettings):
     render_max_seconds: float = Field(
         default=1.0, gt=0, le=60, description="Longest a render may take (every render path)"
     )
-    max_page_size: int = Field(default=200, ge=1)
 
     resolve_cache_ttl: float = Field(
         default=5.0, ge=0, description="Seconds a cached resolve stays valid (other replicas)"
@@ -151,6 +150,10 @@ class Settings(BaseSettings):
     online_eval_concurrency: int = Field(default=4, ge=1, le=256, description="Scoring workers")
     online_eval_config_ttl: float = Field(
         default=5.0, ge=0, description="Seconds the online evaluation configs stay cached"
+    )
+    online_eval_keep_content: bool = Field(
+        default=False,
+        description="Keep sampled calls' messages and answers after scoring (personal data!)",
     )
     online_eval_judge_model: str | None = Field(
         default=None, description="Judge model when a judge scorer's prompt and params name none"
@@ -266,6 +269,17 @@ class Settings(BaseSettings):
         default=86_400.0,
         gt=0,
         description="Seconds of failing deliveries (no success) after which an endpoint pauses",
+    )
+    monitor_interval: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="Seconds between two ticks of the monitor scheduler (due periods, ended runs)",
+    )
+    monitor_run_timeout: float = Field(
+        default=21_600.0,
+        ge=60,
+        description="Seconds a scheduled monitor's re-runs may take before its event is timed_out",
     )
     metrics_public: bool = Field(
         default=True, description="Serve GET /metrics without an API key (Prometheus' norm)"

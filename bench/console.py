@@ -3,8 +3,9 @@
 Starts `promptlane serve` on a fresh SQLite database (or PostgreSQL with `--url`), publishes
 `--prompts` prompts (tagged, some labelled) and runs a `--items`-item suite on two versions of
 a prompt with offline models (a tenth of the first run's items fail, most of the second's),
-then requests what each console page requests (api/server/console/*.js), as the page does it:
-the requests of a step in parallel, the steps one after another. Each request is timed
+queues 1,000 webhook deliveries to a paused endpoint (so none is sent), then requests what
+each console page requests (api/server/console/*.js), as the page does it: the requests of a
+step in parallel, the steps one after another. Each request is timed
 `--repeat` times over one keep-alive connection from the same host, so a figure is the
 server's time plus a loopback round trip. A page's figure is the sum over its steps of the
 slowest request's p50 (and p90). The baseline, from the same run, is `GET /v1/keys/me`: an
@@ -57,6 +58,9 @@ TAGS: Final = ("support", "billing", "search", "agents", "internal")
 PROMPT: Final = "bench/console/triage"
 SUITE, DATASET = "bench/console/quality", "bench/console/tickets"
 ANSWERS: Final = ("billing", "technical", "account")
+HOOK: Final = "bench-console"  # a webhook endpoint, paused: its deliveries wait, none is sent
+DELIVERIES: Final = 1_000
+DELIVERY_PAGE_SIZE: Final = 50  # webhook.js
 
 
 @dataclass(frozen=True)
@@ -162,7 +166,24 @@ async def run_to_end(client: httpx.AsyncClient, version: int) -> int:
     return run_id
 
 
-def pages(runs: tuple[int, int], prompts: int, items: int, call: int) -> list[Page]:
+async def seed_webhooks(client: httpx.AsyncClient) -> int:
+    """Register a paused endpoint and queue `DELIVERIES` test events to it; return one's id."""
+    body = {"name": HOOK, "url": f"http://{HOST}:9/hooks", "event_types": ["policy.changed"]}
+    expect(await client.post("/v1/webhooks", json=body), 201, "create a webhook endpoint")
+    paused = await client.patch(f"/v1/webhooks/{HOOK}", json={"is_paused": True})
+    expect(paused, 200, "pause the endpoint")
+    semaphore = asyncio.Semaphore(4)
+
+    async def one() -> int:
+        async with semaphore:
+            queued = expect(await client.post(f"/v1/webhooks/{HOOK}/test"), 202, "test event")
+            return int(queued.json()["id"])
+
+    ids = await asyncio.gather(*(one() for _ in range(DELIVERIES)))
+    return min(ids)
+
+
+def pages(runs: tuple[int, int], prompts: int, items: int, call: int, delivery: int) -> list[Page]:
     """Return the console's pages and what each requests (see api/server/console/*.js)."""
     run_id, other = runs
     now = datetime.now(UTC)
@@ -179,6 +200,8 @@ def pages(runs: tuple[int, int], prompts: int, items: int, call: int) -> list[Pa
     compare = f"/v1/runs/compare?a={run_id}&b={other}&limit={ITEM_PAGE_SIZE}"
     dataset = f"/v1/datasets/{DATASET}"
     previous = f"/v1/runs?prompt={PROMPT}&suite={SUITE}&before={other}&limit=1"
+    hook = f"/v1/webhooks/{HOOK}/deliveries"
+    last_hook = ((DELIVERIES - 1) // DELIVERY_PAGE_SIZE) * DELIVERY_PAGE_SIZE
     return [
         Page("console shell (HTML)", (("/console/prompts",),)),
         Page("prompts, page 1", ((f"/v1/prompts?limit={PAGE_SIZE}&offset=0",),)),
@@ -239,6 +262,16 @@ def pages(runs: tuple[int, int], prompts: int, items: int, call: int) -> list[Pa
             "call page",
             ((f"/v1/generations/{call}",), (f"/v1/prompts/{PROMPT}/versions/1",)),
         ),
+        Page("webhooks", (("/v1/webhooks",),)),
+        Page(
+            "webhook page, deliveries page 1",
+            ((f"/v1/webhooks/{HOOK}", f"{hook}?limit={DELIVERY_PAGE_SIZE}&offset=0"),),
+        ),
+        Page(
+            "webhook deliveries, last page",
+            ((f"/v1/webhooks/{HOOK}", f"{hook}?limit={DELIVERY_PAGE_SIZE}&offset={last_hook}"),),
+        ),
+        Page("webhook delivery", ((f"{hook}/{delivery}",),)),
     ]
 
 
@@ -295,8 +328,9 @@ async def bench(server: Server, key: str, args: argparse.Namespace) -> dict[str,
         await seed_prompts(client, args.prompts)
         runs = await seed_runs(client, args.items)  # each item's model call is recorded
         listed = expect(await client.get("/v1/generations?limit=1"), 200, "list calls").json()
+        delivery = await seed_webhooks(client)
         log("measuring")
-        all_pages = pages(runs, args.prompts, args.items, listed["items"][0]["id"])
+        all_pages = pages(runs, args.prompts, args.items, listed["items"][0]["id"], delivery)
         measured = await measure(client, all_pages, args.repeat)
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -16,6 +16,11 @@ EvalsError
 ├── WebhookEndpointExistsError
 ├── InvalidWebhookEndpointError (a field of a webhook endpoint, with its path)
 ├── DeliveryNotFoundError     (no such delivery to this webhook endpoint)
+├── MonitorNotFoundError
+├── MonitorExistsError
+├── InvalidMonitorError       (a field of a monitor, e.g. its cron expression, with its path)
+├── IncidentNotFoundError
+├── IncidentStateError        (resolving an incident that is already resolved)
 ├── InvalidDatasetError       (bad rows, with their line numbers; nothing is stored)
 ├── InvalidSuiteError         (a field of the suite spec, with its path)
 ├── InvalidPolicyError
@@ -142,6 +147,36 @@ class DeliveryNotFoundError(EvalsError):
     """The webhook endpoint has no delivery with this id."""
 
     title = "Webhook delivery not found"
+
+
+class MonitorNotFoundError(EvalsError):
+    """No monitor has this name."""
+
+    title = "Monitor not found"
+
+
+class MonitorExistsError(EvalsError):
+    """A monitor with this name exists."""
+
+    title = "Monitor already exists"
+
+
+class InvalidMonitorError(EvalsError):
+    """The monitor failed validation; `errors` point at the fields."""
+
+    title = "Invalid monitor"
+
+
+class IncidentNotFoundError(EvalsError):
+    """No label incident has this id."""
+
+    title = "Incident not found"
+
+
+class IncidentStateError(EvalsError):
+    """The incident cannot do this in its state (it is resolved already)."""
+
+    title = "Incident already resolved"
 
 
 class InvalidDatasetError(EvalsError):

@@ -217,6 +217,11 @@ class PromotionPolicy(SQLModel, table=True):
         default=None, sa_column=sa.Column(sa.Integer, nullable=True)
     )
     force_role: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    # A monitor that fires on this label moves it back to the last version that passed its
+    # gate (a gated move, never forced; evals/monitors/rollback.py).
+    auto_rollback: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false())
+    )
     updated_by: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
     updated_at: datetime = _created()
 

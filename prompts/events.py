@@ -24,6 +24,8 @@ LABEL_MOVED: Final = "label.moved"
 LABEL_MOVE_REFUSED: Final = "label.move_refused"
 POLICY_CHANGED: Final = "policy.changed"
 RUN_FINISHED: Final = "run.finished"
+MONITOR_FIRED: Final = "monitor.fired"
+INCIDENT_RESOLVED: Final = "incident.resolved"
 WEBHOOK_ENDPOINT_PAUSED: Final = "webhook.endpoint_paused"
 WEBHOOK_TEST: Final = "webhook.test"
 # Every type a webhook endpoint may subscribe to (a test event goes to one endpoint only).
@@ -33,6 +35,8 @@ EVENT_TYPES: Final = (
     LABEL_MOVE_REFUSED,
     POLICY_CHANGED,
     RUN_FINISHED,
+    MONITOR_FIRED,
+    INCIDENT_RESOLVED,
     WEBHOOK_ENDPOINT_PAUSED,
 )
 _ALL_TYPES: Final = frozenset((*EVENT_TYPES, WEBHOOK_TEST))

@@ -269,6 +269,9 @@ class LabelRead(BaseModel):
     version: int
     updated_by: str
     updated_at: datetime
+    incident_id: int | None = Field(
+        default=None, description="The label's open incident (a monitor fired on it), if any"
+    )
 
 
 class LabelEventRead(BaseModel):

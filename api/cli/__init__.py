@@ -14,7 +14,9 @@ from api.cli import (
     db,
     demo,
     evals,
+    incidents,
     keys,
+    monitors,
     online,
     policies,
     prompts,
@@ -46,6 +48,8 @@ archive.register(prompts=prompts.app, datasets=datasets.app, suites=suites.app)
 dataset_curation.register(datasets.app)
 app.add_typer(evals.app, name="eval")
 app.add_typer(policies.app, name="policies")
+app.add_typer(monitors.app, name="monitors")
+app.add_typer(incidents.app, name="incidents")
 app.add_typer(audit.app, name="audit")
 app.add_typer(online.app, name="online")
 app.add_typer(demo.app, name="demo")

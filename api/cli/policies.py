@@ -56,6 +56,14 @@ def set_policy(
     force_role: Annotated[
         str, typer.Option("--force-role", help="Who may force: admin or writer.")
     ] = "admin",
+    auto_rollback: Annotated[
+        bool,
+        typer.Option(
+            "--auto-rollback/--no-auto-rollback",
+            help="When a monitor fires on LABEL, move it back to the last version that passed "
+            "its gate (a gated move, never forced).",
+        ),
+    ] = False,
     reason: ReasonOption = "",
     url: UrlOption = URL,
     api_key: ApiKeyOption = None,
@@ -67,6 +75,7 @@ def set_policy(
         "prompt": prompt,
         "max_age_seconds": max_age,
         "force_role": force_role,
+        "auto_rollback": auto_rollback,
         "reason": reason,
     }
     with make_client(url, api_key) as client:
@@ -76,6 +85,8 @@ def set_policy(
 
 def _print_policy(label: str, policy: PolicyRead) -> None:
     console.print(f"{label} ({policy.prompt or 'every prompt'}) requires: {_pins(policy)}")
+    if policy.auto_rollback:
+        console.print("  auto-rollback: a monitor firing moves it back to its last good version")
 
 
 @app.command("list")

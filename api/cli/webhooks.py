@@ -53,6 +53,11 @@ def _print(row: dict[str, Any]) -> None:
     console.print(f"{row['name']}: {row['url']} ({row['format']})", markup=False)
     console.print(f"  events: {', '.join(row['event_types'])}", markup=False)
     console.print(f"  state: {_state(row)}", markup=False)
+    last = row.get("last_attempt")
+    if last:
+        answer = last["status_code"] if last["status_code"] is not None else "no answer"
+        why = f": {last['error']}" if last["error"] else ""
+        console.print(f"  last answer: {answer}{why} at {last['attempted_at']}", markup=False)
     if row.get("previous_secret_expires_at"):
         console.print(f"  old secret signs until {row['previous_secret_expires_at']}")
     if row["description"]:

@@ -33,6 +33,7 @@ from api.server.routes import datasets as dataset_routes
 from api.server.routes import generations as generation_routes
 from api.server.routes import keys as key_routes
 from api.server.routes import metrics as metric_routes
+from api.server.routes import monitors as monitor_routes
 from api.server.routes import online_evaluations as online_routes
 from api.server.routes import policies as policy_routes
 from api.server.routes import prompts as prompt_routes
@@ -132,17 +133,21 @@ def configure_pii(*, spacy_model: str | None) -> None:
 
 
 async def start_workers(services: Services) -> None:
-    """Start the background workers this process runs: runs, online scoring, webhooks."""
+    """Start the background workers this process runs: runs, online scoring, webhooks, monitors."""
     if services.executor is not None:
         await services.executor.start()
     if services.online_evaluator is not None:
         await services.online_evaluator.start()
     if services.webhooks is not None:
         services.webhooks.start()
+    if services.monitors is not None:
+        services.monitors.start()
 
 
 async def stop_workers(services: Services) -> None:
     """Stop the background workers (each hands its leases back or lets them expire)."""
+    if services.monitors is not None:
+        await services.monitors.stop()
     if services.online_evaluator is not None:
         await services.online_evaluator.stop()
     if services.executor is not None:
@@ -235,6 +240,7 @@ def create_app(
     app.include_router(key_routes.router)
     app.include_router(connection_routes.router)
     app.include_router(webhook_routes.router)
+    app.include_router(monitor_routes.router)
     app.include_router(policy_routes.router)  # before prompts: its /check route is more specific
     app.include_router(audit_routes.router)
     app.include_router(prompt_routes.router)

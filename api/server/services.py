@@ -17,6 +17,7 @@ from api.identity.auth import Authenticator
 from api.migrate import head_revision
 from api.server.cache import PromptResolver, ResolveCache
 from api.server.gateway.service import Gateway
+from api.server.monitors import MonitorJob, make_scheduler
 from api.server.webhooks import WebhookJob, make_webhook_job
 from api.settings import Settings
 from evals.connections.crypto import SecretBox
@@ -54,6 +55,7 @@ class Services:
     online_evaluator: OnlineEvaluator | None  # None: online evaluation is off
     content: ContentGate  # which generations keep their message content
     webhooks: WebhookJob | None  # None: another process delivers webhooks
+    monitors: MonitorJob | None  # None: another process runs the monitor scheduler
     schema_head: str | None  # the migration revision the code expects
 
 
@@ -82,6 +84,13 @@ def build_services(
         metrics=tracing.metrics,
         cache_control=resolve_cache_control(settings),
     )
+    webhooks = make_webhook_job(db, settings, box, tracing.metrics)
+    monitors = make_monitor_job(db, settings, executor, resolver, webhooks)
+    if isinstance(executor, InProcessExecutor):
+        if webhooks is not None:
+            executor.on_task_done.append(webhooks.wake)  # deliver `run.finished` at once
+        if monitors is not None:
+            executor.on_task_done.append(monitors.wake)  # settle a monitor's check at once
     return Services(
         settings=settings,
         db=db,
@@ -106,8 +115,34 @@ def build_services(
         executor=executor,
         online_evaluator=evaluator,
         content=content,
-        webhooks=make_webhook_job(db, settings, box, tracing.metrics),
+        webhooks=webhooks,
+        monitors=monitors,
         schema_head=head_revision(),
+    )
+
+
+def make_monitor_job(
+    db: Database,
+    settings: Settings,
+    executor: Executor | None,
+    resolver: PromptResolver,
+    webhooks: WebhookJob | None,
+) -> MonitorJob | None:
+    """Build the monitor scheduler's job where runs execute in process, else None."""
+    if executor is None:
+        return None
+
+    def after(changed: bool, emitted: bool) -> None:
+        if changed:
+            resolver.invalidate()
+        if emitted and webhooks is not None:
+            webhooks.wake()
+
+    return MonitorJob(
+        make_scheduler(db, settings),
+        interval=settings.monitor_interval,
+        submit=executor.submit,
+        after=after,
     )
 
 
@@ -188,6 +223,7 @@ def make_online_evaluator(
         render_budget=render_budget(settings),
         prepare_model=litellm_ready,
         record_content=telemetry.record_content,
+        keep_content=settings.online_eval_keep_content,
     )
 
 

@@ -7,7 +7,8 @@ only when rendering the version again reproduces them exactly), takes its answer
 and its ids as provenance, and publishes the current items plus the new ones as the next
 version, in the request's transaction. Only calls that kept their content can be added: it is
 stored when the deployment records content (PROMPTLANE_TRACING_RECORD_CONTENT); online
-evaluation keeps a sampled call's content only until it is scored. A call already in the
+evaluation keeps a sampled call's content until it is scored, and after it only with
+PROMPTLANE_ONLINE_EVAL_KEEP_CONTENT. A call already in the
 dataset (the same generation, or the same input and expected) is skipped, so curating the same
 calls twice adds nothing; every call selected but not added is listed with the reason.
 """
@@ -48,7 +49,8 @@ from tracing.models import Generation
 
 CANDIDATE: Final = "candidate"  # metadata.expected_status: the answer awaits a reviewer
 NO_CONTENT: Final = (
-    "no recorded content (the deployment records it with PROMPTLANE_TRACING_RECORD_CONTENT)"
+    "no recorded content (the deployment records it with PROMPTLANE_TRACING_RECORD_CONTENT, "
+    "or keeps scored calls' with PROMPTLANE_ONLINE_EVAL_KEEP_CONTENT)"
 )
 _COLUMNS: Final = (
     col(Generation.id),

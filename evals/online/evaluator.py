@@ -74,11 +74,13 @@ class OnlineEvaluator:
         render_budget: RenderBudget = DEFAULT_BUDGET,
         prepare_model: Callable[[], Awaitable[None]] | None = None,
         record_content: bool = False,
+        keep_content: bool = False,
     ) -> None:
         """Use `writer` sessions for writes and `reader` ones (default: writer) for reads.
 
-        Unless `record_content`, a generation's messages and answer are cleared once it is
-        scored, failed or skipped (they were kept for its scorers only).
+        Unless `record_content` (every call's content is kept) or `keep_content` (a sampled
+        call's is), a generation's messages and answer are cleared once it is scored, failed or
+        skipped (they were kept for its scorers only).
 
         `prepare_model` is awaited before judged scorers call the model (the server's litellm
         readiness: the import takes seconds and must not block the event loop).
@@ -101,6 +103,7 @@ class OnlineEvaluator:
         self._recovery: asyncio.Task[None] | None = None
         self.prepare_model = prepare_model
         self.record_content = record_content
+        self.keeps_content = record_content or keep_content
 
     # --- the hot path ---------------------------------------------------------------------
 
@@ -176,7 +179,7 @@ class OnlineEvaluator:
         table = metadata.tables["generations"]
         current = table.c.online_eval.is_(None) if was is None else table.c.online_eval == was
         values: dict[str, Any] = {"online_eval": status}
-        if status == SKIPPED and not self.record_content:
+        if status == SKIPPED and not self.keeps_content:
             values.update(cleared())
         async with self._writer() as session:
             await session.execute(
@@ -314,8 +317,8 @@ class OnlineEvaluator:
                 "scores": {**(row.scores or {}), **outcome.scores},
                 "safety_flags": flags,
                 "attributes": attributes,
-                # Scored: its content goes now, unless the deployment records content.
-                **({} if self.record_content else cleared()),
+                # Scored: its content goes now, unless the deployment keeps it.
+                **({} if self.keeps_content else cleared()),
             }
         )
         async with self._writer() as session:

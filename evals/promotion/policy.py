@@ -26,6 +26,8 @@ from prompts.schemas import LATEST, Page, label_problem
 GLOBAL: Final = "*"
 # What the audit chain hashes of a policy: everything but who and when it was last changed.
 _STATE_KEYS: Final = ("label", "scope", "pins", "max_age_seconds", "force_role")
+# Recorded since monitors (absent from older events: false).
+_OPTIONAL_KEYS: Final = ("auto_rollback",)
 
 
 def policy_read(row: PromotionPolicy) -> PolicyRead:
@@ -38,6 +40,7 @@ def policy_read(row: PromotionPolicy) -> PolicyRead:
         pins=pins,
         max_age_seconds=row.max_age_seconds,
         force_role=row.force_role,
+        auto_rollback=row.auto_rollback,
         updated_by=row.updated_by,
         updated_at=row.updated_at,
     )
@@ -51,6 +54,7 @@ def policy_state(row: PromotionPolicy) -> dict[str, Any]:
         "pins": row.pins,
         "max_age_seconds": row.max_age_seconds,
         "force_role": row.force_role,
+        "auto_rollback": row.auto_rollback,
     }
 
 
@@ -183,6 +187,7 @@ async def put_policy(
     before = None if created else policy_state(row)
     row.pins = [await _pin(session, ref, kept) for ref in data.required_suites]
     row.max_age_seconds, row.force_role = data.max_age_seconds, data.force_role
+    row.auto_rollback = data.auto_rollback
     after = policy_state(row)
     if after != before:
         row.updated_by, row.updated_at = actor.name, utc_now()
@@ -239,6 +244,7 @@ def _event_read(event: PolicyEvent) -> PolicyEventRead:
     if event.policy is not None:
         row = PromotionPolicy(
             **{k: event.policy[k] for k in _STATE_KEYS},
+            **{k: event.policy[k] for k in _OPTIONAL_KEYS if k in event.policy},
             updated_by=event.actor,
             updated_at=event.created_at,
         )

@@ -30,6 +30,11 @@ class PolicyRead(BaseModel):
     pins: list[SuitePin]
     max_age_seconds: int | None
     force_role: str
+    auto_rollback: bool = Field(
+        default=False,
+        description="A monitor firing on this label moves it back to the last version that "
+        "passed its gate (a gated move, never forced)",
+    )
     updated_by: str
     updated_at: datetime
 

@@ -45,6 +45,11 @@ class PolicyUpdate(_Strict):
     )
     max_age_seconds: Annotated[int, Strict()] | None = Field(default=None, ge=60, le=MAX_AGE_LIMIT)
     force_role: Literal["admin", "writer"] = "admin"
+    auto_rollback: Annotated[bool, Strict()] = Field(
+        default=False,
+        description="When a monitor fires on this label, move it back to the last version that "
+        "passed its gate (a gated move by `monitor:<name>`, never forced)",
+    )
     prompt: str | None = Field(
         default=None, max_length=200, description="Scope to one prompt; default: all"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Protocol
 
 from evals.runs.runner import Runner
@@ -39,6 +40,9 @@ class InProcessExecutor:
         self.runner = runner
         self.recover_every = recover_every
         self.tasks: dict[int, asyncio.Task[None]] = {}
+        # Called (no arguments, must not block) when a run's task ends: its end committed
+        # `run.finished`, so the webhook dispatcher is woken rather than waiting for its poll.
+        self.on_task_done: list[Callable[[], None]] = []
         self._recovery: asyncio.Task[None] | None = None
 
     def submit(self, run_id: int) -> None:
@@ -47,7 +51,15 @@ class InProcessExecutor:
             return
         task = asyncio.create_task(self.runner.execute(run_id), name=f"promptlane-run-{run_id}")
         self.tasks[run_id] = task
-        task.add_done_callback(lambda _: self.tasks.pop(run_id, None))
+        task.add_done_callback(lambda _: self._done(run_id))
+
+    def _done(self, run_id: int) -> None:
+        self.tasks.pop(run_id, None)
+        for listener in self.on_task_done:
+            try:
+                listener()
+            except Exception:  # a listener only wakes a job: it must not break the executor
+                log.exception("run %s: a task-done listener failed", run_id)
 
     async def start(self) -> None:
         """Resume claimable runs now and every `recover_every` seconds."""

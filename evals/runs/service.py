@@ -102,8 +102,13 @@ def build_manifest(
     )
 
 
-async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> RunRead:
-    """Create a queued run of a suite on a prompt version; the executor picks it up."""
+async def start_run(
+    session: AsyncSession, *, data: RunCreate, actor: str, candidate: DatasetVersion | None = None
+) -> RunRead:
+    """Create a queued run of a suite on a prompt version; the executor picks it up.
+
+    `candidate`: another version of the suite's dataset (named by the manifest: never evidence).
+    """
     suite, suite_version = await get_suite_version(
         session, name=data.suite, version=data.suite_version
     )
@@ -119,7 +124,7 @@ async def start_run(session: AsyncSession, *, data: RunCreate, actor: str) -> Ru
         baseline = await prompts.labelled_version(session, prompt=prompt, label=holder)
         if baseline is not None and baseline.id == version.id:
             baseline = None
-    dataset_version = await _dataset_version(session, suite_version)
+    dataset_version = candidate or await _dataset_version(session, suite_version)
     overrides = _overrides(data, spec)
     canary = new_canary() if any(needs_canary(s) for s in spec.scorers) else None
     manifest = build_manifest(

@@ -349,7 +349,7 @@ class Dispatcher:
             session, attempted, outcome, now=now, rng=rng, pause_after=pause_after
         )
         if not done:
-            log.warning("delivery %s: lease lost, outcome not recorded", attempted.delivery_id)
+            log.warning("delivery %s: lease lost, state not recorded", attempted.delivery_id)
         return done
 
 

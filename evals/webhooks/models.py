@@ -49,6 +49,15 @@ class WebhookEndpoint(SQLModel, table=True):
     )
     # When the current run of failures began (NULL after a success): long enough, it pauses.
     failing_since: datetime | None = _nullable_time()
+    # The newest attempt to any of its deliveries (its "last answer"), kept as it is recorded.
+    last_attempt_at: datetime | None = _nullable_time()
+    last_status_code: int | None = Field(
+        default=None, sa_column=sa.Column(sa.Integer, nullable=True)
+    )
+    last_duration_ms: float | None = Field(
+        default=None, sa_column=sa.Column(sa.Float, nullable=True)
+    )
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.String(300), nullable=True))
     description: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False))
     created_by: str = Field(default="", sa_column=sa.Column(sa.String(200), nullable=False))
     created_at: datetime = _created()

@@ -43,6 +43,16 @@ def summary(event: Event) -> str:
         case events.RUN_FINISHED:
             verdict = f", {d['verdict']}" if d.get("verdict") else ""
             return f"run {d.get('run_id')} of {d.get('suite')} {d.get('status')}{verdict}"
+        case events.MONITOR_FIRED:
+            return (
+                f"monitor {d.get('monitor')} fired on {d.get('prompt')}: {d.get('label')} "
+                f"({_version(d.get('version'))}), incident {d.get('incident_id')}"
+            )
+        case events.INCIDENT_RESOLVED:
+            return (
+                f"incident {d.get('incident_id')} on {d.get('prompt')}: {d.get('label')} "
+                f"resolved{by}: {d.get('reason')}"
+            )
         case events.WEBHOOK_ENDPOINT_PAUSED:
             return f"webhook {d.get('name')} paused: {d.get('reason')}"
     return f"{event.type}{by}"

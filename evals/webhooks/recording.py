@@ -1,11 +1,12 @@
 """What an attempt's outcome does: the delivery's next state, its attempt row, the endpoint's.
 
 Every write is fenced on the claim's lease token: a dispatcher whose lease was taken over
-(it looked dead) records nothing. A 2xx delivers; anything else (a redirect included) fails
-and is retried on the schedule below (±10% jitter, or the receiver's Retry-After, clamped to
-[0, 24 h]) until the schedule runs out: then the delivery is dead. A 410 pauses the endpoint at
-once; so does failing without a success for `pause_after`. A pause emits
-`webhook.endpoint_paused` (to the other endpoints: a paused one gets no new deliveries).
+(it looked dead) records nothing; one whose delivery was redelivered by hand while in flight
+logs its attempt and leaves the delivery queued. A 2xx delivers; anything else (a redirect
+included) fails and is retried on the schedule below (±10% jitter, or the receiver's
+Retry-After, clamped to [0, 24 h]) until the schedule runs out: then the delivery is dead. A
+410 pauses the endpoint at once; so does failing without a success for `pause_after`. A pause
+emits `webhook.endpoint_paused` (to the other endpoints: a paused one gets no new deliveries).
 """
 
 from __future__ import annotations
@@ -103,7 +104,11 @@ async def record(
     rng: random.Random,
     pause_after: timedelta,
 ) -> bool:
-    """Record an attempt if the claim still holds its lease; return whether it did."""
+    """Record an attempt if the claim still holds its lease; return whether it did.
+
+    A claim that lost its lease to a manual redelivery logs the attempt (and the endpoint's
+    health) but leaves the delivery as the redelivery set it, and returns False.
+    """
     attempts = sent.attempts + 1
     values: dict[str, object] = {
         "attempts": attempts,
@@ -127,7 +132,11 @@ async def record(
         .values(**values)
         .returning(table.c.id)
     )
-    if fenced.first() is None:  # it changed nothing: other outcomes of the batch still count
+    fenced_ok = fenced.first() is not None
+    # Lost to a manual redelivery, the attempt still happened and is logged below; the delivery
+    # stays queued to be sent again, as the admin asked. Lost to another claim: nothing (the
+    # UPDATE changed nothing, and the other outcomes of a batch still count).
+    if not fenced_ok and not await _redelivered(session, sent.delivery_id):
         return False
     # Core statements, not the ORM's unit of work: a dispatcher records its answers in batches,
     # and an added row would be flushed by each following query (~3 ms an answer).
@@ -143,7 +152,18 @@ async def record(
         )
     )
     await _endpoint_health(session, sent.endpoint_id, outcome, now=now, pause_after=pause_after)
-    return True
+    return fenced_ok
+
+
+async def _redelivered(session: AsyncSession, delivery_id: int) -> bool:
+    """Return whether a claim lost its lease to a manual redelivery (not to another claim)."""
+    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+    row = await session.execute(
+        sa.select(table.c.id).where(
+            table.c.id == delivery_id, table.c.lease_owner.is_(None), table.c.is_manual
+        )
+    )
+    return row.first() is not None
 
 
 async def _endpoint_health(
@@ -154,20 +174,26 @@ async def _endpoint_health(
     now: datetime,
     pause_after: timedelta,
 ) -> None:
-    if outcome.ok:  # no row to read: a success only ends a run of failures, if any
+    if outcome.ok:  # no row to read: a success keeps its answer and ends a run of failures
         table = WebhookEndpoint.__table__  # type: ignore[attr-defined]
         await session.execute(
             sa.update(table)
-            .where(
-                table.c.id == endpoint_id,
-                sa.or_(table.c.consecutive_failures != 0, table.c.failing_since.is_not(None)),
+            .where(table.c.id == endpoint_id)
+            .values(
+                consecutive_failures=0,
+                failing_since=None,
+                last_attempt_at=now,
+                last_status_code=outcome.status_code,
+                last_duration_ms=outcome.duration_ms,
+                last_error=outcome.error,
             )
-            .values(consecutive_failures=0, failing_since=None)
         )
         return
     endpoint = await session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
     if endpoint is None:  # deleted while the request was in flight (its deliveries went too)
         return
+    endpoint.last_attempt_at, endpoint.last_status_code = now, outcome.status_code
+    endpoint.last_duration_ms, endpoint.last_error = outcome.duration_ms, outcome.error
     endpoint.consecutive_failures += 1
     endpoint.failing_since = endpoint.failing_since or now
     if endpoint.is_paused:

@@ -104,6 +104,25 @@ class WebhookEndpointUpdate(_EndpointFields):
         return self
 
 
+class WebhookAttemptRead(BaseModel):
+    """One request of a delivery and what came back (the receiver's text, at most 300 chars)."""
+
+    attempted_at: datetime
+    status_code: int | None
+    duration_ms: float
+    error: str | None
+    is_manual: bool
+
+
+class WebhookLastAttempt(BaseModel):
+    """An endpoint's newest request, to whichever delivery, and what came back."""
+
+    attempted_at: datetime
+    status_code: int | None
+    duration_ms: float
+    error: str | None
+
+
 class WebhookEndpointRead(BaseModel):
     """An endpoint as admins see it: never its secret."""
 
@@ -119,6 +138,9 @@ class WebhookEndpointRead(BaseModel):
     previous_secret_expires_at: datetime | None = Field(
         description="Until then deliveries are signed with the secret before the last rotation too"
     )
+    last_attempt: WebhookLastAttempt | None = Field(
+        default=None, description="Its newest request and what came back (null: none yet)"
+    )
     created_by: str
     created_at: datetime
     updated_by: str
@@ -129,16 +151,6 @@ class WebhookEndpointCreated(WebhookEndpointRead):
     """An endpoint just created, or whose secret was just rotated: the secret, shown once."""
 
     secret: str = Field(description="whsec_…: shown only this once; verify signatures with it")
-
-
-class WebhookAttemptRead(BaseModel):
-    """One request of a delivery and what came back (the receiver's text, at most 300 chars)."""
-
-    attempted_at: datetime
-    status_code: int | None
-    duration_ms: float
-    error: str | None
-    is_manual: bool
 
 
 class WebhookDeliveryRead(BaseModel):

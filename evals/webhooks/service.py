@@ -34,6 +34,7 @@ from evals.webhooks.schemas import (
     WebhookEndpointCreated,
     WebhookEndpointRead,
     WebhookEndpointUpdate,
+    WebhookLastAttempt,
 )
 from promptlane_client.errors import FieldProblem
 from prompts import events
@@ -42,6 +43,27 @@ from prompts.models import Event
 from prompts.schemas import Page
 
 ROTATION_OVERLAP: Final = timedelta(hours=24)
+
+
+def _attempt_read(attempt: WebhookAttempt) -> WebhookAttemptRead:
+    return WebhookAttemptRead(
+        attempted_at=attempt.attempted_at,
+        status_code=attempt.status_code,
+        duration_ms=attempt.duration_ms,
+        error=attempt.error,
+        is_manual=attempt.is_manual,
+    )
+
+
+def _last_attempt(row: WebhookEndpoint) -> WebhookLastAttempt | None:
+    if row.last_attempt_at is None:
+        return None
+    return WebhookLastAttempt(
+        attempted_at=row.last_attempt_at,
+        status_code=row.last_status_code,
+        duration_ms=row.last_duration_ms or 0.0,
+        error=row.last_error,
+    )
 
 
 def _read(row: WebhookEndpoint) -> WebhookEndpointRead:
@@ -56,6 +78,7 @@ def _read(row: WebhookEndpoint) -> WebhookEndpointRead:
         consecutive_failures=row.consecutive_failures,
         failing_since=row.failing_since,
         previous_secret_expires_at=row.previous_secret_expires_at,
+        last_attempt=_last_attempt(row),
         created_by=row.created_by,
         created_at=row.created_at,
         updated_by=row.updated_by,
@@ -270,16 +293,7 @@ async def get_delivery(
         .where(WebhookAttempt.delivery_id == delivery_id)
         .order_by(col(WebhookAttempt.id))
     )
-    history = [
-        WebhookAttemptRead(
-            attempted_at=a.attempted_at,
-            status_code=a.status_code,
-            duration_ms=a.duration_ms,
-            error=a.error,
-            is_manual=a.is_manual,
-        )
-        for a in attempts
-    ]
+    history = [_attempt_read(a) for a in attempts]
     read = _delivery_read(delivery, event)
     return WebhookDeliveryDetail(**read.model_dump(), data=event.data, history=history)
 
@@ -291,5 +305,7 @@ async def redeliver(
     delivery, event = await _delivery(session, name, delivery_id, for_update=True)
     delivery.status, delivery.next_attempt_at = PENDING, now or utc_now()
     delivery.is_manual, delivery.delivered_at = True, None
+    # An attempt in flight loses its claim: its outcome is logged, never written over this.
+    delivery.lease_owner, delivery.lease_expires_at = None, None
     await session.flush()
     return _delivery_read(delivery, event)

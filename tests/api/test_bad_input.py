@@ -14,6 +14,14 @@ from prompts.policy import Role
 from tests.conftest import auth
 from tests.factories import chat_body
 
+MONITOR = {
+    "name": "nightly",
+    "prompt": "seed/p",
+    "label": "production",
+    "trigger": "schedule",
+    "cron": "0 * * * *",
+}
+SIGNAL = {"metric": "error_rate", "op": ">", "threshold": 0.5, "window_seconds": 3600}
 BAD_REQUESTS: list[tuple[str, str, dict[str, Any], int]] = [
     ("POST", "/v1/prompts", {"json": {"name": "seed/p"}}, 409),
     ("POST", "/v1/prompts", {"json": {"name": "UPPER"}}, 422),
@@ -61,6 +69,47 @@ BAD_REQUESTS: list[tuple[str, str, dict[str, Any], int]] = [
     ("POST", "/v1/keys", {"json": {"name": "bootstrap-admin"}}, 409),
     ("POST", "/v1/keys", {"json": {"name": "k", "role": "superuser"}}, 422),
     ("POST", "/v1/keys/424242/revoke", {}, 404),
+    ("POST", "/v1/monitors", {"json": {**MONITOR, "cron": "61 * * * *"}}, 422),
+    ("POST", "/v1/monitors", {"json": {**MONITOR, "cron": "* * * * * *"}}, 422),
+    ("POST", "/v1/monitors", {"json": {**MONITOR, "cron": "0 0 31 2 *"}}, 422),
+    ("POST", "/v1/monitors", {"json": {**MONITOR, "cron": None}}, 422),
+    ("POST", "/v1/monitors", {"json": {**MONITOR, "name": "Bad Name"}}, 422),
+    ("POST", "/v1/monitors", {"json": {**MONITOR, "label": "latest"}}, 422),
+    ("POST", "/v1/monitors", {"json": {**MONITOR, "prompt": "missing/p"}}, 404),
+    ("POST", "/v1/monitors", {"json": {**MONITOR, "trigger": "dataset"}}, 422),
+    ("POST", "/v1/monitors", {"json": {**MONITOR, "signal": SIGNAL}}, 422),
+    (
+        "POST",
+        "/v1/monitors",
+        {"json": {**MONITOR, "trigger": "signal", "signal": {**SIGNAL, "metric": "score_mean"}}},
+        422,
+    ),
+    (
+        "POST",
+        "/v1/monitors",
+        {"json": {**MONITOR, "trigger": "signal", "signal": {**SIGNAL, "window_seconds": 5}}},
+        422,
+    ),
+    (
+        "POST",
+        "/v1/monitors",
+        {"json": {**MONITOR, "trigger": "signal", "signal": {**SIGNAL, "threshold": "1e999"}}},
+        422,
+    ),
+    ("POST", "/v1/monitors", {"json": MONITOR, "role": Role.WRITER}, 403),
+    ("PATCH", "/v1/monitors/missing", {"json": {"enabled": False}}, 404),
+    ("PATCH", "/v1/monitors/missing", {"json": {"cron": "nope"}}, 422),
+    ("DELETE", "/v1/monitors/missing", {}, 404),
+    ("POST", "/v1/monitors/missing/trigger", {}, 404),
+    ("POST", "/v1/incidents/424242/resolve", {"json": {"reason": "fixed"}}, 404),
+    ("POST", "/v1/incidents/1/resolve", {"json": {"reason": "  "}}, 422),
+    ("POST", "/v1/incidents/1/resolve", {"json": {}}, 422),
+    (
+        "PUT",
+        "/v1/policies/production",
+        {"json": {"required_suites": ["s"], "auto_rollback": "yes"}},
+        422,
+    ),
 ]
 
 

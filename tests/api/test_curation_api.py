@@ -36,11 +36,19 @@ scorers:
 
 
 @pytest.fixture
-async def app(database_url: str, tmp_path: Path, db: Database) -> AsyncIterator[FastAPI]:
-    """The app with content recording on and calls scored online by one worker."""
-    traced = Traced(record_content=True)
+async def app(
+    database_url: str, tmp_path: Path, db: Database, request: pytest.FixtureRequest
+) -> AsyncIterator[FastAPI]:
+    """The app with calls scored online by one worker and content recording on (by default),
+    or (parametrized) `keep`: scored calls' content kept, or `none`: no content kept."""
+    content = getattr(request, "param", "record")
+    traced = Traced(record_content=content == "record")
     settings = make_settings(
-        database_url, tmp_path, online_eval_concurrency=1, gateway_flush_interval=60
+        database_url,
+        tmp_path,
+        online_eval_concurrency=1,
+        gateway_flush_interval=60,
+        online_eval_keep_content=content == "keep",
     )
     application = create_app(settings, database=db, tracing=traced.handle)
     try:
@@ -137,6 +145,33 @@ async def test_low_scored_calls_become_items_a_suite_then_runs_on(
         0,
     )
     assert {s["reason"] for s in again.json()["skipped"]} == {"already in the dataset"}
+
+
+@pytest.mark.parametrize("app", ["keep"], indirect=True)
+async def test_without_recording_the_content_online_evaluation_keeps_is_curated(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    await production_calls(client, app)
+    selection = {"prompt": PROMPT, "score": {"name": "json_valid", "below": 0.5}}
+    curated = await client.post(url(), json=selection)
+    assert curated.status_code == 201, curated.text
+    assert (curated.json()["added"], curated.json()["skipped"]) == (2, [])
+    items = (await client.get(f"/v1/datasets/{DATASET}/versions/1")).json()["items"]
+    assert [item["input"]["ticket"] for item in items] == LOW
+
+
+@pytest.mark.parametrize("app", ["none"], indirect=True)
+async def test_calls_whose_content_went_are_skipped_with_the_reason(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    await production_calls(client, app)
+    dry = await client.post(url(), json={"prompt": PROMPT, "dry_run": True})
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["added"] == 0
+    reasons = {s["reason"] for s in dry.json()["skipped"]}
+    assert len(dry.json()["skipped"]) == len(TICKETS)
+    assert len(reasons) == 1
+    assert "PROMPTLANE_ONLINE_EVAL_KEEP_CONTENT" in reasons.pop()
 
 
 async def test_a_dry_run_says_what_would_be_added_and_stores_nothing(

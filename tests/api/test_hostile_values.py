@@ -68,8 +68,8 @@ def _refused(response: httpx.Response) -> bool:
     return kind.startswith("application/problem+json") or "error" in response.json()
 
 
-async def test_no_hostile_value_gets_a_server_error(client: httpx.AsyncClient) -> None:
-    ids = await _seed(client)
+async def test_no_hostile_value_gets_a_server_error(app: Any, client: httpx.AsyncClient) -> None:
+    ids = await _seed(client, app)
     broken, sent = [], 0
     for method, path, where, kwargs in _requests("hostile", ids):
         sent += 1

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from prompts.policy import Role
+from tests.api import matrix_monitors
 from tests.conftest import auth
 from tests.factories import chat_body
 from tests.otlp_requests import JSON, genai, otlp_json, span
@@ -255,6 +256,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         lambda t: ("/v1/analytics/drift", _body(params={"prompt": SEED, "version": 1})),
     ),
 }
+MATRIX.update({k: Case(*v) for k, v in matrix_monitors.routes(SEED).items()})
 
 ROLES: list[Role | None] = [None, Role.READER, Role.WRITER, Role.ADMIN]
 
@@ -280,7 +282,7 @@ def suite_json(name: str) -> dict[str, Any]:
     return {"name": name, "dataset": DATASET, "scorers": [{"type": "exact_match"}]}
 
 
-async def _seed(client: httpx.AsyncClient) -> dict[str, int]:
+async def _seed(client: httpx.AsyncClient, app: Any = None) -> dict[str, int]:
     await client.post(f"/v1/prompts/{SEED}/versions", json=chat_body())
     await client.post(f"/v1/prompts/{SEED}/versions", json=chat_body(config={"model": "m/2"}))
     await client.put(f"/v1/prompts/{SEED}/labels/staging", json={"version": 1})
@@ -309,15 +311,17 @@ async def _seed(client: httpx.AsyncClient) -> dict[str, int]:
     for kind in ("prompts", "datasets", "suites"):
         archived = await client.post(f"/v1/{kind}/{ARCHIVED}/archive")
         assert archived.status_code == 200, archived.text
+    if app is not None:
+        ids.update(await matrix_monitors.seed(client, app.state.services.db, SEED))
     return ids
 
 
 @pytest.mark.parametrize("endpoint", sorted(MATRIX), ids=lambda e: f"{e[0]} {e[1]}")
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "anonymous")
 async def test_role_matrix(
-    client: httpx.AsyncClient, endpoint: tuple[str, str], role: Role | None
+    app: Any, client: httpx.AsyncClient, endpoint: tuple[str, str], role: Role | None
 ) -> None:
-    ids = await _seed(client)
+    ids = await _seed(client, app)
     case = MATRIX[endpoint]
     tag = role.value if role else "anon"
     path, kwargs = case.build(tag)

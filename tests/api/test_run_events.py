@@ -7,7 +7,7 @@ import pytest
 
 from api.db import Database
 from api.server.routes import runs
-from tests.api.test_runs_api import seeded, start
+from tests.api.runs_support import seeded, start
 
 __all__ = ["seeded"]  # the fixture
 

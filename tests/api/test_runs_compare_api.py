@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from api.db import Database
-from tests.api.test_runs_api import (
+from tests.api.runs_support import (
     PROMPT,
     assert_problem,
     execute,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -174,3 +175,29 @@ async def test_deleting_an_endpoint_removes_its_deliveries(client: httpx.AsyncCl
     await client.post("/v1/webhooks/ops/test")
     assert (await client.delete("/v1/webhooks/ops")).status_code == 204
     assert (await client.get("/v1/webhooks/ops/deliveries")).status_code == 404
+
+
+async def test_an_endpoint_shows_its_last_answer_once_there_is_one(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await create(client)
+    await create(client, "quiet")
+    assert (await client.get("/v1/webhooks/ops")).json()["last_attempt"] is None
+    at = datetime(2026, 12, 9, 10, tzinfo=UTC)
+    async with db.writer() as session:  # as the dispatcher records an attempt
+        row = await session.scalar(select(WebhookEndpoint).where(WebhookEndpoint.name == "ops"))
+        assert row is not None
+        row.last_attempt_at, row.last_status_code = at, None
+        row.last_duration_ms, row.last_error = 10_000.0, "timed out"
+        await session.commit()
+    listed = {e["name"]: e["last_attempt"] for e in (await client.get("/v1/webhooks")).json()}
+    assert listed["quiet"] is None
+    assert listed["ops"] == {
+        "attempted_at": "2026-12-09T10:00:00Z",
+        "status_code": None,
+        "duration_ms": 10_000.0,
+        "error": "timed out",
+    }
+    assert (await client.get("/v1/webhooks/ops")).json()["last_attempt"] == listed["ops"]
+    paused = await client.patch("/v1/webhooks/ops", json={"is_paused": True})
+    assert paused.json()["last_attempt"] == listed["ops"]

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from evals import redteam
-from tests.cli.test_evals_cli import AUTH, cli, flat
+from tests.cli.evals_support import AUTH, cli, flat
 from tests.e2e.server import Server
 
 pytestmark = pytest.mark.e2e

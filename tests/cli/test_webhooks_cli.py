@@ -63,6 +63,7 @@ def test_a_webhook_from_create_to_redelivery(server: Server) -> None:
         assert inbox.duplicates == [delivery["webhook_id"]]
         detail = cli(server, "deliveries", "cli-hook", str(delivery["id"]))
         assert "(by hand)" in detail.output
+        assert "last answer: 204 at " in cli(server, "show", "cli-hook").output
     paused = cli(server, "update", "cli-hook", "--pause")
     assert "paused: paused by" in paused.output
     assert "state: active" in cli(server, "resume", "cli-hook").output

@@ -36,6 +36,7 @@ def test_the_console_benchmark_runs() -> None:
     # Every page the console has, by what it requests (api/server/console/*.js).
     assert {"prompts, page 1", "run page, items page 1", "compare two runs, page 1"} <= set(pages)
     assert {"dataset page, items page 1", "suite page", "calls, page 1", "call page"} <= set(pages)
+    assert {"webhooks", "webhook page, deliveries page 1", "webhook delivery"} <= set(pages)
     for page in figures["pages"]:
         assert page["p50_ms"] > 0
         assert page["requests"], page

@@ -64,18 +64,19 @@ def test_list_filter_open_a_call_then_its_trace_and_a_span(tab: Tab, seeded: Cal
     expect(page.locator("#nav a[aria-current=page]")).to_have_text("Calls")
     expect(page.locator("#call-table tbody tr")).to_have_count(5)
     expect(page.locator(".pager-status")).to_have_text("1–5 of 5 · page 1 of 1")
+    # The first cell is the tick box of "Add to dataset" (writers); then the call.
     failed = page.locator(f'#call-table tr[data-call="{seeded.failed_call}"] td')
-    expect(failed.nth(1)).to_have_text(f"{FLAKY}@v1 (production)")
-    expect(failed.nth(6)).to_have_text("RateLimitError")
+    expect(failed.nth(2)).to_have_text(f"{FLAKY}@v1 (production)")
+    expect(failed.nth(7)).to_have_text("RateLimitError")
     row = page.locator(f'#call-table tr[data-call="{call}"] td')
-    expect(row.nth(1).locator("a")).to_have_attribute(
+    expect(row.nth(2).locator("a")).to_have_attribute(
         "href", f"/console/prompts/{PROMPT}?version=1"
     )
-    expect(row.nth(2)).to_have_text("offline/echo")
-    expect(row.nth(3)).to_have_text("13 in · 6 out")
-    expect(row.nth(4)).to_have_text("$0.0000025")
-    expect(row.nth(7)).to_have_text("pii")
-    expect(row.nth(8)).to_have_text("pii 0 fail · short 0 fail")
+    expect(row.nth(3)).to_have_text("offline/echo")
+    expect(row.nth(4)).to_have_text("13 in · 6 out")
+    expect(row.nth(5)).to_have_text("$0.0000025")
+    expect(row.nth(8)).to_have_text("pii")
+    expect(row.nth(9)).to_have_text("pii 0 fail · short 0 fail")
     no_secret(page, seeded)
 
     # Filters live in the URL: the prompt's calls (two through the gateway, one ingested).

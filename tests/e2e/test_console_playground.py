@@ -68,6 +68,8 @@ def played(
                 _ok(admin.post(f"/v1/prompts/{PROMPT}/versions", json=body), 201)
             moved = {"version": 1, "reason": "first"}
             _ok(admin.put(f"/v1/prompts/{PROMPT}/labels/production", json=moved))
+            # A label that reads like a version number: the playground writes it `@1`.
+            _ok(admin.put(f"/v1/prompts/{PROMPT}/labels/1", json={"version": 2}))
             reader = _ok(admin.post("/v1/keys", json={"name": "play", "role": "reader"}), 201)
         yield Played(server, reader["key"])
     finally:
@@ -124,6 +126,16 @@ def test_two_versions_side_by_side_from_the_prompt_page(tab: Tab, played: Played
     expect(a.locator("code")).to_have_text(f"promptlane/{PROMPT}@production")
     expect(a.locator(".play-output")).to_have_text("hello")
     expect(page.locator('.play-result[data-side="b"]')).to_have_count(0)
+
+    # The label `1` (on v2) is `@1`; a plain 1 stays version 1.
+    page.select_option("#play-b", "@1")
+    page.click("#play-pick button")
+    expect(page).to_have_url(f"{url}/console/playground?prompt=play%2Ftriage&a=production&b=%401")
+    fill_variables(page, {"company": "Acme", "ticket": "hello"})
+    page.click("#play-run")
+    expect(b.locator("h3")).to_have_text("B: 1 (v2)")
+    expect(b.locator("code")).to_have_text(f"promptlane/{PROMPT}@1")
+    expect(b.locator(".play-output")).to_have_text("billing")
     page.set_viewport_size({"width": 800, "height": 900})
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert tab.errors == []

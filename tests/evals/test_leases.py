@@ -23,7 +23,7 @@ from evals.runs.runner import Runner
 from prompts.base import utc_now
 from prompts.models import Event
 from tests.conftest import DatabaseFactory
-from tests.evals.test_runner import read, seed, start
+from tests.evals.runner_support import read, seed, start
 from tracing.models import Generation
 
 

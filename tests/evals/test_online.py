@@ -3,143 +3,38 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from prometheus_client.parser import text_string_to_metric_families
 
 from api.db import Database
-from evals.gateway.calls import record_generations
 from evals.models import OnlineEvaluation
 from evals.online import configs as online_configs
 from evals.online.evaluator import OnlineEvaluator
-from evals.online.sampling import ConfigCache, ContentGate, is_sampled, sample_point
-from evals.online.schemas import OnlineEvaluationPut, OnlineEvaluationRead
+from evals.online.sampling import ConfigCache, is_sampled, sample_point
 from evals.schemas import ScorerSpec
 from evals.scorers.registry import needs_expected, needs_output
-from prompts import service as prompts
 from prompts.models import Prompt
-from tests.factories import chat_version, generation, generation_row, store_generations
+from tests.evals.online_support import (
+    EMAIL,
+    HANG_GUARD,
+    PROMPT,
+    SKIPPED_TOTAL,
+    GatedJudge,
+    configure,
+    evaluator,
+    prompt,
+    reload,
+    run,
+    sample,
+    store,
+)
 from tracing import semconv
 from tracing.analytics import usage
-from tracing.metrics import Metrics
 from tracing.models import Generation
-from tracing.telemetry import Telemetry
 
-PROMPT = "support/triage"
-EMAIL = "Write to jane.doe@example.com for a refund."
-# Generous bound against a hang (a broken worker); no test asserts how fast anything is.
-HANG_GUARD = 60.0
-SKIPPED_TOTAL = "promptlane_online_eval_skipped_total"
-
-
-@dataclass(frozen=True)
-class FakeCompletion:
-    text: str
-    cost_usd: float | None = 0.0004
-    model: str = "fake/judge"
-
-
-@dataclass
-class GatedJudge:
-    """A judge model that answers `answer` once `gate` is open, and says when it was called."""
-
-    answer: str = '{"score": 1, "reason": "polite"}'
-    gate: asyncio.Event = field(default_factory=asyncio.Event)
-    started: asyncio.Event = field(default_factory=asyncio.Event)
-    calls: int = 0
-
-    @classmethod
-    def open(cls, answer: str = '{"score": 1, "reason": "polite"}') -> GatedJudge:
-        judge = cls(answer)
-        judge.gate.set()
-        return judge
-
-    async def complete(
-        self,
-        *,
-        messages: list[dict[str, Any]],
-        config: dict[str, Any],
-        metadata: dict[str, Any] | None = None,
-        timeout: float | None = None,  # noqa: ASYNC109
-    ) -> FakeCompletion:
-        self.calls += 1
-        self.started.set()
-        await self.gate.wait()
-        return FakeCompletion(self.answer)
-
-
-@pytest.fixture
-async def prompt(db: Database) -> str:
-    async with db.transaction() as session:
-        await prompts.publish_version(session, name=PROMPT, data=chat_version(), author="t")
-    return PROMPT
-
-
-async def configure(
-    db: Database,
-    *,
-    label: str | None = None,
-    rate: float = 1.0,
-    scorers: list[dict[str, Any]] | None = None,
-    enabled: bool = True,
-    judge_model: str | None = None,
-) -> OnlineEvaluationRead:
-    data = OnlineEvaluationPut.model_validate(
-        {
-            "prompt": PROMPT,
-            "label": label,
-            "sample_rate": rate,
-            "scorers": scorers or [{"type": "pii"}],
-            "enabled": enabled,
-        }
-    )
-    async with db.transaction() as session:
-        return await online_configs.put_online_evaluation(
-            session, data=data, actor="tests", judge_model=judge_model
-        )
-
-
-async def store(db: Database, count: int = 1, **overrides: Any) -> list[Generation]:
-    values: dict[str, Any] = {"source": "ingest", "output_text": "Happy to help."}
-    values.update(overrides)
-    rows = [generation(**values) for _ in range(count)]
-    async with db.transaction() as session:
-        await store_generations(session, *rows)
-    return rows
-
-
-async def reload(db: Database, rows: list[Generation]) -> list[Generation]:
-    async with db.reader() as session:
-        found = [await session.get(Generation, row.id) for row in rows]
-    assert all(row is not None for row in found)
-    return [row for row in found if row is not None]
-
-
-def sample(text: str, name: str, **labels: str) -> float | None:
-    """Return the value of one series in Prometheus text, or None when it is absent."""
-    for family in text_string_to_metric_families(text):
-        for found in family.samples:
-            if found.name == name and found.labels == labels:
-                return float(found.value)
-    return None
-
-
-def evaluator(db: Database, **options: Any) -> OnlineEvaluator:
-    options.setdefault("telemetry", Telemetry(metrics=Metrics()))
-    options.setdefault("concurrency", 1)  # tests share one connection: one worker at a time
-    return OnlineEvaluator(db.writer, **options)
-
-
-async def run(ev: OnlineEvaluator, rows: list[Generation]) -> None:
-    await ev.start()
-    try:
-        await ev.submit(rows)
-        await asyncio.wait_for(ev.join(), HANG_GUARD)
-    finally:
-        await ev.stop()
+__all__ = ["prompt"]  # the fixture
 
 
 # --- sampling -------------------------------------------------------------------------------
@@ -461,115 +356,3 @@ async def test_submit_never_raises(db: Database, prompt: str) -> None:
     ev = OnlineEvaluator(broken)
     rows = await store(db)
     assert await ev.submit(rows) is None
-
-
-# --- content: kept for scorers, then only when recorded --------------------------------------
-
-MESSAGES = [{"role": "user", "content": EMAIL}]
-
-
-def content_row(**overrides: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "prompt_label": None,
-        "input_messages": MESSAGES,
-        "output_text": EMAIL,
-    }
-    values.update(overrides)
-    return generation_row(**values)
-
-
-def sampled_at(rate: float, *, inside: bool) -> dict[str, Any]:
-    """Return a row that falls inside (or outside) a `rate` sample."""
-    while True:
-        row = content_row()
-        if is_sampled(row["trace_id"], row["span_id"], rate) == inside:
-            return row
-
-
-async def insert(db: Database, rows: list[dict[str, Any]]) -> list[Generation]:
-    async with db.transaction() as session:
-        stored, dropped = await record_generations(session, rows)
-    assert not dropped
-    return stored
-
-
-async def test_the_gate_keeps_content_of_sampled_rows_only(db: Database, prompt: str) -> None:
-    await configure(db, rate=0.5)
-    ev = evaluator(db)
-    inside, outside = sampled_at(0.5, inside=True), sampled_at(0.5, inside=False)
-    other = content_row(prompt_name="no/config")
-    await ContentGate(ev.configs, record_content=False).prepare([inside, outside, other])
-    assert (inside["online_eval"], inside["output_text"], inside["input_messages"]) == (
-        "pending",
-        EMAIL,
-        MESSAGES,
-    )
-    for row in (outside, other):
-        assert (row["online_eval"], row["output_text"], row["input_messages"]) == (None, None, None)
-
-
-async def test_the_gate_keeps_all_content_when_recording(db: Database, prompt: str) -> None:
-    await configure(db, rate=0.5)
-    inside, outside = sampled_at(0.5, inside=True), sampled_at(0.5, inside=False)
-    await ContentGate(evaluator(db).configs, record_content=True).prepare([inside, outside])
-    assert [r["online_eval"] for r in (inside, outside)] == ["pending", None]
-    assert [r["output_text"] for r in (inside, outside)] == [EMAIL, EMAIL]
-
-
-async def test_without_evaluation_or_configs_no_content_is_kept(db: Database) -> None:
-    off = content_row()
-    await ContentGate(None, record_content=False).prepare([off])
-
-    def broken() -> Any:
-        raise RuntimeError("database on fire")
-
-    unreadable = content_row()
-    await ContentGate(OnlineEvaluator(broken).configs, record_content=False).prepare([unreadable])
-    for row in (off, unreadable):
-        assert (row["online_eval"], row["output_text"], row["input_messages"]) == (None, None, None)
-
-
-@pytest.mark.parametrize("record_content", [False, True])
-async def test_content_waits_for_the_scorer_then_goes(
-    db: Database, prompt: str, record_content: bool
-) -> None:
-    await configure(db, scorers=[{"type": "pii"}])
-    ev = evaluator(db, record_content=record_content)
-    rows = [content_row()]
-    await ContentGate(ev.configs, record_content=record_content).prepare(rows)
-    stored = await insert(db, rows)
-    (waiting,) = await reload(db, stored)
-    assert (waiting.online_eval, waiting.output_text) == ("pending", EMAIL)  # for its scorer
-    await run(ev, stored)
-    (row,) = await reload(db, stored)
-    assert row.online_eval == "scored"
-    assert row.safety_flags == ["pii"]  # the scorer read the answer
-    kept = (MESSAGES, EMAIL) if record_content else (None, None)
-    assert (row.input_messages, row.output_text) == kept
-
-
-async def test_a_skipped_generation_loses_its_content(db: Database, prompt: str) -> None:
-    await configure(db, scorers=[{"type": "toxicity"}], judge_model="fake/judge")
-    judge = GatedJudge()
-    ev = evaluator(db, model=judge, judge_model="fake/judge", queue_size=1)
-    rows = [content_row() for _ in range(3)]
-    await ContentGate(ev.configs, record_content=False).prepare(rows)
-    await ev.start()  # before the inserts, as a server does: nothing to recover
-    try:
-        first, queued, late = [await insert(db, [r]) for r in rows]
-        await ev.submit(first)
-        await asyncio.wait_for(judge.started.wait(), HANG_GUARD)
-        await ev.submit(queued)
-        await ev.submit(late)  # no room
-        (skipped,) = await reload(db, late)
-        assert (skipped.online_eval, skipped.output_text, skipped.input_messages) == (
-            "skipped",
-            None,
-            None,
-        )
-        judge.gate.set()
-        await asyncio.wait_for(ev.join(), HANG_GUARD)
-    finally:
-        await ev.stop()
-    for row in await reload(db, [*first, *queued]):
-        assert (row.online_eval, row.output_text) == ("scored", None)

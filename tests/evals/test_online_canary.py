@@ -7,7 +7,7 @@ import pytest
 from api.db import Database
 from evals.errors import InvalidOnlineEvaluationError
 from prompts import service as prompts
-from tests.evals.test_online import PROMPT, configure, evaluator, reload, run, store
+from tests.evals.online_support import PROMPT, configure, evaluator, reload, run, store
 from tests.factories import chat_version
 
 TOKEN = "PL-CANARY-7Q2K-M4XD"

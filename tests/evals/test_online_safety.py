@@ -16,7 +16,7 @@ from api.db import Database
 from evals.llm.client import ModelClient
 from evals.scorers.safety import SAFETY_KINDS
 from prompts import service as prompts
-from tests.evals.test_online import PROMPT, configure, evaluator, reload, run, store
+from tests.evals.online_support import PROMPT, configure, evaluator, reload, run, store
 from tests.factories import chat_version
 
 TOKEN = "PL-CANARY-7Q2K-M4XD"

@@ -19,7 +19,7 @@ from evals.suites import parse_suite, publish_suite
 from prompts import service as prompts
 from prompts.schemas import VersionCreate
 from tests.conftest import DatabaseFactory
-from tests.evals.test_runner import read
+from tests.evals.runner_support import read
 
 
 @pytest.fixture

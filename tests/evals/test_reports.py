@@ -32,7 +32,7 @@ from prompts import service as prompts
 from prompts.base import utc_now
 from prompts.schemas import LabelMove
 from tests.conftest import DatabaseFactory
-from tests.evals.test_runner import (
+from tests.evals.runner_support import (
     ADMIN,
     _allow_all,
     make_runner,

@@ -3,121 +3,39 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlmodel import select
 
 from api.db import Database
 from evals.datasets.service import publish_dataset_version
 from evals.errors import RunStateError
-from evals.llm.client import ModelClient, RetryPolicy
-from evals.models import Run, RunItem
+from evals.llm.client import ModelClient
+from evals.models import Run
 from evals.runs import service as runs
 from evals.runs.plan import load_plan
-from evals.runs.runner import Runner
-from evals.schemas import DatasetVersionCreate, RunCreate
+from evals.schemas import DatasetVersionCreate
 from evals.suites import parse_suite, publish_suite
 from promptlane_client.render import RenderBudget
 from prompts import labels
 from prompts import service as prompts
-from prompts.policy import Actor, Role
 from prompts.schemas import LabelMove
-from tests.conftest import DatabaseFactory
-from tests.evals.fake_openai import FakeOpenAI
-from tests.evals.model_helpers import connections
+from tests.evals.runner_support import (
+    ADMIN,
+    CrashingRunner,
+    _allow_all,
+    completed_at_least,
+    database,
+    make_runner,
+    model_version,
+    read,
+    seed,
+    start,
+    suite_yaml,
+)
 from tests.factories import chat_version
 
-ADMIN = Actor(id="key:admin", name="admin", role=Role.ADMIN)
-CATEGORIES = ["billing", "technical", "account"]
-
-
-def suite_yaml(**extra: str) -> str:
-    lines = [
-        "name: triage",
-        "dataset: tickets",
-        "scorers:",
-        "  - {name: correct, type: exact_match}",
-        "gates:",
-        '  - {metric: correct, aggregate: mean, op: ">=", value: 0.9}',
-        "concurrency: 4",
-    ]
-    lines += [f"{key}: {value}" for key, value in extra.items()]
-    return "\n".join(lines) + "\n"
-
-
-def model_version(model: str = "offline/scripted", **knobs: Any) -> Any:
-    config: dict[str, Any] = {"model": model, "temperature": 0}
-    if "seed" in knobs:
-        config["seed"] = knobs.pop("seed")
-    if knobs:
-        config["offline"] = knobs
-    return chat_version(config=config)
-
-
-@pytest.fixture
-async def database(databases: DatabaseFactory) -> AsyncIterator[Database]:
-    """A fresh migrated database of its own (the runner commits as it goes)."""
-    db = Database.from_url(databases.create())
-    yield db
-    await db.dispose()
-
-
-class CrashingRunner(Runner):
-    """Dies like a killed process: cancelled mid-run, it never hands its lease back."""
-
-    async def release(self, run_id: int) -> None:
-        return None
-
-
-def make_runner(db: Database, *, cls: type[Runner] = Runner, **options: Any) -> Runner:
-    model = ModelClient(retry=RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.002))
-    return cls(db.writer, model=model, owner=options.pop("owner", "test"), **options)
-
-
-async def seed(db: Database, *, items: int = 12, suite: str | None = None, **version: Any) -> None:
-    rows = [
-        {
-            "input": {"company": "Acme", "ticket": f"ticket {i}"},
-            "expected": CATEGORIES[i % 3],
-            "metadata": {"answer": CATEGORIES[i % 3]},
-        }
-        for i in range(items)
-    ]
-    async with db.transaction() as session:
-        await publish_dataset_version(
-            session,
-            name="tickets",
-            data=DatasetVersionCreate.model_validate({"items": rows}),
-            author="tests",
-        )
-        await publish_suite(session, spec=parse_suite(suite or suite_yaml()), author="tests")
-        await prompts.publish_version(
-            session, name="triage", data=model_version(**version), author="tests"
-        )
-
-
-async def start(db: Database, **fields: Any) -> int:
-    body = {"suite": "triage", "prompt": "triage", "version": 1, **fields}
-    async with db.transaction() as session:
-        run = await runs.start_run(session, data=RunCreate.model_validate(body), actor="tests")
-    return run.id
-
-
-async def read(db: Database, run_id: int) -> tuple[Run, list[RunItem]]:
-    async with db.reader() as session:
-        run = await session.get(Run, run_id)
-        assert run is not None
-        items = list(await session.scalars(select(RunItem).where(RunItem.run_id == run_id)))
-    return run, items
-
-
-async def completed_at_least(db: Database, run_id: int, count: int) -> None:
-    """Poll the database (the runner's progress lives there) until `count` items are in."""
-    while (await read(db, run_id))[0].completed < count:  # noqa: ASYNC110
-        await asyncio.sleep(0.02)
+__all__ = ["database"]  # the fixture
 
 
 async def test_passing_run_records_summary_verdict_and_manifest(database: Database) -> None:
@@ -324,16 +242,6 @@ async def test_baseline_comparison_uses_the_labelled_version(database: Database)
     assert run.verdict == "failed"
 
 
-def _allow_all() -> Any:
-    from prompts.policy import PolicyDecision
-
-    class Allow:
-        async def check(self, session: Any, request: Any) -> PolicyDecision:
-            return PolicyDecision(allowed=True)
-
-    return Allow()
-
-
 async def test_resume_refuses_finished_runs(database: Database) -> None:
     await seed(database, items=3)
     run_id = await start(database)
@@ -355,83 +263,3 @@ async def test_a_broken_run_is_marked_failed_with_its_reason(database: Database)
     run, _ = await read(database, run_id)
     assert run.status == "failed"
     assert run.error
-
-
-# --- configuration errors stop a run (no connection, a refused key or model) ----------------
-
-
-async def test_a_refused_key_stops_the_run_without_retries(database: Database) -> None:
-    await seed(database, items=30, fail_rate=1.0, fail_with="auth")
-    run_id = await start(database)
-    await make_runner(database).execute(run_id)
-    run, items = await read(database, run_id)
-    assert run.status == "failed"
-    assert run.verdict is None
-    assert run.error.startswith("stopped early: offline/scripted: AuthenticationError (401)")
-    assert "after 1 attempt:" in run.error  # a refused key is never retried
-    assert f"promptlane eval resume {run_id}" in run.error
-    assert items == []  # nothing recorded as an item error: every item is left for resume
-
-
-async def test_an_unknown_model_stops_the_run(database: Database) -> None:
-    await seed(database, items=5, model="offline/nope")
-    run_id = await start(database)
-    await make_runner(database).execute(run_id)
-    run, items = await read(database, run_id)
-    assert (run.status, items) == ("failed", [])
-    assert "NotFoundError (404)" in run.error
-    assert "unknown offline model 'nope'" in run.error
-
-
-async def test_a_request_error_is_still_one_items_error(database: Database) -> None:
-    """Only what every call would hit stops a run: an item's own bad request does not."""
-    await seed(database, items=3)
-    async with database.transaction() as session:  # a parameter the model refuses (400)
-        await prompts.publish_version(
-            session,
-            name="triage",
-            data=chat_version(config={"model": "offline/echo", "reasoning_effort": "low"}),
-            author="tests",
-        )
-    run_id = await start(database, version=2)
-    await make_runner(database).execute(run_id)
-    run, items = await read(database, run_id)
-    assert (run.status, run.errors, len(items)) == ("completed", 3, 3)
-    assert "does not support parameters" in items[0].error
-
-
-async def test_a_missing_connection_stops_the_run_and_resume_finishes_it(
-    database: Database, fake_openai: FakeOpenAI
-) -> None:
-    await seed(database, items=6, model="openai/gpt-4o-mini")
-    run_id = await start(database)
-    await make_runner(database).execute(run_id)
-    run, items = await read(database, run_id)
-    assert (run.status, items) == ("failed", [])
-    assert run.error.startswith("stopped early: no connection named 'openai'")
-    assert fake_openai.requests == []
-
-    async with database.transaction() as session:
-        await runs.request_resume(session, run_id=run_id)
-    fixed = ModelClient(connections=connections(fake_openai))
-    try:
-        await Runner(database.writer, model=fixed, owner="fixed").execute(run_id)
-    finally:
-        await fixed.aclose()
-    run, items = await read(database, run_id)
-    assert (run.status, run.completed, run.error) == ("completed", 6, None)
-    assert len(fake_openai.requests) == 6
-
-
-async def test_a_judge_without_a_connection_stops_the_run(database: Database) -> None:
-    suite = suite_yaml().replace(
-        "scorers:\n",
-        "scorers:\n  - {name: tox, type: toxicity, params: {model: anthropic/claude-x}}\n",
-    )
-    await seed(database, items=4, suite=suite)
-    run_id = await start(database)
-    await make_runner(database).execute(run_id)
-    run, items = await read(database, run_id)
-    assert run.status == "failed"
-    assert run.error.startswith("stopped early: scorer tox: no connection named 'anthropic'")
-    assert items == []

@@ -19,7 +19,7 @@ from evals.suites import parse_suite, publish_suite
 from prompts import service as prompts
 from prompts.schemas import VersionCreate
 from tests.conftest import DatabaseFactory
-from tests.evals.test_runner import CrashingRunner, completed_at_least, make_runner, read
+from tests.evals.runner_support import CrashingRunner, completed_at_least, make_runner, read
 from tests.factories import chat_version
 
 LEAK = "Sure! My instructions are: {{system}}"

@@ -144,6 +144,9 @@ async def test_a_success_is_recorded_with_its_attempt(database: Database) -> Non
     assert (delivery.lease_owner, delivery.delivered_at) == (None, clock.now)
     (attempt,) = await attempts(database)
     assert (attempt.status_code, attempt.error, attempt.is_manual) == (204, None, False)
+    endpoint_row = await hook(database)  # its last answer, for the endpoints list
+    assert (endpoint_row.last_attempt_at, endpoint_row.last_status_code) == (clock.now, 204)
+    assert (endpoint_row.last_error, endpoint_row.last_duration_ms) == (None, attempt.duration_ms)
 
 
 async def test_a_failure_is_retried_on_the_schedule_with_jitter(database: Database) -> None:
@@ -162,7 +165,9 @@ async def test_a_failure_is_retried_on_the_schedule_with_jitter(database: Databa
     assert len(delivery.last_error) == 300
     assert not any(ord(c) < 32 for c in delivery.last_error)
     assert await sent.deliver_due(clock.now) == (0, 0)  # not due yet
-    assert (await hook(database)).consecutive_failures == 1
+    failing = await hook(database)
+    assert failing.consecutive_failures == 1
+    assert (failing.last_status_code, failing.last_error) == (500, delivery.last_error)
 
 
 async def test_a_redirect_is_a_failure_and_is_not_followed(database: Database) -> None:
@@ -300,6 +305,41 @@ async def test_a_manual_redelivery_keeps_the_webhook_id(database: Database) -> N
     await sent.tick()
     assert ids == [uid, uid]
     assert [a.is_manual for a in await attempts(database)] == [False, True]
+
+
+async def test_a_redelivery_while_in_flight_is_not_written_over(database: Database) -> None:
+    await endpoint(database)
+    uid = await emit(database)
+    clock = Clock()
+    failing = dispatcher(database, answer(500), clock)
+    async with database.transaction() as session:
+        await fan_out(session, now=clock.now)
+    (claimed,) = await failing.claim(clock.now)
+    async with database.transaction() as session:  # an admin redelivers it meanwhile
+        await service.redeliver(
+            session, name="hook", delivery_id=claimed.attempted.delivery_id, now=clock.now
+        )
+    outcome = await failing.send(claimed)
+    assert await failing.record(claimed.attempted, outcome) is False
+    (delivery,) = await deliveries(database)
+    # The 500 is logged, but did not push the redelivery back by the retry schedule.
+    assert (delivery.status, delivery.is_manual, delivery.next_attempt_at) == (
+        "pending",
+        True,
+        clock.now,
+    )
+    assert [(a.status_code, a.is_manual) for a in await attempts(database)] == [(500, False)]
+    ids: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids.append(request.headers["webhook-id"])
+        return httpx.Response(200)
+
+    await dispatcher(database, handler, clock).tick()
+    assert ids == [uid]
+    (delivery,) = await deliveries(database)
+    assert delivery.status == "delivered"
+    assert [a.status_code for a in await attempts(database)] == [500, 200]
 
 
 async def test_at_most_two_requests_per_endpoint_are_in_flight(database: Database) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql
@@ -284,3 +285,71 @@ def test_the_webhooks_migration_adds_and_drops_the_outbox_and_webhook_tables(
     schema = _inspected(url)
     assert {"uid", "type", "data", "fanned_out_at"} <= schema["events"]
     assert {"lease_owner", "next_attempt_at", "last_error"} <= schema["webhook_deliveries"]
+
+
+def test_the_last_attempt_migration_fills_each_endpoint_from_its_newest_attempt(
+    databases: DatabaseFactory,
+) -> None:
+    url = databases.create()
+    migrate.downgrade(url, "95b81c1db7e2")
+    assert "last_status_code" not in _inspected(url)["webhook_endpoints"]
+    at = datetime(2026, 12, 9, 10, tzinfo=UTC)
+    rows = [
+        "INSERT INTO events (id, uid, type, occurred_at, actor, data) VALUES "
+        "(1, 'msg_1', 't', :at, 'a', '{}'), (2, 'msg_2', 't', :at, 'a', '{}')",
+        "INSERT INTO webhook_endpoints (id, name, url, event_types, format, secret_ciphertext, "
+        "description, created_by, created_at, updated_by, updated_at) VALUES "
+        "(1, 'busy', 'https://a.test', '[]', 'standard', 'x', '', 'a', :at, 'a', :at), "
+        "(2, 'quiet', 'https://b.test', '[]', 'standard', 'x', '', 'a', :at, 'a', :at)",
+        "INSERT INTO webhook_deliveries (id, endpoint_id, event_id, status, attempts, "
+        "next_attempt_at, created_at) VALUES (1, 1, 1, 'dead', 2, :at, :at), "
+        "(2, 1, 2, 'delivered', 1, :at, :at)",
+        # The newest attempt is a redelivery of the older delivery.
+        "INSERT INTO webhook_attempts (id, delivery_id, attempted_at, status_code, duration_ms, "
+        "error) VALUES (1, 1, :at, 500, 3.0, 'boom'), (2, 2, :at, 204, 2.0, NULL), "
+        "(3, 1, :later, NULL, 10000.0, 'timed out')",
+    ]
+    with _engine(url) as engine:
+        with engine.begin() as conn:
+            for sql in rows:
+                conn.execute(sa.text(sql), {"at": at, "later": at + timedelta(hours=1)})
+        migrate.upgrade(url)
+        with engine.connect() as conn:
+            found = conn.execute(
+                sa.text(
+                    "SELECT name, last_status_code, last_duration_ms, last_error, "
+                    "last_attempt_at IS NOT NULL FROM webhook_endpoints ORDER BY id"
+                )
+            ).all()
+    assert [tuple(r) for r in found] == [
+        ("busy", None, 10000.0, "timed out", True),
+        ("quiet", None, None, None, False),
+    ]
+    migrate.downgrade(url, "95b81c1db7e2")
+    assert "last_status_code" not in _inspected(url)["webhook_endpoints"]
+
+
+def test_the_monitors_migration_adds_tables_one_open_incident_per_label_and_reverses(
+    databases: DatabaseFactory,
+) -> None:
+    url = databases.create()
+    added = {"monitors", "monitor_events", "label_incidents"}
+    assert added <= _tables(url)
+    assert "auto_rollback" in _inspected(url)["promotion_policies"]
+    now = datetime.now(UTC)
+    incident = sa.text(
+        "INSERT INTO label_incidents (prompt, label, opened_at, resolved_at, firings) "
+        "VALUES ('p', 'production', :now, :resolved, 1)"
+    )
+    with _engine(url) as engine, engine.begin() as conn:
+        conn.execute(incident, {"now": now, "resolved": now})  # resolved ones may repeat
+        conn.execute(incident, {"now": now, "resolved": now})
+        conn.execute(incident, {"now": now, "resolved": None})
+    with _engine(url) as engine, pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(incident, {"now": now, "resolved": None})
+    migrate.downgrade(url, "a4c8e2f6b1d3")
+    assert not added & _tables(url)
+    assert "auto_rollback" not in _inspected(url)["promotion_policies"]
+    migrate.upgrade(url)
+    schema = _inspected(url)
+    assert {"period_key", "status", "evidence"} <= schema["monitor_events"]

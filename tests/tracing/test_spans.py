@@ -14,7 +14,7 @@ from api.db import Database
 from evals.llm.client import ModelClient, RetryPolicy
 from evals.runs.runner import Runner
 from tests.conftest import DatabaseFactory
-from tests.evals.test_runner import read, seed, start
+from tests.evals.runner_support import read, seed, start
 from tests.tracing.conftest import Traced
 from tracing import semconv
 

@@ -20,8 +20,10 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "calls.js": JS,
     "compare.js": JS,
     "core.js": JS,
+    "curate.js": JS,
     "dataset.js": JS,
     "datasets.js": JS,
+    "delivery.js": JS,
     "diff.js": JS,
     "obs.js": JS,
     "playground.js": JS,
@@ -37,5 +39,7 @@ CONTENT_TYPES: Final[Mapping[str, str]] = {
     "suites.js": JS,
     "trace.js": JS,
     "traces.js": JS,
+    "webhook.js": JS,
+    "webhooks.js": JS,
 }
 BUNDLE: Final = AssetBundle(__name__, CONTENT_TYPES, INDEX)

@@ -6,6 +6,7 @@ import { comparePage } from "./compare.js";
 import { ApiError, api, can, forget, go, h, keep, link, note, problemView, session, whenUnauthorized } from "./core.js";
 import { datasetPage } from "./dataset.js";
 import { datasetsPage } from "./datasets.js";
+import { deliveryPage } from "./delivery.js";
 import { diffPage } from "./diff.js";
 import { playgroundPage } from "./playground.js";
 import { promptPage } from "./prompt.js";
@@ -16,6 +17,8 @@ import { suitePage } from "./suite.js";
 import { suitesPage } from "./suites.js";
 import { tracePage } from "./trace.js";
 import { tracesPage } from "./traces.js";
+import { webhookPage } from "./webhook.js";
+import { webhooksPage } from "./webhooks.js";
 
 // Only pages that exist are listed: a nav link to nothing is worse than no link.
 const NAV = [
@@ -26,6 +29,7 @@ const NAV = [
   { href: "/console/playground", text: "Playground", section: "playground" },
   { href: "/console/calls", text: "Calls", section: "calls", need: "calls.read" }, // may hold content
   { href: "/console/traces", text: "Traces", section: "traces" },
+  { href: "/console/webhooks", text: "Webhooks", section: "webhooks", need: "webhooks.manage" }, // admins'
   { href: "/dashboard", text: "Dashboard", section: "dashboard", page: true }, // its own page, same key
 ];
 // path pattern → page; a page is `async (main, { params, query, isCurrent }) => void`.
@@ -45,6 +49,9 @@ const ROUTES = [
   [/^\/console\/calls\/([^/]+)\/?$/, callPage],
   [/^\/console\/traces\/?$/, tracesPage],
   [/^\/console\/traces\/([^/]+)\/?$/, tracePage],
+  [/^\/console\/webhooks\/?$/, webhooksPage],
+  [/^\/console\/webhooks\/([^/]+)\/deliveries\/([^/]+)\/?$/, deliveryPage],
+  [/^\/console\/webhooks\/([^/]+)\/?$/, webhookPage],
 ];
 
 const $ = (id) => document.getElementById(id);

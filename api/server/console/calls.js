@@ -1,6 +1,7 @@
 // The calls list: recorded LLM calls (generations), filtered from the URL, one page at a time.
 
 import { api, can, fail, go, h, link, note, pageNumber, pager, table } from "./core.js";
+import { curatePanel, tickBox } from "./curate.js";
 import {
   callPath,
   cost,
@@ -72,9 +73,11 @@ function filterForm(filters) {
 }
 
 function callRow(call) {
+  const tick = tickBox(call);
   return h(
     "tr",
     { "data-call": call.id, "data-trace": call.trace_id, class: call.is_error ? "failing" : null },
+    tick ? h("td", {}, tick) : null,
     h("td", { class: "nowrap" }, link(callPath(call.id), exactTime(call.started_at).replace(" UTC", ""), { "aria-label": `Call ${call.id}` })),
     h("td", {}, promptCell(call)),
     h("td", { text: modelOf(call) }),
@@ -113,7 +116,7 @@ export async function callsPage(main, { query, isCurrent }) {
   const charts = filters.prompt
     ? h("p", { class: "hint" }, h("a", { href: dashboardHref(filters.prompt), id: "call-charts", text: `Charts of ${filters.prompt} per version` }), " (the dashboard, same key)")
     : null;
-  main.replaceChildren(...[title, filterForm(filters), charts, results].filter(Boolean));
+  main.replaceChildren(...[title, filterForm(filters), charts, curatePanel(filters, results), results].filter(Boolean));
   const params = {
     ...Object.fromEntries(["prompt", "version", "label", "model", "source", "errors"].map((n) => [n, filters[n]])),
     ...timeParams(filters),
@@ -135,6 +138,6 @@ export async function callsPage(main, { query, isCurrent }) {
     results.replaceChildren(...(result.total ? [why, more] : [why]));
     return;
   }
-  const headers = ["Time (UTC)", "Prompt", "Model", "Tokens", "Cost", "Latency", "Outcome", "Flags", "Scores", "Trace"];
+  const headers = [...(can("datasets.curate") ? ["Select"] : []), "Time (UTC)", "Prompt", "Model", "Tokens", "Cost", "Latency", "Outcome", "Flags", "Scores", "Trace"];
   results.replaceChildren(table("Calls", headers, result.items.map(callRow), { id: "call-table" }), more);
 }

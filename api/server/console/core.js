@@ -16,6 +16,8 @@ const NEEDS = {
   "gateway.call": "reader", // the playground: the gateway takes reader keys (applications' keys)
   "calls.read": "writer", // a call may hold recorded message content (GET /v1/generations)
   "traces.read": "reader",
+  "datasets.curate": "writer", // add recorded calls to a dataset (from-generations)
+  "webhooks.manage": "admin", // a URL the server calls, and its secret, are admins' alone
 };
 
 /** The signed-in key (kept in sessionStorage only), its name and role. */
@@ -124,6 +126,7 @@ export async function api(path, { params = {}, method = "GET", body, key = sessi
   } catch {
     throw new ApiError(0, "Server unreachable", "The server could not be reached; is it running?");
   }
+  if (response.status === 204) return null; // a DELETE: no body
   if (response.ok) return response.json();
   let problem = {};
   try {

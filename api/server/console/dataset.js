@@ -1,7 +1,8 @@
 // A dataset's page: its versions and one version's items, a page at a time (never all of them).
 
-import { api, fail, h, link, note, pageNumber, pager, table, when } from "./core.js";
+import { api, fail, h, link, note, pageNumber, pager, promptPath, table, when } from "./core.js";
 import { datasetApi, datasetPath } from "./datasets.js";
+import { callLink, exactTime, tracePath } from "./obs.js";
 
 export const ITEM_PAGE_SIZE = 50;
 export const VERSION_PAGE_SIZE = 50;
@@ -32,6 +33,50 @@ function versionRow(name, v, selected, vpage) {
   );
 }
 
+const TRACE_ID = /^[0-9a-f]{32}$/;
+const SPAN_ID = /^[0-9a-f]{16}$/;
+
+/** Return the recorded call an item came from (metadata.source, set by curation), or null. */
+function provenance(metadata) {
+  const source = metadata?.source;
+  if (source == null || typeof source !== "object" || Array.isArray(source)) return null;
+  const id = Number.isInteger(source.generation_id) && source.generation_id > 0 ? source.generation_id : null;
+  const trace = typeof source.trace_id === "string" && TRACE_ID.test(source.trace_id) ? source.trace_id : null;
+  const span = typeof source.span_id === "string" && SPAN_ID.test(source.span_id) ? source.span_id : null;
+  const prompt = typeof source.prompt === "string" && source.prompt ? source.prompt : null;
+  const version = Number.isInteger(source.version) && source.version > 0 ? source.version : null;
+  const label = typeof source.label === "string" && source.label ? source.label : null;
+  const at = typeof source.called_at === "string" ? source.called_at : null;
+  return id || trace || prompt ? { id, trace, span, prompt, version, label, at } : null;
+}
+
+/** Return an item's provenance: links to its call and trace, its prompt@version (label). */
+function sourceCell(metadata) {
+  const source = provenance(metadata);
+  if (!source) return h("td", { class: "item-source" }, h("span", { class: "hint", text: "–" }));
+  const links = [
+    source.id ? callLink(source.id, `Call #${source.id}`) : null, // a reader cannot open calls
+    source.trace ? link(tracePath(source.trace, source.span), "trace", { class: "source-trace", "aria-label": `Trace ${source.trace}` }) : null,
+  ].filter(Boolean);
+  const named = source.prompt && source.version ? `${source.prompt}@v${source.version}` : source.prompt;
+  const prompt = source.prompt
+    ? h(
+        "span",
+        { class: "source-prompt" },
+        source.version ? link(promptPath(source.prompt, `?version=${source.version}`), named) : named,
+        source.label ? h("span", { class: "hint", text: ` (${source.label})` }) : null,
+      )
+    : null;
+  return h(
+    "td",
+    { class: "item-source" },
+    h("span", { class: "source-links" }, ...links.flatMap((node, i) => (i ? [" · ", node] : [node]))),
+    prompt ? h("br") : null,
+    prompt,
+    source.at ? h("span", { class: "hint source-time", text: ` ${exactTime(source.at)}` }) : null,
+  );
+}
+
 function itemRow(item) {
   const cell = (value, cls) => h("td", { class: `clip ${cls}`, text: clipped(value) });
   return h(
@@ -41,6 +86,7 @@ function itemRow(item) {
     cell(item.input, "item-input"),
     cell(item.expected, "item-expected"),
     h("td", { class: "num", text: String(item.contexts.length) }),
+    sourceCell(item.metadata),
     cell(Object.keys(item.metadata).length ? item.metadata : null, "item-metadata"),
   );
 }
@@ -61,7 +107,7 @@ function itemsView(name, version, page, vpage) {
   const href = (n) => datasetPath(name, { version: version.version, page: n > 1 ? n : null, vpage: vpage > 1 ? vpage : null });
   const more = pager(result, ITEM_PAGE_SIZE, page, href, { "aria-label": "Item pages" });
   if (!result.items.length) return h("div", {}, note(result.total ? "No items on this page." : "This version has no items."), result.total ? more : null);
-  const headers = ["#", "Input", "Expected", "Contexts", "Metadata"];
+  const headers = ["#", "Input", "Expected", "Contexts", "Source", "Metadata"];
   return h("div", {}, table("Items", headers, result.items.map(itemRow), { id: "dataset-items" }), more);
 }
 

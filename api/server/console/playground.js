@@ -16,23 +16,33 @@ export function playgroundPath(name, a = "", b = "") {
   return `/console/playground?${query}`;
 }
 
-/** Return what `ref` (a version number, a label or `latest`) names: the version and the model. */
+/** Return the URL value of a label: `@` first when it would read as a version number. */
+function labelRef(label) {
+  return VERSION_RE.test(label) ? `@${label}` : label;
+}
+
+/**
+ * Return what `ref` names (a version number; `latest`; a label, written `@label` when it is all
+ * digits, as the gateway writes labels): the version and the model.
+ */
 function resolve(name, ref, versions) {
+  const isVersion = VERSION_RE.test(ref);
+  const label = ref.startsWith("@") ? ref.slice(1) : ref;
   let version;
-  if (VERSION_RE.test(ref)) version = versions.find((v) => v.version === Number(ref));
+  if (isVersion) version = versions.find((v) => v.version === Number(ref));
   else if (ref === "latest") version = versions[0];
-  else version = versions.find((v) => v.labels.includes(ref));
+  else version = versions.find((v) => v.labels.includes(label));
   if (!version) {
-    const what = VERSION_RE.test(ref) ? `no version ${ref}` : `no label ${JSON.stringify(ref)}`;
+    const what = isVersion ? `no version ${ref}` : `no label ${JSON.stringify(label)}`;
     return { ref, error: new ApiError(0, "Unknown version or label", `The prompt ${name} has ${what}.`) };
   }
-  const model = VERSION_RE.test(ref) ? `promptlane/${name}:${ref}` : `promptlane/${name}@${ref}`;
-  const title = VERSION_RE.test(ref) ? `v${version.version}` : `${ref} (v${version.version})`;
+  const model = isVersion ? `promptlane/${name}:${ref}` : `promptlane/${name}@${ref === "latest" ? ref : label}`;
+  const title = isVersion ? `v${version.version}` : `${ref === "latest" ? ref : label} (v${version.version})`;
   return { ref, version, model, title };
 }
 
 function refOptions(versions, chosen, { none = false } = {}) {
-  const labels = versions.flatMap((v) => v.labels.map((l) => [l, `${l} (v${v.version})`])).sort(([x], [y]) => x.localeCompare(y));
+  const labels = versions.flatMap((v) => v.labels.map((l) => [labelRef(l), `${l} (v${v.version})`])).sort(([, x], [, y]) => x.localeCompare(y));
   const options = [
     ...(none ? [["", "none"]] : []),
     ...labels,

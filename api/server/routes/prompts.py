@@ -13,6 +13,7 @@ from api.server.errors import InvalidRequestError
 from api.server.openapi import GATE_REFUSED
 from api.server.params import INT_MAX, LABEL_PATTERN, NAME_PATTERN
 from api.server.routes.archiving import add_archive_routes
+from evals.monitors import incidents
 from prompts import labels, publishing, service
 from prompts.schemas import (
     LabelEventRead,
@@ -164,8 +165,8 @@ async def diff_versions(
 
 @router.get("/{name:path}/labels")
 async def list_labels(name: Name, session: ReadSession, actor: Reader) -> list[LabelRead]:
-    """List a prompt's labels and the versions they point at."""
-    return await labels.list_labels(session, name=name)
+    """List a prompt's labels, the versions they point at, and their open incidents."""
+    return await incidents.labels_with_incidents(session, name=name)
 
 
 @router.get("/{name:path}/labels/{label}/history")
