@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/runner.py
 	$(BIN)/python bench/console.py
+	$(BIN)/python bench/webhooks.py
 
 # db-upgrade: migrate the configured database (PROMPTLANE_DATABASE_URL) to head.
 db-upgrade: install

@@ -236,7 +236,9 @@ class Settings(BaseSettings):
         description="Days ingested spans (trace trees) are kept; 0 keeps them forever",
     )
     trace_purge_interval: float = Field(
-        default=3600.0, gt=0, description="Seconds between two purges of expired spans"
+        default=3600.0,
+        gt=0,
+        description="Seconds between two purges of expired spans and webhook outbox rows",
     )
     rollup_fold_interval: float = Field(
         default=30.0,
@@ -254,6 +256,14 @@ class Settings(BaseSettings):
         default=2.0,
         gt=0,
         description="Seconds between two looks for due webhook deliveries (a change wakes it)",
+    )
+    event_retention_days: int = Field(
+        default=30,
+        ge=0,
+        le=36500,
+        description="Days finished webhook deliveries (delivered or dead, with their attempts) "
+        "and the events nothing waits for are kept; 0 keeps them forever. A pending delivery "
+        "and its event are never purged",
     )
     webhook_pause_after: float = Field(
         default=86_400.0,

@@ -184,6 +184,7 @@ def create_app(
             db,
             retention_days=settings.trace_retention_days,
             interval=settings.trace_purge_interval,
+            outbox_retention_days=settings.event_retention_days,
         )
         folding = fold_job(db, interval=settings.rollup_fold_interval)
         try:

@@ -1,7 +1,8 @@
 """The server's webhook dispatcher: a background job, woken when a commit emitted events.
 
 It runs where the in-process run executor runs (PROMPTLANE_RUN_EXECUTOR=inprocess); with
-separate workers, those deliver. Every replica may run one: deliveries are leased.
+separate workers, those deliver. Every replica may run one: deliveries are leased. A step never
+waits for a receiver: sends run as tasks, and each one that ends wakes the job to refill its slot.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from tracing.metrics import Metrics
 
 
 class WebhookJob:
-    """A `Dispatcher` ticking every poll interval, and at once when woken."""
+    """A `Dispatcher` stepping every poll interval, and at once when woken."""
 
     def __init__(self, dispatcher: Dispatcher, *, interval: float) -> None:
         self.dispatcher = dispatcher
-        self.job = PeriodicJob("webhooks", self._tick, interval=interval)
+        self.job = PeriodicJob("webhooks", self._step, interval=interval)
+        dispatcher.on_slot_free = self.job.wake
 
-    async def _tick(self) -> str | None:
-        done = await self.dispatcher.tick()
+    async def _step(self) -> str | None:
+        done = await self.dispatcher.step()
         if self.dispatcher.backlog:
             self.job.wake()
         return done
@@ -34,7 +36,8 @@ class WebhookJob:
         self.job.start()
 
     def wake(self) -> None:
-        """Look for work now (called after a commit that emitted events; sets a flag only)."""
+        """Fan out now (called after a commit that emitted events; sets flags only)."""
+        self.dispatcher.events_emitted()
         self.job.wake()
 
     async def stop(self) -> None:
@@ -55,6 +58,7 @@ def make_webhook_job(
         timeout=settings.webhook_timeout,
         concurrency=settings.webhook_concurrency,
         pause_after=timedelta(seconds=settings.webhook_pause_after),
+        poll_interval=settings.webhook_poll_interval,
         metrics=metrics,
     )
     return WebhookJob(dispatcher, interval=settings.webhook_poll_interval)

@@ -1,12 +1,13 @@
 """The dispatcher: fans the outbox out, claims due deliveries with a lease, sends, records.
 
-A round is short transactions around HTTP, never one across it: claim as many due deliveries
-as may be in flight (`concurrency`, at most two per endpoint: a conditional UPDATE sets a lease
-token; SKIP LOCKED on PostgreSQL), commit, send each as its own task, then record each outcome
-fenced on the token (evals/webhooks/recording.py). Every claimed request starts at once, so a
-round ends within the timeout and the lease outlives it. A dispatcher that died mid-send leaves
-leases that expire, and another one (or its restart) sends those deliveries again with the same
-`webhook-id`: receivers deduplicate on it. Requests never follow redirects.
+Short transactions around HTTP, never one across it: claim due deliveries into the free sending
+slots (`concurrency`, at most two per endpoint: a conditional UPDATE sets a lease token; SKIP
+LOCKED on PostgreSQL), commit, send each as its own task, then record its outcome fenced on the
+token (evals/webhooks/recording.py). A slot is refilled as soon as its request ends, so a slow
+or black-holed receiver holds its own two slots until the timeout, never the others' deliveries;
+the lease outlives the timeout. A dispatcher that died mid-send leaves leases that expire, and
+another one (or its restart) sends those deliveries again with the same `webhook-id`: receivers
+deduplicate on it. Requests never follow redirects.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Final
 
 import httpx
 import sqlalchemy as sa
@@ -29,9 +31,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from evals.connections.crypto import SecretBox, UndecryptableSecretError
-from evals.webhooks import payloads, recording, signing
+from evals.webhooks import claims, payloads, recording, signing
 from evals.webhooks.models import WebhookDelivery, WebhookEndpoint
-from evals.webhooks.outbox import FAN_OUT_LIMIT, PENDING, fan_out
+from evals.webhooks.outbox import FAN_OUT_LIMIT, fan_out
 from evals.webhooks.recording import Attempted, Outcome, receiver_text
 from prompts.base import utc_now
 from prompts.models import Event
@@ -40,11 +42,12 @@ from tracing.metrics import Metrics
 log = logging.getLogger("promptlane.webhooks")
 
 SessionFactory = Callable[[], AsyncSession]
-PER_ENDPOINT: Final = 2
-_CANDIDATES: Final = 200  # due deliveries looked at per claim, oldest first
-_ROUNDS: Final = 20  # claim-send-record rounds per tick; the next tick goes on at once
+_ROUNDS: Final = 20  # fill-and-wait rounds of one `tick`
 _READ_MAX: Final = 4_096  # bytes of an answer read: enough for 300 characters of text
 USER_AGENT: Final = "promptlane-webhooks/1"
+
+
+Sent = tuple[Attempted, Outcome]
 
 
 @dataclass(frozen=True)
@@ -69,25 +72,38 @@ class Dispatcher:
         timeout: float = 10.0,
         concurrency: int = 8,
         pause_after: timedelta = timedelta(hours=24),
+        poll_interval: float = 0.0,
         clock: Callable[[], datetime] = utc_now,
         rng: random.Random | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         metrics: Metrics | None = None,
     ) -> None:
-        """`clock` dates attempts and signatures; `rng` jitters the retry waits."""
+        """`clock` dates attempts and signatures; `rng` jitters the retry waits.
+
+        `poll_interval`: how often `step` looks for events other processes emitted; an event
+        of this process is announced by `events_emitted`.
+        """
         self.sessions = sessions
         self.box = box
         self.timeout = timeout
         self.lease = timedelta(seconds=timeout * 2 + 30)
         self.concurrency = concurrency
         self.pause_after = pause_after
+        self.poll_interval = poll_interval
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 (jitter, not secrecy)
         self.metrics = metrics
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
-        # More work than one tick did (a full fan-out, or every round full): tick again now.
+        # More work than one step did (a full fan-out): step again now.
         self.backlog = False
+        # Called when a send ends and its slot is free (the server's job wakes itself).
+        self.on_slot_free: Callable[[], None] | None = None
+        self._sending: dict[asyncio.Task[Sent], int] = {}  # in flight: task -> endpoint id
+        self._outcomes: list[Sent] = []  # answered, not recorded yet
+        self._recorded = self._lost = 0
+        self._events_pending = True
+        self._fanned_at = -math.inf
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -101,18 +117,50 @@ class Dispatcher:
         return self._client
 
     async def aclose(self) -> None:
-        """Close the HTTP connection pool."""
+        """Cancel the sends in flight (their leases expire) and close the connection pool.
+
+        Outcomes already answered are recorded first, so their deliveries are not sent twice.
+        """
+        sending = list(self._sending)
+        for task in sending:
+            task.cancel()
+        await asyncio.gather(*sending, return_exceptions=True)
+        await self.flush()  # never raises: a failure is logged and the leases expire
         if self._client is not None:
             await self._client.aclose()
             self._client = None
 
-    async def tick(self) -> str | None:
-        """Fan out pending events, then deliver what is due; return what to log, if anything."""
+    def events_emitted(self) -> None:
+        """Note that this process committed events: the next `step` fans out."""
+        self._events_pending = True
+
+    async def step(self) -> str | None:
+        """Fan out new events and fill the free sending slots; never wait for a send."""
         now = self.clock()
-        async with self.sessions() as session:
-            fanned = await fan_out(session, now=now)
-            await session.commit()
-        self.backlog = fanned == FAN_OUT_LIMIT
+        fanned = None
+        if self._events_pending or time.monotonic() - self._fanned_at >= self.poll_interval:
+            fanned = await self._fan_out(now)
+        started = 0
+        free = self.concurrency - len(self._sending)
+        # Refill half the slots at a time, not one per answer: a record and a claim are a
+        # transaction each, and they share the API's event loop and database.
+        if free * 2 >= self.concurrency or not self._sending or fanned:
+            await self.flush()
+            started = await self.fill(now)
+        recorded, lost = self._taken()
+        if fanned is not None or recorded:
+            await self._gauge()
+        if not (fanned or started or recorded or lost):
+            return None
+        return (
+            f"{fanned or 0} event(s) fanned out, {started} sent, "
+            f"{recorded} attempt(s) recorded, {lost} stale"
+        )
+
+    async def tick(self) -> str | None:
+        """Fan out, then deliver everything due and wait for it (tests and one-off runs)."""
+        now = self.clock()
+        fanned = await self._fan_out(now)
         sent = refused = 0
         for _ in range(_ROUNDS):
             recorded, lost = await self.deliver_due(now)
@@ -121,36 +169,96 @@ class Dispatcher:
                 break
         else:
             self.backlog = True
-        if self.metrics is not None:
-            async with self.sessions() as session:
-                self.metrics.webhook_endpoints_paused.set(await recording.paused_count(session))
+        await self._gauge()
         if not (fanned or sent or refused):
             return None
         return f"{fanned} event(s) fanned out, {sent} attempt(s) recorded, {refused} stale"
 
     async def deliver_due(self, now: datetime | None = None) -> tuple[int, int]:
-        """Run one round: claim, send, record; return (attempts recorded, attempts refused)."""
-        claimed = await self.claim(now or self.clock())
-        if not claimed:
-            return 0, 0
+        """Fill the free slots, wait for every send; return (attempts recorded, refused)."""
+        await self.fill(now or self.clock())
+        if self._sending:
+            await asyncio.wait(list(self._sending))
+        await self.flush()
+        return self._taken()
 
-        async def one(item: Claimed) -> bool:
-            return await self.record(item.attempted, await self.send(item))
+    async def fill(self, now: datetime) -> int:
+        """Claim due deliveries into the free slots and start sending them; return how many."""
+        free = self.concurrency - len(self._sending)
+        if free <= 0:
+            return 0
+        claimed = await self.claim(now, limit=free, busy=Counter(self._sending.values()))
+        for item in claimed:
+            task = asyncio.create_task(self._deliver(item), name="webhook-delivery")
+            self._sending[task] = item.attempted.endpoint_id
+            task.add_done_callback(self._sent)
+        return len(claimed)
 
-        results = await asyncio.gather(*(one(item) for item in claimed))
-        return sum(results), len(results) - sum(results)
+    async def _fan_out(self, now: datetime) -> int:
+        self._events_pending, self._fanned_at = False, time.monotonic()
+        async with self.sessions() as session:
+            fanned = await fan_out(session, now=now)
+            await session.commit()
+        self.backlog = fanned == FAN_OUT_LIMIT
+        # An event committed while this ran set the flag again: keep it for the next step.
+        self._events_pending = self._events_pending or self.backlog
+        return fanned
 
-    async def claim(self, now: datetime) -> list[Claimed]:
-        """Lease due deliveries of unpaused endpoints (`concurrency`, two per endpoint)."""
+    async def _deliver(self, item: Claimed) -> Sent:
+        return item.attempted, await self.send(item)
+
+    def _sent(self, task: asyncio.Task[Sent]) -> None:
+        self._sending.pop(task, None)
+        if task.cancelled():
+            return
+        if task.exception() is None:
+            self._outcomes.append(task.result())
+        else:  # `send` never raises; the lease expires and the delivery is sent again
+            self._lost += 1
+        if self.on_slot_free is not None:
+            self.on_slot_free()
+
+    async def flush(self) -> None:
+        """Record every outcome answered since the last flush, in one transaction."""
+        taken, self._outcomes = self._outcomes, []
+        if not taken:
+            return
+        try:
+            async with self.sessions() as session:
+                done = [await self._record_in(session, *sent) for sent in taken]
+                await session.commit()
+        except Exception:  # the leases expire and the deliveries are tried again
+            ids = [attempted.delivery_id for attempted, _ in taken]
+            log.warning("could not record deliveries %s", ids, exc_info=True)
+            self._lost += len(taken)
+            return
+        self._recorded += sum(done)
+        self._lost += len(done) - sum(done)
+
+    def _taken(self) -> tuple[int, int]:
+        """Return (and reset) the outcomes recorded and refused since the last call."""
+        taken = self._recorded, self._lost
+        self._recorded = self._lost = 0
+        return taken
+
+    async def _gauge(self) -> None:
+        if self.metrics is not None:
+            async with self.sessions() as session:
+                self.metrics.webhook_endpoints_paused.set(await recording.paused_count(session))
+
+    async def claim(
+        self, now: datetime, *, limit: int | None = None, busy: Counter[int] | None = None
+    ) -> list[Claimed]:
+        """Lease due deliveries of unpaused endpoints (`limit`, two per endpoint with `busy`)."""
         token = uuid.uuid4().hex
         async with self.sessions() as session:
-            ids = _spread(await _due(session, now), self.concurrency)
+            ids = await claims.pick(session, now, limit or self.concurrency, busy or Counter())
             if not ids:
                 return []
             table = WebhookDelivery.__table__  # type: ignore[attr-defined]
             leased = await session.execute(
                 sa.update(table)
-                .where(table.c.id.in_(ids), _lease_free(table, now))
+                .where(table.c.id.in_(ids), claims.lease_free(table, now))
                 .values(lease_owner=token, lease_expires_at=now + self.lease)
                 .returning(table.c.id)
             )
@@ -225,62 +333,24 @@ class Dispatcher:
         return Outcome(code, error, _ms(started), retry_after=wait)
 
     async def record(self, attempted: Attempted, outcome: Outcome) -> bool:
-        """Record an outcome fenced on the claim's lease; return False if the lease was lost."""
-        try:
-            async with self.sessions() as session:
-                done = await recording.record(
-                    session,
-                    attempted,
-                    outcome,
-                    now=self.clock(),
-                    rng=self.rng,
-                    pause_after=self.pause_after,
-                )
-                await session.commit()  # after a lost lease: nothing, or a redelivered one's log
-        except Exception:  # the lease expires and the delivery is tried again
-            log.warning("could not record delivery %s", attempted.delivery_id, exc_info=True)
-            return False
+        """Record one outcome fenced on the claim's lease; return False if the lease was lost."""
+        recorded, lost = self._taken()
+        self._outcomes.append((attempted, outcome))
+        await self.flush()
+        done = self._recorded == 1
+        self._recorded, self._lost = recorded, lost
+        return done
+
+    async def _record_in(
+        self, session: AsyncSession, attempted: Attempted, outcome: Outcome
+    ) -> bool:
+        now, rng, pause_after = self.clock(), self.rng, self.pause_after
+        done = await recording.record(
+            session, attempted, outcome, now=now, rng=rng, pause_after=pause_after
+        )
         if not done:
             log.warning("delivery %s: lease lost, state not recorded", attempted.delivery_id)
         return done
-
-
-def _lease_free(table: Any, now: datetime) -> Any:
-    return sa.or_(table.c.lease_expires_at.is_(None), table.c.lease_expires_at < now)
-
-
-async def _due(session: AsyncSession, now: datetime) -> list[tuple[int, int]]:
-    """Return (delivery, endpoint) of the oldest due deliveries no one holds."""
-    table = WebhookDelivery.__table__  # type: ignore[attr-defined]
-    endpoints = WebhookEndpoint.__table__  # type: ignore[attr-defined]
-    stmt = (
-        sa.select(table.c.id, table.c.endpoint_id)
-        .join(endpoints, endpoints.c.id == table.c.endpoint_id)
-        .where(
-            table.c.status == PENDING,
-            table.c.next_attempt_at <= now,
-            endpoints.c.is_paused.is_(False),
-            _lease_free(table, now),
-        )
-        .order_by(table.c.next_attempt_at)
-        .limit(_CANDIDATES)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=table)
-    return [(row[0], row[1]) for row in await session.execute(stmt)]
-
-
-def _spread(due: list[tuple[int, int]], limit: int) -> list[int]:
-    """Pick up to `limit` deliveries, oldest first, at most two per endpoint."""
-    per_endpoint: defaultdict[int, int] = defaultdict(int)
-    picked = []
-    for delivery_id, endpoint_id in due:
-        if per_endpoint[endpoint_id] < PER_ENDPOINT:
-            per_endpoint[endpoint_id] += 1
-            picked.append(delivery_id)
-            if len(picked) == limit:
-                break
-    return picked
 
 
 async def _read_some(answer: httpx.Response) -> str:

@@ -1,7 +1,8 @@
-"""The asynchronous client: cached `get_prompt` for asyncio applications, plus resolve/render.
+"""The asynchronous client: cached `get_prompt`, resolve/render, webhooks and curation.
 
-The same core as the sync client (promptlane_client.endpoints, .cache); this module only
-sends, on httpx.AsyncClient and tasks on the caller's event loop.
+The same core as the sync client (promptlane_client.endpoints, .cache, and the methods of
+promptlane_client.methods); this module only sends, on httpx.AsyncClient and tasks on the
+caller's event loop.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from promptlane_client.cache import (
     arun,
 )
 from promptlane_client.http import Call, check_response
+from promptlane_client.methods.datasets import AsyncDatasetMethods
+from promptlane_client.methods.webhooks import AsyncWebhookMethods
 from promptlane_client.prompt import FallbackSource, Prompt
 
 T = TypeVar("T")
@@ -59,8 +62,12 @@ class AsyncPromptCache(CacheCore[Awaitable[httpx.Response]]):
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-class AsyncClient(BaseClient[httpx.AsyncBaseTransport, httpx.AsyncClient, AsyncPromptCache]):
-    """Asynchronous client for applications: cached prompts, resolve and server-side render."""
+class AsyncClient(
+    BaseClient[httpx.AsyncBaseTransport, httpx.AsyncClient, AsyncPromptCache],
+    AsyncWebhookMethods,
+    AsyncDatasetMethods,
+):
+    """Asynchronous client: cached prompts, resolve, server-side render, webhooks, curation."""
 
     _pool_class = httpx.AsyncClient
     _cache_class = AsyncPromptCache

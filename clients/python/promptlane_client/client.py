@@ -26,6 +26,8 @@ from promptlane_client.cache import (
 )
 from promptlane_client.errors import ConnectionFailedError
 from promptlane_client.http import Call, check_response
+from promptlane_client.methods.datasets import DatasetMethods
+from promptlane_client.methods.webhooks import WebhookMethods
 from promptlane_client.prompt import FallbackSource, Prompt
 from promptlane_client.workers import RefreshWorkers
 
@@ -58,7 +60,9 @@ class PromptCache(CacheCore[httpx.Response]):
         self.workers.shutdown()
 
 
-class Client(BaseClient[httpx.BaseTransport, httpx.Client, PromptCache]):
+class Client(
+    BaseClient[httpx.BaseTransport, httpx.Client, PromptCache], WebhookMethods, DatasetMethods
+):
     """Synchronous client of the promptlane REST API (thread-safe: share one per process)."""
 
     _pool_class = httpx.Client
@@ -293,100 +297,3 @@ class Client(BaseClient[httpx.BaseTransport, httpx.Client, PromptCache]):
     def delete_connection(self, name: str) -> None:
         """Delete a connection (admin)."""
         self._send(endpoints.delete_connection(name))
-
-    # --- webhooks (admin) -------------------------------------------------------------------
-
-    def create_webhook(self, body: dict[str, Any]) -> dict[str, Any]:
-        """Register a webhook endpoint; the answer holds its signing secret, shown once."""
-        return self._send(endpoints.create_webhook(body))
-
-    def list_webhooks(self) -> list[dict[str, Any]]:
-        """List webhook endpoints (never their secrets)."""
-        return self._send(endpoints.list_webhooks())
-
-    def get_webhook(self, name: str) -> dict[str, Any]:
-        """Return one webhook endpoint (never its secret)."""
-        return self._send(endpoints.get_webhook(name))
-
-    def update_webhook(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        """Change a webhook endpoint; `{"is_paused": False}` resumes it."""
-        return self._send(endpoints.update_webhook(name, body))
-
-    def delete_webhook(self, name: str) -> None:
-        """Delete a webhook endpoint with its deliveries."""
-        self._send(endpoints.delete_webhook(name))
-
-    def rotate_webhook_secret(self, name: str) -> dict[str, Any]:
-        """Give an endpoint a new secret (in the answer, once); the old one signs 24 h more."""
-        return self._send(endpoints.webhook_action(name, "rotate-secret"))
-
-    def test_webhook(self, name: str) -> dict[str, Any]:
-        """Queue a signed test event to an endpoint; return its delivery."""
-        return self._send(endpoints.webhook_action(name, "test"))
-
-    def webhook_deliveries(self, name: str, **params: Any) -> dict[str, Any]:
-        """List an endpoint's deliveries, newest first (`status`, `limit`, `offset`)."""
-        return self._send(endpoints.webhook_deliveries(name, params))
-
-    def webhook_delivery(self, name: str, delivery_id: int) -> dict[str, Any]:
-        """Return a delivery with its event's data and its attempts."""
-        return self._send(endpoints.webhook_delivery(name, delivery_id, redeliver=False))
-
-    def redeliver_webhook(self, name: str, delivery_id: int) -> dict[str, Any]:
-        """Send a delivery again, with the same webhook-id."""
-        return self._send(endpoints.webhook_delivery(name, delivery_id, redeliver=True))
-
-    # --- datasets --------------------------------------------------------------------------
-
-    def push_dataset(
-        self,
-        name: str,
-        content: bytes,
-        *,
-        fmt: str,
-        message: str = "",
-        description: str | None = None,
-    ) -> tuple[dict[str, Any], bool]:
-        """Upload a JSON, JSONL or CSV document as a version; return it and whether it is new."""
-        return self._send(endpoints.push_dataset(name, content, fmt, message, description))
-
-    def publish_dataset(self, name: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Publish `{items, message, description}` as a version; return it and whether it is new."""
-        return self._send(endpoints.publish_dataset(name, body))
-
-    def list_datasets(self, **params: Any) -> dict[str, Any]:
-        """List datasets (q, archived, limit, offset)."""
-        return self._send(endpoints.list_datasets(params))
-
-    def list_dataset_versions(
-        self, name: str, *, limit: int = 50, offset: int = 0
-    ) -> dict[str, Any]:
-        """List a dataset's versions, newest first."""
-        return self._send(endpoints.list_dataset_versions(name, limit, offset))
-
-    def get_dataset(
-        self,
-        name: str,
-        version: int | None = None,
-        *,
-        items: bool = False,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> dict[str, Any]:
-        """Return a dataset version (default: the latest), with its items if asked."""
-        return self._send(endpoints.get_dataset(name, version, items, limit, offset))
-
-    def diff_datasets(
-        self, name: str, from_version: int, to_version: int, *, limit: int = 100
-    ) -> dict[str, Any]:
-        """Compare two versions of a dataset: items added, removed and changed."""
-        return self._send(endpoints.diff_datasets(name, from_version, to_version, limit))
-
-    def add_from_generations(self, name: str, **selection: Any) -> dict[str, Any]:
-        """Add recorded calls as items of a new dataset version; return what was added.
-
-        Select calls by `ids` or by `prompt` (with `version`, `label`, `errors`, `start`, `end`,
-        `score={"name": ..., "below": ...}`, `safety_flag`, `limit`); `dry_run=True` stores
-        nothing. Calls that cannot become items are listed in `skipped` with the reason.
-        """
-        return self._send(endpoints.add_from_generations(name, selection))
