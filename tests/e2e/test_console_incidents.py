@@ -58,6 +58,21 @@ def _until(admin: httpx.Client, path: str, done: Any) -> Any:
     raise AssertionError(f"{path} never got there: {body}")
 
 
+def _fire(admin: httpx.Client) -> dict[str, Any]:
+    """Force the label onto the broken version, trigger the monitor; return its fired check."""
+    labels = f"/v1/prompts/{PROMPT}/labels/{LABEL}"
+    _ok(admin.put(labels, json={"version": 2, "reason": "hotfix", "force": True}))
+    [started] = _ok(admin.post(f"/v1/monitors/{MONITOR}/trigger"))
+    page = _until(
+        admin,
+        f"/v1/monitors/{MONITOR}/events",
+        lambda p: p["items"] and p["items"][0]["status"] != "running",
+    )
+    event: dict[str, Any] = page["items"][0]
+    assert (event["id"], event["status"]) == (started["id"], "fired"), event
+    return event
+
+
 def _seed(admin: httpx.Client) -> tuple[int, dict[str, Any]]:
     items = [{"input": {"ticket": t}, "expected": a} for t, a in ANSWERS.items()]
     _ok(admin.post(f"/v1/datasets/{DATASET}/versions", json=items), 201)
@@ -75,21 +90,12 @@ def _seed(admin: httpx.Client) -> tuple[int, dict[str, Any]]:
     _ok(admin.put(f"/v1/policies/{LABEL}", json=policy))
     run = _ok(admin.post("/v1/runs", json={"suite": SUITE, "prompt": PROMPT, "version": 1}), 202)
     _until(admin, f"/v1/runs/{run['id']}", lambda r: r["status"] == "completed")
-    labels = f"/v1/prompts/{PROMPT}/labels/{LABEL}"
-    _ok(admin.put(labels, json={"version": 1, "reason": "v1 passed"}))
-    _ok(admin.put(labels, json={"version": 2, "reason": "hotfix", "force": True}))
+    _ok(admin.put(f"/v1/prompts/{PROMPT}/labels/{LABEL}", json={"version": 1, "reason": "ok"}))
     monitor = {"name": MONITOR, "prompt": PROMPT, "label": LABEL, "trigger": "schedule"}
     _ok(admin.post("/v1/monitors", json={**monitor, "cron": "0 3 * * *"}), 201)
     signal = {"name": "errors", "label": LABEL, "trigger": "signal", "signal": SIGNAL}
     _ok(admin.post("/v1/monitors", json={**signal, "enabled": False}), 201)
-    [started] = _ok(admin.post(f"/v1/monitors/{MONITOR}/trigger"))
-    page = _until(
-        admin,
-        f"/v1/monitors/{MONITOR}/events",
-        lambda p: p["items"] and p["items"][0]["status"] != "running",
-    )
-    event = page["items"][0]
-    assert (event["id"], event["status"]) == (started["id"], "fired"), event
+    event = _fire(admin)
     return int(event["evidence"]["incident_id"]), event
 
 
@@ -172,7 +178,9 @@ def test_badge_incident_evidence_then_a_writer_resolves(tab: Tab, fired: Fired) 
         f"Incident #{fired.incident_id} resolved by i-writer."
     )
     expect(page.locator("#incident-status")).to_have_text("resolved")
-    expect(page.locator("#incident-reason")).to_have_text("v1 is back; the provider fixed the model")
+    expect(page.locator("#incident-reason")).to_have_text(
+        "v1 is back; the provider fixed the model"
+    )
     expect(page.locator("#resolve-form")).to_have_count(0)
 
     # The list: resolved, by whom; no badge left on the prompt page.
@@ -265,3 +273,32 @@ def test_unknown_incident_and_monitor_show_the_problem(tab: Tab, fired: Fired) -
     page.goto(f"{base}/console/incidents?state=open&prompt=" + "x" * 300)
     expect(page.locator("#incident-results .problem-title")).to_contain_text("(422)")
     assert all("404" in e or "422" in e for e in tab.errors), tab.errors
+
+
+def test_open_first_and_a_resolve_that_lost_the_race_shows_the_409(tab: Tab, fired: Fired) -> None:
+    page, base = tab.page, fired.server.url
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as admin:
+        if _ok(admin.get(f"/v1/incidents/{fired.incident_id}"))["is_open"]:
+            reason = {"reason": "closed first"}
+            _ok(admin.post(f"/v1/incidents/{fired.incident_id}/resolve", json=reason))
+        second = int(_fire(admin)["evidence"]["incident_id"])
+        assert second != fired.incident_id  # a firing after a resolve opens a new one
+        page.goto(f"{base}/console/incidents")
+        sign_in(page, fired.writer_key)
+        rows = page.locator("#incident-table tbody tr")
+        expect(rows.first).to_have_attribute("data-incident", str(second))
+        expect(rows.first.locator(".badge")).to_have_text("open")
+        expect(page.locator(f'tr[data-incident="{fired.incident_id}"] .badge')).to_have_text(
+            "resolved"
+        )
+        rows.first.locator("a").first.click()
+        expect(page.locator("#resolve-form")).to_be_visible()
+        _ok(admin.post(f"/v1/incidents/{second}/resolve", json={"reason": "an admin was first"}))
+    page.fill("#resolve-reason", "me too")
+    page.click("#resolve-submit")
+    verdict = page.locator("#resolve-verdict")
+    expect(verdict.locator(".problem-title")).to_contain_text("(409)")
+    expect(verdict.locator(".problem-detail")).to_contain_text("by bootstrap-admin")
+    expect(page.locator("#resolve-submit")).to_be_enabled()
+    assert all("409" in e for e in tab.errors), tab.errors

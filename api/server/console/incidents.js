@@ -63,7 +63,7 @@ async function load(chosen, page) {
   if (chosen.state) return { listed: await api("/v1/incidents", { params: { ...paged, open: chosen.state === "open" } }), open: null };
   // Open first: every open incident on page 1, the resolved ones paged after them.
   const [open, listed] = await Promise.all([
-    page === 1 ? api("/v1/incidents", { params: { ...base, open: true, limit: OPEN_MAX } }) : null,
+    page === 1 ? api("/v1/incidents", { params: { ...base, open: true, limit: OPEN_MAX, offset: 0 } }) : null,
     api("/v1/incidents", { params: { ...paged, open: false } }),
   ]);
   return { listed, open };
