@@ -301,4 +301,18 @@ def test_open_first_and_a_resolve_that_lost_the_race_shows_the_409(tab: Tab, fir
     expect(verdict.locator(".problem-title")).to_contain_text("(409)")
     expect(verdict.locator(".problem-detail")).to_contain_text("by bootstrap-admin")
     expect(page.locator("#resolve-submit")).to_be_enabled()
+
+    # The prompt and label filters (exact names), from the keyboard.
+    page.locator(".crumbs a").click()
+    page.fill("#filter-prompt", PROMPT)
+    page.fill("#filter-label", "staging")
+    page.press("#filter-label", "Enter")
+    expect(page).to_have_url(f"{base}/console/incidents?prompt=ops%2Ftriage&label=staging")
+    expect(page.locator("#incident-results .state")).to_have_text(
+        "No incidents match these filters."
+    )
+    page.fill("#filter-label", LABEL)
+    page.press("#filter-label", "Enter")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#filter-prompt")).to_have_value(PROMPT)
     assert all("409" in e for e in tab.errors), tab.errors
