@@ -3,7 +3,8 @@
 Starts `promptlane serve` on a fresh SQLite database (or PostgreSQL with `--url`), publishes
 `--prompts` prompts (tagged, some labelled) and runs a `--items`-item suite on two versions of
 a prompt with offline models (a tenth of the first run's items fail, most of the second's),
-queues 1,000 webhook deliveries to a paused endpoint (so none is sent), then requests what
+queues 1,000 webhook deliveries to a paused endpoint (so none is sent) and checks a monitor
+once (bench/console_seed.py), then requests what
 each console page requests (api/server/console/*.js), as the page does it: the requests of a
 step in parallel, the steps one after another. Each request is timed
 `--repeat` times over one keep-alive connection from the same host, so a figure is the
@@ -34,6 +35,19 @@ from pathlib import Path
 from typing import Any, Final
 
 import httpx
+from console_seed import (
+    DATASET,
+    DELIVERIES,
+    HOOK,
+    MONITOR,
+    NAMED,
+    PROMPT,
+    SUITE,
+    seed_monitor,
+    seed_prompts,
+    seed_runs,
+    seed_webhooks,
+)
 from gateway import figures
 from resolve import (
     HOST,
@@ -54,13 +68,9 @@ PAGE_SIZE: Final = 25  # prompts.js and runs.js
 ITEM_PAGE_SIZE: Final = 50  # runitems.js
 CALL_PAGE_SIZE: Final = 50  # calls.js
 MAX_VERSIONS: Final = 200  # prompt.js
-TAGS: Final = ("support", "billing", "search", "agents", "internal")
-PROMPT: Final = "bench/console/triage"
-SUITE, DATASET = "bench/console/quality", "bench/console/tickets"
-ANSWERS: Final = ("billing", "technical", "account")
-HOOK: Final = "bench-console"  # a webhook endpoint, paused: its deliveries wait, none is sent
-DELIVERIES: Final = 1_000
 DELIVERY_PAGE_SIZE: Final = 50  # webhook.js
+OPEN_INCIDENTS, INCIDENT_PAGE_SIZE = 200, 50  # incidents.js: every open one, resolved paged
+EVENT_PAGE_SIZE: Final = 50  # monitor.js
 
 
 @dataclass(frozen=True)
@@ -94,95 +104,6 @@ def start_promptlane(tmp: Path, key: str, url: str | None) -> Server:
     return start_server("promptlane", command, env, port, "/readyz", tmp / "promptlane.log")
 
 
-async def seed_prompts(client: httpx.AsyncClient, count: int) -> None:
-    """Publish `count` prompts with tags and descriptions; every tenth has `production`."""
-    started = time.monotonic()
-    semaphore = asyncio.Semaphore(4)
-
-    async def one(i: int) -> None:
-        name = f"team-{i % 40:02d}/prompt-{i:05d}"
-        async with semaphore:
-            created = {
-                "name": name,
-                "description": f"prompt {i} of the bench",
-                "tags": [TAGS[i % 5]],
-            }
-            expect(await client.post("/v1/prompts", json=created), 201, "create a prompt")
-            body = {"messages": [{"role": "user", "content": f"Answer {i}: {{{{q}}}}"}]}
-            expect(await client.post(f"/v1/prompts/{name}/versions", json=body), 201, "publish")
-            if i % 10 == 0:
-                label = await client.put(f"/v1/prompts/{name}/labels/staging", json={"version": 1})
-                expect(label, 200, "move a label")
-        if i and i % 1000 == 0:
-            log(f"{i} prompts ({i / (time.monotonic() - started):.0f}/s)")
-
-    await asyncio.gather(*(one(i) for i in range(count)))
-
-
-async def seed_runs(client: httpx.AsyncClient, items: int) -> tuple[int, int]:
-    """Publish the triage prompt, an `items`-item dataset and a suite; run v1 and v2 on it.
-
-    Returns the two runs' ids, v1's first (the run page of v2's finds v1's as its previous).
-    """
-    config = {"model": "offline/scripted", "temperature": 0}
-    body = {"messages": [{"role": "user", "content": "Triage: {{ticket}}"}], "config": config}
-    expect(await client.post(f"/v1/prompts/{PROMPT}/versions", json=body), 201, "publish")
-    second = {**body, "config": {"model": "offline/echo", "temperature": 0.5}}  # diff, compare
-    expect(await client.post(f"/v1/prompts/{PROMPT}/versions", json=second), 201, "publish v2")
-    rows = []
-    for i in range(items):
-        expected = ANSWERS[i % 3]
-        answer = "wrong" if i % 10 == 7 else expected  # a tenth of the items fail
-        rows.append(
-            {"input": {"ticket": f"t{i}"}, "expected": expected, "metadata": {"answer": answer}}
-        )
-    expect(await client.post(f"/v1/datasets/{DATASET}/versions", json=rows), 201, "dataset")
-    suite = {
-        "name": SUITE,
-        "dataset": DATASET,
-        "scorers": [{"name": "correct", "type": "exact_match"}],
-        "gates": [{"metric": "correct", "aggregate": "mean", "op": ">=", "value": 0.95}],
-        "concurrency": 64,
-    }
-    expect(await client.post("/v1/suites", json=suite), 201, "suite")
-    first = await run_to_end(client, version=1)
-    second = await run_to_end(client, version=2)
-    return first, second
-
-
-async def run_to_end(client: httpx.AsyncClient, version: int) -> int:
-    """Run the suite on a version of the triage prompt; return the run's id once it is done."""
-    started = time.monotonic()
-    run = {"suite": SUITE, "prompt": PROMPT, "version": version}
-    run_id = int(expect(await client.post("/v1/runs", json=run), 202, "run").json()["id"])
-    while True:
-        state = expect(await client.get(f"/v1/runs/{run_id}"), 200, "read the run").json()
-        if state["status"] in ("completed", "failed", "cancelled"):
-            break
-        await asyncio.sleep(1)
-    if state["status"] != "completed":
-        raise BenchError(f"the run ended {state['status']}: {state.get('error')}")
-    log(f"ran {state['total']} items in {time.monotonic() - started:.0f} s")
-    return run_id
-
-
-async def seed_webhooks(client: httpx.AsyncClient) -> int:
-    """Register a paused endpoint and queue `DELIVERIES` test events to it; return one's id."""
-    body = {"name": HOOK, "url": f"http://{HOST}:9/hooks", "event_types": ["policy.changed"]}
-    expect(await client.post("/v1/webhooks", json=body), 201, "create a webhook endpoint")
-    paused = await client.patch(f"/v1/webhooks/{HOOK}", json={"is_paused": True})
-    expect(paused, 200, "pause the endpoint")
-    semaphore = asyncio.Semaphore(4)
-
-    async def one() -> int:
-        async with semaphore:
-            queued = expect(await client.post(f"/v1/webhooks/{HOOK}/test"), 202, "test event")
-            return int(queued.json()["id"])
-
-    ids = await asyncio.gather(*(one() for _ in range(DELIVERIES)))
-    return min(ids)
-
-
 def pages(runs: tuple[int, int], prompts: int, items: int, call: int, delivery: int) -> list[Page]:
     """Return the console's pages and what each requests (see api/server/console/*.js)."""
     run_id, other = runs
@@ -195,7 +116,7 @@ def pages(runs: tuple[int, int], prompts: int, items: int, call: int, delivery: 
     last_prompts = (prompts // PAGE_SIZE) * PAGE_SIZE
     last_items = ((items - 1) // ITEM_PAGE_SIZE) * ITEM_PAGE_SIZE
     failed_last = ((items // 10 - 1) // ITEM_PAGE_SIZE) * ITEM_PAGE_SIZE
-    named = "team-10/prompt-00010"  # labelled: i % 10 == 0
+    named = NAMED
     items_api = f"/v1/runs/{run_id}/items"
     compare = f"/v1/runs/compare?a={run_id}&b={other}&limit={ITEM_PAGE_SIZE}"
     dataset = f"/v1/datasets/{DATASET}"
@@ -209,7 +130,15 @@ def pages(runs: tuple[int, int], prompts: int, items: int, call: int, delivery: 
         Page("prompts, search", ((f"/v1/prompts?q=prompt-0000&limit={PAGE_SIZE}",),)),
         Page("prompts, tag filter", ((f"/v1/prompts?tag=billing&limit={PAGE_SIZE}",),)),
         Page("prompts, label filter", ((f"/v1/prompts?label=staging&limit={PAGE_SIZE}",),)),
-        Page("prompt page", ((f"/v1/prompts/{named}/versions?limit={MAX_VERSIONS}",),)),
+        Page(
+            "prompt page",
+            (
+                (
+                    f"/v1/prompts/{named}/versions?limit={MAX_VERSIONS}",
+                    f"/v1/prompts/{named}/labels",
+                ),
+            ),
+        ),
         Page("label history", ((f"/v1/prompts/{named}/labels/staging/history?limit=50",),)),
         Page(
             "diff",
@@ -272,6 +201,25 @@ def pages(runs: tuple[int, int], prompts: int, items: int, call: int, delivery: 
             ((f"/v1/webhooks/{HOOK}", f"{hook}?limit={DELIVERY_PAGE_SIZE}&offset={last_hook}"),),
         ),
         Page("webhook delivery", ((f"{hook}/{delivery}",),)),
+        Page(
+            "incidents",
+            (
+                (
+                    f"/v1/incidents?open=true&limit={OPEN_INCIDENTS}&offset=0",
+                    f"/v1/incidents?open=false&limit={INCIDENT_PAGE_SIZE}&offset=0",
+                ),
+            ),
+        ),
+        Page("monitors", (("/v1/monitors",), (f"/v1/monitors/{MONITOR}/events?limit=1",))),
+        Page(
+            "monitor page, checks page 1",
+            (
+                (
+                    f"/v1/monitors/{MONITOR}",
+                    f"/v1/monitors/{MONITOR}/events?limit={EVENT_PAGE_SIZE}&offset=0",
+                ),
+            ),
+        ),
     ]
 
 
@@ -329,6 +277,7 @@ async def bench(server: Server, key: str, args: argparse.Namespace) -> dict[str,
         runs = await seed_runs(client, args.items)  # each item's model call is recorded
         listed = expect(await client.get("/v1/generations?limit=1"), 200, "list calls").json()
         delivery = await seed_webhooks(client)
+        await seed_monitor(client)
         log("measuring")
         all_pages = pages(runs, args.prompts, args.items, listed["items"][0]["id"], delivery)
         measured = await measure(client, all_pages, args.repeat)

@@ -37,6 +37,7 @@ def test_the_console_benchmark_runs() -> None:
     assert {"prompts, page 1", "run page, items page 1", "compare two runs, page 1"} <= set(pages)
     assert {"dataset page, items page 1", "suite page", "calls, page 1", "call page"} <= set(pages)
     assert {"webhooks", "webhook page, deliveries page 1", "webhook delivery"} <= set(pages)
+    assert {"incidents", "monitors", "monitor page, checks page 1"} <= set(pages)
     for page in figures["pages"]:
         assert page["p50_ms"] > 0
         assert page["requests"], page

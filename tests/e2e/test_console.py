@@ -19,7 +19,10 @@ from tests.e2e.server import start_server
 pytestmark = pytest.mark.e2e
 
 # What a reader's nav holds: only pages that exist (Calls needs a writer: calls may hold content).
-NAV = ["Prompts", "Runs", "Suites", "Datasets", "Playground", "Traces", "Dashboard"]
+NAV = [
+    *("Prompts", "Runs", "Suites", "Datasets", "Incidents", "Monitors"),
+    *("Playground", "Traces", "Dashboard"),
+]
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "console.png"
 # Read at import: the autouse fixture hides PROMPTLANE_* variables from the tests themselves.
 UPDATE_SCREENSHOTS = os.environ.get("PROMPTLANE_UPDATE_SCREENSHOTS") == "1"

@@ -8,6 +8,10 @@ import { datasetPage } from "./dataset.js";
 import { datasetsPage } from "./datasets.js";
 import { deliveryPage } from "./delivery.js";
 import { diffPage } from "./diff.js";
+import { incidentPage } from "./incident.js";
+import { incidentsPage } from "./incidents.js";
+import { monitorPage } from "./monitor.js";
+import { monitorsPage } from "./monitors.js";
 import { playgroundPage } from "./playground.js";
 import { promptPage } from "./prompt.js";
 import { promptsPage } from "./prompts.js";
@@ -26,6 +30,8 @@ const NAV = [
   { href: "/console/runs", text: "Runs", section: "runs" },
   { href: "/console/suites", text: "Suites", section: "suites" },
   { href: "/console/datasets", text: "Datasets", section: "datasets" },
+  { href: "/console/incidents", text: "Incidents", section: "incidents", need: "incidents.read" },
+  { href: "/console/monitors", text: "Monitors", section: "monitors", need: "monitors.read" },
   { href: "/console/playground", text: "Playground", section: "playground" },
   { href: "/console/calls", text: "Calls", section: "calls", need: "calls.read" }, // may hold content
   { href: "/console/traces", text: "Traces", section: "traces" },
@@ -44,6 +50,10 @@ const ROUTES = [
   [/^\/console\/suites\/(.+?)\/?$/, suitePage],
   [/^\/console\/datasets\/?$/, datasetsPage],
   [/^\/console\/datasets\/(.+?)\/?$/, datasetPage],
+  [/^\/console\/incidents\/?$/, incidentsPage],
+  [/^\/console\/incidents\/([^/]+)\/?$/, incidentPage],
+  [/^\/console\/monitors\/?$/, monitorsPage],
+  [/^\/console\/monitors\/([^/]+)\/?$/, monitorPage],
   [/^\/console\/playground\/?$/, playgroundPage],
   [/^\/console\/calls\/?$/, callsPage],
   [/^\/console\/calls\/([^/]+)\/?$/, callPage],

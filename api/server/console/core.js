@@ -18,6 +18,9 @@ const NEEDS = {
   "traces.read": "reader",
   "datasets.curate": "writer", // add recorded calls to a dataset (from-generations)
   "webhooks.manage": "admin", // a URL the server calls, and its secret, are admins' alone
+  "incidents.read": "reader",
+  "incidents.resolve": "writer", // closes the record only: no label, pin or policy changes
+  "monitors.read": "reader", // creating and changing them is admins' (CLI or API, not here)
 };
 
 /** The signed-in key (kept in sessionStorage only), its name and role. */

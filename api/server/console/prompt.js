@@ -1,6 +1,7 @@
-// A prompt's page: versions, where labels point, the selected version, render preview, label history.
+// A prompt's page: versions, where labels point (and their open incidents), the selected version, render preview, label history.
 
 import { api, chips, fail, go, h, link, note, promptApi, promptPath, runPath, table, when } from "./core.js";
+import { incidentPath } from "./monitors.js";
 import { versionObsLinks } from "./obs.js";
 import { playgroundPath } from "./playground.js";
 import { flashView, moveForm, takeFlash } from "./promote.js";
@@ -32,12 +33,27 @@ function versionTable(name, versions, selected, label) {
   return table("Versions", ["Version", "Author", "Created", "Message", "Content hash", "Labels", "", ""], rows, { id: "version-table" });
 }
 
-function labelTable(name, pointers, label) {
+function incidentBadge(id) {
+  if (id == null) return null;
+  return link(incidentPath(id), "incident", { class: "badge bad incident-badge", "data-incident": id, title: `Open incident #${id}` });
+}
+
+function labelTable(name, pointers, label, incidents) {
   if (!pointers.length) return note("No labels point at any version yet.");
   const rows = pointers.map(([l, version]) =>
-    h("tr", { "data-label": l }, h("th", { scope: "row", text: l }), h("td", {}, link(versionHref(name, version, label), `v${version}`))),
+    h("tr", { "data-label": l }, h("th", { scope: "row", text: l }), h("td", {}, link(versionHref(name, version, label), `v${version}`), incidents[l] != null ? " " : null, incidentBadge(incidents[l]))),
   );
   return table("Labels", ["Label", "Points at"], rows, { id: "label-table" });
+}
+
+/** Return each label's open incident (label → id); none when the labels cannot be read. */
+async function openIncidents(name) {
+  try {
+    const found = await api(promptApi(name, "/labels"));
+    return Object.fromEntries(found.filter((l) => l.incident_id != null).map((l) => [l.name, l.incident_id]));
+  } catch {
+    return {}; // the versions' answer says what is wrong; the badges are extra
+  }
 }
 
 function sortKeys(value) {
@@ -146,12 +162,14 @@ export async function promptPage(main, { params: [name], query, isCurrent }) {
   const title = h("h1", { tabindex: "-1", text: name });
   main.replaceChildren(h("p", { class: "crumbs" }, link("/console/prompts", "Prompts"), " / "), title, note("Loading…", "loading"));
   let page;
+  const incidents = openIncidents(name);
   try {
     page = await api(promptApi(name, "/versions"), { params: { limit: MAX_VERSIONS } });
   } catch (error) {
     if (isCurrent()) fail(main.lastChild, error);
     return;
   }
+  const open = await incidents;
   if (!isCurrent()) return;
   const versions = page.items;
   if (!versions.length) {
@@ -176,7 +194,7 @@ export async function promptPage(main, { params: [name], query, isCurrent }) {
       "div",
       { class: "prompt-page" },
       moved,
-      h("section", { "aria-labelledby": "labels-title" }, h("h2", { id: "labels-title", text: "Labels" }), labelTable(name, pointers, label)),
+      h("section", { "aria-labelledby": "labels-title" }, h("h2", { id: "labels-title", text: "Labels" }), labelTable(name, pointers, label, open)),
       h("section", { "aria-labelledby": "versions-title" }, h("h2", { id: "versions-title", text: "Versions" }), versionTable(name, versions, selected, label), older, compareForm(name, versions, selected)),
       h("section", { "aria-labelledby": "selected-title" }, h("h2", { id: "selected-title", text: `Version ${selected.version}` }), versionObsLinks(name, selected.version), contentView(selected)),
       form ? h("section", { "aria-labelledby": "move-title" }, h("h2", { id: "move-title", text: "Promote or roll back" }), form) : null,
