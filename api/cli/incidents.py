@@ -73,10 +73,20 @@ def show_incident(
     api_key: ApiKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show one incident."""
+    """Show one incident with the monitor firings that opened and joined it."""
     with make_client(url, api_key) as client:
         row = client.request("GET", f"/v1/incidents/{incident_id}").json()
+        firings = client.request(
+            "GET", f"/v1/incidents/{incident_id}/events", params={"limit": 200}
+        ).json()
     show(row, as_json, _print)
+    if not as_json and firings["items"]:
+        headers = ("check", "monitor", "period", "version", "status")
+        cells = (
+            (str(e["id"]), e["monitor"], e["period_key"], str(e["version"]), e["status"])
+            for e in firings["items"]
+        )
+        print_table(headers, cells)
 
 
 @app.command("resolve")

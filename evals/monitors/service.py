@@ -12,6 +12,7 @@ from evals.monitors.cadence import Cadence
 from evals.monitors.models import Monitor, MonitorEvent
 from evals.monitors.schemas import (
     EventStatus,
+    IncidentRead,
     MonitorCreate,
     MonitorEventRead,
     MonitorRead,
@@ -182,3 +183,35 @@ async def monitor_events(
     )
     items = [event_read(event, row.name) for event in found]
     return Page(items=items, total=total or 0, limit=limit, offset=offset)
+
+
+async def incident_events(
+    session: AsyncSession, *, incident: IncidentRead, limit: int = 50, offset: int = 0
+) -> Page[MonitorEventRead]:
+    """Return the firings that opened or joined an incident, oldest first.
+
+    They lie between its first and last firing's ids, on its label; a deleted monitor's went
+    with it (the incident's `firings` still counts them).
+    """
+    if incident.first_event_id is None or incident.last_event_id is None:
+        return Page(items=[], total=0, limit=limit, offset=offset)
+    stmt = (
+        select(MonitorEvent, col(Monitor.name))
+        .join(Monitor, col(Monitor.id) == col(MonitorEvent.monitor_id))
+        .where(
+            col(MonitorEvent.id).between(incident.first_event_id, incident.last_event_id),
+            MonitorEvent.prompt == incident.prompt,
+            MonitorEvent.label == incident.label,
+            MonitorEvent.status == "fired",
+        )
+        .order_by(col(MonitorEvent.id))
+    )
+    # A firing of the label in that range joined this incident (one open per label at a time);
+    # its evidence names the incident, which is checked rather than trusted.
+    rows = [
+        (event, name)
+        for event, name in (await session.execute(stmt)).tuples()
+        if (event.evidence or {}).get("incident_id") == incident.id
+    ]
+    items = [event_read(event, name) for event, name in rows[offset : offset + limit]]
+    return Page(items=items, total=len(rows), limit=limit, offset=offset)

@@ -56,6 +56,10 @@ def routes(prompt: str) -> dict[tuple[str, str], tuple[Role, Build]]:
             Role.READER,
             lambda t: ("/v1/incidents/{incident}", {}),
         ),
+        ("GET", "/v1/incidents/{incident_id}/events"): (
+            Role.READER,
+            lambda t: ("/v1/incidents/{incident}/events", {}),
+        ),
         ("POST", "/v1/incidents/{incident_id}/resolve"): (
             Role.WRITER,
             lambda t: ("/v1/incidents/{incident}/resolve", {"json": {"reason": f"fixed {t}"}}),

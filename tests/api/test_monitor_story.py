@@ -114,3 +114,14 @@ async def test_a_changed_model_fires_the_monitor_and_rolls_back_only_where_opted
     verified = (await client.get("/v1/audit/verify")).json()
     assert verified["ok"] is True, verified["problems"]
     assert len(await _outbox(db, events.MONITOR_FIRED)) == 1
+
+    firings = (await client.get(f"/v1/incidents/{incident_id}/events")).json()
+    assert [e["id"] for e in firings["items"]] == [fired["id"]]
+    assert (await client.get("/v1/incidents/999999/events")).status_code == 404
+    if not auto_rollback:  # still failing the next period: the firing joins the open incident
+        third = await period(scheduler, db, model, first + timedelta(hours=2))
+        assert third.settled == {"fired": 1}
+        joined = (await client.get(f"/v1/incidents/{incident_id}/events")).json()
+        assert joined["total"] == 2
+        assert joined["items"][0]["id"] == fired["id"]
+        assert (await client.get(f"/v1/incidents/{incident_id}")).json()["firings"] == 2

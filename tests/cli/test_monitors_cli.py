@@ -76,6 +76,9 @@ def test_a_signal_monitor_from_create_to_a_resolved_incident(server: Server) -> 
     incident = event["evidence"]["incident_id"]
     listed = cli(server, "monitors", "events", "errors")
     assert "fired" in listed.output
+    shown = cli(server, "incidents", "show", str(incident)).output
+    firing = next(line for line in shown.splitlines() if event["period_key"][:16] in line)
+    assert "errors" in firing and "fired" in firing  # the firing, under the incident
     assert str(incident) in cli(server, "incidents", "list", "--open").output
     resolved = cli(
         server, "incidents", "resolve", str(incident), "--reason", "provider fixed",

@@ -3,10 +3,10 @@
 
 import { ApiError, api, can, fail, h, link, note, problemView, promptPath } from "./core.js";
 import { incidentBadge, labelPath } from "./incidents.js";
-import { eventBadge, evidenceSummary, monitorApi, monitorPath, rollbackView } from "./monitors.js";
+import { eventBadge, evidenceSummary, monitorPath, rollbackView } from "./monitors.js";
 import { exactTime, facts } from "./obs.js";
 
-const EVENTS_MAX = 200; // the API's page limit: the newest firings of each monitor are searched
+const EVENTS_MAX = 200; // the API's page limit: an incident's first 200 firings are listed
 
 function incidentFacts(incident) {
   const resolved = incident.is_open ? "not yet" : `${exactTime(incident.resolved_at)} by ${incident.resolved_by}`;
@@ -24,19 +24,9 @@ function incidentFacts(incident) {
   );
 }
 
-/** Return whether a monitor may have fired on this incident's label. */
-function watches(monitor, incident) {
-  return (!monitor.prompt || monitor.prompt === incident.prompt) && (!monitor.label || monitor.label === incident.label);
-}
-
-/** Return the firings that joined this incident: every watching monitor's newest fired checks. */
+/** Return the page of an incident's firings (oldest first, at most EVENTS_MAX). */
 async function firingsOf(incident) {
-  const monitors = (await api("/v1/monitors")).filter((m) => watches(m, incident));
-  const pages = await Promise.all(monitors.map((m) => api(monitorApi(m.name, "/events"), { params: { status: "fired", limit: EVENTS_MAX } })));
-  return pages
-    .flatMap((page) => page.items)
-    .filter((e) => e.evidence?.incident_id === incident.id)
-    .sort((a, b) => a.id - b.id);
+  return api(`/v1/incidents/${incident.id}/events`, { params: { limit: EVENTS_MAX } });
 }
 
 function firingView(incident, e) {
@@ -55,16 +45,17 @@ function firingView(incident, e) {
 }
 
 async function drawFirings(box, incident, isCurrent) {
-  let firings;
+  let page;
   try {
-    firings = await firingsOf(incident);
+    page = await firingsOf(incident);
   } catch (error) {
     if (isCurrent()) fail(box, error);
     return;
   }
   if (!isCurrent()) return;
+  const firings = page.items;
   const missing = incident.firings - firings.length;
-  const why = missing > 0 ? note(`${missing} of its ${incident.firings} firings are not listed: their monitor was deleted, or they are older than its newest ${EVENTS_MAX} firings.`) : null;
+  const why = missing > 0 ? note(page.total > firings.length ? `The first ${firings.length} of its ${incident.firings} firings are listed.` : `${missing} of its ${incident.firings} firings are not listed: their monitor was deleted.`) : null;
   box.replaceChildren(...(firings.length ? firings.map((e) => firingView(incident, e)) : [note("No firing of this incident is listed.")]), ...(why ? [why] : []));
 }
 

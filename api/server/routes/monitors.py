@@ -124,6 +124,19 @@ async def get_incident(
     return await incidents.get_incident(session, incident_id=incident_id)
 
 
+@router.get("/v1/incidents/{incident_id}/events")
+async def incident_events(
+    incident_id: IncidentId,
+    session: ReadSession,
+    actor: Reader,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[MonitorEventRead]:
+    """List the monitor firings that opened or joined an incident, oldest first."""
+    incident = await incidents.get_incident(session, incident_id=incident_id)
+    return await service.incident_events(session, incident=incident, limit=limit, offset=offset)
+
+
 @router.post("/v1/incidents/{incident_id}/resolve")
 async def resolve_incident(
     incident_id: IncidentId, data: IncidentResolve, session: WriteSession, actor: Writer
