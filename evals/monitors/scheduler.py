@@ -153,7 +153,18 @@ async def run_check(
     event_id = await insert_event(session, monitor, target, key, "running", now=now)
     if event_id is None:
         return None
-    check = Check(
+    check = _check(monitor, target, key, event_id)
+    status, run_ids = await start_check(
+        session, monitor, check, now=now, content_hash=target.content_hash, protected=protected
+    )
+    _count(report.started, status)
+    report.run_ids += run_ids
+    return event_id
+
+
+def _check(monitor: Monitor, target: Target, key: str, event_id: int) -> Check:
+    """Return the check of one label for one period, its event inserted as `event_id`."""
+    return Check(
         event_id=event_id,
         monitor=monitor.name,
         trigger=monitor.trigger,
@@ -162,12 +173,6 @@ async def run_check(
         version=target.version,
         period_key=key,
     )
-    status, run_ids = await start_check(
-        session, monitor, check, now=now, content_hash=target.content_hash, protected=protected
-    )
-    _count(report.started, status)
-    report.run_ids += run_ids
-    return event_id
 
 
 async def run_dataset_checks(
@@ -180,15 +185,7 @@ async def run_dataset_checks(
         event_id = await insert_event(session, monitor, target, key, "running", now=now)
         if event_id is None:
             continue
-        check = Check(
-            event_id=event_id,
-            monitor=monitor.name,
-            trigger=monitor.trigger,
-            prompt=target.prompt,
-            label=target.label,
-            version=target.version,
-            period_key=key,
-        )
+        check = _check(monitor, target, key, event_id)
         status, evidence = await start_candidate_check(
             session, check, candidate, content_hash=target.content_hash
         )
